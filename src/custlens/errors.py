@@ -1,0 +1,51 @@
+"""One error family for everything a user can get wrong.
+
+Every error says *what* is wrong, *where* (file, column, row, value) and *how to fix it*.
+The CLI prints ``str(err)`` and exits with code 2; it never shows a traceback for these.
+"""
+
+from __future__ import annotations
+
+
+class CustlensError(Exception):
+    """Base class: a problem with the user's input, configuration or environment."""
+
+    exit_code = 2
+
+    def __init__(self, what: str, *, where: str | None = None, fix: str | None = None) -> None:
+        self.what = what
+        self.where = where
+        self.fix = fix
+        super().__init__(self._compose())
+
+    def _compose(self) -> str:
+        parts = [self.what.rstrip(".") + "."]
+        if self.where:
+            parts.append(f"Where: {self.where}.")
+        if self.fix:
+            parts.append(f"Fix: {self.fix.rstrip('.')}.")
+        return "\n".join(parts)
+
+
+class InputError(CustlensError):
+    """The source cannot be read or its values cannot be understood."""
+
+
+class MappingError(CustlensError):
+    """The source's columns cannot be mapped onto custlens's canonical columns."""
+
+
+class ConfigError(CustlensError):
+    """A setting, flag or config file is invalid."""
+
+
+class DataError(CustlensError):
+    """The data were read but cannot support the requested analysis (e.g. nothing left)."""
+
+
+class OutputError(CustlensError):
+    """The output location cannot be written or is not ours to overwrite."""
+
+
+class ModelError(CustlensError):
+    """A saved model cannot be loaded or used (version, schema, tampering)."""

@@ -1,0 +1,1 @@
+"""Reading sources into canonical transactions, and cleaning them."""
