@@ -1,0 +1,202 @@
+"""Bad input through the CLI: one clear message, exit code 2, no traceback, no output files."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custlens.cli import app
+
+HEADER = "InvoiceNo,StockCode,Description,Quantity,InvoiceDate,UnitPrice,CustomerID,Country\n"
+
+
+def _lines(n_customers: int = 6, *, prefix: str = "", date: str = "2011-01-0{d} 10:00:00") -> str:
+    rows = []
+    for c in range(n_customers):
+        for d in range(1, 4):
+            rows.append(
+                f"{prefix}{1000 + c * 10 + d},A{d},Thing,{d},{date.format(d=d)},2.5,{17000 + c},UK"
+            )
+    return "\n".join(rows) + "\n"
+
+
+def _invoke(args: list[str]):
+    result = CliRunner().invoke(app, args)
+    return result, (result.stdout or "") + (result.stderr or "")
+
+
+def _assert_clean_failure(result, text: str, out: Path, *needles: str) -> None:
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    for needle in needles:
+        assert needle.lower() in text.lower(), (needle, text)
+    assert not out.exists(), f"output written despite the error: {list(out.rglob('*'))}"
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "results"
+
+
+def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+CASES = {
+    "missing file": (lambda p: str(p / "nope.csv"), ["nope.csv"]),
+    "directory": (lambda p: str(p), ["folder"]),
+    "empty file": (lambda p: str(_write(p, "empty.csv", "")), ["empty"]),
+    "header only": (lambda p: str(_write(p, "header.csv", HEADER)), ["no data rows"]),
+    "missing required column": (
+        lambda p: str(
+            _write(
+                p, "nocust.csv", "InvoiceNo,InvoiceDate,UnitPrice,Quantity\n1,2011-01-01,2.0,1\n"
+            )
+        ),
+        ["customer_id", "--map"],
+    ),
+    "ambiguous columns": (
+        lambda p: str(
+            _write(
+                p, "ambig.csv", "customer_id,order_date,date,amount\n1,2011-01-01,2011-01-02,5\n"
+            )
+        ),
+        ["order_date", "date", "--map"],
+    ),
+    "unparseable dates": (
+        lambda p: str(
+            _write(
+                p, "dates.csv", HEADER + _lines().replace("2011-01-02 10:00:00", "not a date", 1)
+            )
+        ),
+        ["InvoiceDate", "not a date"],
+    ),
+    "text in price column": (
+        lambda p: str(_write(p, "price.csv", HEADER + _lines().replace(",2.5,", ",abc,", 1))),
+        ["UnitPrice", "abc"],
+    ),
+    "every row cancelled": (
+        lambda p: str(_write(p, "cancel.csv", HEADER + _lines(prefix="C"))),
+        ["cancel"],
+    ),
+    "single customer": (
+        lambda p: str(_write(p, "one.csv", HEADER + _lines(1))),
+        ["customer"],
+    ),
+    "duplicate column names": (
+        lambda p: str(_write(p, "dup.csv", HEADER.replace("Country", "Quantity") + _lines())),
+        ["Quantity", "duplicate"],
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_bad_file_inputs(case: str, tmp_path: Path, out: Path) -> None:
+    make, needles = CASES[case]
+    source = make(tmp_path)
+    result, text = _invoke(["run", source, "--out", str(out)])
+    _assert_clean_failure(result, text, out, *needles)
+
+
+def test_unknown_excel_sheet(tmp_path: Path, out: Path) -> None:
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Year 2010-2011"
+    ws.append(HEADER.strip().split(","))
+    ws.append([1, "A", "x", 1, "2011-01-01 10:00:00", 2.0, 17000, "UK"])
+    path = tmp_path / "book.xlsx"
+    wb.save(path)
+    result, text = _invoke(["run", str(path), "--sheet", "Nope", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "Nope", "Year 2010-2011")
+
+
+def test_database_table_missing(tmp_path: Path, out: Path) -> None:
+    db = tmp_path / "shop.sqlite"
+    with sqlite3.connect(db) as con:
+        con.execute("create table orders (customer_id text, order_ts text, amount real)")
+    result, text = _invoke(["run", str(db), "--table", "sales", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "sales", "orders")
+
+
+def test_as_of_before_first_order(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    result, text = _invoke(["run", str(src), "--as-of", "2010-01-01", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "2010-01-01", "--as-of")
+
+
+def test_as_of_not_a_date(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    result, text = _invoke(["run", str(src), "--as-of", "yesterday", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "yesterday", "YYYY-MM-DD")
+
+
+def test_output_path_cannot_be_written(tmp_path: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    blocker = _write(tmp_path, "blocker.txt", "a file, not a folder")
+    target = blocker / "results"
+    result, text = _invoke(["run", str(src), "--out", str(target)])
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text and "blocker.txt" in text
+    assert blocker.read_text() == "a file, not a folder"
+
+
+def test_foreign_non_empty_output_refused_without_force(tmp_path: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "thesis.docx").write_text("precious")
+    result, text = _invoke(["run", str(src), "--out", str(target)])
+    assert result.exit_code == 2 and "--force" in text
+    assert (target / "thesis.docx").read_text() == "precious"
+
+
+def test_bad_map_flag(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    result, text = _invoke(["run", str(src), "--map", "customer_id", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "--map", "canonical=column")
+
+
+def test_map_to_missing_column(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    result, text = _invoke(["run", str(src), "--map", "customer_id=Kunde", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "Kunde")
+
+
+def test_invalid_config_file(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "ok.csv", HEADER + _lines())
+    cfg = _write(tmp_path, "custlens.toml", "[cleaning]\nmode = 'aggressive'\n")
+    result, text = _invoke(["run", str(src), "--config", str(cfg), "--out", str(out)])
+    _assert_clean_failure(result, text, out, "cleaning.mode", str(cfg))
+
+
+def test_no_header_needs_columns(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "log.txt", "1 19970101 1 11.77\n")
+    result, text = _invoke(["run", str(src), "--no-header", "--out", str(out)])
+    _assert_clean_failure(result, text, out, "--columns")
+
+
+def test_input_untouched_and_real_process_exit_code(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "price.csv", HEADER + _lines().replace(",2.5,", ",abc,", 1))
+    before = hashlib.sha256(src.read_bytes()).hexdigest()
+    proc = subprocess.run(
+        [sys.executable, "-m", "custlens", "run", str(src), "--out", str(out)],
+        capture_output=True,
+        text=True,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "abc" in proc.stderr
+    assert hashlib.sha256(src.read_bytes()).hexdigest() == before
+    assert not out.exists()
