@@ -55,7 +55,7 @@ def _write(tmp_path: Path, name: str, text: str, encoding: str = "utf-8") -> Pat
 
 CASES = {
     "missing file": (lambda p: str(p / "nope.csv"), ["nope.csv"]),
-    "directory": (lambda p: str(p), ["folder"]),
+    "directory": (lambda p: str(p), ["directory"]),
     "empty file": (lambda p: str(_write(p, "empty.csv", "")), ["empty"]),
     "header only": (lambda p: str(_write(p, "header.csv", HEADER)), ["no data rows"]),
     "missing required column": (

@@ -33,7 +33,7 @@ out = Console()
 
 
 def _fail(exc: CustlensError) -> None:
-    err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True)
+    err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
     raise typer.Exit(code=exc.exit_code)
 
 
@@ -308,6 +308,70 @@ def demo(
         )
     except CustlensError as exc:
         _fail(exc)
+
+
+@app.command()
+def audit(
+    source: Annotated[
+        str, typer.Argument(help="Customer-level table: a file, database file or Ibis URL.")
+    ],
+    segment: Annotated[str, typer.Option(help="Column holding the current segment.")],
+    metric: Annotated[str, typer.Option(help="Numeric column the segment should explain.")],
+    out_dir: OutOpt,
+    threshold: Annotated[
+        float, typer.Option(help="Anomaly when |metric - segment mean| exceeds this.")
+    ] = 0.15,
+    relative: Annotated[
+        bool, typer.Option(help="Threshold is a share of the segment mean.")
+    ] = False,
+    latest_by: Annotated[
+        str | None,
+        typer.Option("--latest-by", help="Date column: keep each customer's latest row."),
+    ] = None,
+    customer_col: Annotated[
+        str | None, typer.Option("--customer-col", help="Customer id column (default: detected).")
+    ] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
+    ] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    force: Annotated[
+        bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
+    ] = False,
+) -> None:
+    """Find customers the current segmentation misjudges, and what would explain them."""
+    from custlens.anomalies.audit import audit_segmentation
+    from custlens.config import load_settings
+    from custlens.io.readers import read_table
+    from custlens.outputs import check_output_dir
+    from custlens.report.audit_markdown import is_audit_folder, write_audit
+
+    try:
+        check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
+        settings = load_settings(None)
+        raw = read_table(source, table=table, sheet=sheet)
+        frame = raw.table.to_pandas()
+        result = audit_segmentation(
+            frame,
+            segment=segment,
+            metric=metric,
+            threshold=threshold,
+            relative=relative,
+            latest_by=latest_by,
+            customer_col=customer_col,
+            seed=seed,
+            config=settings.audit,
+        )
+        target = write_audit(result, out_dir, force=force)
+    except CustlensError as exc:
+        _fail(exc)
+    out.print(
+        f"{result.n_anomalies:,} customers deviate from their segment's mean {metric} "
+        f"by more than {threshold:g}{' (relative)' if relative else ''}."
+    )
+    out.print(result.conclusion, highlight=False, markup=False)
+    out.print(f"Audit written to [bold]{target}[/bold] (audit.md)")
 
 
 def main() -> None:

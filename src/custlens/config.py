@@ -339,6 +339,220 @@ class FeaturesConfig(_Strict):
     lifecycle: LifecycleConfig = Field(default_factory=LifecycleConfig)
 
 
+_PERSONA_OPS = (">", ">=", "<", "<=")
+
+DEFAULT_PERSONA_FEATURES = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "tenure_days",
+    "avg_items_per_order",
+    "q4_share",
+    "interval_mean_days",
+    "return_rate",
+]
+
+
+def parse_persona_condition(text: str) -> tuple[str, str, float]:
+    """``"monetary_z > 0.8"`` -> ``("monetary_z", ">", 0.8)``; ValueError when malformed."""
+    parts = text.split()
+    if len(parts) != 3 or parts[1] not in _PERSONA_OPS:
+        raise ValueError(
+            f"condition {text!r} must read '<term> <op> <number>' with op one of "
+            f"{' '.join(_PERSONA_OPS)}, separated by spaces (e.g. 'monetary_z > 0.8')"
+        )
+    term, op, number = parts
+    if not term.replace("_", "").isalnum():
+        raise ValueError(f"condition {text!r}: {term!r} is not a feature name")
+    try:
+        value = float(number)
+    except ValueError:
+        raise ValueError(f"condition {text!r}: {number!r} is not a number") from None
+    return term, op, value
+
+
+class PersonaRule(_Strict):
+    """A persona name for a cluster whose profile meets every condition in ``when``.
+
+    A condition reads ``"<term> <op> <number>"`` (op: ``> >= < <=``). ``<feature>_z`` is the
+    z-score of the cluster's mean against all customers (on the clustering scale, i.e. after
+    log1p for skewed features); a plain ``<feature>`` is the cluster's median in original units.
+    A rule naming a feature the data lack never matches.
+    """
+
+    name: str = Field(min_length=1)
+    when: list[str] = Field(min_length=1)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _check_conditions(self) -> PersonaRule:
+        for text in self.when:
+            parse_persona_condition(text)
+        return self
+
+    def conditions(self) -> list[tuple[str, str, float]]:
+        return [parse_persona_condition(t) for t in self.when]
+
+
+DEFAULT_PERSONA_RULES = [
+    PersonaRule(
+        name="Bulk Wholesale",
+        when=["avg_items_per_order_z > 1.0"],
+        description="Many items per order: resellers, shops and businesses.",
+    ),
+    PersonaRule(
+        name="At-Risk Former Regulars",
+        when=["recency_days_z > 0.5", "frequency_z > 0.3"],
+        description="Used to order often, but have not ordered for a long time.",
+    ),
+    PersonaRule(
+        name="High-Value Loyal",
+        when=["monetary_z > 0.8", "frequency_z > 0.5"],
+        description="Spend the most and order often.",
+    ),
+    PersonaRule(
+        name="Recent Newcomers",
+        when=["tenure_days_z < -0.8", "recency_days_z < -0.3"],
+        description="First ordered recently.",
+    ),
+    PersonaRule(
+        name="Seasonal Q4 Gift Buyers",
+        when=["q4_share_z > 0.8", "q4_share > 0.5"],
+        description="Most of their orders fall in October to December.",
+    ),
+    PersonaRule(
+        name="High Returners",
+        when=["return_rate_z > 1.0"],
+        description="Return a large share of what they buy.",
+    ),
+    PersonaRule(
+        name="Bargain One-Timers",
+        when=["frequency_z < -0.3", "avg_order_value_z < -0.3"],
+        description="One small order, rarely more.",
+    ),
+    PersonaRule(
+        name="Lapsing",
+        when=["recency_days_z > 0.8"],
+        description="Have not ordered for much longer than most customers.",
+    ),
+    PersonaRule(
+        name="Low-Engagement Volatile",
+        when=["frequency_z < -0.2", "spend_cv_z > 0.5"],
+        description="Order rarely and spend very different amounts each time.",
+    ),
+    PersonaRule(
+        name="Steady Regulars",
+        when=["frequency_z > 0.3", "recency_days_z < 0.0"],
+        description="Order regularly and recently.",
+    ),
+]
+
+DEFAULT_FEATURE_PHRASES = {  # feature -> (phrase when low, phrase when high), for fallback names
+    "recency_days": ("Recent", "Long-Inactive"),
+    "frequency": ("Infrequent", "Frequent"),
+    "monetary": ("Low-Spend", "High-Spend"),
+    "avg_order_value": ("Small-Order", "Big-Order"),
+    "tenure_days": ("New", "Long-Standing"),
+    "avg_items_per_order": ("Small-Basket", "Large-Basket"),
+    "q4_share": ("Off-Season", "Q4-Heavy"),
+    "interval_mean_days": ("Short-Gap", "Long-Gap"),
+    "return_rate": ("Low-Return", "High-Return"),
+    "spend_cv": ("Steady-Spend", "Volatile-Spend"),
+}
+
+
+class PersonaConfig(_Strict):
+    """Clustering personas (``custlens.segment.clustering`` / ``personas`` / ``explain``)."""
+
+    features: list[str] = Field(default_factory=lambda: list(DEFAULT_PERSONA_FEATURES))
+    k_min: int = Field(default=2, ge=2)
+    k_max: int = Field(default=10, ge=2)
+    minibatch_threshold: int = Field(default=50_000, ge=100)  # MiniBatchKMeans above this
+    skew_threshold: float = 1.0  # a non-negative feature with skewness above this gets log1p
+    log_features: list[str] | None = None  # explicit log1p list; None = by skewness
+    outlier_z: float = Field(default=5.0, gt=0)  # any robust z beyond this: kept out of the fit
+    outlier_quantile: float | None = Field(default=None, gt=0.5, lt=1)  # robust-distance quantile
+    max_outlier_share: float = Field(default=0.05, gt=0, lt=0.5)
+    silhouette_sample: int = Field(default=10_000, ge=100)
+    stability_seeds: int = Field(default=5, ge=2)
+    rules: list[PersonaRule] = Field(default_factory=lambda: list(DEFAULT_PERSONA_RULES))
+    feature_phrases: dict[str, tuple[str, str]] = Field(
+        default_factory=lambda: dict(DEFAULT_FEATURE_PHRASES)
+    )
+    fallback_min_z: float = Field(default=0.3, ge=0)  # features this distinct name a cluster
+    fallback_terms: int = Field(default=2, ge=1)
+    typical_name: str = "Typical Customers"  # no rule and no distinct feature
+    tree_max_depth: int = Field(default=4, ge=1, le=4)
+    test_size: float = Field(default=0.3, gt=0, lt=1)
+    permutation_repeats: int = Field(default=5, ge=1)
+    forest_trees: int = Field(default=100, ge=10)
+    max_chart_points: int = Field(default=5000, ge=100)
+
+    @model_validator(mode="after")
+    def _check(self) -> PersonaConfig:
+        if self.k_min > self.k_max:
+            raise ValueError(f"k_min ({self.k_min}) must not exceed k_max ({self.k_max})")
+        names = [r.name for r in self.rules]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"persona rule names must be unique; repeated: {dupes}")
+        return self
+
+
+class TierRule(_Strict):
+    """A confidence tier: a customer gets the first rule whose set limits all hold."""
+
+    name: str = Field(min_length=1)
+    max_orders: int | None = Field(default=None, ge=1)  # frequency <= this
+    max_tenure_days: int | None = Field(default=None, ge=0)  # tenure_days <= this
+    low_confidence: bool = False  # scores flagged; churn comes from the BTYD/recency baseline
+
+
+DEFAULT_TIERS = [
+    TierRule(name="new", max_tenure_days=30, low_confidence=True),
+    TierRule(name="cold start", max_orders=1, low_confidence=True),
+    TierRule(name="emerging", max_orders=3),
+    TierRule(name="emerging", max_tenure_days=180),
+    TierRule(name="established"),
+]
+
+
+class ModelsConfig(_Strict):
+    """Backtest, LightGBM models, baselines, decision threshold and scoring (``custlens.models``)."""
+
+    horizon_days: int = Field(default=90, ge=7)
+    cutoff: date | None = None  # last day of the feature window; None = last purchase - horizon
+    min_customers: int = Field(default=50, ge=10)  # per backtest period
+    min_class: int = Field(default=10, ge=2)  # churners and non-churners each
+    behavioral: bool = True  # add behavioral_features to the customer table
+    n_estimators: int = Field(default=200, ge=1)
+    learning_rate: float = Field(default=0.05, gt=0, le=1)
+    num_leaves: int = Field(default=15, ge=2)
+    min_child_samples: int = Field(default=20, ge=1)
+    n_jobs: int = Field(default=2, ge=1)
+    holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
+    next_purchase_edges: tuple[int, int] = (30, 90)  # classes: <= a, a+1..b, later or never
+    discount_rate: float = Field(default=0.1, gt=-1)  # annual, for the scored CLV
+    threshold_goal: Literal["profit", "recall_at_precision"] = "profit"
+    contact_cost: float = Field(default=1.0, ge=0)  # cost of contacting one customer
+    margin: float = Field(default=0.3, gt=0, le=1)  # profit share of revenue
+    save_rate: float = Field(default=0.2, gt=0, le=1)  # share of contacted churners kept
+    min_precision: float = Field(default=0.5, gt=0, lt=1)  # for recall_at_precision
+    choose_margin: float = Field(default=0.0, ge=0)  # a baseline must win by more than this
+    tiers: list[TierRule] = Field(default_factory=lambda: list(DEFAULT_TIERS))
+    top_reasons: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelsConfig:
+        lo, hi = self.next_purchase_edges
+        if not 0 < lo < hi:
+            raise ValueError(f"next_purchase_edges {lo}, {hi} must satisfy 0 < first < second")
+        if not self.tiers:
+            raise ValueError("tiers must list at least one rule")
+        return self
+
+
 class Settings(_Strict):
     """Everything a run needs to know besides the source itself."""
 
@@ -349,6 +563,8 @@ class Settings(_Strict):
     timing: TimingConfig = Field(default_factory=TimingConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    personas: PersonaConfig = Field(default_factory=PersonaConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
     as_of: date | None = None
     seed: int = 42
 

@@ -1,27 +1,23 @@
-"""Write a run's outputs into a folder, atomically.
+"""Write a run's outputs into a folder, atomically (see ``custlens.outputs``).
 
-Everything is written into a hidden temporary folder beside the target, which then replaces the
-target in two renames; a failure leaves the target as it was. A non-empty target that custlens did
-not write (it has no ``run.json`` of ours) is refused unless ``force=True``.
+A non-empty target that custlens did not write (it has no ``run.json`` of ours) is refused unless
+``force=True``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import tempfile
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from custlens.errors import OutputError
-from custlens.pipeline import Results
+from custlens import outputs
+
+if TYPE_CHECKING:
+    from custlens.pipeline import Results
 
 MARKER = "run.json"
 
@@ -58,56 +54,13 @@ def _is_ours(path: Path) -> bool:
 
 
 def check_output_dir(out: str | Path, *, force: bool = False) -> Path:
-    """Refuse an unusable target before any work is done; return it resolved."""
-    target = Path(out).expanduser().resolve()
-    if target.exists() and not target.is_dir():
-        raise OutputError(
-            f"The output path {str(target)!r} is a file, not a folder",
-            where=str(target),
-            fix="pass a folder path to --out",
-        )
-    if target.is_dir() and any(target.iterdir()) and not force and not _is_ours(target):
-        raise OutputError(
-            f"The output folder {str(target)!r} is not empty and was not written by custlens",
-            where=str(target),
-            fix="choose an empty or new folder, or pass --force to replace its contents",
-        )
-    parent = target.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK | os.X_OK) or not parent.is_dir():
-        raise OutputError(
-            f"Cannot create or write the output folder {str(target)!r}",
-            where=str(parent),
-            fix="choose a location you can write to",
-        )
-    return target
+    """Refuse an unusable results folder before any work is done; return it resolved."""
+    return outputs.check_output_dir(out, is_ours=_is_ours, force=force)
 
 
-@contextmanager
-def atomic_dir(out: str | Path, *, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder; on success it replaces ``out``; on failure it is removed."""
-    target = check_output_dir(out, force=force)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    except OSError as exc:
-        raise OutputError(
-            f"Cannot create the output folder {str(target)!r}: {exc.strerror}",
-            where=str(target),
-            fix="choose a location you can write to",
-        ) from None
-    try:
-        yield staging
-        backup = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        if target.exists():
-            target.rename(backup)
-        staging.rename(target)
-        if backup.exists():
-            shutil.rmtree(backup, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+def atomic_dir(out: str | Path, *, force: bool = False):
+    """A staging folder that replaces the results folder ``out`` on success."""
+    return outputs.atomic_dir(out, is_ours=_is_ours, force=force)
 
 
 def _write_json(path: Path, data: Any) -> None:

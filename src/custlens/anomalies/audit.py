@@ -1,0 +1,308 @@
+"""Segmentation audit: who does not fit their segment on a metric, and what explains it.
+
+``audit_segmentation(df, segment=..., metric=...)`` takes a customer-level table (one or several
+snapshot rows per customer) and:
+
+1. flags rows whose metric is more than ``threshold`` from their segment's mean (``relative``:
+   more than threshold x |segment mean|) and summarises count, rate, share and direction per
+   segment;
+2. compares anomalies with the rest (means, medians, Mann-Whitney U, rank-biserial effect) on the
+   behaviour columns the table has or that can be derived (see ``audit_features``), and
+   cross-tabulates categorical columns with the flag (chi-square);
+3. clusters the anomalies into personas (K-Means, k by silhouette) and fits decision trees for the
+   flag with and without the metric (the fair test);
+4. writes a plain-language conclusion on which new dimensions would improve the segmentation.
+
+Columns whose names start with an underscore are dropped before anything else (a place for
+ground truth or private fields). The result is a frozen ``AuditResult``; ``custlens.report.
+audit_markdown.write_audit`` turns it into CSV tables, PNG figures and ``audit.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from custlens.anomalies.audit_conclusion import dimension_evidence, write_conclusion
+from custlens.anomalies.audit_features import build_features
+from custlens.anomalies.audit_input import prepare_input
+from custlens.anomalies.audit_models import anomaly_trees, cluster_anomalies
+from custlens.anomalies.audit_stats import (
+    chi_square_tests,
+    compare_groups,
+    flag_rows,
+    segment_table,
+)
+from custlens.config import AuditConfig
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditResult:
+    """Everything the audit found; every table is a pandas DataFrame."""
+
+    settings: Mapping[str, object]
+    rows: (
+        pd.DataFrame
+    )  # per audited row: id, segment, metric, mean, deviation, flag, direction, cluster
+    segments: pd.DataFrame
+    features: pd.DataFrame  # numeric features used, aligned with ``rows``
+    feature_catalog: pd.DataFrame
+    comparisons: pd.DataFrame
+    chi_square: pd.DataFrame
+    crosstabs: pd.DataFrame
+    cluster_selection: pd.DataFrame
+    cluster_profiles: pd.DataFrame
+    tree_metrics: pd.DataFrame
+    tree_importances: pd.DataFrame
+    tree_rules: Mapping[str, tuple[str, ...]]
+    tree_text: Mapping[str, str]
+    dimensions: pd.DataFrame
+    figures: Mapping[str, pd.DataFrame]
+    notes: tuple[str, ...]
+    conclusion: str
+    n_anomalies: int = field(default=0)
+
+    @property
+    def anomalies(self) -> pd.DataFrame:
+        """The flagged rows with their features."""
+        return self.rows_with_features()[self.rows["is_anomaly"]]
+
+    def rows_with_features(self) -> pd.DataFrame:
+        """``rows`` side by side with ``features`` (a clashing feature name gets ``_feature``)."""
+        clash = {c: f"{c}_feature" for c in self.features.columns if c in self.rows.columns}
+        return pd.concat([self.rows, self.features.rename(columns=clash)], axis=1)
+
+
+def audit_segmentation(
+    df: pd.DataFrame,
+    *,
+    segment: str,
+    metric: str,
+    threshold: float = 0.15,
+    relative: bool = False,
+    latest_by: str | None = None,
+    customer_col: str | None = None,
+    seed: int = 0,
+    config: AuditConfig | None = None,
+) -> AuditResult:
+    """Audit how well ``segment`` groups customers with respect to ``metric``.
+
+    ``customer_col`` defaults to an auto-detected id column (``customer_id``, ``cust_id``,
+    ``client_id``, ``account_id``, ``customer``, ``id`` ... compared case- and punctuation-
+    insensitively); without one every row is a customer. Several rows per customer are all used
+    unless ``latest_by`` names a date column, in which case each customer's latest row is kept.
+    """
+    config = config or AuditConfig()
+    prep = prepare_input(
+        df,
+        segment=segment,
+        metric=metric,
+        threshold=threshold,
+        latest_by=latest_by,
+        customer_col=customer_col,
+    )
+    notes = list(prep.notes)
+    frame = prep.frame
+    rows = flag_rows(prep.metric, prep.segment, threshold=threshold, relative=relative)
+    segments = segment_table(rows)
+    if relative and (segments["mean"] == 0).any():
+        zero = ", ".join(map(str, segments.loc[segments["mean"] == 0, "segment"]))
+        notes.append(
+            f"--relative: the mean of {zero} is 0, so any non-zero deviation there is an anomaly."
+        )
+    small = segments.loc[segments["rows"] < 2, "segment"].tolist()
+    if small:
+        notes.append(
+            "Segments with a single row cannot hold anomalies (the row is its own mean): "
+            + ", ".join(map(str, small))
+            + "."
+        )
+    exclude = {c for c in (segment, prep.customer_col, latest_by) if c is not None}
+    fs = build_features(
+        frame, metric=metric, exclude=exclude, max_category_levels=config.max_category_levels
+    )
+    notes.extend(fs.notes)
+    n_anom = int(rows["is_anomaly"].sum())
+    log.info("audit: %d of %d rows are anomalies", n_anom, len(rows))
+
+    comparisons, chi, tabs = _empty_comparisons(), pd.DataFrame(), pd.DataFrame()
+    clusters = cluster_anomalies(fs.values, fs.catalog, rows, seed=seed, config=config)
+    trees = anomaly_trees(
+        fs.values, fs.catalog, rows, frame[[segment, *fs.categoricals]], seed=seed, config=config
+    )
+    if n_anom:
+        comparisons, more = compare_groups(fs.values, fs.catalog, rows, alpha=config.alpha)
+        notes.extend(more)
+        chi, tabs, more = chi_square_tests(
+            frame, [segment, *fs.categoricals], rows["is_anomaly"], alpha=config.alpha
+        )
+        notes.extend(more)
+        notes.extend(clusters.notes)
+        notes.extend(trees.notes)
+    else:
+        notes.append(
+            "No anomalies at this threshold: comparisons, clusters and trees were skipped."
+        )
+
+    rows = rows.assign(cluster=clusters.labels)
+    if prep.customer_col is not None:
+        rows.insert(0, "customer_id", frame[prep.customer_col])
+    rows.insert(0, "source_row", rows.index)
+    dims = dimension_evidence(comparisons, trees.importances, fs.catalog, config)
+    conclusion = write_conclusion(
+        metric=metric,
+        segment=segment,
+        threshold=threshold,
+        relative=relative,
+        rows=rows,
+        segments=segments,
+        dimensions=dims,
+        comparisons=comparisons,
+        chi_square=chi,
+        crosstabs=tabs,
+        cluster_profiles=clusters.profiles,
+        cluster_selection=clusters.selection,
+        tree_metrics=trees.metrics,
+        config=config,
+    )
+    settings = {
+        "segment": segment,
+        "metric": metric,
+        "threshold": threshold,
+        "relative": relative,
+        "latest_by": latest_by,
+        "customer_col": prep.customer_col,
+        "seed": seed,
+        "rows_in": prep.rows_in,
+        "rows_used": len(rows),
+        "snapshot_mode": prep.snapshot_mode,
+        "alpha": config.alpha,
+        "min_effect": config.min_effect,
+    }
+    return AuditResult(
+        settings=settings,
+        rows=rows,
+        segments=segments,
+        features=fs.values,
+        feature_catalog=fs.catalog,
+        comparisons=comparisons,
+        chi_square=chi,
+        crosstabs=tabs,
+        cluster_selection=clusters.selection,
+        cluster_profiles=clusters.profiles,
+        tree_metrics=trees.metrics,
+        tree_importances=trees.importances,
+        tree_rules=trees.rules,
+        tree_text=trees.text,
+        dimensions=dims,
+        figures=_figure_data(
+            rows,
+            fs.values,
+            fs.catalog,
+            segments,
+            clusters.selection,
+            trees.importances,
+            seed=seed,
+            max_points=config.max_chart_points,
+        ),
+        notes=tuple(notes),
+        conclusion=conclusion,
+        n_anomalies=n_anom,
+    )
+
+
+def _empty_comparisons() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "feature",
+            "family",
+            "source",
+            "uses_metric",
+            "group",
+            "n_anomaly",
+            "n_rest",
+            "mean_anomaly",
+            "mean_rest",
+            "median_anomaly",
+            "median_rest",
+            "rank_biserial",
+            "p_value",
+            "p_adjusted",
+            "significant",
+        ]
+    )
+
+
+def _figure_data(
+    rows: pd.DataFrame,
+    features: pd.DataFrame,
+    catalog: pd.DataFrame,
+    segments: pd.DataFrame,
+    selection: pd.DataFrame,
+    importances: pd.DataFrame,
+    *,
+    seed: int,
+    max_points: int,
+) -> dict[str, pd.DataFrame]:
+    """Small tables the charts draw from; point charts keep every anomaly plus a seeded sample."""
+    flag = rows["is_anomaly"]
+    sample = rows
+    if len(rows) > max_points:
+        rest = rows.index[~flag].to_numpy()
+        n_rest = max(0, max_points - int(flag.sum()))
+        if len(rest) > n_rest:
+            rest = np.random.default_rng(seed).choice(rest, size=n_rest, replace=False)
+        keep = np.concatenate([rows.index[flag].to_numpy(), rest])
+        sample = rows.loc[rows.index.isin(keep)]
+    group = sample["is_anomaly"].map({True: "anomaly", False: "rest"})
+    figs: dict[str, pd.DataFrame] = {
+        "deviation": pd.DataFrame(
+            {
+                "segment": sample["segment"],
+                "deviation": sample["deviation"],
+                "limit": sample["limit"],
+                "group": group,
+            }
+        ),
+        "segment_rates": segments[["segment", "above", "below", "rows", "anomaly_rate"]].copy(),
+    }
+    role = dict(zip(catalog["role"], catalog["feature"], strict=True))
+    quarters = [role.get(f"q{i}_share") for i in range(1, 5)]
+    if all(quarters):
+        q = features[quarters].copy()
+        q.columns = ["Q1", "Q2", "Q3", "Q4"]
+        q["segment"] = rows["segment"]
+        q["group"] = flag.map({True: "anomaly", False: "rest"})
+        long = q.groupby(["segment", "group"]).mean().reset_index()
+        figs["seasonal"] = long.melt(
+            id_vars=["segment", "group"], var_name="quarter", value_name="share"
+        )
+    for name, xr, yr in (
+        ("value_realisation", "score", "total_revenue"),
+        ("stability", "transaction_consistency", "value_volatility"),
+    ):
+        if xr in role and yr in role:
+            figs[name] = pd.DataFrame(
+                {
+                    "x": features.loc[sample.index, role[xr]],
+                    "y": features.loc[sample.index, role[yr]],
+                    "group": group,
+                    "segment": sample["segment"],
+                }
+            ).assign(x_name=role[xr], y_name=role[yr])
+    if len(selection):
+        figs["cluster_selection"] = selection.copy()
+    if len(importances):
+        figs["importances"] = (
+            importances.sort_values("importance", ascending=False)
+            .groupby("model")
+            .head(10)
+            .reset_index(drop=True)
+        )
+    return figs

@@ -1,0 +1,276 @@
+"""The audit's verdict: which new dimensions would improve the segmentation, with the evidence."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from custlens.config import AuditConfig
+
+# dimension -> (feature families, what it would add, what it needs when absent)
+DIMENSIONS = {
+    "stability": (
+        ("stability",),
+        "transaction stability (actual vs expected cadence, order-value volatility)",
+        "transaction count, transactions per month and age, or order-value std and average",
+    ),
+    "seasonality": (
+        ("seasonality",),
+        "seasonal preference (quarter shares, imbalance, entropy)",
+        "quarter shares q1_share .. q4_share",
+    ),
+    "lifecycle / value realisation": (
+        ("lifecycle", "value realisation"),
+        "lifecycle stage and value realisation (age, revenue realised per score point)",
+        "customer age, total revenue and a customer score",
+    ),
+}
+
+
+_SIDE = {
+    "above": "mostly above its mean",
+    "below": "mostly below its mean",
+    "mixed": "as many above as below its mean",
+    "none": "none",
+}
+
+
+def _fmt_p(p: float) -> str:
+    return "n/a" if not np.isfinite(p) else f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
+
+
+def dimension_evidence(
+    comparisons: pd.DataFrame, importances: pd.DataFrame, catalog: pd.DataFrame, config: AuditConfig
+) -> pd.DataFrame:
+    """Per dimension: the strongest significant difference and the fair tree's importance."""
+    out = []
+    fair_imp = importances[importances["model"] == "without_metric"] if len(importances) else None
+    for dim, (families, _what, _needs) in DIMENSIONS.items():
+        feats = catalog.loc[catalog["family"].isin(families) & ~catalog["uses_metric"], "feature"]
+        rec = {
+            "dimension": dim,
+            "features": len(feats),
+            "recommended": False,
+            "best_feature": "",
+            "group": "",
+            "rank_biserial": np.nan,
+            "p_adjusted": np.nan,
+            "median_anomaly": np.nan,
+            "median_rest": np.nan,
+            "tree_importance": np.nan,
+        }
+        if len(feats) and len(comparisons):
+            cand = comparisons[
+                comparisons["feature"].isin(feats) & comparisons["p_adjusted"].notna()
+            ]
+            sig = cand[cand["p_adjusted"] < config.alpha]
+            cand = sig if len(sig) else cand
+            if len(cand):
+                best = cand.loc[cand["rank_biserial"].abs().idxmax()]
+                rec.update(
+                    {
+                        k: best[k]
+                        for k in (
+                            "group",
+                            "rank_biserial",
+                            "p_adjusted",
+                            "median_anomaly",
+                            "median_rest",
+                        )
+                    }
+                )
+                rec["best_feature"] = best["feature"]
+                rec["recommended"] = bool(
+                    best["p_adjusted"] < config.alpha
+                    and abs(best["rank_biserial"]) >= config.min_effect
+                )
+        if fair_imp is not None and len(feats):
+            rec["tree_importance"] = float(
+                fair_imp.loc[fair_imp["feature"].isin(feats), "importance"].sum()
+            )
+        out.append(rec)
+    return pd.DataFrame(out)
+
+
+def write_conclusion(
+    *,
+    metric: str,
+    segment: str,
+    threshold: float,
+    relative: bool,
+    rows: pd.DataFrame,
+    segments: pd.DataFrame,
+    dimensions: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    chi_square: pd.DataFrame,
+    crosstabs: pd.DataFrame,
+    cluster_profiles: pd.DataFrame,
+    cluster_selection: pd.DataFrame,
+    tree_metrics: pd.DataFrame,
+    config: AuditConfig,
+) -> str:
+    """Plain-language paragraphs, each citing its numbers."""
+    n, k = len(rows), int(rows["is_anomaly"].sum())
+    limit = f"{threshold:g} x |segment mean|" if relative else f"{threshold:g}"
+    if k == 0:
+        dev = rows["deviation"].abs()
+        worst = rows.loc[dev.idxmax()]
+        return (
+            f"No customer's {metric} is more than {limit} away from the mean of their {segment} "
+            f"({n} rows checked): at this threshold the segmentation is consistent with {metric}. "
+            f"The largest deviation is {worst['deviation']:+.4g} (segment {worst['segment']}); "
+            f"95 % of rows are within {dev.quantile(0.95):.4g} of their segment mean, so a "
+            "threshold below that would flag the most deviant 5 %. Nothing further to test."
+        )
+    paras: list[str] = []
+    top = segments.sort_values("anomalies", ascending=False).head(3)
+    where = ", ".join(
+        f"{r.segment} {r.anomalies} ({r.anomaly_rate:.0%} of the segment, {_SIDE[r.direction]})"
+        for r in top.itertuples()
+        if r.anomalies > 0
+    )
+    paras.append(
+        f"{k} of {n} rows ({k / n:.1%}) have a {metric} more than {limit} away from their "
+        f"{segment}'s mean. Most are in: {where}."
+    )
+    paras.append(_tree_paragraph(metric, tree_metrics, config))
+    for r in dimensions.itertuples():
+        what, needs = DIMENSIONS[r.dimension][1], DIMENSIONS[r.dimension][2]
+        if r.features == 0:
+            paras.append(
+                f"{r.dimension.capitalize()}: cannot be assessed; the table lacks {needs}."
+            )
+            continue
+        if not r.best_feature:
+            paras.append(f"{r.dimension.capitalize()}: too few anomalies to test.")
+            continue
+        side = "higher" if r.rank_biserial > 0 else "lower"
+        grp = "anomalies" if r.group == "all" else f"{r.group}-mean anomalies"
+        ev = (
+            f"{r.best_feature} is {side} among {grp} (median {r.median_anomaly:.3g} vs "
+            f"{r.median_rest:.3g}; rank-biserial {r.rank_biserial:+.2f}, adjusted p "
+            f"{_fmt_p(r.p_adjusted)}"
+        )
+        ev += (
+            f"; {r.tree_importance:.0%} of the fair tree's importance)"
+            if np.isfinite(r.tree_importance)
+            else ")"
+        )
+        if r.recommended:
+            paras.append(f"Add {what}: {ev}.")
+        else:
+            paras.append(
+                f"{r.dimension.capitalize()} shows no difference worth a new dimension: {ev}."
+            )
+    other = _other_sentence(comparisons, config)
+    if other:
+        paras.append(other)
+    cat = _categorical_sentence(chi_square, crosstabs, config.alpha)
+    if cat:
+        paras.append(cat)
+    if len(cluster_profiles):
+        sil = float(cluster_selection["silhouette"].max())
+        quality = (
+            "well separated"
+            if sil >= 0.5
+            else "moderately separated"
+            if sil >= 0.25
+            else "weakly separated, so read them as tendencies"
+        )
+        parts = [
+            f"cluster {p.cluster} ({p.size}, {p.below} below / {p.above} above; "
+            f"{p.main_segment}): {p.distinguishing}"
+            for p in cluster_profiles.itertuples()
+        ]
+        paras.append(
+            f"The anomalies form {len(cluster_profiles)} groups (silhouette {sil:.2f}, {quality}): "
+            + "; ".join(parts)
+            + "."
+        )
+    closing = "These are associations, not causes; comparisons pool all segments."
+    if dimensions["recommended"].any():
+        closing += (
+            " Rebuild the segments with the recommended dimensions and re-run this audit to "
+            "check that the anomaly rate falls."
+        )
+    elif other:
+        closing += (
+            " The other columns listed above are the candidates to add; re-run this audit after "
+            "rebuilding the segments with them."
+        )
+    else:
+        closing += " Nothing here argues for adding a new dimension to the segmentation."
+    paras.append(closing)
+    return "\n\n".join(paras)
+
+
+def _other_sentence(comparisons: pd.DataFrame, config: AuditConfig) -> str:
+    """Columns outside the three dimensions that differ clearly (top three by effect)."""
+    if comparisons.empty:
+        return ""
+    c = comparisons[
+        (comparisons["group"] == "all")
+        & comparisons["family"].isin(["other", "volume"])
+        & ~comparisons["uses_metric"].astype(bool)
+        & (comparisons["p_adjusted"] < config.alpha)
+        & (comparisons["rank_biserial"].abs() >= config.min_effect)
+    ]
+    if c.empty:
+        return ""
+    c = c.reindex(c["rank_biserial"].abs().sort_values(ascending=False).index).head(3)
+    parts = [
+        f"{r.feature} ({'higher' if r.rank_biserial > 0 else 'lower'}: median {r.median_anomaly:.3g} "
+        f"vs {r.median_rest:.3g}, rank-biserial {r.rank_biserial:+.2f}, adjusted p {_fmt_p(r.p_adjusted)})"
+        for r in c.itertuples()
+    ]
+    return "Other columns that differ for anomalies: " + "; ".join(parts) + "."
+
+
+def _tree_paragraph(metric: str, tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
+    if tree_metrics.empty:
+        return "The decision-tree test was skipped (too few anomalies or other rows)."
+    m = tree_metrics.set_index("model")
+    fair = m.loc["without_metric"]
+    auc = fair["roc_auc"]
+    if auc >= config.auc_strong:
+        verdict = (
+            "behaviour the segmentation ignores explains who deviates, so the segments "
+            "can be improved"
+        )
+    elif auc >= config.auc_weak:
+        verdict = "behaviour explains the deviations only weakly"
+    else:
+        verdict = (
+            "the deviations look like noise around the segment means; other columns do not "
+            "explain them"
+        )
+    return (
+        f"Fair test: a depth-{config.tree_max_depth} decision tree that never sees {metric} (nor "
+        f"columns computed from it) predicts the anomaly flag with ROC-AUC {auc:.2f} on held-out "
+        f"rows (recall {fair['recall']:.0%}, precision {fair['precision']:.0%}): {verdict}. With "
+        f"{metric} itself the tree reaches ROC-AUC {m.loc['with_metric', 'roc_auc']:.2f}, which is "
+        "circular because the flag is computed from it."
+    )
+
+
+def _categorical_sentence(chi_square: pd.DataFrame, crosstabs: pd.DataFrame, alpha: float) -> str:
+    if chi_square.empty:
+        return ""
+    sig = chi_square[chi_square["significant"].astype(bool)]
+    if sig.empty:
+        cols = ", ".join(chi_square["column"])
+        return f"No categorical column ({cols}) is associated with being an anomaly (chi-square, adjusted p >= {alpha:g})."
+    parts = []
+    for r in sig.itertuples():
+        tab = crosstabs[(crosstabs["column"] == r.column) & (crosstabs["rows"] >= 5)]
+        overall = tab["anomalies"].sum() / max(tab["rows"].sum(), 1)
+        hi = tab.loc[tab["anomaly_rate"].idxmax()] if len(tab) else None
+        lvl = (
+            f"; highest rate in {hi['level']} ({hi['anomaly_rate']:.0%} vs {overall:.0%} overall)"
+            if hi is not None
+            else ""
+        )
+        parts.append(
+            f"{r.column} (chi-square p {_fmt_p(r.p_adjusted)} adjusted, Cramer's V {r.cramers_v:.2f}{lvl})"
+        )
+    return "Anomalies are unevenly spread over " + "; ".join(parts) + "."

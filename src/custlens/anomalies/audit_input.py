@@ -1,0 +1,268 @@
+"""Input checks and snapshot handling for the segmentation audit.
+
+Validation happens once here; the other ``audit_*`` modules trust what this returns.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from custlens.errors import ConfigError, DataError, InputError
+
+# Normalised column names (lowercase, non-alphanumerics removed) recognised as a customer id,
+# in order of preference.
+CUSTOMER_ID_NAMES = (
+    "customerid",
+    "custid",
+    "customerno",
+    "customernumber",
+    "customerkey",
+    "clientid",
+    "accountid",
+    "customer",
+    "id",
+)
+
+
+def norm_name(name: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(name).lower())
+
+
+@dataclass(frozen=True)
+class PreparedInput:
+    """The validated table (one row per analysed unit) and what was decided on the way."""
+
+    frame: pd.DataFrame  # original row order kept; index = 0-based position in the input
+    metric: pd.Series  # float64, aligned with frame
+    segment: pd.Series  # str, aligned with frame
+    customer_col: str | None
+    rows_in: int
+    snapshot_mode: str  # "one row per customer", "all rows", "latest by <col>", "no customer id"
+    notes: tuple[str, ...]
+
+
+def prepare_input(
+    df: object,
+    *,
+    segment: str,
+    metric: str,
+    threshold: float,
+    latest_by: str | None,
+    customer_col: str | None,
+) -> PreparedInput:
+    """Check the table and settings; drop underscore columns and unusable rows; dedupe snapshots."""
+    if not isinstance(df, pd.DataFrame):
+        raise InputError(
+            f"The audit needs a pandas DataFrame, got {type(df).__name__}",
+            where="audit_segmentation(df=...)",
+            fix="load the table first (custlens.io.readers.read_table(...).to_pandas())",
+        )
+    if not isinstance(threshold, int | float) or isinstance(threshold, bool):
+        raise ConfigError(
+            f"The threshold must be a number, got {threshold!r}",
+            where="--threshold",
+            fix="pass a positive number such as 0.15",
+        )
+    if not np.isfinite(threshold) or threshold <= 0:
+        raise ConfigError(
+            f"The threshold must be a positive number, got {threshold}",
+            where="--threshold",
+            fix="pass a positive number such as 0.15 (with --relative, a share such as 0.2)",
+        )
+    notes: list[str] = []
+    dropped = [c for c in df.columns if str(c).startswith("_")]
+    if dropped:
+        notes.append(
+            "Underscore-prefixed columns are never analysed and were dropped: "
+            + ", ".join(map(str, dropped))
+        )
+    frame = df.drop(columns=dropped).reset_index(drop=True)  # labels = 0-based row positions
+    columns = [str(c) for c in frame.columns]
+    for role, col in (("metric", metric), ("segment", segment)):
+        if col not in frame.columns:
+            hint = _closest(col, columns)
+            raise InputError(
+                f"The {role} column {col!r} is not in the table",
+                where=f"columns found: {', '.join(columns)}",
+                fix=f"pass --{role} with one of the columns found"
+                + (f" (did you mean {hint!r}?)" if hint else ""),
+            )
+    if segment == metric:
+        raise ConfigError(
+            f"The segment and the metric are the same column {metric!r}",
+            where="--segment / --metric",
+            fix="pass the column holding segment labels to --segment and a numeric column to --metric",
+        )
+    if frame.empty:
+        raise DataError("The table has no rows", where="input table", fix="audit a non-empty table")
+    rows_in = len(frame)
+    values = _numeric_metric(frame[metric], metric)
+    infinite = np.isinf(values)
+    if infinite.any():
+        notes.append(
+            f"{int(infinite.sum())} rows with an infinite {metric!r} were treated as empty."
+        )
+        values = values.where(~infinite)
+    if values.notna().sum() == 0:
+        raise DataError(
+            f"The metric column {metric!r} has no values (all null)",
+            where=f"column {metric!r}",
+            fix="choose a metric column that is filled in",
+        )
+
+    cust = _resolve_customer_col(frame, customer_col, exclude={segment, metric, latest_by})
+    if latest_by is not None:
+        frame, values = _latest_rows(frame, values, latest_by, cust, notes)
+        mode = f"latest by {latest_by}"
+    elif cust is None:
+        mode = "no customer id"
+        notes.append("No customer id column was found: every row is treated as one customer.")
+    else:
+        n_cust = frame[cust].nunique(dropna=True)
+        if n_cust < len(frame):
+            mode = "all rows"
+            notes.append(
+                f"{len(frame)} rows for {n_cust} customers in {cust!r}: all rows are used, each "
+                f"snapshot counts once (pass --latest-by DATE_COL to keep one row per customer)."
+            )
+        else:
+            mode = "one row per customer"
+
+    seg = frame[segment]
+    keep = values.notna() & seg.notna()
+    n_drop_metric = int(values.isna().sum())
+    n_drop_seg = int((seg.isna() & values.notna()).sum())
+    if n_drop_metric:
+        notes.append(f"{n_drop_metric} rows with an empty {metric!r} were left out.")
+    if n_drop_seg:
+        notes.append(f"{n_drop_seg} rows with an empty {segment!r} were left out.")
+    frame, values = frame.loc[keep], values.loc[keep]
+    seg_str = frame[segment].astype(str)
+    levels = seg_str.unique()
+    if len(levels) < 2:
+        only = repr(levels[0]) if len(levels) else "none"
+        raise DataError(
+            f"The segment column {segment!r} has only one value ({only}) among usable rows, so there "
+            "is no segmentation to audit",
+            where=f"column {segment!r}",
+            fix="pass --segment with a column that assigns customers to at least two segments",
+        )
+    return PreparedInput(
+        frame=frame,
+        metric=values.astype("float64"),
+        segment=seg_str,
+        customer_col=cust,
+        rows_in=rows_in,
+        snapshot_mode=mode,
+        notes=tuple(notes),
+    )
+
+
+def _closest(name: str, columns: list[str]) -> str | None:
+    target = norm_name(name)
+    for c in columns:
+        if norm_name(c) == target:
+            return c
+    return None
+
+
+def _numeric_metric(col: pd.Series, name: str) -> pd.Series:
+    """The metric as float64; raise with the first value that is not a number."""
+    if pd.api.types.is_bool_dtype(col) or not (
+        pd.api.types.is_numeric_dtype(col)
+        or pd.api.types.is_string_dtype(col)
+        or col.dtype == object
+    ):
+        first = col.dropna()
+        example = f" (first value {first.iloc[0]!r})" if len(first) else ""
+        raise InputError(
+            f"The metric column {name!r} is not numeric: its type is {col.dtype}{example}",
+            where=f"column {name!r}",
+            fix="pass --metric with a numeric column (a probability, score or amount)",
+        )
+    if pd.api.types.is_numeric_dtype(col):
+        return col.astype("float64")
+    text = col.astype("object")
+    stripped = text.map(lambda v: v.strip() if isinstance(v, str) else v)
+    empty = stripped.map(lambda v: v is None or (isinstance(v, str) and v == "")) | stripped.isna()
+    parsed = pd.to_numeric(stripped.where(~empty), errors="coerce")
+    bad = parsed.isna() & ~empty
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InputError(
+            f"The metric column {name!r} is not numeric: row {pos + 1} holds {col.iloc[pos]!r}",
+            where=f"column {name!r}, row {pos + 1}",
+            fix="fix or remove the non-numeric values, or choose a numeric metric column",
+        )
+    return parsed.astype("float64")
+
+
+def _resolve_customer_col(frame: pd.DataFrame, given: str | None, exclude: set) -> str | None:
+    if given is not None:
+        if given not in frame.columns:
+            raise InputError(
+                f"The customer id column {given!r} is not in the table",
+                where=f"columns found: {', '.join(map(str, frame.columns))}",
+                fix="pass the column that identifies customers, or omit it to auto-detect",
+            )
+        return given
+    by_norm = {norm_name(c): c for c in frame.columns if c not in exclude}
+    for cand in CUSTOMER_ID_NAMES:
+        if cand in by_norm:
+            return by_norm[cand]
+    for c in frame.columns:
+        if c not in exclude and norm_name(c).endswith("customerid"):
+            return c
+    return None
+
+
+def _latest_rows(
+    frame: pd.DataFrame, values: pd.Series, date_col: str, cust: str | None, notes: list[str]
+) -> tuple[pd.DataFrame, pd.Series]:
+    """Keep each customer's latest row by ``date_col``; ties go to the last row in file order."""
+    if date_col not in frame.columns:
+        raise InputError(
+            f"The --latest-by column {date_col!r} is not in the table",
+            where=f"columns found: {', '.join(map(str, frame.columns))}",
+            fix="pass --latest-by with the snapshot date column, or omit it to use all rows",
+        )
+    if cust is None:
+        raise DataError(
+            "--latest-by needs a customer id column to know which rows belong together, and none "
+            "was found",
+            where=f"columns found: {', '.join(map(str, frame.columns))}",
+            fix="name the id column customer_id, or pass customer_col=... (the CLI's --customer-col)",
+        )
+    raw = frame[date_col]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        dates = raw
+    else:
+        dates = pd.to_datetime(raw, errors="coerce", format="mixed")
+        bad = dates.isna() & raw.notna()
+        if bad.any():
+            pos = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(
+                f"The --latest-by column {date_col!r} holds a value that is not a date: "
+                f"row {pos + 1} is {raw.iloc[pos]!r}",
+                where=f"column {date_col!r}, row {pos + 1}",
+                fix="fix the value or choose the snapshot date column",
+            )
+    order = pd.DataFrame(
+        {"cust": frame[cust].to_numpy(), "date": dates.to_numpy(), "pos": np.arange(len(frame))}
+    )
+    order = order[order["cust"].notna()]
+    # undated rows sort first, so a dated row always wins; among equal dates the later row wins
+    order = order.sort_values(["date", "pos"], na_position="first", kind="mergesort")
+    keep_pos = np.sort(order.drop_duplicates("cust", keep="last")["pos"].to_numpy())
+    n_missing_id = int(frame[cust].isna().sum())
+    notes.append(
+        f"--latest-by {date_col}: kept the latest row of each of {len(keep_pos)} customers out of "
+        f"{len(frame)} rows; ties on the date go to the last row in file order; rows without a "
+        "date lose to any dated row."
+        + (f" {n_missing_id} rows without a customer id were left out." if n_missing_id else "")
+    )
+    return frame.iloc[keep_pos], values.iloc[keep_pos]

@@ -1,0 +1,61 @@
+"""`custlens audit` through the CLI: results on a planted table, and bad input exits 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from custlens.cli import app
+from custlens.datasets.customer_table_demo import customer_table_demo
+
+SEG, METRIC = "profitability_segment", "retention_probability"
+
+
+def _invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result, (result.stdout or "") + (result.stderr or "")
+
+
+@pytest.fixture(scope="module")
+def table_csv(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("audit") / "customers.csv"
+    customer_table_demo(600, seed=2).to_csv(path, index=False)
+    return path
+
+
+def test_audit_writes_report_matching_an_independent_count(table_csv: Path, tmp_path: Path):
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(table_csv), "--segment", SEG, "--metric", METRIC,
+                           "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, text
+    df = pd.read_csv(table_csv)
+    mean = df.groupby(SEG)[METRIC].transform("mean")
+    expected = int(((df[METRIC] - mean).abs() > 0.15).sum())
+    assert f"{expected:,} customers deviate" in text
+    assert (out / "audit.md").is_file()
+    assert len(pd.read_csv(out / "anomalies.csv")) == expected
+
+
+@pytest.mark.parametrize(
+    ("mutate", "args", "needle"),
+    [
+        (lambda d: d, ["--metric", "nope"], "nope"),
+        (lambda d: d.assign(retention_probability="high"), [], "high"),
+        (lambda d: d.assign(profitability_segment="Only"), [], "one"),
+    ],
+    ids=["missing metric", "non-numeric metric", "one segment"],
+)
+def test_audit_bad_input(tmp_path: Path, mutate, args, needle) -> None:
+    path = tmp_path / "t.csv"
+    mutate(customer_table_demo(100, seed=1)).to_csv(path, index=False)
+    out = tmp_path / "audit"
+    base = ["audit", str(path), "--segment", SEG, "--metric", METRIC, "--out", str(out)]
+    if args:
+        base[base.index("--metric") + 1] = args[1]
+    result, text = _invoke(*base)
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text and needle.lower() in text.lower()
+    assert not out.exists()
