@@ -1,0 +1,301 @@
+"""Order-level anomalies, computed in the engine on canonical transactions (Ibis).
+
+* :func:`extreme_orders`: orders whose total value is beyond a robust threshold. The default rule
+  (``log_mad``) flags orders with ``ln(value) > median + k * 1.4826 * MAD`` of ``ln(value)`` over
+  all purchase orders; ``quantile`` flags orders above a high quantile of the order values.
+* :func:`cancellation_pairs`: a purchase line and a later cancellation line (order id starting with
+  the cancellation prefix, or a negative quantity) of the same customer and product with exactly
+  the opposite quantity, within ``pair_window_days`` days (e.g. Online Retail 581483 / C581484,
+  80,995 units).
+
+Pass the canonical transactions from ``io.load`` (before cleaning: cleaning removes offsetting
+pairs, so their purchase would no longer be visible). Only the listed rows (at most
+``max_listed``, largest value first) are materialised, as pandas DataFrames.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from custlens.config import AnomalyConfig
+from custlens.errors import DataError
+
+_MAD_TO_SIGMA = 1.4826
+
+EXTREME_COLUMNS = [
+    "order_id",
+    "customer_id",
+    "order_ts",
+    "value",
+    "n_lines",
+    "units",
+    "times_median",
+]
+
+
+@dataclass(frozen=True)
+class ExtremeOrders:
+    """Orders beyond the threshold (largest first, at most ``max_listed``) and the rule's numbers."""
+
+    orders: pd.DataFrame
+    threshold: float  # order value above which an order is extreme
+    median_value: float  # median purchase-order value
+    n_orders: int  # purchase orders considered
+    n_extreme: int  # orders beyond the threshold (may exceed len(orders))
+    rule: str  # the rule in words
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True)
+class CancellationPairs:
+    """Purchase/cancellation line pairs (largest value first, at most ``max_listed``)."""
+
+    pairs: pd.DataFrame
+    n_pairs: int  # pairs found (may exceed len(pairs))
+    window_days: int
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def _require(table: ir.Table, columns: tuple[str, ...], stage: str) -> None:
+    if not isinstance(table, ir.Table):
+        raise DataError(
+            f"{stage} expects an Ibis table of canonical transactions, got {type(table).__name__}",
+            where=stage,
+            fix="pass Source.table from custlens.io.load (or ibis.memtable(dataframe))",
+        )
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(
+            f"{stage} needs the canonical columns {', '.join(missing)}",
+            where="transactions columns: " + ", ".join(table.columns),
+            fix="load the data with custlens.io.load, or map those columns explicitly",
+        )
+
+
+def _is_cancelled(t: ir.Table, prefix: str) -> ir.BooleanValue:
+    return t.order_id.startswith(prefix).fill_null(False) if prefix else ibis.literal(False)
+
+
+def _purchase_orders(t: ir.Table, prefix: str) -> ir.Table:
+    lines = t.filter(t.quantity > 0, t.amount > 0, ~_is_cancelled(t, prefix))
+    return lines.group_by("order_id").aggregate(
+        customer_id=lines.customer_id.min(),
+        order_ts=lines.order_ts.min(),
+        value=lines.amount.sum(),
+        n_lines=lines.count(),
+        units=lines.quantity.sum(),
+    )
+
+
+def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) -> ExtremeOrders:
+    """Orders whose total value is beyond the robust threshold of ``config.order_value_rule``.
+
+    Purchase orders are built from lines with positive quantity and amount whose order id does not
+    carry the cancellation prefix; ``value`` is the sum of their amounts, ``n_lines`` the number of
+    lines, ``units`` the total quantity and ``times_median`` the value over the median order value.
+    """
+    config = config or AnomalyConfig()
+    _require(
+        transactions,
+        ("order_id", "customer_id", "order_ts", "quantity", "amount"),
+        "extreme_orders",
+    )
+    orders = _purchase_orders(transactions, config.cancellation_prefix)
+    lv = orders.value.ln()
+    stats = (
+        orders.aggregate(
+            n=orders.count(),
+            med_value=orders.value.median(),
+            med_log=lv.median(),
+            q_value=orders.value.quantile(config.order_value_quantile),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    n_orders = int(stats["n"])
+    if n_orders == 0:
+        raise DataError(
+            "No purchase orders to check: no line has a positive quantity and amount",
+            where="extreme_orders",
+            fix="check the quantity and amount columns (and the cancellation prefix)",
+        )
+    notes: list[str] = []
+    rule_name = config.order_value_rule
+    if rule_name == "log_mad":
+        med_log = float(stats["med_log"])
+        mad = float(orders.aggregate(mad=(lv - med_log).abs().median()).to_pandas()["mad"].iloc[0])
+        if mad > 0:
+            threshold = math.exp(med_log + config.order_value_mad_k * _MAD_TO_SIGMA * mad)
+            rule = (
+                f"ln(order value) above median + {config.order_value_mad_k:g} x 1.4826 x MAD "
+                f"(value above {threshold:,.2f})"
+            )
+        else:
+            notes.append(
+                "half or more of the orders share one value (MAD = 0); used the quantile rule"
+            )
+            rule_name = "quantile"
+    if rule_name == "quantile":
+        threshold = float(stats["q_value"])
+        rule = f"order value above the {config.order_value_quantile:g} quantile ({threshold:,.2f})"
+    med_value = float(stats["med_value"])
+    extreme = orders.filter(orders.value > threshold)
+    n_extreme = int(extreme.count().to_pyarrow().as_py())
+    listed = (
+        extreme.mutate(times_median=extreme.value / ibis.literal(med_value, type="float64"))
+        .order_by([ibis.desc("value"), "order_id"])
+        .limit(config.max_listed)
+        .select(*EXTREME_COLUMNS)
+        .to_pandas()
+    )
+    return ExtremeOrders(
+        orders=listed.reset_index(drop=True),
+        threshold=threshold,
+        median_value=med_value,
+        n_orders=n_orders,
+        n_extreme=n_extreme,
+        rule=rule,
+        notes=tuple(notes),
+    )
+
+
+def cancellation_pairs(
+    transactions: ir.Table, config: AnomalyConfig | None = None
+) -> CancellationPairs:
+    """Purchase lines cancelled later by a line with exactly the opposite quantity.
+
+    A cancellation line is matched to the latest earlier purchase line of the same customer and
+    product (``product_id``, else ``description``) with ``cancel_qty == -purchase_qty`` and
+    ``purchase_ts <= cancel_ts <= purchase_ts + pair_window_days``; each purchase line is then kept
+    with its earliest cancellation only. Lines without a customer id are not paired.
+    """
+    config = config or AnomalyConfig()
+    t = transactions
+    _require(t, ("order_id", "customer_id", "order_ts", "quantity", "amount"), "cancellation_pairs")
+    key = next((c for c in ("product_id", "description") if c in t.columns), None)
+    if key is None:
+        note = "order/cancellation pairs skipped: the data have no product_id or description column"
+        return CancellationPairs(_empty_pairs(), 0, config.pair_window_days, (note,))
+    with_desc = key == "product_id" and "description" in t.columns
+    cancelled = _is_cancelled(t, config.cancellation_prefix)
+    known = t.customer_id.notnull() & t[key].notnull()
+
+    buys = t.filter(known, t.quantity > 0, ~cancelled)
+    buys = buys.select(
+        customer_id=buys.customer_id,
+        key=buys[key],
+        purchase_order_id=buys.order_id,
+        purchase_ts=buys.order_ts,
+        quantity=buys.quantity,
+        value=buys.amount,
+        **({"description": buys.description} if with_desc else {}),
+    ).distinct()
+    # a C-prefixed line or any negative line; the opposite quantity must be negative either way
+    cancels = t.filter(known, t.quantity < 0)
+    cancels = cancels.select(
+        c_customer=cancels.customer_id,
+        c_key=cancels[key],
+        cancel_order_id=cancels.order_id,
+        cancel_ts=cancels.order_ts,
+        c_qty=cancels.quantity,
+    ).distinct()
+
+    window = ibis.interval(days=config.pair_window_days)
+    joined = buys.join(
+        cancels,
+        [
+            buys.customer_id == cancels.c_customer,
+            buys.key == cancels.c_key,
+            cancels.c_qty == -buys.quantity,
+            cancels.cancel_ts >= buys.purchase_ts,
+            cancels.cancel_ts <= buys.purchase_ts + window,
+        ],
+    )
+    # each cancellation line -> its latest earlier purchase (unique tie-breaker: order id)
+    per_cancel = ibis.window(
+        group_by=["c_customer", "c_key", "cancel_order_id", "cancel_ts", "c_qty"],
+        order_by=[ibis.desc("purchase_ts"), ibis.desc("purchase_order_id")],
+    )
+    joined = joined.mutate(_rc=ibis.row_number().over(per_cancel)).filter(lambda s: s._rc == 0)
+    # each purchase line -> its earliest cancellation
+    per_buy = ibis.window(
+        group_by=["customer_id", "key", "purchase_order_id", "purchase_ts", "quantity", "value"],
+        order_by=["cancel_ts", "cancel_order_id"],
+    )
+    joined = joined.mutate(_rb=ibis.row_number().over(per_buy)).filter(lambda s: s._rb == 0)
+    pairs = joined.select(
+        customer_id=joined.customer_id,
+        **{key: joined.key},
+        **({"description": joined.description} if with_desc else {}),
+        purchase_order_id=joined.purchase_order_id,
+        cancel_order_id=joined.cancel_order_id,
+        purchase_ts=joined.purchase_ts,
+        cancel_ts=joined.cancel_ts,
+        quantity=joined.quantity,
+        value=joined.value,
+        minutes_between=joined.cancel_ts.delta(joined.purchase_ts, unit="minute"),
+    )
+    n_pairs = int(pairs.count().to_pyarrow().as_py())
+    listed = (
+        pairs.order_by([ibis.desc("value"), "purchase_order_id", "cancel_order_id"])
+        .limit(config.max_listed)
+        .to_pandas()
+        .reset_index(drop=True)
+    )
+    notes = () if key == "product_id" else ("pairs matched on description (no product_id column)",)
+    return CancellationPairs(listed, n_pairs, config.pair_window_days, notes)
+
+
+def customer_order_signals(
+    transactions: ir.Table, config: AnomalyConfig | None = None, *, as_of=None
+) -> ir.Table:
+    """Per customer (Ibis, one row per customer), signals that cleaning hides from the features.
+
+    Computed on the canonical transactions *before* cleaning, on lines with ``order_ts < as_of``
+    (all lines when ``as_of`` is None): ``max_line_units`` (largest quantity on one purchase line,
+    including lines cancelled later, such as 80,995 units) and ``cancelled_units_share`` (units on
+    negative lines over units on purchase lines). Join them to the customer feature table on
+    ``customer_id`` before :class:`~custlens.anomalies.isolation.CustomerAnomalyDetector`.
+    """
+    config = config or AnomalyConfig()
+    t = transactions
+    _require(t, ("order_id", "customer_id", "order_ts", "quantity"), "customer_order_signals")
+    t = t.filter(t.customer_id.notnull())
+    if as_of is not None:
+        t = t.filter(
+            t.order_ts < ibis.literal(pd.Timestamp(as_of).to_pydatetime(), type="timestamp")
+        )
+    bought = (t.quantity > 0) & ~_is_cancelled(t, config.cancellation_prefix)
+    zero = ibis.literal(0.0, type="float64")
+    agg = t.group_by("customer_id").aggregate(
+        max_line_units=t.quantity.max(where=bought),
+        _bought=ibis.ifelse(bought, t.quantity, zero).sum(),
+        _cancelled=ibis.ifelse(t.quantity < 0, -t.quantity, zero).sum(),
+    )
+    agg = agg.filter(agg._bought > 0)
+    return agg.select(
+        "customer_id",
+        max_line_units=agg.max_line_units.cast("float64"),
+        cancelled_units_share=agg._cancelled / agg._bought,
+    )
+
+
+def _empty_pairs() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=[
+            "customer_id",
+            "product_id",
+            "purchase_order_id",
+            "cancel_order_id",
+            "purchase_ts",
+            "cancel_ts",
+            "quantity",
+            "value",
+            "minutes_between",
+        ]
+    )

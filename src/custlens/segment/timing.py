@@ -1,0 +1,253 @@
+"""When customers buy: hour x weekday patterns, seasonality, timing personas, contact windows.
+
+Aggregations run in the engine (Ibis) on purchase lines (``Cleaned.purchases``); only the small
+results (at most 7 x 24 cells per segment, one row per customer) are materialised.
+
+Conventions (portable across DuckDB and PySpark through ``order_ts.day_of_week.index()``):
+``weekday`` is 0 = Monday ... 6 = Sunday; ``hour`` is 0-23 of the order's timestamp as stored (no
+time-zone conversion). An order is counted once, at its earliest line's timestamp, with revenue =
+the sum of its lines' ``amount``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.config import TimingConfig, TimingWindow
+from custlens.errors import DataError
+
+WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # index = weekday (Monday=0)
+_REQUIRED = ("customer_id", "order_id", "order_ts", "amount")
+
+
+def _check(transactions: ir.Table, stage: str) -> None:
+    if not isinstance(transactions, ir.Table):
+        raise DataError(
+            f"{stage} expects an Ibis table of purchase lines, got {type(transactions).__name__}",
+            where=stage,
+            fix="pass Cleaned.purchases (or ibis.memtable(dataframe))",
+        )
+    missing = [c for c in _REQUIRED if c not in transactions.columns]
+    if missing:
+        raise DataError(
+            f"{stage} needs the canonical columns {', '.join(missing)}",
+            where="transactions columns: " + ", ".join(transactions.columns),
+            fix="load the data with custlens.io.load, or map those columns explicitly",
+        )
+
+
+def orders_with_time(transactions: ir.Table) -> ir.Table:
+    """One row per order: ``order_id, customer_id, order_ts, revenue, weekday, hour`` (Ibis)."""
+    _check(transactions, "orders_with_time")
+    t = transactions
+    orders = t.group_by("order_id").aggregate(
+        customer_id=t.customer_id.min(), order_ts=t.order_ts.min(), revenue=t.amount.sum()
+    )
+    return orders.mutate(
+        weekday=orders.order_ts.day_of_week.index().cast("int64"),
+        hour=orders.order_ts.hour().cast("int64"),
+    )
+
+
+def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
+    """Inner-join the customer -> segment mapping (Ibis table or pandas DataFrame) in the engine."""
+    if isinstance(segments, pd.DataFrame):
+        segments = ibis.memtable(segments)
+    if not isinstance(segments, ir.Table):
+        raise DataError(
+            f"segments must be a table mapping customer_id to {segment_column!r}, "
+            f"got {type(segments).__name__}",
+            where="timing segments argument",
+            fix="pass the scored customer table (customer_id, segment)",
+        )
+    missing = [c for c in ("customer_id", segment_column) if c not in segments.columns]
+    if missing:
+        raise DataError(
+            f"The segment table lacks {', '.join(missing)}",
+            where="segment table columns: " + ", ".join(segments.columns),
+            fix=f"pass a table with customer_id and {segment_column!r} (or set segment_column)",
+        )
+    mapping = segments.select(
+        customer_id=segments.customer_id.cast("string"),
+        segment=segments[segment_column].cast("string"),
+    )
+    counts = mapping.aggregate(n=mapping.count(), n_ids=mapping.customer_id.nunique()).to_pandas()
+    if int(counts["n"].iloc[0]) != int(counts["n_ids"].iloc[0]):
+        raise DataError(
+            "The segment table lists some customers more than once",
+            where=f"segment table, column customer_id ({int(counts['n'].iloc[0])} rows, "
+            f"{int(counts['n_ids'].iloc[0])} distinct customers)",
+            fix="pass one row per customer",
+        )
+    keyed = orders.mutate(customer_id=orders.customer_id.cast("string"))
+    return keyed.join(mapping, "customer_id")
+
+
+def _grouped(orders: ir.Table, keys: list[str]) -> pd.DataFrame:
+    agg = orders.group_by(keys).aggregate(orders=orders.count(), revenue=orders.revenue.sum())
+    return agg.to_pandas()
+
+
+def _add_shares(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    for measure in ("orders", "revenue"):
+        if by:
+            totals = frame.groupby(by)[measure].transform("sum")
+        else:
+            totals = pd.Series(frame[measure].sum(), index=frame.index)
+        safe = totals.where(totals != 0, 1)
+        frame[f"share_{measure}"] = (frame[measure] / safe).astype("float64")
+    return frame
+
+
+def hour_weekday(
+    transactions: ir.Table, segments=None, *, segment_column: str = "segment"
+) -> pd.DataFrame:
+    """Orders and revenue per weekday x hour cell, overall or per segment (full 7 x 24 grid).
+
+    Columns: ``[segment,] weekday, weekday_name, hour, orders, revenue, share_orders,
+    share_revenue`` (shares within the segment, or overall). Weekday: 0 = Monday.
+    """
+    orders = orders_with_time(transactions)
+    by: list[str] = []
+    if segments is not None:
+        orders = _with_segment(orders, segments, segment_column)
+        by = ["segment"]
+    counts = _grouped(orders, [*by, "weekday", "hour"])
+    groups = sorted(counts["segment"].unique()) if by else [None]
+    grid = pd.MultiIndex.from_product(
+        [groups, range(7), range(24)], names=["segment", "weekday", "hour"]
+    ).to_frame(index=False)
+    if not by:
+        grid = grid.drop(columns="segment")
+    out = grid.merge(counts, on=[*by, "weekday", "hour"], how="left")
+    out["orders"] = out["orders"].fillna(0).astype("int64")
+    out["revenue"] = out["revenue"].fillna(0.0).astype("float64")
+    out.insert(len(by) + 1, "weekday_name", [WEEKDAY_NAMES[d] for d in out["weekday"]])
+    return _add_shares(out, by)
+
+
+def seasonality(
+    transactions: ir.Table,
+    segments=None,
+    *,
+    period: str = "quarter",
+    segment_column: str = "segment",
+) -> pd.DataFrame:
+    """Orders and revenue per quarter (1-4) or month (1-12), overall or per segment, with shares.
+
+    Years are pooled: a period's share is its orders (revenue) over all orders (revenue) of the
+    segment, so partial years at the ends of the data weigh on their periods.
+    """
+    if period not in ("quarter", "month"):
+        raise DataError(
+            f"period must be 'quarter' or 'month', got {period!r}",
+            where="seasonality(period=...)",
+            fix="use period='quarter' or period='month'",
+        )
+    orders = orders_with_time(transactions)
+    orders = orders.mutate(**{period: getattr(orders.order_ts, period)().cast("int64")})
+    by: list[str] = []
+    if segments is not None:
+        orders = _with_segment(orders, segments, segment_column)
+        by = ["segment"]
+    counts = _grouped(orders, [*by, period])
+    counts = counts.sort_values([*by, period], kind="stable").reset_index(drop=True)
+    counts["orders"] = counts["orders"].astype("int64")
+    return _add_shares(counts, by)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
+
+
+def _in_windows(orders: ir.Table, windows: list[TimingWindow]) -> ir.BooleanValue:
+    cond = ibis.literal(False)
+    for w in windows:
+        part = (orders.hour >= w.hours[0]) & (orders.hour < w.hours[1])
+        if len(set(w.weekdays)) < 7:
+            part = part & orders.weekday.isin(sorted(set(w.weekdays)))
+        cond = cond | part
+    return cond
+
+
+def _most_common(orders: ir.Table, column: str) -> ir.Table:
+    """Per customer, the most frequent value of ``column`` (ties: the smallest value)."""
+    counted = orders.group_by(["customer_id", column]).aggregate(n=orders.count())
+    win = ibis.window(group_by="customer_id", order_by=[ibis.desc("n"), column])
+    ranked = counted.mutate(_r=ibis.row_number().over(win))
+    return ranked.filter(ranked._r == 0).select("customer_id", **{f"usual_{column}": column})
+
+
+def timing_personas(transactions: ir.Table, config: TimingConfig | None = None) -> pd.DataFrame:
+    """One row per customer: order count, share of orders in each rule's windows, usual weekday
+    and hour, and ``timing_persona`` (first rule whose share reaches ``min_share``; customers with
+    fewer than ``min_orders`` orders get ``few_orders_persona``; the rest ``fallback_persona``).
+    """
+    config = config or TimingConfig()
+    orders = orders_with_time(transactions)
+    orders = orders.filter(orders.customer_id.notnull())
+    share_cols = {f"share_{_slug(rule.name)}": rule for rule in config.personas}
+    n = orders.count()
+    per_customer = orders.group_by("customer_id").aggregate(
+        n_orders=n,
+        **{
+            col: ibis.ifelse(_in_windows(orders, rule.windows), 1.0, 0.0).sum() / n.cast("float64")
+            for col, rule in share_cols.items()
+        },
+    )
+    per_customer = per_customer.join(_most_common(orders, "weekday"), "customer_id").join(
+        _most_common(orders, "hour"), "customer_id"
+    )
+    frame = per_customer.order_by("customer_id").to_pandas().reset_index(drop=True)
+    frame["n_orders"] = frame["n_orders"].astype("int64")
+    frame["usual_weekday_name"] = [WEEKDAY_NAMES[int(d)] for d in frame["usual_weekday"]]
+    conditions = [frame["n_orders"] < config.min_orders]
+    choices = [config.few_orders_persona]
+    for col, rule in share_cols.items():
+        conditions.append(frame[col] >= rule.min_share)
+        choices.append(rule.name)
+    frame["timing_persona"] = np.select(conditions, choices, default=config.fallback_persona)
+    return frame
+
+
+def best_contact_windows(hour_weekday_table: pd.DataFrame, top_n: int = 3) -> pd.DataFrame:
+    """Top-N weekday x hour cells by orders (ties: revenue, then earlier weekday and hour), per
+    segment when the table has a ``segment`` column; ``share_orders`` is the cell's share."""
+    if top_n < 1:
+        raise DataError(
+            f"top_n must be at least 1, got {top_n}",
+            where="best_contact_windows(top_n=...)",
+            fix="ask for one or more windows",
+        )
+    by = ["segment"] if "segment" in hour_weekday_table.columns else []
+    cells = hour_weekday_table[hour_weekday_table["orders"] > 0]
+    cells = cells.sort_values(
+        [*by, "orders", "revenue", "weekday", "hour"],
+        ascending=[*([True] * len(by)), False, False, True, True],
+        kind="stable",
+    )
+    top = cells.groupby(by).head(top_n) if by else cells.head(top_n)
+    top = top.copy()
+    top.insert(len(by), "rank", top.groupby(by).cumcount() + 1 if by else range(1, len(top) + 1))
+    top["window"] = [
+        f"{d} {h:02d}:00-{h + 1:02d}:00"
+        for d, h in zip(top["weekday_name"], top["hour"], strict=True)
+    ]
+    cols = [
+        *by,
+        "rank",
+        "window",
+        "weekday",
+        "weekday_name",
+        "hour",
+        "orders",
+        "share_orders",
+        "revenue",
+        "share_revenue",
+    ]
+    return top[cols].reset_index(drop=True)

@@ -1,0 +1,241 @@
+"""Order-level anomalies: extreme order values and purchase/cancellation pairs."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import duckdb
+import ibis
+import numpy as np
+import pandas as pd
+import pytest
+
+from custlens.anomalies.orders import cancellation_pairs, extreme_orders
+from custlens.config import AnomalyConfig
+from custlens.errors import DataError
+
+T0 = datetime(2024, 3, 4, 10, 0)  # a Monday
+
+
+def _lines(rows: list[tuple]) -> ibis.Table:
+    """rows: (order_id, customer_id, product_id, quantity, unit_price, minutes after T0)."""
+    df = pd.DataFrame(
+        rows, columns=["order_id", "customer_id", "product_id", "quantity", "unit_price", "minutes"]
+    )
+    df["order_ts"] = [T0 + timedelta(minutes=int(m)) for m in df.pop("minutes")]
+    df["quantity"] = df["quantity"].astype("float64")
+    df["unit_price"] = df["unit_price"].astype("float64")
+    df["amount"] = df["quantity"] * df["unit_price"]
+    return ibis.memtable(df)
+
+
+# order values: 50, 80, 100, 100, 120, 150, 200 and one of 10,000 (two lines: 6000 + 4000)
+TINY_ORDERS = [
+    ("1", "a", "p1", 5, 10.0, 0),
+    ("2", "a", "p1", 8, 10.0, 60),
+    ("3", "b", "p2", 10, 10.0, 120),
+    ("4", "b", "p2", 20, 5.0, 180),
+    ("5", "c", "p3", 12, 10.0, 240),
+    ("6", "c", "p3", 15, 10.0, 300),
+    ("7", "d", "p4", 20, 10.0, 360),
+    ("8", "e", "p5", 600, 10.0, 420),
+    ("8", "e", "p6", 400, 10.0, 420),
+    ("C9", "e", "p5", -600, 10.0, 480),  # a cancellation: not a purchase order
+    ("10", "f", "p7", -3, 10.0, 500),  # negative line: not a purchase order
+]
+
+
+def test_extreme_orders_tiny_dataset():
+    result = extreme_orders(_lines(TINY_ORDERS))
+    values = np.array([50, 80, 100, 100, 120, 150, 200, 10000], dtype=float)
+    lv = np.log(values)
+    med = np.median(lv)
+    mad = np.median(np.abs(lv - med))
+    expected_threshold = float(np.exp(med + 4.0 * 1.4826 * mad))
+    assert result.threshold == pytest.approx(expected_threshold)
+    assert result.n_orders == 8
+    assert result.median_value == pytest.approx(110.0)  # (100 + 120) / 2
+    assert result.n_extreme == 1
+    row = result.orders.iloc[0]
+    assert (row["order_id"], row["customer_id"]) == ("8", "e")
+    assert row["value"] == pytest.approx(10000.0)
+    assert row["n_lines"] == 2
+    assert row["units"] == pytest.approx(1000.0)
+    assert row["times_median"] == pytest.approx(10000.0 / 110.0)
+    assert row["order_ts"] == pd.Timestamp(T0 + timedelta(minutes=420))
+
+
+def test_extreme_orders_quantile_rule():
+    cfg = AnomalyConfig(order_value_rule="quantile", order_value_quantile=0.75)
+    result = extreme_orders(_lines(TINY_ORDERS), cfg)
+    values = np.array([50, 80, 100, 100, 120, 150, 200, 10000], dtype=float)
+    q = float(np.quantile(values, 0.75))  # linear interpolation: 162.5
+    assert q == pytest.approx(162.5)
+    assert result.threshold == pytest.approx(q)
+    assert list(result.orders["order_id"]) == ["8", "7"]
+
+
+def test_extreme_orders_bad_input():
+    with pytest.raises(DataError, match="amount"):
+        extreme_orders(_lines(TINY_ORDERS).drop("amount"))
+    with pytest.raises(DataError, match="Ibis table"):
+        extreme_orders(pd.DataFrame({"a": [1]}))
+    with pytest.raises(DataError, match="No purchase orders"):
+        extreme_orders(_lines([("C1", "a", "p", -1, 1.0, 0)]))
+
+
+DAY = 24 * 60
+TINY_PAIRS = [
+    ("100", "a", "p1", 10, 2.0, 0),
+    ("C101", "a", "p1", -10, 2.0, DAY + 30),  # pair 100 / C101, 1470 minutes later
+    ("102", "a", "p2", 5, 3.0, 0),
+    ("C103", "a", "p2", -4, 3.0, 10),  # quantity differs: no pair
+    ("104", "b", "p1", 7, 1.0, 0),
+    ("C105", "c", "p1", -7, 1.0, 5),  # another customer: no pair
+    ("106", "d", "p3", 3, 4.0, 100),
+    ("C107", "d", "p3", -3, 4.0, 50),  # before the purchase: no pair
+    ("108", "e", "p4", 2, 5.0, 0),
+    ("C109", "e", "p4", -2, 5.0, 31 * DAY),  # beyond 30 days: no pair
+    ("110", "f", "p5", 6, 1.5, 0),
+    ("111", "f", "p5", 6, 1.5, 20),
+    ("112", "f", "p5", -6, 1.5, 45),  # negative, no prefix: pairs with the latest purchase 111
+]
+
+
+def test_cancellation_pairs_tiny_dataset():
+    result = cancellation_pairs(_lines(TINY_PAIRS))
+    got = result.pairs
+    assert result.n_pairs == 2
+    assert list(got["purchase_order_id"]) == ["100", "111"]  # by value: 20.0, then 9.0
+    assert list(got["cancel_order_id"]) == ["C101", "112"]
+    assert list(got["quantity"]) == [10.0, 6.0]
+    assert list(got["value"]) == [20.0, 9.0]
+    assert list(got["minutes_between"]) == [DAY + 30, 25]
+    assert list(got["customer_id"]) == ["a", "f"]
+    assert list(got["product_id"]) == ["p1", "p5"]
+
+
+def test_cancellation_pairs_window_and_limit():
+    cfg = AnomalyConfig(pair_window_days=31, max_listed=1)
+    result = cancellation_pairs(_lines(TINY_PAIRS), cfg)
+    assert result.n_pairs == 3  # the 31-day cancellation now counts
+    assert len(result.pairs) == 1 and result.pairs["purchase_order_id"].iloc[0] == "100"
+
+
+def test_cancellation_pairs_without_product_column_is_skipped_with_note():
+    result = cancellation_pairs(_lines(TINY_PAIRS).drop("product_id"))
+    assert result.n_pairs == 0 and result.pairs.empty
+    assert "skipped" in result.notes[0]
+
+
+@pytest.fixture(scope="module")
+def online_retail(online_retail_path):
+    """Online Retail in a DuckDB table, renamed to the canonical columns."""
+    con = duckdb.connect()
+    con.execute(
+        f"""
+        create table tx as
+        select cast(InvoiceNo as varchar) as order_id, cast(StockCode as varchar) as product_id,
+               Description as description, cast(Quantity as double) as quantity,
+               cast(InvoiceDate as timestamp) as order_ts, cast(UnitPrice as double) as unit_price,
+               cast(CustomerID as varchar) as customer_id, Country as country,
+               cast(Quantity as double) * cast(UnitPrice as double) as amount
+        from read_csv('{online_retail_path}')
+        """
+    )
+    backend = ibis.duckdb.from_connection(con)
+    return con, backend.table("tx")
+
+
+def test_online_retail_famous_cancellation_pairs(online_retail):
+    _, tx = online_retail
+    result = cancellation_pairs(tx)
+    pairs = result.pairs.set_index("purchase_order_id")
+    for purchase, cancel, customer, qty, price, minutes in [
+        ("581483", "C581484", "16446", 80995, 2.08, 12),  # 09:15 -> 09:27 on 2011-12-09
+        ("541431", "C541433", "12346", 74215, 1.04, 16),  # 10:01 -> 10:17 on 2011-01-18
+    ]:
+        row = pairs.loc[purchase]
+        assert row["cancel_order_id"] == cancel
+        assert row["customer_id"] == customer
+        assert row["quantity"] == qty
+        assert row["value"] == pytest.approx(qty * price)
+        assert row["minutes_between"] == minutes
+    # they are the two largest pairs
+    assert list(result.pairs["purchase_order_id"][:2]) == ["581483", "541431"]
+
+
+def test_online_retail_extreme_orders_match_independent_sql(online_retail):
+    con, tx = online_retail
+    result = extreme_orders(tx)
+    med, mad, n_orders = con.execute(
+        """
+        with o as (select order_id, ln(sum(amount)) as lv from tx
+                   where quantity > 0 and amount > 0 and not starts_with(order_id, 'C')
+                   group by order_id),
+             m as (select median(lv) as med from o)
+        select any_value(med), median(abs(lv - med)), count(*) from o, m
+        """
+    ).fetchone()
+    threshold = float(np.exp(med + 4.0 * 1.4826 * mad))
+    n_extreme = con.execute(
+        f"""select count(*) from (select sum(amount) as v from tx
+            where quantity > 0 and amount > 0 and not starts_with(order_id, 'C')
+            group by order_id) where v > {threshold!r}"""
+    ).fetchone()[0]
+    assert result.threshold == pytest.approx(threshold)
+    assert result.n_orders == n_orders
+    assert result.n_extreme == n_extreme
+    assert list(result.orders["order_id"][:2]) == ["581483", "541431"]
+    assert result.orders["value"].iloc[0] == pytest.approx(80995 * 2.08)
+
+
+@pytest.mark.slow
+@pytest.mark.spark
+def test_pyspark_gives_the_same_order_anomalies_as_duckdb():
+    import os
+    import shutil
+
+    pyspark_sql = pytest.importorskip("pyspark.sql")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Java is not installed (PySpark needs it)")
+    spark = (
+        pyspark_sql.SparkSession.builder.master("local[1]")
+        .appName("custlens-order-anomalies")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    try:
+        con = ibis.pyspark.connect(spark)
+        spark.createDataFrame(_lines(TINY_PAIRS).to_pandas()).createOrReplaceTempView("cl_pairs")
+        spark.createDataFrame(_lines(TINY_ORDERS).to_pandas()).createOrReplaceTempView("cl_orders")
+        got = cancellation_pairs(con.table("cl_pairs"))
+        want = cancellation_pairs(_lines(TINY_PAIRS))
+        assert got.n_pairs == want.n_pairs == 2
+        pd.testing.assert_frame_equal(got.pairs, want.pairs, check_dtype=False)
+        e_got = extreme_orders(con.table("cl_orders"))
+        e_want = extreme_orders(_lines(TINY_ORDERS))
+        assert e_got.threshold == pytest.approx(e_want.threshold)
+        assert list(e_got.orders["order_id"]) == list(e_want.orders["order_id"])
+    finally:
+        spark.stop()
+
+
+def test_customer_order_signals_tiny_dataset():
+    from custlens.anomalies.orders import customer_order_signals
+
+    got = customer_order_signals(_lines(TINY_PAIRS)).to_pandas().set_index("customer_id")
+    # a: bought 10 + 5 units, cancelled 10 + 4; f: bought 6 + 6, cancelled 6
+    assert got.loc["a", "max_line_units"] == 10
+    assert got.loc["a", "cancelled_units_share"] == pytest.approx(14 / 15)
+    assert got.loc["f", "cancelled_units_share"] == pytest.approx(6 / 12)
+    assert got.loc["b", "cancelled_units_share"] == 0.0
+    assert "c" not in got.index  # only a cancellation, no purchase
+    # as_of keeps only earlier lines: 1440 minutes after T0 drops C101
+    early = customer_order_signals(_lines(TINY_PAIRS), as_of=T0 + timedelta(days=1))
+    early = early.to_pandas().set_index("customer_id")
+    assert early.loc["a", "cancelled_units_share"] == pytest.approx(4 / 15)
