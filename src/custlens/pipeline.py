@@ -24,7 +24,7 @@ from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
 from custlens.io.load import Source, load
 from custlens.io.quality import QualityReport
-from custlens.segment.rfm_segments import score_rfm, segment_summary
+from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ def run(
                 where=src.origin,
                 fix="run on the full order log (all customers), or choose a later --as-of date",
             )
+        customers = describe_segments(customers, settings.rfm)
         summary = segment_summary(customers, settings.rfm)
 
     report = cleaned.report

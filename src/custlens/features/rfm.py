@@ -1,0 +1,130 @@
+"""The customer table: one row per customer with recency, frequency, monetary value and more.
+
+Everything is computed **as of** a date: only lines with ``order_ts < as_of`` (that is, order
+date before ``as_of``) count. Day differences are taken between dates (``as_of`` minus the order
+date), never as unit-boundary counts of timestamps, so DuckDB and PySpark agree.
+
+Columns:
+
+- ``customer_id``; ``first_order``, ``last_order``: timestamps of the first and last purchase line.
+- ``tenure_days``: days from the first order date to ``as_of``; ``recency_days``: days from the
+  last order date to ``as_of`` (1 for a purchase the day before ``as_of``).
+- ``frequency``: distinct ``order_id``; ``monetary``: sum of ``amount``;
+  ``avg_order_value``: monetary / frequency.
+- ``distinct_products``: distinct ``product_id``; **null** when the purchases have no
+  ``product_id`` column (unknown, not zero).
+- ``return_rate``: value returned / value purchased, both before ``as_of``. The returned value is
+  the sum of the absolute amounts of the customer's return lines; 0 when there are none. It can
+  exceed 1 when a customer returns goods bought before the data start.
+
+Lines without a customer id are ignored (a customer table has no null customer).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+
+from custlens.errors import DataError, MappingError
+
+_NEEDED = ("customer_id", "order_id", "order_ts", "amount")
+
+
+def _check(table: ir.Table, what: str) -> None:
+    missing = [c for c in _NEEDED if c not in table.columns]
+    if missing:
+        raise MappingError(
+            f"The {what} lack the column(s) {missing} needed for the customer table",
+            where=f"columns found: {list(table.columns)}",
+            fix="pass the purchases/returns produced by custlens.io.clean.clean",
+        )
+
+
+def _as_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise DataError(
+            f"as_of {value!r} is not a date",
+            where="as_of",
+            fix="give the as_of date (--as-of) as YYYY-MM-DD",
+        ) from None
+
+
+def resolve_as_of(purchases: ir.Table, as_of: date | datetime | str | None = None) -> date:
+    """The as-of date: ``as_of`` if given (checked), else the day after the last purchase."""
+    _check(purchases, "purchases")
+    row = (
+        purchases.aggregate(
+            first=purchases.order_ts.min(), last=purchases.order_ts.max(), n=purchases.count()
+        )
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    if not row["n"] or row["first"] is None:
+        raise DataError(
+            "There are no purchases with a date to build customers from",
+            where="purchases (0 dated lines)",
+            fix="check the cleaning report: a rule or filter may have removed every line",
+        )
+    first, last = row["first"].date(), row["last"].date()
+    if as_of is None:
+        return last + timedelta(days=1)
+    resolved = _as_date(as_of)
+    if resolved <= first:
+        raise DataError(
+            f"as_of {resolved.isoformat()} is on or before the first purchase date, so no "
+            "purchase comes before it",
+            where=f"the purchases run from {first.isoformat()} to {last.isoformat()}",
+            fix=f"choose an as_of (--as-of) after {first.isoformat()}, or leave it unset to use "
+            f"{(last + timedelta(days=1)).isoformat()} (the day after the last purchase)",
+        )
+    return resolved
+
+
+def customer_table(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    as_of: date | datetime | str | None = None,
+) -> ir.Table:
+    """One row per customer from purchase lines dated before ``as_of`` (see module docs)."""
+    day = resolve_as_of(purchases, as_of)
+    if returns is not None:
+        _check(returns, "returns")
+    cutoff = ibis.literal(day, type="date")
+    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
+    has_products = "product_id" in p.columns
+    products = p.product_id.nunique() if has_products else ibis.null().cast("int64")
+    agg = p.group_by("customer_id").aggregate(
+        first_order=p.order_ts.min(),
+        last_order=p.order_ts.max(),
+        frequency=p.order_id.nunique(),
+        monetary=p.amount.sum().cast("float64"),
+        distinct_products=products,
+    )
+    if returns is not None:
+        r = returns.filter(returns.customer_id.notnull() & (returns.order_ts.date() < cutoff))
+        ret = r.group_by(_cid=r.customer_id).aggregate(_returned=r.amount.abs().sum())
+        agg = agg.left_join(ret, agg.customer_id == ret._cid)
+        returned = agg._returned.fill_null(0.0).cast("float64")
+    else:
+        returned = ibis.literal(0.0, type="float64")
+    return_rate = ibis.ifelse(agg.monetary > 0.0, returned / agg.monetary, 0.0)
+    return agg.select(
+        "customer_id",
+        "first_order",
+        "last_order",
+        tenure_days=cutoff.delta(agg.first_order.date(), unit="day").cast("int64"),
+        recency_days=cutoff.delta(agg.last_order.date(), unit="day").cast("int64"),
+        frequency=agg.frequency.cast("int64"),
+        monetary=agg.monetary,
+        avg_order_value=agg.monetary / agg.frequency.cast("float64"),
+        distinct_products=agg.distinct_products.cast("int64"),
+        return_rate=return_rate.cast("float64"),
+    )

@@ -1,0 +1,329 @@
+"""Cleaning canonical transactions into purchases and returns, with a quality report.
+
+Rules, applied in this order (each can be switched off in :class:`CleaningConfig`;
+``mode="minimal"`` keeps only the first three, the convention of most published analyses):
+
+1. ``missing_customer``: no customer id (null or blank).
+2. ``cancellations_and_returns``: order id starting with ``cancellation_prefix`` or quantity < 0.
+   These leave the purchases; those of known customers that no later rule removes are kept
+   in ``Cleaned.returns`` (negative amounts) for each customer's return rate.
+3. ``nonpositive_price``: unit price zero, negative or missing.
+4. ``non_product``: product id in ``non_product_codes`` (case-insensitive) or starting with one of
+   ``non_product_prefixes`` (case-insensitive). Needs ``product_id``.
+5. ``exact_duplicates``: lines identical in every column; one copy is kept.
+6. ``offsetting_pairs``: a purchase and a later cancellation/return of the same customer and
+   product with exactly the opposite quantity, at most ``offsetting_window_days`` days apart
+   (e.g. Online Retail's 581483 / C581484, +-80,995 units). Both lines are dropped. Pairing is
+   deterministic: within one customer, product and absolute quantity, lines are ordered by
+   time (purchases before cancellations at the same instant, then order id) and a cancellation
+   is paired with the line just before it when that line is a purchase. So each cancellation
+   offsets at most one purchase (the nearest earlier one) and each purchase at most one
+   cancellation. Only lines of known customers that rules 3-5 do not remove take part
+   (cancellations included, although rule 2 already removed them from the purchases): the
+   purchase counts under this rule and the cancellation leaves the returns (when rule 2 is
+   off, both count here). Needs ``product_id``.
+7. ``date_range``: order date before ``date_from`` or after ``date_to`` (both inclusive).
+8. ``country_filter``: country not in ``countries`` (case-insensitive). Needs ``country``.
+
+Rules 3-8 also apply to the return lines. Counting (rows, revenue, customers) is defined in
+:mod:`custlens.io.quality`. The rule flags are computed once as columns, the flagged table is
+cached, and the report takes two aggregate queries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import ibis
+import ibis.expr.types as ir
+
+from custlens.config import CleaningConfig
+from custlens.errors import DataError, MappingError
+from custlens.io.canonical import ALWAYS_PRESENT
+from custlens.io.quality import QualityReport, RuleResult
+
+log = logging.getLogger(__name__)
+
+_STAGE, _RETURN, _PAIR, _CANCEL = "_cl_stage", "_cl_return", "_cl_pair", "_cl_cancel"
+_KEPT_LEVEL = 99  # "survived every rule" in the customers-lost computation
+
+# rule name -> (number, description, how to switch it off)
+RULES: dict[str, tuple[int, str, str]] = {
+    "missing_customer": (1, "lines without a customer id", "missing_customer = false"),
+    "cancellations_and_returns": (
+        2,
+        "cancelled orders and returns (negative quantity), kept apart as returns",
+        "cancellations_and_returns = false",
+    ),
+    "nonpositive_price": (
+        3,
+        "lines with a zero, negative or missing unit price",
+        "nonpositive_price = false",
+    ),
+    "non_product": (
+        4,
+        "non-product lines (postage, fees, discounts, manual adjustments, ...)",
+        "non_product = false, or shorten non_product_codes / non_product_prefixes",
+    ),
+    "exact_duplicates": (5, "exact duplicate lines (one copy kept)", "exact_duplicates = false"),
+    "offsetting_pairs": (
+        6,
+        "purchases offset by an exactly opposite cancellation/return (both dropped)",
+        "offsetting_pairs = false",
+    ),
+    "date_range": (7, "lines dated outside date_from..date_to", "widen date_from / date_to"),
+    "country_filter": (8, "lines from countries not selected", "widen or remove countries"),
+}
+_MINIMAL = ("missing_customer", "cancellations_and_returns", "nonpositive_price")
+_NEEDS = {
+    "non_product": "product_id",
+    "offsetting_pairs": "product_id",
+    "country_filter": "country",
+}
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """Purchase lines, return lines of known customers, and the quality report."""
+
+    purchases: ir.Table
+    returns: ir.Table
+    report: QualityReport
+
+
+def _resolve_rules(table: ir.Table, config: CleaningConfig) -> tuple[dict[str, bool], dict]:
+    active = config.active_rules()
+    enabled: dict[str, bool] = {}
+    notes: dict[str, str] = {}
+    for name in RULES:
+        on = bool(active.get(name, False))
+        needed = _NEEDS.get(name)
+        if on and needed is not None and needed not in table.columns:
+            on = False
+            notes[name] = f"skipped: the table has no {needed} column"
+        elif not on and config.mode == "minimal" and name not in _MINIMAL:
+            notes[name] = "off in minimal mode"
+        elif not on and name in ("date_range", "country_filter"):
+            notes[name] = "no filter set"
+        elif not on:
+            notes[name] = "switched off"
+        enabled[name] = on
+    if enabled["offsetting_pairs"]:
+        notes["offsetting_pairs"] = f"window {config.offsetting_window_days} days"
+    return enabled, notes
+
+
+def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict[str, ir.Value]:
+    """One boolean (never null) per rule that depends only on the line itself."""
+    false = ibis.literal(False)
+    flags: dict[str, ir.Value] = {}
+    cid = t.customer_id
+    flags["missing_customer"] = (cid.isnull() | (cid.strip() == "")).fill_null(True)
+    cancel = t.quantity < 0
+    if config.cancellation_prefix:
+        cancel = cancel | t.order_id.startswith(config.cancellation_prefix)
+    flags["cancellations_and_returns"] = cancel.fill_null(False)
+    price = t.unit_price
+    flags["nonpositive_price"] = (price.isnull() | (price <= 0.0)).fill_null(True)
+    if on["non_product"]:
+        code = t.product_id.strip().lower()
+        cond = code.isin([c.strip().lower() for c in config.non_product_codes] or [""])
+        for prefix in config.non_product_prefixes:
+            if prefix:
+                cond = cond | code.startswith(prefix.lower())
+        flags["non_product"] = cond.fill_null(False)
+    else:
+        flags["non_product"] = false
+    if on["exact_duplicates"]:
+        rn = ibis.row_number().over(group_by=list(t.columns), order_by=[t.order_ts])
+        flags["exact_duplicates"] = rn > 0
+    else:
+        flags["exact_duplicates"] = false
+    if on["date_range"]:
+        day = t.order_ts.date()
+        cond = false
+        if config.date_from is not None:
+            cond = cond | (day < ibis.literal(config.date_from, type="date"))
+        if config.date_to is not None:
+            cond = cond | (day > ibis.literal(config.date_to, type="date"))
+        flags["date_range"] = cond.fill_null(True)
+    else:
+        flags["date_range"] = false
+    if on["country_filter"]:
+        wanted = [c.strip().lower() for c in config.countries or []]
+        flags["country_filter"] = (~t.country.strip().lower().isin(wanted)).fill_null(True)
+    else:
+        flags["country_filter"] = false
+    return flags
+
+
+def _pair_flag(
+    t: ir.Table, config: CleaningConfig, on: dict[str, bool]
+) -> tuple[ir.Value, ir.Table]:
+    """True on both lines of an offsetting purchase/cancellation pair (see rule 6)."""
+    blocked = ibis.literal(False)
+    for name in ("nonpositive_price", "non_product", "exact_duplicates"):
+        if on[name]:
+            blocked = blocked | t[f"_f_{name}"]
+    candidate = ~t["_f_missing_customer"] & ~blocked & t.product_id.notnull()
+    t = t.mutate(_cl_cand=candidate, _cl_absq=t.quantity.abs())
+    w = ibis.window(
+        group_by=[t.customer_id, t.product_id, t._cl_absq, t._cl_cand],
+        order_by=[t.order_ts, t[_CANCEL], t.order_id, t.unit_price, t.amount],
+    )
+    day = t.order_ts.date()
+    limit = config.offsetting_window_days
+    nxt_cancel, nxt_q = t[_CANCEL].lead().over(w), t.quantity.lead().over(w)
+    nxt_day = t.order_ts.lead().over(w).date()
+    prv_cancel, prv_q = t[_CANCEL].lag().over(w), t.quantity.lag().over(w)
+    prv_day = t.order_ts.lag().over(w).date()
+    purchase_side = (
+        ~t[_CANCEL]
+        & (t.quantity > 0.0)
+        & nxt_cancel
+        & (nxt_q == -t.quantity)
+        & (nxt_day.delta(day, unit="day") <= limit)
+    )
+    cancel_side = (
+        t[_CANCEL]
+        & (t.quantity < 0.0)
+        & ~prv_cancel
+        & (prv_q == -t.quantity)
+        & (day.delta(prv_day, unit="day") <= limit)
+    )
+    return (t._cl_cand & (purchase_side | cancel_side)).fill_null(False), t
+
+
+def _flag(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
+    """The input plus the stage that removes each line (0 = kept) and the return flag."""
+    original = list(table.columns)
+    flags = _row_flags(table, config, on)
+    t = table.mutate(**{f"_f_{k}": v for k, v in flags.items()})
+    t = t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"]})
+    if on["offsetting_pairs"]:
+        pair, t = _pair_flag(t, config, on)
+        t = t.mutate(**{"_f_offsetting_pairs": pair})
+    else:
+        t = t.mutate(_f_offsetting_pairs=ibis.literal(False))
+    branches = [(t[f"_f_{name}"], number) for name, (number, _, _) in RULES.items() if on[name]]
+    stage = ibis.cases(*branches, else_=0) if branches else ibis.literal(0)
+    later = ibis.literal(False)
+    for name in RULES:
+        if on[name] and RULES[name][0] >= 3:
+            later = later | t[f"_f_{name}"]
+    is_return = (
+        t[_CANCEL] & ~t["_f_missing_customer"] & ~later
+        if on["cancellations_and_returns"]
+        else ibis.literal(False)
+    )
+    return t.select(
+        *original,
+        **{
+            _STAGE: stage.cast("int64"),
+            _RETURN: is_return,
+            _PAIR: t["_f_offsetting_pairs"] & t[_CANCEL],
+        },
+    )
+
+
+def _check_columns(table: ir.Table) -> None:
+    missing = [c for c in ALWAYS_PRESENT if c not in table.columns]
+    if missing:
+        raise MappingError(
+            f"The transactions lack the canonical column(s) {missing}",
+            where=f"columns found: {list(table.columns)}",
+            fix="load the source with custlens.io.load (it maps and derives these columns)",
+        )
+
+
+def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
+    """Apply the cleaning rules; return purchases, returns and a :class:`QualityReport`."""
+    config = config or CleaningConfig()
+    _check_columns(table)
+    on, notes = _resolve_rules(table, config)
+    flagged = _flag(table, config, on).cache()
+    helpers = [_STAGE, _RETURN, _PAIR]
+    stats = _stage_stats(flagged)
+    lost = _customers_lost(flagged)
+    report = _build_report(stats, lost, on, notes)
+    if report.rows_out == 0:
+        _raise_empty(report)
+    log.info("cleaning: %s", " | ".join(report.summary_lines()))
+    purchases = flagged.filter(flagged[_STAGE] == 0).drop(*helpers)
+    returns = flagged.filter(flagged[_RETURN]).drop(*helpers)
+    return Cleaned(purchases=purchases, returns=returns, report=report)
+
+
+def _stage_stats(f: ir.Table) -> dict:
+    """One aggregate: rows and positive revenue per stage, orders out, return lines."""
+    positive = ibis.ifelse(f.amount > 0.0, f.amount, 0.0)
+    aggs = {}
+    for stage in range(0, 9):
+        aggs[f"rows_{stage}"] = f[_STAGE].count(where=f[_STAGE] == stage)
+        aggs[f"rev_{stage}"] = positive.sum(where=f[_STAGE] == stage)
+    aggs["orders_out"] = f.order_id.nunique(where=f[_STAGE] == 0)
+    aggs["returns_rows"] = f[_STAGE].count(where=f[_RETURN])
+    aggs["paired_returns"] = f[_STAGE].count(where=f[_PAIR])
+    row = f.aggregate(**aggs).to_pyarrow().to_pylist()[0]
+    return {k: (v if v is not None else 0) for k, v in row.items()}
+
+
+def _customers_lost(f: ir.Table) -> dict[int, int]:
+    """One aggregate: customers by the last stage at which they still had lines."""
+    known = f.filter(f.customer_id.notnull() & (f.customer_id.strip() != ""))
+    level = ibis.ifelse(known[_STAGE] == 0, _KEPT_LEVEL, known[_STAGE])
+    per_customer = known.group_by("customer_id").aggregate(level=level.max())
+    counts = per_customer.group_by("level").aggregate(n=per_customer.count())
+    return {int(r["level"]): int(r["n"]) for r in counts.to_pyarrow().to_pylist()}
+
+
+def _build_report(stats: dict, lost: dict[int, int], on: dict, notes: dict) -> QualityReport:
+    results = []
+    for name, (number, description, _) in RULES.items():
+        note = notes.get(name, "")
+        if name == "cancellations_and_returns" and on[name]:
+            note = f"{int(stats['returns_rows']):,} kept as returns"
+        if name == "offsetting_pairs" and on[name] and on["cancellations_and_returns"]:
+            note += f"; also removed {int(stats['paired_returns']):,} paired lines from returns"
+        results.append(
+            RuleResult(
+                rule=name,
+                description=description,
+                enabled=on[name],
+                rows=int(stats[f"rows_{number}"]),
+                revenue=float(stats[f"rev_{number}"]),
+                customers=int(lost.get(number, 0)),
+                note=note,
+            )
+        )
+    return QualityReport(
+        rows_in=int(sum(stats[f"rows_{s}"] for s in range(9))),
+        revenue_in=float(sum(stats[f"rev_{s}"] for s in range(9))),
+        customers_in=int(sum(lost.values())),
+        rules=tuple(results),
+        rows_out=int(stats["rows_0"]),
+        orders_out=int(stats["orders_out"]),
+        customers_out=int(lost.get(_KEPT_LEVEL, 0)),
+        revenue_out=float(stats["rev_0"]),
+        returns_rows=int(stats["returns_rows"]),
+    )
+
+
+def _raise_empty(report: QualityReport) -> None:
+    if report.rows_in == 0:
+        raise DataError(
+            "The transactions are empty: there is nothing to clean",
+            where="input table (0 lines)",
+            fix="check the source file or table and any filter applied before loading",
+        )
+    last = [r for r in report.rules if r.rows > 0][-1]
+    switch = RULES[last.rule][2]
+    counts = ", ".join(f"{r.rule} {r.rows:,}" for r in report.rules if r.rows)
+    raise DataError(
+        f"Cleaning left no purchase lines: rule {last.rule!r} ({last.description}) removed "
+        f"the last {last.rows:,} of {report.rows_in:,} lines (removed per rule: {counts})",
+        where="io.clean",
+        fix=f"check the column mapping (customer id, order id, quantity, price); or set "
+        f"`{switch}` under [cleaning] in custlens.toml",
+    )
