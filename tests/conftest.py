@@ -23,3 +23,41 @@ def online_retail_path() -> Path:
 @pytest.fixture(scope="session")
 def cdnow_path() -> Path:
     return _require(SHARED_DATA / "cdnow" / "cdnow_sample.csv.gz")
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    """One local SparkSession for the whole run (JVM start-up is the expensive part)."""
+    import os
+    import shutil
+
+    pytest.importorskip("pyspark")
+    pytest.importorskip("ibis.backends.pyspark")
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip(
+            "Java is not installed (PySpark needs it): apt-get install default-jre-headless"
+        )
+    from pyspark.sql import SparkSession
+
+    warehouse = tmp_path_factory.mktemp("spark-warehouse")
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("custlens-tests")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        # small test data: interpreting is faster than generating and compiling code
+        .config("spark.sql.codegen.wholeStage", "false")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.warehouse.dir", str(warehouse))
+        .config(
+            "spark.driver.extraJavaOptions",
+            f"-Dderby.system.home={warehouse} -XX:TieredStopAtLevel=1 -XX:+UseSerialGC",
+        )
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

@@ -8,8 +8,6 @@ countries. Skipped when PySpark or Java is missing.
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date
 
 import ibis
@@ -83,34 +81,6 @@ def _run(table: ibis.Table):
     scored = score_rfm(customer_table(cleaned.purchases, cleaned.returns), RFMConfig())
     frame = scored.to_pandas().sort_values("customer_id").reset_index(drop=True)
     return cleaned.report, frame
-
-
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    pytest.importorskip("pyspark")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (PySpark needs it)")
-    from pyspark.sql import SparkSession
-
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("custlens-parity")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        # a few thousand rows: interpreting is faster than generating and compiling code
-        .config("spark.sql.codegen.wholeStage", "false")
-        .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={warehouse}")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 def _close(a: float, b: float) -> bool:

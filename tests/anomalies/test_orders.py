@@ -192,37 +192,18 @@ def test_online_retail_extreme_orders_match_independent_sql(online_retail):
 
 @pytest.mark.slow
 @pytest.mark.spark
-def test_pyspark_gives_the_same_order_anomalies_as_duckdb():
-    import os
-    import shutil
-
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (PySpark needs it)")
-    spark = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("custlens-order-anomalies")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    try:
-        con = ibis.pyspark.connect(spark)
-        spark.createDataFrame(_lines(TINY_PAIRS).to_pandas()).createOrReplaceTempView("cl_pairs")
-        spark.createDataFrame(_lines(TINY_ORDERS).to_pandas()).createOrReplaceTempView("cl_orders")
-        got = cancellation_pairs(con.table("cl_pairs"))
-        want = cancellation_pairs(_lines(TINY_PAIRS))
-        assert got.n_pairs == want.n_pairs == 2
-        pd.testing.assert_frame_equal(got.pairs, want.pairs, check_dtype=False)
-        e_got = extreme_orders(con.table("cl_orders"))
-        e_want = extreme_orders(_lines(TINY_ORDERS))
-        assert e_got.threshold == pytest.approx(e_want.threshold)
-        assert list(e_got.orders["order_id"]) == list(e_want.orders["order_id"])
-    finally:
-        spark.stop()
+def test_pyspark_gives_the_same_order_anomalies_as_duckdb(spark):
+    con = ibis.pyspark.connect(spark)
+    spark.createDataFrame(_lines(TINY_PAIRS).to_pandas()).createOrReplaceTempView("cl_pairs")
+    spark.createDataFrame(_lines(TINY_ORDERS).to_pandas()).createOrReplaceTempView("cl_orders")
+    got = cancellation_pairs(con.table("cl_pairs"))
+    want = cancellation_pairs(_lines(TINY_PAIRS))
+    assert got.n_pairs == want.n_pairs == 2
+    pd.testing.assert_frame_equal(got.pairs, want.pairs, check_dtype=False)
+    e_got = extreme_orders(con.table("cl_orders"))
+    e_want = extreme_orders(_lines(TINY_ORDERS))
+    assert e_got.threshold == pytest.approx(e_want.threshold)
+    assert list(e_got.orders["order_id"]) == list(e_want.orders["order_id"])
 
 
 def test_customer_order_signals_tiny_dataset():

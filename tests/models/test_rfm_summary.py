@@ -4,8 +4,6 @@ computation and the published summary of customer 1, and the error messages."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import shutil
 
 import ibis
 import numpy as np
@@ -185,17 +183,7 @@ def test_string_timestamp_column_is_rejected() -> None:
 
 @pytest.mark.slow
 @pytest.mark.spark
-def test_pyspark_gives_the_same_summary_as_duckdb(cdnow) -> None:
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (PySpark needs it)")
-    spark = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
+def test_pyspark_gives_the_same_summary_as_duckdb(cdnow, spark) -> None:
     table, frame = cdnow
     lines = pd.DataFrame(
         {

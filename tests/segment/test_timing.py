@@ -242,28 +242,6 @@ def test_weekday_compiles_portably_for_pyspark(tx):
     assert "dayofweek" in sql  # Spark: Sunday=1 ... Saturday=7, shifted by ibis to Monday=0
 
 
-@pytest.fixture(scope="module")
-def spark():
-    import os
-    import shutil
-
-    pyspark_sql = pytest.importorskip("pyspark.sql")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        pytest.skip("Java is not installed (PySpark needs it)")
-    session = (
-        pyspark_sql.SparkSession.builder.master("local[1]")
-        .appName("custlens-timing")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
-
-
 @pytest.mark.slow
 @pytest.mark.spark
 def test_pyspark_gives_the_same_timing_as_duckdb(tx, spark):
