@@ -530,7 +530,7 @@ class ModelsConfig(_Strict):
     learning_rate: float = Field(default=0.05, gt=0, le=1)
     num_leaves: int = Field(default=15, ge=2)
     min_child_samples: int = Field(default=20, ge=1)
-    n_jobs: int = Field(default=2, ge=1)
+    n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
     holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
     next_purchase_edges: tuple[int, int] = (30, 90)  # classes: <= a, a+1..b, later or never
     discount_rate: float = Field(default=0.1, gt=-1)  # annual, for the scored CLV

@@ -1,0 +1,155 @@
+"""Timing, seasonality and lifecycle features (Ibis expressions, portable to PySpark).
+
+The functions here work on the orders table built by ``behavioral`` (one row per customer and
+order, with the order's first timestamp ``ts``) and on the customer table aggregated from it.
+Day differences are taken on dates, ratios divide floats, ties are broken explicitly.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, timedelta
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from custlens.config import LifecycleConfig
+
+RECENT_DAYS = 90  # the "last 90 days" window of revenue_last_90d / orders_last_90d
+
+
+def _f(x: ir.Value) -> ir.FloatingValue:
+    return x.cast("float64")
+
+
+def add_calendar(orders: ir.Table) -> ir.Table:
+    """Calendar parts of each order's first timestamp: date, quarter, month, hour, weekday."""
+    ts = orders.ts
+    return orders.mutate(
+        d=ts.date(),
+        qtr=ts.quarter(),
+        mon=ts.month(),
+        hr=ts.hour(),
+        dow=ts.day_of_week.index(),  # Monday = 0 ... Sunday = 6 on every backend
+        ym=ts.year() * 12 + ts.month() - 1,
+    )
+
+
+def calendar_aggregates(o: ir.Table, as_of: date) -> dict[str, Any]:
+    """Per-customer aggregations over orders for the temporal features (one pass)."""
+    recent_from = as_of - timedelta(days=RECENT_DAYS)
+    prev_from = as_of - timedelta(days=2 * RECENT_DAYS)
+    recent = o.d >= ibis.literal(recent_from)
+    prev = (o.d >= ibis.literal(prev_from)) & ~recent
+    aggs: dict[str, Any] = {
+        "_first_date": o.d.min(),
+        "_last_date": o.d.max(),
+        "distinct_order_days": o.d.nunique(),
+        "active_months": o.ym.nunique(),
+        "_first_ym": o.ym.min(),
+        "orders_last_90d": recent.ifelse(1, 0).sum(),
+        "revenue_last_90d": recent.ifelse(o.value, 0.0).sum(),
+        "revenue_prev_90d": prev.ifelse(o.value, 0.0).sum(),
+        "_weekend": (o.dow >= 5).ifelse(1, 0).sum(),
+    }
+    for q in range(1, 5):
+        aggs[f"_q{q}"] = (o.qtr == q).ifelse(1, 0).sum()
+    for m in range(1, 13):
+        aggs[f"_m{m:02d}"] = (o.mon == m).ifelse(1, 0).sum()
+    for wd in range(7):
+        aggs[f"_dow{wd}"] = (o.dow == wd).ifelse(1, 0).sum()
+    return aggs
+
+
+def interval_stats(o: ir.Table) -> ir.Table:
+    """Std and max of the day gaps between consecutive distinct order dates, per customer."""
+    dates = o.select("customer_id", "d").distinct()
+    w = ibis.window(group_by="customer_id", order_by="d")  # (customer_id, d) is unique
+    gaps = dates.mutate(gap=dates.d.delta(dates.d.lag().over(w), unit="day"))
+    gaps = gaps.filter(gaps.gap.notnull())
+    return gaps.group_by("customer_id").aggregate(
+        interval_std_days=_f(gaps.gap).std(how="sample"),
+        interval_max_days=gaps.gap.max(),
+    )
+
+
+def preferred_hour(o: ir.Table) -> ir.Table:
+    """Hour with the most orders per customer; ties go to the earliest hour (count + row_number)."""
+    counts = o.group_by("customer_id", "hr").aggregate(n=ibis._.count())
+    w = ibis.window(group_by="customer_id", order_by=[ibis.desc("n"), ibis.asc("hr")])
+    ranked = counts.mutate(rn=ibis.row_number().over(w))
+    return ranked.filter(ranked.rn == 0).select("customer_id", preferred_hour=ranked.hr)
+
+
+def _argmax_first(values: list[ir.NumericValue], labels: list[int]) -> ir.IntegerValue:
+    """Label of the largest value; ties go to the first (values are non-null counts)."""
+    top = ibis.greatest(*values)
+    branches = [(v == top, lab) for v, lab in zip(values[:-1], labels[:-1], strict=True)]
+    return ibis.cases(*branches, else_=labels[-1])
+
+
+def timing_columns(t: ir.Table, as_of: date) -> dict[str, ir.Value]:
+    """Timing features from the customer table (needs the calendar aggregates and intervals)."""
+    as_of_lit = ibis.literal(as_of)
+    span = _f(t._last_date.delta(t._first_date, unit="day"))
+    gaps = t.distinct_order_days - 1
+    mean = (gaps > 0).ifelse(span / _f(gaps), ibis.null("float64"))
+    recency = _f(as_of_lit.delta(t._last_date, unit="day"))
+    cv = t.interval_std_days / mean
+    last_ym = (as_of - timedelta(days=1)).year * 12 + (as_of - timedelta(days=1)).month - 1
+    tenure_months = ibis.literal(last_ym + 1) - t._first_ym
+    return {
+        "interval_mean_days": mean,
+        "interval_cv": cv,
+        "purchase_consistency": 1.0 / (1.0 + cv),
+        "days_overdue": recency - mean,
+        "tenure_months": tenure_months,
+        "active_month_ratio": _f(t.active_months) / _f(tenure_months),
+        "orders_per_active_month": _f(t._n_orders) / _f(t.active_months),
+        "_recency": recency,
+        "_tenure": _f(as_of_lit.delta(t._first_date, unit="day")),
+    }
+
+
+def seasonality_columns(t: ir.Table) -> dict[str, ir.Value]:
+    """Quarter/month/weekend shares, their spread, and the preferred quarter and weekday."""
+    n = _f(t._n_orders)
+    qs = [_f(t[f"_q{q}"]) / n for q in range(1, 5)]
+    cols: dict[str, ir.Value] = {f"q{q}_share": qs[q - 1] for q in range(1, 5)}
+    cols |= {f"month_{m:02d}_share": _f(t[f"_m{m:02d}"]) / n for m in range(1, 13)}
+    # the four shares sum to 1, so their mean is 0.25
+    cols["quarter_share_std"] = (sum((s - 0.25) ** 2 for s in qs) / 4.0).sqrt()
+    cols["quarter_imbalance"] = ibis.greatest(*qs) - ibis.least(*qs)
+    plogp = [(s > 0.0).ifelse(s * s.ln(), 0.0) for s in qs]
+    cols["quarter_entropy"] = (0.0 - sum(plogp)) / math.log(4.0)  # 0.0 - x avoids -0.0
+    cols["preferred_quarter"] = _argmax_first([t[f"_q{q}"] for q in range(1, 5)], [1, 2, 3, 4])
+    cols["preferred_weekday"] = _argmax_first([t[f"_dow{d}"] for d in range(7)], list(range(7)))
+    cols["weekend_share"] = _f(t._weekend) / n
+    return cols
+
+
+def lifecycle_stage(t: ir.Table, rules: LifecycleConfig) -> ir.StringValue:
+    """Lifecycle stage by the rules in ``LifecycleConfig`` (first match wins)."""
+    rec, ten, mean, trend = t._recency, t._tenure, t.interval_mean_days, t.revenue_trend_90d
+    has_cadence = mean.notnull()
+    lapsed_after = has_cadence.ifelse(
+        ibis.greatest(
+            ibis.literal(float(rules.lapsed_min_recency_days)), rules.lapsed_cadence_multiple * mean
+        ),
+        float(rules.lapsed_min_recency_days),
+    )
+    risk_after = has_cadence.ifelse(
+        rules.at_risk_cadence_multiple * mean, float(rules.at_risk_single_date_recency_days)
+    )
+    return ibis.cases(
+        (ten < float(rules.new_max_tenure_days), "new"),
+        (rec > lapsed_after, "lapsed"),
+        ((rec > risk_after) | (trend < rules.at_risk_max_revenue_trend), "at_risk"),
+        (
+            (ten < float(rules.mature_min_tenure_days))
+            | (trend >= rules.growing_min_revenue_trend),
+            "growing",
+        ),
+        else_="mature",
+    )
