@@ -91,6 +91,19 @@ def _print_summary(results, target: Path) -> None:
             f"{row.avg_monetary:,.2f}",
         )
     out.print(table)
+    u = results.understanding
+    if u.personas is not None:
+        sizes = results.customers["persona"].value_counts()
+        out.print("Personas: " + ", ".join(f"{n} ({c:,})" for n, c in sizes.items()))
+        out.print(u.k_reason, highlight=False)
+    if u.explanation is not None:
+        out.print(f"Surrogate tree fidelity: {u.explanation.fidelity:.1%}")
+    if u.anomaly_threshold is not None:
+        n = int(results.customers["is_anomaly"].sum())
+        out.print(f"Anomalous customers: {n:,} (see anomalies/customers.csv)")
+    for note in u.notes:
+        if "skipped" in note:
+            out.print(f"Note: {note}", highlight=False, markup=False)
     out.print(f"Results written to [bold]{target}[/bold]")
 
 
@@ -186,6 +199,24 @@ def _parse_date(value: str | None, flag: str) -> date | None:
         ) from None
 
 
+def _parse_analyses(value: str | None) -> list[str] | None:
+    from custlens.config import ANALYSES
+
+    if value is None or value.strip() == "all":
+        return None
+    if value.strip() == "rfm":
+        return []
+    chosen = [v.strip() for v in value.split(",") if v.strip()]
+    unknown = [v for v in chosen if v not in ANALYSES]
+    if unknown:
+        raise ConfigError(
+            f"Unknown analyses {unknown}",
+            where="--analyses",
+            fix=f"choose from {', '.join(ANALYSES)}, or 'all', or 'rfm'",
+        )
+    return chosen
+
+
 def _run(
     source: str,
     out_dir: Path,
@@ -202,6 +233,8 @@ def _run(
     force,
     quiet,
     columns,
+    analyses: str | None = None,
+    figures: str = "png",
     **load_kw,
 ) -> None:
     # Imported here so that `custlens --help` stays fast.
@@ -216,7 +249,14 @@ def _run(
         "mapping.preset": preset,
         "as_of": _parse_date(as_of, "--as-of"),
         "seed": seed,
+        "analyses": _parse_analyses(analyses),
     }
+    if figures not in ("png", "svg", "none"):
+        raise ConfigError(
+            f"--figures {figures!r} is not a figure format",
+            where="--figures",
+            fix="choose png, svg or none",
+        )
     settings = load_settings(config, **overrides)
     if maps:
         merged = {**settings.mapping.columns, **_parse_maps(maps)}
@@ -234,7 +274,14 @@ def _run(
         results = run_pipeline(
             source, settings=settings, columns=col_list, on_stage=on_stage, **load_kw
         )
-    target = write_results(results, out_dir, force=force)
+    extra = None
+    if figures != "none":
+        from custlens.report.figures import write_figures
+
+        def extra(folder: Path) -> None:
+            write_figures(results, folder, figures)
+
+    target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:
         _print_summary(results, target)
 

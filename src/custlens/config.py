@@ -235,11 +235,29 @@ class AuditConfig(_Strict):
     max_chart_points: int = Field(default=5000, ge=100)
 
 
+DEFAULT_ANOMALY_FEATURES = [
+    "recency_days",
+    "frequency",
+    "monetary",
+    "avg_order_value",
+    "max_order_value",
+    "max_items_per_order",
+    "max_unit_price",
+    "return_rate",
+    "returned_items_share",
+    "orders_per_active_month",
+    "max_line_units",
+    "cancelled_units_share",
+]
+
+
 class AnomalyConfig(_Strict):
     """Customer- and order-level anomaly rules (``custlens.anomalies``)."""
 
     # customer level: IsolationForest on a one-row-per-customer feature table
-    features: list[str] | None = None  # None = every numeric column except the id
+    # None = every numeric column except the id. The default set measures extremes and includes
+    # the pre-cleaning order signals (max_line_units, cancelled_units_share) that cleaning hides.
+    features: list[str] | None = Field(default_factory=lambda: list(DEFAULT_ANOMALY_FEATURES))
     contamination: float = Field(default=0.02, gt=0.0, le=0.5)
     n_estimators: int = Field(default=200, ge=10)
     skew_threshold: float = 1.0  # a non-negative feature with skewness above this gets log1p
@@ -553,6 +571,10 @@ class ModelsConfig(_Strict):
         return self
 
 
+# Optional analyses after the RFM table; personas and anomalies need the features.
+ANALYSES = ("features", "personas", "anomalies", "timing", "predictions")
+
+
 class Settings(_Strict):
     """Everything a run needs to know besides the source itself."""
 
@@ -565,6 +587,9 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    analyses: list[Literal["features", "personas", "anomalies", "timing", "predictions"]] = Field(
+        default_factory=lambda: list(ANALYSES)
+    )
     as_of: date | None = None
     seed: int = 42
 

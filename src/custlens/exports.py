@@ -33,7 +33,24 @@ CRM_COLUMNS = (
     "r_score",
     "f_score",
     "m_score",
+    "persona",
+    "timing_persona",
+    "churn_probability",
+    "clv",
+    "is_anomaly",
     "action",
+)
+ANOMALY_COLUMNS = (
+    "customer_id",
+    "anomaly_score",
+    "anomaly_reasons",
+    "segment",
+    "persona",
+    "monetary",
+    "frequency",
+    "recency_days",
+    "max_order_value",
+    "max_line_units",
 )
 
 
@@ -97,7 +114,41 @@ def write_results(
             ranked = group.sort_values(["monetary", "customer_id"], ascending=[False, True])
             _csv_ready(ranked[cols]).to_csv(seg_dir / f"{segment_slug(name)}.csv", index=False)
         _write_json(tmp / "quality.json", results.quality.to_dict())
+        for relative, table in analysis_tables(results).items():
+            path = tmp / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            _csv_ready(table).to_csv(path, index=False)
         if extra is not None:
             extra(tmp)
         _write_json(tmp / MARKER, results.run_info())
     return target
+
+
+def analysis_tables(results: Results) -> dict[str, pd.DataFrame]:
+    """Every analysis table of a run, keyed by its path inside the results folder."""
+    u = results.understanding
+    tables: dict[str, pd.DataFrame | None] = {}
+    if u.personas is not None:
+        tables["personas/k_selection.csv"] = u.k_selection
+        tables["personas/profiles.csv"] = u.personas.profiles
+        tables["personas/map.csv"] = u.personas.map.coordinates
+        tables["personas/outliers.csv"] = u.persona_outliers
+    if u.explanation is not None:
+        tables["personas/tree_rules.csv"] = u.explanation.rules
+        tables["personas/permutation_importance.csv"] = u.explanation.permutation_importance
+        tables["personas/forest_importance.csv"] = u.explanation.forest_importance
+    if u.anomaly_threshold is not None:
+        flagged = results.customers.loc[results.customers["is_anomaly"].astype(bool)]
+        cols = [c for c in ANOMALY_COLUMNS if c in flagged.columns]
+        tables["anomalies/customers.csv"] = flagged.sort_values(
+            ["anomaly_score", "customer_id"], ascending=[False, True]
+        )[cols]
+    if u.extreme_orders is not None:
+        tables["anomalies/extreme_orders.csv"] = u.extreme_orders.orders
+    if u.cancellation_pairs is not None:
+        tables["anomalies/cancellation_pairs.csv"] = u.cancellation_pairs.pairs
+    tables["timing/hour_weekday.csv"] = u.hour_weekday
+    tables["timing/quarter_seasonality.csv"] = u.quarter_seasonality
+    tables["timing/month_seasonality.csv"] = u.month_seasonality
+    tables["timing/contact_windows.csv"] = u.contact_windows
+    return {k: v for k, v in tables.items() if v is not None}

@@ -1,6 +1,5 @@
-"""The one place that runs the stages in order and returns a frozen ``Results``.
+"""Run the stages in order: load -> clean -> customer table -> segments -> analyses.
 
-load -> clean -> customer table (as of a date) -> RFM scores and segments -> materialise.
 Callers observe progress through an optional ``on_stage(name, event)`` callback; the pipeline
 itself never prints.
 """
@@ -11,7 +10,6 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import date
 from importlib import metadata
 from typing import Any
@@ -20,15 +18,17 @@ import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
 from custlens.errors import DataError
+from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
-from custlens.io.load import Source, load
-from custlens.io.quality import QualityReport
+from custlens.io.load import load
+from custlens.pipeline import understand
+from custlens.pipeline.results import Results, Understanding
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
 log = logging.getLogger(__name__)
 
-STAGES = ("load", "clean", "customer table", "segments")
+STAGES = ("load", "clean", "customer table", "segments", "personas", "anomalies", "timing")
 StageCallback = Callable[[str, str], None]
 
 _VERSIONED_PACKAGES = (
@@ -39,42 +39,9 @@ _VERSIONED_PACKAGES = (
     "pyarrow",
     "numpy",
     "scikit-learn",
+    "lightgbm",
     "pydantic",
 )
-
-
-@dataclass(frozen=True)
-class Results:
-    """Every table a run produced, plus what is needed to reproduce it."""
-
-    source: Source
-    settings: Settings
-    as_of: date
-    quality: QualityReport
-    customers: pd.DataFrame
-    segment_summary: pd.DataFrame
-    stage_seconds: dict[str, float]
-    stage_rows: dict[str, int]
-    notes: tuple[str, ...] = ()
-    versions: dict[str, str] = field(default_factory=dict)
-
-    def run_info(self) -> dict[str, Any]:
-        """The content of ``run.json``: enough to know exactly how the results were made."""
-        return {
-            "tool": "custlens",
-            "input": {
-                "origin": self.source.origin,
-                "sha256": self.source.sha256,
-                "mapping": dict(self.source.mapping),
-            },
-            "as_of": self.as_of.isoformat(),
-            "seed": self.settings.seed,
-            "rows": dict(self.stage_rows),
-            "seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
-            "settings": self.settings.model_dump(mode="json"),
-            "versions": dict(self.versions),
-            "notes": list(self.notes),
-        }
 
 
 def package_versions() -> dict[str, str]:
@@ -125,6 +92,9 @@ def run(
         settings = load_settings(config_path)
     if as_of is not None:
         settings = settings.with_overrides(as_of=as_of)
+    analyses = set(settings.analyses)
+    if analyses & {"personas", "anomalies"}:
+        analyses.add("features")
     clock = _Clock(on_stage)
 
     with clock.stage("load"):
@@ -144,27 +114,52 @@ def run(
         cleaned = clean(src.table, settings.cleaning)
     with clock.stage("customer table"):
         resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
-        customers_expr = customer_table(cleaned.purchases, cleaned.returns, resolved_as_of)
-    with clock.stage("segments"):
-        scored = score_rfm(customers_expr, settings.rfm)
-        customers = scored.order_by("customer_id").to_pandas()
-        if len(customers) < RFM_BINS:
-            raise DataError(
-                f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
-                f"{resolved_as_of}; found {len(customers)}",
-                where=src.origin,
-                fix="run on the full order log (all customers), or choose a later --as-of date",
+        expr = score_rfm(
+            customer_table(cleaned.purchases, cleaned.returns, resolved_as_of), settings.rfm
+        )
+        skipped: tuple[str, ...] = ()
+        if "features" in analyses:
+            feats = behavioral_features(
+                cleaned.purchases, cleaned.returns, as_of=resolved_as_of, config=settings.features
             )
+            expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
+            skipped = tuple(feats.skipped)
+        customers = expr.order_by("customer_id").to_pandas()
+    if len(customers) < RFM_BINS:
+        raise DataError(
+            f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
+            f"{resolved_as_of}; found {len(customers)}",
+            where=src.origin,
+            fix="run on the full order log (all customers), or choose a later --as-of date",
+        )
+    with clock.stage("segments"):
         customers = describe_segments(customers, settings.rfm)
         summary = segment_summary(customers, settings.rfm)
 
+    parts: dict[str, Any] = {"features_skipped": skipped}
+    notes: list[str] = [f"feature skipped: {s}" for s in skipped]
+    added: list[pd.DataFrame] = []
+    stages = (
+        ("personas", lambda: understand.personas(customers, settings)),
+        (
+            "anomalies",
+            lambda: understand.anomalies(customers, src.table, resolved_as_of, settings),
+        ),
+        ("timing", lambda: understand.timing(customers, cleaned.purchases, settings)),
+    )
+    for name, func in stages:
+        if name not in analyses:
+            continue
+        with clock.stage(name):
+            columns_added, found = understand.guarded(name, func)
+        notes.extend(found.pop("notes", ()))
+        parts.update(found)
+        if columns_added is not None:
+            added.append(columns_added)
+    if added:
+        customers = pd.concat([customers, *added], axis=1)
+
     report = cleaned.report
-    stage_rows = {
-        "loaded": src.rows,
-        "purchases": report.rows_out,
-        "returns": report.returns_rows,
-        "customers": len(customers),
-    }
     return Results(
         source=src,
         settings=settings,
@@ -173,7 +168,13 @@ def run(
         customers=customers,
         segment_summary=summary,
         stage_seconds=dict(clock.seconds),
-        stage_rows=stage_rows,
-        notes=tuple(src.notes) + tuple(getattr(report, "notes", ()) or ()),
+        stage_rows={
+            "loaded": src.rows,
+            "purchases": report.rows_out,
+            "returns": report.returns_rows,
+            "customers": len(customers),
+        },
+        understanding=Understanding(notes=tuple(notes), **parts),
+        notes=tuple(src.notes),
         versions=package_versions(),
     )
