@@ -56,8 +56,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--skip-10m", action="store_true")
-    parser.add_argument("--customers-1m", type=int, default=50_000)
-    parser.add_argument("--customers-10m", type=int, default=500_000)
+    parser.add_argument("--customers-1m", type=int, default=33_000)
+    parser.add_argument("--customers-10m", type=int, default=330_000)
     args = parser.parse_args()
     rows = []
     out = WORK / "out"
