@@ -67,7 +67,7 @@ def test_run_outputs_are_complete_and_consistent(
     assert run["as_of"] == "2011-12-10"  # the day after the last order (2011-12-09)
     assert run["rows"]["loaded"] == 541909
     assert run["rows"]["customers"] == 4338
-    assert set(run["seconds"]) == {"load", "clean", "customer table", "segments"}
+    assert {"load", "clean", "customer table", "segments"} <= set(run["seconds"])
     assert run["settings"]["cleaning"]["mode"] == "minimal"
     assert "duckdb" in run["versions"]
 
