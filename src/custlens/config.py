@@ -207,7 +207,8 @@ class RFMConfig(_Strict):
             if (r, fm) not in cells
         ]
         if missing:
-            raise ValueError(f"no segment covers the R, FM cells {missing}")
+            cells_text = "; ".join(f"R={r}, FM={fm}" for r, fm in missing)
+            raise ValueError(f"no segment covers the cells {cells_text}")
         return self
 
     def segment_of(self, r: int, fm: int) -> SegmentRule:
@@ -544,10 +545,10 @@ class ModelsConfig(_Strict):
     min_customers: int = Field(default=50, ge=10)  # per backtest period
     min_class: int = Field(default=10, ge=2)  # churners and non-churners each
     behavioral: bool = True  # add behavioral_features to the customer table
-    n_estimators: int = Field(default=200, ge=1)
-    learning_rate: float = Field(default=0.05, gt=0, le=1)
-    num_leaves: int = Field(default=15, ge=2)
-    min_child_samples: int = Field(default=20, ge=1)
+    n_estimators: int = Field(default=300, ge=1)
+    learning_rate: float = Field(default=0.03, gt=0, le=1)
+    num_leaves: int = Field(default=7, ge=2)
+    min_child_samples: int = Field(default=50, ge=1)
     n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
     holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
     next_purchase_edges: tuple[int, int] = (30, 90)  # classes: <= a, a+1..b, later or never

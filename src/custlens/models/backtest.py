@@ -1,0 +1,229 @@
+"""Backtest by time: features as of a cutoff, labels only from the period after it.
+
+``cutoff`` is the **last day of the feature window**: features are the customer table (and the
+behavioural features) as of ``as_of = cutoff + 1 day``, computed by the same engine code that
+builds the customer table, so nothing dated after the cutoff can reach them. Labels come only
+from order dates in ``(cutoff, cutoff + horizon_days]`` (see :mod:`custlens.models.labels`).
+The BTYD summary uses ``calibration_end = cutoff`` (inclusive), the same window.
+
+Every customer with a purchase on or before the cutoff is in the backtest; a customer without
+a future order has ``future_orders = 0`` (``churned = True``), ``future_revenue = 0`` and
+``next_window = 2`` (later or never).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.config import ModelsConfig
+from custlens.errors import DataError
+from custlens.features.behavioral import behavioral_features
+from custlens.features.rfm import customer_table
+from custlens.models.btyd import summary_from_transactions
+from custlens.models.labels import future_labels, last_period
+
+log = logging.getLogger(__name__)
+
+LIFECYCLE_CODES = {"new": 0.0, "growing": 1.0, "mature": 2.0, "at_risk": 3.0, "lapsed": 4.0}
+_NOT_FEATURES = ("customer_id", "first_order", "last_order")
+BTYD_COLUMNS = ("btyd_frequency", "btyd_recency", "btyd_T", "btyd_monetary")
+PERIOD_COLUMNS = ("last_period_orders", "last_period_revenue")
+LABEL_COLUMNS = ("future_orders", "future_revenue", "days_to_next", "churned", "next_window")
+
+
+@dataclass(frozen=True)
+class BacktestData:
+    """One row per customer (``frame``): model features, BTYD summary (``btyd_*``, days),
+    last-period values and labels."""
+
+    cutoff: date
+    horizon_days: int
+    frame: pd.DataFrame
+    feature_names: tuple[str, ...]
+
+    @property
+    def as_of(self) -> date:
+        return self.cutoff + timedelta(days=1)
+
+    @property
+    def features(self) -> pd.DataFrame:
+        return self.frame.loc[:, list(self.feature_names)]
+
+    @property
+    def labels(self) -> pd.DataFrame:
+        return self.frame.loc[:, ["customer_id", *LABEL_COLUMNS]]
+
+
+def data_range(purchases: ir.Table) -> tuple[date, date]:
+    """First and last purchase dates (DataError when there are none)."""
+    row = (
+        purchases.filter(purchases.customer_id.notnull())
+        .aggregate(first=purchases.order_ts.min(), last=purchases.order_ts.max())
+        .to_pyarrow()
+        .to_pylist()[0]
+    )
+    if row["first"] is None:
+        raise DataError(
+            "There are no purchases with a customer and a date to model",
+            where="purchases",
+            fix="check the cleaning report: a rule or filter may have removed every line",
+        )
+    return row["first"].date(), row["last"].date()
+
+
+def _as_date(value: date | datetime | str, name: str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise DataError(
+            f"{name} {value!r} is not a date", where=name, fix="give it as YYYY-MM-DD"
+        ) from None
+
+
+def resolve_cutoff(
+    purchases: ir.Table, cutoff: date | datetime | str | None, horizon_days: int
+) -> date:
+    """The cutoff to use (default: last purchase date - horizon), checked against the data."""
+    if horizon_days < 1:
+        raise DataError(
+            f"horizon must be at least 1 day, got {horizon_days}",
+            where="--horizon",
+            fix="use e.g. 90 days",
+        )
+    first, last = data_range(purchases)
+    span = f"the purchases run from {first.isoformat()} to {last.isoformat()}"
+    if cutoff is None:
+        day = last - timedelta(days=horizon_days)
+        if day < first:
+            raise DataError(
+                f"A {horizon_days}-day horizon is longer than the data ({(last - first).days} days)",
+                where=span,
+                fix="use a shorter --horizon or more history",
+            )
+        return day
+    day = _as_date(cutoff, "cutoff")
+    if day < first or day >= last:
+        raise DataError(
+            f"cutoff {day.isoformat()} is outside the data: features need purchases on or "
+            "before it and labels need purchases after it",
+            where=span,
+            fix=f"choose a --cutoff from {first.isoformat()} to "
+            f"{(last - timedelta(days=horizon_days)).isoformat()}, or leave it unset",
+        )
+    if day + timedelta(days=horizon_days) > last:
+        raise DataError(
+            f"The {horizon_days}-day horizon after cutoff {day.isoformat()} ends on "
+            f"{(day + timedelta(days=horizon_days)).isoformat()}, after the last purchase, so "
+            "the labels would miss orders that were never recorded",
+            where=span,
+            fix=f"use a cutoff on or before {(last - timedelta(days=horizon_days)).isoformat()}"
+            f" or a horizon of at most {(last - day).days} days",
+        )
+    return day
+
+
+def customer_features(
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    as_of: date,
+    config: ModelsConfig | None = None,
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """Model features, BTYD summary and last-period values as of ``as_of`` (exclusive).
+
+    Returns the frame (one row per customer, sorted by customer_id) and the model feature
+    names. Every feature is float64; ``lifecycle_stage`` is coded by ``LIFECYCLE_CODES``.
+    """
+    config = config or ModelsConfig()
+    cutoff = as_of - timedelta(days=1)
+    table = customer_table(purchases, returns, as_of)
+    if config.behavioral:
+        behave = behavioral_features(purchases, returns, as_of=as_of).table
+        extra = [c for c in behave.columns if c not in table.columns]
+        behave = behave.select("customer_id", *extra).rename(_cid="customer_id")
+        joined = table.left_join(behave, table.customer_id == behave._cid)
+        table = joined.select(*table.columns, *extra)
+    period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
+    joined = table.left_join(period, table.customer_id == period._cid)
+    table = joined.select(*table.columns, *PERIOD_COLUMNS)
+    frame = table.order_by("customer_id").to_pandas()
+    names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
+    if "lifecycle_stage" in frame.columns:
+        frame["lifecycle_stage"] = frame["lifecycle_stage"].map(LIFECYCLE_CODES)
+    for c in names:
+        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
+    for c in PERIOD_COLUMNS:
+        frame[c] = frame[c].fillna(0).astype("float64")
+    summary = summary_from_transactions(purchases, calibration_end=cutoff, time_unit="D")
+    summary = summary.rename(
+        columns={
+            "frequency": "btyd_frequency",
+            "recency": "btyd_recency",
+            "T": "btyd_T",
+            "monetary_value": "btyd_monetary",
+        }
+    )
+    frame = frame.merge(summary, on="customer_id", how="left", validate="one_to_one")
+    if frame["btyd_T"].isna().any():  # cannot happen: both use order dates <= cutoff
+        raise DataError(
+            "The BTYD summary misses customers of the customer table",
+            where=f"as_of {as_of.isoformat()}",
+            fix="report this as a bug",
+        )
+    return frame.reset_index(drop=True), tuple(names)
+
+
+def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
+    """0: first order within edges[0] days, 1: within edges[1], 2: later or never."""
+    d = days_to_next.to_numpy(dtype="float64", na_value=np.nan)
+    return np.where(d <= edges[0], 0, np.where(d <= edges[1], 1, 2)).astype("int64")
+
+
+def make_backtest(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    *,
+    cutoff: date | datetime | str | None = None,
+    horizon_days: int = 90,
+    config: ModelsConfig | None = None,
+    check_classes: bool = True,
+) -> BacktestData:
+    """Features as of the cutoff and labels from ``(cutoff, cutoff + horizon_days]``."""
+    config = (config or ModelsConfig()).model_copy(update={"horizon_days": horizon_days})
+    day = resolve_cutoff(purchases, cutoff, horizon_days)
+    frame, names = customer_features(purchases, returns, day + timedelta(days=1), config)
+    labels = future_labels(purchases, day, horizon_days).to_pandas()
+    frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
+    frame["future_orders"] = frame["future_orders"].fillna(0).astype("int64")
+    frame["future_revenue"] = frame["future_revenue"].fillna(0.0).astype("float64")
+    frame["days_to_next"] = frame["days_to_next"].astype("Float64")
+    frame["churned"] = frame["future_orders"] == 0
+    frame["next_window"] = next_window(frame["days_to_next"], config.next_purchase_edges)
+    where = f"backtest with cutoff {day.isoformat()}, horizon {horizon_days} days"
+    if len(frame) < config.min_customers:
+        raise DataError(
+            f"Only {len(frame)} customers bought on or before the cutoff; at least "
+            f"{config.min_customers} are needed to train and evaluate",
+            where=where,
+            fix="choose a later --cutoff, use more data, or lower models.min_customers",
+        )
+    churners = int(frame["churned"].sum())
+    stayers = len(frame) - churners
+    if check_classes and min(churners, stayers) < config.min_class:
+        raise DataError(
+            f"Too few customers in one class: {churners} placed no order in the horizon and "
+            f"{stayers} did; each needs at least {config.min_class}",
+            where=where,
+            fix="choose another --cutoff or --horizon, use more data, or lower models.min_class",
+        )
+    log.info("%s: %d customers, %d churners", where, len(frame), churners)
+    return BacktestData(cutoff=day, horizon_days=horizon_days, frame=frame, feature_names=names)

@@ -1,0 +1,250 @@
+"""Save and load fitted models: skops files (never pickle) plus ``manifest.json``.
+
+The folder holds one skops file per part (``churn``, ``clv``, ``next_purchase`` when fitted,
+``maps`` with the calibrator and the baseline score maps) and a manifest with the feature list
+and dtypes, as-of date, horizon, settings, metrics, defaults, BTYD parameters, package versions
+and the sha256 of every model file. ``load_models`` refuses, with a ``ModelError``: a missing or
+unreadable manifest, a custlens or LightGBM major.minor version other than the running one, a
+file whose hash differs from the manifest, and any type in a skops file outside ``TRUSTED``
+(checked with ``skops.io.get_untrusted_types`` before loading, then loaded with exactly that
+list). A feature-schema mismatch with new data is refused by ``scoring.check_schema``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import shutil
+import tempfile
+from datetime import date
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import skops.io as sio
+
+from custlens.config import ModelsConfig
+from custlens.errors import ModelError, OutputError
+from custlens.models.baselines import BtydBaseline
+from custlens.models.churn import ChurnModel
+from custlens.models.clv import ClvModel
+from custlens.models.evaluation import Threshold
+from custlens.models.next_purchase import NextPurchaseModel
+from custlens.models.trainer import TrainedModels
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+TRUSTED = [  # beyond skops's own defaults (builtins, numpy, sklearn estimators it knows)
+    "collections.OrderedDict",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "lightgbm.sklearn.LGBMRegressor",
+]
+CHECKED_VERSIONS = ("custlens", "lightgbm")
+_VERSIONS = ("custlens", "lightgbm", "scikit-learn", "skops", "numpy", "pandas")
+
+
+def package_versions() -> dict[str, str]:
+    out = {}
+    for name in _VERSIONS:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _parts(models: TrainedModels) -> dict[str, dict[str, Any]]:
+    parts = {
+        "churn": {"model": models.churn.model_},
+        "clv": {"model": models.clv.model_},
+        "maps": {"calibrator": models.churn.calibrator_, **models.score_maps},
+    }
+    if models.next_purchase is not None:
+        parts["next_purchase"] = {"model": models.next_purchase.model_}
+    return parts
+
+
+def save_models(models: TrainedModels, directory: str | Path) -> Path:
+    """Write the models and ``manifest.json`` to ``directory`` (replaced only when it is a
+    custlens model folder or empty); written to a temporary folder first, then renamed."""
+    target = Path(directory)
+    if target.exists() and (
+        not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).is_file())
+    ):
+        raise OutputError(
+            f"{str(target)!r} exists and is not a custlens model folder",
+            where=str(target),
+            fix="choose a new or empty folder for the models",
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=".custlens-models-", dir=target.parent))
+    try:
+        files = {}
+        for name, obj in _parts(models).items():
+            path = tmp / f"{name}.skops"
+            sio.dump(obj, path)
+            files[path.name] = _sha256(path)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "versions": package_versions(),
+            "as_of": models.as_of,
+            "train_cutoff": models.train_cutoff,
+            "horizon_days": models.horizon_days,
+            "seed": models.seed,
+            "features": [{"name": n, "dtype": "float64"} for n in models.feature_names],
+            "settings": models.config.model_dump(mode="json"),
+            "defaults": models.defaults,
+            "threshold": models.churn.threshold_.to_dict(),
+            "calibration": models.churn.calibration_report_,
+            "btyd": models.btyd.params() if models.btyd is not None else None,
+            "metrics": models.metrics,
+            "importance": models.importance,
+            "files": files,
+        }
+        text = json.dumps(_json_safe(manifest), indent=2, allow_nan=False)
+        (tmp / MANIFEST).write_text(text, encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    log.info("models saved to %s", target)
+    return target
+
+
+def _major_minor(version: str) -> tuple[str, ...]:
+    return tuple(version.split(".")[:2])
+
+
+def _read_manifest(folder: Path) -> dict[str, Any]:
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise ModelError(
+            f"{str(folder)!r} is not a custlens model folder (no {MANIFEST})",
+            where=str(folder),
+            fix="pass the folder written by custlens (models saved with save_models)",
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        manifest["files"], manifest["versions"], manifest["features"]  # noqa: B018
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        raise ModelError(
+            f"{MANIFEST} is unreadable or incomplete ({exc})",
+            where=str(path),
+            fix="re-save the models; do not edit the manifest",
+        ) from None
+    return manifest
+
+
+def _check_versions(manifest: dict[str, Any], folder: Path) -> None:
+    running = package_versions()
+    for name in CHECKED_VERSIONS:
+        saved = str(manifest["versions"].get(name, "unknown"))
+        if _major_minor(saved) != _major_minor(running[name]):
+            raise ModelError(
+                f"The models were saved with {name} {saved}, but {name} {running[name]} is "
+                "installed (major.minor must match)",
+                where=str(folder / MANIFEST),
+                fix=f"retrain and save the models with this installation, or install {name} "
+                f"{'.'.join(_major_minor(saved))}.x",
+            )
+
+
+def _load_part(folder: Path, name: str, expected_hash: str) -> dict[str, Any]:
+    path = folder / name
+    if not path.is_file():
+        raise ModelError(f"Model file {name} is missing", where=str(folder), fix="re-save")
+    if _sha256(path) != expected_hash:
+        raise ModelError(
+            f"Model file {name} was modified after it was saved (sha256 differs from the manifest)",
+            where=str(path),
+            fix="restore the original file or retrain and save the models again",
+        )
+    try:
+        untrusted = sio.get_untrusted_types(file=path)
+    except Exception as exc:  # skops raises several exception types for a corrupt archive
+        raise ModelError(
+            f"Model file {name} is not a readable skops file ({exc})", where=str(path)
+        ) from None
+    unknown = sorted(set(untrusted) - set(TRUSTED))
+    if unknown:
+        raise ModelError(
+            f"Model file {name} contains types custlens does not trust: {unknown}",
+            where=str(path),
+            fix="only load model folders written by custlens; retrain and save the models",
+        )
+    obj = sio.load(path, trusted=TRUSTED)
+    if not isinstance(obj, dict):
+        raise ModelError(f"Model file {name} does not hold a custlens model", where=str(path))
+    return obj
+
+
+def load_models(directory: str | Path) -> TrainedModels:
+    """Load a folder written by ``save_models`` (see the module docs for what is refused)."""
+    folder = Path(directory)
+    manifest = _read_manifest(folder)
+    _check_versions(manifest, folder)
+    expected = {"churn.skops", "clv.skops", "maps.skops"}
+    missing = expected - set(manifest["files"])
+    if missing:
+        raise ModelError(f"The manifest lists no {sorted(missing)}", where=str(folder / MANIFEST))
+    parts = {
+        name.removesuffix(".skops"): _load_part(folder, name, digest)
+        for name, digest in manifest["files"].items()
+    }
+    config = ModelsConfig.model_validate(manifest["settings"])
+    maps = dict(parts["maps"])
+    calibrator = maps.pop("calibrator")
+    churn = ChurnModel.from_parts(
+        parts["churn"]["model"],
+        calibrator,
+        config=config,
+        threshold=Threshold(**manifest["threshold"]),
+        calibration_report=manifest["calibration"],
+    )
+    nxt = parts.get("next_purchase")
+    as_of = manifest.get("as_of")
+    return TrainedModels(
+        churn=churn,
+        clv=ClvModel.from_parts(parts["clv"]["model"], config),
+        next_purchase=NextPurchaseModel.from_parts(nxt["model"], config) if nxt else None,
+        score_maps=maps,
+        feature_names=tuple(f["name"] for f in manifest["features"]),
+        train_cutoff=date.fromisoformat(manifest["train_cutoff"]),
+        horizon_days=int(manifest["horizon_days"]),
+        config=config,
+        seed=int(manifest["seed"]),
+        btyd=BtydBaseline.from_params(manifest["btyd"]) if manifest.get("btyd") else None,
+        as_of=date.fromisoformat(as_of) if as_of else None,
+        defaults=dict(manifest["defaults"]),
+        metrics=manifest.get("metrics") or {},
+        importance=manifest.get("importance") or {},
+    )

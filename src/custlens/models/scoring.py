@@ -1,0 +1,216 @@
+"""Score every customer: refit on everything up to the as-of date, then predict the horizon.
+
+``fit_final`` trains on the latest labelled period (features as of ``as_of - 1 - h``, labels
+up to the day before ``as_of``) and fits BG/NBD + Gamma-Gamma on all data before ``as_of``.
+``score_customers`` adds per customer: churn_probability (and which method gave it),
+p_alive, expected_purchases (purchase days in the horizon, BG/NBD), clv (horizon, discounted),
+next_purchase_window, confidence_tier / low_confidence (rules in ``ModelsConfig.tiers``) and the
+top reasons of the LightGBM churn score from exact TreeSHAP values, in plain words.
+
+Low-confidence customers (by default new or one-order customers) never get a LightGBM churn
+score: theirs comes from BG/NBD (or, when it could not be fitted, the recency rule).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.config import ModelsConfig, TierRule
+from custlens.errors import DataError, ModelError
+from custlens.features.catalog import FEATURES
+from custlens.features.rfm import resolve_as_of
+from custlens.models.backtest import customer_features, make_backtest
+from custlens.models.baselines import BtydBaseline, raw_churn_scores
+from custlens.models.next_purchase import window_labels
+from custlens.models.trainer import TrainedModels, train
+
+log = logging.getLogger(__name__)
+
+_UNITS = {f.name: f.unit for f in FEATURES}
+_LABELS = {
+    "recency_days": "recency",
+    "tenure_days": "tenure",
+    "frequency": "orders so far",
+    "monetary": "total spend",
+    "days_overdue": "days overdue",
+    "lifecycle_stage": "lifecycle stage",
+}
+_STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # backtest.LIFECYCLE_CODES order
+
+
+def confidence_tiers(frame: pd.DataFrame, tiers: list[TierRule]) -> tuple[np.ndarray, np.ndarray]:
+    """Tier name and low-confidence flag per row: the first rule whose limits all hold."""
+    orders = frame["frequency"].to_numpy("float64")
+    tenure = frame["tenure_days"].to_numpy("float64")
+    names = np.full(len(frame), tiers[-1].name, dtype=object)
+    low = np.full(len(frame), tiers[-1].low_confidence)
+    done = np.zeros(len(frame), dtype=bool)
+    for rule in tiers:
+        hit = ~done
+        if rule.max_orders is not None:
+            hit &= orders <= rule.max_orders
+        if rule.max_tenure_days is not None:
+            hit &= tenure <= rule.max_tenure_days
+        names[hit], low[hit] = rule.name, rule.low_confidence
+        done |= hit
+    return names, low
+
+
+def _format(feature: str, value: float) -> str:
+    label = _LABELS.get(feature, feature.replace("_", " "))
+    if value is None or not np.isfinite(value):
+        return f"{label} unknown"
+    if feature == "lifecycle_stage":
+        return f"{label} '{_STAGES[int(value)].replace('_', ' ')}'"
+    unit = _UNITS.get(feature, "")
+    if unit == "days":
+        return f"{label} {value:,.0f} days"
+    if unit == "currency":
+        return f"{label} {value:,.2f}"
+    if unit in ("ratio", "nats") or unit.startswith("score"):
+        return f"{label} {value:.2f}"
+    if unit == "flag":
+        return f"{label} {'yes' if value else 'no'}"
+    return f"{label} {value:,.0f}" if float(value).is_integer() else f"{label} {value:,.1f}"
+
+
+def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str]]:
+    """The ``k`` features with the largest |SHAP| for each customer's churn score, in words,
+    e.g. 'recency 210 days raises churn risk'."""
+    contrib = models.churn.contributions(X).to_numpy()
+    names = list(models.churn.feature_names_)
+    values = X[names].to_numpy("float64")
+    top = np.argsort(-np.abs(contrib), axis=1, kind="mergesort")[:, :k]
+    out = []
+    for i, row in enumerate(top):
+        words = []
+        for j in row:
+            if contrib[i, j] == 0:
+                continue
+            effect = "raises" if contrib[i, j] > 0 else "lowers"
+            words.append(f"{_format(names[j], values[i, j])} {effect} churn risk")
+        out.append(words)
+    return out
+
+
+def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
+    """ModelError unless ``frame`` has every model feature as a number."""
+    missing = [c for c in models.feature_names if c not in frame.columns]
+    needed = ["customer_id", "frequency", "tenure_days", "recency_days", "last_period_orders"]
+    missing += [c for c in needed if c not in frame.columns and c not in missing]
+    if missing:
+        raise ModelError(
+            f"The new data lack {len(missing)} feature(s) the models were trained on: "
+            f"{missing[:10]}",
+            where=f"features found: {len(frame.columns)} columns",
+            fix="build the input with custlens.models.backtest.customer_features from data with "
+            "the same optional columns (product_id, category, returns) as the training data",
+        )
+    bad = [c for c in models.feature_names if not pd.api.types.is_numeric_dtype(frame[c])]
+    if bad:
+        raise ModelError(
+            f"Feature(s) {bad[:10]} are not numeric in the new data",
+            where=str({c: str(frame[c].dtype) for c in bad[:10]}),
+            fix="build the input with custlens.models.backtest.customer_features",
+        )
+
+
+def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per customer of ``frame`` (from ``customer_features``) with the scores."""
+    cfg = models.config
+    X = frame[list(models.feature_names)]
+    h = models.horizon_days
+    out = pd.DataFrame({"customer_id": frame["customer_id"].to_numpy()})
+    tier, low = confidence_tiers(frame, cfg.tiers)
+    lgbm_churn = models.churn.predict_proba(X)
+    raw = raw_churn_scores(frame)
+    mapped = {name: models.score_maps[name].predict(s) for name, s in raw.items()}
+    btyd_pred = models.btyd.predict(frame, h, cfg.discount_rate) if models.btyd else None
+    fallback = "btyd" if btyd_pred is not None else "recency"
+    fallback_p = btyd_pred["churn_probability"].to_numpy() if btyd_pred is not None else None
+    if fallback_p is None:
+        fallback_p = mapped["recency"]
+    default = models.defaults.get("churn", "lightgbm")
+    if default == "lightgbm":
+        main = lgbm_churn
+    elif default == "btyd" and btyd_pred is not None:
+        main = btyd_pred["churn_probability"].to_numpy()
+    else:
+        default = default if default in mapped else "recency"
+        main = mapped[default]
+    out["churn_probability"] = np.where(low, fallback_p, main)
+    out["churn_source"] = np.where(low, fallback, default)
+    out["p_alive"] = btyd_pred["p_alive"].to_numpy() if btyd_pred is not None else np.nan
+    out["expected_purchases"] = (
+        btyd_pred["expected_purchases"].to_numpy() if btyd_pred is not None else np.nan
+    )
+    lgbm_clv = models.clv.discounted(X, h, cfg.discount_rate)
+    clv_default = models.defaults.get("clv", "lightgbm")
+    btyd_clv = btyd_pred["clv"].to_numpy() if btyd_pred is not None else None
+    if clv_default == "btyd" and btyd_clv is not None and np.all(np.isfinite(btyd_clv)):
+        out["clv"], out["clv_source"] = btyd_clv, "btyd"
+    elif clv_default == "last_period":
+        factor = (1.0 + cfg.discount_rate) ** (-(h / 2.0) / 365.25)
+        out["clv"] = frame["last_period_revenue"].to_numpy() * factor
+        out["clv_source"] = "last_period"
+    else:
+        out["clv"], out["clv_source"] = lgbm_clv, "lightgbm"
+    if models.next_purchase is not None:
+        labels = np.array(window_labels(cfg.next_purchase_edges), dtype=object)
+        out["next_purchase_window"] = labels[models.next_purchase.predict(X)]
+    out["confidence_tier"] = tier
+    out["low_confidence"] = low
+    words = reasons(models, X, cfg.top_reasons)
+    for i in np.flatnonzero(low):
+        note = (
+            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
+            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
+            f"{fallback} baseline"
+        )
+        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
+    for k in range(cfg.top_reasons):
+        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+    return out
+
+
+def score_new(models: TrainedModels, customers_df: pd.DataFrame) -> pd.DataFrame:
+    """Score a new feature frame with saved models (schema checked first)."""
+    check_schema(models, customers_df)
+    return score_customers(models, customers_df)
+
+
+def fit_final(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    *,
+    as_of: date | datetime | str | None = None,
+    config: ModelsConfig | None = None,
+    seed: int = 42,
+    defaults: dict[str, str] | None = None,
+    metrics: dict | None = None,
+) -> tuple[TrainedModels, pd.DataFrame]:
+    """Refit on everything before ``as_of`` (default: the day after the last purchase) and
+    score every customer; returns the models (for ``persist.save_models``) and the scores."""
+    config = config or ModelsConfig()
+    day = resolve_as_of(purchases, as_of)
+    h = config.horizon_days
+    bt = make_backtest(
+        purchases, returns, cutoff=day - timedelta(days=1 + h), horizon_days=h, config=config
+    )
+    models = train(bt, config, seed)
+    frame, _ = customer_features(purchases, returns, day, config)
+    try:
+        models.btyd = BtydBaseline.fit(frame)
+    except DataError as exc:
+        log.warning("BTYD not fitted for scoring: %s", exc.what)
+    models.as_of = day
+    if defaults:
+        models.defaults = dict(defaults)
+    if metrics:
+        models.metrics = metrics
+    return models, score_customers(models, frame)

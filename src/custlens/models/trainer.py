@@ -1,0 +1,284 @@
+"""Train on one backtest, evaluate on the true future period, compare with baselines.
+
+``backtest_and_evaluate`` builds two backtests: evaluation (features as of the cutoff, labels in
+``(cutoff, cutoff + h]``, the period the models never see) and training (cutoff ``- h``, whose
+labels end at the evaluation cutoff). Models are fitted on the training backtest only; BTYD
+baselines are fitted on the evaluation period's feature window (they need no labels).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
+
+from custlens.config import ModelsConfig
+from custlens.errors import DataError
+from custlens.models.backtest import BacktestData, make_backtest, resolve_cutoff
+from custlens.models.baselines import (
+    BtydBaseline,
+    clv_forecasts,
+    fit_score_maps,
+    raw_churn_scores,
+)
+from custlens.models.churn import ChurnModel
+from custlens.models.clv import ClvModel
+from custlens.models.evaluation import (
+    apply_threshold,
+    binary_metrics,
+    calibration_table,
+    lift_table,
+    regression_metrics,
+)
+from custlens.models.next_purchase import NextPurchaseModel
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TrainedModels:
+    """Everything needed to score customers: the fitted models and how they were made."""
+
+    churn: ChurnModel
+    clv: ClvModel
+    next_purchase: NextPurchaseModel | None
+    score_maps: dict[str, Any]
+    feature_names: tuple[str, ...]
+    train_cutoff: date
+    horizon_days: int
+    config: ModelsConfig
+    seed: int
+    btyd: BtydBaseline | None = None
+    as_of: date | None = None
+    defaults: dict[str, str] = field(
+        default_factory=lambda: {"churn": "lightgbm", "clv": "lightgbm"}
+    )
+    metrics: dict[str, Any] = field(default_factory=dict)
+    importance: dict[str, float] = field(default_factory=dict)
+
+
+def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) -> TrainedModels:
+    """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``."""
+    config = config or ModelsConfig()
+    X, f = bt.features, bt.frame
+    churn = ChurnModel(config, seed).fit(X, f["churned"], f["last_period_revenue"])
+    clv = ClvModel(config, seed).fit(X, f["future_revenue"])
+    nxt = None
+    if bt.horizon_days >= config.next_purchase_edges[1]:
+        nxt = NextPurchaseModel(config, seed).fit(X, f["next_window"])
+    else:
+        log.info("next-purchase model skipped: horizon shorter than the last window edge")
+    return TrainedModels(
+        churn=churn,
+        clv=clv,
+        next_purchase=nxt,
+        score_maps=fit_score_maps(f),
+        feature_names=bt.feature_names,
+        train_cutoff=bt.cutoff,
+        horizon_days=bt.horizon_days,
+        config=config,
+        seed=seed,
+    )
+
+
+def mean_abs_shap(models: TrainedModels, X: pd.DataFrame) -> dict[str, float]:
+    """Mean |SHAP| (log-odds) of the churn model per feature, largest first."""
+    imp = models.churn.contributions(X).abs().mean().sort_values(ascending=False)
+    return {k: float(v) for k, v in imp.items()}
+
+
+def _churn_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | None) -> dict:
+    f, X = ev.frame, ev.features
+    y = f["churned"].to_numpy("int64")
+    value = f["last_period_revenue"].to_numpy("float64")
+    p = models.churn.predict_proba(X)
+    scores: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
+        "lightgbm": (p, p),
+        "lightgbm_uncalibrated": (models.churn.predict_raw(X),) * 2,
+    }
+    if btyd is not None:
+        pb = btyd.predict(f, ev.horizon_days)["churn_probability"].to_numpy()
+        scores["btyd"] = (pb, pb)
+    for name, raw in raw_churn_scores(f).items():
+        scores[name] = (raw, models.score_maps[name].predict(raw))
+    out = {}
+    for name, (raw, prob) in scores.items():
+        m = binary_metrics(y, raw, probability=False)
+        m["brier"] = binary_metrics(y, prob)["brier"]
+        out[name] = m
+    th = models.churn.threshold_
+    out["threshold"] = {
+        "chosen_on": "held-out part of the training period",
+        "goal": th.goal,
+        "training_holdout": th.to_dict(),
+        "evaluation": apply_threshold(y, p, value, th.value, models.config),
+    }
+    out["calibration"] = models.churn.calibration_report_
+    return out
+
+
+def _clv_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | None) -> dict:
+    f = ev.frame
+    actual = f["future_revenue"].to_numpy("float64")
+    preds = {"lightgbm": models.clv.predict(ev.features), **clv_forecasts(f)}
+    if btyd is not None and btyd.gg is not None:
+        clv = btyd.predict(f, ev.horizon_days)["clv"].to_numpy()
+        if np.all(np.isfinite(clv)):
+            preds["btyd"] = clv
+    return {name: regression_metrics(actual, pred) for name, pred in preds.items()}
+
+
+def _next_block(models: TrainedModels, ev: BacktestData, train_prior: np.ndarray) -> dict:
+    y = ev.frame["next_window"].to_numpy("int64")
+    proba = models.next_purchase.predict_proba(ev.features)
+    prior = np.tile(train_prior, (len(y), 1))
+    out = {}
+    for name, pr in (("lightgbm", proba), ("class_shares", prior)):
+        present = np.unique(y)
+        auc = (
+            float(
+                roc_auc_score(
+                    y,
+                    pr[:, present] / pr[:, present].sum(1, keepdims=True),
+                    multi_class="ovr",
+                    labels=present,
+                )
+            )
+            if len(present) > 2 and name == "lightgbm"
+            else None
+        )
+        out[name] = {
+            "accuracy": float(accuracy_score(y, pr.argmax(1))),
+            "log_loss": float(log_loss(y, np.clip(pr, 1e-12, 1), labels=[0, 1, 2])),
+            "macro_roc_auc": auc,
+        }
+    return out
+
+
+def choose_default(metrics: dict[str, Any], margin: float = 0.0) -> dict[str, str]:
+    """The default scorer per task: LightGBM unless a baseline beats it by more than ``margin``
+    (churn: ROC-AUC; CLV: Spearman correlation) on the evaluation period."""
+    out = {}
+    for task, key, candidates in (
+        ("churn", "roc_auc", ("btyd", "last_period", "recency")),
+        ("clv", "spearman", ("btyd", "last_period")),
+    ):
+        block = metrics.get(task, {})
+        best, best_score = "lightgbm", block.get("lightgbm", {}).get(key, float("-inf"))
+        for name in candidates:
+            score = block.get(name, {}).get(key)
+            if score is not None and np.isfinite(score) and score > best_score + margin:
+                best, best_score = name, score
+        out[task] = best
+    return out
+
+
+def evaluate(models: TrainedModels, ev: BacktestData, train_prior: np.ndarray | None = None):
+    """Metrics (JSON-able dict) and tables of ``models`` on the evaluation backtest ``ev``."""
+    btyd, note = None, ""
+    try:
+        btyd = BtydBaseline.fit(ev.frame)
+        note = btyd.note
+    except DataError as exc:
+        note = f"BTYD baseline not fitted: {exc.what}"
+        log.warning(note)
+    metrics: dict[str, Any] = {
+        "churn": _churn_block(models, ev, btyd),
+        "clv": _clv_block(models, ev, btyd),
+    }
+    if btyd is not None:
+        note = btyd.note
+    metrics["notes"] = [note] if note else []
+    if models.next_purchase is not None and train_prior is not None:
+        metrics["next_purchase"] = _next_block(models, ev, train_prior)
+    f = ev.frame
+    y = f["churned"].to_numpy("int64")
+    p = models.churn.predict_proba(ev.features)
+    tables = {
+        "churn_calibration": calibration_table(y, p),
+        "churn_lift": lift_table(y, p),
+        "clv_lift": lift_table(f["future_revenue"], models.clv.predict(ev.features)),
+    }
+    if btyd is not None:
+        pb = btyd.predict(f, ev.horizon_days)["churn_probability"].to_numpy()
+        tables["btyd_calibration"] = calibration_table(y, pb)
+    return metrics, tables
+
+
+@dataclass(frozen=True)
+class ModelEvaluation:
+    """The outcome of ``backtest_and_evaluate``."""
+
+    metrics: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    models: TrainedModels
+    defaults: dict[str, str]
+    train_cutoff: date
+    eval_cutoff: date
+    horizon_days: int
+    importance: dict[str, float]
+    seconds: float = 0.0
+
+
+def backtest_and_evaluate(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    *,
+    cutoff: date | datetime | str | None = None,
+    config: ModelsConfig | None = None,
+    seed: int = 42,
+) -> ModelEvaluation:
+    """Train on (cutoff - h, cutoff], evaluate on (cutoff, cutoff + h]; see the module docs."""
+    start = time.perf_counter()
+    config = config or ModelsConfig()
+    h = config.horizon_days
+    eval_cutoff = resolve_cutoff(purchases, cutoff or config.cutoff, h)
+    ev = make_backtest(purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config)
+    first = min(ev.frame["first_order"]).date()
+    if eval_cutoff - timedelta(days=h) < first:
+        raise DataError(
+            f"Training needs a {h}-day labelled period before the cutoff {eval_cutoff}, but the "
+            f"purchases start on {first}",
+            where=f"cutoff {eval_cutoff.isoformat()}, horizon {h} days",
+            fix=f"choose a --cutoff on or after {(first + timedelta(days=h)).isoformat()} "
+            "or a shorter --horizon",
+        )
+    tr = make_backtest(
+        purchases, returns, cutoff=eval_cutoff - timedelta(days=h), horizon_days=h, config=config
+    )
+    models = train(tr, config, seed)
+    prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
+    metrics, tables = evaluate(models, ev, prior)
+    defaults = choose_default(metrics, config.choose_margin)
+    importance = mean_abs_shap(models, ev.features)
+    metrics["defaults"] = defaults
+    metrics["periods"] = {
+        "train_cutoff": tr.cutoff.isoformat(),
+        "eval_cutoff": ev.cutoff.isoformat(),
+        "horizon_days": h,
+        "train_customers": len(tr.frame),
+        "eval_customers": len(ev.frame),
+    }
+    for task, chosen in defaults.items():
+        if chosen != "lightgbm":
+            msg = f"{task}: the {chosen} baseline beats LightGBM on the future period"
+            metrics["notes"].append(msg + f"; it is the default {task} scorer")
+            log.warning(msg)
+    return ModelEvaluation(
+        metrics=metrics,
+        tables=tables,
+        models=models,
+        defaults=defaults,
+        train_cutoff=tr.cutoff,
+        eval_cutoff=ev.cutoff,
+        horizon_days=h,
+        importance=importance,
+        seconds=time.perf_counter() - start,
+    )

@@ -1,0 +1,80 @@
+"""Model chart specs from a ``ModelEvaluation``: cumulative gains, calibration, top SHAP
+features. Functions from results to Altair specs; they never fit models."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from custlens.models.trainer import ModelEvaluation
+
+
+def gains_chart(ev: ModelEvaluation, table: str = "churn_lift") -> alt.Chart:
+    """Cumulative gains by decile against the random line."""
+    t = ev.tables[table]
+    data = pd.concat(
+        [
+            pd.DataFrame({"customers": [0.0], "gain": [0.0], "curve": ["model"]}),
+            pd.DataFrame(
+                {"customers": t["cumulative_share"], "gain": t["cumulative_gain"], "curve": "model"}
+            ),
+            pd.DataFrame({"customers": [0.0, 1.0], "gain": [0.0, 1.0], "curve": "random"}),
+        ]
+    )
+    what = "churners" if table.startswith("churn") else "future revenue"
+    return (
+        alt.Chart(data, title=f"Cumulative gains: share of {what} in the top-scored customers")
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("customers:Q", title="share of customers contacted", axis=alt.Axis(format="%")),
+            y=alt.Y("gain:Q", title=f"share of {what}", axis=alt.Axis(format="%")),
+            color=alt.Color("curve:N", title=None),
+        )
+    )
+
+
+def calibration_chart(ev: ModelEvaluation, table: str = "churn_calibration") -> alt.Chart:
+    """Mean predicted vs observed churn per decile, with the diagonal."""
+    t = ev.tables[table]
+    points = (
+        alt.Chart(t, title="Calibration on the future period (deciles)")
+        .mark_circle(size=80)
+        .encode(
+            x=alt.X(
+                "mean_predicted:Q",
+                title="mean predicted churn probability",
+                scale=alt.Scale(domain=[0, 1]),
+            ),
+            y=alt.Y("observed_rate:Q", title="observed churn rate", scale=alt.Scale(domain=[0, 1])),
+            tooltip=["decile", "n", "mean_predicted", "observed_rate"],
+        )
+    )
+    diagonal = (
+        alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]}))
+        .mark_line(strokeDash=[4, 4], color="gray")
+        .encode(x="x:Q", y="y:Q")
+    )
+    return diagonal + points
+
+
+def shap_chart(ev: ModelEvaluation, top: int = 12) -> alt.Chart:
+    """Mean |SHAP| of the churn model's top features."""
+    items = list(ev.importance.items())[:top]
+    data = pd.DataFrame(items, columns=["feature", "mean_abs_shap"])
+    return (
+        alt.Chart(data, title="What drives the churn score (mean |SHAP|, log-odds)")
+        .mark_bar()
+        .encode(
+            x=alt.X("mean_abs_shap:Q", title="mean |SHAP value|"),
+            y=alt.Y("feature:N", sort="-x", title=None),
+        )
+    )
+
+
+def model_charts(ev: ModelEvaluation) -> dict[str, alt.Chart]:
+    return {
+        "churn_gains": gains_chart(ev, "churn_lift"),
+        "clv_gains": gains_chart(ev, "clv_lift"),
+        "churn_calibration": calibration_chart(ev),
+        "churn_shap": shap_chart(ev),
+    }

@@ -1,0 +1,114 @@
+"""The model card (``models.md``): metrics beside every baseline, calibration, threshold,
+lift and gains, the top SHAP features, and which scorer is the default and why."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from custlens.models.trainer import ModelEvaluation
+
+_CHURN_ROWS = ("lightgbm", "lightgbm_uncalibrated", "btyd", "last_period", "recency")
+_NAMES = {
+    "lightgbm": "LightGBM",
+    "lightgbm_uncalibrated": "LightGBM (uncalibrated)",
+    "btyd": "BG/NBD (+ Gamma-Gamma)",
+    "last_period": "Last-period value",
+    "recency": "Recency rule",
+    "class_shares": "Training class shares",
+}
+
+
+def _f(v: object, digits: int = 3) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"
+    if isinstance(v, float):
+        return f"{v:,.{digits}f}"
+    return str(v)
+
+
+def _table(rows: list[list[object]], header: list[str]) -> list[str]:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_f(c) for c in row) + " |" for row in rows]
+    return out
+
+
+def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
+    return _table([[r[c] for c in cols] for _, r in t.iterrows()], cols)
+
+
+def render_models_markdown(ev: ModelEvaluation) -> str:
+    m = ev.metrics
+    lines = [
+        "# Model card",
+        "",
+        f"Backtest: models trained on features as of {ev.train_cutoff} with labels from the next "
+        f"{ev.horizon_days} days; evaluated on features as of {ev.eval_cutoff} and the "
+        f"{ev.horizon_days} days after it, a period the models never saw.",
+        "",
+        f"Default scorers: churn = **{_NAMES[ev.defaults['churn']]}**, "
+        f"CLV = **{_NAMES[ev.defaults['clv']]}** (a baseline becomes the default when it beats "
+        "LightGBM on the future period: ROC-AUC for churn, Spearman for CLV).",
+        "",
+        "## Churn (no order in the horizon)",
+        "",
+    ]
+    churn = m["churn"]
+    rows = [
+        [_NAMES[k], churn[k]["roc_auc"], churn[k]["pr_auc"], churn[k]["brier"]]
+        for k in _CHURN_ROWS
+        if k in churn
+    ]
+    lines += _table(rows, ["method", "ROC-AUC", "PR-AUC", "Brier"])
+    cal = churn["calibration"]
+    briers = ", ".join(f"{k} {v:.4f}" for k, v in cal["holdout_brier"].items())
+    lines += [
+        "",
+        f"Calibration: **{cal['chosen']}** (out-of-fold Brier on {cal['holdout_n']} held-out "
+        f"training customers: {briers}; a calibration is used only if it lowers Brier).",
+        "",
+    ]
+    th = churn["threshold"]
+    ev_th = th["evaluation"]
+    lines += [
+        f"Decision threshold ({th['goal']}, chosen on the held-out training part): contact "
+        f"customers with churn probability >= {ev_th['threshold']:.3f}. On the future period: "
+        f"precision {_f(ev_th['precision'])}, recall {_f(ev_th['recall'])}, "
+        f"{ev_th['contacted']} contacted, expected profit {_f(ev_th['profit'], 2)}.",
+        "",
+        "### Calibration table (future period)",
+        "",
+        *_df(ev.tables["churn_calibration"], ["decile", "n", "mean_predicted", "observed_rate"]),
+        "",
+        "### Lift and cumulative gains (churn)",
+        "",
+        *_df(ev.tables["churn_lift"], ["decile", "n", "rate", "lift", "cumulative_gain"]),
+        "",
+        "## CLV (revenue in the horizon)",
+        "",
+    ]
+    rows = [
+        [_NAMES[k], v["spearman"], v["mae"], v["rmse"], v["top_decile_capture"]]
+        for k, v in m["clv"].items()
+    ]
+    lines += _table(rows, ["method", "Spearman", "MAE", "RMSE", "top-decile capture"])
+    lines += [
+        "",
+        *_df(ev.tables["clv_lift"], ["decile", "n", "total", "lift", "cumulative_gain"]),
+        "",
+    ]
+    if "next_purchase" in m:
+        lines += ["## Next purchase window", ""]
+        rows = [
+            [_NAMES[k], v["accuracy"], v["log_loss"], v["macro_roc_auc"]]
+            for k, v in m["next_purchase"].items()
+        ]
+        lines += _table(rows, ["method", "accuracy", "log loss", "macro ROC-AUC"]) + [""]
+    lines += ["## Top churn drivers (mean |SHAP|, log-odds)", ""]
+    lines += _table(
+        [[k, v] for k, v in list(ev.importance.items())[:10]], ["feature", "mean |SHAP|"]
+    )
+    if m.get("notes"):
+        lines += ["", "## Notes", "", *[f"- {n}" for n in m["notes"]]]
+    return "\n".join(lines) + "\n"
