@@ -6,6 +6,7 @@ process exits with code 2, leaving no output files behind.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -155,6 +156,21 @@ def run(
         list[str] | None, typer.Option(help="Keep only these countries, repeatable.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    cutoff: Annotated[
+        str | None,
+        typer.Option(help="Backtest cutoff (YYYY-MM-DD; default: last date minus the horizon)."),
+    ] = None,
+    horizon: Annotated[
+        str | None, typer.Option(help="Prediction horizon, e.g. 90d (default 90 days).")
+    ] = None,
+    analyses: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyses after RFM, comma-separated: features, personas, anomalies, timing, "
+            "predictions; 'all' (default) or 'rfm' for none."
+        ),
+    ] = None,
+    figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
     force: Annotated[
         bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
     ] = False,
@@ -183,6 +199,10 @@ def run(
             seed=seed,
             force=force,
             quiet=quiet,
+            cutoff=cutoff,
+            horizon=horizon,
+            analyses=analyses,
+            figures=figures,
         )
     except CustlensError as exc:
         _fail(exc)
@@ -197,6 +217,19 @@ def _parse_date(value: str | None, flag: str) -> date | None:
         raise ConfigError(
             f"{flag} {value!r} is not a date", where=flag, fix="write the date as YYYY-MM-DD"
         ) from None
+
+
+def _parse_horizon(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().lower().removesuffix("d").removesuffix("days").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(
+            f"--horizon {value!r} is not a number of days",
+            where="--horizon",
+            fix="write e.g. --horizon 90d",
+        )
+    return int(text)
 
 
 def _parse_analyses(value: str | None) -> list[str] | None:
@@ -235,6 +268,8 @@ def _run(
     columns,
     analyses: str | None = None,
     figures: str = "png",
+    cutoff: str | None = None,
+    horizon: str | None = None,
     **load_kw,
 ) -> None:
     # Imported here so that `custlens --help` stays fast.
@@ -250,6 +285,8 @@ def _run(
         "as_of": _parse_date(as_of, "--as-of"),
         "seed": seed,
         "analyses": _parse_analyses(analyses),
+        "models.cutoff": _parse_date(cutoff, "--cutoff"),
+        "models.horizon_days": _parse_horizon(horizon),
     }
     if figures not in ("png", "svg", "none"):
         raise ConfigError(
@@ -274,12 +311,10 @@ def _run(
         results = run_pipeline(
             source, settings=settings, columns=col_list, on_stage=on_stage, **load_kw
         )
-    extra = None
-    if figures != "none":
-        from custlens.report.figures import write_figures
+    from custlens.report.figures import write_reports
 
-        def extra(folder: Path) -> None:
-            write_figures(results, folder, figures)
+    def extra(folder: Path) -> None:
+        write_reports(results, folder, figures)
 
     target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:
@@ -419,6 +454,54 @@ def audit(
     )
     out.print(result.conclusion, highlight=False, markup=False)
     out.print(f"Audit written to [bold]{target}[/bold] (audit.md)")
+
+
+@app.command()
+def score(
+    models_dir: Annotated[Path, typer.Argument(help="The models/ folder of an earlier run.")],
+    source: SourceArg,
+    out_dir: OutOpt,
+    as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date.")] = None,
+    table: Annotated[str | None, typer.Option(help="Table name in a database source.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    config: Annotated[Path | None, typer.Option(help="custlens.toml settings file.")] = None,
+    force: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
+) -> None:
+    """Score the customers of NEW data with models saved by an earlier `custlens run`."""
+    from custlens.exports import check_output_dir, write_results
+    from custlens.models.persist import load_models
+    from custlens.pipeline import run as run_pipeline
+    from custlens.pipeline.predict import score_with_saved
+
+    try:
+        if not models_dir.is_dir():
+            raise ConfigError(
+                f"{str(models_dir)!r} is not a models folder",
+                where=str(models_dir),
+                fix="pass the models/ folder written by `custlens run`",
+            )
+        load_models(models_dir)  # refuse a bad folder before any work is done
+        check_output_dir(out_dir, force=force)
+        overrides = {"as_of": _parse_date(as_of, "--as-of"), "analyses": []}
+        settings = load_settings(config, **overrides)
+        results = run_pipeline(source, settings=settings, table=table, sheet=sheet)
+        scores = score_with_saved(
+            str(models_dir),
+            results.customers,
+            results.cleaned_purchases,
+            results.cleaned_returns,
+            results.as_of,
+        )
+        import pandas as pd
+
+        scored = pd.concat([results.customers, scores], axis=1)
+        results = dataclasses.replace(results, customers=scored)
+        target = write_results(results, out_dir, force=force)
+    except CustlensError as exc:
+        _fail(exc)
+    out.print(
+        f"Scored {len(scored):,} customers with {models_dir}; results in [bold]{target}[/bold]"
+    )
 
 
 def main() -> None:

@@ -118,6 +118,13 @@ def write_results(
             path = tmp / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             _csv_ready(table).to_csv(path, index=False)
+        if results.predictions is not None:
+            from custlens.models.persist import save_models
+
+            save_models(results.predictions.models, tmp / "models")
+            _write_json(
+                tmp / "predictions" / "metrics.json", results.predictions.evaluation.metrics
+            )
         if extra is not None:
             extra(tmp)
         _write_json(tmp / MARKER, results.run_info())
@@ -147,6 +154,9 @@ def analysis_tables(results: Results) -> dict[str, pd.DataFrame]:
         tables["anomalies/extreme_orders.csv"] = u.extreme_orders.orders
     if u.cancellation_pairs is not None:
         tables["anomalies/cancellation_pairs.csv"] = u.cancellation_pairs.pairs
+    if results.predictions is not None:
+        for name, table in results.predictions.evaluation.tables.items():
+            tables[f"predictions/{name}.csv"] = table
     tables["timing/hour_weekday.csv"] = u.hour_weekday
     tables["timing/quarter_seasonality.csv"] = u.quarter_seasonality
     tables["timing/month_seasonality.csv"] = u.month_seasonality

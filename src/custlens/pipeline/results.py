@@ -51,6 +51,8 @@ class Results:
     stage_rows: dict[str, int]
     understanding: Understanding = field(default_factory=Understanding)
     predictions: Any = None  # custlens.pipeline.predict.Predictions when predictions ran
+    cleaned_purchases: Any = None  # Ibis table on the run's engine, for further analysis
+    cleaned_returns: Any = None
     notes: tuple[str, ...] = ()
     versions: dict[str, str] = field(default_factory=dict)
 

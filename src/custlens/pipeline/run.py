@@ -22,13 +22,22 @@ from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
 from custlens.io.load import load
-from custlens.pipeline import understand
+from custlens.pipeline import predict, understand
 from custlens.pipeline.results import Results, Understanding
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
 log = logging.getLogger(__name__)
 
-STAGES = ("load", "clean", "customer table", "segments", "personas", "anomalies", "timing")
+STAGES = (
+    "load",
+    "clean",
+    "customer table",
+    "segments",
+    "personas",
+    "anomalies",
+    "timing",
+    "predictions",
+)
 StageCallback = Callable[[str, str], None]
 
 _VERSIONED_PACKAGES = (
@@ -145,6 +154,7 @@ def run(
         summary = segment_summary(customers, settings.rfm)
 
     parts: dict[str, Any] = {"features_skipped": skipped}
+    predicted = None
     notes: list[str] = [f"feature skipped: {s}" for s in skipped]
     added: list[pd.DataFrame] = []
     stages = (
@@ -154,13 +164,25 @@ def run(
             lambda: understand.anomalies(customers, src.table, resolved_as_of, settings),
         ),
         ("timing", lambda: understand.timing(customers, cleaned.purchases, settings)),
+        (
+            "predictions",
+            lambda: predict.predictions(
+                customers, cleaned.purchases, cleaned.returns, resolved_as_of, settings
+            ),
+        ),
     )
     for name, func in stages:
         if name not in analyses:
             continue
         with clock.stage(name):
-            columns_added, found = understand.guarded(name, func)
+            # An explicit --cutoff that cannot work is the user's error; an automatic one that
+            # the data cannot support only skips predictions, with a note.
+            if name == "predictions" and settings.models.cutoff is not None:
+                columns_added, found = func()
+            else:
+                columns_added, found = understand.guarded(name, func)
         notes.extend(found.pop("notes", ()))
+        predicted = found.pop("predictions", predicted)
         parts.update(found)
         if columns_added is not None:
             added.append(columns_added)
@@ -183,6 +205,9 @@ def run(
             "customers": len(customers),
         },
         understanding=Understanding(notes=tuple(notes), **parts),
+        predictions=predicted,
+        cleaned_purchases=cleaned.purchases,
+        cleaned_returns=cleaned.returns,
         notes=tuple(src.notes),
         versions=package_versions(),
     )

@@ -9,6 +9,7 @@ import altair as alt
 from custlens.pipeline import Results
 from custlens.report.charts import save_chart
 from custlens.report.charts.anomalies import anomaly_score_distribution, top_anomalies
+from custlens.report.charts.models import model_charts
 from custlens.report.charts.personas import (
     importance_chart,
     k_selection_chart,
@@ -21,6 +22,7 @@ from custlens.report.charts.timing import (
     hour_weekday_heatmap_by_segment,
     quarter_seasonality,
 )
+from custlens.report.models_markdown import render_models_markdown
 
 ALL_CUSTOMERS = "All customers"
 FIGURE_FORMATS = ("png", "svg")
@@ -60,6 +62,9 @@ def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
         )
     if u.quarter_seasonality is not None:
         charts["quarter_seasonality"] = quarter_seasonality(u.quarter_seasonality)
+    if results.predictions is not None:
+        for name, chart in model_charts(results.predictions.evaluation).items():
+            charts[f"model_{name}"] = chart
     return charts
 
 
@@ -68,3 +73,12 @@ def write_figures(results: Results, folder: Path, fmt: str = "png") -> list[Path
     out = Path(folder) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     return [save_chart(chart, out / f"{name}.{fmt}") for name, chart in figures(results).items()]
+
+
+def write_reports(results: Results, folder: Path, fmt: str = "png") -> None:
+    """The documents that belong beside the tables: figures and the model card."""
+    if fmt != "none":
+        write_figures(results, folder, fmt)
+    if results.predictions is not None:
+        card = render_models_markdown(results.predictions.evaluation)
+        (Path(folder) / "models.md").write_text(card, encoding="utf-8")

@@ -24,7 +24,7 @@ def _f(v: object, digits: int = 3) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "n/a"
     if isinstance(v, float):
-        return f"{v:,.{digits}f}"
+        return f"{v:,.0f}" if v.is_integer() and abs(v) >= 1 else f"{v:,.{digits}f}"
     return str(v)
 
 
@@ -35,7 +35,8 @@ def _table(rows: list[list[object]], header: list[str]) -> list[str]:
 
 
 def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
-    return _table([[r[c] for c in cols] for _, r in t.iterrows()], cols)
+    # itertuples keeps each column's own type (iterrows would turn integer columns into floats)
+    return _table([list(row) for row in t[cols].itertuples(index=False)], cols)
 
 
 def render_models_markdown(ev: ModelEvaluation) -> str:

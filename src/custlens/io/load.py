@@ -1,0 +1,234 @@
+"""``load``: any source -> canonical transactions (see docs/DEVELOPING.md, "Canonical transactions").
+
+One call reads the source (``io.readers``), maps its columns (``io.schema``), types them
+(``io.coerce``) and derives what is missing:
+
+* ``order_id``   absent -> ``customer_id || '|' || order date`` (one order per customer per day)
+* ``quantity``   absent -> 1.0
+* ``unit_price`` absent -> ``amount / quantity`` (null when quantity is 0)
+* ``amount``     absent -> ``quantity * unit_price``
+
+Text columns that must become numbers or timestamps are checked in one aggregate scan, which
+also counts the rows when the reader did not; a value that cannot be read is an ``InputError``
+naming the column, the 1-based data row and the value. Everything stays a lazy Ibis expression
+on the source's engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import ibis
+
+from custlens.config import MappingConfig
+from custlens.errors import InputError
+from custlens.io import coerce
+from custlens.io.canonical import CANONICAL_COLUMNS, CANONICAL_TYPES
+from custlens.io.readers import RawTable, read_table
+from custlens.io.schema import resolve_mapping
+
+log = logging.getLogger(__name__)
+
+_SAMPLE_SIZE = 2000
+_ROW = "__custlens_row"
+
+
+@dataclass(frozen=True)
+class Source:
+    """Canonical transactions and where they came from."""
+
+    table: ibis.Table
+    con: Any
+    origin: str
+    sha256: str | None
+    mapping: dict[str, str]  # canonical -> source column
+    rows: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _sample(raw: ibis.Table, text: ibis.Value) -> list[str]:
+    expr = raw.select(v=text).filter(ibis._.v.notnull()).limit(_SAMPLE_SIZE)
+    return [r["v"] for r in expr.to_pyarrow().to_pylist()]
+
+
+def _wide_sample(raw: ibis.Table, text: ibis.Value, rows: int) -> list[str]:
+    fraction = min(1.0, 4 * _SAMPLE_SIZE / max(rows, 1))
+    expr = (
+        raw.select(v=text).filter(ibis._.v.notnull()).sample(fraction, seed=7).limit(_SAMPLE_SIZE)
+    )
+    return [r["v"] for r in expr.to_pyarrow().to_pylist()]
+
+
+def _first_bad_row(
+    raw: ibis.Table, pending: coerce.Pending, reading: coerce.Reading
+) -> tuple[int, str]:
+    numbered = raw.select(
+        **{_ROW: ibis.row_number() + 1, "bad": reading.bad, "value": pending.raw_text}
+    )
+    expr = numbered.filter(numbered.bad).order_by(_ROW).limit(1)
+    rows = expr.to_pyarrow().to_pylist()
+    if not rows:  # the failure did not repeat (an engine without a stable scan order)
+        return 0, "?"
+    return int(rows[0][_ROW]), rows[0]["value"]
+
+
+def _resolve_pending(
+    raw: RawTable, pendings: list[coerce.Pending], date_format: str | None
+) -> tuple[int, dict[str, ibis.Value], list[str]]:
+    """Count rows and every reading's failures in one scan; pick readings or raise."""
+    table = raw.table
+    metrics: dict[str, ibis.Value] = {}
+    if raw.rows is None:
+        metrics["n"] = table.count()
+    for i, pending in enumerate(pendings):
+        for j, reading in enumerate(pending.readings):
+            metrics[f"f{i}_{j}"] = reading.bad.cast("int64").sum().fill_null(0)
+        metrics[f"nn{i}"] = pending.raw_text.count()
+    if not metrics:
+        return int(raw.rows or 0), {}, []
+    result = table.aggregate(**metrics).to_pyarrow().to_pylist()[0]
+    rows = int(result["n"]) if raw.rows is None else int(raw.rows)
+    values: dict[str, ibis.Value] = {}
+    notes: list[str] = []
+    if rows == 0:
+        return rows, values, notes
+    for i, pending in enumerate(pendings):
+        if pending.kind == "date" and int(result[f"nn{i}"]) == 0:
+            raise InputError(
+                f"Column {pending.source!r} (mapped to order_ts) is empty on every row",
+                where=raw.origin,
+                fix="map the column that holds order dates with --map order_ts=<column>",
+            )
+        failures = [int(result[f"f{i}_{j}"]) for j in range(len(pending.readings))]
+        chosen, why = coerce.choose(pending, failures)
+        if chosen is None:
+            reading, count = coerce.worst_reading(pending, failures)
+            row, value = _first_bad_row(table, pending, reading)
+            raise coerce.failure_error(
+                pending, reading, count, row, value, raw.origin, date_format, int(result[f"nn{i}"])
+            )
+        values[pending.canonical] = chosen.value
+        notes.extend(why)
+    return rows, values, notes
+
+
+def _typed_columns(
+    raw: RawTable, mapping: dict[str, str], date_format: str | None, notes: list[str]
+) -> tuple[dict[str, ibis.Value], list[coerce.Pending]]:
+    table = raw.table
+    values: dict[str, ibis.Value] = {}
+    pendings: list[coerce.Pending] = []
+    for canonical, source in mapping.items():
+        col = table[source]
+        kind = CANONICAL_TYPES[canonical]
+        if canonical == "order_ts":
+            text, is_text = coerce.date_text(col, canonical, source, raw.origin)
+            if not is_text:
+                values[canonical] = text
+                if col.type().is_timestamp() and col.type().timezone:
+                    notes.append(
+                        f"{source!r} holds time-zone-aware timestamps; they were converted to "
+                        "naive ones by the engine (its session time zone applies)"
+                    )
+                if date_format is not None:
+                    notes.append(f"--date-format ignored: {source!r} already holds dates")
+                continue
+            sample = _sample(table, text)
+            layouts = coerce.candidate_layouts(sample, date_format)
+            if len(layouts) > 1 and coerce.day_month_undecided(layouts) and raw.rows:
+                # the first rows often share one day ("12/1/2010"): look across the whole column
+                sample = sample + _wide_sample(table, text, raw.rows)
+                layouts = coerce.candidate_layouts(sample, date_format)
+            pendings.append(
+                coerce.date_readings(
+                    text,
+                    layouts,
+                    sample,
+                    canonical=canonical,
+                    source=source,
+                    duckdb=getattr(raw.con, "name", "") == "duckdb",
+                )
+            )
+        elif kind.is_floating():
+            value = coerce.number_value(col, canonical, source, raw.origin)
+            if isinstance(value, coerce.Pending):
+                pendings.append(value)
+            else:
+                values[canonical] = value
+        elif canonical in ("customer_id", "order_id", "product_id"):
+            values[canonical] = coerce.id_value(col, whole_float_text=canonical != "product_id")
+        else:
+            values[canonical] = coerce.text_value(col)
+    return values, pendings
+
+
+def _derive(values: dict[str, ibis.Value], notes: list[str]) -> dict[str, ibis.Value]:
+    out = dict(values)
+    if "quantity" not in out:
+        out["quantity"] = ibis.literal(1.0, type="float64")
+        notes.append("no quantity column: every line counts as quantity 1")
+    qty = out["quantity"]
+    if "amount" in out and "unit_price" not in out:
+        out["unit_price"] = ibis.ifelse(qty == 0.0, ibis.null("float64"), out["amount"] / qty)
+        notes.append("unit_price derived as amount / quantity")
+    elif "unit_price" in out and "amount" not in out:
+        out["amount"] = qty * out["unit_price"]
+        notes.append("amount derived as quantity * unit_price")
+    if "order_id" not in out:
+        out["order_id"] = out["customer_id"] + "|" + out["order_ts"].date().cast("string")
+        notes.append(
+            "no order id column: order_id derived as customer_id|date (all of a customer's lines "
+            "on one day form one order)"
+        )
+    return {c: out[c].cast(CANONICAL_TYPES[c]).name(c) for c in CANONICAL_COLUMNS if c in out}
+
+
+def load(
+    source: Any,
+    *,
+    mapping: MappingConfig | None = None,
+    con: Any | None = None,
+    table: str | None = None,
+    sheet: str | None = None,
+    no_header: bool = False,
+    columns: list[str] | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    date_format: str | None = None,
+) -> Source:
+    """Read ``source`` and return canonical transactions (raises ``InputError``/``MappingError``)."""
+    raw = read_table(
+        source,
+        con=con,
+        table=table,
+        sheet=sheet,
+        no_header=no_header,
+        columns=columns,
+        delimiter=delimiter,
+        encoding=encoding,
+    )
+    if raw.rows == 0:
+        raise _no_rows(raw)
+    resolved = resolve_mapping(list(raw.table.columns), mapping, where=raw.origin)
+    notes = list(raw.notes) + list(resolved.notes)
+    values, pendings = _typed_columns(raw, resolved.columns, date_format, notes)
+    rows, chosen, choice_notes = _resolve_pending(raw, pendings, date_format)
+    if rows == 0:
+        raise _no_rows(raw)
+    values.update(chosen)
+    notes.extend(choice_notes)
+    exprs = _derive(values, notes)
+    canonical = raw.table.select(**exprs)
+    for note in notes:
+        log.info("%s: %s", raw.origin, note)
+    return Source(canonical, raw.con, raw.origin, raw.sha256, dict(resolved.columns), rows, notes)
+
+
+def _no_rows(raw: RawTable) -> InputError:
+    return InputError(
+        "The source has no data rows (only a header, or an empty table)",
+        where=raw.origin,
+        fix="export the data again, or point custlens at the file or table that holds the orders",
+    )

@@ -1,0 +1,335 @@
+"""Read any supported source into an Ibis table that keeps the source's own column names.
+
+``read_table`` knows nothing about transactions: it is also how customer-level tables get in.
+Files are read by an in-memory DuckDB (``ibis.duckdb.connect()``) unless ``con`` names another
+DuckDB connection; CSV, Parquet and JSON stay lazy (DuckDB views over the file). Excel and SQLite
+go through Arrow. Database tables and Ibis tables stay on their own engine. The input is never
+modified.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import ibis
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from custlens.errors import InputError
+from custlens.io import databases, json_lines, spreadsheets, text_files, text_logs
+from custlens.io.pycolumns import to_arrow_array
+
+DELIMITED = (".csv", ".tsv", ".psv")
+TEXT_LOGS = (".txt", ".dat", ".log")
+JSON_LINES = (".jsonl", ".ndjson")
+EXCEL = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+PARQUET = (".parquet", ".pq")
+SQLITE = (".sqlite", ".sqlite3", ".db")
+DUCKDB = (".duckdb", ".ddb")
+SUPPORTED = DELIMITED + TEXT_LOGS + JSON_LINES + (".json",) + EXCEL + PARQUET + SQLITE + DUCKDB
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A source as read: its table (source column names), engine, origin and fingerprint."""
+
+    table: ibis.Table
+    con: Any
+    origin: str
+    sha256: str | None
+    kind: str  # csv | text | json | parquet | excel | sqlite | duckdb | database | dataframe | arrow | ibis
+    rows: int | None = None  # known when reading already counted them (text files, Arrow data)
+    notes: tuple[str, ...] = ()
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _suffix(path: Path) -> tuple[str, bool]:
+    """The format suffix (ignoring a trailing ``.gz``) and whether the file is gzip-compressed."""
+    suffixes = [s.lower() for s in path.suffixes]
+    gz = bool(suffixes) and suffixes[-1] == ".gz"
+    if gz:
+        suffixes = suffixes[:-1]
+    return (suffixes[-1] if suffixes else ""), gz
+
+
+def _engine(con: Any | None, origin: str) -> Any:
+    if con is None:
+        return ibis.duckdb.connect()
+    if getattr(con, "name", None) != "duckdb":
+        raise InputError(
+            f"Files and in-memory data are read with DuckDB, but con is a "
+            f"{getattr(con, 'name', type(con).__name__)!r} connection",
+            where=origin,
+            fix="leave con unset (or pass a DuckDB connection); to analyse data that lives on "
+            "another engine, pass its table, e.g. ibis.pyspark.connect(spark).table('orders')",
+        )
+    return con
+
+
+def _register(con: Any, data: pa.Table) -> ibis.Table:
+    name = f"custlens_src_{uuid.uuid4().hex[:12]}"
+    con.con.register(name, data)
+    return con.table(name)
+
+
+def _reject(origin: str, **given: Any) -> None:
+    used = [k for k, v in given.items() if v not in (None, False)]
+    if used:
+        raise InputError(
+            f"Option(s) {used} do not apply to this source",
+            where=origin,
+            fix="--table is for database sources, --sheet for Excel, --no-header/--columns/"
+            "--delimiter/--encoding for text files; drop the others",
+        )
+
+
+def dataframe_to_arrow(frame: Any) -> pa.Table:
+    """A pandas DataFrame as Arrow (no index); mixed-type object columns become text."""
+    names = [str(c) for c in frame.columns]
+    text_files.check_duplicate_names(names, "the DataFrame")
+    arrays = []
+    for i, _name in enumerate(names):
+        column = frame.iloc[:, i]
+        try:
+            arrays.append(pa.Array.from_pandas(column))
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arrays.append(to_arrow_array(column.tolist()))
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def _read_parquet(con: Any, path: Path) -> tuple[ibis.Table, int]:
+    try:
+        meta = pq.ParquetFile(path).metadata
+        names = pq.read_schema(path).names
+    except (pa.ArrowException, OSError) as exc:
+        raise InputError(
+            f"Cannot read the file as Parquet: {exc}",
+            where=str(path),
+            fix="check that the file is a complete Parquet file",
+        ) from None
+    text_files.check_duplicate_names(names, str(path))
+    name = f"custlens_src_{uuid.uuid4().hex[:12]}"
+    literal = str(path).replace("'", "''")
+    try:
+        con.con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
+    except duckdb.Error as exc:
+        raise InputError(
+            f"Cannot read the Parquet file: {exc}",
+            where=str(path),
+            fix="check that the file is a complete Parquet file",
+        ) from None
+    return con.table(name), int(meta.num_rows)
+
+
+def _looks_delimited(path: Path) -> bool:
+    """Whether a ``.txt``-like file's first line uses a delimiter rather than runs of spaces."""
+    with text_files.open_text(path, "latin-1") as fh:
+        for line in fh:
+            if line.strip():
+                return any(ch in line for ch in ",;|\t")
+    return False
+
+
+def _read_file(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
+    origin = str(path)
+    if not path.exists():
+        raise InputError(
+            "The file does not exist",
+            where=origin,
+            fix="check the path (relative paths start from the current directory)",
+        )
+    if path.is_dir():
+        raise InputError(
+            "The path is a directory, not a file",
+            where=origin,
+            fix="pass the path of one data file inside it",
+        )
+    suffix, gz = _suffix(path)
+    if suffix not in SUPPORTED or (
+        gz and suffix not in DELIMITED + TEXT_LOGS + JSON_LINES + (".json",)
+    ):
+        raise InputError(
+            f"Unsupported file type {''.join(path.suffixes) or '(no extension)'!r}",
+            where=origin,
+            fix=f"use one of {', '.join(SUPPORTED)} (text formats may be .gz-compressed)",
+        )
+    text_opts = {k: opts[k] for k in ("no_header", "columns", "delimiter", "encoding")}
+    if suffix in SQLITE or suffix in DUCKDB:
+        _reject(origin, sheet=opts["sheet"], **text_opts)
+        if suffix in SQLITE:
+            engine = _engine(con, origin)
+            data = databases.read_sqlite(path, opts["table"])
+            return RawTable(
+                _register(engine, data),
+                engine,
+                f"{origin}, table {opts['table']}",
+                None,
+                "sqlite",
+                data.num_rows,
+            )
+        if con is not None:
+            _engine(con, origin)
+        table, engine = databases.read_duckdb_file(path, opts["table"], con)
+        return RawTable(table, engine, f"{origin}, table {opts['table']}", None, "duckdb")
+    _reject(origin, table=opts["table"])
+    engine = _engine(con, origin)
+    sha = file_sha256(path)
+    if suffix in EXCEL:
+        _reject(origin, **text_opts)
+        data, notes = spreadsheets.read_excel(path, opts["sheet"])
+        return RawTable(
+            _register(engine, data), engine, origin, sha, "excel", data.num_rows, tuple(notes)
+        )
+    _reject(origin, sheet=opts["sheet"])
+    if suffix in PARQUET:
+        _reject(origin, **text_opts)
+        table, rows = _read_parquet(engine, path)
+        return RawTable(table, engine, origin, sha, "parquet", rows)
+    if suffix in JSON_LINES or suffix == ".json":
+        _reject(origin, **text_opts)
+        read = json_lines.read_json_lines(engine, path, lines_only=suffix != ".json")
+        return RawTable(read.table, engine, origin, sha, "json", read.rows, tuple(read.notes))
+    if opts["columns"] and not opts["no_header"]:
+        raise InputError(
+            "--columns names the fields of a file without a header row",
+            where=origin,
+            fix="add --no-header, or drop --columns to use the file's own header",
+        )
+    if suffix in TEXT_LOGS and opts["delimiter"] is None and not _looks_delimited(path):
+        read = text_logs.read_whitespace(
+            engine,
+            path,
+            no_header=opts["no_header"],
+            columns=opts["columns"],
+            encoding=opts["encoding"],
+        )
+        return RawTable(read.table, engine, origin, sha, "text", read.rows, tuple(read.notes))
+    delimiter = opts["delimiter"]
+    if delimiter is None and suffix == ".tsv":
+        delimiter = "\t"
+    elif delimiter is None and suffix == ".psv":
+        delimiter = "|"
+    read = text_files.read_delimited(
+        engine,
+        path,
+        no_header=opts["no_header"],
+        columns=opts["columns"],
+        delimiter=delimiter,
+        encoding=opts["encoding"],
+    )
+    return RawTable(read.table, engine, origin, sha, "csv", read.rows, tuple(read.notes))
+
+
+def read_table(
+    source: Any,
+    *,
+    con: Any | None = None,
+    table: str | None = None,
+    sheet: str | None = None,
+    no_header: bool = False,
+    columns: list[str] | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+) -> RawTable:
+    """Read ``source`` (a path, a connection URL, a DataFrame, an Arrow table or an Ibis table).
+
+    Raises ``InputError`` for anything that cannot be read, saying where and how to fix it.
+    """
+    opts = {
+        "table": table,
+        "sheet": sheet,
+        "no_header": no_header,
+        "columns": list(columns) if columns else None,
+        "delimiter": delimiter,
+        "encoding": encoding,
+    }
+    if isinstance(source, ibis.Table):
+        _reject("the Ibis table", **{k: v for k, v in opts.items()})
+        try:
+            backend = source.get_backend()
+        except Exception:  # noqa: BLE001 - an unbound table has no engine to run on
+            raise InputError(
+                "The Ibis table is not bound to a connection",
+                fix="pass a table from a connection, e.g. ibis.duckdb.connect().table('orders')",
+            ) from None
+        return RawTable(source, backend, "an Ibis table", None, "ibis")
+    if isinstance(source, pa.Table):
+        _reject("the Arrow table", **opts)
+        text_files.check_duplicate_names(list(source.column_names), "the Arrow table")
+        engine = _engine(con, "the Arrow table")
+        return RawTable(
+            _register(engine, source), engine, "an Arrow table", None, "arrow", source.num_rows
+        )
+    if type(source).__name__ == "DataFrame" and hasattr(source, "iloc"):
+        _reject("the DataFrame", **opts)
+        data = dataframe_to_arrow(source)
+        engine = _engine(con, "the DataFrame")
+        return RawTable(
+            _register(engine, data), engine, "a pandas DataFrame", None, "dataframe", data.num_rows
+        )
+    if isinstance(source, str) and "://" in source:
+        _reject(
+            databases.redact_url(source),
+            sheet=sheet,
+            no_header=no_header,
+            columns=columns,
+            delimiter=delimiter,
+            encoding=encoding,
+        )
+        scheme = source.split("://", 1)[0].lower()
+        if scheme == "sqlite":
+            path = databases.sqlite_url_path(source)
+            return (
+                _read_file(path, con, opts)
+                if path.suffix.lower() in SQLITE
+                else _read_sqlite_any(path, con, opts)
+            )
+        if scheme == "duckdb" and source[len("duckdb://") :].split("?")[0]:
+            path = Path(source[len("duckdb://") :].split("?")[0])
+            if path.is_file():
+                if con is not None:
+                    _engine(con, str(path))
+                tbl, engine = databases.read_duckdb_file(path, table, con)
+                return RawTable(tbl, engine, f"{path}, table {table}", None, "duckdb")
+        tbl, backend = databases.read_url(source, table)
+        return RawTable(
+            tbl, backend, f"{databases.redact_url(source)}, table {table}", None, "database"
+        )
+    if isinstance(source, str | Path):
+        return _read_file(Path(source).expanduser(), con, opts)
+    raise InputError(
+        f"Cannot read a {type(source).__name__} as a source",
+        fix="pass a file path, a connection URL, a pandas DataFrame, a pyarrow Table or an Ibis table",
+    )
+
+
+def _read_sqlite_any(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
+    """A SQLite file named by a ``sqlite://`` URL, whatever its extension."""
+    if not path.is_file():
+        raise InputError(
+            "The SQLite database file does not exist",
+            where=str(path),
+            fix="check the path in the sqlite:// URL",
+        )
+    engine = _engine(con, str(path))
+    data = databases.read_sqlite(path, opts["table"])
+    return RawTable(
+        _register(engine, data),
+        engine,
+        f"{path}, table {opts['table']}",
+        None,
+        "sqlite",
+        data.num_rows,
+    )
