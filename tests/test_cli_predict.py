@@ -1,0 +1,90 @@
+"""Predictions through the CLI: a run saves models, `score` reuses them, bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import custlens
+from custlens.cli import app
+
+
+def _invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result, (result.stdout or "") + (result.stderr or "")
+
+
+@pytest.fixture(scope="module")
+def orders(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("pred") / "orders.parquet"
+    custlens.datasets.synthetic(1500, seed=11).orders.to_parquet(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def run_dir(orders: Path, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("predrun") / "results"
+    args = ["run", str(orders), "--out", str(out), "--figures", "none"]
+    result, text = _invoke(*args, "--analyses", "predictions", "--horizon", "90d")
+    assert result.exit_code == 0, text + repr(result.exception)
+    return out
+
+
+def test_run_saves_models_metrics_and_scores(run_dir: Path) -> None:
+    customers = pd.read_parquet(run_dir / "customers.parquet")
+    assert customers["churn_probability"].between(0, 1).all()
+    assert (customers["clv"] >= 0).all()
+    one_order = customers["frequency"] == 1
+    assert customers.loc[one_order, "low_confidence"].all()
+    metrics = json.loads((run_dir / "predictions" / "metrics.json").read_text())
+    assert metrics["churn"]["lightgbm"]["roc_auc"] > 0.6
+    manifest = json.loads((run_dir / "models" / "manifest.json").read_text())
+    assert manifest["horizon_days"] == 90
+    assert "Model card" in (run_dir / "models.md").read_text()
+
+
+def test_score_reproduces_the_run_scores(run_dir: Path, orders: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored"
+    result, text = _invoke("score", str(run_dir / "models"), str(orders), "--out", str(out))
+    assert result.exit_code == 0, text + repr(result.exception)
+    again = pd.read_parquet(out / "customers.parquet").set_index("customer_id")
+    first = pd.read_parquet(run_dir / "customers.parquet").set_index("customer_id")
+    pd.testing.assert_series_equal(
+        again["churn_probability"], first["churn_probability"], check_exact=False, rtol=1e-9
+    )
+
+
+def test_score_refuses_tampered_models(run_dir: Path, orders: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "models"
+    bad.mkdir()
+    for f in (run_dir / "models").iterdir():
+        (bad / f.name).write_bytes(f.read_bytes())
+    with open(bad / "churn.skops", "ab") as fh:
+        fh.write(b"tampered")
+    out = tmp_path / "scored"
+    result, text = _invoke("score", str(bad), str(orders), "--out", str(out))
+    assert result.exit_code == 2 and "modified" in text and "Traceback" not in text
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--cutoff", "2001-01-01"], "cutoff"),
+        (["--cutoff", "2023-12-01", "--horizon", "90d"], "horizon"),
+        (["--horizon", "ninety"], "--horizon"),
+    ],
+    ids=["cutoff before data", "horizon past data", "bad horizon"],
+)
+def test_prediction_bad_input(orders: Path, tmp_path: Path, args: list[str], needle: str) -> None:
+    out = tmp_path / "r"
+    result, text = _invoke(
+        "run", str(orders), "--out", str(out), "--analyses", "predictions", *args
+    )
+    assert result.exit_code == 2, text
+    assert needle in text.lower() and "Traceback" not in text
+    assert not out.exists()
