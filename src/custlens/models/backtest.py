@@ -14,6 +14,7 @@ a future order has ``future_orders = 0`` (``churned = True``), ``future_revenue 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -188,6 +189,9 @@ def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
     return np.where(d <= edges[0], 0, np.where(d <= edges[1], 1, 2)).astype("int64")
 
 
+History = Callable[[date], "tuple[ir.Table, ir.Table | None]"]
+
+
 def make_backtest(
     purchases: ir.Table,
     returns: ir.Table | None = None,
@@ -196,11 +200,20 @@ def make_backtest(
     horizon_days: int = 90,
     config: ModelsConfig | None = None,
     check_classes: bool = True,
+    history: History | None = None,
 ) -> BacktestData:
-    """Features as of the cutoff and labels from ``(cutoff, cutoff + horizon_days]``."""
+    """Features as of the cutoff and labels from ``(cutoff, cutoff + horizon_days]``.
+
+    ``history(as_of)`` returns the (purchases, returns) that were knowable at ``as_of``, i.e. the
+    raw lines before it, cleaned on their own. Without it, features come from ``purchases``
+    cleaned on the whole period, where a cleaning rule that pairs a purchase with a *later*
+    cancellation could let a line after the cutoff change a feature.
+    """
     config = (config or ModelsConfig()).model_copy(update={"horizon_days": horizon_days})
     day = resolve_cutoff(purchases, cutoff, horizon_days)
-    frame, names = customer_features(purchases, returns, day + timedelta(days=1), config)
+    as_of = day + timedelta(days=1)
+    past_purchases, past_returns = history(as_of) if history else (purchases, returns)
+    frame, names = customer_features(past_purchases, past_returns, as_of, config)
     labels = future_labels(purchases, day, horizon_days).to_pandas()
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     frame["future_orders"] = frame["future_orders"].fillna(0).astype("int64")

@@ -21,7 +21,7 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
-from custlens.models.backtest import BacktestData, make_backtest, resolve_cutoff
+from custlens.models.backtest import BacktestData, History, make_backtest, resolve_cutoff
 from custlens.models.baselines import (
     BtydBaseline,
     clv_forecasts,
@@ -234,13 +234,19 @@ def backtest_and_evaluate(
     cutoff: date | datetime | str | None = None,
     config: ModelsConfig | None = None,
     seed: int = 42,
+    history: History | None = None,
 ) -> ModelEvaluation:
-    """Train on (cutoff - h, cutoff], evaluate on (cutoff, cutoff + h]; see the module docs."""
+    """Train on (cutoff - h, cutoff], evaluate on (cutoff, cutoff + h]; see the module docs.
+
+    ``history`` (see ``make_backtest``) makes features use only what was knowable at each cutoff.
+    """
     start = time.perf_counter()
     config = config or ModelsConfig()
     h = config.horizon_days
     eval_cutoff = resolve_cutoff(purchases, cutoff or config.cutoff, h)
-    ev = make_backtest(purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config)
+    ev = make_backtest(
+        purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
+    )
     first = min(ev.frame["first_order"]).date()
     if eval_cutoff - timedelta(days=h) < first:
         raise DataError(
@@ -251,7 +257,12 @@ def backtest_and_evaluate(
             "or a shorter --horizon",
         )
     tr = make_backtest(
-        purchases, returns, cutoff=eval_cutoff - timedelta(days=h), horizon_days=h, config=config
+        purchases,
+        returns,
+        cutoff=eval_cutoff - timedelta(days=h),
+        horizon_days=h,
+        config=config,
+        history=history,
     )
     models = train(tr, config, seed)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)

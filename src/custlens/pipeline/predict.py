@@ -9,6 +9,7 @@ import ibis
 import pandas as pd
 
 from custlens.config import Settings
+from custlens.io.clean import clean
 from custlens.models.backtest import customer_features
 from custlens.models.persist import load_models
 from custlens.models.scoring import fit_final, score_new
@@ -44,11 +45,21 @@ def predictions(
     returns: ibis.Table | None,
     as_of: date,
     settings: Settings,
+    transactions: ibis.Table | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Evaluate on the future period after the cutoff, then score every customer as of ``as_of``."""
+    """Evaluate on the future period after the cutoff, then score every customer as of ``as_of``.
+
+    ``transactions`` are the raw canonical lines: backtest features are computed from the lines
+    before each cutoff, cleaned on their own, so nothing after a cutoff can reach a feature.
+    """
     cfg = settings.models
     evaluation = backtest_and_evaluate(
-        purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed
+        purchases,
+        returns,
+        cutoff=cfg.cutoff,
+        config=cfg,
+        seed=settings.seed,
+        history=history_of(transactions, settings) if transactions is not None else None,
     )
     models, scores = fit_final(
         purchases,
@@ -63,6 +74,16 @@ def predictions(
     return _align(customers, scores), {
         "predictions": Predictions(evaluation=evaluation, models=models)
     }
+
+
+def history_of(transactions: ibis.Table, settings: Settings):
+    """``as_of -> (purchases, returns)`` knowable at ``as_of``: earlier raw lines, cleaned alone."""
+
+    def history(as_of: date):
+        past = clean(transactions.filter(transactions.order_ts < as_of), settings.cleaning)
+        return past.purchases, past.returns
+
+    return history
 
 
 def _align(customers: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:

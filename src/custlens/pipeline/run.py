@@ -167,7 +167,12 @@ def run(
         (
             "predictions",
             lambda: predict.predictions(
-                customers, cleaned.purchases, cleaned.returns, resolved_as_of, settings
+                customers,
+                cleaned.purchases,
+                cleaned.returns,
+                resolved_as_of,
+                settings,
+                transactions=src.table,
             ),
         ),
     )

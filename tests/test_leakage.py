@@ -1,0 +1,81 @@
+"""Honesty: nothing after the cutoff can reach a feature, even through cleaning.
+
+Starting from RAW order lines (with cancellations that may pair across the cutoff), changing or
+deleting every line after the cutoff must leave every backtest feature unchanged.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+
+import custlens
+from custlens.config import Settings
+from custlens.io.clean import clean
+from custlens.models.backtest import make_backtest
+from custlens.pipeline.predict import history_of
+
+CUTOFF = date(2023, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def orders() -> pd.DataFrame:
+    return custlens.datasets.synthetic(700, seed=4).orders
+
+
+def _features(orders: pd.DataFrame, history_orders: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Backtest features; the history function sees ``history_orders`` (default: ``orders``)."""
+    settings = Settings()
+    src = custlens.load(orders)
+    past = custlens.load(history_orders) if history_orders is not None else src
+    cleaned = clean(src.table, settings.cleaning)
+    bt = make_backtest(
+        cleaned.purchases,
+        cleaned.returns,
+        cutoff=CUTOFF,
+        horizon_days=90,
+        config=settings.models,
+        history=history_of(past.table, settings),
+    )
+    return bt.features.set_index(bt.frame["customer_id"]).sort_index()
+
+
+def test_changing_or_deleting_every_later_line_changes_no_feature(orders: pd.DataFrame) -> None:
+    later = orders["InvoiceDate"] >= pd.Timestamp(CUTOFF + timedelta(days=1))
+    assert later.sum() > 1000 and (~later).sum() > 1000
+    baseline = _features(orders)
+
+    deleted = _features(orders, history_orders=orders.loc[~later])
+    pd.testing.assert_frame_equal(baseline, deleted)
+
+    changed = orders.copy()
+    changed.loc[later, "Quantity"] = -changed.loc[later, "Quantity"]  # every later line a return
+    changed.loc[later, "UnitPrice"] = changed.loc[later, "UnitPrice"] * 10
+    changed.loc[later, "InvoiceNo"] = "C" + changed.loc[later, "InvoiceNo"].astype(str)
+    pd.testing.assert_frame_equal(baseline, _features(orders, history_orders=changed))
+
+
+def test_whole_period_cleaning_alone_would_leak(orders: pd.DataFrame) -> None:
+    """The guard is needed: a later cancellation that offsets an earlier purchase changes the
+    features when cleaning sees the whole period (this is what ``history`` prevents)."""
+    later = orders["InvoiceDate"] >= pd.Timestamp(CUTOFF + timedelta(days=1))
+    early_purchase = orders.loc[~later & (orders["Quantity"] > 0)].iloc[0]
+    cancel = early_purchase.copy()
+    cancel["InvoiceNo"] = "C999999"
+    cancel["Quantity"] = -early_purchase["Quantity"]
+    cancel["InvoiceDate"] = pd.Timestamp(CUTOFF + timedelta(days=2))
+    with_cancel = pd.concat([orders, cancel.to_frame().T.astype(orders.dtypes)], ignore_index=True)
+
+    settings = Settings()
+
+    def naive(frame: pd.DataFrame) -> pd.DataFrame:
+        cleaned = clean(custlens.load(frame).table, settings.cleaning)
+        bt = make_backtest(
+            cleaned.purchases, cleaned.returns, cutoff=CUTOFF, config=settings.models
+        )
+        return bt.features.set_index(bt.frame["customer_id"]).sort_index()
+
+    assert not naive(orders).equals(naive(with_cancel))
+    pd.testing.assert_frame_equal(_features(orders), _features(with_cancel))
