@@ -264,7 +264,7 @@ def test_online_retail_default_rules_match_independent_sql(online_retail, online
     report = clean(online_retail, CleaningConfig()).report
     stages = _sql_stages(online_retail_path)
     assert report.rows_in == stages[0][0] == 541909
-    assert math.isclose(report.revenue_in, stages[0][1], abs_tol=1e-6)
+    assert math.isclose(report.revenue_in, stages[0][1], abs_tol=1e-4)
     assert report.customers_in == stages[0][2] == 4372
     names = [
         "missing_customer",
@@ -277,12 +277,12 @@ def test_online_retail_default_rules_match_independent_sql(online_retail, online
         entry = report.rule(name)
         before, after = stages[k - 1], stages[k]
         assert entry.rows == before[0] - after[0], name
-        assert math.isclose(entry.revenue, before[1] - after[1], abs_tol=1e-6), name
+        assert math.isclose(entry.revenue, before[1] - after[1], abs_tol=1e-4), name
         assert entry.customers == before[2] - after[2], name
     # what remains after rule 5 is split between rule 6 and the output
     pairs = report.rule("offsetting_pairs")
     assert report.rows_out + pairs.rows == stages[5][0]
-    assert math.isclose(report.revenue_out + pairs.revenue, stages[5][1], abs_tol=1e-6)
+    assert math.isclose(report.revenue_out + pairs.revenue, stages[5][1], abs_tol=1e-4)
     assert report.customers_out + pairs.customers == stages[5][2]
 
 
