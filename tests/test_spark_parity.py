@@ -1,9 +1,10 @@
 """The same cleaning, customer table and RFM scoring on DuckDB and on PySpark give the same answer.
 
-The transactions are generated here with numpy (canonical columns) and include every kind of
-dirt the cleaning rules handle: missing customers, cancellations and returns, offsetting pairs,
+One test uses transactions generated here with numpy (canonical columns) that include every kind
+of dirt the cleaning rules handle: missing customers, cancellations and returns, offsetting pairs,
 zero prices, non-product codes, exact duplicates, lines outside the date range and other
-countries. Skipped when PySpark or Java is missing.
+countries; the other loads the synthetic generator's raw orders with ``custlens.load`` on each
+engine. Skipped when PySpark or Java is missing.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+import custlens
 from custlens.config import CleaningConfig, RFMConfig
 from custlens.features.rfm import customer_table
 from custlens.io.clean import clean
@@ -87,18 +89,8 @@ def _close(a: float, b: float) -> bool:
     return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
 
 
-def test_duckdb_and_spark_agree(spark):
-    data = _transactions()
-    duck_report, duck = _run(ibis.memtable(data))
-
-    spark.createDataFrame(data).createOrReplaceTempView("parity_transactions")
-    con = ibis.pyspark.connect(spark)
-    spark_report, sp = _run(con.table("parity_transactions"))
-
-    # the data exercise every rule
-    for entry in duck_report.rules:
-        assert entry.enabled and entry.rows > 0, entry.rule
-
+def _assert_same(duck_report, duck, spark_report, sp) -> None:
+    """Counts exactly equal, money within 1e-9, dates, scores and segments identical."""
     a, b = duck_report.to_dict(), spark_report.to_dict()
     for key in ("rows_in", "customers_in", "rows_out", "orders_out", "customers_out"):
         assert a[key] == b[key], key
@@ -135,3 +127,31 @@ def test_duckdb_and_spark_agree(spark):
     for col in ("monetary", "avg_order_value", "return_rate"):
         pairs = zip(duck[col].astype(float), sp[col].astype(float), strict=True)
         assert all(_close(x, y) for x, y in pairs), col
+
+
+def test_duckdb_and_spark_agree(spark):
+    data = _transactions()
+    duck_report, duck = _run(ibis.memtable(data))
+
+    spark.createDataFrame(data).createOrReplaceTempView("parity_transactions")
+    con = ibis.pyspark.connect(spark)
+    spark_report, sp = _run(con.table("parity_transactions"))
+
+    # the data exercise every rule
+    for entry in duck_report.rules:
+        assert entry.enabled and entry.rows > 0, entry.rule
+    _assert_same(duck_report, duck, spark_report, sp)
+
+
+def test_synthetic_orders_loaded_on_each_engine_agree(spark):
+    """Raw synthetic orders (Online Retail layout) mapped by ``custlens.load`` on each engine."""
+    orders = custlens.datasets.synthetic(400, seed=8).orders
+    orders["InvoiceDate"] = orders["InvoiceDate"].astype("datetime64[us]")
+    duck_src = custlens.load(orders)
+    spark.createDataFrame(orders).createOrReplaceTempView("parity_synthetic")
+    spark_src = custlens.load(ibis.pyspark.connect(spark).table("parity_synthetic"))
+    assert spark_src.mapping == duck_src.mapping and spark_src.rows == duck_src.rows
+    duck_report, duck = _run(duck_src.table)
+    spark_report, sp = _run(spark_src.table)
+    assert duck_report.rows_out > 5000 and len(duck) > 300
+    _assert_same(duck_report, duck, spark_report, sp)
