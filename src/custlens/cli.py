@@ -311,10 +311,12 @@ def _run(
         results = run_pipeline(
             source, settings=settings, columns=col_list, on_stage=on_stage, **load_kw
         )
-    from custlens.report.figures import write_reports
+    extra = None
+    if figures != "none" or results.predictions is not None:
+        from custlens.report.figures import write_reports  # altair: only when there is a report
 
-    def extra(folder: Path) -> None:
-        write_reports(results, folder, figures)
+        def extra(folder: Path) -> None:
+            write_reports(results, folder, figures)
 
     target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:

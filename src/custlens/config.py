@@ -360,16 +360,19 @@ class FeaturesConfig(_Strict):
 
 _PERSONA_OPS = (">", ">=", "<", "<=")
 
+# What a customer does, not how long they have been around: tenure and raw recency are left
+# out (they spread one-time buyers along the calendar and split them into "old" and "new");
+# lateness is measured against the customer's own cadence (days_overdue) instead. Profiles and
+# naming rules still see recency, tenure and return rate.
 DEFAULT_PERSONA_FEATURES = [
-    "recency_days",
     "frequency",
     "monetary",
     "avg_order_value",
-    "tenure_days",
+    "avg_unit_price",
     "avg_items_per_order",
+    "active_month_ratio",
+    "days_overdue",
     "q4_share",
-    "interval_mean_days",
-    "return_rate",
 ]
 
 
@@ -431,14 +434,14 @@ DEFAULT_PERSONA_RULES = [
         description="Spend the most and order often.",
     ),
     PersonaRule(
-        name="Recent Newcomers",
-        when=["tenure_days_z < -0.8", "recency_days_z < -0.3"],
-        description="First ordered recently.",
-    ),
-    PersonaRule(
         name="Seasonal Q4 Gift Buyers",
         when=["q4_share_z > 0.8", "q4_share > 0.5"],
         description="Most of their orders fall in October to December.",
+    ),
+    PersonaRule(
+        name="Recent Newcomers",
+        when=["tenure_days_z < -0.8", "recency_days_z < -0.3"],
+        description="First ordered recently.",
     ),
     PersonaRule(
         name="High Returners",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
 from sklearn.metrics import adjusted_rand_score
 
 from custlens.config import Settings
 from custlens.errors import ConfigError, DataError, InputError
-from custlens.segment.clustering import PersonaClusterer, _choose_k, knee_point
+from custlens.segment.clustering import PersonaClusterer
+from custlens.segment.k_choice import choose_k, knee_gaps, knee_point
 
 FEATURES = [
     "recency_days",
@@ -100,11 +102,34 @@ def test_log1p_only_for_skewed_non_negative_features(planted, fitted):
             assert name in fitted.log_features_
         if skewness[name] < 0.8:
             assert name not in fitted.log_features_
-    # the scale is robust: the transformed median is 0 and the IQR is 1.349
+    # the scale is robust: the transformed median is 0 and the 5-95% range is that of a
+    # standard normal, 2 * Phi^-1(0.95) (from scipy, independently of the code under test)
     z = fitted.transform(frame)
     assert z.median().abs().max() < 1e-9
-    iqr = z.quantile(0.75) - z.quantile(0.25)
-    assert np.allclose(iqr, 1.349, atol=1e-6)
+    spread = z.quantile(0.95) - z.quantile(0.05)
+    assert np.allclose(spread, 2 * norm.ppf(0.95), atol=1e-6)
+
+
+def test_scale_does_not_jump_when_a_quartile_falls_between_two_groups():
+    # 70% of customers near 0 and 30% near 300 (e.g. days overdue with a lapsed group): the
+    # upper quartile lies in the gap, so an IQR scale would change several-fold when the
+    # lapsed share moves from 24% to 26%. The 5-95% range sees both groups every time.
+    rng = np.random.default_rng(3)
+    scales = []
+    for lapsed_share in (0.24, 0.26):
+        n_lapsed = int(2000 * lapsed_share)
+        values = np.concatenate([rng.normal(0, 20, 2000 - n_lapsed), rng.normal(300, 40, n_lapsed)])
+        frame = pd.DataFrame({"customer_id": np.arange(2000).astype(str), "late": values})
+        model = PersonaClusterer(features=["late"], k_range=(2, 2), seed=0).fit(frame)
+        scales.append(model.scales_["late"])
+        q05, q95 = np.percentile(values, [5, 95])  # independent: numpy on the raw values
+        assert model.scales_["late"] == pytest.approx((q95 - q05) / (2 * norm.ppf(0.95)))
+        iqr_scales = np.subtract(*np.percentile(values, [75, 25]))
+        scales.append(iqr_scales)
+    robust_ratio = scales[2] / scales[0]
+    iqr_ratio = scales[3] / scales[1]
+    assert 0.9 < robust_ratio < 1.1
+    assert iqr_ratio > 2  # what the interquartile range would have done
 
 
 def test_planted_outliers_are_flagged_excluded_and_still_assigned(planted):
@@ -178,7 +203,13 @@ def test_missing_null_and_constant_features_are_skipped_with_notes(planted):
 def test_default_features_use_whatever_subset_exists(planted):
     frame, _ = planted
     model = PersonaClusterer(k_range=(4, 4), seed=0).fit(frame)
-    assert set(model.features_) == set(FEATURES)
+    # the defaults this table has (recency and tenure are profiled, not clustered, by default)
+    assert set(model.features_) == {
+        "frequency",
+        "monetary",
+        "avg_order_value",
+        "avg_items_per_order",
+    }
     assert any("'q4_share' skipped" in note for note in model.notes_)
 
 
@@ -197,22 +228,55 @@ def test_knee_point_by_hand():
     assert knee_point([2, 3], [10, 5]) is None
 
 
-def test_rank_aggregation_and_elbow_tie_break():
+def test_knee_gaps_by_hand():
+    # k = 2..5, inertia 100, 40, 25, 20: x = 0, 1/3, 2/3, 1; y = 1, .25, .0625, 0
+    # chord = 1 - x, so the gaps are 0, 5/12, 13/48, 0
+    gaps = knee_gaps([2, 3, 4, 5], [100.0, 40.0, 25.0, 20.0])
+    assert gaps == pytest.approx([0.0, 5 / 12, 13 / 48, 0.0])
+    assert np.isnan(knee_gaps([2, 3], [10.0, 5.0])).all()
+
+
+def test_silhouette_davies_bouldin_and_elbow_vote_by_rank():
+    scores = pd.DataFrame(
+        {
+            "k": [2, 3, 4, 5],
+            "inertia": [100.0, 40.0, 25.0, 20.0],  # gaps 0, 5/12, 13/48, 0 -> ranks 3 1 2 3
+            "silhouette": [0.6, 0.5, 0.4, 0.3],  # ranks 1 2 3 4 (silhouette alone: k = 2)
+            "davies_bouldin": [0.8, 0.5, 0.6, 0.9],  # ranks 3 1 2 4
+            "calinski_harabasz": [900.0, 10.0, 10.0, 10.0],  # reported, does not vote
+        }
+    )
+    table, knee, chosen = choose_k(scores)
+    assert knee == 3
+    assert table["rank_knee_gap"].tolist() == [3, 1, 2, 3]
+    assert table["mean_rank"].tolist() == pytest.approx([7 / 3, 4 / 3, 7 / 3, 11 / 3])
+    assert chosen == 3
+    assert table["chosen"].tolist() == [False, True, False, False]
+    assert table["is_knee"].tolist() == [False, True, False, False]
+    assert "calinski_harabasz" in table.columns
+
+
+def test_ties_go_to_the_elbow_then_the_smaller_k_and_nan_ranks_last():
     scores = pd.DataFrame(
         {
             "k": [2, 3, 4],
-            "inertia": [100.0, 30.0, 20.0],  # knee at 3 (gaps 0, .375, 0)
+            "inertia": [100.0, 30.0, 20.0],  # gaps 0, .375, 0 -> ranks 2 1 2; knee at 3
             "silhouette": [0.6, 0.5, 0.4],  # ranks 1 2 3
-            "davies_bouldin": [0.5, 0.6, 0.7],  # ranks 1 2 3
-            "calinski_harabasz": [50.0, 100.0, 80.0],  # ranks 3 1 2
+            "davies_bouldin": [0.5, 0.5, 0.7],  # ranks 1 1 3
         }
     )
-    table, knee, chosen = _choose_k(scores)
-    assert knee == 3
-    assert table["mean_rank"].tolist() == pytest.approx([5 / 3, 5 / 3, 8 / 3])
-    assert chosen == 3  # k=2 and k=3 tie; k=3 is the elbow
-    clear = scores.assign(calinski_harabasz=[100.0, 90.0, 80.0])
-    assert _choose_k(clear)[2] == 2
+    table, knee, chosen = choose_k(scores)
+    assert table["mean_rank"].tolist() == pytest.approx([4 / 3, 4 / 3, 8 / 3])
+    assert (knee, chosen) == (3, 3)  # k = 2 and k = 3 tie; k = 3 is the elbow
+    # a score that could not be computed ranks last (rank = number of k)
+    broken = scores.assign(silhouette=[np.nan, 0.5, 0.4], davies_bouldin=[np.nan, 0.6, 0.7])
+    table, _, chosen = choose_k(broken)
+    assert table["rank_silhouette"].tolist() == [3, 1, 2]
+    assert chosen == 3
+    # without an elbow (two values of k) ties go to the smaller k
+    two = scores.iloc[:2].assign(silhouette=[0.5, 0.6], davies_bouldin=[0.5, 0.6])
+    table, knee, chosen = choose_k(two)
+    assert knee is None and chosen == 2
 
 
 def test_bad_input_gives_clear_errors(planted, fitted):

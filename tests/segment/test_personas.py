@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pydantic import ValidationError
+from scipy.stats import norm
 
 from custlens.config import PersonaConfig, PersonaRule
 from custlens.errors import DataError
@@ -146,6 +147,22 @@ def result():
     return frame, np.concatenate([truth, truth[:2]]), clusterer, build_personas(frame, clusterer)
 
 
+def independent_outliers(frame: pd.DataFrame, clusterer: PersonaClusterer) -> list[str]:
+    """Customers with a robust z beyond 5 on any feature, computed here with numpy.
+
+    z = (x - median) / ((Q95 - Q5) / (2 * Phi^-1(0.95))), on log1p(x) for the log features.
+    """
+    beyond = np.zeros(len(frame), dtype=bool)
+    for name in FEATURES:
+        x = frame[name].to_numpy(dtype=float)
+        if name in clusterer.log_features_:
+            x = np.log1p(x)
+        q05, q95 = np.percentile(x, [5, 95])
+        z = (x - np.median(x)) / ((q95 - q05) / (2 * norm.ppf(0.95)))
+        beyond |= np.abs(z) > 5.0
+    return frame.loc[beyond, "customer_id"].tolist()
+
+
 def test_planted_clusters_get_their_names(result):
     frame, truth, clusterer, personas = result
     names = list(PLANTED)
@@ -155,14 +172,16 @@ def test_planted_clusters_get_their_names(result):
     assert agree.mean() >= 0.95
     assert personas.profiles["persona"].is_unique
     assert personas.profiles["size"].sum() == len(frame)
-    assert personas.profiles["n_outliers"].sum() == 2
+    assert personas.profiles["n_outliers"].sum() == len(independent_outliers(frame, clusterer))
 
 
 def test_assignments_flag_outliers(result):
     frame, _, clusterer, personas = result
     a = personas.assignments
     assert list(a.columns) == ["customer_id", "cluster", "persona", "persona_outlier"]
-    assert a.loc[a["persona_outlier"], "customer_id"].tolist() == ["X1", "X2"]
+    flagged = a.loc[a["persona_outlier"], "customer_id"].tolist()
+    assert {"X1", "X2"} <= set(flagged)
+    assert flagged == independent_outliers(frame, clusterer)
     assert a["persona"].notna().all()
     assert np.array_equal(a["cluster"], clusterer.labels_)
 
@@ -248,6 +267,12 @@ def simple_features(orders: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
     f["interval_mean_days"] = (
         days.groupby("CustomerID")["day"].diff().dt.days.groupby(days["CustomerID"]).mean()
     )
+    f["days_overdue"] = f["recency_days"] - f["interval_mean_days"]  # NaN with one order date
+    f["avg_unit_price"] = f["monetary"] / g["items"].sum()
+    month = inv["ts"].dt.year * 12 + inv["ts"].dt.month
+    last_day = cutoff - pd.Timedelta(days=1)
+    tenure_months = last_day.year * 12 + last_day.month - month.groupby(inv["CustomerID"]).min() + 1
+    f["active_month_ratio"] = month.groupby(inv["CustomerID"]).nunique() / tenure_months
     returned = (back["Quantity"].abs() * back["UnitPrice"]).groupby(back["CustomerID"]).sum()
     f["return_rate"] = (returned.reindex(f.index).fillna(0.0) / f["monetary"]).clip(upper=1.0)
     f = f.reset_index()
@@ -263,5 +288,5 @@ def test_planted_personas_of_the_synthetic_generator_are_recovered():
     customers = simple_features(data.orders, pd.Timestamp(data.cutoff))
     truth = data.truth.set_index("customer_id").loc[customers["customer_id"], "persona"]
     clusterer = PersonaClusterer(seed=0).fit(customers)
-    # measured 0.93 (k = 6 of the 6 planted personas; the 2% planted anomalies count as a 7th)
+    # measured 0.90 (k = 6 of the 6 planted personas; the 2% planted anomalies count as a 7th)
     assert adjusted_rand_score(truth.to_numpy(), clusterer.labels_) >= 0.8

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import ibis
@@ -44,8 +45,15 @@ class Source:
     origin: str
     sha256: str | None
     mapping: dict[str, str]  # canonical -> source column
-    rows: int
+    counted_rows: int | None  # None when counting would have needed a scan of its own
     notes: list[str] = field(default_factory=list)
+
+    @cached_property
+    def rows(self) -> int:
+        """Lines in the source (counted on first use when loading did not need to count them)."""
+        if self.counted_rows is not None:
+            return self.counted_rows
+        return int(self.table.count().execute())
 
 
 def _sample(raw: ibis.Table, text: ibis.Value) -> list[str]:
@@ -76,10 +84,17 @@ def _first_bad_row(
 
 def _resolve_pending(
     raw: RawTable, pendings: list[coerce.Pending], date_format: str | None
-) -> tuple[int, dict[str, ibis.Value], list[str]]:
-    """Count rows and every reading's failures in one scan; pick readings or raise."""
+) -> tuple[int | None, dict[str, ibis.Value], list[str]]:
+    """Count rows and every reading's failures in one scan; pick readings or raise.
+
+    The count is None when no column needed checking (the rows are then counted by cleaning).
+    """
     table = raw.table
     metrics: dict[str, ibis.Value] = {}
+    if not pendings and raw.rows is None:
+        # Nothing to validate: do not scan the whole source just to count it (cleaning counts
+        # every line anyway); reading one row tells an empty source apart.
+        return (0 if table.limit(1).count().execute() == 0 else None), {}, []
     if raw.rows is None:
         metrics["n"] = table.count()
     for i, pending in enumerate(pendings):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # types only: the analyses import scikit-learn, which a run may not need
+    import pandas as pd
 
-from custlens.anomalies.orders import CancellationPairs, ExtremeOrders
-from custlens.config import Settings
-from custlens.io.load import Source
-from custlens.io.quality import QualityReport
-from custlens.segment.explain import PersonaExplanation
-from custlens.segment.personas import Personas
+    from custlens.anomalies.orders import CancellationPairs, ExtremeOrders
+    from custlens.config import Settings
+    from custlens.io.load import Source
+    from custlens.io.quality import QualityReport
+    from custlens.segment.explain import PersonaExplanation
+    from custlens.segment.personas import Personas
 
 
 @dataclass(frozen=True)

@@ -17,12 +17,11 @@ from typing import Any
 import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
-from custlens.errors import DataError
+from custlens.errors import CustlensError, DataError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
 from custlens.io.load import load
-from custlens.pipeline import predict, understand
 from custlens.pipeline.results import Results, Understanding
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
@@ -78,6 +77,15 @@ class _Clock:
         log.info("stage %s took %.3f s", name, self.seconds[name])
         if self._on_stage:
             self._on_stage(name, "end")
+
+
+def guarded(stage: str, func: Callable[[], tuple]) -> tuple[pd.DataFrame | None, dict]:
+    """Run an optional analysis; a data problem skips it with a note instead of failing the run."""
+    try:
+        return func()
+    except CustlensError as exc:
+        log.warning("%s skipped: %s", stage, exc.what)
+        return None, {"notes": (f"{stage} skipped: {exc.what}",)}
 
 
 def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
@@ -157,6 +165,11 @@ def run(
     predicted = None
     notes: list[str] = [f"feature skipped: {s}" for s in skipped]
     added: list[pd.DataFrame] = []
+    # imported only when an analysis runs: they pull in scikit-learn and LightGBM
+    if analyses & {"personas", "anomalies", "timing"}:
+        from custlens.pipeline import understand
+    if "predictions" in analyses:
+        from custlens.pipeline import predict
     stages = (
         ("personas", lambda: understand.personas(customers, settings)),
         (
@@ -185,7 +198,7 @@ def run(
             if name == "predictions" and settings.models.cutoff is not None:
                 columns_added, found = func()
             else:
-                columns_added, found = understand.guarded(name, func)
+                columns_added, found = guarded(name, func)
         notes.extend(found.pop("notes", ()))
         predicted = found.pop("predictions", predicted)
         parts.update(found)
@@ -204,7 +217,7 @@ def run(
         segment_summary=summary,
         stage_seconds=dict(clock.seconds),
         stage_rows={
-            "loaded": src.rows,
+            "loaded": src.counted_rows if src.counted_rows is not None else report.rows_in,
             "purchases": report.rows_out,
             "returns": report.returns_rows,
             "customers": len(customers),

@@ -11,7 +11,6 @@ import pandas as pd
 from custlens.anomalies.isolation import CustomerAnomalyDetector
 from custlens.anomalies.orders import cancellation_pairs, customer_order_signals, extreme_orders
 from custlens.config import Settings
-from custlens.errors import CustlensError
 from custlens.segment.clustering import PersonaClusterer
 from custlens.segment.explain import explain_personas
 from custlens.segment.personas import build_personas
@@ -111,12 +110,3 @@ def timing(
         "contact_windows": best_contact_windows(grid, top_n=settings.timing.top_windows),
     }
     return columns, parts
-
-
-def guarded(stage: str, func, *args, **kwargs) -> tuple[pd.DataFrame | None, dict]:
-    """Run an optional analysis; a data problem skips it with a note instead of failing the run."""
-    try:
-        return func(*args, **kwargs)
-    except CustlensError as exc:
-        log.warning("%s skipped: %s", stage, exc.what)
-        return None, {"notes": (f"{stage} skipped: {exc.what}",)}

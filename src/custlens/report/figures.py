@@ -9,7 +9,6 @@ import altair as alt
 from custlens.pipeline import Results
 from custlens.report.charts import save_chart
 from custlens.report.charts.anomalies import anomaly_score_distribution, top_anomalies
-from custlens.report.charts.models import model_charts
 from custlens.report.charts.personas import (
     importance_chart,
     k_selection_chart,
@@ -22,7 +21,6 @@ from custlens.report.charts.timing import (
     hour_weekday_heatmap_by_segment,
     quarter_seasonality,
 )
-from custlens.report.models_markdown import render_models_markdown
 
 ALL_CUSTOMERS = "All customers"
 FIGURE_FORMATS = ("png", "svg")
@@ -63,6 +61,8 @@ def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
     if u.quarter_seasonality is not None:
         charts["quarter_seasonality"] = quarter_seasonality(u.quarter_seasonality)
     if results.predictions is not None:
+        from custlens.report.charts.models import model_charts  # imports the models (LightGBM)
+
         for name, chart in model_charts(results.predictions.evaluation).items():
             charts[f"model_{name}"] = chart
     return charts
@@ -80,5 +80,7 @@ def write_reports(results: Results, folder: Path, fmt: str = "png") -> None:
     if fmt != "none":
         write_figures(results, folder, fmt)
     if results.predictions is not None:
+        from custlens.report.models_markdown import render_models_markdown
+
         card = render_models_markdown(results.predictions.evaluation)
         (Path(folder) / "models.md").write_text(card, encoding="utf-8")

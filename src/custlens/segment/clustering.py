@@ -7,12 +7,14 @@ Steps (each one a setting with a default in :class:`custlens.config.PersonaConfi
    imputed with the median (noted);
 2. ``log1p`` the features listed in ``log_features``, or (when that is ``None``) every
    non-negative feature whose sample skewness exceeds ``skew_threshold`` (money, counts);
-3. robust-scale like :class:`sklearn.preprocessing.RobustScaler` with ``unit_variance=True``:
-   ``z = (x - median) / (IQR / 1.349)``, falling back to ``1.4826 * MAD`` when the IQR is 0,
-   and to the standard deviation when that robust scale is below ``MIN_SCALE_TO_SD`` times the
-   standard deviation (a feature where most customers share one value, e.g. a return rate
-   that is 0 for most: its IQR would make every returner look extreme), so ``z`` reads like a
-   standard score;
+3. robust-scale: ``z = (x - median) / ((Q95 - Q5) / 3.29)``: the 5-95% quantile range divided
+   by its value for a standard normal, ``2 * 1.645``, so ``z`` reads like a standard score and the
+   5% most extreme customers on either side cannot stretch the scale. Not the interquartile
+   range: when a feature has two groups of customers (e.g. ``days_overdue``, where a fifth
+   of the customers have lapsed) a quartile falls in the gap between them and the scale jumps
+   by a factor of four between samples of the same shop. When that robust scale is below
+   ``MIN_SCALE_TO_SD`` times the standard deviation (a feature where most customers share one
+   value, e.g. a return rate that is 0 for most) the standard deviation is used instead;
 4. outliers: a customer with any ``|z| > outlier_z`` (and, when ``outlier_quantile`` is set,
    one whose robust distance ``||z||`` is above that quantile) is kept out of the fit, at most
    ``max_outlier_share`` of customers (the most distant ones). They are listed in ``outliers_``
@@ -22,9 +24,11 @@ Steps (each one a setting with a default in :class:`custlens.config.PersonaConfi
    Davies-Bouldin and Calinski-Harabasz;
 6. the elbow: the k whose normalised inertia lies furthest below the chord joining the first
    and last k (the Kneedle difference curve, Satopaa et al. 2011);
-7. the choice: each k is ranked on silhouette (higher is better), Davies-Bouldin (lower) and
-   Calinski-Harabasz (higher); the smallest mean rank wins; ties go to the k nearest the elbow,
-   then to the smaller k. ``selection_`` holds every score and ``selection_reason_`` a sentence;
+7. the choice (:mod:`custlens.segment.k_choice`): each k is ranked on silhouette (higher is
+   better), Davies-Bouldin (lower) and elbow strength (the gap below the inertia chord); the
+   smallest mean rank wins; ties go to the k nearest the elbow, then to the smaller k.
+   ``selection_`` holds every score (Calinski-Harabasz too, for reference) and
+   ``selection_reason_`` a sentence;
 8. stability: mean pairwise adjusted Rand index between the labelings of ``stability_seeds``
    seeded runs at the chosen k (``stability_``).
 
@@ -51,13 +55,16 @@ from threadpoolctl import threadpool_limits
 
 from custlens.config import DEFAULT_PERSONA_FEATURES, PersonaConfig
 from custlens.errors import ConfigError, DataError, InputError
+from custlens.segment.k_choice import choose_k, knee_point, selection_reason
 
 logger = logging.getLogger(__name__)
 
+__all__ = ["PersonaClusterer", "feature_values", "is_skewed", "knee_point"]
+
 MIN_CUSTOMERS = 10
 SMALL_FIT = 20_000  # customers up to which K-Means runs single-threaded
-_IQR_TO_SIGMA = 1.349  # IQR of a standard normal
-_MAD_TO_SIGMA = 1.4826  # 1 / Phi^-1(3/4)
+SPREAD_QUANTILE = 0.05  # the scale is the range between this quantile and 1 minus it
+_RANGE_TO_SIGMA = 3.289707  # Q95 - Q5 of a standard normal: 2 * Phi^-1(0.95)
 MIN_SCALE_TO_SD = 0.2  # a robust scale below this share of the SD gives way to the SD
 
 
@@ -72,10 +79,8 @@ def is_skewed(values: np.ndarray, threshold: float) -> bool:
 def _robust_center_scale(values: np.ndarray) -> tuple[float, float, bool]:
     """Median and robust scale; ``True`` when the standard deviation had to be used."""
     center = float(np.median(values))
-    q1, q3 = np.percentile(values, [25, 75])
-    scale = float(q3 - q1) / _IQR_TO_SIGMA
-    if scale <= 0:
-        scale = _MAD_TO_SIGMA * float(np.median(np.abs(values - center)))
+    low, high = np.percentile(values, [100 * SPREAD_QUANTILE, 100 * (1 - SPREAD_QUANTILE)])
+    scale = float(high - low) / _RANGE_TO_SIGMA
     sd = float(np.std(values))
     if scale < MIN_SCALE_TO_SD * sd:  # most values at one point (e.g. zero): a tail, no bulk
         return center, sd, True
@@ -183,11 +188,13 @@ class PersonaClusterer:
                 model = self._kmeans(k, self.seed, len(fit_z)).fit(fit_z)
                 models[k] = model
                 rows.append(self._scores(fit_z, model, k))
-            self.selection_, self.knee_k_, self.k_ = _choose_k(pd.DataFrame(rows))
+            self.selection_, self.knee_k_, self.k_ = choose_k(pd.DataFrame(rows))
             self.cluster_centers_ = _order_by_size(models[self.k_], fit_z)
             self.labels_ = self._nearest(z)
             self.stability_ = self._stability(fit_z, self.k_)
-        self.selection_reason_ = _reason(self.selection_, self.k_, self.knee_k_, self.stability_)
+        self.selection_reason_ = selection_reason(
+            self.selection_, self.k_, self.knee_k_, self.stability_
+        )
         self.notes_ = notes
         self.n_fit_ = len(fit_z)
         for note in notes:
@@ -294,7 +301,7 @@ class PersonaClusterer:
             if by_sd:
                 notes.append(
                     f"feature {name!r}: most customers share one value, so it is scaled by its "
-                    "standard deviation instead of its interquartile range"
+                    "standard deviation instead of its 5-95% quantile range"
                 )
             n_missing = values.size - finite.size
             if n_missing:
@@ -430,55 +437,3 @@ def _order_by_size(model: KMeans | MiniBatchKMeans, z: np.ndarray) -> np.ndarray
     sizes = np.bincount(_assign(z, centers), minlength=len(centers))
     order = sorted(range(len(centers)), key=lambda c: (-sizes[c], tuple(centers[c])))
     return centers[order]
-
-
-def knee_point(ks: Sequence[int], inertia: Sequence[float]) -> int | None:
-    """The k whose normalised inertia is furthest below the chord from the first to the last k.
-
-    Both axes are scaled to [0, 1]; for a decreasing convex curve the chord lies above the
-    curve and the knee is where the gap (chord - curve) is largest. ``None`` with < 3 points.
-    """
-    ks_arr, y = np.asarray(ks, dtype=float), np.asarray(inertia, dtype=float)
-    if len(ks_arr) < 3 or np.ptp(y) == 0:
-        return None
-    x = (ks_arr - ks_arr[0]) / (ks_arr[-1] - ks_arr[0])
-    yn = (y - y.min()) / np.ptp(y)
-    chord = yn[0] + (yn[-1] - yn[0]) * x
-    return int(ks_arr[int(np.argmax(chord - yn))])
-
-
-def _choose_k(scores: pd.DataFrame) -> tuple[pd.DataFrame, int | None, int]:
-    table = scores.copy()
-    table["rank_silhouette"] = table["silhouette"].rank(ascending=False, method="min")
-    table["rank_davies_bouldin"] = table["davies_bouldin"].rank(ascending=True, method="min")
-    table["rank_calinski_harabasz"] = table["calinski_harabasz"].rank(ascending=False, method="min")
-    worst = float(len(table))
-    ranks = ["rank_silhouette", "rank_davies_bouldin", "rank_calinski_harabasz"]
-    table[ranks] = table[ranks].fillna(worst)
-    table["mean_rank"] = table[ranks].mean(axis=1)
-    knee = knee_point(table["k"].tolist(), table["inertia"].tolist())
-    table["is_knee"] = table["k"] == knee
-    distance = (table["k"] - knee).abs() if knee is not None else 0
-    order = table.assign(_d=distance).sort_values(["mean_rank", "_d", "k"], kind="stable")
-    chosen = int(order["k"].iloc[0])
-    table["chosen"] = table["k"] == chosen
-    return table.reset_index(drop=True), knee, chosen
-
-
-def _reason(table: pd.DataFrame, k: int, knee: int | None, stability: float) -> str:
-    row = table.loc[table["k"] == k].iloc[0]
-    ks = f"{int(table['k'].min())}..{int(table['k'].max())}"
-    knee_text = (
-        f"the inertia elbow (largest gap below the chord) is at k = {knee}"
-        if knee is not None
-        else "no elbow with fewer than 3 values of k"
-    )
-    return (
-        f"k = {k} was chosen over k = {ks}: it has the best mean rank ({row['mean_rank']:.2f}) "
-        f"of silhouette ({row['silhouette']:.3f}, rank {int(row['rank_silhouette'])}), "
-        f"Davies-Bouldin ({row['davies_bouldin']:.3f}, rank {int(row['rank_davies_bouldin'])}) "
-        f"and Calinski-Harabasz ({row['calinski_harabasz']:,.0f}, rank "
-        f"{int(row['rank_calinski_harabasz'])}); ties go to the k nearest the elbow. "
-        f"{knee_text[0].upper() + knee_text[1:]}. Stability across seeds: mean adjusted Rand "
-        f"index {stability:.2f}."
-    )
