@@ -349,3 +349,31 @@ def test_gamma_gamma_infinite_mean_and_clv_settings() -> None:
     ]:
         with pytest.raises(ConfigError, match=needle):
             gg.customer_lifetime_value(*base, **kwargs)
+
+
+def test_conditional_expectation_with_huge_a_and_b_matches_mpmath() -> None:
+    """a, b -> infinity (no dropout heterogeneity) is a real MLE outcome; eq. 10 must stay finite
+    and exact (scipy's transformed form gives 0 * inf there)."""
+    mp = pytest.importorskip("mpmath")
+    from custlens.models.btyd import BetaGeoModel
+
+    r, alpha, a, b = 0.9, 30.0, 1.3e6, 2.2e7
+    model = BetaGeoModel.from_params(r, alpha, a, b)
+    cases = [(0, 0.0, 100.0), (3, 250.0, 400.0), (20, 590.0, 600.0)]
+    x = np.array([c[0] for c in cases], dtype=float)
+    tx = np.array([c[1] for c in cases])
+    big_t = np.array([c[2] for c in cases])
+    got = model.conditional_expected_purchases(90.0, x, tx, big_t)
+    mp.mp.dps = 60
+    for i, (xi, txi, ti) in enumerate(cases):
+        t = mp.mpf(90)
+        z = t / (alpha + ti + t)
+        numer = (mp.mpf(a) + b + xi - 1) / (a - 1)
+        numer *= 1 - ((alpha + ti) / (alpha + ti + t)) ** (r + xi) * mp.hyp2f1(
+            r + xi, b + xi, a + b + xi - 1, z
+        )
+        if xi > 0:
+            denom = 1 + mp.mpf(a) / (b + xi - 1) * ((alpha + ti) / (alpha + txi)) ** (r + xi)
+        else:
+            denom = 1
+        assert got[i] == pytest.approx(float(numer / denom), rel=1e-9)

@@ -372,6 +372,25 @@ class BetaGeoModel:
         return _expected_if_alive(t_arr, zero, zero, r, alpha, a, b)
 
 
+def _hyp2f1_series(
+    p: np.ndarray, q: np.ndarray, c: np.ndarray, z: np.ndarray, max_terms: int = 200_000
+) -> np.ndarray:
+    """Gauss 2F1(p, q; c; z) by its power series, summed until every term is negligible.
+
+    Used only where scipy's evaluation is not finite; non-converged entries come back as NaN.
+    """
+    total = np.ones_like(z, dtype=float)
+    term = np.ones_like(z, dtype=float)
+    active = np.ones(z.shape, dtype=bool)
+    for k in range(max_terms):
+        term = np.where(active, term * (p + k) * (q + k) / ((c + k) * (k + 1)) * z, 0.0)
+        total = total + term
+        active = active & (np.abs(term) > 1e-16 * np.abs(total)) & np.isfinite(total)
+        if not active.any():
+            return total
+    return np.where(active, np.nan, total)
+
+
 def _expected_if_alive(t, x, big_t, r, alpha, a, b) -> np.ndarray:
     """Numerator of eq. 10: (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(...)].
 
@@ -389,7 +408,18 @@ def _expected_if_alive(t, x, big_t, r, alpha, a, b) -> np.ndarray:
     c = a + b + x - 1
     one_minus_z = (alpha + big_t) / (alpha + big_t + t)
     z = t / (alpha + big_t + t)
-    bracket = 1.0 - one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+    with np.errstate(invalid="ignore", over="ignore", under="ignore"):
+        bracket = 1.0 - one_minus_z ** (a - 1) * hyp2f1(a + b - 1 - r, a - 1, c, z)
+    bad = ~np.isfinite(bracket)
+    if np.any(bad):
+        # Very large a and b (little heterogeneity in dropout) give 0 * inf above; the original
+        # form's series then converges geometrically (term ratio -> z * b / (a + b) < 1).
+        n = np.broadcast_to(x + 0.0 * z, np.shape(bracket))
+        zz = np.broadcast_to(z, np.shape(bracket))
+        omz = np.broadcast_to(one_minus_z, np.shape(bracket))
+        series = _hyp2f1_series(r + n[bad], b + n[bad], a + b + n[bad] - 1, zz[bad])
+        bracket = np.array(bracket, dtype=float, copy=True)
+        bracket[bad] = 1.0 - omz[bad] ** (r + n[bad]) * series
     out = c / (a - 1) * bracket
     if not np.all(np.isfinite(out)):
         raise DataError(
