@@ -433,10 +433,10 @@ DEFAULT_PERSONA_RULES = [
         when=["monetary_z > 0.8", "frequency_z > 0.5"],
         description="Spend the most and order often.",
     ),
-    PersonaRule(
+    PersonaRule(  # tenure: customers who only arrived in Q4 have a Q4 share of 1 too
         name="Seasonal Q4 Gift Buyers",
-        when=["q4_share_z > 0.8", "q4_share > 0.5"],
-        description="Most of their orders fall in October to December.",
+        when=["q4_share_z > 0.8", "q4_share > 0.5", "tenure_days > 300"],
+        description="Most of their orders fall in October to December, year after year.",
     ),
     PersonaRule(
         name="Recent Newcomers",

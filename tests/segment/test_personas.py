@@ -34,10 +34,11 @@ Z_FEATURES = [
 
 
 def profile_rows(*rows: dict) -> pd.DataFrame:
-    """Hand-built profiles: every z defaults to 0 and the q4_share median to 0.25."""
+    """Hand-built profiles: every z defaults to 0, the medians of q4_share to 0.25 and of
+    tenure_days to 400."""
     out = []
     for i, row in enumerate(rows):
-        base = {"cluster": i, "size": 100, "q4_share_median": 0.25}
+        base = {"cluster": i, "size": 100, "q4_share_median": 0.25, "tenure_days_median": 400.0}
         base.update({f"{f}_z": 0.0 for f in Z_FEATURES})
         base.update(row)
         out.append(base)
@@ -55,6 +56,13 @@ def test_default_rules_name_hand_built_profiles():
         {"monetary_z": 0.1, "frequency_z": -0.2},
         {"interval_mean_days_z": 0.9, "return_rate_z": -0.5, "monetary_z": 0.2},
         {"q4_share_z": 1.5, "q4_share_median": 0.4},  # z high but the median is not: no rule
+        # all orders in Q4 but only two months of history: newcomers, not seasonal buyers
+        {
+            "q4_share_z": 1.3,
+            "q4_share_median": 1.0,
+            "tenure_days_median": 60.0,
+            "tenure_days_z": -0.7,
+        },
     )
     names = [d.name for d in name_personas(profiles)]
     assert names == [
@@ -67,6 +75,7 @@ def test_default_rules_name_hand_built_profiles():
         "Typical Customers",
         "Long-Gap, Low-Return Customers",
         "Q4-Heavy Customers",
+        "Q4-Heavy, New Customers",
     ]
     decisions = name_personas(profiles)
     assert decisions[0].rule == "High-Value Loyal"

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pyarrow as pa
 
+from custlens._validation import as_date
 from custlens.datasets.catalogue import Catalogue, build_catalogue
 from custlens.datasets.personas import (
     ANOMALY_KINDS,
@@ -71,21 +72,6 @@ class Plan:
     category_names: pa.Array
     country_names: pa.Array
     start_us: int  # microseconds since 1970 of the start date's midnight
-
-
-def _as_date(value: str | date | datetime, name: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise ConfigError(
-            f"{name}={value!r} is not a date",
-            where=f"argument {name}",
-            fix="give an ISO date such as '2022-01-01'",
-        ) from None
 
 
 def _day_weights(days: np.ndarray, spec: PersonaSpec | None) -> np.ndarray:
@@ -198,7 +184,8 @@ def make_plan(
             where="argument seed",
             fix="give a seed such as 0 or 42",
         )
-    start_d, end_d = _as_date(start, "start"), _as_date(end, "end")
+    start_d = as_date(start, "start", where="argument start")
+    end_d = as_date(end, "end", where="argument end")
     if not isinstance(horizon_days, int | np.integer) or horizon_days < 1:
         raise ConfigError(
             f"horizon_days={horizon_days!r} is not a positive whole number of days",

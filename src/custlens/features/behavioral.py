@@ -16,8 +16,9 @@ from datetime import date, datetime, time
 import ibis
 import ibis.expr.types as ir
 
+from custlens._validation import as_date
 from custlens.config import FeaturesConfig
-from custlens.errors import ConfigError, InputError
+from custlens.errors import InputError
 from custlens.features import temporal
 from custlens.features.catalog import FEATURES, RETURNS, FeatureSpec
 
@@ -58,7 +59,12 @@ def behavioral_features(
     ``customer_id``.
     """
     config = config or FeaturesConfig()
-    as_of = _as_date(as_of)
+    as_of = as_date(
+        as_of,
+        "as_of",
+        where="behavioral_features(as_of=...)",
+        fix="pass a datetime.date or YYYY-MM-DD text; only lines before that day are used",
+    )
     _check_columns(purchases, PURCHASE_COLUMNS, "purchases", numeric=_NUMERIC)
     if returns is not None:
         _check_columns(returns, RETURN_COLUMNS, "returns", numeric=("quantity",))
@@ -204,24 +210,6 @@ def _returns(returns: ir.Table, cutoff: ir.Value) -> ir.Table:
 def _left_join(left: ir.Table, right: ir.Table) -> ir.Table:
     joined = left.left_join(right, left.customer_id == right.customer_id)
     return joined.select(*left.columns, *[c for c in right.columns if c != "customer_id"])
-
-
-def _as_date(as_of: object) -> date:
-    """``as_of`` as a date: a date, a datetime (its date, like ``customer_table``) or ISO text."""
-    if isinstance(as_of, datetime):
-        return as_of.date()
-    if isinstance(as_of, date):
-        return as_of
-    if isinstance(as_of, str):
-        try:
-            return date.fromisoformat(as_of)
-        except ValueError:
-            pass
-    raise ConfigError(
-        f"as_of must be a date, got {as_of!r} ({type(as_of).__name__})",
-        where="behavioral_features(as_of=...)",
-        fix="pass a datetime.date or YYYY-MM-DD text; only lines before that day are used",
-    )
 
 
 def _check_columns(

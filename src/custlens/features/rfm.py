@@ -27,6 +27,7 @@ from datetime import date, datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from custlens._validation import as_date
 from custlens.errors import DataError, MappingError
 
 _NEEDED = ("customer_id", "order_id", "order_ts", "amount")
@@ -40,21 +41,6 @@ def _check(table: ir.Table, what: str) -> None:
             where=f"columns found: {list(table.columns)}",
             fix="pass the purchases/returns produced by custlens.io.clean.clean",
         )
-
-
-def _as_date(value: date | datetime | str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise DataError(
-            f"as_of {value!r} is not a date",
-            where="as_of",
-            fix="give the as_of date (--as-of) as YYYY-MM-DD",
-        ) from None
 
 
 def resolve_as_of(purchases: ir.Table, as_of: date | datetime | str | None = None) -> date:
@@ -76,7 +62,9 @@ def resolve_as_of(purchases: ir.Table, as_of: date | datetime | str | None = Non
     first, last = row["first"].date(), row["last"].date()
     if as_of is None:
         return last + timedelta(days=1)
-    resolved = _as_date(as_of)
+    resolved = as_date(
+        as_of, "as_of", fix="give the as_of date (--as-of) as YYYY-MM-DD", error=DataError
+    )
     if resolved <= first:
         raise DataError(
             f"as_of {resolved.isoformat()} is on or before the first purchase date, so no "

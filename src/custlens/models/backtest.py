@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from custlens._validation import as_date
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.behavioral import behavioral_features
@@ -78,19 +79,6 @@ def data_range(purchases: ir.Table) -> tuple[date, date]:
     return row["first"].date(), row["last"].date()
 
 
-def _as_date(value: date | datetime | str, name: str) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    try:
-        return date.fromisoformat(str(value))
-    except ValueError:
-        raise DataError(
-            f"{name} {value!r} is not a date", where=name, fix="give it as YYYY-MM-DD"
-        ) from None
-
-
 def resolve_cutoff(
     purchases: ir.Table, cutoff: date | datetime | str | None, horizon_days: int
 ) -> date:
@@ -112,7 +100,7 @@ def resolve_cutoff(
                 fix="use a shorter --horizon or more history",
             )
         return day
-    day = _as_date(cutoff, "cutoff")
+    day = as_date(cutoff, "cutoff", fix="give it as YYYY-MM-DD", error=DataError)
     if day < first or day >= last:
         raise DataError(
             f"cutoff {day.isoformat()} is outside the data: features need purchases on or "

@@ -25,13 +25,13 @@ Times are day differences between dates divided by the unit length: ``"D"`` = 1 
 
 from __future__ import annotations
 
-import datetime as _dt
 import logging
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens._validation import as_date
 from custlens.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -52,25 +52,6 @@ def unit_days(time_unit: str) -> float:
             where="time_unit",
             fix=f"use one of {sorted(UNIT_DAYS)} (D = days, W = weeks of 7 days)",
         ) from None
-
-
-def _as_date(value: object, name: str) -> _dt.date:
-    if isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    if isinstance(value, _dt.datetime):
-        return value.date()
-    if isinstance(value, _dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return _dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            pass
-    raise ConfigError(
-        f"{name} must be a date, got {value!r}",
-        where=name,
-        fix="pass a datetime.date or an ISO date string such as '1997-09-30'",
-    )
 
 
 def _day_column(table: ir.Table, ts_col: str) -> ir.DateValue:
@@ -122,8 +103,20 @@ def summary_from_transactions(
     ``observation_end`` is given).
     """
     unit = unit_days(time_unit)
-    cal_end = _as_date(calibration_end, "calibration_end")
-    obs_end = None if observation_end is None else _as_date(observation_end, "observation_end")
+    cal_end = as_date(
+        calibration_end,
+        "calibration_end",
+        fix="pass a datetime.date or an ISO date string such as '1997-09-30'",
+    )
+    obs_end = (
+        None
+        if observation_end is None
+        else as_date(
+            observation_end,
+            "observation_end",
+            fix="pass a datetime.date or an ISO date string such as '1997-09-30'",
+        )
+    )
     if obs_end is not None and obs_end <= cal_end:
         raise ConfigError(
             f"observation_end {obs_end} is not after calibration_end {cal_end}",
