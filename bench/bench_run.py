@@ -76,6 +76,9 @@ def main() -> None:
                 args.repeats,
             )
         )
+        full = custlens_run(ONLINE_RETAIL, out, full=True)
+        label = "custlens run, Online Retail, every analysis + figures"
+        rows.append(measure(label, full, args.full_repeats))
         rows.append(
             measure(
                 "python start + import custlens.cli",
@@ -102,6 +105,8 @@ def main() -> None:
         rows.append(
             measure(f"custlens run, synthetic {ten_m.name}", custlens_run(ten_m, out), args.repeats)
         )
+        notebook = [sys.executable, str(ROOT / "bench" / "notebook_rfm_pandas.py"), str(ten_m)]
+        rows.append(measure(f"notebook-style pandas RFM script, {ten_m.name}", notebook, 1))
     print(HEADER)
     for m in rows:
         print(m.row())

@@ -13,7 +13,10 @@ import pandas as pd
 
 
 def main(path: str) -> None:
-    df = pd.read_csv(path, encoding="utf-8", dtype={"InvoiceNo": str, "StockCode": str})
+    if path.endswith(".parquet"):
+        df = pd.read_parquet(path)
+    else:
+        df = pd.read_csv(path, encoding="utf-8", dtype={"InvoiceNo": str, "StockCode": str})
     df["InvoiceDate"] = pd.to_datetime(df["InvoiceDate"])
     df = df[df["CustomerID"].notna()]
     df = df[~df["InvoiceNo"].astype(str).str.startswith("C")]
