@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from custlens import outputs
 
@@ -85,12 +87,20 @@ def _write_json(path: Path, data: Any) -> None:
 
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
-    """Round money for humans; keep full precision in parquet."""
+    """Round money and times for humans; parquet keeps full precision."""
     out = df.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(6)
+        elif pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = out[col].astype("datetime64[s]")
     return out
+
+
+def _write_csv(df: pd.DataFrame, path: Path) -> None:
+    """CSV through Arrow's writer: an order of magnitude faster than pandas on wide tables."""
+    table = pa.Table.from_pandas(_csv_ready(df), preserve_index=False)
+    pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
 def write_results(
@@ -105,19 +115,19 @@ def write_results(
     with atomic_dir(target, force=force) as tmp:
         customers = results.customers
         customers.to_parquet(tmp / "customers.parquet", index=False)
-        _csv_ready(customers).to_csv(tmp / "customers.csv", index=False)
-        _csv_ready(results.segment_summary).to_csv(tmp / "segment_summary.csv", index=False)
+        _write_csv(customers, tmp / "customers.csv")
+        _write_csv(results.segment_summary, tmp / "segment_summary.csv")
         seg_dir = tmp / "segments"
         seg_dir.mkdir()
         cols = [c for c in CRM_COLUMNS if c in customers.columns]
         for name, group in customers.groupby("segment", sort=True):
             ranked = group.sort_values(["monetary", "customer_id"], ascending=[False, True])
-            _csv_ready(ranked[cols]).to_csv(seg_dir / f"{segment_slug(name)}.csv", index=False)
+            _write_csv(ranked[cols], seg_dir / f"{segment_slug(name)}.csv")
         _write_json(tmp / "quality.json", results.quality.to_dict())
         for relative, table in analysis_tables(results).items():
             path = tmp / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            _csv_ready(table).to_csv(path, index=False)
+            _write_csv(table, path)
         if results.predictions is not None:
             from custlens.models.persist import save_models
 
