@@ -497,6 +497,7 @@ class PersonaConfig(_Strict):
     outlier_quantile: float | None = Field(default=None, gt=0.5, lt=1)  # robust-distance quantile
     max_outlier_share: float = Field(default=0.05, gt=0, lt=0.5)
     silhouette_sample: int = Field(default=10_000, ge=100)
+    fit_sample: int | None = Field(default=200_000, ge=1_000)  # fit k on a sample above this
     stability_seeds: int = Field(default=5, ge=2)
     rules: list[PersonaRule] = Field(default_factory=lambda: list(DEFAULT_PERSONA_RULES))
     feature_phrases: dict[str, tuple[str, str]] = Field(

@@ -295,3 +295,20 @@ def test_bad_input_gives_clear_errors(planted, fitted):
         fitted.predict(frame.drop(columns="monetary"))
     with pytest.raises(InputError, match="DataFrame"):
         PersonaClusterer().fit([[1, 2], [3, 4]])
+
+
+def test_large_tables_fit_on_a_seeded_sample_and_assign_everyone() -> None:
+    """Above ``fit_sample`` the fit uses a sample; every customer still gets its nearest centre."""
+    rng = np.random.default_rng(3)
+    centres = np.array([[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]])
+    truth = rng.integers(0, 3, 6_000)
+    xy = centres[truth] + rng.normal(size=(6_000, 2))
+    frame = pd.DataFrame(
+        {"customer_id": np.arange(6_000).astype(str), "a": xy[:, 0], "b": xy[:, 1]}
+    )
+    model = PersonaClusterer(features=["a", "b"], k_range=(2, 5), seed=0, fit_sample=1_500)
+    model.fit(frame)
+    assert model.n_fit_ == 1_500 and model.k_ == 3
+    assert any("sample of 1,500" in n for n in model.notes_)
+    assert len(model.labels_) == 6_000
+    assert adjusted_rand_score(truth, model.labels_) > 0.95

@@ -105,7 +105,8 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         ("order_id", "customer_id", "order_ts", "quantity", "amount"),
         "extreme_orders",
     )
-    orders = _purchase_orders(transactions, config.cancellation_prefix)
+    # computed once: the statistics, the count and the listing all read it
+    orders = _purchase_orders(transactions, config.cancellation_prefix).cache()
     lv = orders.value.ln()
     stats = (
         orders.aggregate(
@@ -239,7 +240,7 @@ def cancellation_pairs(
         quantity=joined.quantity,
         value=joined.value,
         minutes_between=joined.cancel_ts.delta(joined.purchase_ts, unit="minute"),
-    )
+    ).cache()  # counted and listed: compute the join and windows once
     n_pairs = int(pairs.count().to_pyarrow().as_py())
     listed = (
         pairs.order_by([ibis.desc("value"), "purchase_order_id", "cancel_order_id"])

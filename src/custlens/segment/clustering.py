@@ -19,7 +19,9 @@ Steps (each one a setting with a default in :class:`custlens.config.PersonaConfi
    one whose robust distance ``||z||`` is above that quantile) is kept out of the fit, at most
    ``max_outlier_share`` of customers (the most distant ones). They are listed in ``outliers_``
    with a reason, and still assigned to their nearest cluster (``is_outlier_`` marks them);
-5. for every k in ``k_range``: seeded K-Means (MiniBatchKMeans above ``minibatch_threshold``
+5. above ``fit_sample`` customers, steps 5-8 use a seeded sample of them (everyone is assigned
+   to the nearest centre at the end);
+   for every k in ``k_range``: seeded K-Means (MiniBatchKMeans above ``minibatch_threshold``
    customers), with inertia, silhouette (on a seeded sample above ``silhouette_sample``),
    Davies-Bouldin and Calinski-Harabasz;
 6. the elbow: the k whose normalised inertia lies furthest below the chord joining the first
@@ -124,6 +126,7 @@ class PersonaClusterer:
         outlier_quantile: float | None = None,
         max_outlier_share: float = 0.05,
         silhouette_sample: int = 10_000,
+        fit_sample: int | None = 200_000,
         skew_threshold: float = 1.0,
         log_features: Sequence[str] | None = None,
         stability_seeds: int = 5,
@@ -138,6 +141,7 @@ class PersonaClusterer:
         self.outlier_quantile = outlier_quantile
         self.max_outlier_share = max_outlier_share
         self.silhouette_sample = silhouette_sample
+        self.fit_sample = fit_sample
         self.skew_threshold = skew_threshold
         self.log_features = log_features
         self.stability_seeds = stability_seeds
@@ -156,6 +160,7 @@ class PersonaClusterer:
             outlier_quantile=config.outlier_quantile,
             max_outlier_share=config.max_outlier_share,
             silhouette_sample=config.silhouette_sample,
+            fit_sample=config.fit_sample,
             skew_threshold=config.skew_threshold,
             log_features=config.log_features,
             stability_seeds=config.stability_seeds,
@@ -181,6 +186,14 @@ class PersonaClusterer:
             )
         if k_max_eff < k_max:
             notes.append(f"k limited to {k_max_eff}: only {len(fit_z)} customers in the fit")
+        if self.fit_sample and len(fit_z) > self.fit_sample:
+            rng = np.random.default_rng(self.seed)
+            pick = np.sort(rng.choice(len(fit_z), size=self.fit_sample, replace=False))
+            notes.append(
+                f"k chosen and centres fitted on a seeded sample of {self.fit_sample:,} of "
+                f"{len(fit_z):,} customers; every customer is then assigned to the nearest centre"
+            )
+            fit_z = fit_z[pick]
         models, rows = {}, []
         # one thread below SMALL_FIT: thread start-up dominates and oversubscribes busy machines
         with threadpool_limits(limits=1 if len(fit_z) <= SMALL_FIT else None):
