@@ -10,7 +10,11 @@ modified.
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import tempfile
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,9 +68,28 @@ def _suffix(path: Path) -> tuple[str, bool]:
     return (suffixes[-1] if suffixes else ""), gz
 
 
+def default_engine() -> Any:
+    """An in-memory DuckDB whose working memory is capped; beyond the cap it spills to a private
+    temporary folder (removed with the connection). ``CUSTLENS_MEMORY_LIMIT`` (e.g. ``4GB``)
+    overrides the cap, by default a quarter of the machine's memory."""
+    limit = os.environ.get("CUSTLENS_MEMORY_LIMIT") or _quarter_of_memory()
+    spill = tempfile.mkdtemp(prefix="custlens-duckdb-")
+    con = ibis.duckdb.connect(memory_limit=limit, temp_directory=spill)
+    weakref.finalize(con, shutil.rmtree, spill, True)
+    return con
+
+
+def _quarter_of_memory() -> str:
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "4GB"
+    return f"{max(1, total // 4 // 2**20)}MB"
+
+
 def _engine(con: Any | None, origin: str) -> Any:
     if con is None:
-        return ibis.duckdb.connect()
+        return default_engine()
     if getattr(con, "name", None) != "duckdb":
         raise InputError(
             f"Files and in-memory data are read with DuckDB, but con is a "

@@ -1,0 +1,77 @@
+"""Settings: every business rule is data with a default, overridable from ``custlens.toml``.
+
+Precedence: built-in defaults < config file < explicit arguments (CLI flags or API keywords).
+The models live in topic modules; everything is importable from ``custlens.config``.
+"""
+
+from custlens.config.analyses import (
+    DEFAULT_ANOMALY_FEATURES,
+    DEFAULT_FEATURE_PHRASES,
+    DEFAULT_PERSONA_FEATURES,
+    DEFAULT_PERSONA_RULES,
+    DEFAULT_TIMING_PERSONAS,
+    AnomalyConfig,
+    AuditConfig,
+    FeaturesConfig,
+    LifecycleConfig,
+    PersonaConfig,
+    PersonaRule,
+    TimingConfig,
+    TimingPersonaRule,
+    TimingWindow,
+    parse_persona_condition,
+)
+from custlens.config.cleaning import (
+    DEFAULT_NON_PRODUCT_CODES,
+    DEFAULT_NON_PRODUCT_PREFIXES,
+    CleaningConfig,
+    MappingConfig,
+)
+from custlens.config.models import (
+    DEFAULT_TIERS,
+    ModelsConfig,
+    TierRule,
+)
+from custlens.config.rfm import (
+    DEFAULT_SEGMENTS,
+    RFM_BINS,
+    RFMConfig,
+    SegmentRule,
+)
+from custlens.config.settings import (
+    ANALYSES,
+    Settings,
+    load_settings,
+)
+
+__all__ = [
+    "ANALYSES",
+    "AnomalyConfig",
+    "AuditConfig",
+    "CleaningConfig",
+    "DEFAULT_ANOMALY_FEATURES",
+    "DEFAULT_FEATURE_PHRASES",
+    "DEFAULT_NON_PRODUCT_CODES",
+    "DEFAULT_NON_PRODUCT_PREFIXES",
+    "DEFAULT_PERSONA_FEATURES",
+    "DEFAULT_PERSONA_RULES",
+    "DEFAULT_SEGMENTS",
+    "DEFAULT_TIERS",
+    "DEFAULT_TIMING_PERSONAS",
+    "FeaturesConfig",
+    "LifecycleConfig",
+    "MappingConfig",
+    "ModelsConfig",
+    "PersonaConfig",
+    "PersonaRule",
+    "RFMConfig",
+    "RFM_BINS",
+    "SegmentRule",
+    "Settings",
+    "TierRule",
+    "TimingConfig",
+    "TimingPersonaRule",
+    "TimingWindow",
+    "load_settings",
+    "parse_persona_condition",
+]

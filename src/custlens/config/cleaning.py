@@ -1,0 +1,77 @@
+"""Column mapping and cleaning rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field
+
+from custlens.config.base import _Strict
+
+DEFAULT_NON_PRODUCT_CODES = [
+    "POST",  # postage
+    "DOT",  # dotcom postage
+    "C2",  # carriage
+    "M",  # manual adjustment
+    "D",  # discount
+    "S",  # samples
+    "B",  # adjust bad debt
+    "BANK CHARGES",
+    "AMAZONFEE",
+    "CRUK",  # charity commission
+    "ADJUST",
+    "ADJUST2",
+    "TEST001",
+    "TEST002",
+    "PADS",  # "pads to match all cushions", a 0.001 placeholder line
+    "FEE",
+    "SHIPPING",
+    "DISCOUNT",
+]
+DEFAULT_NON_PRODUCT_PREFIXES = ["gift_0001_", "DCGS"]
+
+
+class MappingConfig(_Strict):
+    """How source columns map onto canonical columns."""
+
+    preset: str | None = None  # "online_retail", "online_retail_ii", "simple"; None = detect
+    columns: dict[str, str] = Field(default_factory=dict)  # canonical -> source column name
+
+
+class CleaningConfig(_Strict):
+    """Cleaning rules; each one can be switched off. ``mode='minimal'`` keeps only the first three."""
+
+    mode: Literal["default", "minimal"] = "default"
+    missing_customer: bool = True
+    cancellations_and_returns: bool = True
+    nonpositive_price: bool = True
+    non_product: bool = True
+    exact_duplicates: bool = True
+    offsetting_pairs: bool = True
+    offsetting_window_days: int = Field(default=30, ge=0)
+    non_product_codes: list[str] = Field(default_factory=lambda: list(DEFAULT_NON_PRODUCT_CODES))
+    non_product_prefixes: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_NON_PRODUCT_PREFIXES)
+    )
+    cancellation_prefix: str = "C"
+    date_from: date | None = None
+    date_to: date | None = None
+    countries: list[str] | None = None
+
+    def active_rules(self) -> dict[str, bool]:
+        """Which rules run, after applying the mode."""
+        rules = {
+            "missing_customer": self.missing_customer,
+            "cancellations_and_returns": self.cancellations_and_returns,
+            "nonpositive_price": self.nonpositive_price,
+            "non_product": self.non_product,
+            "exact_duplicates": self.exact_duplicates,
+            "offsetting_pairs": self.offsetting_pairs,
+            "date_range": self.date_from is not None or self.date_to is not None,
+            "country_filter": bool(self.countries),
+        }
+        if self.mode == "minimal":
+            minimal = {"missing_customer", "cancellations_and_returns", "nonpositive_price"}
+            rules = {k: (v and k in minimal) for k, v in rules.items()}
+        return rules

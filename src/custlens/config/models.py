@@ -1,0 +1,66 @@
+"""Prediction settings: backtest, LightGBM, thresholds and confidence tiers."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from custlens.config.base import _Strict
+
+
+class TierRule(_Strict):
+    """A confidence tier: a customer gets the first rule whose set limits all hold."""
+
+    name: str = Field(min_length=1)
+    max_orders: int | None = Field(default=None, ge=1)  # frequency <= this
+    max_tenure_days: int | None = Field(default=None, ge=0)  # tenure_days <= this
+    low_confidence: bool = False  # scores flagged; churn comes from the BTYD/recency baseline
+
+
+DEFAULT_TIERS = [
+    TierRule(name="new", max_tenure_days=30, low_confidence=True),
+    TierRule(name="cold start", max_orders=1, low_confidence=True),
+    TierRule(name="emerging", max_orders=3),
+    TierRule(name="emerging", max_tenure_days=180),
+    TierRule(name="established"),
+]
+
+
+class ModelsConfig(_Strict):
+    """Backtest, LightGBM models, baselines, decision threshold and scoring (``custlens.models``)."""
+
+    horizon_days: int = Field(default=90, ge=7)
+    cutoff: date | None = None  # last day of the feature window; None = last purchase - horizon
+    min_customers: int = Field(default=50, ge=10)  # per backtest period
+    min_class: int = Field(default=10, ge=2)  # churners and non-churners each
+    behavioral: bool = True  # add behavioral_features to the customer table
+    n_estimators: int = Field(default=300, ge=1)
+    learning_rate: float = Field(default=0.03, gt=0, le=1)
+    num_leaves: int = Field(default=7, ge=2)
+    min_child_samples: int = Field(default=50, ge=1)
+    n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
+    holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
+    next_purchase_edges: tuple[int, int] = (30, 90)  # classes: <= a, a+1..b, later or never
+    discount_rate: float = Field(default=0.1, gt=-1)  # annual, for the scored CLV
+    threshold_goal: Literal["profit", "recall_at_precision"] = "profit"
+    contact_cost: float = Field(default=1.0, ge=0)  # cost of contacting one customer
+    margin: float = Field(default=0.3, gt=0, le=1)  # profit share of revenue
+    save_rate: float = Field(default=0.2, gt=0, le=1)  # share of contacted churners kept
+    min_precision: float = Field(default=0.5, gt=0, lt=1)  # for recall_at_precision
+    choose_margin: float = Field(default=0.0, ge=0)  # a baseline must win by more than this
+    tiers: list[TierRule] = Field(default_factory=lambda: list(DEFAULT_TIERS))
+    top_reasons: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ModelsConfig:
+        lo, hi = self.next_purchase_edges
+        if not 0 < lo < hi:
+            raise ValueError(f"next_purchase_edges {lo}, {hi} must satisfy 0 < first < second")
+        if not self.tiers:
+            raise ValueError("tiers must list at least one rule")
+        return self
+
+
+# Optional analyses after the RFM table; personas and anomalies need the features.
