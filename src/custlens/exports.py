@@ -88,7 +88,7 @@ def _write_json(path: Path, data: Any) -> None:
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
     """Round money and times for humans; parquet keeps full precision."""
-    out = df.copy()
+    out = df.copy(deep=False)  # columns are replaced below, never changed in place
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(6)

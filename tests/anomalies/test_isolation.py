@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from custlens.anomalies.isolation import CustomerAnomalyDetector
@@ -56,13 +57,18 @@ def test_reasons_name_the_planted_feature_with_its_value():
     frame, truth = _customers()
     det = CustomerAnomalyDetector(features=["recency_days", "frequency", "monetary"], seed=0)
     scored = det.fit_transform(frame)
+    reasons = det.reasons(frame)
     median = float(np.median(frame["monetary"]))
     for i in np.flatnonzero(truth)[:5]:
         value = frame.loc[i, "monetary"]
         expected = f"monetary {value:,.0f} (typical {median:,.0f})"
-        first = scored.loc[i, "anomaly_reasons"].split("; ")[0]
-        assert first == expected
-    assert scored.loc[0, "anomaly_reasons"].count("; ") == 2  # three reasons by default
+        assert reasons.loc[i].split("; ")[0] == expected
+    assert reasons.loc[0].count("; ") == 2  # three reasons by default
+    # the scored table carries the reasons of flagged customers only
+    flagged = scored["is_anomaly"]
+    assert flagged.any() and not flagged.all()
+    assert scored.loc[flagged, "anomaly_reasons"].equals(reasons[flagged])
+    assert (scored.loc[~flagged, "anomaly_reasons"] == "").all()
 
 
 def test_reasons_example_from_hand_built_table():
@@ -108,7 +114,13 @@ def test_log_rule_and_robust_scale():
     assert det.scales_["distinct_products"] == pytest.approx((q3 - q1) / 1.349)
     lm = np.log1p(frame["monetary"].to_numpy())
     assert det.centers_["monetary"] == pytest.approx(np.median(lm))
-    assert det.threshold_ == pytest.approx(-det.forest_.offset_)
+    # the threshold is the 98% quantile of the training scores: what scikit-learn's own
+    # contamination=0.02 offset gives for the same trees
+    z = np.nan_to_num(det._robust_z(frame), nan=0.0)
+    same = IsolationForest(n_estimators=det.n_estimators, contamination=0.02, random_state=0)
+    assert det.threshold_ == pytest.approx(-same.fit(z).offset_, rel=1e-12)
+    scores = det.transform(frame)["anomaly_score"]
+    assert det.threshold_ == pytest.approx(np.percentile(scores, 98.0), rel=1e-12)
 
 
 def test_missing_and_all_null_features_are_skipped_with_a_note():

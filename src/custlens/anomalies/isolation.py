@@ -11,9 +11,10 @@ Steps (each one a rule with a default in :class:`custlens.config.AnomalyConfig`)
    are imputed with the median, i.e. ``z = 0``).
 
 Outputs per customer: ``anomaly_score`` (``-score_samples``: higher is more anomalous, in 0..1),
-``is_anomaly`` (score above the ``contamination`` quantile of the training scores) and
-``anomaly_reasons``: the features furthest from typical (largest ``|z|``), each with the
-customer's value and the median, e.g. ``"monetary 152,300 (typical 650)"``.
+``is_anomaly`` (score above the ``contamination`` quantile of the training scores) and, for
+flagged customers, ``anomaly_reasons``: the features furthest from typical (largest ``|z|``),
+each with the customer's value and the median, e.g. ``"monetary 152,300 (typical 650)"``
+(empty for the others; ``reasons()`` gives them for any customer).
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ class CustomerAnomalyDetector:
     # ------------------------------------------------------------------ fit
     def fit(self, customers: pd.DataFrame) -> CustomerAnomalyDetector:
         """Learn the transform, the robust scaling and the forest from ``customers``."""
+        self._fit(customers)
+        return self
+
+    def _fit(self, customers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+        """Fit; return the frame, its robust scores ``z`` and its anomaly scores."""
         self._check_params()
         frame = _as_pandas(customers)
         if len(frame) < MIN_CUSTOMERS:
@@ -146,23 +152,19 @@ class CustomerAnomalyDetector:
         for note in notes:
             logger.info("anomalies: %s", note)
         z = self._robust_z(frame)
+        # contamination="auto" spares the forest a scoring pass over the training rows; the
+        # threshold is the same quantile of the scores, taken from our one pass
         self.forest_ = IsolationForest(
-            n_estimators=self.n_estimators,
-            contamination=self.contamination,
-            random_state=self.seed,
+            n_estimators=self.n_estimators, contamination="auto", random_state=self.seed
         ).fit(np.nan_to_num(z, nan=0.0))
-        self.threshold_ = float(-self.forest_.offset_)
-        return self
+        score = self._score(z)
+        self.threshold_ = float(np.percentile(score, 100.0 * (1.0 - self.contamination)))
+        return frame, z, score
 
     # ------------------------------------------------------------ transform
     def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         """Score customers: ``anomaly_score``, ``is_anomaly``, ``anomaly_reasons`` (index kept)."""
-        if not hasattr(self, "forest_"):
-            raise DataError(
-                "CustomerAnomalyDetector is not fitted",
-                where="CustomerAnomalyDetector.transform",
-                fix="call fit(customers) first (or use fit_transform)",
-            )
+        self._check_fitted()
         frame = _as_pandas(customers)
         missing = [f for f in self.features_ if f not in frame.columns]
         if missing:
@@ -172,19 +174,45 @@ class CustomerAnomalyDetector:
                 fix="score a table with the same feature columns as the one used to fit",
             )
         z = self._robust_z(frame)
-        score = -self.forest_.score_samples(np.nan_to_num(z, nan=0.0))
+        return self._scored(frame, z, self._score(z))
+
+    def _score(self, z: np.ndarray) -> np.ndarray:
+        return -self.forest_.score_samples(np.nan_to_num(z, nan=0.0))
+
+    def _scored(self, frame: pd.DataFrame, z: np.ndarray, score: np.ndarray) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
         if self.id_column in frame.columns:
             out[self.id_column] = frame[self.id_column]
         out["anomaly_score"] = score
-        out["is_anomaly"] = score > self.threshold_
-        out["anomaly_reasons"] = self._reasons(frame, z)
+        flagged = score > self.threshold_
+        out["is_anomaly"] = flagged
+        # reasons explain a flag; formatting them for every customer would cost seconds per
+        # million rows and say little about typical customers (see ``reasons`` for any row)
+        reasons = np.full(len(frame), "", dtype=object)
+        rows = np.flatnonzero(flagged)
+        reasons[rows] = self._reasons(frame.iloc[rows], z[rows])
+        out["anomaly_reasons"] = reasons
         return out
 
+    def reasons(self, customers: pd.DataFrame) -> pd.Series:
+        """The top reasons of any customers (flagged or not), indexed like ``customers``."""
+        self._check_fitted()
+        frame = _as_pandas(customers)
+        return pd.Series(self._reasons(frame, self._robust_z(frame)), index=frame.index)
+
     def fit_transform(self, customers: pd.DataFrame) -> pd.DataFrame:
-        return self.fit(customers).transform(customers)
+        """``fit(customers).transform(customers)``, scoring the rows once."""
+        return self._scored(*self._fit(customers))
 
     # -------------------------------------------------------------- helpers
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "forest_"):
+            raise DataError(
+                "CustomerAnomalyDetector is not fitted",
+                where="CustomerAnomalyDetector.transform",
+                fix="call fit(customers) first (or use fit_transform)",
+            )
+
     def _check_params(self) -> None:
         c = self.contamination
         if not isinstance(c, int | float) or not 0 < c <= 0.5:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
+from custlens.io.materialize import materialize
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -106,7 +107,7 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         "extreme_orders",
     )
     # computed once: the statistics, the count and the listing all read it
-    orders = _purchase_orders(transactions, config.cancellation_prefix).cache()
+    orders = materialize(_purchase_orders(transactions, config.cancellation_prefix), "orders")
     lv = orders.value.ln()
     stats = (
         orders.aggregate(
@@ -186,16 +187,6 @@ def cancellation_pairs(
     cancelled = _is_cancelled(t, config.cancellation_prefix)
     known = t.customer_id.notnull() & t[key].notnull()
 
-    buys = t.filter(known, t.quantity > 0, ~cancelled)
-    buys = buys.select(
-        customer_id=buys.customer_id,
-        key=buys[key],
-        purchase_order_id=buys.order_id,
-        purchase_ts=buys.order_ts,
-        quantity=buys.quantity,
-        value=buys.amount,
-        **({"description": buys.description} if with_desc else {}),
-    ).distinct()
     # a C-prefixed line or any negative line; the opposite quantity must be negative either way
     cancels = t.filter(known, t.quantity < 0)
     cancels = cancels.select(
@@ -204,6 +195,26 @@ def cancellation_pairs(
         cancel_order_id=cancels.order_id,
         cancel_ts=cancels.order_ts,
         c_qty=cancels.quantity,
+    ).distinct()
+    buys = t.filter(known, t.quantity > 0, ~cancelled)
+    # only purchase lines that some cancellation could match (same customer, key and opposite
+    # quantity) take part: a semi-join keeps the distinct and the join small on large logs
+    buys = buys.semi_join(
+        cancels,
+        [
+            buys.customer_id == cancels.c_customer,
+            buys[key] == cancels.c_key,
+            buys.quantity == -cancels.c_qty,
+        ],
+    )
+    buys = buys.select(
+        customer_id=buys.customer_id,
+        key=buys[key],
+        purchase_order_id=buys.order_id,
+        purchase_ts=buys.order_ts,
+        quantity=buys.quantity,
+        value=buys.amount,
+        **({"description": buys.description} if with_desc else {}),
     ).distinct()
 
     window = ibis.interval(days=config.pair_window_days)

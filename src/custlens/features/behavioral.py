@@ -78,7 +78,11 @@ def behavioral_features(
     customers = orders.group_by("customer_id").aggregate(
         **_order_aggregates(orders), **temporal.calendar_aggregates(orders, as_of)
     )
-    parts = [temporal.interval_stats(orders), temporal.preferred_hour(orders)]
+    parts = [
+        temporal.day_and_month_counts(orders),
+        temporal.interval_stats(orders),
+        temporal.preferred_hour(orders),
+    ]
     if "product_id" in available:
         parts.append(_spend_diversity(lines, "product_id", {"product_entropy": "entropy"}))
     if "category" in available:

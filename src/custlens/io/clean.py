@@ -32,7 +32,9 @@ cached, and the report takes two aggregate queries.
 
 from __future__ import annotations
 
+import functools
 import logging
+import operator
 from dataclasses import dataclass
 
 import ibis
@@ -41,11 +43,13 @@ import ibis.expr.types as ir
 from custlens.config import CleaningConfig
 from custlens.errors import DataError, MappingError
 from custlens.io.canonical import ALWAYS_PRESENT
+from custlens.io.materialize import materialize
 from custlens.io.quality import QualityReport, RuleResult
 
 log = logging.getLogger(__name__)
 
 _STAGE, _RETURN, _PAIR, _CANCEL = "_cl_stage", "_cl_return", "_cl_pair", "_cl_cancel"
+_ROW_RULES = ("nonpositive_price", "non_product")  # rules 3-4: removal by the line alone
 _KEPT_LEVEL = 99  # "survived every rule" in the customers-lost computation
 
 # rule name -> (number, description, how to switch it off)
@@ -135,11 +139,6 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
         flags["non_product"] = cond.fill_null(False)
     else:
         flags["non_product"] = false
-    if on["exact_duplicates"]:
-        rn = ibis.row_number().over(group_by=list(t.columns), order_by=[t.order_ts])
-        flags["exact_duplicates"] = rn > 0
-    else:
-        flags["exact_duplicates"] = false
     if on["date_range"]:
         day = t.order_ts.date()
         cond = false
@@ -158,16 +157,75 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     return flags
 
 
-def _pair_flag(
-    t: ir.Table, config: CleaningConfig, on: dict[str, bool]
-) -> tuple[ir.Value, ir.Table]:
-    """True on both lines of an offsetting purchase/cancellation pair (see rule 6)."""
-    blocked = ibis.literal(False)
-    for name in ("nonpositive_price", "non_product", "exact_duplicates"):
+def _hash(t: ir.Table, columns: list[str]) -> ir.IntegerValue:
+    return ibis.struct({c: t[c] for c in columns}).hash()
+
+
+def _pair_key(t: ir.Table) -> ir.IntegerValue:
+    """Hash of (customer, product, absolute quantity): the lines that may pair share it."""
+    parts = {"customer_id": t.customer_id, "product_id": t.product_id, "absq": t.quantity.abs()}
+    return ibis.struct(parts).hash()
+
+
+def _with_row_flags(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
+    t = table.mutate(**{f"_f_{k}": v for k, v in _row_flags(table, config, on).items()})
+    return t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"], "_cl_absq": t.quantity.abs()})
+
+
+def _window_rows(
+    table: ir.Table, config: CleaningConfig, on: dict[str, bool]
+) -> ir.BooleanValue | None:
+    """Lines that may be exact duplicates or in an offsetting pair (None: no such rule is on).
+
+    Two small tables, each from one pass over the lines, narrow the search: the hashes (over
+    every column) that occur more than once, and the hashes of (customer, product, absolute
+    quantity) of the cancellations that may offset a purchase. A line whose hash is in neither
+    has no identical copy and no cancellation to pair with, so the windows of rules 5 and 6 run
+    on the few others. Hash collisions only add lines to those windows: they cost time, never a
+    wrong flag.
+    """
+    marks = []
+    if on["exact_duplicates"]:
+        h = table.mutate(_h=_hash(table, list(table.columns)))
+        counts = h.group_by("_h").aggregate(_n=h.count())
+        repeated = counts.filter(counts._n > 1).select("_h").cache()
+        marks.append(_hash(table, list(table.columns)).isin(repeated._h))
+    if on["offsetting_pairs"]:
+        t = _with_row_flags(table, config, on)
+        c = t.filter(t[_CANCEL], t.quantity < 0.0, t.product_id.notnull(), ~_blocked(t, on))
+        keys = c.select(_k=_pair_key(c)).distinct().cache()
+        marks.append(_pair_key(table).isin(keys._k))
+    if not marks:
+        return None
+    return functools.reduce(operator.or_, marks)
+
+
+def _blocked(t: ir.Table, on: dict[str, bool], rules: tuple[str, ...] = _ROW_RULES) -> ir.Value:
+    """True when rule 1 or an enabled rule of ``rules`` removes the line."""
+    out = t["_f_missing_customer"]
+    for name in rules:
         if on[name]:
-            blocked = blocked | t[f"_f_{name}"]
-    candidate = ~t["_f_missing_customer"] & ~blocked & t.product_id.notnull()
-    t = t.mutate(_cl_cand=candidate, _cl_absq=t.quantity.abs())
+            out = out | t[f"_f_{name}"]
+    return out
+
+
+def _with_window_flags(t: ir.Table, original: list[str], on: dict, config: CleaningConfig):
+    """``_f_exact_duplicates`` (rule 5) and ``_f_offsetting_pairs`` (rule 6) by windows."""
+    false = ibis.literal(False)
+    if on["exact_duplicates"]:
+        # copies are identical in every column, so which one is kept needs no ordering
+        t = t.mutate(_f_exact_duplicates=ibis.row_number().over(group_by=original) > 0)
+    else:
+        t = t.mutate(_f_exact_duplicates=false)
+    if on["offsetting_pairs"]:
+        return _with_pair_flag(t, config, on)
+    return t.mutate(_f_offsetting_pairs=false)
+
+
+def _with_pair_flag(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
+    """``_f_offsetting_pairs``: true on both lines of an offsetting pair (see rule 6)."""
+    blocked = _blocked(t, on, (*_ROW_RULES, "exact_duplicates"))
+    t = t.mutate(_cl_cand=~blocked & t.product_id.notnull())
     w = ibis.window(
         group_by=[t.customer_id, t.product_id, t._cl_absq, t._cl_cand],
         order_by=[t.order_ts, t[_CANCEL], t.order_id, t.unit_price, t.amount],
@@ -192,20 +250,34 @@ def _pair_flag(
         & (prv_q == -t.quantity)
         & (day.delta(prv_day, unit="day") <= limit)
     )
-    return (t._cl_cand & (purchase_side | cancel_side)).fill_null(False), t
+    pair = (t._cl_cand & (purchase_side | cancel_side)).fill_null(False)
+    return t.mutate(_f_offsetting_pairs=pair).drop("_cl_cand")
 
 
 def _flag(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
-    """The input plus the stage that removes each line (0 = kept) and the return flag."""
+    """The input plus the stage that removes each line (0 = kept) and the return flag.
+
+    The lines that need the windows of rules 5-6 and the others are filtered from the input
+    before anything is added, so each part is one pass over the input (no shared intermediate
+    result for the engine to hold).
+    """
     original = list(table.columns)
-    flags = _row_flags(table, config, on)
-    t = table.mutate(**{f"_f_{k}": v for k, v in flags.items()})
-    t = t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"]})
-    if on["offsetting_pairs"]:
-        pair, t = _pair_flag(t, config, on)
-        t = t.mutate(**{"_f_offsetting_pairs": pair})
-    else:
-        t = t.mutate(_f_offsetting_pairs=ibis.literal(False))
+    near = _window_rows(table, config, on)
+    if near is None:
+        t = _with_row_flags(table, config, on)
+        false = ibis.literal(False)
+        return _stages(t.mutate(_f_exact_duplicates=false, _f_offsetting_pairs=false), original, on)
+    windowed = _with_window_flags(
+        _with_row_flags(table.filter(near), config, on), original, on, config
+    )
+    rest = _with_row_flags(table.filter(~near), config, on).mutate(
+        _f_exact_duplicates=ibis.literal(False), _f_offsetting_pairs=ibis.literal(False)
+    )
+    return _stages(windowed, original, on).union(_stages(rest, original, on))
+
+
+def _stages(t: ir.Table, original: list[str], on: dict[str, bool]) -> ir.Table:
+    """The original columns plus the stage number, the return flag and the paired-return flag."""
     branches = [(t[f"_f_{name}"], number) for name, (number, _, _) in RULES.items() if on[name]]
     stage = ibis.cases(*branches, else_=0) if branches else ibis.literal(0)
     later = ibis.literal(False)
@@ -242,7 +314,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     config = config or CleaningConfig()
     _check_columns(table)
     on, notes = _resolve_rules(table, config)
-    flagged = _flag(table, config, on).cache()
+    flagged = materialize(_flag(table, config, on), "cleaned_lines")
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     lost = _customers_lost(flagged)

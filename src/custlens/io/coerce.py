@@ -71,9 +71,9 @@ def id_value(col: ibis.Value, *, whole_float_text: bool = True) -> ibis.StringVa
         text = col.strip().nullif("")
         if not whole_float_text:
             return text
-        return ibis.ifelse(
-            text.re_search(_WHOLE_FLOAT_TEXT), text.re_extract(r"^(-?[0-9]+)\.", 1), text
-        )
+        # the cheap "contains a dot" test first: engines then run the regex on those rows only
+        whole_float = text.contains(".") & text.re_search(_WHOLE_FLOAT_TEXT)
+        return ibis.ifelse(whole_float, text.re_extract(r"^(-?[0-9]+)\.", 1), text)
     return col.cast("string")
 
 

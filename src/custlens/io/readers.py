@@ -26,6 +26,7 @@ import pyarrow.parquet as pq
 
 from custlens.errors import InputError
 from custlens.io import databases, json_lines, spreadsheets, text_files, text_logs
+from custlens.io.materialize import register_workdir
 from custlens.io.pycolumns import to_arrow_array
 
 DELIMITED = (".csv", ".tsv", ".psv")
@@ -76,6 +77,7 @@ def default_engine() -> Any:
     spill = tempfile.mkdtemp(prefix="custlens-duckdb-")
     con = ibis.duckdb.connect(memory_limit=limit, temp_directory=spill)
     weakref.finalize(con, shutil.rmtree, spill, True)
+    register_workdir(con, spill)
     return con
 
 

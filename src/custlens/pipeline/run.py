@@ -22,6 +22,7 @@ from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
 from custlens.io.load import load
+from custlens.io.materialize import materialize
 from custlens.pipeline.results import Results, Understanding
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
@@ -135,8 +136,11 @@ def run(
             encoding=encoding,
             date_format=date_format,
         )
+        # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
+        # read the canonical lines again
+        transactions = materialize(src.table, "transactions")
     with clock.stage("clean"):
-        cleaned = clean(src.table, settings.cleaning)
+        cleaned = clean(transactions, settings.cleaning)
     with clock.stage("customer table"):
         resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
         expr = score_rfm(
@@ -174,7 +178,7 @@ def run(
         ("personas", lambda: understand.personas(customers, settings)),
         (
             "anomalies",
-            lambda: understand.anomalies(customers, src.table, resolved_as_of, settings),
+            lambda: understand.anomalies(customers, transactions, resolved_as_of, settings),
         ),
         ("timing", lambda: understand.timing(customers, cleaned.purchases, settings)),
         (
@@ -185,7 +189,7 @@ def run(
                 cleaned.returns,
                 resolved_as_of,
                 settings,
-                transactions=src.table,
+                transactions=transactions,
             ),
         ),
     )

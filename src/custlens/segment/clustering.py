@@ -51,13 +51,13 @@ from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
-    silhouette_score,
 )
 from threadpoolctl import threadpool_limits
 
 from custlens.config import DEFAULT_PERSONA_FEATURES, PersonaConfig
 from custlens.errors import ConfigError, DataError, InputError
 from custlens.segment.k_choice import choose_k, knee_point, selection_reason
+from custlens.segment.silhouette import mean_silhouettes, sample_indices
 
 logger = logging.getLogger(__name__)
 
@@ -194,13 +194,17 @@ class PersonaClusterer:
                 f"{len(fit_z):,} customers; every customer is then assigned to the nearest centre"
             )
             fit_z = fit_z[pick]
-        models, rows = {}, []
+        models = {}
         # one thread below SMALL_FIT: thread start-up dominates and oversubscribes busy machines
         with threadpool_limits(limits=1 if len(fit_z) <= SMALL_FIT else None):
             for k in range(k_min, k_max_eff + 1):
-                model = self._kmeans(k, self.seed, len(fit_z)).fit(fit_z)
-                models[k] = model
-                rows.append(self._scores(fit_z, model, k))
+                models[k] = self._kmeans(k, self.seed, len(fit_z)).fit(fit_z)
+            # one seeded sample, its distances computed once for every k
+            pick = sample_indices(len(fit_z), self.silhouette_sample, self.seed)
+            silhouettes = mean_silhouettes(
+                fit_z[pick], {k: m.labels_[pick] for k, m in models.items()}
+            )
+            rows = [self._scores(fit_z, models[k], k, silhouettes[k]) for k in models]
             self.selection_, self.knee_k_, self.k_ = choose_k(pd.DataFrame(rows))
             self.cluster_centers_ = _order_by_size(models[self.k_], fit_z)
             self.labels_ = self._nearest(z)
@@ -397,13 +401,11 @@ class PersonaClusterer:
             )
         return KMeans(n_clusters=k, random_state=seed, n_init=self.n_init)
 
-    def _scores(self, z: np.ndarray, model: KMeans | MiniBatchKMeans, k: int) -> dict:
+    def _scores(self, z: np.ndarray, model: KMeans | MiniBatchKMeans, k: int, sil: float) -> dict:
         labels = model.labels_
-        sample = self.silhouette_sample if len(z) > self.silhouette_sample else None
         if len(np.unique(labels)) < 2:
             sil = db = ch = np.nan
         else:
-            sil = float(silhouette_score(z, labels, sample_size=sample, random_state=self.seed))
             db = float(davies_bouldin_score(z, labels))
             ch = float(calinski_harabasz_score(z, labels))
         return {

@@ -101,7 +101,11 @@ def explain_personas(
         )
     notes: list[str] = []
     x, labels = _matrix(customers, list(features), labels, notes, seed, max_rows)
-    x_train, x_test, y_train, y_test = _split(x, labels, test_size, seed, notes)
+    # integer codes in name order: the classes (and their tie order) are those of the names,
+    # and scikit-learn's label handling runs on integers instead of sorting Python strings
+    names = np.array(sorted(set(labels)), dtype=object)
+    codes = pd.Categorical(labels, categories=names).codes.astype(np.int64)
+    x_train, x_test, y_train, y_test = _split(x, codes, test_size, seed, notes)
 
     tree = DecisionTreeClassifier(max_depth=max_depth, random_state=seed).fit(x_train, y_train)
     fidelity = float((tree.predict(x_test) == y_test).mean())
@@ -115,12 +119,13 @@ def explain_personas(
             "importance_std": perm.importances_std,
         }
     )
-    forest = RandomForestClassifier(n_estimators=forest_trees, random_state=seed, n_jobs=1)
+    # trees are seeded one by one, so building them on every core gives the same forest
+    forest = RandomForestClassifier(n_estimators=forest_trees, random_state=seed, n_jobs=-1)
     forest.fit(x_train, y_train)
     forest_table = pd.DataFrame(
         {"feature": list(features), "importance": forest.feature_importances_}
     )
-    rules = _tree_rules(tree, list(features), y_train)
+    rules = _tree_rules(tree, list(features), y_train, names)
     for persona in sorted(set(labels) - set(rules["persona"])):
         notes.append(f"no leaf of the depth-{max_depth} tree predicts {persona!r}")
     for note in notes:
@@ -193,8 +198,9 @@ def _ranked(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 
 def _tree_rules(
-    tree: DecisionTreeClassifier, features: list[str], y_train: np.ndarray
+    tree: DecisionTreeClassifier, features: list[str], y_train: np.ndarray, names: np.ndarray
 ) -> pd.DataFrame:
+    """Readable rules of the leaves (``y_train`` holds codes into ``names``)."""
     t = tree.tree_
     classes = tree.classes_
     class_sizes = {c: int((y_train == c).sum()) for c in classes}
@@ -205,16 +211,16 @@ def _tree_rules(
         if left == right:  # leaf
             shares = t.value[node][0] / t.value[node][0].sum()
             best = int(np.argmax(shares))
-            persona = classes[best]
+            code = classes[best]
             support = int(t.n_node_samples[node])
             hits = shares[best] * support
             rows.append(
                 {
-                    "persona": persona,
+                    "persona": names[code],
                     "rule": _rule_text(bounds, features),
                     "support": support,
                     "precision": float(shares[best]),
-                    "coverage": float(hits / class_sizes[persona]),
+                    "coverage": float(hits / class_sizes[code]),
                 }
             )
             return

@@ -77,8 +77,11 @@ def anomaly_score_distribution(
 def top_anomalies(
     scored: pd.DataFrame, n: int = 15, *, id_column: str = "customer_id"
 ) -> alt.LayerChart:
-    """Horizontal bars of the ``n`` highest scores, each labelled with its reasons."""
+    """Horizontal bars of the ``n`` highest scores, each labelled with its reasons (only flagged
+    customers when ``is_anomaly`` is present: the others carry no reasons)."""
     _need(scored, (id_column, "anomaly_score", "anomaly_reasons"), "top anomalies")
+    if "is_anomaly" in scored.columns:
+        scored = scored[scored["is_anomaly"].fillna(False).astype(bool)]
     top = scored.nlargest(n, "anomaly_score", keep="first")[
         [id_column, "anomaly_score", "anomaly_reasons"]
     ].rename(columns={id_column: "customer"})
