@@ -39,12 +39,21 @@ def workdir(con: Any) -> Path:
 
 
 def materialize(table: ir.Table, name: str) -> ir.Table:
-    """``table`` computed now; the returned table reads the stored rows (same columns, order)."""
+    """``table`` computed now; the returned table reads the stored rows (same columns).
+
+    Row order is not kept (DuckDB writes faster without it): callers order explicitly.
+    """
     con = table._find_backend(use_default=True)
     if getattr(con, "name", None) != "duckdb":
         return table.cache()
     path = workdir(con) / f"{name}_{uuid.uuid4().hex[:12]}.parquet"
-    con.to_parquet(table, path)
+    setting = "preserve_insertion_order"
+    [(before,)] = con.raw_sql(f"SELECT current_setting('{setting}')").fetchall()
+    con.raw_sql(f"SET {setting} = false")
+    try:
+        con.to_parquet(table, path)
+    finally:
+        con.raw_sql(f"SET {setting} = {bool(before)}")
     stored = con.read_parquet(path, table_name=path.stem)
     weakref.finalize(stored.op(), _remove, path)
     return stored
