@@ -26,8 +26,10 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
 8. ``country_filter``: country not in ``countries`` (case-insensitive). Needs ``country``.
 
 Rules 3-8 also apply to the return lines. Counting (rows, revenue, customers) is defined in
-:mod:`custlens.io.quality`. The rule flags are computed once as columns, the flagged table is
-cached, and the report takes two aggregate queries.
+:mod:`custlens.io.quality`. The rule flags are computed once as columns and the flagged lines are
+stored once (:func:`custlens.io.materialize.materialize`); the report takes two aggregate
+queries. Rules 5 and 6 need windows (sorts) over the lines; two small hash tables first pick the
+few lines that can be duplicates or pairs, and only those go through the windows.
 """
 
 from __future__ import annotations
