@@ -41,6 +41,10 @@ class ModelsConfig(_Strict):
     num_leaves: int = Field(default=7, ge=2)
     min_child_samples: int = Field(default=50, ge=1)
     n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
+    # LightGBM trains on a seeded sample of this many customers per period (None: all); every
+    # customer is still scored. Beyond ~100k rows more rows barely change these small trees.
+    max_train_rows: int | None = Field(default=250_000, ge=1000)
+    shap_rows: int = Field(default=50_000, ge=100)  # rows behind the mean |SHAP| importance
     holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
     next_purchase_edges: tuple[int, int] = (30, 90)  # classes: <= a, a+1..b, later or never
     discount_rate: float = Field(default=0.1, gt=-1)  # annual, for the scored CLV

@@ -67,7 +67,7 @@ class TrainedModels:
 def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) -> TrainedModels:
     """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``."""
     config = config or ModelsConfig()
-    X, f = bt.features, bt.frame
+    X, f = _train_rows(bt, config, seed)
     churn = ChurnModel(config, seed).fit(X, f["churned"], f["last_period_revenue"])
     clv = ClvModel(config, seed).fit(X, f["future_revenue"])
     nxt = None
@@ -79,7 +79,7 @@ def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) 
         churn=churn,
         clv=clv,
         next_purchase=nxt,
-        score_maps=fit_score_maps(f),
+        score_maps=fit_score_maps(bt.frame),
         feature_names=bt.feature_names,
         train_cutoff=bt.cutoff,
         horizon_days=bt.horizon_days,
@@ -88,8 +88,27 @@ def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) 
     )
 
 
-def mean_abs_shap(models: TrainedModels, X: pd.DataFrame) -> dict[str, float]:
-    """Mean |SHAP| (log-odds) of the churn model per feature, largest first."""
+def _train_rows(
+    bt: BacktestData, config: ModelsConfig, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Features and frame of the customers the models learn from: all, or a seeded sample."""
+    cap = config.max_train_rows
+    n = len(bt.features)
+    if cap is None or n <= cap:
+        return bt.features, bt.frame
+    pick = np.sort(np.random.default_rng(seed).choice(n, size=cap, replace=False))
+    log.info("models trained on a seeded sample of %d of %d customers", cap, n)
+    return bt.features.iloc[pick], bt.frame.iloc[pick]
+
+
+def mean_abs_shap(
+    models: TrainedModels, X: pd.DataFrame, max_rows: int | None = None, seed: int = 0
+) -> dict[str, float]:
+    """Mean |SHAP| (log-odds) of the churn model per feature, largest first (on a seeded
+    sample of ``max_rows`` rows when there are more)."""
+    if max_rows is not None and len(X) > max_rows:
+        pick = np.sort(np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False))
+        X = X.iloc[pick]
     imp = models.churn.contributions(X).abs().mean().sort_values(ascending=False)
     return {k: float(v) for k, v in imp.items()}
 
@@ -268,13 +287,15 @@ def backtest_and_evaluate(
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
     metrics, tables = evaluate(models, ev, prior)
     defaults = choose_default(metrics, config.choose_margin)
-    importance = mean_abs_shap(models, ev.features)
+    importance = mean_abs_shap(models, ev.features, config.shap_rows, seed)
     metrics["defaults"] = defaults
+    cap = config.max_train_rows
     metrics["periods"] = {
         "train_cutoff": tr.cutoff.isoformat(),
         "eval_cutoff": ev.cutoff.isoformat(),
         "horizon_days": h,
         "train_customers": len(tr.frame),
+        "lightgbm_train_rows": len(tr.frame) if cap is None else min(cap, len(tr.frame)),
         "eval_customers": len(ev.frame),
     }
     for task, chosen in defaults.items():
