@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from joblib import parallel_config
 from sklearn.ensemble import IsolationForest
 
 from custlens.config import AnomalyConfig
@@ -177,7 +178,10 @@ class CustomerAnomalyDetector:
         return self._scored(frame, z, self._score(z))
 
     def _score(self, z: np.ndarray) -> np.ndarray:
-        return -self.forest_.score_samples(np.nan_to_num(z, nan=0.0))
+        # the trees walk the rows without the GIL: threads halve the time on two cores (every row
+        # still adds the trees' depths in the same order, so scores and ranks are reproducible)
+        with parallel_config(backend="threading", n_jobs=-1):
+            return -self.forest_.score_samples(np.nan_to_num(z, nan=0.0))
 
     def _scored(self, frame: pd.DataFrame, z: np.ndarray, score: np.ndarray) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)

@@ -27,6 +27,7 @@ from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table
+from custlens.io.frames import to_frame
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
 
@@ -144,7 +145,7 @@ def customer_features(
     period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
     joined = table.left_join(period, table.customer_id == period._cid)
     table = joined.select(*table.columns, *PERIOD_COLUMNS)
-    frame = table.order_by("customer_id").to_pandas()
+    frame = to_frame(table.order_by("customer_id"))
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
     if "lifecycle_stage" in frame.columns:
         frame["lifecycle_stage"] = frame["lifecycle_stage"].map(LIFECYCLE_CODES)

@@ -21,6 +21,7 @@ from custlens.errors import CustlensError, DataError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import clean
+from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.pipeline.results import Results, Understanding
@@ -153,7 +154,7 @@ def run(
             )
             expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
             skipped = tuple(feats.skipped)
-        customers = _deterministic(expr.order_by("customer_id").to_pandas())
+        customers = _deterministic(to_frame(expr.order_by("customer_id")))
     if len(customers) < RFM_BINS:
         raise DataError(
             f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "

@@ -11,6 +11,7 @@ import pandas as pd
 from custlens.anomalies.isolation import CustomerAnomalyDetector
 from custlens.anomalies.orders import cancellation_pairs, customer_order_signals, extreme_orders
 from custlens.config import Settings
+from custlens.io.frames import to_frame
 from custlens.segment.clustering import PersonaClusterer
 from custlens.segment.explain import explain_personas
 from custlens.segment.personas import build_personas
@@ -58,7 +59,7 @@ def anomalies(
 ) -> tuple[pd.DataFrame, dict]:
     """Isolation forest on customer features (plus pre-cleaning order signals); order listings."""
     cfg = settings.anomalies
-    signals = customer_order_signals(transactions, cfg, as_of=as_of).to_pandas()
+    signals = to_frame(customer_order_signals(transactions, cfg, as_of=as_of))
     frame = customers.merge(signals, on="customer_id", how="left", validate="1:1")
     detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
     scored = detector.fit_transform(frame)
