@@ -10,12 +10,15 @@ scores come from scikit-learn's metrics, independent of the code under test.
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 from sklearn.metrics import adjusted_rand_score, roc_auc_score
 
 import custlens
 from custlens.config import Settings
+from custlens.exports import write_results
 
 N_CUSTOMERS = 1000
 SEED = 0
@@ -63,3 +66,32 @@ def test_the_k_decision_and_every_score_are_saved(recovered):
     assert f"k = {chosen} was chosen" in u.k_reason
     for word in ("silhouette", "Davies-Bouldin", "elbow"):
         assert word in u.k_reason
+
+
+def test_results_folder_holds_every_table_and_the_headline_numbers(recovered, tmp_path):
+    _, results = recovered
+    out = write_results(results, tmp_path / "results")
+    for name in ("k_selection", "profiles", "map", "outliers", "tree_rules",
+                 "permutation_importance", "forest_importance"):  # fmt: skip
+        assert (out / "personas" / f"{name}.csv").is_file(), name
+    for name in ("customers", "extreme_orders", "cancellation_pairs"):
+        assert (out / "anomalies" / f"{name}.csv").is_file(), name
+
+    customers = pd.read_parquet(out / "customers.parquet")
+    k_table = pd.read_csv(out / "personas" / "k_selection.csv")
+    personas = json.loads((out / "personas" / "summary.json").read_text())
+    assert personas["k"] == int(k_table.loc[k_table["chosen"], "k"].iloc[0])
+    assert personas["sizes"] == customers["persona"].value_counts().to_dict()
+    assert personas["outliers_kept_out_of_fit"] == len(pd.read_csv(out / "personas/outliers.csv"))
+    u = results.understanding
+    assert personas["stability_ari"] == pytest.approx(u.stability_ari)
+    assert 0.0 < personas["stability_ari"] <= 1.0
+    assert personas["surrogate_tree_fidelity"] == pytest.approx(u.explanation.fidelity)
+
+    anomalies = json.loads((out / "anomalies" / "summary.json").read_text())
+    listed = pd.read_csv(out / "anomalies" / "customers.csv")
+    assert anomalies["flagged"] == len(listed) == int(customers["is_anomaly"].sum())
+    assert (listed["anomaly_score"] > anomalies["threshold"]).all()
+    pairs = pd.read_csv(out / "anomalies" / "cancellation_pairs.csv")
+    assert anomalies["cancellation_pairs"]["listed"] == len(pairs)
+    assert anomalies["cancellation_pairs"]["found"] >= len(pairs)

@@ -128,6 +128,8 @@ def write_results(
             path = tmp / relative
             path.parent.mkdir(parents=True, exist_ok=True)
             _write_csv(table, path)
+        for relative, summary in analysis_summaries(results).items():
+            _write_json(tmp / relative, summary)
         if results.predictions is not None:
             from custlens.models.persist import save_models
 
@@ -139,6 +141,51 @@ def write_results(
             extra(tmp)
         _write_json(tmp / MARKER, results.run_info())
     return target
+
+
+def analysis_summaries(results: Results) -> dict[str, dict[str, Any]]:
+    """The headline numbers of the persona and anomaly analyses, keyed by their JSON path."""
+    u = results.understanding
+    customers = results.customers
+    summaries: dict[str, dict[str, Any]] = {}
+    if u.personas is not None:
+        ks = u.k_selection
+        chosen = [] if ks is None else ks.loc[ks["chosen"].astype(bool), "k"].tolist()
+        personas: dict[str, Any] = {
+            "k": int(chosen[0]) if chosen else None,
+            "k_reason": u.k_reason,
+            "stability_ari": u.stability_ari,
+            "stability_seeds": results.settings.personas.stability_seeds,
+            "outliers_kept_out_of_fit": len(
+                u.persona_outliers if u.persona_outliers is not None else ()
+            ),
+            "sizes": {str(k): int(v) for k, v in customers["persona"].value_counts().items()},
+        }
+        if u.explanation is not None:
+            e = u.explanation
+            personas |= {
+                "surrogate_tree_fidelity": e.fidelity,
+                "forest_accuracy": e.forest_accuracy,
+                "explained_on": {"train": e.n_train, "test": e.n_test},
+            }
+        summaries["personas/summary.json"] = personas
+    if u.anomaly_threshold is not None:
+        flags = customers["is_anomaly"].astype(bool)
+        eo, cp = u.extreme_orders, u.cancellation_pairs
+        summaries["anomalies/summary.json"] = {
+            "contamination": results.settings.anomalies.contamination,
+            "threshold": u.anomaly_threshold,
+            "customers": len(customers),
+            "flagged": int(flags.sum()),
+            # how many each order-level rule found, and how many of them its CSV lists
+            "extreme_orders": None
+            if eo is None
+            else {"found": eo.n_extreme, "listed": len(eo.orders)},
+            "cancellation_pairs": None
+            if cp is None
+            else {"found": cp.n_pairs, "listed": len(cp.pairs)},
+        }
+    return summaries
 
 
 def analysis_tables(results: Results) -> dict[str, pd.DataFrame]:
