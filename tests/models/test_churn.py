@@ -107,3 +107,21 @@ def test_bgnbd_no_purchase_probability_matches_a_simulation():
     key = (x == 2) & (tx > 10) & (tx <= 20)  # one history cell, compare the mean
     expected = p_no_purchase(bg, x[key], tx[key], np.full(key.sum(), big_t), t).mean()
     assert (~later[key]).mean() == pytest.approx(expected, abs=0.015)
+
+
+def test_scores_do_not_depend_on_the_scoring_threads(evaluated):
+    ev, _, c = evaluated
+    bt = make_backtest(c.purchases, c.returns, cutoff=ev.eval_cutoff, horizon_days=ev.horizon_days)
+    X, models = bt.features, ev.models
+    churn_names, clv_names = models.churn.feature_names_, models.clv.feature_names_
+    one_thread = {
+        "churn": models.churn.model_.predict_proba(X[churn_names], num_threads=1)[:, 1],
+        "contributions": models.churn.model_.booster_.predict(
+            X[churn_names], pred_contrib=True, num_threads=1
+        )[:, :-1],
+        "clv": models.clv.model_.predict(X[clv_names], num_threads=1),
+    }
+    many = {"churn": models.churn.predict_raw(X), "clv": models.clv.predict(X)}
+    many["contributions"] = models.churn.contributions(X).to_numpy()
+    for name, expected in one_thread.items():
+        np.testing.assert_array_equal(many[name], expected, err_msg=name)

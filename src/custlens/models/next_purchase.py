@@ -9,7 +9,7 @@ import pandas as pd
 
 from custlens.config import ModelsConfig
 from custlens.errors import ModelError
-from custlens.models.churn import lgbm_params
+from custlens.models.churn import lgbm_params, scoring_threads
 
 N_CLASSES = 3
 
@@ -47,7 +47,7 @@ class NextPurchaseModel:
             raise ModelError(
                 "The next-purchase model is not fitted", where="NextPurchaseModel", fix="call fit"
             )
-        raw = self.model_.predict_proba(X[self.feature_names_])
+        raw = self.model_.predict_proba(X[self.feature_names_], num_threads=scoring_threads())
         out = np.zeros((len(X), N_CLASSES))
         out[:, self.model_.classes_.astype("int64")] = raw
         return out
