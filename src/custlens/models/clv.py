@@ -14,7 +14,7 @@ import pandas as pd
 
 from custlens.config import ModelsConfig
 from custlens.errors import ModelError
-from custlens.models.churn import lgbm_params, scoring_threads
+from custlens.models.churn import SCORING_THREADS, lgbm_params
 
 TWEEDIE_POWER = 1.5
 
@@ -47,7 +47,7 @@ class ClvModel:
         """Expected revenue in the horizon (undiscounted)."""
         if not hasattr(self, "model_"):
             raise ModelError("The CLV model is not fitted", where="ClvModel", fix="call fit")
-        return self.model_.predict(X[self.feature_names_], num_threads=scoring_threads())
+        return self.model_.predict(X[self.feature_names_], num_threads=SCORING_THREADS)
 
     def discounted(self, X: pd.DataFrame, horizon_days: int, discount_rate: float) -> np.ndarray:
         """``predict`` discounted at ``discount_rate`` a year from the middle of the horizon."""

@@ -9,7 +9,7 @@ import pandas as pd
 
 from custlens.config import ModelsConfig
 from custlens.errors import ModelError
-from custlens.models.churn import lgbm_params, scoring_threads
+from custlens.models.churn import SCORING_THREADS, lgbm_params
 
 N_CLASSES = 3
 
@@ -47,7 +47,7 @@ class NextPurchaseModel:
             raise ModelError(
                 "The next-purchase model is not fitted", where="NextPurchaseModel", fix="call fit"
             )
-        raw = self.model_.predict_proba(X[self.feature_names_], num_threads=scoring_threads())
+        raw = self.model_.predict_proba(X[self.feature_names_], num_threads=SCORING_THREADS)
         out = np.zeros((len(X), N_CLASSES))
         out[:, self.model_.classes_.astype("int64")] = raw
         return out
