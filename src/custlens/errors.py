@@ -49,3 +49,7 @@ class OutputError(CustlensError):
 
 class ModelError(CustlensError):
     """A saved model cannot be loaded or used (version, schema, tampering)."""
+
+
+class NotFittedError(ModelError):
+    """An estimator was used (predict, transform, score) before ``fit``."""
