@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
-from custlens.errors import ConfigError, CustlensError
+from custlens.errors import ConfigError, CustlensError, MappingError, NotFittedError
 
 
 def as_date(
@@ -26,3 +27,42 @@ def as_date(
         except ValueError:
             pass
     raise error(f"{name} {value!r} is not a date", where=where or name, fix=fix)
+
+
+def require_columns(
+    table: object,
+    needed: Iterable[str],
+    *,
+    what: str,
+    fix: str = "load the data with custlens.io.load, or map those columns explicitly",
+) -> None:
+    """Raise ``MappingError`` naming the columns of ``needed`` that ``table`` lacks.
+
+    ``table`` is anything with ``.columns`` (an Ibis table, a pandas frame) or a sequence of
+    column names; ``what`` names it in the message ("the purchases", "the customer table").
+    This is the one required-columns check of the package, so every such error has one class.
+    """
+    columns = list(getattr(table, "columns", table))  # type: ignore[call-overload]
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        found = ", ".join(map(str, columns)) or "none"
+        raise MappingError(
+            f"{what[:1].upper()}{what[1:]} lack the column(s) {', '.join(missing)}",
+            where=f"columns found: {found}",
+            fix=fix,
+        )
+
+
+def check_fitted(estimator: object, attributes: str | Sequence[str]) -> None:
+    """Raise ``NotFittedError`` unless ``estimator`` has every fitted attribute in ``attributes``.
+
+    Fitted attributes end in ``_`` and do not exist before ``fit`` (scikit-learn's convention).
+    """
+    names = [attributes] if isinstance(attributes, str) else list(attributes)
+    if not all(hasattr(estimator, name) for name in names):
+        kind = type(estimator).__name__
+        raise NotFittedError(
+            f"This {kind} is not fitted yet",
+            where=kind,
+            fix=f"call {kind}.fit(...) before using it",
+        )
