@@ -15,7 +15,7 @@ import custlens
 from custlens.config import Settings
 from custlens.io.clean import clean
 from custlens.models.backtest import make_backtest
-from custlens.pipeline.predict import history_of
+from custlens.pipeline.stages.predictions import history_of
 
 CUTOFF = date(2023, 6, 30)
 

@@ -185,8 +185,8 @@ def test_from_config_and_ibis_input():
 
 
 def test_anomaly_charts_and_save(tmp_path):
-    from custlens.report.charts import save_chart
-    from custlens.report.charts.anomalies import anomaly_score_distribution, top_anomalies
+    from custlens.charts import save_chart
+    from custlens.charts.anomalies import anomaly_score_distribution, top_anomalies
 
     frame, _ = _customers()
     det = CustomerAnomalyDetector(seed=0)

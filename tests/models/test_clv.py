@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 from scipy.stats import spearmanr
 
+from custlens.charts.models import model_charts
 from custlens.config import CleaningConfig, ModelsConfig
 from custlens.datasets.synthetic import synthetic
 from custlens.io.clean import clean
 from custlens.io.load import load
 from custlens.models.clv import ClvModel
+from custlens.models.model_card import render_model_card
 from custlens.models.trainer import backtest_and_evaluate
-from custlens.report.charts.models import model_charts
-from custlens.report.models_markdown import render_models_markdown
 
 CFG = ModelsConfig(n_estimators=100, learning_rate=0.09)
 
@@ -51,7 +51,7 @@ def test_clv_against_baselines_on_synthetic_data():
     pred = ev.models.clv.predict(features)
     truth = data.truth.set_index("customer_id").loc[ids, "spend_after_cutoff"]
     assert spearmanr(pred, truth).statistic > 0.5
-    text = render_models_markdown(ev)
+    text = render_model_card(ev)
     assert "| LightGBM |" in text and "Recency rule" in text and "top-decile capture" in text
     assert set(model_charts(ev)) == {"churn_gains", "clv_gains", "churn_calibration", "churn_shap"}
     assert all(chart.to_dict() for chart in model_charts(ev).values())

@@ -10,10 +10,10 @@ import pytest
 from pydantic import ValidationError
 from scipy.stats import norm
 
+from custlens.charts import personas as charts
+from custlens.charts import save_chart
 from custlens.config import PersonaConfig, PersonaRule
 from custlens.errors import DataError
-from custlens.report.charts import personas as charts
-from custlens.report.charts import save_chart
 from custlens.segment.clustering import PersonaClusterer
 from custlens.segment.explain import explain_personas
 from custlens.segment.personas import build_personas, name_personas, profile_clusters

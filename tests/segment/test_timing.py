@@ -205,8 +205,8 @@ def test_bad_input(tx):
 
 
 def test_timing_charts_and_save(tx, tmp_path):
-    from custlens.report.charts import save_chart
-    from custlens.report.charts.timing import (
+    from custlens.charts import save_chart
+    from custlens.charts.timing import (
         hour_weekday_heatmap,
         hour_weekday_heatmap_by_segment,
         quarter_seasonality,

@@ -39,13 +39,11 @@ from custlens.config.rfm import (
     SegmentRule,
 )
 from custlens.config.settings import (
-    ANALYSES,
     Settings,
     load_settings,
 )
 
 __all__ = [
-    "ANALYSES",
     "AnomalyConfig",
     "AuditConfig",
     "CleaningConfig",

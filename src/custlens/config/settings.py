@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, ValidationError
 
@@ -22,8 +22,6 @@ from custlens.config.models import ModelsConfig
 from custlens.config.rfm import RFMConfig
 from custlens.errors import ConfigError
 
-ANALYSES = ("features", "personas", "anomalies", "timing", "predictions")
-
 
 class Settings(_Strict):
     """Everything a run needs to know besides the source itself."""
@@ -37,9 +35,8 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
-    analyses: list[Literal["features", "personas", "anomalies", "timing", "predictions"]] = Field(
-        default_factory=lambda: list(ANALYSES)
-    )
+    # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
+    analyses: list[str] | None = None
     as_of: date | None = None
     seed: int = 42
 

@@ -73,6 +73,13 @@ class QualityReport:
             "definitions": dict(DEFINITIONS),
         }
 
+    @classmethod
+    def from_dict(cls, data: dict) -> QualityReport:
+        """The report back from :meth:`to_dict`'s output (e.g. a results folder's quality.json)."""
+        fields = {k: v for k, v in data.items() if k not in ("rules", "definitions")}
+        rules = tuple(RuleResult(**rule) for rule in data["rules"])
+        return cls(rules=rules, **fields)
+
     def summary_lines(self) -> list[str]:
         """Readable lines for a terminal: input, one line per rule, output."""
         lines = [

@@ -1,48 +1,53 @@
-"""The frozen objects a run returns: every table, plus what is needed to reproduce it."""
+"""The frozen object a run returns: every table, by stage, plus what is needed to reproduce it.
+
+``Results`` holds plain data (pandas frames, dataclasses, JSON-ready summaries), no engine
+connection, so it can be cached, and a results folder written by ``custlens run`` reopens as the
+same ``Results`` with :meth:`Results.from_folder` (or ``custlens.open_results``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # types only: the analyses import scikit-learn, which a run may not need
+if TYPE_CHECKING:
     import pandas as pd
 
-    from custlens.anomalies.orders import CancellationPairs, ExtremeOrders
     from custlens.config import Settings
-    from custlens.io.load import Source
     from custlens.io.quality import QualityReport
-    from custlens.segment.explain import PersonaExplanation
-    from custlens.segment.personas import Personas
+    from custlens.pipeline.stage import StageResult
 
 
 @dataclass(frozen=True)
-class Understanding:
-    """Who customers are, what is unusual and when they buy (each part None when not run)."""
+class SourceInfo:
+    """Where the input came from: enough to recognise it again."""
 
-    features_skipped: tuple[str, ...] = ()
-    personas: Personas | None = None
-    k_selection: pd.DataFrame | None = None  # scores for every k tried
-    k_reason: str = ""
-    stability_ari: float | None = None
-    persona_outliers: pd.DataFrame | None = None
-    explanation: PersonaExplanation | None = None
-    anomaly_threshold: float | None = None
-    extreme_orders: ExtremeOrders | None = None
-    cancellation_pairs: CancellationPairs | None = None
-    hour_weekday: pd.DataFrame | None = None  # overall (segment "All customers") and per segment
-    quarter_seasonality: pd.DataFrame | None = None
-    month_seasonality: pd.DataFrame | None = None
-    contact_windows: pd.DataFrame | None = None
-    notes: tuple[str, ...] = ()
+    origin: str
+    sha256: str | None
+    mapping: Mapping[str, str]  # canonical -> source column
 
 
 @dataclass(frozen=True)
 class Results:
-    """Every table a run produced, plus what is needed to reproduce it."""
+    """Every table a run produced, by stage, plus what is needed to reproduce it.
 
-    source: Source
+    Attributes
+    ----------
+    customers : pandas.DataFrame
+        One row per customer: RFM scores and segment, features and the columns every stage
+        added (``persona``, ``anomaly_score``, ``churn_probability`` ...).
+    segment_summary : pandas.DataFrame
+        Customers, share, revenue share, average monetary value and action per segment.
+    stages : dict of str to StageResult
+        The result of every analysis stage that ran, by stage name, in run order.
+    skipped : dict of str to str
+        Stages that were selected but could not run on these data, with the reason.
+    """
+
+    source: SourceInfo
     settings: Settings
     as_of: date
     quality: QualityReport
@@ -50,12 +55,14 @@ class Results:
     segment_summary: pd.DataFrame
     stage_seconds: dict[str, float]
     stage_rows: dict[str, int]
-    understanding: Understanding = field(default_factory=Understanding)
-    predictions: Any = None  # custlens.pipeline.predict.Predictions when predictions ran
-    cleaned_purchases: Any = None  # Ibis table on the run's engine, for further analysis
-    cleaned_returns: Any = None
+    stages: dict[str, StageResult] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     versions: dict[str, str] = field(default_factory=dict)
+
+    def stage(self, name: str) -> StageResult | None:
+        """The result of stage ``name``, or None when it did not run."""
+        return self.stages.get(name)
 
     def run_info(self) -> dict[str, Any]:
         """The content of ``run.json``: enough to know exactly how the results were made."""
@@ -72,5 +79,38 @@ class Results:
             "seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
             "settings": self.settings.model_dump(mode="json"),
             "versions": dict(self.versions),
-            "notes": list(self.notes) + list(self.understanding.notes),
+            "notes": list(self.notes),
+            "stages": {
+                name: {
+                    "tables": sorted(result.tables),
+                    "columns": list(result.columns),
+                    "notes": list(result.notes),
+                }
+                for name, result in self.stages.items()
+            },
+            "skipped": dict(self.skipped),
         }
+
+    @classmethod
+    def from_folder(cls, folder: str | Path) -> Results:
+        """Reopen a results folder written by ``custlens run``, without an engine.
+
+        Parameters
+        ----------
+        folder : str or pathlib.Path
+            The ``--out`` folder of an earlier run.
+
+        Returns
+        -------
+        Results
+            The same tables, summaries and settings the run returned; saved models are loaded
+            through the checked skops loader.
+
+        Raises
+        ------
+        OutputError
+            When the folder is not a complete custlens results folder.
+        """
+        from custlens.pipeline.folder import read_results
+
+        return read_results(Path(folder))

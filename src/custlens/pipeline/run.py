@@ -1,4 +1,4 @@
-"""Run the stages in order: load -> clean -> customer table -> segments -> analyses.
+"""Run the stages in order: load -> clean -> customer table -> segments -> the registry's stages.
 
 Callers observe progress through an optional ``on_stage(name, event)`` callback; the pipeline
 itself never prints.
@@ -10,35 +10,30 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from importlib import metadata
 from typing import Any
 
+import ibis
 import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
 from custlens.errors import CustlensError, DataError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
-from custlens.io.clean import clean
+from custlens.io.clean import Cleaned, clean
 from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
-from custlens.pipeline.results import Results, Understanding
+from custlens.pipeline.registry import ANALYSES, selected
+from custlens.pipeline.results import Results, SourceInfo
+from custlens.pipeline.stage import StageContext, StageResult
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
 log = logging.getLogger(__name__)
 
-STAGES = (
-    "load",
-    "clean",
-    "customer table",
-    "segments",
-    "personas",
-    "anomalies",
-    "timing",
-    "predictions",
-)
+CORE_STAGES = ("load", "clean", "customer table", "segments")
 StageCallback = Callable[[str, str], None]
 
 _VERSIONED_PACKAGES = (
@@ -81,15 +76,6 @@ class _Clock:
             self._on_stage(name, "end")
 
 
-def guarded(stage: str, func: Callable[[], tuple]) -> tuple[pd.DataFrame | None, dict]:
-    """Run an optional analysis; a data problem skips it with a note instead of failing the run."""
-    try:
-        return func()
-    except CustlensError as exc:
-        log.warning("%s skipped: %s", stage, exc.what)
-        return None, {"notes": (f"{stage} skipped: {exc.what}",)}
-
-
 def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
     """Round floats to 9 decimals: parallel sums may differ in the last bits between runs, and
     the same input must give the same outputs (a value shown as 7.85 must not flip to 7.8)."""
@@ -98,12 +84,56 @@ def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def run(
+@dataclass
+class Prepared:
+    """The core of every run: loaded and cleaned lines, the customer table with its segments."""
+
+    source: SourceInfo
+    transactions: ibis.Table
+    cleaned: Cleaned
+    as_of: date
+    customers: pd.DataFrame
+    segment_summary: pd.DataFrame
+    loaded_rows: int | None
+    notes: list[str]
+    clock: _Clock
+
+    def results(
+        self,
+        settings: Settings,
+        customers: pd.DataFrame,
+        stages: dict[str, StageResult] | None = None,
+        skipped: dict[str, str] | None = None,
+    ) -> Results:
+        report = self.cleaned.report
+        return Results(
+            source=self.source,
+            settings=settings,
+            as_of=self.as_of,
+            quality=report,
+            customers=customers,
+            segment_summary=self.segment_summary,
+            stage_seconds=dict(self.clock.seconds),
+            stage_rows={
+                "loaded": self.loaded_rows if self.loaded_rows is not None else report.rows_in,
+                "purchases": report.rows_out,
+                "returns": report.returns_rows,
+                "customers": len(customers),
+            },
+            stages=stages or {},
+            skipped=skipped or {},
+            notes=tuple(self.notes),
+            versions=package_versions(),
+        )
+
+
+def prepare(
     source: Any,
+    settings: Settings,
     *,
-    settings: Settings | None = None,
-    config_path: str | None = None,
-    as_of: date | None = None,
+    with_features: bool,
+    con: Any = None,
+    on_stage: StageCallback | None = None,
     table: str | None = None,
     sheet: str | None = None,
     no_header: bool = False,
@@ -111,19 +141,10 @@ def run(
     delimiter: str | None = None,
     encoding: str | None = None,
     date_format: str | None = None,
-    con: Any = None,
-    on_stage: StageCallback | None = None,
-) -> Results:
-    """Run the whole pipeline on ``source`` (a path, URL, DataFrame, Arrow or Ibis table)."""
-    if settings is None:
-        settings = load_settings(config_path)
-    if as_of is not None:
-        settings = settings.with_overrides(as_of=as_of)
-    analyses = set(settings.analyses)
-    if analyses & {"personas", "anomalies"}:
-        analyses.add("features")
+) -> Prepared:
+    """Load, clean, build the customer table (with the behavioural features when asked) and
+    segment it: what every stage and ``score`` start from."""
     clock = _Clock(on_stage)
-
     with clock.stage("load"):
         src = load(
             source,
@@ -147,13 +168,13 @@ def run(
         expr = score_rfm(
             customer_table(cleaned.purchases, cleaned.returns, resolved_as_of), settings.rfm
         )
-        skipped: tuple[str, ...] = ()
-        if "features" in analyses:
+        skipped_features: tuple[str, ...] = ()
+        if with_features:
             feats = behavioral_features(
                 cleaned.purchases, cleaned.returns, as_of=resolved_as_of, config=settings.features
             )
             expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
-            skipped = tuple(feats.skipped)
+            skipped_features = tuple(feats.skipped)
         customers = _deterministic(to_frame(expr.order_by("customer_id")))
     if len(customers) < RFM_BINS:
         raise DataError(
@@ -165,72 +186,63 @@ def run(
     with clock.stage("segments"):
         customers = describe_segments(customers, settings.rfm)
         summary = segment_summary(customers, settings.rfm)
-
-    parts: dict[str, Any] = {"features_skipped": skipped}
-    predicted = None
-    notes: list[str] = [f"feature skipped: {s}" for s in skipped]
-    added: list[pd.DataFrame] = []
-    # imported only when an analysis runs: they pull in scikit-learn and LightGBM
-    if analyses & {"personas", "anomalies", "timing"}:
-        from custlens.pipeline import understand
-    if "predictions" in analyses:
-        from custlens.pipeline import predict
-    stages = (
-        ("personas", lambda: understand.personas(customers, settings)),
-        (
-            "anomalies",
-            lambda: understand.anomalies(customers, transactions, resolved_as_of, settings),
-        ),
-        ("timing", lambda: understand.timing(customers, cleaned.purchases, settings)),
-        (
-            "predictions",
-            lambda: predict.predictions(
-                customers,
-                cleaned.purchases,
-                cleaned.returns,
-                resolved_as_of,
-                settings,
-                transactions=transactions,
-            ),
-        ),
-    )
-    for name, func in stages:
-        if name not in analyses:
-            continue
-        with clock.stage(name):
-            # An explicit --cutoff that cannot work is the user's error; an automatic one that
-            # the data cannot support only skips predictions, with a note.
-            if name == "predictions" and settings.models.cutoff is not None:
-                columns_added, found = func()
-            else:
-                columns_added, found = guarded(name, func)
-        notes.extend(found.pop("notes", ()))
-        predicted = found.pop("predictions", predicted)
-        parts.update(found)
-        if columns_added is not None:
-            added.append(columns_added)
-    if added:
-        customers = pd.concat([customers, *added], axis=1)
-
-    report = cleaned.report
-    return Results(
-        source=src,
-        settings=settings,
+    return Prepared(
+        source=SourceInfo(src.origin, src.sha256, dict(src.mapping)),
+        transactions=transactions,
+        cleaned=cleaned,
         as_of=resolved_as_of,
-        quality=report,
         customers=customers,
         segment_summary=summary,
-        stage_seconds=dict(clock.seconds),
-        stage_rows={
-            "loaded": src.counted_rows if src.counted_rows is not None else report.rows_in,
-            "purchases": report.rows_out,
-            "returns": report.returns_rows,
-            "customers": len(customers),
-        },
-        understanding=Understanding(notes=tuple(notes), **parts),
-        predictions=predicted,
-        cleaned_purchases=cleaned.purchases,
-        cleaned_returns=cleaned.returns,
-        notes=tuple(src.notes),
-        versions=package_versions(),
+        loaded_rows=src.counted_rows,
+        notes=[*src.notes, *(f"feature skipped: {s}" for s in skipped_features)],
+        clock=clock,
     )
+
+
+def run(
+    source: Any,
+    *,
+    settings: Settings | None = None,
+    config_path: str | None = None,
+    as_of: date | None = None,
+    con: Any = None,
+    on_stage: StageCallback | None = None,
+    **read: Any,
+) -> Results:
+    """Run the whole pipeline on ``source`` (a path, URL, DataFrame, Arrow or Ibis table)."""
+    if settings is None:
+        settings = load_settings(config_path)
+    if as_of is not None:
+        settings = settings.with_overrides(as_of=as_of)
+    chosen = list(ANALYSES) if settings.analyses is None else settings.analyses
+    stages, with_features = selected(chosen)
+    core = prepare(
+        source, settings, with_features=with_features, con=con, on_stage=on_stage, **read
+    )
+    customers = core.customers
+    results: dict[str, StageResult] = {}
+    skipped: dict[str, str] = {}
+    for declared in stages:
+        ctx = StageContext(
+            customers=customers,
+            transactions=core.transactions,
+            cleaned=core.cleaned,
+            as_of=core.as_of,
+            settings=settings,
+            earlier=dict(results),
+        )
+        with core.clock.stage(declared.name):
+            try:
+                added, result = declared.load_runner()(ctx)
+            except CustlensError as exc:
+                if declared.strict(settings):
+                    raise
+                log.warning("%s skipped: %s", declared.name, exc.what)
+                skipped[declared.name] = exc.what
+                core.notes.append(f"{declared.name} skipped: {exc.what}")
+                continue
+        core.notes.extend(result.notes)
+        results[declared.name] = result
+        if added is not None:
+            customers = pd.concat([customers, added], axis=1)
+    return core.results(settings.with_overrides(analyses=chosen), customers, results, skipped)

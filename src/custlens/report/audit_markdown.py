@@ -13,9 +13,9 @@ from pathlib import Path
 import pandas as pd
 
 from custlens.anomalies.audit import AuditResult
+from custlens.charts import save_chart
+from custlens.charts.audit import TITLES, audit_charts
 from custlens.outputs import atomic_dir
-from custlens.report.charts import save_chart
-from custlens.report.charts.audit import TITLES, audit_charts
 
 MARKER = "audit.md"
 

@@ -1,4 +1,6 @@
-"""Command line: ``custlens run | demo | generate``.
+"""Command line: ``custlens run | demo | generate | audit | score``.
+
+Each command parses its flags (``custlens.cli.flags``), calls one pipeline function and prints.
 
 Bad input never shows a traceback: every ``CustlensError`` is printed as one clear message and the
 process exits with code 2, leaving no output files behind.
@@ -6,21 +8,24 @@ process exits with code 2, leaving no output files behind.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from custlens.config import load_settings
-from custlens.errors import ConfigError, CustlensError
+from custlens.cli import flags
+from custlens.errors import CustlensError
+
+if TYPE_CHECKING:
+    from custlens.config import Settings
+    from custlens.pipeline import Results
 
 app = typer.Typer(
     name="custlens",
@@ -34,7 +39,8 @@ out = Console()
 
 
 def _fail(exc: CustlensError) -> None:
-    err.print(f"[bold red]Error:[/bold red] {exc}", highlight=False, markup=True, soft_wrap=True)
+    # user text (paths, column names, values) is printed literally, never as console markup
+    err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=exc.exit_code)
 
 
@@ -63,21 +69,7 @@ def _stage_progress(enabled: bool) -> Iterator[object]:
         yield on_stage
 
 
-def _parse_maps(maps: list[str]) -> dict[str, str]:
-    parsed: dict[str, str] = {}
-    for item in maps:
-        canonical, sep, column = item.partition("=")
-        if not sep or not canonical.strip() or not column.strip():
-            raise ConfigError(
-                f"--map {item!r} is not of the form canonical=column",
-                where="--map",
-                fix="write e.g. --map customer_id=Kunde --map amount=Umsatz",
-            )
-        parsed[canonical.strip()] = column.strip()
-    return parsed
-
-
-def _print_summary(results, target: Path) -> None:
+def _print_summary(results: Results, target: Path) -> None:
     for line in results.quality.summary_lines():
         out.print(line, highlight=False, markup=False)
     table = Table(title=f"Segments as of {results.as_of}", show_lines=False)
@@ -85,42 +77,43 @@ def _print_summary(results, target: Path) -> None:
         table.add_column(col, justify="left" if col == "segment" else "right")
     for row in results.segment_summary.itertuples(index=False):
         table.add_row(
-            str(row.segment),
+            escape(str(row.segment)),
             f"{row.customers:,}",
             f"{row.share:.1%}",
             f"{row.revenue_share:.1%}",
             f"{row.avg_monetary:,.2f}",
         )
     out.print(table)
-    u = results.understanding
-    if u.personas is not None:
-        sizes = results.customers["persona"].value_counts()
-        out.print("Personas: " + ", ".join(f"{n} ({c:,})" for n, c in sizes.items()))
-        out.print(u.k_reason, highlight=False)
-    if u.explanation is not None:
-        out.print(f"Surrogate tree fidelity: {u.explanation.fidelity:.1%}")
-    if u.anomaly_threshold is not None:
-        n = int(results.customers["is_anomaly"].sum())
-        out.print(f"Anomalous customers: {n:,} (see anomalies/customers.csv)")
-    for note in u.notes:
+    for result in results.stages.values():
+        for line in result.headline(results):
+            out.print(line, highlight=False, markup=False)
+    for note in results.notes:
         if "skipped" in note:
             out.print(f"Note: {note}", highlight=False, markup=False)
-    out.print(f"Results written to [bold]{target}[/bold]")
+    out.print(f"Results written to [bold]{escape(str(target))}[/bold]")
 
 
 SourceArg = Annotated[
     str, typer.Argument(help="File (csv, csv.gz, parquet, xlsx, jsonl), database file or Ibis URL.")
 ]
 OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (written atomically).")]
+TableOpt = Annotated[
+    str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
+]
+ConfigOpt = Annotated[Path | None, typer.Option(help="custlens.toml settings file.")]
+ForceOpt = Annotated[
+    bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
+]
+
+
+ReadFlags = dict[str, Any]
 
 
 @app.command()
 def run(
     source: SourceArg,
     out_dir: OutOpt,
-    table: Annotated[
-        str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
-    ] = None,
+    table: TableOpt = None,
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet (default: all sheets with the same header).")
     ] = None,
@@ -143,7 +136,7 @@ def run(
     preset: Annotated[
         str | None, typer.Option(help="Column preset: online_retail, online_retail_ii, simple.")
     ] = None,
-    config: Annotated[Path | None, typer.Option(help="custlens.toml settings file.")] = None,
+    config: ConfigOpt = None,
     cleaning: Annotated[str | None, typer.Option(help="Cleaning mode: default or minimal.")] = None,
     as_of: Annotated[
         str | None, typer.Option("--as-of", help="Compute customers as of this date (YYYY-MM-DD).")
@@ -171,16 +164,28 @@ def run(
         ),
     ] = None,
     figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
-    force: Annotated[
-        bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
-    ] = False,
+    force: ForceOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Run the pipeline on SOURCE and write results into --out."""
     try:
-        _run(
-            source,
-            out_dir,
+        settings = flags.settings(
+            config,
+            maps=map_ or [],
+            overrides={
+                "cleaning.mode": cleaning,
+                "cleaning.date_from": flags.parse_date(date_from, "--date-from"),
+                "cleaning.date_to": flags.parse_date(date_to, "--date-to"),
+                "cleaning.countries": country or None,
+                "mapping.preset": preset,
+                "as_of": flags.parse_date(as_of, "--as-of"),
+                "seed": seed,
+                "analyses": flags.parse_analyses(analyses),
+                "models.cutoff": flags.parse_date(cutoff, "--cutoff"),
+                "models.horizon_days": flags.parse_horizon(horizon),
+            },
+        )
+        read = flags.read_options(
             table=table,
             sheet=sheet,
             no_header=no_header,
@@ -188,139 +193,41 @@ def run(
             delimiter=delimiter,
             encoding=encoding,
             date_format=date_format,
-            maps=map_ or [],
-            preset=preset,
-            config=config,
-            cleaning=cleaning,
-            as_of=as_of,
-            date_from=date_from,
-            date_to=date_to,
-            countries=country,
-            seed=seed,
-            force=force,
-            quiet=quiet,
-            cutoff=cutoff,
-            horizon=horizon,
-            analyses=analyses,
-            figures=figures,
         )
+        _execute(source, out_dir, settings, read, figures=figures, force=force, quiet=quiet)
     except CustlensError as exc:
         _fail(exc)
 
 
-def _parse_date(value: str | None, flag: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(
-            f"{flag} {value!r} is not a date", where=flag, fix="write the date as YYYY-MM-DD"
-        ) from None
-
-
-def _parse_horizon(value: str | None) -> int | None:
-    if value is None:
-        return None
-    text = value.strip().lower().removesuffix("d").removesuffix("days").strip()
-    if not text.isdigit() or int(text) < 1:
-        raise ConfigError(
-            f"--horizon {value!r} is not a number of days",
-            where="--horizon",
-            fix="write e.g. --horizon 90d",
-        )
-    return int(text)
-
-
-def _parse_analyses(value: str | None) -> list[str] | None:
-    from custlens.config import ANALYSES
-
-    if value is None or value.strip() == "all":
-        return None
-    if value.strip() == "rfm":
-        return []
-    chosen = [v.strip() for v in value.split(",") if v.strip()]
-    unknown = [v for v in chosen if v not in ANALYSES]
-    if unknown:
-        raise ConfigError(
-            f"Unknown analyses {unknown}",
-            where="--analyses",
-            fix=f"choose from {', '.join(ANALYSES)}, or 'all', or 'rfm'",
-        )
-    return chosen
-
-
-def _run(
+def _execute(
     source: str,
     out_dir: Path,
+    settings: Settings,
+    read: ReadFlags,
     *,
-    maps: list[str],
-    preset,
-    config,
-    cleaning,
-    as_of,
-    date_from,
-    date_to,
-    countries,
-    seed,
-    force,
-    quiet,
-    columns,
-    analyses: str | None = None,
-    figures: str = "png",
-    cutoff: str | None = None,
-    horizon: str | None = None,
-    **load_kw,
-) -> None:
-    # Imported here so that `custlens --help` stays fast.
+    figures: str,
+    force: bool,
+    quiet: bool,
+) -> Path:
+    """Run the pipeline and write the results folder (figures and documents included)."""
     from custlens.exports import check_output_dir, write_results
     from custlens.pipeline import run as run_pipeline
 
-    overrides = {
-        "cleaning.mode": cleaning,
-        "cleaning.date_from": _parse_date(date_from, "--date-from"),
-        "cleaning.date_to": _parse_date(date_to, "--date-to"),
-        "cleaning.countries": countries or None,
-        "mapping.preset": preset,
-        "as_of": _parse_date(as_of, "--as-of"),
-        "seed": seed,
-        "analyses": _parse_analyses(analyses),
-        "models.cutoff": _parse_date(cutoff, "--cutoff"),
-        "models.horizon_days": _parse_horizon(horizon),
-    }
-    if figures not in ("png", "svg", "none"):
-        raise ConfigError(
-            f"--figures {figures!r} is not a figure format",
-            where="--figures",
-            fix="choose png, svg or none",
-        )
-    settings = load_settings(config, **overrides)
-    if maps:
-        merged = {**settings.mapping.columns, **_parse_maps(maps)}
-        settings = settings.with_overrides(**{"mapping.columns": merged})
-    col_list = [c.strip() for c in columns.split(",")] if columns else None
-    if load_kw.get("no_header") and not col_list:
-        raise ConfigError(
-            "--no-header needs the column names",
-            where="--columns",
-            fix="add --columns name1,name2,... in file order",
-        )
+    flags.check_figures(figures)
     check_output_dir(out_dir, force=force)
-    show = not quiet and err.is_terminal
-    with _stage_progress(show) as on_stage:
-        results = run_pipeline(
-            source, settings=settings, columns=col_list, on_stage=on_stage, **load_kw
-        )
+    with _stage_progress(not quiet and err.is_terminal) as on_stage:
+        results = run_pipeline(source, settings=settings, on_stage=on_stage, **read)
     extra = None
-    if figures != "none" or results.predictions is not None:
-        from custlens.report.figures import write_reports  # altair: only when there is a report
+    if figures != "none":
+        from custlens.report.figures import write_figures  # altair: only when there are figures
 
         def extra(folder: Path) -> None:
-            write_reports(results, folder, figures)
+            write_figures(results, folder, figures)
 
     target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:
         _print_summary(results, target)
+    return target
 
 
 @app.command()
@@ -335,18 +242,13 @@ def generate(
     from custlens.datasets import write_synthetic
 
     try:
-        if customers < 1:
-            raise ConfigError(
-                f"--customers {customers} must be at least 1",
-                where="--customers",
-                fix="pass a positive number",
-            )
+        flags.check_customers(customers)
         info = write_synthetic(out_path, customers, seed=seed)
     except CustlensError as exc:
         _fail(exc)
     out.print(
         f"Wrote {info['rows']:,} order lines for {info['customers']:,} customers to "
-        f"{info['path']} (ground truth: {info['truth_path']})"
+        f"{escape(str(info['path']))} (ground truth: {escape(str(info['truth_path']))})"
     )
 
 
@@ -362,33 +264,24 @@ def demo(
     from custlens.datasets import write_synthetic
 
     try:
+        flags.check_customers(customers)
         data_path = folder / "data" / "orders.parquet"
         data_path.parent.mkdir(parents=True, exist_ok=True)
         info = write_synthetic(data_path, customers, seed=seed)
         out.print(
-            f"Demo data: {info['rows']:,} order lines, {info['customers']:,} customers -> {data_path}"
+            f"Demo data: {info['rows']:,} order lines, {info['customers']:,} customers -> "
+            f"{escape(str(data_path))}"
         )
-        _run(
+        settings = flags.settings(None, maps=[], overrides={"seed": seed})
+        read = flags.read_options()
+        _execute(
             str(data_path),
             folder / "results",
-            maps=[],
-            preset=None,
-            config=None,
-            cleaning=None,
-            as_of=None,
-            date_from=None,
-            date_to=None,
-            countries=None,
-            seed=seed,
+            settings,
+            read,
+            figures="png",
             force=True,
             quiet=False,
-            columns=None,
-            table=None,
-            sheet=None,
-            no_header=False,
-            delimiter=None,
-            encoding=None,
-            date_format=None,
         )
     except CustlensError as exc:
         _fail(exc)
@@ -415,29 +308,21 @@ def audit(
     customer_col: Annotated[
         str | None, typer.Option("--customer-col", help="Customer id column (default: detected).")
     ] = None,
-    table: Annotated[
-        str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
-    ] = None,
+    table: TableOpt = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    config: ConfigOpt = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    force: Annotated[
-        bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
-    ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Find customers the current segmentation misjudges, and what would explain them."""
-    from custlens.anomalies.audit import audit_segmentation
-    from custlens.config import load_settings
-    from custlens.io.readers import read_table
     from custlens.outputs import check_output_dir
+    from custlens.pipeline import audit as run_audit
     from custlens.report.audit_markdown import is_audit_folder, write_audit
 
     try:
         check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
-        settings = load_settings(None)
-        raw = read_table(source, table=table, sheet=sheet)
-        frame = raw.table.to_pandas()
-        result = audit_segmentation(
-            frame,
+        result = run_audit(
+            source,
             segment=segment,
             metric=metric,
             threshold=threshold,
@@ -445,17 +330,19 @@ def audit(
             latest_by=latest_by,
             customer_col=customer_col,
             seed=seed,
-            config=settings.audit,
+            config_path=config,
+            table=table,
+            sheet=sheet,
         )
         target = write_audit(result, out_dir, force=force)
     except CustlensError as exc:
         _fail(exc)
     out.print(
-        f"{result.n_anomalies:,} customers deviate from their segment's mean {metric} "
+        f"{result.n_anomalies:,} customers deviate from their segment's mean {escape(metric)} "
         f"by more than {threshold:g}{' (relative)' if relative else ''}."
     )
     out.print(result.conclusion, highlight=False, markup=False)
-    out.print(f"Audit written to [bold]{target}[/bold] (audit.md)")
+    out.print(f"Audit written to [bold]{escape(str(target))}[/bold] (audit.md)")
 
 
 @app.command()
@@ -464,45 +351,28 @@ def score(
     source: SourceArg,
     out_dir: OutOpt,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date.")] = None,
-    table: Annotated[str | None, typer.Option(help="Table name in a database source.")] = None,
+    table: TableOpt = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
-    config: Annotated[Path | None, typer.Option(help="custlens.toml settings file.")] = None,
-    force: Annotated[bool, typer.Option(help="Replace a non-empty output folder.")] = False,
+    config: ConfigOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Score the customers of NEW data with models saved by an earlier `custlens run`."""
     from custlens.exports import check_output_dir, write_results
-    from custlens.models.persist import load_models
-    from custlens.pipeline import run as run_pipeline
-    from custlens.pipeline.predict import score_with_saved
+    from custlens.pipeline import score as score_pipeline
 
     try:
-        if not models_dir.is_dir():
-            raise ConfigError(
-                f"{str(models_dir)!r} is not a models folder",
-                where=str(models_dir),
-                fix="pass the models/ folder written by `custlens run`",
-            )
-        load_models(models_dir)  # refuse a bad folder before any work is done
-        check_output_dir(out_dir, force=force)
-        overrides = {"as_of": _parse_date(as_of, "--as-of"), "analyses": []}
-        settings = load_settings(config, **overrides)
-        results = run_pipeline(source, settings=settings, table=table, sheet=sheet)
-        scores = score_with_saved(
-            str(models_dir),
-            results.customers,
-            results.cleaned_purchases,
-            results.cleaned_returns,
-            results.as_of,
+        settings = flags.settings(
+            config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
         )
-        import pandas as pd
-
-        scored = pd.concat([results.customers, scores], axis=1)
-        results = dataclasses.replace(results, customers=scored)
+        read = flags.read_options(table=table, sheet=sheet)
+        check_output_dir(out_dir, force=force)
+        results = score_pipeline(models_dir, source, settings=settings, **read)
         target = write_results(results, out_dir, force=force)
     except CustlensError as exc:
         _fail(exc)
     out.print(
-        f"Scored {len(scored):,} customers with {models_dir}; results in [bold]{target}[/bold]"
+        f"Scored {len(results.customers):,} customers with {escape(str(models_dir))}; "
+        f"results in [bold]{escape(str(target))}[/bold]"
     )
 
 

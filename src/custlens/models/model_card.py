@@ -39,7 +39,7 @@ def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
     return _table([list(row) for row in t[cols].itertuples(index=False)], cols)
 
 
-def render_models_markdown(ev: ModelEvaluation) -> str:
+def render_model_card(ev: ModelEvaluation) -> str:
     m = ev.metrics
     lines = [
         "# Model card",

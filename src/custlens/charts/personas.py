@@ -2,7 +2,7 @@
 
 Each function takes result tables (from ``custlens.segment.clustering`` / ``personas`` /
 ``explain``) and returns an Altair chart; nothing here fits a model. Save with
-:func:`custlens.report.charts.save_chart`.
+:func:`custlens.charts.save_chart`.
 """
 
 from __future__ import annotations

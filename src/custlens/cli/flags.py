@@ -1,0 +1,119 @@
+"""Command-line flags turned into settings and reader options, with clear errors."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from custlens.config import Settings, load_settings
+from custlens.errors import ConfigError
+
+FIGURE_FORMATS = ("png", "svg", "none")
+
+
+def parse_date(value: str | None, flag: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(
+            f"{flag} {value!r} is not a date", where=flag, fix="write the date as YYYY-MM-DD"
+        ) from None
+
+
+def parse_horizon(value: str | None) -> int | None:
+    if value is None:
+        return None
+    text = value.strip().lower().removesuffix("d").removesuffix("days").strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(
+            f"--horizon {value!r} is not a number of days",
+            where="--horizon",
+            fix="write e.g. --horizon 90d",
+        )
+    return int(text)
+
+
+def parse_analyses(value: str | None) -> list[str] | None:
+    """``all`` (or nothing) -> None (every stage), ``rfm`` -> [], else the named analyses."""
+    from custlens.pipeline.registry import check_analyses
+
+    if value is None or value.strip() == "all":
+        return None
+    if value.strip() == "rfm":
+        return []
+    chosen = [v.strip() for v in value.split(",") if v.strip()]
+    check_analyses(chosen)
+    return chosen
+
+
+def parse_maps(maps: list[str]) -> dict[str, str]:
+    parsed: dict[str, str] = {}
+    for item in maps:
+        canonical, sep, column = item.partition("=")
+        if not sep or not canonical.strip() or not column.strip():
+            raise ConfigError(
+                f"--map {item!r} is not of the form canonical=column",
+                where="--map",
+                fix="write e.g. --map customer_id=Kunde --map amount=Umsatz",
+            )
+        parsed[canonical.strip()] = column.strip()
+    return parsed
+
+
+def settings(config: Path | None, *, maps: list[str], overrides: dict[str, Any]) -> Settings:
+    """``custlens.toml`` (or defaults) with the flags applied; ``--map`` adds to the mapping."""
+    loaded = load_settings(config, **overrides)
+    if maps:
+        merged = {**loaded.mapping.columns, **parse_maps(maps)}
+        loaded = loaded.with_overrides(**{"mapping.columns": merged})
+    return loaded
+
+
+def read_options(
+    *,
+    table: str | None = None,
+    sheet: str | None = None,
+    no_header: bool = False,
+    columns: str | None = None,
+    delimiter: str | None = None,
+    encoding: str | None = None,
+    date_format: str | None = None,
+) -> dict[str, Any]:
+    """The reader options of the flags (``--columns`` split on commas)."""
+    col_list = [c.strip() for c in columns.split(",")] if columns else None
+    if no_header and not col_list:
+        raise ConfigError(
+            "--no-header needs the column names",
+            where="--columns",
+            fix="add --columns name1,name2,... in file order",
+        )
+    return {
+        "table": table,
+        "sheet": sheet,
+        "no_header": no_header,
+        "columns": col_list,
+        "delimiter": delimiter,
+        "encoding": encoding,
+        "date_format": date_format,
+    }
+
+
+def check_figures(figures: str) -> None:
+    if figures not in FIGURE_FORMATS:
+        raise ConfigError(
+            f"--figures {figures!r} is not a figure format",
+            where="--figures",
+            fix="choose png, svg or none",
+        )
+
+
+def check_customers(customers: int) -> None:
+    if customers < 1:
+        raise ConfigError(
+            f"--customers {customers} must be at least 1",
+            where="--customers",
+            fix="pass a positive number",
+        )

@@ -1,0 +1,52 @@
+"""Score the customers of new data with the models an earlier run saved."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from custlens.config import Settings, load_settings
+from custlens.errors import ConfigError
+from custlens.pipeline.results import Results
+from custlens.pipeline.run import StageCallback, prepare
+from custlens.pipeline.stages.predictions import align_scores
+
+
+def score(
+    models_dir: str | Path,
+    source: Any,
+    *,
+    settings: Settings | None = None,
+    config_path: str | Path | None = None,
+    con: Any = None,
+    on_stage: StageCallback | None = None,
+    **read: Any,
+) -> Results:
+    """Score every customer of ``source`` with the models saved in ``models_dir``.
+
+    The models folder is checked (manifest, versions, hashes, schema) before any data is read.
+    The result holds the customer table with the score columns and no analysis stages.
+    """
+    from custlens.models.backtest import customer_features
+    from custlens.models.persist import load_models
+    from custlens.models.scoring import score_new
+
+    folder = Path(models_dir)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"{str(folder)!r} is not a models folder",
+            where=str(folder),
+            fix="pass the models/ folder written by `custlens run`",
+        )
+    models = load_models(folder)  # refuse a bad folder before any work is done
+    if settings is None:
+        settings = load_settings(config_path)
+    settings = settings.with_overrides(analyses=[])
+    core = prepare(source, settings, with_features=False, con=con, on_stage=on_stage, **read)
+    with core.clock.stage("scores"):
+        cleaned = core.cleaned
+        frame, _ = customer_features(cleaned.purchases, cleaned.returns, core.as_of, models.config)
+        scores = align_scores(core.customers, score_new(models, frame))
+    return core.results(settings, pd.concat([core.customers, scores], axis=1))

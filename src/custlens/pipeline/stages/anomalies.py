@@ -1,0 +1,119 @@
+"""Stage ``anomalies``: unusual customers (isolation forest with reasons) and unusual orders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from custlens.io.frames import to_frame
+from custlens.pipeline.stage import StageContext, StageResult
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from custlens.pipeline.results import Results
+
+# Columns of anomalies/customers.csv, in order (those present are written).
+LISTED_COLUMNS = (
+    "customer_id",
+    "anomaly_score",
+    "anomaly_reasons",
+    "segment",
+    "persona",
+    "monetary",
+    "frequency",
+    "recency_days",
+    "max_order_value",
+    "max_line_units",
+)
+
+
+@dataclass(frozen=True)
+class AnomaliesResult(StageResult):
+    """Flagged customers with reasons, extreme orders and order/cancellation pairs."""
+
+    stage = "anomalies"
+
+    @property
+    def threshold(self) -> float:
+        return float(self.summary["threshold"])
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        return self.tables["customers"]
+
+    def charts(self, results: Results) -> dict[str, alt.TopLevelMixin]:
+        from custlens.charts.anomalies import anomaly_score_distribution, top_anomalies
+
+        scored = results.customers[
+            ["customer_id", "anomaly_score", "is_anomaly", "anomaly_reasons"]
+        ]
+        return {
+            "anomaly_scores": anomaly_score_distribution(scored, self.threshold),
+            "top_anomalies": top_anomalies(scored),
+        }
+
+    def headline(self, results: Results) -> list[str]:
+        return [f"Anomalous customers: {self.summary['flagged']:,} (see anomalies/customers.csv)"]
+
+
+def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
+    """Isolation forest on customer features (plus pre-cleaning order signals); order listings."""
+    from custlens.anomalies.isolation import CustomerAnomalyDetector
+    from custlens.anomalies.orders import (
+        cancellation_pairs,
+        customer_order_signals,
+        extreme_orders,
+    )
+
+    customers, settings = ctx.customers, ctx.settings
+    cfg = settings.anomalies
+    signals = to_frame(customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of))
+    frame = customers.merge(signals, on="customer_id", how="left", validate="1:1")
+    detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
+    scored = detector.fit_transform(frame)
+    columns = pd.DataFrame(
+        {
+            "max_line_units": frame["max_line_units"].to_numpy(),
+            "cancelled_units_share": frame["cancelled_units_share"].to_numpy(),
+            "anomaly_score": scored["anomaly_score"].to_numpy(),
+            "is_anomaly": scored["is_anomaly"].to_numpy(),
+            "anomaly_reasons": [_reasons_text(r) for r in scored["anomaly_reasons"]],
+        },
+        index=customers.index,
+    )
+    extreme = extreme_orders(ctx.transactions, cfg)
+    pairs = cancellation_pairs(ctx.transactions, cfg)
+    listed = pd.concat([customers, columns], axis=1)
+    listed = listed.loc[listed["is_anomaly"].astype(bool)]
+    listed = listed.sort_values(["anomaly_score", "customer_id"], ascending=[False, True])
+    summary = {
+        "contamination": cfg.contamination,
+        "threshold": float(detector.threshold_),
+        "customers": len(customers),
+        "flagged": len(listed),
+        # how many each order-level rule found, and how many of them its CSV lists
+        "extreme_orders": {"found": extreme.n_extreme, "listed": len(extreme.orders)},
+        "cancellation_pairs": {"found": pairs.n_pairs, "listed": len(pairs.pairs)},
+    }
+    result = AnomaliesResult(
+        tables={
+            "customers": listed[[c for c in LISTED_COLUMNS if c in listed.columns]],
+            "extreme_orders": extreme.orders,
+            "cancellation_pairs": pairs.pairs,
+        },
+        summary=summary,
+        columns=tuple(columns.columns),
+        notes=tuple(detector.notes_),
+    )
+    return columns, result
+
+
+def _reasons_text(reasons: object) -> str:
+    if isinstance(reasons, str):
+        return reasons
+    if reasons is None:
+        return ""
+    return "; ".join(str(r) for r in reasons)

@@ -1,0 +1,170 @@
+"""Stage ``predictions``: backtest on a true future period, then refit on everything and score."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custlens.io.clean import clean
+from custlens.pipeline.stage import StageContext, StageResult
+
+if TYPE_CHECKING:
+    import altair as alt
+    import ibis
+
+    from custlens.config import Settings
+    from custlens.models.trainer import ModelEvaluation, TrainedModels
+    from custlens.pipeline.results import Results
+
+SCORE_COLUMNS = (
+    "churn_probability",
+    "churn_source",
+    "p_alive",
+    "expected_purchases",
+    "clv",
+    "clv_source",
+    "next_purchase_window",
+    "confidence_tier",
+    "low_confidence",
+    "reason_1",
+    "reason_2",
+    "reason_3",
+)
+METRICS = "predictions/metrics.json"
+MODEL_CARD = "models.md"
+MODELS = "models"
+
+
+@dataclass(frozen=True)
+class PredictionsResult(StageResult):
+    """Backtest metrics against every baseline, calibration, lift and gains; the final models."""
+
+    stage = "predictions"
+
+    metrics: dict[str, Any] | None = None  # predictions/metrics.json
+    models: TrainedModels | None = None  # refitted up to the as-of date; saved in models/
+
+    @property
+    def evaluation(self) -> ModelEvaluation:
+        """The backtest's evaluation, as the model card and charts read it."""
+        from custlens.models.trainer import ModelEvaluation
+
+        s = self.summary
+        return ModelEvaluation(
+            metrics=dict(self.metrics or {}),
+            tables=dict(self.tables),
+            models=self.models,  # type: ignore[arg-type]  # the card and charts do not read it
+            defaults=dict(s["defaults"]),
+            train_cutoff=date.fromisoformat(s["train_cutoff"]),
+            eval_cutoff=date.fromisoformat(s["eval_cutoff"]),
+            horizon_days=int(s["horizon_days"]),
+            importance=dict(s["importance"]),
+        )
+
+    def charts(self, results: Results) -> dict[str, alt.TopLevelMixin]:
+        from custlens.charts.models import model_charts
+
+        return {f"model_{k}": v for k, v in model_charts(self.evaluation).items()}
+
+    def headline(self, results: Results) -> list[str]:
+        s = self.summary
+        return [
+            f"Predictions: backtest on {s['eval_cutoff']} + {s['horizon_days']} days; default "
+            f"scorers churn = {s['defaults']['churn']}, CLV = {s['defaults']['clv']} "
+            f"(see {MODEL_CARD})"
+        ]
+
+    def documents(self) -> dict[str, str]:
+        from custlens.models.model_card import render_model_card
+
+        return {
+            METRICS: json.dumps(self.metrics, indent=2, default=str) + "\n",
+            MODEL_CARD: render_model_card(self.evaluation),
+        }
+
+    def write_files(self, folder: Path) -> None:
+        if self.models is not None:
+            from custlens.models.persist import save_models
+
+            save_models(self.models, folder / MODELS)
+
+    @classmethod
+    def read_files(cls, folder: Path) -> dict[str, Any]:
+        from custlens.models.persist import load_models
+
+        extra: dict[str, Any] = {
+            "metrics": json.loads((folder / METRICS).read_text(encoding="utf-8"))
+        }
+        if (folder / MODELS).is_dir():
+            extra["models"] = load_models(folder / MODELS)
+        return extra
+
+
+def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
+    """Evaluate on the future period after the cutoff, then score every customer as of ``as_of``.
+
+    Backtest features are computed from the raw lines before each cutoff, cleaned on their own,
+    so nothing after a cutoff can reach a feature.
+    """
+    from custlens.models.scoring import fit_final
+    from custlens.models.trainer import backtest_and_evaluate
+
+    cfg, settings = ctx.settings.models, ctx.settings
+    purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
+    evaluation = backtest_and_evaluate(
+        purchases,
+        returns,
+        cutoff=cfg.cutoff,
+        config=cfg,
+        seed=settings.seed,
+        history=history_of(ctx.transactions, settings),
+    )
+    models, scores = fit_final(
+        purchases,
+        returns,
+        as_of=ctx.as_of,
+        config=cfg,
+        seed=settings.seed,
+        defaults=evaluation.defaults,
+        metrics=evaluation.metrics,
+    )
+    models.importance = dict(evaluation.importance)
+    columns = align_scores(ctx.customers, scores)
+    result = PredictionsResult(
+        tables=dict(evaluation.tables),
+        summary={
+            "defaults": dict(evaluation.defaults),
+            "train_cutoff": evaluation.train_cutoff.isoformat(),
+            "eval_cutoff": evaluation.eval_cutoff.isoformat(),
+            "horizon_days": evaluation.horizon_days,
+            "importance": dict(evaluation.importance),
+        },
+        columns=tuple(columns.columns),
+        metrics=evaluation.metrics,
+        models=models,
+    )
+    return columns, result
+
+
+def history_of(transactions: ibis.Table, settings: Settings):
+    """``as_of -> (purchases, returns)`` knowable at ``as_of``: earlier raw lines, cleaned alone."""
+
+    def history(as_of: date):
+        past = clean(transactions.filter(transactions.order_ts < as_of), settings.cleaning)
+        return past.purchases, past.returns
+
+    return history
+
+
+def align_scores(customers: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
+    """The score columns in the customer table's row order (missing customers get nulls)."""
+    cols = ["customer_id", *[c for c in SCORE_COLUMNS if c in scores.columns]]
+    merged = customers[["customer_id"]].merge(scores[cols], on="customer_id", how="left")
+    out = merged.drop(columns="customer_id")
+    out.index = customers.index
+    return out

@@ -1,0 +1,85 @@
+"""Stage ``timing``: when customers buy (hour x weekday, seasonality), timing personas, windows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from custlens.pipeline.stage import StageContext, StageResult
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from custlens.pipeline.results import Results
+
+ALL_CUSTOMERS = "All customers"
+
+
+@dataclass(frozen=True)
+class TimingResult(StageResult):
+    """Hour x weekday grids (overall and per segment), seasonality and the best contact windows."""
+
+    stage = "timing"
+
+    def charts(self, results: Results) -> dict[str, alt.TopLevelMixin]:
+        from custlens.charts.timing import (
+            hour_weekday_heatmap,
+            hour_weekday_heatmap_by_segment,
+            quarter_seasonality,
+        )
+
+        grid = self.tables["hour_weekday"]
+        overall = grid[grid["segment"] == ALL_CUSTOMERS].drop(columns="segment")
+        return {
+            "hour_weekday": hour_weekday_heatmap(overall, "orders"),
+            "hour_weekday_by_segment": hour_weekday_heatmap_by_segment(
+                grid[grid["segment"] != ALL_CUSTOMERS]
+            ),
+            "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"]),
+        }
+
+    def headline(self, results: Results) -> list[str]:
+        windows = self.summary.get("best_windows", [])
+        return ["Best contact windows: " + ", ".join(windows)] if windows else []
+
+
+def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
+    """Hour x weekday and seasonality overall and per segment, timing personas, contact windows."""
+    from custlens.segment.timing import (
+        best_contact_windows,
+        hour_weekday,
+        seasonality,
+        timing_personas,
+    )
+
+    customers, purchases, settings = ctx.customers, ctx.cleaned.purchases, ctx.settings
+    segments = customers[["customer_id", "segment"]]
+    overall = hour_weekday(purchases).assign(segment=ALL_CUSTOMERS)
+    per_segment = hour_weekday(purchases, segments)
+    grid = pd.concat([overall[per_segment.columns], per_segment], ignore_index=True)
+    personas_t = timing_personas(purchases, settings.timing)
+    merged = customers[["customer_id"]].merge(
+        personas_t[["customer_id", "timing_persona"]], on="customer_id", how="left"
+    )
+    columns = pd.DataFrame({"timing_persona": merged["timing_persona"].to_numpy()})
+    columns.index = customers.index
+    windows = best_contact_windows(grid, top_n=settings.timing.top_windows)
+    summary = {
+        "timing_personas": {
+            str(k): int(v) for k, v in columns["timing_persona"].value_counts().items()
+        },
+        "best_windows": windows.loc[windows["segment"] == ALL_CUSTOMERS, "window"].tolist(),
+    }
+    result = TimingResult(
+        tables={
+            "hour_weekday": grid,
+            "quarter_seasonality": seasonality(purchases, segments, period="quarter"),
+            "month_seasonality": seasonality(purchases, segments, period="month"),
+            "contact_windows": windows,
+        },
+        summary=summary,
+        columns=("timing_persona",),
+    )
+    return columns, result
