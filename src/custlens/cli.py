@@ -274,6 +274,7 @@ def _run(
 ) -> None:
     # Imported here so that `custlens --help` stays fast.
     from custlens.exports import check_output_dir, write_results
+    from custlens.io import ReadOptions
     from custlens.pipeline import run as run_pipeline
 
     overrides = {
@@ -298,19 +299,11 @@ def _run(
     if maps:
         merged = {**settings.mapping.columns, **_parse_maps(maps)}
         settings = settings.with_overrides(**{"mapping.columns": merged})
-    col_list = [c.strip() for c in columns.split(",")] if columns else None
-    if load_kw.get("no_header") and not col_list:
-        raise ConfigError(
-            "--no-header needs the column names",
-            where="--columns",
-            fix="add --columns name1,name2,... in file order",
-        )
+    read = ReadOptions(columns=columns, **load_kw)
     check_output_dir(out_dir, force=force)
     show = not quiet and err.is_terminal
     with _stage_progress(show) as on_stage:
-        results = run_pipeline(
-            source, settings=settings, columns=col_list, on_stage=on_stage, **load_kw
-        )
+        results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
     extra = None
     if figures != "none" or results.predictions is not None:
         from custlens.report.figures import write_reports  # altair: only when there is a report
@@ -427,6 +420,7 @@ def audit(
     """Find customers the current segmentation misjudges, and what would explain them."""
     from custlens.anomalies.audit import audit_segmentation
     from custlens.config import load_settings
+    from custlens.io import ReadOptions
     from custlens.io.readers import read_table
     from custlens.outputs import check_output_dir
     from custlens.report.audit_markdown import is_audit_folder, write_audit
@@ -434,7 +428,7 @@ def audit(
     try:
         check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
         settings = load_settings(None)
-        raw = read_table(source, table=table, sheet=sheet)
+        raw = read_table(source, ReadOptions(table=table, sheet=sheet))
         frame = raw.table.to_pandas()
         result = audit_segmentation(
             frame,
@@ -471,6 +465,7 @@ def score(
 ) -> None:
     """Score the customers of NEW data with models saved by an earlier `custlens run`."""
     from custlens.exports import check_output_dir, write_results
+    from custlens.io import ReadOptions
     from custlens.models.persist import load_models
     from custlens.pipeline import run as run_pipeline
     from custlens.pipeline.predict import score_with_saved
@@ -486,7 +481,9 @@ def score(
         check_output_dir(out_dir, force=force)
         overrides = {"as_of": _parse_date(as_of, "--as-of"), "analyses": []}
         settings = load_settings(config, **overrides)
-        results = run_pipeline(source, settings=settings, table=table, sheet=sheet)
+        results = run_pipeline(
+            source, settings=settings, read=ReadOptions(table=table, sheet=sheet)
+        )
         scores = score_with_saved(
             str(models_dir),
             results.customers,

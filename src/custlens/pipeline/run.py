@@ -24,6 +24,7 @@ from custlens.io.clean import clean
 from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
+from custlens.io.options import ReadOptions
 from custlens.pipeline.results import Results, Understanding
 from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
 
@@ -104,13 +105,7 @@ def run(
     settings: Settings | None = None,
     config_path: str | None = None,
     as_of: date | None = None,
-    table: str | None = None,
-    sheet: str | None = None,
-    no_header: bool = False,
-    columns: list[str] | None = None,
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    date_format: str | None = None,
+    read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
 ) -> Results:
@@ -125,18 +120,7 @@ def run(
     clock = _Clock(on_stage)
 
     with clock.stage("load"):
-        src = load(
-            source,
-            mapping=settings.mapping,
-            con=con,
-            table=table,
-            sheet=sheet,
-            no_header=no_header,
-            columns=columns,
-            delimiter=delimiter,
-            encoding=encoding,
-            date_format=date_format,
-        )
+        src = load(source, mapping=settings.mapping, con=con, options=read)
         # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
         # read the canonical lines again
         transactions = materialize(src.table, "transactions")
