@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from scipy.stats import norm
 
 from custlens.config import PersonaConfig, PersonaRule
-from custlens.errors import DataError
+from custlens.errors import DataError, MappingError
 from custlens.report.charts import personas as charts
 from custlens.report.charts import save_chart
 from custlens.segment.clustering import PersonaClusterer
@@ -243,9 +243,9 @@ def test_charts_are_vega_lite_and_save_as_png_and_svg(result, tmp_path):
 
 
 def test_charts_reject_wrong_tables():
-    with pytest.raises(DataError, match="needs columns"):
+    with pytest.raises(MappingError, match="k selection chart lack"):
         charts.k_selection_chart(pd.DataFrame({"k": [2]}))
-    with pytest.raises(DataError, match="needs columns"):
+    with pytest.raises(MappingError, match="persona map chart lack"):
         charts.persona_map_chart(pd.DataFrame({"pc1": [1.0]}), (0.5, 0.2))
 
 
