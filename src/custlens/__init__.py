@@ -12,6 +12,7 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "load": ("custlens.io.load", "load"),
+    "ReadOptions": ("custlens.io.options", "ReadOptions"),
     "clean": ("custlens.io.clean", "clean"),
     "customer_table": ("custlens.features.rfm", "customer_table"),
     "score_rfm": ("custlens.segment.rfm_segments", "score_rfm"),

@@ -1,8 +1,14 @@
-"""Atomic output folders, shared by every writer (exports, reports, audits, models).
+"""Atomic output folders and files, shared by every writer (exports, reports, audits, data).
 
 Everything is written into a hidden staging folder beside the target, which then replaces the
 target in two renames; a failure leaves the target as it was. A non-empty target that the caller
-does not recognise as its own (``is_ours``) is refused unless ``force=True``.
+does not recognise as its own (``is_ours``) is refused unless ``force=True``. Single files
+(figures, generated data) go through ``atomic_file``: a temporary file beside the target, then
+a rename.
+
+Outputs follow the user's umask like any file a program creates (0644 files and 0755 folders
+under umask 022): nothing custlens writes is secret. ``tempfile.mkstemp``/``mkdtemp`` are not
+used for outputs because they create 0600 files and 0700 folders, which a rename would keep.
 """
 
 from __future__ import annotations
@@ -44,6 +50,30 @@ def check_output_dir(out: str | Path, *, is_ours: Ownership, force: bool = False
             fix="choose a location you can write to",
         )
     return target
+
+
+@contextmanager
+def atomic_file(path: str | Path) -> Iterator[Path]:
+    """Yield a new, empty temporary file beside ``path``; on success it replaces ``path``.
+
+    The temporary file is created exclusively (never an existing file or a link) with the
+    permissions ``open()`` gives a new file (0666 less the umask); on failure it is removed.
+    """
+    path = Path(path)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+        try:
+            os.close(os.open(tmp, flags, 0o666))
+            break
+        except FileExistsError:  # pragma: no cover - a 32-bit random name already taken
+            continue
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from sklearn.metrics import roc_auc_score
 
 from custlens.anomalies.isolation import CustomerAnomalyDetector
 from custlens.config import AnomalyConfig
-from custlens.errors import ConfigError, CustlensError, DataError
+from custlens.errors import ConfigError, CustlensError, DataError, MappingError
 
 N_NORMAL = 980
 PLANTED = 20
@@ -211,7 +211,7 @@ def test_anomaly_charts_and_save(tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(CustlensError):
         save_chart(top, tmp_path / "top.gif")
-    with pytest.raises(DataError):
+    with pytest.raises(MappingError, match="anomaly_reasons"):
         top_anomalies(scored.drop(columns="anomaly_reasons"))
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from custlens.anomalies.orders import cancellation_pairs, extreme_orders
 from custlens.config import AnomalyConfig
-from custlens.errors import DataError
+from custlens.errors import DataError, MappingError
 
 T0 = datetime(2024, 3, 4, 10, 0)  # a Monday
 
@@ -76,7 +76,7 @@ def test_extreme_orders_quantile_rule():
 
 
 def test_extreme_orders_bad_input():
-    with pytest.raises(DataError, match="amount"):
+    with pytest.raises(MappingError, match="amount"):
         extreme_orders(_lines(TINY_ORDERS).drop("amount"))
     with pytest.raises(DataError, match="Ibis table"):
         extreme_orders(pd.DataFrame({"a": [1]}))

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from custlens.config import FeaturesConfig
-from custlens.errors import ConfigError, InputError
+from custlens.errors import ConfigError, InputError, MappingError
 from custlens.features.behavioral import behavioral_features
 
 AS_OF = date(2021, 7, 1)
@@ -283,13 +283,13 @@ def test_as_of_accepts_datetime_and_iso_text(tiny):
 
 def test_bad_inputs_raise_clear_errors():
     df = tiny_purchases()
-    with pytest.raises(InputError, match="unit_price"):
+    with pytest.raises(MappingError, match="unit_price"):
         behavioral_features(ibis.memtable(df.drop(columns=["unit_price"])), as_of=AS_OF)
     with pytest.raises(InputError, match="order_ts"):
         behavioral_features(ibis.memtable(df.assign(order_ts=df.order_ts.astype(str))), as_of=AS_OF)
     with pytest.raises(InputError, match="not numeric"):
         behavioral_features(ibis.memtable(df.assign(amount=df.amount.astype(str))), as_of=AS_OF)
-    with pytest.raises(InputError, match="returns"):
+    with pytest.raises(MappingError, match="returns"):
         behavioral_features(
             ibis.memtable(df), ibis.memtable(tiny_returns().drop(columns=["quantity"])), as_of=AS_OF
         )

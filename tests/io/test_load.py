@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from custlens.config import MappingConfig
+from custlens.io import ReadOptions
 from custlens.io.load import load
 from custlens.io.readers import read_table
 
@@ -199,7 +200,7 @@ def test_xlsx_sheet_option_reads_one_sheet(tmp_path: Path) -> None:
     path = _workbook(
         tmp_path / "o.xlsx", {"Year 2009-2010": SHEET_2009, "Year 2010-2011": SHEET_2010}
     )
-    src = load(path, sheet="Year 2010-2011")
+    src = load(path, options=ReadOptions(sheet="Year 2010-2011"))
     assert src.rows == 2
     assert [r["order_id"] for r in rows(src)] == ["536365", "C536379"]
 
@@ -232,7 +233,10 @@ def test_json_lines(tmp_path: Path) -> None:
 def test_headerless_whitespace_log_like_cdnow(tmp_path: Path) -> None:
     text = "00001 19970101  1  11.77\n00002 19970112  1  12.00\n   00002   19970112 5  77.00\n\n00003 19970102  2  20.76\n"
     path = write(tmp_path / "CDNOW_master.txt", text)
-    src = load(path, no_header=True, columns=["customer_id", "date", "quantity", "amount"])
+    src = load(
+        path,
+        options=ReadOptions(no_header=True, columns=["customer_id", "date", "quantity", "amount"]),
+    )
     assert src.rows == 4
     got = rows(src, order="customer_id")
     assert_rows(got, [
@@ -263,14 +267,14 @@ def test_sqlite_table(tmp_path: Path) -> None:
         db.execute("CREATE TABLE other (x INTEGER)")
     db.close()
     before = path.read_bytes()
-    src = load(path, table="orders")
+    src = load(path, options=ReadOptions(table="orders"))
     assert_rows(rows(src), [
         {"customer_id": "1", "order_ts": datetime(2022, 1, 5, 10), "amount": 9.5},
         {"customer_id": "2", "order_ts": datetime(2022, 1, 6, 11), "amount": 20.0},
     ])  # fmt: skip
     assert src.sha256 is None
     assert path.read_bytes() == before
-    assert rows(load(f"sqlite://{path}", table="orders"))[1]["amount"] == 20.0
+    assert rows(load(f"sqlite://{path}", options=ReadOptions(table="orders")))[1]["amount"] == 20.0
 
 
 def test_duckdb_file_table(tmp_path: Path) -> None:
@@ -282,13 +286,13 @@ def test_duckdb_file_table(tmp_path: Path) -> None:
         "('y', TIMESTAMP '2023-02-02 09:00:00', 4, 0.5)"
     )
     db.close()
-    src = load(path, table="sales")
+    src = load(path, options=ReadOptions(table="sales"))
     assert_rows(rows(src), [
         {"customer_id": "x", "quantity": 2.0, "unit_price": 1.25, "amount": 2.5},
         {"customer_id": "y", "quantity": 4.0, "unit_price": 0.5, "amount": 2.0},
     ])  # fmt: skip
     assert src.table.count().execute() == 2
-    via_url = load(f"duckdb://{path}?read_only=true", table="sales")
+    via_url = load(f"duckdb://{path}?read_only=true", options=ReadOptions(table="sales"))
     assert via_url.rows == 2
 
 
@@ -340,7 +344,7 @@ def test_arrow_and_ibis_tables() -> None:
 )  # fmt: skip
 def test_date_layouts(tmp_path: Path, values, date_format, expected, note) -> None:
     text = "customer_id,date,amount\n" + "".join(f"c{i},{v},1\n" for i, v in enumerate(values))
-    src = load(write(tmp_path / "d.csv", text), date_format=date_format)
+    src = load(write(tmp_path / "d.csv", text), options=ReadOptions(date_format=date_format))
     got = sorted(src.table.to_pyarrow().to_pylist(), key=lambda r: r["customer_id"])
     assert [r["order_ts"] for r in got] == expected
     if note:
@@ -476,7 +480,9 @@ def test_given_duckdb_connection_is_used(tmp_path: Path) -> None:
         "CREATE TABLE o AS SELECT 'a' AS customer, TIMESTAMP '2020-01-01 10:00:00' AS ts, 2.0 AS amount"
     )
     db.close()
-    src = load(path, table="o", con=con)  # attached read-only to the given connection
+    src = load(
+        path, con=con, options=ReadOptions(table="o")
+    )  # attached read-only to the given connection
     assert src.con is con
     assert rows(src)[0]["order_ts"] == datetime(2020, 1, 1, 10)
 

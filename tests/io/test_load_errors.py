@@ -8,10 +8,12 @@ from pathlib import Path
 
 import duckdb
 import openpyxl
+import pandas as pd
 import pytest
 
 from custlens.config import MappingConfig
-from custlens.errors import CustlensError, InputError, MappingError
+from custlens.errors import ConfigError, CustlensError, InputError, MappingError
+from custlens.io import ReadOptions
 from custlens.io.load import load
 from custlens.io.readers import read_table
 
@@ -43,13 +45,13 @@ def test_impossible_calendar_date_is_rejected(tmp_path: Path) -> None:
 def test_date_format_that_does_not_match(tmp_path: Path) -> None:
     path = write(tmp_path / "o.csv", "customer_id,date,amount\na,05/01/2021,1\nb,06.01.2021,1\n")
     with pytest.raises(InputError, match=r"data row 2 .*does not match --date-format '%d/%m/%Y'"):
-        load(path, date_format="%d/%m/%Y")
+        load(path, options=ReadOptions(date_format="%d/%m/%Y"))
 
 
 def test_unsupported_date_format_directive(tmp_path: Path) -> None:
     path = write(tmp_path / "o.csv", "customer_id,date,amount\na,05/01/2021,1\n")
     with pytest.raises(InputError, match=r"directive %Q is not supported"):
-        load(path, date_format="%d/%m/%Q")
+        load(path, options=ReadOptions(date_format="%d/%m/%Q"))
 
 
 def test_late_bad_date_is_found_past_the_sample(tmp_path: Path) -> None:
@@ -120,7 +122,7 @@ def test_unknown_excel_sheet_lists_the_sheets(tmp_path: Path) -> None:
     wb.create_sheet("Year 2010-2011")
     wb.save(tmp_path / "o.xlsx")
     with pytest.raises(InputError) as info:
-        load(tmp_path / "o.xlsx", sheet="2011")
+        load(tmp_path / "o.xlsx", options=ReadOptions(sheet="2011"))
     text = str(info.value)
     assert "'2011'" in text and "Year 2009-2010" in text and "Year 2010-2011" in text
     assert "--sheet" in text
@@ -133,7 +135,7 @@ def test_sqlite_table_that_does_not_exist_lists_tables(tmp_path: Path) -> None:
         db.execute("CREATE TABLE customers (b INTEGER)")
     db.close()
     with pytest.raises(InputError) as info:
-        load(path, table="sales")
+        load(path, options=ReadOptions(table="sales"))
     text = str(info.value)
     assert "'sales'" in text and "customers" in text and "orders" in text and "--table" in text
     with pytest.raises(InputError, match="needs a table name"):
@@ -146,12 +148,12 @@ def test_duckdb_table_that_does_not_exist_lists_tables(tmp_path: Path) -> None:
     db.execute("CREATE TABLE orders (a INTEGER)")
     db.close()
     with pytest.raises(InputError, match=r"no table 'sales'.*\['orders'\]"):
-        load(path, table="sales")
+        load(path, options=ReadOptions(table="sales"))
 
 
 def test_not_a_sqlite_file(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="SQLite"):
-        load(write(tmp_path / "x.sqlite", "this is text"), table="t")
+        load(write(tmp_path / "x.sqlite", "this is text"), options=ReadOptions(table="t"))
 
 
 def test_duplicate_column_names(tmp_path: Path) -> None:
@@ -192,29 +194,34 @@ def test_override_errors(tmp_path: Path) -> None:
 def test_wrong_number_of_names_for_a_whitespace_log(tmp_path: Path) -> None:
     path = write(tmp_path / "cd.txt", "00001 19970101 1 11.77\n00002 19970102 2 10.00\n")
     with pytest.raises(InputError, match=r"do not have 3 whitespace-separated fields.*data row 1"):
-        load(path, no_header=True, columns=["customer_id", "date", "amount"])
-    with pytest.raises(InputError, match="--columns"):
-        load(path, no_header=True)
+        load(path, options=ReadOptions(no_header=True, columns=["customer_id", "date", "amount"]))
+    with pytest.raises(ConfigError, match="--no-header needs the column names"):
+        load(path, options=ReadOptions(no_header=True))
 
 
 def test_ragged_whitespace_line(tmp_path: Path) -> None:
     path = write(tmp_path / "cd.txt", "00001 19970101 1 11.77\n00002 19970102 2\n")
     with pytest.raises(InputError, match=r"data row 2: '00002 19970102 2'"):
-        load(path, no_header=True, columns=["customer_id", "date", "quantity", "amount"])
+        load(
+            path,
+            options=ReadOptions(
+                no_header=True, columns=["customer_id", "date", "quantity", "amount"]
+            ),
+        )
 
 
 def test_options_that_do_not_apply(tmp_path: Path) -> None:
     path = write(tmp_path / "o.csv", "customer,date,amount\na,2021-01-05,1\n")
     with pytest.raises(InputError, match="do not apply"):
-        load(path, table="orders")
-    with pytest.raises(InputError, match="--no-header"):
-        load(path, columns=["a", "b", "c"])
+        load(path, options=ReadOptions(table="orders"))
+    with pytest.raises(ConfigError, match="--no-header"):
+        load(path, options=ReadOptions(columns=["a", "b", "c"]))
 
 
 def test_unsupported_encoding(tmp_path: Path) -> None:
     path = write(tmp_path / "o.csv", "customer,date,amount\na,2021-01-05,1\n")
     with pytest.raises(InputError, match="Unsupported encoding 'klingon'"):
-        load(path, encoding="klingon")
+        load(path, options=ReadOptions(encoding="klingon"))
 
 
 def test_all_empty_date_column(tmp_path: Path) -> None:
@@ -229,7 +236,7 @@ def test_not_a_source_object() -> None:
 
 def test_bad_url_does_not_leak_the_password() -> None:
     with pytest.raises(InputError) as info:
-        load("nosuchdb://user:secret@localhost/db", table="t")
+        load("nosuchdb://user:secret@localhost/db", options=ReadOptions(table="t"))
     assert "secret" not in str(info.value)
 
 
@@ -259,3 +266,27 @@ def test_malformed_json(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="Cannot read the file as JSON records") as info:
         load(path)
     assert "LINE 1" not in str(info.value)  # no SQL excerpt in the message
+
+
+def test_read_options_check_their_combinations_once() -> None:
+    with pytest.raises(ConfigError, match="--no-header needs the column names") as info:
+        ReadOptions(no_header=True)
+    assert info.value.where == "--columns" and "--columns" in info.value.fix
+    with pytest.raises(ConfigError, match="without a header row"):
+        ReadOptions(columns="a,b")
+    options = ReadOptions(no_header=True, columns=" a, b ,c")  # comma-separated, as on the CLI
+    assert options.columns == ("a", "b", "c")
+    assert ReadOptions(no_header=True, columns=["a", "b"]).columns == ("a", "b")
+    assert ReadOptions(columns="").columns is None
+    with pytest.raises(AttributeError):
+        options.table = "t"  # type: ignore[misc]
+    assert options.given() == ["no_header", "columns"]
+
+
+def test_date_format_applies_to_in_memory_data_too() -> None:
+    frame = pd.DataFrame(
+        {"customer": ["a", "b"], "date": ["05/01/2021", "06/01/2021"], "amount": [1.0, 2.0]}
+    )
+    src = load(frame, options=ReadOptions(date_format="%d/%m/%Y"))
+    days = src.table.order_by("customer_id").order_ts.execute().dt.strftime("%Y-%m-%d")
+    assert days.tolist() == ["2021-01-05", "2021-01-06"]

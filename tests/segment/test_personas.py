@@ -13,7 +13,7 @@ from scipy.stats import norm
 from custlens.charts import personas as charts
 from custlens.charts import save_chart
 from custlens.config import PersonaConfig, PersonaRule
-from custlens.errors import DataError
+from custlens.errors import DataError, MappingError
 from custlens.segment.clustering import PersonaClusterer
 from custlens.segment.explain import explain_personas
 from custlens.segment.personas import build_personas, name_personas, profile_clusters
@@ -243,9 +243,9 @@ def test_charts_are_vega_lite_and_save_as_png_and_svg(result, tmp_path):
 
 
 def test_charts_reject_wrong_tables():
-    with pytest.raises(DataError, match="needs columns"):
+    with pytest.raises(MappingError, match="k selection chart lack"):
         charts.k_selection_chart(pd.DataFrame({"k": [2]}))
-    with pytest.raises(DataError, match="needs columns"):
+    with pytest.raises(MappingError, match="persona map chart lack"):
         charts.persona_map_chart(pd.DataFrame({"pc1": [1.0]}), (0.5, 0.2))
 
 

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from custlens.config import DEFAULT_SEGMENTS, RFMConfig, SegmentRule
-from custlens.errors import DataError
+from custlens.errors import DataError, MappingError
 from custlens.segment.rfm_segments import (
     SUMMARY_COLUMNS,
     describe_segments,
@@ -110,9 +110,9 @@ def test_custom_segment_table_runs_in_the_engine():
     np.testing.assert_array_equal(out["segment"].to_numpy(), expected)
 
 
-def test_missing_columns_are_a_data_error():
+def test_missing_columns_are_a_mapping_error():
     df = _customers().drop(columns=["monetary"])
-    with pytest.raises(DataError, match="monetary"):
+    with pytest.raises(MappingError, match="lack the column.*monetary"):
         score_rfm(ibis.memtable(df))
 
 

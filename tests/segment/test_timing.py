@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from custlens.config import TimingConfig, TimingPersonaRule, TimingWindow
-from custlens.errors import DataError
+from custlens.errors import DataError, MappingError
 from custlens.segment.timing import (
     best_contact_windows,
     hour_weekday,
@@ -193,9 +193,9 @@ def test_timing_persona_rules_are_data(tx):
 
 
 def test_bad_input(tx):
-    with pytest.raises(DataError, match="amount"):
+    with pytest.raises(MappingError, match="amount"):
         hour_weekday(tx.drop("amount"))
-    with pytest.raises(DataError, match="lacks"):
+    with pytest.raises(MappingError, match="segment table lack"):
         hour_weekday(tx, SEGMENTS)  # no "segment" column
     dup = pd.DataFrame({"customer_id": ["a", "a"], "segment": ["x", "y"]})
     with pytest.raises(DataError, match="more than once"):

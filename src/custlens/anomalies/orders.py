@@ -22,6 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
@@ -69,13 +70,7 @@ def _require(table: ir.Table, columns: tuple[str, ...], stage: str) -> None:
             where=stage,
             fix="pass Source.table from custlens.io.load (or ibis.memtable(dataframe))",
         )
-    missing = [c for c in columns if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"{stage} needs the canonical columns {', '.join(missing)}",
-            where="transactions columns: " + ", ".join(table.columns),
-            fix="load the data with custlens.io.load, or map those columns explicitly",
-        )
+    require_columns(table, columns, what=f"the transactions given to {stage}")
 
 
 def _is_cancelled(t: ir.Table, prefix: str) -> ir.BooleanValue:

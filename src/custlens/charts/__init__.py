@@ -8,13 +8,12 @@ Chart functions take result tables and return an Altair chart; they never comput
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import altair as alt
 
 from custlens.errors import OutputError
+from custlens.outputs import atomic_file
 
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
 
@@ -51,14 +50,8 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0
         )
     data = _render(chart.to_dict(), suffix, scale)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_file(path) as tmp:  # mode 0666 less the umask, like the other outputs
+            tmp.write_bytes(data)
     except OSError as exc:
         raise OutputError(
             f"Cannot write the chart: {exc.strerror or exc}",

@@ -6,17 +6,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from custlens.errors import DataError
+from custlens._validation import require_columns
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"The {chart} chart needs the columns {', '.join(missing)}",
-            where="columns given: " + ", ".join(map(str, frame.columns)),
-            fix="pass the output of CustomerAnomalyDetector.transform",
-        )
+    require_columns(
+        frame,
+        columns,
+        what=f"the table given to the {chart} chart",
+        fix="pass the output of CustomerAnomalyDetector.transform",
+    )
 
 
 def anomaly_score_distribution(

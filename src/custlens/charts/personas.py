@@ -10,19 +10,19 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.errors import DataError
 
 _PANEL = {"width": 220, "height": 160}
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"The {chart} chart needs columns {missing}",
-            where="columns " + ", ".join(map(str, frame.columns)),
-            fix="pass the table produced by custlens.segment (unchanged)",
-        )
+    require_columns(
+        frame,
+        columns,
+        what=f"the table given to the {chart} chart",
+        fix="pass the table produced by custlens.segment (unchanged)",
+    )
     if frame.empty:
         raise DataError(f"Nothing to draw in the {chart} chart", where="an empty table")
 

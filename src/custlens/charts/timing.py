@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.errors import DataError
 
 WEEKDAY_ORDER = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
@@ -17,13 +18,12 @@ _TITLES = {
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str, source: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"The {chart} chart needs the columns {', '.join(missing)}",
-            where="columns given: " + ", ".join(map(str, frame.columns)),
-            fix=f"pass the output of custlens.segment.timing.{source}",
-        )
+    require_columns(
+        frame,
+        columns,
+        what=f"the table given to the {chart} chart",
+        fix=f"pass the output of custlens.segment.timing.{source}",
+    )
 
 
 def _metric(metric: str) -> tuple[str, str]:

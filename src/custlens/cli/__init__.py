@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -22,6 +22,7 @@ from rich.table import Table
 
 from custlens.cli import flags
 from custlens.errors import CustlensError
+from custlens.io.options import ReadOptions
 
 if TYPE_CHECKING:
     from custlens.config import Settings
@@ -106,9 +107,6 @@ ForceOpt = Annotated[
 ]
 
 
-ReadFlags = dict[str, Any]
-
-
 @app.command()
 def run(
     source: SourceArg,
@@ -185,7 +183,7 @@ def run(
                 "models.horizon_days": flags.parse_horizon(horizon),
             },
         )
-        read = flags.read_options(
+        read = ReadOptions(
             table=table,
             sheet=sheet,
             no_header=no_header,
@@ -203,7 +201,7 @@ def _execute(
     source: str,
     out_dir: Path,
     settings: Settings,
-    read: ReadFlags,
+    read: ReadOptions,
     *,
     figures: str,
     force: bool,
@@ -216,7 +214,7 @@ def _execute(
     flags.check_figures(figures)
     check_output_dir(out_dir, force=force)
     with _stage_progress(not quiet and err.is_terminal) as on_stage:
-        results = run_pipeline(source, settings=settings, on_stage=on_stage, **read)
+        results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
     extra = None
     if figures != "none":
         from custlens.report.figures import write_figures  # altair: only when there are figures
@@ -273,7 +271,7 @@ def demo(
             f"{escape(str(data_path))}"
         )
         settings = flags.settings(None, maps=[], overrides={"seed": seed})
-        read = flags.read_options()
+        read = ReadOptions()
         _execute(
             str(data_path),
             folder / "results",
@@ -331,8 +329,7 @@ def audit(
             customer_col=customer_col,
             seed=seed,
             config_path=config,
-            table=table,
-            sheet=sheet,
+            read=ReadOptions(table=table, sheet=sheet),
         )
         target = write_audit(result, out_dir, force=force)
     except CustlensError as exc:
@@ -364,9 +361,9 @@ def score(
         settings = flags.settings(
             config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
         )
-        read = flags.read_options(table=table, sheet=sheet)
+        read = ReadOptions(table=table, sheet=sheet)
         check_output_dir(out_dir, force=force)
-        results = score_pipeline(models_dir, source, settings=settings, **read)
+        results = score_pipeline(models_dir, source, settings=settings, read=read)
         target = write_results(results, out_dir, force=force)
     except CustlensError as exc:
         _fail(exc)

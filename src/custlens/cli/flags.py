@@ -72,35 +72,6 @@ def settings(config: Path | None, *, maps: list[str], overrides: dict[str, Any])
     return loaded
 
 
-def read_options(
-    *,
-    table: str | None = None,
-    sheet: str | None = None,
-    no_header: bool = False,
-    columns: str | None = None,
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    date_format: str | None = None,
-) -> dict[str, Any]:
-    """The reader options of the flags (``--columns`` split on commas)."""
-    col_list = [c.strip() for c in columns.split(",")] if columns else None
-    if no_header and not col_list:
-        raise ConfigError(
-            "--no-header needs the column names",
-            where="--columns",
-            fix="add --columns name1,name2,... in file order",
-        )
-    return {
-        "table": table,
-        "sheet": sheet,
-        "no_header": no_header,
-        "columns": col_list,
-        "delimiter": delimiter,
-        "encoding": encoding,
-        "date_format": date_format,
-    }
-
-
 def check_figures(figures: str) -> None:
     if figures not in FIGURE_FORMATS:
         raise ConfigError(

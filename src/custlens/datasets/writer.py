@@ -22,6 +22,7 @@ from custlens.datasets.generator import BLOCK_CUSTOMERS
 from custlens.datasets.personas import DirtRates, PersonaSpec
 from custlens.datasets.synthetic import decode, iter_blocks, plan_for
 from custlens.errors import ConfigError, OutputError
+from custlens.outputs import atomic_file
 
 log = logging.getLogger(__name__)
 
@@ -108,36 +109,33 @@ def write_synthetic(
             where=str(target.parent),
             fix="choose a writable location",
         ) from None
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp_truth = truth_path.with_name(f".{truth_path.name}.{os.getpid()}.tmp")
     per_chunk = -(-chunk_customers // BLOCK_CUSTOMERS)
     rows = invoices = chunks = 0
     truths: list[pa.Table] = []
     try:
-        with _Sink(tmp, fmt) as sink:
-            pending: list[pa.Table] = []
-            for i, block in enumerate(iter_blocks(plan), start=1):
-                pending.append(block.orders)
-                truths.append(block.truth)
-                rows += block.orders.num_rows
-                invoices += block.n_invoices
-                if len(pending) == per_chunk or i * BLOCK_CUSTOMERS >= plan.n_customers:
-                    sink.write(pa.concat_tables(pending))
-                    pending = []
-                    chunks += 1
-                    log.info("wrote chunk %d (%d rows so far)", chunks, rows)
-        pq.write_table(pa.concat_tables(truths), tmp_truth)
-        os.replace(tmp, target)
-        os.replace(tmp_truth, truth_path)
+        # unique temporary names beside the targets, created exclusively and with the usual
+        # permissions (0666 less the umask); the orders, then the truth, are renamed into place
+        # when both are complete, and both are removed on any failure
+        with atomic_file(truth_path) as tmp_truth, atomic_file(target) as tmp:
+            with _Sink(tmp, fmt) as sink:
+                pending: list[pa.Table] = []
+                for i, block in enumerate(iter_blocks(plan), start=1):
+                    pending.append(block.orders)
+                    truths.append(block.truth)
+                    rows += block.orders.num_rows
+                    invoices += block.n_invoices
+                    if len(pending) == per_chunk or i * BLOCK_CUSTOMERS >= plan.n_customers:
+                        sink.write(pa.concat_tables(pending))
+                        pending = []
+                        chunks += 1
+                        log.info("wrote chunk %d (%d rows so far)", chunks, rows)
+            pq.write_table(pa.concat_tables(truths), tmp_truth)
     except OSError as exc:
         raise OutputError(
             f"cannot write {str(target)!r}: {exc.strerror or exc}",
             where=str(target),
             fix="check the folder is writable and the disk has space",
         ) from None
-    finally:
-        for leftover in (tmp, tmp_truth):
-            leftover.unlink(missing_ok=True)
     return {
         "path": str(target),
         "truth_path": str(truth_path),

@@ -16,7 +16,7 @@ from datetime import date, datetime, time
 import ibis
 import ibis.expr.types as ir
 
-from custlens._validation import as_date
+from custlens._validation import as_date, require_columns
 from custlens.config import FeaturesConfig
 from custlens.errors import InputError
 from custlens.features import temporal
@@ -219,14 +219,13 @@ def _left_join(left: ir.Table, right: ir.Table) -> ir.Table:
 def _check_columns(
     table: ir.Table, required: tuple[str, ...], name: str, *, numeric: tuple[str, ...]
 ) -> None:
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise InputError(
-            f"The {name} table lacks the canonical column(s) {missing}",
-            where=f"{name} table with columns {list(table.columns)}",
-            fix="load it with custlens.io.load (which maps source columns to canonical names) "
-            "or rename the columns",
-        )
+    require_columns(
+        table,
+        required,
+        what=f"the {name}",
+        fix="load it with custlens.io.load (which maps source columns to canonical names) "
+        "or rename the columns",
+    )
     schema = table.schema()
     if not schema["order_ts"].is_timestamp():
         raise InputError(

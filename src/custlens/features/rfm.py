@@ -27,20 +27,19 @@ from datetime import date, datetime, timedelta
 import ibis
 import ibis.expr.types as ir
 
-from custlens._validation import as_date
-from custlens.errors import DataError, MappingError
+from custlens._validation import as_date, require_columns
+from custlens.errors import DataError
 
 _NEEDED = ("customer_id", "order_id", "order_ts", "amount")
 
 
 def _check(table: ir.Table, what: str) -> None:
-    missing = [c for c in _NEEDED if c not in table.columns]
-    if missing:
-        raise MappingError(
-            f"The {what} lack the column(s) {missing} needed for the customer table",
-            where=f"columns found: {list(table.columns)}",
-            fix="pass the purchases/returns produced by custlens.io.clean.clean",
-        )
+    require_columns(
+        table,
+        _NEEDED,
+        what=f"the {what} given for the customer table",
+        fix="pass the purchases/returns produced by custlens.io.clean.clean",
+    )
 
 
 def resolve_as_of(purchases: ir.Table, as_of: date | datetime | str | None = None) -> date:

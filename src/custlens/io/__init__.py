@@ -1,1 +1,5 @@
 """Reading sources into canonical transactions, and cleaning them."""
+
+from custlens.io.options import ReadOptions
+
+__all__ = ["ReadOptions"]

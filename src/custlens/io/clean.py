@@ -42,8 +42,9 @@ from dataclasses import dataclass
 import ibis
 import ibis.expr.types as ir
 
+from custlens._validation import require_columns
 from custlens.config import CleaningConfig
-from custlens.errors import DataError, MappingError
+from custlens.errors import DataError
 from custlens.io.canonical import ALWAYS_PRESENT
 from custlens.io.materialize import materialize
 from custlens.io.quality import QualityReport, RuleResult
@@ -301,20 +302,15 @@ def _stages(t: ir.Table, original: list[str], on: dict[str, bool]) -> ir.Table:
     )
 
 
-def _check_columns(table: ir.Table) -> None:
-    missing = [c for c in ALWAYS_PRESENT if c not in table.columns]
-    if missing:
-        raise MappingError(
-            f"The transactions lack the canonical column(s) {missing}",
-            where=f"columns found: {list(table.columns)}",
-            fix="load the source with custlens.io.load (it maps and derives these columns)",
-        )
-
-
 def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     """Apply the cleaning rules; return purchases, returns and a :class:`QualityReport`."""
     config = config or CleaningConfig()
-    _check_columns(table)
+    require_columns(
+        table,
+        ALWAYS_PRESENT,
+        what="the transactions",
+        fix="load the source with custlens.io.load (it maps and derives these columns)",
+    )
     on, notes = _resolve_rules(table, config)
     flagged = materialize(_flag(table, config, on), "cleaned_lines")
     helpers = [_STAGE, _RETURN, _PAIR]

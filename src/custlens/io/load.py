@@ -27,6 +27,7 @@ from custlens.config import MappingConfig
 from custlens.errors import InputError
 from custlens.io import coerce
 from custlens.io.canonical import CANONICAL_COLUMNS, CANONICAL_TYPES
+from custlens.io.options import ReadOptions
 from custlens.io.readers import RawTable, read_table
 from custlens.io.schema import resolve_mapping
 
@@ -205,25 +206,16 @@ def load(
     *,
     mapping: MappingConfig | None = None,
     con: Any | None = None,
-    table: str | None = None,
-    sheet: str | None = None,
-    no_header: bool = False,
-    columns: list[str] | None = None,
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    date_format: str | None = None,
+    options: ReadOptions | None = None,
 ) -> Source:
-    """Read ``source`` and return canonical transactions (raises ``InputError``/``MappingError``)."""
-    raw = read_table(
-        source,
-        con=con,
-        table=table,
-        sheet=sheet,
-        no_header=no_header,
-        columns=columns,
-        delimiter=delimiter,
-        encoding=encoding,
-    )
+    """Read ``source`` and return canonical transactions (raises ``InputError``/``MappingError``).
+
+    ``options`` (``ReadOptions``) says how to read it: table, sheet, header, delimiter,
+    encoding and the date format.
+    """
+    options = options or ReadOptions()
+    date_format = options.date_format
+    raw = read_table(source, options, con=con)
     if raw.rows == 0:
         raise _no_rows(raw)
     resolved = resolve_mapping(list(raw.table.columns), mapping, where=raw.origin)

@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from custlens.errors import InputError
 from custlens.io import databases, json_lines, spreadsheets, text_files, text_logs
 from custlens.io.materialize import register_workdir
+from custlens.io.options import ReadOptions
 from custlens.io.pycolumns import to_arrow_array
 
 DELIMITED = (".csv", ".tsv", ".psv")
@@ -109,8 +110,13 @@ def _register(con: Any, data: pa.Table) -> ibis.Table:
     return con.table(name)
 
 
-def _reject(origin: str, **given: Any) -> None:
-    used = [k for k, v in given.items() if v not in (None, False)]
+_TEXT_OPTIONS = ("no_header", "columns", "delimiter", "encoding")
+_READER_OPTIONS = ("table", "sheet", *_TEXT_OPTIONS)  # date_format is for io.load
+
+
+def _reject(origin: str, options: ReadOptions, *names: str) -> None:
+    """Refuse the options among ``names`` that were given: they do not apply to this source."""
+    used = options.given(*names)
     if used:
         raise InputError(
             f"Option(s) {used} do not apply to this source",
@@ -167,7 +173,7 @@ def _looks_delimited(path: Path) -> bool:
     return False
 
 
-def _read_file(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
+def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
     origin = str(path)
     if not path.exists():
         raise InputError(
@@ -190,58 +196,51 @@ def _read_file(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
             where=origin,
             fix=f"use one of {', '.join(SUPPORTED)} (text formats may be .gz-compressed)",
         )
-    text_opts = {k: opts[k] for k in ("no_header", "columns", "delimiter", "encoding")}
     if suffix in SQLITE or suffix in DUCKDB:
-        _reject(origin, sheet=opts["sheet"], **text_opts)
+        _reject(origin, opts, "sheet", *_TEXT_OPTIONS)
         if suffix in SQLITE:
             engine = _engine(con, origin)
-            data = databases.read_sqlite(path, opts["table"])
+            data = databases.read_sqlite(path, opts.table)
             return RawTable(
                 _register(engine, data),
                 engine,
-                f"{origin}, table {opts['table']}",
+                f"{origin}, table {opts.table}",
                 None,
                 "sqlite",
                 data.num_rows,
             )
         if con is not None:
             _engine(con, origin)
-        table, engine = databases.read_duckdb_file(path, opts["table"], con)
-        return RawTable(table, engine, f"{origin}, table {opts['table']}", None, "duckdb")
-    _reject(origin, table=opts["table"])
+        table, engine = databases.read_duckdb_file(path, opts.table, con)
+        return RawTable(table, engine, f"{origin}, table {opts.table}", None, "duckdb")
+    _reject(origin, opts, "table")
     engine = _engine(con, origin)
     sha = file_sha256(path)
     if suffix in EXCEL:
-        _reject(origin, **text_opts)
-        data, notes = spreadsheets.read_excel(path, opts["sheet"])
+        _reject(origin, opts, *_TEXT_OPTIONS)
+        data, notes = spreadsheets.read_excel(path, opts.sheet)
         return RawTable(
             _register(engine, data), engine, origin, sha, "excel", data.num_rows, tuple(notes)
         )
-    _reject(origin, sheet=opts["sheet"])
+    _reject(origin, opts, "sheet")
     if suffix in PARQUET:
-        _reject(origin, **text_opts)
+        _reject(origin, opts, *_TEXT_OPTIONS)
         table, rows = _read_parquet(engine, path)
         return RawTable(table, engine, origin, sha, "parquet", rows)
     if suffix in JSON_LINES or suffix == ".json":
-        _reject(origin, **text_opts)
+        _reject(origin, opts, *_TEXT_OPTIONS)
         read = json_lines.read_json_lines(engine, path, lines_only=suffix != ".json")
         return RawTable(read.table, engine, origin, sha, "json", read.rows, tuple(read.notes))
-    if opts["columns"] and not opts["no_header"]:
-        raise InputError(
-            "--columns names the fields of a file without a header row",
-            where=origin,
-            fix="add --no-header, or drop --columns to use the file's own header",
-        )
-    if suffix in TEXT_LOGS and opts["delimiter"] is None and not _looks_delimited(path):
+    if suffix in TEXT_LOGS and opts.delimiter is None and not _looks_delimited(path):
         read = text_logs.read_whitespace(
             engine,
             path,
-            no_header=opts["no_header"],
-            columns=opts["columns"],
-            encoding=opts["encoding"],
+            no_header=opts.no_header,
+            columns=opts.columns,
+            encoding=opts.encoding,
         )
         return RawTable(read.table, engine, origin, sha, "text", read.rows, tuple(read.notes))
-    delimiter = opts["delimiter"]
+    delimiter = opts.delimiter
     if delimiter is None and suffix == ".tsv":
         delimiter = "\t"
     elif delimiter is None and suffix == ".psv":
@@ -249,39 +248,25 @@ def _read_file(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
     read = text_files.read_delimited(
         engine,
         path,
-        no_header=opts["no_header"],
-        columns=opts["columns"],
+        no_header=opts.no_header,
+        columns=opts.columns,
         delimiter=delimiter,
-        encoding=opts["encoding"],
+        encoding=opts.encoding,
     )
     return RawTable(read.table, engine, origin, sha, "csv", read.rows, tuple(read.notes))
 
 
 def read_table(
-    source: Any,
-    *,
-    con: Any | None = None,
-    table: str | None = None,
-    sheet: str | None = None,
-    no_header: bool = False,
-    columns: list[str] | None = None,
-    delimiter: str | None = None,
-    encoding: str | None = None,
+    source: Any, options: ReadOptions | None = None, *, con: Any | None = None
 ) -> RawTable:
     """Read ``source`` (a path, a connection URL, a DataFrame, an Arrow table or an Ibis table).
 
+    ``options`` says how (``ReadOptions``; its ``date_format`` is for :func:`custlens.io.load`).
     Raises ``InputError`` for anything that cannot be read, saying where and how to fix it.
     """
-    opts = {
-        "table": table,
-        "sheet": sheet,
-        "no_header": no_header,
-        "columns": list(columns) if columns else None,
-        "delimiter": delimiter,
-        "encoding": encoding,
-    }
+    opts = options or ReadOptions()
     if isinstance(source, ibis.Table):
-        _reject("the Ibis table", **{k: v for k, v in opts.items()})
+        _reject("the Ibis table", opts, *_READER_OPTIONS)
         try:
             backend = source.get_backend()
         except Exception:  # noqa: BLE001 - an unbound table has no engine to run on
@@ -291,28 +276,21 @@ def read_table(
             ) from None
         return RawTable(source, backend, "an Ibis table", None, "ibis")
     if isinstance(source, pa.Table):
-        _reject("the Arrow table", **opts)
+        _reject("the Arrow table", opts, *_READER_OPTIONS)
         text_files.check_duplicate_names(list(source.column_names), "the Arrow table")
         engine = _engine(con, "the Arrow table")
         return RawTable(
             _register(engine, source), engine, "an Arrow table", None, "arrow", source.num_rows
         )
     if type(source).__name__ == "DataFrame" and hasattr(source, "iloc"):
-        _reject("the DataFrame", **opts)
+        _reject("the DataFrame", opts, *_READER_OPTIONS)
         data = dataframe_to_arrow(source)
         engine = _engine(con, "the DataFrame")
         return RawTable(
             _register(engine, data), engine, "a pandas DataFrame", None, "dataframe", data.num_rows
         )
     if isinstance(source, str) and "://" in source:
-        _reject(
-            databases.redact_url(source),
-            sheet=sheet,
-            no_header=no_header,
-            columns=columns,
-            delimiter=delimiter,
-            encoding=encoding,
-        )
+        _reject(databases.redact_url(source), opts, "sheet", *_TEXT_OPTIONS)
         scheme = source.split("://", 1)[0].lower()
         if scheme == "sqlite":
             path = databases.sqlite_url_path(source)
@@ -326,11 +304,11 @@ def read_table(
             if path.is_file():
                 if con is not None:
                     _engine(con, str(path))
-                tbl, engine = databases.read_duckdb_file(path, table, con)
-                return RawTable(tbl, engine, f"{path}, table {table}", None, "duckdb")
-        tbl, backend = databases.read_url(source, table)
+                tbl, engine = databases.read_duckdb_file(path, opts.table, con)
+                return RawTable(tbl, engine, f"{path}, table {opts.table}", None, "duckdb")
+        tbl, backend = databases.read_url(source, opts.table)
         return RawTable(
-            tbl, backend, f"{databases.redact_url(source)}, table {table}", None, "database"
+            tbl, backend, f"{databases.redact_url(source)}, table {opts.table}", None, "database"
         )
     if isinstance(source, str | Path):
         return _read_file(Path(source).expanduser(), con, opts)
@@ -340,7 +318,7 @@ def read_table(
     )
 
 
-def _read_sqlite_any(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTable:
+def _read_sqlite_any(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
     """A SQLite file named by a ``sqlite://`` URL, whatever its extension."""
     if not path.is_file():
         raise InputError(
@@ -349,11 +327,11 @@ def _read_sqlite_any(path: Path, con: Any | None, opts: dict[str, Any]) -> RawTa
             fix="check the path in the sqlite:// URL",
         )
     engine = _engine(con, str(path))
-    data = databases.read_sqlite(path, opts["table"])
+    data = databases.read_sqlite(path, opts.table)
     return RawTable(
         _register(engine, data),
         engine,
-        f"{path}, table {opts['table']}",
+        f"{path}, table {opts.table}",
         None,
         "sqlite",
         data.num_rows,

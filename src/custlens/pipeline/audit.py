@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from custlens.config import Settings, load_settings
+from custlens.io.options import ReadOptions
 
 
 def audit(
@@ -20,8 +21,7 @@ def audit(
     seed: int = 0,
     settings: Settings | None = None,
     config_path: str | Path | None = None,
-    table: str | None = None,
-    sheet: str | None = None,
+    read: ReadOptions | None = None,
 ) -> Any:
     """Read the customer table ``source`` and audit how well ``segment`` explains ``metric``.
 
@@ -32,7 +32,7 @@ def audit(
 
     if settings is None:
         settings = load_settings(config_path)
-    raw = read_table(source, table=table, sheet=sheet)
+    raw = read_table(source, read)
     return audit_segmentation(
         raw.table.to_pandas(),
         segment=segment,

@@ -26,6 +26,7 @@ from custlens.io.clean import Cleaned, clean
 from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
+from custlens.io.options import ReadOptions
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.stage import StageContext, StageResult
@@ -132,32 +133,15 @@ def prepare(
     settings: Settings,
     *,
     with_features: bool,
+    read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
-    table: str | None = None,
-    sheet: str | None = None,
-    no_header: bool = False,
-    columns: list[str] | None = None,
-    delimiter: str | None = None,
-    encoding: str | None = None,
-    date_format: str | None = None,
 ) -> Prepared:
     """Load, clean, build the customer table (with the behavioural features when asked) and
     segment it: what every stage and ``score`` start from."""
     clock = _Clock(on_stage)
     with clock.stage("load"):
-        src = load(
-            source,
-            mapping=settings.mapping,
-            con=con,
-            table=table,
-            sheet=sheet,
-            no_header=no_header,
-            columns=columns,
-            delimiter=delimiter,
-            encoding=encoding,
-            date_format=date_format,
-        )
+        src = load(source, mapping=settings.mapping, con=con, options=read)
         # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
         # read the canonical lines again
         transactions = materialize(src.table, "transactions")
@@ -205,9 +189,9 @@ def run(
     settings: Settings | None = None,
     config_path: str | None = None,
     as_of: date | None = None,
+    read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
-    **read: Any,
 ) -> Results:
     """Run the whole pipeline on ``source`` (a path, URL, DataFrame, Arrow or Ibis table)."""
     if settings is None:
@@ -217,7 +201,7 @@ def run(
     chosen = list(ANALYSES) if settings.analyses is None else settings.analyses
     stages, with_features = selected(chosen)
     core = prepare(
-        source, settings, with_features=with_features, con=con, on_stage=on_stage, **read
+        source, settings, with_features=with_features, read=read, con=con, on_stage=on_stage
     )
     customers = core.customers
     results: dict[str, StageResult] = {}

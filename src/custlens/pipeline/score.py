@@ -9,6 +9,7 @@ import pandas as pd
 
 from custlens.config import Settings, load_settings
 from custlens.errors import ConfigError
+from custlens.io.options import ReadOptions
 from custlens.pipeline.results import Results
 from custlens.pipeline.run import StageCallback, prepare
 from custlens.pipeline.stages.predictions import align_scores
@@ -20,9 +21,9 @@ def score(
     *,
     settings: Settings | None = None,
     config_path: str | Path | None = None,
+    read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
-    **read: Any,
 ) -> Results:
     """Score every customer of ``source`` with the models saved in ``models_dir``.
 
@@ -44,7 +45,7 @@ def score(
     if settings is None:
         settings = load_settings(config_path)
     settings = settings.with_overrides(analyses=[])
-    core = prepare(source, settings, with_features=False, con=con, on_stage=on_stage, **read)
+    core = prepare(source, settings, with_features=False, read=read, con=con, on_stage=on_stage)
     with core.clock.stage("scores"):
         cleaned = core.cleaned
         frame, _ = customer_features(cleaned.purchases, cleaned.returns, core.as_of, models.config)

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.config import RFM_BINS, RFMConfig
 from custlens.errors import DataError
 
@@ -39,14 +40,7 @@ SUMMARY_COLUMNS = (
 )
 
 
-def _require(columns, needed, what: str) -> None:
-    missing = [c for c in needed if c not in columns]
-    if missing:
-        raise DataError(
-            f"The {what} lack the column(s) {missing}",
-            where=f"columns found: {list(columns)}",
-            fix="build it with custlens.features.rfm.customer_table (and score_rfm)",
-        )
+_FIX = "build it with custlens.features.rfm.customer_table (and score_rfm)"
 
 
 def segment_expr(r_score: ir.IntegerValue, fm_score: ir.IntegerValue, rfm: RFMConfig):
@@ -64,7 +58,7 @@ def segment_expr(r_score: ir.IntegerValue, fm_score: ir.IntegerValue, rfm: RFMCo
 def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
     """Add ``r_score, f_score, m_score, fm_score, rfm_cell, segment`` to a customer table."""
     rfm = rfm or RFMConfig()
-    _require(customers.columns, _NEEDED, "customers")
+    require_columns(customers, _NEEDED, what="the customers", fix=_FIX)
     c = customers
     quintile = ibis.ntile(RFM_BINS)
     scored = c.mutate(
@@ -85,7 +79,7 @@ def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
 def describe_segments(customers_df: pd.DataFrame, rfm: RFMConfig | None = None) -> pd.DataFrame:
     """A copy of a scored customer frame with the segment's ``description`` and ``action``."""
     rfm = rfm or RFMConfig()
-    _require(customers_df.columns, ("segment",), "scored customers")
+    require_columns(customers_df, ("segment",), what="the scored customers", fix=_FIX)
     desc = {rule.name: rule.description for rule in rfm.segments}
     action = {rule.name: rule.action for rule in rfm.segments}
     out = customers_df.copy()
@@ -102,9 +96,8 @@ def segment_summary(customers_df: pd.DataFrame, rfm: RFMConfig | None = None) ->
     segment, since an average of nothing is undefined.
     """
     rfm = rfm or RFMConfig()
-    _require(
-        customers_df.columns, ("segment", "monetary", "recency_days", "frequency"), "customers"
-    )
+    needed = ("segment", "monetary", "recency_days", "frequency")
+    require_columns(customers_df, needed, what="the customers", fix=_FIX)
     names = [rule.name for rule in rfm.segments]
     unknown = sorted(set(customers_df["segment"].dropna()) - set(names))
     if unknown:

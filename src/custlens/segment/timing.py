@@ -18,6 +18,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.config import TimingConfig, TimingWindow
 from custlens.errors import DataError
 
@@ -32,13 +33,7 @@ def _check(transactions: ir.Table, stage: str) -> None:
             where=stage,
             fix="pass Cleaned.purchases (or ibis.memtable(dataframe))",
         )
-    missing = [c for c in _REQUIRED if c not in transactions.columns]
-    if missing:
-        raise DataError(
-            f"{stage} needs the canonical columns {', '.join(missing)}",
-            where="transactions columns: " + ", ".join(transactions.columns),
-            fix="load the data with custlens.io.load, or map those columns explicitly",
-        )
+    require_columns(transactions, _REQUIRED, what=f"the transactions given to {stage}")
 
 
 def orders_with_time(transactions: ir.Table) -> ir.Table:
@@ -65,13 +60,12 @@ def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
             where="timing segments argument",
             fix="pass the scored customer table (customer_id, segment)",
         )
-    missing = [c for c in ("customer_id", segment_column) if c not in segments.columns]
-    if missing:
-        raise DataError(
-            f"The segment table lacks {', '.join(missing)}",
-            where="segment table columns: " + ", ".join(segments.columns),
-            fix=f"pass a table with customer_id and {segment_column!r} (or set segment_column)",
-        )
+    require_columns(
+        segments,
+        ("customer_id", segment_column),
+        what="the segment table",
+        fix=f"pass a table with customer_id and {segment_column!r} (or set segment_column)",
+    )
     mapping = segments.select(
         customer_id=segments.customer_id.cast("string"),
         segment=segments[segment_column].cast("string"),
