@@ -1,33 +1,66 @@
 """custlens: customer intelligence from order logs.
 
+>>> import custlens
+>>> results = custlens.run(custlens.datasets.synthetic(300, seed=1).orders,
+...                        settings=custlens.Settings(analyses=[]))
+>>> int(results.customers["customer_id"].nunique()) == len(results.customers)
+True
+
 The public API is imported lazily so that ``import custlens`` stays cheap and has no side effects.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+from importlib import import_module, metadata
 from typing import Any
 
-__version__ = "0.1.0"
+from custlens._lazy import lazy_exports
 
-_LAZY = {
-    "load": ("custlens.io.load", "load"),
-    "ReadOptions": ("custlens.io.options", "ReadOptions"),
-    "clean": ("custlens.io.clean", "clean"),
-    "customer_table": ("custlens.features.rfm", "customer_table"),
-    "score_rfm": ("custlens.segment.rfm_segments", "score_rfm"),
-    "run": ("custlens.pipeline", "run"),
-    "Settings": ("custlens.config", "Settings"),
-    "CustlensError": ("custlens.errors", "CustlensError"),
+try:
+    __version__ = metadata.version("custlens")
+except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+_EXPORTS = {
+    "run": "custlens.pipeline",
+    "score": "custlens.pipeline",
+    "Results": "custlens.pipeline",
+    "open_results": "custlens.pipeline",
+    "load": "custlens.io.load",
+    "ReadOptions": "custlens.io.options",
+    "clean": "custlens.io.clean",
+    "customer_table": "custlens.features.rfm",
+    "score_rfm": "custlens.segment.rfm_segments",
+    "Settings": "custlens.config",
+    "load_settings": "custlens.config",
+    "BetaGeoModel": "custlens.models.bgnbd",
+    "GammaGammaModel": "custlens.models.gamma_gamma",
+    "summary_from_transactions": "custlens.models.rfm_summary",
+    **{
+        name: "custlens.errors"
+        for name in (
+            "CustlensError",
+            "InputError",
+            "MappingError",
+            "ConfigError",
+            "DataError",
+            "OutputError",
+            "ModelError",
+            "NotFittedError",
+        )
+    },
 }
+_SUBPACKAGES = ("audit", "datasets")
 
-__all__ = ["__version__", *_LAZY]
+__all__ = sorted(["__version__", *_EXPORTS, *_SUBPACKAGES])
+_names, _dir = lazy_exports(__name__, _EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        module, attr = _LAZY[name]
-        return getattr(import_module(module), attr)
-    if name == "datasets":
-        return import_module("custlens.datasets")
-    raise AttributeError(f"module 'custlens' has no attribute {name!r}")
+    if name in _SUBPACKAGES:
+        return import_module(f"custlens.{name}")
+    return _names(name)
+
+
+def __dir__() -> list[str]:
+    return list(__all__)

@@ -15,6 +15,8 @@ import altair as alt
 from custlens.errors import OutputError
 from custlens.outputs import atomic_file
 
+__all__ = ["SAVE_FORMATS", "save_chart"]
+
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
 
 
