@@ -11,7 +11,7 @@ import pytest
 from scipy import integrate, stats
 from scipy.special import betaln, gammaln
 
-from custlens.errors import ConfigError, DataError, ModelError
+from custlens.errors import ConfigError, DataError, NotFittedError
 from custlens.models.btyd import BetaGeoModel, GammaGammaModel, summary_from_transactions
 
 # Fader, Hardie & Lee (2005), Marketing Science 24(2): BG/NBD on CDNOW weeks 1-39
@@ -316,11 +316,11 @@ def test_too_few_customers() -> None:
 
 
 def test_not_fitted() -> None:
-    with pytest.raises(ModelError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="BetaGeoModel is not fitted"):
         BetaGeoModel().conditional_probability_alive(**GOOD)
-    with pytest.raises(ModelError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="GammaGammaModel is not fitted"):
         GammaGammaModel().conditional_expected_average_profit([1], [10.0])
-    with pytest.raises(ModelError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="BetaGeoModel is not fitted"):
         GammaGammaModel.from_params(6, 4, 15).customer_lifetime_value(
             BetaGeoModel(), [1], [1.0], [2.0], [10.0], horizon=4, discount_rate=0.1
         )

@@ -59,8 +59,16 @@ def test_churn_against_the_synthetic_truth(evaluated):
 def test_training_is_deterministic(evaluated):
     _, _, c = evaluated
     bt = make_backtest(c.purchases, c.returns, horizon_days=90)
-    a = ChurnModel(CFG, seed=3).fit(bt.features, bt.frame["churned"]).predict_proba(bt.features)
-    b = ChurnModel(CFG, seed=3).fit(bt.features, bt.frame["churned"]).predict_proba(bt.features)
+    a = (
+        ChurnModel(config=CFG, seed=3)
+        .fit(bt.features, bt.frame["churned"])
+        .predict_proba(bt.features)
+    )
+    b = (
+        ChurnModel(config=CFG, seed=3)
+        .fit(bt.features, bt.frame["churned"])
+        .predict_proba(bt.features)
+    )
     np.testing.assert_array_equal(a, b)
 
 

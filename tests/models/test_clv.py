@@ -28,10 +28,10 @@ def test_tweedie_model_recovers_a_known_mean():
     mean = 50 * np.exp(2 * X["a"])  # E[revenue] grows with a
     buys = rng.uniform(size=3000) < 0.4
     y = np.where(buys, rng.gamma(2.0, mean / 2.0 / 0.4), 0.0)  # many zeros, long tail
-    pred = ClvModel(CFG, seed=1).fit(X, y).predict(X)
+    pred = ClvModel(config=CFG, seed=1).fit(X, y).predict(X)
     assert spearmanr(pred, mean).statistic > 0.9
     assert pred.mean() == pytest.approx(y.mean(), rel=0.1)
-    disc = ClvModel(CFG, seed=1).fit(X, y).discounted(X, 90, 0.1)
+    disc = ClvModel(config=CFG, seed=1).fit(X, y).discounted(X, 90, 0.1)
     np.testing.assert_allclose(disc, pred * 1.1 ** (-45 / 365.25))
 
 

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.errors import ConfigError, DataError
+from custlens.errors import ConfigError, DataError, MappingError
 from custlens.models.rfm_summary import summary_from_transactions
 
 
@@ -165,7 +165,7 @@ def test_cdnow_holdout_against_independent_pandas(cdnow) -> None:
         ({"time_unit": "M"}, ConfigError, "time unit"),
         ({"observation_end": "2024-01-31"}, ConfigError, "not after"),
         ({"calibration_end": "next tuesday"}, ConfigError, "calibration_end"),
-        ({"amount_col": "price"}, DataError, "price"),
+        ({"amount_col": "price"}, MappingError, "lack the column.*price"),
         ({"calibration_end": "2023-01-01"}, DataError, "No customer"),
     ],
 )

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 
+from custlens._validation import check_fitted
 from custlens.errors import DataError
 from custlens.models.btyd import BetaGeoModel, GammaGammaModel
 
@@ -43,8 +44,8 @@ def btyd_inputs(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def p_no_purchase(bg: BetaGeoModel, x: object, tx: object, big_t: object, t: float) -> np.ndarray:
     """P(no purchase in (T, T + t] | x, t_x, T) under BG/NBD (see the module docstring)."""
-    p = bg.params_ or {}
-    r, alpha = p["r"], p["alpha"]
+    check_fitted(bg, "params_")
+    r, alpha = bg.params_["r"], bg.params_["alpha"]
     alive = bg.conditional_probability_alive(x, tx, big_t)
     x_arr, t_arr = np.asarray(x, dtype="float64"), np.asarray(big_t, dtype="float64")
     none_if_alive = ((alpha + t_arr) / (alpha + t_arr + t)) ** (r + x_arr)

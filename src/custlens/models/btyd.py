@@ -1,7 +1,8 @@
 """Buy-till-you-die models: BG/NBD (purchase counts and P(alive)) and Gamma-Gamma (spend, CLV).
 
-The implementations live in :mod:`custlens.models.bgnbd` and :mod:`custlens.models.gamma_gamma`;
-this module is the public entry point. Typical use::
+The estimators live in :mod:`custlens.models.bgnbd` and :mod:`custlens.models.gamma_gamma`,
+their likelihoods in :mod:`custlens.models.btyd_likelihood`; this module gathers the BTYD
+entry points (also exported by :mod:`custlens.models`). Typical use::
 
     summary = summary_from_transactions(purchases, calibration_end=cutoff, time_unit="W")
     bg = BetaGeoModel().fit(summary["frequency"], summary["recency"], summary["T"])

@@ -11,19 +11,23 @@ is then fitted on the whole held-out part, where the decision threshold is also 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from numbers import Integral
+from typing import Any, ClassVar
 
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
+from sklearn.utils._param_validation import Interval
 
+from custlens._validation import check_fitted
 from custlens.config import ModelsConfig
-from custlens.errors import ModelError
 from custlens.models.evaluation import Threshold, choose_threshold
+from custlens.models.parameters import validate_parameters
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,8 @@ _EPS = 1e-6
 # the count; training keeps ``n_jobs`` (LightGBM's trees are reproducible for a fixed count).
 # On two cores this about halves the time to score 1M customers.
 SCORING_THREADS = 0
+# seeds go to LightGBM and scikit-learn's splitters (numpy's RandomState: 0 .. 2**32 - 1)
+SEED_CONSTRAINT = [Interval(Integral, 0, 2**32 - 1, closed="both")]
 
 
 def lgbm_params(config: ModelsConfig, seed: int) -> dict[str, Any]:
@@ -89,34 +95,106 @@ def choose_calibration(p: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any
     return {"chosen": chosen, "holdout_brier": briers, "holdout_n": len(y)}
 
 
-class ChurnModel:
-    """LightGBM binary classifier of ``churned`` with an optional held-out calibration."""
+def resolved_config(config: ModelsConfig | None) -> ModelsConfig:
+    """The estimators' ``config`` parameter, with ``None`` meaning the defaults."""
+    return config if config is not None else ModelsConfig()
 
-    def __init__(self, config: ModelsConfig | None = None, seed: int = 42) -> None:
-        self.config = config or ModelsConfig()
+
+class ChurnModel(BaseEstimator):
+    """LightGBM classifier of churn (no order in the horizon), calibrated on a held-out part.
+
+    The customers are split (stratified, seeded) into a fitting part and a held-out part
+    (``config.holdout_share``). LightGBM is fitted on the first. On the held-out part, sigmoid
+    and isotonic calibration are each cross-fitted in two folds and used only when their
+    out-of-fold Brier score beats the raw model's; the decision threshold is chosen there too.
+
+    Parameters
+    ----------
+    config : ModelsConfig, optional
+        LightGBM settings, the held-out share and the threshold rule (``None``: the defaults).
+    seed : int, default=42
+        Seed of the split, the calibration folds and LightGBM (0 .. 2**32 - 1).
+
+    Attributes
+    ----------
+    model_ : lightgbm.LGBMClassifier
+        The fitted classifier.
+    feature_names_ : list of str
+        The columns of ``X`` at fit, in order.
+    calibrator_ : sklearn estimator or None
+        The calibration chosen (``None`` when the raw scores won).
+    calibration_report_ : dict
+        The held-out Brier score of each calibration and the one chosen.
+    threshold_ : Threshold
+        The decision threshold chosen on the held-out part.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from custlens.config import ModelsConfig
+    >>> from custlens.models import ChurnModel
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"recency_days": rng.uniform(0, 365, 200),
+    ...                   "frequency": rng.integers(1, 20, 200).astype(float)})
+    >>> churned = (X["recency_days"] > 180).astype(int)
+    >>> model = ChurnModel(config=ModelsConfig(n_estimators=20, min_child_samples=5), seed=0)
+    >>> p = model.fit(X, churned).predict_proba(X)
+    >>> p.shape, bool(p[churned == 1].mean() > p[churned == 0].mean())
+    ((200,), True)
+    >>> ChurnModel(seed=7)
+    ChurnModel(seed=7)
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "config": [ModelsConfig, None],
+        "seed": SEED_CONSTRAINT,
+    }
+
+    def __init__(self, *, config: ModelsConfig | None = None, seed: int = 42) -> None:
+        self.config = config
         self.seed = seed
 
     def fit(self, X: pd.DataFrame, y: object, value: object | None = None) -> ChurnModel:
-        """Fit on ``X``/``y`` (1 = churned); ``value`` (e.g. last-period revenue) for the
-        profit threshold, chosen on the held-out part."""
+        """Fit LightGBM, the calibration and the decision threshold.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_customers, n_features)
+            Numeric features.
+        y : array-like of shape (n_customers,)
+            1 = churned, 0 = bought again; both classes must be present.
+        value : array-like of shape (n_customers,), optional
+            Value of each customer (e.g. last-period revenue) for the profit threshold
+            (zeros when absent).
+
+        Returns
+        -------
+        ChurnModel
+            The fitted model (``self``).
+
+        Raises
+        ------
+        ConfigError
+            When ``config`` or ``seed`` is invalid.
+        """
+        validate_parameters(self)
+        config = resolved_config(self.config)
         y_arr = np.asarray(y, dtype="int64")
         v = np.zeros(len(y_arr)) if value is None else np.asarray(value, dtype="float64")
         idx_fit, idx_hold = train_test_split(
             np.arange(len(y_arr)),
-            test_size=self.config.holdout_share,
+            test_size=config.holdout_share,
             stratify=y_arr,
             random_state=self.seed,
         )
         self.feature_names_ = list(X.columns)
-        self.model_ = lgb.LGBMClassifier(**lgbm_params(self.config, self.seed))
+        self.model_ = lgb.LGBMClassifier(**lgbm_params(config, self.seed))
         self.model_.fit(X.iloc[idx_fit], y_arr[idx_fit])
         raw = self.model_.predict_proba(X.iloc[idx_hold], num_threads=SCORING_THREADS)[:, 1]
         self.calibration_report_ = choose_calibration(raw, y_arr[idx_hold], self.seed)
         self.calibrator_ = fit_calibrator(self.calibration_report_["chosen"], raw, y_arr[idx_hold])
         p_hold = apply_calibrator(self.calibrator_, raw)
-        self.threshold_: Threshold = choose_threshold(
-            y_arr[idx_hold], p_hold, v[idx_hold], self.config
-        )
+        self.threshold_: Threshold = choose_threshold(y_arr[idx_hold], p_hold, v[idx_hold], config)
         log.info("churn model: calibration %s", self.calibration_report_)
         return self
 
@@ -129,29 +207,56 @@ class ChurnModel:
         config: ModelsConfig,
         threshold: Threshold,
         calibration_report: dict[str, Any],
+        seed: int = 42,
     ) -> ChurnModel:
         """A fitted model from saved parts (see custlens.models.persist)."""
-        out = cls(config)
+        out = cls(config=config, seed=seed)
         out.model_, out.calibrator_ = model, calibrator
         out.feature_names_ = list(model.feature_name_)
         out.threshold_, out.calibration_report_ = threshold, calibration_report
         return out
 
-    def _check(self, X: pd.DataFrame) -> None:
-        if not hasattr(self, "model_"):
-            raise ModelError("The churn model is not fitted", where="ChurnModel", fix="call fit")
-
     def predict_raw(self, X: pd.DataFrame) -> np.ndarray:
-        self._check(X)
+        """Uncalibrated churn probability of LightGBM.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        check_fitted(self, ("model_", "feature_names_"))
         return self.model_.predict_proba(X[self.feature_names_], num_threads=SCORING_THREADS)[:, 1]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Calibrated churn probability (raw when no calibration won)."""
-        return apply_calibrator(self.calibrator_, self.predict_raw(X))
+        """Calibrated churn probability (raw when no calibration won).
+
+        Parameters
+        ----------
+        X : pandas.DataFrame
+            Holds at least the features seen at fit (extra columns are ignored).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            Probability of no order in the horizon.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        raw = self.predict_raw(X)  # checks the model is fitted
+        return apply_calibrator(self.calibrator_, raw)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Exact TreeSHAP values in log-odds (LightGBM ``pred_contrib``), one column a feature."""
-        self._check(X)
+        """Exact TreeSHAP values in log-odds (LightGBM ``pred_contrib``), one column a feature.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        check_fitted(self, ("model_", "feature_names_"))
         contrib = self.model_.booster_.predict(
             X[self.feature_names_], pred_contrib=True, num_threads=SCORING_THREADS
         )

@@ -17,53 +17,37 @@ the mean per order *line* gives p = 6.05, q = 3.89, gamma = 16.4, which does not
 from __future__ import annotations
 
 import logging
+from numbers import Integral
+from typing import ClassVar
 
 import numpy as np
-from scipy.special import digamma, gammaln
+from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval
 
+from custlens._validation import check_fitted
 from custlens.errors import ConfigError, DataError
-from custlens.models.bgnbd import (
+from custlens.models.btyd_inputs import (
     MIN_CUSTOMERS,
     as_vector,
     check_integer_frequency,
     check_same_length,
     check_weights,
+    validate_rfm,
+)
+from custlens.models.btyd_likelihood import (
+    MAX_ITER,
     compress_rows,
     fit_log_params,
-    require_fitted,
+    gamma_gamma_loglik,
     standard_errors,
-    validate_rfm,
-    wdot,
 )
+from custlens.models.parameters import validate_parameters
 from custlens.models.rfm_summary import unit_days
 
 logger = logging.getLogger(__name__)
 
 GG_PARAMS = ("p", "q", "gamma")
 DAYS_PER_YEAR = 365.25
-
-
-def _gg_loglik(
-    params: np.ndarray, x: np.ndarray, m: np.ndarray, w: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """Log-likelihood of the mean spends m given x transactions, and its gradient in (p, q, gamma)."""
-    p, q, g = params
-    px = p * x
-    log_gmx = np.log(g + m * x)
-    ll_i = (
-        gammaln(px + q)
-        - gammaln(px)
-        - gammaln(q)
-        + q * np.log(g)
-        + (px - 1) * np.log(m)
-        + px * np.log(x)
-        - (px + q) * log_gmx
-    )
-    dig = digamma(px + q)
-    d_p = wdot(w, x * (dig - digamma(px) + np.log(m) + np.log(x) - log_gmx))
-    d_q = wdot(w, dig - digamma(q) + np.log(g) - log_gmx)
-    d_g = wdot(w, q / g - (px + q) / (g + m * x))
-    return wdot(w, ll_i), np.array([d_p, d_q, d_g])
 
 
 def _validate_spend(frequency: object, monetary_value: object) -> tuple[np.ndarray, np.ndarray]:
@@ -74,20 +58,83 @@ def _validate_spend(frequency: object, monetary_value: object) -> tuple[np.ndarr
     return np.round(x), m
 
 
-class GammaGammaModel:
-    """Gamma-Gamma model of the average spend per (repeat) transaction."""
+class GammaGammaModel(BaseEstimator):
+    """Gamma-Gamma model of the average spend per repeat transaction, and lifetime value.
 
-    def __init__(self) -> None:
-        self.params_: dict[str, float] | None = None
-        self.standard_errors_: dict[str, float] | None = None
-        self.log_likelihood_: float | None = None
-        self.n_customers_: int | None = None
-        self.n_excluded_: int | None = None
-        self.frequency_monetary_corr_: float | None = None
+    A customer's spend per transaction is Gamma(p, nu) around their mean p / nu, with
+    nu ~ Gamma(q, gamma) across customers (Fader, Hardie & Lee 2005). Fitted by maximum
+    likelihood on the repeat customers (frequency > 0) with their mean spend per repeat
+    purchase day.
+
+    Parameters
+    ----------
+    min_customers : int, default=10
+        Fewest repeat customers with a positive mean spend (sum of the weights) ``fit``
+        accepts.
+    max_iter : int, default=2000
+        Most L-BFGS-B iterations of the maximum-likelihood fit.
+
+    Attributes
+    ----------
+    params_ : dict of str to float
+        The estimates of ``p``, ``q`` and ``gamma``.
+    standard_errors_ : dict of str to float
+        Their standard errors (NaN when the Hessian is not positive definite).
+    log_likelihood_ : float
+        The total log-likelihood at the estimates.
+    n_customers_ : int
+        Repeat customers the model was fitted on (sum of the weights).
+    n_excluded_ : int
+        Repeat customers left out because their mean spend is 0.
+    frequency_monetary_corr_ : float or None
+        Correlation of frequency and mean spend among those customers (the model assumes
+        none); ``None`` when either is constant or there are too few customers.
+
+    See Also
+    --------
+    BetaGeoModel : the purchase model ``customer_lifetime_value`` needs.
+
+    Examples
+    --------
+    Repeat purchases and mean spends of 122 repeat customers, identical ones merged into
+    weights (20 bought once more for 8.00, ...):
+
+    >>> from custlens.models import GammaGammaModel
+    >>> frequency = [1, 1, 1, 1, 2, 2, 2, 3, 3, 5]
+    >>> spend = [8.0, 20.0, 35.0, 120.0, 12.0, 30.0, 70.0, 18.0, 40.0, 25.0]
+    >>> weights = [20, 30, 15, 5, 15, 12, 6, 8, 6, 5]
+    >>> gg = GammaGammaModel().fit(frequency, spend, weights=weights)
+    >>> {name: round(value, 2) for name, value in gg.params_.items()}
+    {'p': 6.75, 'q': 3.62, 'gamma': 10.63}
+    >>> gg.n_customers_
+    122
+
+    With the published CDNOW estimates, the expected spend of a customer with 2 repeat
+    purchases averaging 30, p (gamma + x m) / (p x + q - 1):
+
+    >>> cdnow = GammaGammaModel.from_params(p=6.25, q=3.74, gamma=15.44)
+    >>> cdnow.conditional_expected_average_profit([2], [30.0]).round(2)
+    array([30.94])
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "min_customers": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, *, min_customers: int = MIN_CUSTOMERS, max_iter: int = MAX_ITER) -> None:
+        self.min_customers = min_customers
+        self.max_iter = max_iter
 
     @classmethod
     def from_params(cls, p: float, q: float, gamma: float) -> GammaGammaModel:
-        """A model with given parameters (e.g. published ones), for prediction only."""
+        """A model with given parameters (e.g. published ones), for prediction only.
+
+        Raises
+        ------
+        DataError
+            When a parameter is not positive and finite.
+        """
         values = np.array([p, q, gamma], dtype="float64")
         if not np.all(np.isfinite(values) & (values > 0)):
             raise DataError(
@@ -101,11 +148,35 @@ class GammaGammaModel:
     def fit(
         self, frequency: object, monetary_value: object, weights: object | None = None
     ) -> GammaGammaModel:
-        """Fit on the customers with frequency > 0 (the others carry no spend information).
+        """Estimate p, q and gamma on the customers with frequency > 0.
 
-        Repeat customers whose mean spend is 0 (free orders only) cannot come from a Gamma
-        distribution; they are left out, counted in ``n_excluded_`` and logged.
+        Customers without a repeat purchase carry no spend information. Repeat customers whose
+        mean spend is 0 (free orders only) cannot come from a Gamma distribution; they are left
+        out, counted in ``n_excluded_`` and logged.
+
+        Parameters
+        ----------
+        frequency : array-like of shape (n_customers,)
+            Repeat purchases (whole numbers, >= 0).
+        monetary_value : array-like of shape (n_customers,)
+            Mean spend per repeat purchase (>= 0).
+        weights : array-like of shape (n_customers,), optional
+            How many customers each row stands for (default 1 each).
+
+        Returns
+        -------
+        GammaGammaModel
+            The fitted model (``self``).
+
+        Raises
+        ------
+        ConfigError
+            When a constructor parameter is invalid.
+        DataError
+            When an input is not finite and non-negative, the lengths differ, ``frequency`` is
+            not whole, or fewer than ``min_customers`` repeat customers have a positive spend.
         """
+        validate_parameters(self)
         x, m = _validate_spend(frequency, monetary_value)
         w = check_weights(weights, len(x))
         repeat = (x > 0) & (w > 0)
@@ -116,19 +187,20 @@ class GammaGammaModel:
             )
         use = repeat & ~zero
         n = float(w[use].sum())
-        if n < MIN_CUSTOMERS:
+        if n < self.min_customers:
             raise DataError(
                 f"Too few repeat customers with positive spend to fit Gamma-Gamma: {n:g}",
                 where="GammaGammaModel.fit",
-                fix=f"use data with at least {MIN_CUSTOMERS} customers who bought more than once",
+                fix=f"use data with at least {self.min_customers} customers who bought more "
+                "than once",
             )
         (cx, cm), cw = compress_rows(x[use], m[use], weights=w[use])
 
         def loglik(params: np.ndarray) -> tuple[float, np.ndarray]:
-            return _gg_loglik(params, cx, cm, cw)
+            return gamma_gamma_loglik(params, cx, cm, cw)
 
         mean_m = float(np.average(m[use], weights=w[use]))
-        params = fit_log_params(loglik, np.log([1.0, 2.0, mean_m]), n)
+        params = fit_log_params(loglik, np.log([1.0, 2.0, mean_m]), n, max_iter=self.max_iter)
         self.params_ = dict(zip(GG_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]
         self.standard_errors_ = dict(
@@ -136,8 +208,11 @@ class GammaGammaModel:
         )
         self.n_customers_ = int(round(n))
         self.n_excluded_ = int(zero.sum())
-        if use.sum() > 2 and np.ptp(x[use]) > 0 and np.ptp(m[use]) > 0:
-            self.frequency_monetary_corr_ = float(np.corrcoef(x[use], m[use])[0, 1])
+        self.frequency_monetary_corr_ = (
+            float(np.corrcoef(x[use], m[use])[0, 1])
+            if use.sum() > 2 and np.ptp(x[use]) > 0 and np.ptp(m[use]) > 0
+            else None
+        )
         if self.params_["q"] <= 1:
             logger.warning("Gamma-Gamma q <= 1: the population mean spend is not finite")
         logger.info("Gamma-Gamma fitted on %d customers: %s", n, self.params_)
@@ -147,19 +222,51 @@ class GammaGammaModel:
         self, frequency: object, monetary_value: object, weights: object | None = None
     ) -> float:
         """Total log-likelihood of the repeat customers' mean spends at this model's parameters
-        (customers with frequency 0 or zero spend contribute nothing)."""
-        params = require_fitted(self)
+        (customers with frequency 0 or zero spend contribute nothing).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit`` (or ``from_params``).
+        DataError
+            When the inputs are invalid (as in ``fit``).
+        """
+        check_fitted(self, "params_")
+        params = self.params_
         x, m = _validate_spend(frequency, monetary_value)
         w = check_weights(weights, len(x))
         use = (x > 0) & (m > 0)
-        return _gg_loglik(np.array([params[k] for k in GG_PARAMS]), x[use], m[use], w[use])[0]
+        return gamma_gamma_loglik(np.array([params[k] for k in GG_PARAMS]), x[use], m[use], w[use])[
+            0
+        ]
 
     def conditional_expected_average_profit(
         self, frequency: object, monetary_value: object
     ) -> np.ndarray:
         """E[M | x, m] = (p (gamma + x m)) / (p x + q - 1): a weighted mean of the population
-        mean p gamma / (q - 1) and the customer's observed mean m (the population mean at x = 0)."""
-        params = require_fitted(self)
+        mean p gamma / (q - 1) and the customer's observed mean m (the population mean at x = 0).
+
+        Parameters
+        ----------
+        frequency : array-like of shape (n_customers,)
+            Repeat purchases (whole numbers, >= 0).
+        monetary_value : array-like of shape (n_customers,)
+            Mean spend per repeat purchase (>= 0).
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            Expected spend per future transaction of each customer.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit`` (or ``from_params``).
+        DataError
+            When q <= 1 (infinite expected spend) or the inputs are invalid.
+        """
+        check_fitted(self, "params_")
+        params = self.params_
         p, q, g = params["p"], params["q"], params["gamma"]
         if q <= 1:
             raise DataError(
@@ -190,6 +297,35 @@ class GammaGammaModel:
         E[Y(s_k)] - E[Y(s_{k-1})] from the BG/NBD model (eq. 10), valued at the Gamma-Gamma
         expected spend and discounted at its end by (1 + discount_rate) ** (-s_k / year), with
         ``discount_rate`` annual and a year of 365.25 days.
+
+        Parameters
+        ----------
+        bgnbd : BetaGeoModel
+            A fitted BG/NBD model on the same time unit.
+        frequency, recency, T, monetary_value : array-like of shape (n_customers,)
+            The BTYD summary (see ``summary_from_transactions``).
+        horizon : float
+            Length of the future period, in ``time_unit``.
+        discount_rate : float
+            Annual discount rate (above -1), e.g. 0.1 for 10% a year.
+        time_unit : {"W", "D"}, default="W"
+            The summary's time unit (weeks of 7 days or days).
+        step : float, default=1.0
+            Length of the discounting periods, in ``time_unit``.
+
+        Returns
+        -------
+        numpy.ndarray of shape (n_customers,)
+            Discounted expected revenue of each customer over the horizon.
+
+        Raises
+        ------
+        ConfigError
+            When ``horizon``, ``step``, ``discount_rate`` or ``time_unit`` is invalid.
+        NotFittedError
+            When this model or ``bgnbd`` is not fitted.
+        DataError
+            When the inputs are invalid.
         """
         days = unit_days(time_unit)
         if not (np.isfinite(horizon) and horizon > 0):
@@ -202,7 +338,7 @@ class GammaGammaModel:
                 where="discount_rate",
                 fix="e.g. 0.1 for 10% a year",
             )
-        require_fitted(bgnbd)
+        check_fitted(bgnbd, "params_")
         x, tx, big_t = validate_rfm(frequency, recency, T)
         m = as_vector(monetary_value, "monetary_value")
         check_same_length(frequency=x, monetary_value=m)

@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator
 
+from custlens._validation import check_fitted
 from custlens.config import ModelsConfig
-from custlens.errors import ModelError
-from custlens.models.churn import SCORING_THREADS, lgbm_params
+from custlens.models.churn import SCORING_THREADS, SEED_CONSTRAINT, lgbm_params, resolved_config
+from custlens.models.parameters import validate_parameters
 
 N_CLASSES = 3
 
@@ -19,38 +23,108 @@ def window_labels(edges: tuple[int, int]) -> tuple[str, str, str]:
     return (f"0-{edges[0]} days", f"{edges[0] + 1}-{edges[1]} days", "later or never")
 
 
-class NextPurchaseModel:
-    """LightGBM multiclass classifier of ``next_window``."""
+class NextPurchaseModel(BaseEstimator):
+    """LightGBM multiclass classifier of the next purchase window (classes 0, 1, 2).
 
-    def __init__(self, config: ModelsConfig | None = None, seed: int = 42) -> None:
-        self.config = config or ModelsConfig()
+    Class 0 is a first order within ``config.next_purchase_edges[0]`` days, class 1 within
+    the second edge, class 2 later or never (see :func:`window_labels`).
+
+    Parameters
+    ----------
+    config : ModelsConfig, optional
+        LightGBM settings (``None``: the defaults).
+    seed : int, default=42
+        LightGBM's seed (0 .. 2**32 - 1).
+
+    Attributes
+    ----------
+    model_ : lightgbm.LGBMClassifier
+        The fitted classifier.
+    feature_names_ : list of str
+        The columns of ``X`` at fit, in order.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from custlens.config import ModelsConfig
+    >>> from custlens.models import NextPurchaseModel
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame({"days_between": rng.uniform(5, 200, 300)})
+    >>> window = np.digitize(X["days_between"], [30, 90])  # 0, 1 or 2
+    >>> model = NextPurchaseModel(config=ModelsConfig(n_estimators=20, min_child_samples=5))
+    >>> proba = model.fit(X, window).predict_proba(X)
+    >>> proba.shape, bool(np.allclose(proba.sum(axis=1), 1.0))
+    ((300, 3), True)
+    >>> NextPurchaseModel(seed=7)
+    NextPurchaseModel(seed=7)
+    """
+
+    _parameter_constraints: ClassVar[dict[str, list]] = {
+        "config": [ModelsConfig, None],
+        "seed": SEED_CONSTRAINT,
+    }
+
+    def __init__(self, *, config: ModelsConfig | None = None, seed: int = 42) -> None:
+        self.config = config
         self.seed = seed
 
     def fit(self, X: pd.DataFrame, window: object) -> NextPurchaseModel:
+        """Fit LightGBM on the window classes.
+
+        Parameters
+        ----------
+        X : pandas.DataFrame of shape (n_customers, n_features)
+            Numeric features.
+        window : array-like of shape (n_customers,)
+            Class of each customer: 0, 1 or 2.
+
+        Returns
+        -------
+        NextPurchaseModel
+            The fitted model (``self``).
+
+        Raises
+        ------
+        ConfigError
+            When ``config`` or ``seed`` is invalid.
+        """
+        validate_parameters(self)
+        config = resolved_config(self.config)
         y = np.asarray(window, dtype="int64")
         self.feature_names_ = list(X.columns)
-        self.model_ = lgb.LGBMClassifier(
-            objective="multiclass", **lgbm_params(self.config, self.seed)
-        )
+        self.model_ = lgb.LGBMClassifier(objective="multiclass", **lgbm_params(config, self.seed))
         self.model_.fit(X, y)
         return self
 
     @classmethod
-    def from_parts(cls, model: lgb.LGBMClassifier, config: ModelsConfig) -> NextPurchaseModel:
-        out = cls(config)
+    def from_parts(
+        cls, model: lgb.LGBMClassifier, config: ModelsConfig, *, seed: int = 42
+    ) -> NextPurchaseModel:
+        """A fitted model from saved parts (see custlens.models.persist)."""
+        out = cls(config=config, seed=seed)
         out.model_, out.feature_names_ = model, list(model.feature_name_)
         return out
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Probabilities of the three windows (columns 0, 1, 2; 0 for a class never seen)."""
-        if not hasattr(self, "model_"):
-            raise ModelError(
-                "The next-purchase model is not fitted", where="NextPurchaseModel", fix="call fit"
-            )
+        """Probabilities of the three windows (columns 0, 1, 2; 0 for a class never seen).
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
+        check_fitted(self, ("model_", "feature_names_"))
         raw = self.model_.predict_proba(X[self.feature_names_], num_threads=SCORING_THREADS)
         out = np.zeros((len(X), N_CLASSES))
         out[:, self.model_.classes_.astype("int64")] = raw
         return out
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The most likely window (0, 1 or 2) of each customer.
+
+        Raises
+        ------
+        NotFittedError
+            Before ``fit``.
+        """
         return self.predict_proba(X).argmax(axis=1)

@@ -8,14 +8,22 @@ unreadable manifest, a custlens or LightGBM major.minor version other than the r
 file whose hash differs from the manifest, and any type in a skops file outside ``TRUSTED``
 (checked with ``skops.io.get_untrusted_types`` before loading, then loaded with exactly that
 list). A feature-schema mismatch with new data is refused by ``scoring.check_schema``.
+
+``save_models`` is atomic: the folder is written next to the target and swapped in, so a
+crash leaves either the old or the new complete folder (see ``save_models``).
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
+import functools
 import hashlib
 import json
 import logging
+import os
 import shutil
+import sys
 import tempfile
 from datetime import date
 from importlib import metadata
@@ -46,6 +54,8 @@ TRUSTED = [  # beyond skops's own defaults (builtins, numpy, sklearn estimators 
 ]
 CHECKED_VERSIONS = ("custlens", "lightgbm")
 _VERSIONS = ("custlens", "lightgbm", "scikit-learn", "skops", "numpy", "pandas")
+_AT_FDCWD = -100  # renameat2: paths relative to the working directory
+_RENAME_EXCHANGE = 2  # renameat2: swap the two paths atomically
 
 
 def package_versions() -> dict[str, str]:
@@ -91,9 +101,92 @@ def _parts(models: TrainedModels) -> dict[str, dict[str, Any]]:
     return parts
 
 
+def _write_text(path: Path, text: str) -> None:
+    """Write and flush ``text`` to disk (mode 0o666 less the umask, like any new file)."""
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file or folder to disk, so a rename never publishes unwritten data."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:  # folders cannot be opened on some platforms (Windows)
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+@functools.cache
+def _renameat2() -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        func = ctypes.CDLL(None, use_errno=True).renameat2  # glibc >= 2.28
+    except (OSError, AttributeError):
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two existing paths in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``).
+
+    False where the platform or the file system does not support it.
+    """
+    func = _renameat2()
+    if func is None:
+        return False
+    if func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _swap_in(staged: Path, target: Path, backup: Path) -> None:
+    """Put the complete folder ``staged`` at ``target``, keeping a complete folder there at
+    every moment.
+
+    A new ``target`` is one rename. An existing one is exchanged with ``staged`` in one
+    atomic step where the system allows it (the old folder then sits at ``staged``);
+    elsewhere it is renamed to ``backup`` and ``staged`` renamed into place, and if that
+    second rename fails the old folder is renamed back. Both renames stay in one folder, so
+    between them the old complete folder exists, at ``backup``.
+    """
+    if not target.exists():
+        os.rename(staged, target)
+    elif not _exchange(staged, target):
+        os.rename(target, backup)
+        try:
+            os.rename(staged, target)
+        except BaseException:
+            os.rename(backup, target)
+            raise
+    _fsync(target.parent)
+
+
 def save_models(models: TrainedModels, directory: str | Path) -> Path:
-    """Write the models and ``manifest.json`` to ``directory`` (replaced only when it is a
-    custlens model folder or empty); written to a temporary folder first, then renamed."""
+    """Write the models and ``manifest.json`` to ``directory`` atomically.
+
+    ``directory`` is replaced only when it is a custlens model folder or empty. Everything is
+    written (and flushed to disk) in a new folder inside a private temporary sibling, which
+    is then swapped in (see ``_swap_in``): at every moment either the old or the new complete
+    folder is in place, and a failure leaves the old one untouched. The temporary sibling is
+    removed afterwards. Only a process killed during the save leaves a ``.<name>.saving-*``
+    sibling behind (without the atomic exchange, a kill between the two renames leaves the old
+    folder complete in its ``old`` subfolder).
+    Folders and files get the usual modes less the umask (0755 / 0644 under umask 022): the
+    model files hold no secrets.
+    """
     target = Path(directory)
     if target.exists() and (
         not target.is_dir() or (any(target.iterdir()) and not (target / MANIFEST).is_file())
@@ -104,12 +197,16 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
             fix="choose a new or empty folder for the models",
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".custlens-models-", dir=target.parent))
+    # the private (0700) sibling only hides the work in progress; what it holds gets the umask
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+    staged = work / "new"
     try:
+        staged.mkdir()
         files = {}
         for name, obj in _parts(models).items():
-            path = tmp / f"{name}.skops"
+            path = staged / f"{name}.skops"
             sio.dump(obj, path)
+            _fsync(path)
             files[path.name] = _sha256(path)
         manifest = {
             "format_version": FORMAT_VERSION,
@@ -129,13 +226,14 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
             "files": files,
         }
         text = json.dumps(_json_safe(manifest), indent=2, allow_nan=False)
-        (tmp / MANIFEST).write_text(text, encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_text(staged / MANIFEST, text)
+        _fsync(staged)
+        _swap_in(staged, target, work / "old")
+    finally:
+        if (work / "old").is_dir() and not target.exists():  # the rollback itself failed
+            log.error("saving the models failed; the previous models are in %s", work / "old")
+        else:
+            shutil.rmtree(work, ignore_errors=True)  # the old folder, or the unfinished new one
     log.info("models saved to %s", target)
     return target
 
@@ -229,13 +327,18 @@ def load_models(directory: str | Path) -> TrainedModels:
         config=config,
         threshold=Threshold(**manifest["threshold"]),
         calibration_report=manifest["calibration"],
+        seed=int(manifest["seed"]),
     )
     nxt = parts.get("next_purchase")
     as_of = manifest.get("as_of")
     return TrainedModels(
         churn=churn,
-        clv=ClvModel.from_parts(parts["clv"]["model"], config),
-        next_purchase=NextPurchaseModel.from_parts(nxt["model"], config) if nxt else None,
+        clv=ClvModel.from_parts(parts["clv"]["model"], config, seed=int(manifest["seed"])),
+        next_purchase=(
+            NextPurchaseModel.from_parts(nxt["model"], config, seed=int(manifest["seed"]))
+            if nxt
+            else None
+        ),
         score_maps=maps,
         feature_names=tuple(f["name"] for f in manifest["features"]),
         train_cutoff=date.fromisoformat(manifest["train_cutoff"]),

@@ -31,7 +31,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from custlens._validation import as_date
+from custlens._validation import as_date, require_columns
 from custlens.errors import ConfigError, DataError
 
 logger = logging.getLogger(__name__)
@@ -69,13 +69,12 @@ def _day_column(table: ir.Table, ts_col: str) -> ir.DateValue:
 
 
 def _check_columns(table: ir.Table, needed: list[str]) -> None:
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise DataError(
-            f"Transactions lack column(s) {missing}",
-            where=f"columns found: {list(table.columns)}",
-            fix="map the columns with customer_col=, ts_col=, amount_col= or load through custlens.io",
-        )
+    require_columns(
+        table,
+        needed,
+        what="the transactions",
+        fix="map the columns with customer_col=, ts_col=, amount_col= or load through custlens.io",
+    )
     amount_type = table[needed[2]].type()
     if not amount_type.is_numeric():
         raise DataError(
@@ -95,12 +94,69 @@ def summary_from_transactions(
     ts_col: str = "order_ts",
     amount_col: str = "amount",
 ) -> pd.DataFrame:
-    """One row per customer with a first purchase on or before ``calibration_end``.
+    """The BTYD summary: one row per customer with a first purchase on or before
+    ``calibration_end``.
 
-    See the module docstring for the exact definitions. Rows with a null customer or timestamp
-    are ignored; null amounts count as 0. The result is sorted by customer and has the columns
-    ``customer_col, frequency, recency, T, monetary_value`` (+ the holdout columns when
-    ``observation_end`` is given).
+    Computed in the engine; only the one-row-per-customer result is fetched. See the module
+    docstring for the exact definitions (purchases are counted by day, both end dates are
+    inclusive). Rows with a null customer or timestamp are ignored; null amounts count as 0.
+
+    Parameters
+    ----------
+    table : ibis.Table
+        Transactions with a customer, a timestamp (or date) and a numeric amount column.
+    calibration_end : date, datetime or str
+        Last day (inclusive) of the calibration period, e.g. ``"1997-09-30"``.
+    observation_end : date, datetime or str, optional
+        Last day (inclusive) of the holdout period; adds the holdout columns.
+    time_unit : {"W", "D"}, default="W"
+        Unit of recency, T and the holdout duration: weeks of 7 days or days.
+    customer_col, ts_col, amount_col : str
+        Names of the customer, timestamp and amount columns.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Sorted by customer, with the columns ``customer_col, frequency, recency, T,
+        monetary_value`` (+ ``frequency_holdout, monetary_value_holdout, duration_holdout``
+        when ``observation_end`` is given).
+
+    Raises
+    ------
+    ConfigError
+        When ``time_unit`` is unknown, a date cannot be read or ``observation_end`` is not
+        after ``calibration_end``.
+    MappingError
+        When ``table`` lacks one of the three columns.
+    DataError
+        When the amount is not numeric, the timestamp is not a date or timestamp, or no
+        customer bought on or before ``calibration_end``.
+
+    Examples
+    --------
+    A bought twice on Jan 1 (one purchase day worth 15), then on Jan 8 (20) and Jan 15 (40);
+    B bought once, on Jan 20:
+
+    >>> import datetime as dt
+    >>> import ibis
+    >>> from custlens.models import summary_from_transactions
+    >>> orders = ibis.memtable(
+    ...     {
+    ...         "customer_id": ["A", "A", "A", "A", "B"],
+    ...         "order_ts": [
+    ...             dt.datetime(2024, 1, 1, 10),
+    ...             dt.datetime(2024, 1, 1, 15),
+    ...             dt.datetime(2024, 1, 8, 12),
+    ...             dt.datetime(2024, 1, 15, 9),
+    ...             dt.datetime(2024, 1, 20, 18),
+    ...         ],
+    ...         "amount": [10.0, 5.0, 20.0, 40.0, 7.0],
+    ...     }
+    ... )
+    >>> summary_from_transactions(orders, calibration_end="2024-01-31", time_unit="D")
+      customer_id  frequency  recency     T  monetary_value
+    0           A          2     14.0  30.0            30.0
+    1           B          0      0.0  11.0             0.0
     """
     unit = unit_days(time_unit)
     cal_end = as_date(

@@ -20,6 +20,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.config import ModelsConfig, TierRule
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
@@ -99,18 +100,16 @@ def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str
 
 
 def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
-    """ModelError unless ``frame`` has every model feature as a number."""
-    missing = [c for c in models.feature_names if c not in frame.columns]
+    """MappingError unless ``frame`` has every model feature (and the columns scoring reads);
+    ModelError unless the features are numbers."""
     needed = ["customer_id", "frequency", "tenure_days", "recency_days", "last_period_orders"]
-    missing += [c for c in needed if c not in frame.columns and c not in missing]
-    if missing:
-        raise ModelError(
-            f"The new data lack {len(missing)} feature(s) the models were trained on: "
-            f"{missing[:10]}",
-            where=f"features found: {len(frame.columns)} columns",
-            fix="build the input with custlens.models.backtest.customer_features from data with "
-            "the same optional columns (product_id, category, returns) as the training data",
-        )
+    require_columns(
+        frame,
+        dict.fromkeys([*models.feature_names, *needed]),
+        what="the new data",
+        fix="build the input with custlens.models.backtest.customer_features from data with "
+        "the same optional columns (product_id, category, returns) as the training data",
+    )
     bad = [c for c in models.feature_names if not pd.api.types.is_numeric_dtype(frame[c])]
     if bad:
         raise ModelError(

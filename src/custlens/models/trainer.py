@@ -68,11 +68,11 @@ def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) 
     """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``."""
     config = config or ModelsConfig()
     X, f = _train_rows(bt, config, seed)
-    churn = ChurnModel(config, seed).fit(X, f["churned"], f["last_period_revenue"])
-    clv = ClvModel(config, seed).fit(X, f["future_revenue"])
+    churn = ChurnModel(config=config, seed=seed).fit(X, f["churned"], f["last_period_revenue"])
+    clv = ClvModel(config=config, seed=seed).fit(X, f["future_revenue"])
     nxt = None
     if bt.horizon_days >= config.next_purchase_edges[1]:
-        nxt = NextPurchaseModel(config, seed).fit(X, f["next_window"])
+        nxt = NextPurchaseModel(config=config, seed=seed).fit(X, f["next_window"])
     else:
         log.info("next-purchase model skipped: horizon shorter than the last window edge")
     return TrainedModels(
