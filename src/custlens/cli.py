@@ -425,7 +425,7 @@ def audit(
     ] = False,
 ) -> None:
     """Find customers the current segmentation misjudges, and what would explain them."""
-    from custlens.anomalies.audit import audit_segmentation
+    from custlens.audit import audit_segmentation
     from custlens.config import load_settings
     from custlens.io.readers import read_table
     from custlens.outputs import check_output_dir

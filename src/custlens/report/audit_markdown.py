@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from custlens.anomalies.audit import AuditResult
+from custlens.audit import AuditResult
 from custlens.outputs import atomic_dir
 from custlens.report.charts import save_chart
 from custlens.report.charts.audit import TITLES, audit_charts

@@ -7,7 +7,8 @@ snapshot rows per customer) and:
    more than threshold x |segment mean|) and summarises count, rate, share and direction per
    segment;
 2. compares anomalies with the rest (means, medians, Mann-Whitney U, rank-biserial effect) on the
-   behaviour columns the table has or that can be derived (see ``audit_features``), and
+   behaviour columns the table has or that can be derived (see
+   :mod:`custlens.audit.behaviour_features`), and
    cross-tabulates categorical columns with the flag (chi-square);
 3. clusters the anomalies into personas (K-Means, k by silhouette) and fits decision trees for the
    flag with and without the metric (the fair test);
@@ -27,16 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from custlens.anomalies.audit_conclusion import dimension_evidence, write_conclusion
-from custlens.anomalies.audit_features import build_features
-from custlens.anomalies.audit_input import prepare_input
-from custlens.anomalies.audit_models import anomaly_trees, cluster_anomalies
-from custlens.anomalies.audit_stats import (
-    chi_square_tests,
-    compare_groups,
-    flag_rows,
-    segment_table,
-)
+from custlens.audit.anomaly_clusters import cluster_anomalies
+from custlens.audit.anomaly_trees import anomaly_trees
+from custlens.audit.behaviour_features import build_features
+from custlens.audit.conclusion import dimension_evidence, write_conclusion
+from custlens.audit.flags import flag_rows, segment_table
+from custlens.audit.group_tests import chi_square_tests, compare_groups
+from custlens.audit.prepare import prepare_input
 from custlens.config import AuditConfig
 
 log = logging.getLogger(__name__)
