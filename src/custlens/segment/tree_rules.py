@@ -1,7 +1,8 @@
 """Decision-tree paths as readable rules, shared by the persona explanation and the audit.
 
 Each leaf's path becomes one condition per feature, the conditions on one feature merged into an
-interval (``"120 < monetary <= 3,400"``), features in column order, thresholds through
+interval (``"120 < monetary <= 3,400"``), features in the order the path first splits on them
+(the root's feature first), thresholds through
 :func:`custlens.features.formatting.format_number`. A one-hot column named ``"column = level"``
 (threshold 0.5) reads ``"column is level"`` or ``"column is not level"``.
 """
@@ -23,7 +24,10 @@ Bounds = dict[int, tuple[float, float]]  # feature index -> (lower, upper]: lowe
 
 
 def leaf_bounds(tree: DecisionTreeClassifier) -> dict[int, Bounds]:
-    """For every leaf (node id), the interval each feature on its path is confined to."""
+    """For every leaf (node id), the interval each feature on its path is confined to.
+
+    The features of a leaf's bounds are in the order its path first splits on them.
+    """
     t = tree.tree_
     out: dict[int, Bounds] = {}
     stack: list[tuple[int, Bounds]] = [(0, {})]
@@ -58,8 +62,7 @@ def rule_text(
     if not bounds:
         return always
     parts = []
-    for f in sorted(bounds):
-        lo, hi = bounds[f]
+    for f, (lo, hi) in bounds.items():
         name = features[f]
         if name in one_hot and ONE_HOT_SEPARATOR in name:
             column, level = name.split(ONE_HOT_SEPARATOR, 1)
