@@ -9,9 +9,9 @@ from pathlib import Path
 import altair as alt
 import pandas as pd
 import pytest
-from custlens.charts import save_chart
 from typer.testing import CliRunner
 
+from custlens.charts import save_chart
 from custlens.cli import app
 from custlens.datasets import write_synthetic
 from custlens.outputs import atomic_file

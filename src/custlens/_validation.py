@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 
@@ -66,3 +67,24 @@ def check_fitted(estimator: object, attributes: str | Sequence[str]) -> None:
             where=kind,
             fix=f"call {kind}.fit(...) before using it",
         )
+
+
+def validate_params(estimator: object) -> None:
+    """Check ``estimator``'s parameters against its ``_parameter_constraints`` (scikit-learn's).
+
+    Call at the start of ``fit``. scikit-learn's ``InvalidParameterError`` becomes a
+    ``ConfigError`` naming the estimator and the parameter.
+    """
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    kind = type(estimator).__name__
+    try:
+        estimator._validate_params()  # type: ignore[attr-defined]
+    except InvalidParameterError as exc:
+        found = re.search(r"The '(\w+)' parameter", str(exc))
+        name = found.group(1) if found else "..."
+        raise ConfigError(
+            str(exc).rstrip("."),
+            where=f"{kind}({name}=...)",
+            fix=f"pass a value of the type and range described (see help({kind}))",
+        ) from None

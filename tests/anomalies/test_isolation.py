@@ -5,12 +5,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from scipy.stats import norm
+from sklearn.base import clone
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import roc_auc_score
 
 from custlens.anomalies.isolation import CustomerAnomalyDetector
 from custlens.config import AnomalyConfig
-from custlens.errors import ConfigError, CustlensError, DataError, MappingError
+from custlens.errors import (
+    ConfigError,
+    CustlensError,
+    DataError,
+    InputError,
+    MappingError,
+    NotFittedError,
+)
 
 N_NORMAL = 980
 PLANTED = 20
@@ -108,15 +117,16 @@ def test_log_rule_and_robust_scale():
     # spend is log-normal (strongly right-skewed); distinct_products is symmetric
     assert "monetary" in det.log_features_
     assert "distinct_products" not in det.log_features_
+    # the one scale rule: median and (Q95 - Q5) / (2 * Phi^-1(0.95)), from numpy and scipy
     x = frame["distinct_products"].to_numpy()
-    q1, q3 = np.percentile(x, [25, 75])
+    q05, q95 = np.percentile(x, [5, 95])
     assert det.centers_["distinct_products"] == pytest.approx(np.median(x))
-    assert det.scales_["distinct_products"] == pytest.approx((q3 - q1) / 1.349)
+    assert det.scales_["distinct_products"] == pytest.approx((q95 - q05) / (2 * norm.ppf(0.95)))
     lm = np.log1p(frame["monetary"].to_numpy())
     assert det.centers_["monetary"] == pytest.approx(np.median(lm))
     # the threshold is the 98% quantile of the training scores: what scikit-learn's own
     # contamination=0.02 offset gives for the same trees
-    z = np.nan_to_num(det._robust_z(frame), nan=0.0)
+    z = np.nan_to_num(det.preprocessor_.robust_z(frame), nan=0.0)
     same = IsolationForest(n_estimators=det.n_estimators, contamination=0.02, random_state=0)
     assert det.threshold_ == pytest.approx(-same.fit(z).offset_, rel=1e-12)
     scores = det.transform(frame)["anomaly_score"]
@@ -132,7 +142,7 @@ def test_missing_and_all_null_features_are_skipped_with_a_note():
     scored = det.fit_transform(frame)
     assert det.features_ == ["monetary", "frequency"]
     assert any("return_rate" in n and "missing" in n for n in det.notes_)
-    assert any("no_such_column" in n and "no such column" in n for n in det.notes_)
+    assert any("no_such_column" in n and "not in the customer table" in n for n in det.notes_)
     assert roc_auc_score(truth, scored["anomaly_score"]) >= 0.9
 
 
@@ -160,17 +170,21 @@ def test_all_features_missing_is_a_data_error():
 def test_bad_input_errors_are_custlens_errors():
     frame, _ = _customers()
     frame["country"] = "UK"
-    with pytest.raises(DataError, match="not numeric"):
+    with pytest.raises(InputError, match="not numeric"):
         CustomerAnomalyDetector(features=["monetary", "country"]).fit(frame)
     with pytest.raises(ConfigError, match="contamination"):
         CustomerAnomalyDetector(contamination=0.7).fit(frame)
-    with pytest.raises(DataError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         CustomerAnomalyDetector().transform(frame)
+    with pytest.raises(NotFittedError):
+        CustomerAnomalyDetector().reasons(frame)
     with pytest.raises(DataError, match="at least"):
         CustomerAnomalyDetector().fit(frame.head(3))
     det = CustomerAnomalyDetector(features=["monetary", "frequency"]).fit(frame)
-    with pytest.raises(CustlensError, match="frequency"):
+    with pytest.raises(MappingError, match="frequency"):
         det.transform(frame.drop(columns="frequency"))
+    with pytest.raises(InputError, match="DataFrame"):
+        CustomerAnomalyDetector().fit([[1, 2], [3, 4]])
 
 
 def test_from_config_and_ibis_input():
@@ -253,3 +267,31 @@ def test_synthetic_planted_anomalies_auc():
     assert y.sum() >= 20  # about 2% of 2,000 customers are planted
     scored = CustomerAnomalyDetector(contamination=0.02, seed=0).fit_transform(feats)
     assert roc_auc_score(y, scored["anomaly_score"]) >= 0.9
+
+
+def test_follows_the_scikit_learn_estimator_contract():
+    frame, _ = _customers()
+    det = CustomerAnomalyDetector(contamination=0.05, seed=3, n_estimators=50)
+    params = det.get_params()
+    assert params["contamination"] == 0.05 and params["seed"] == 3 and params["features"] is None
+    assert repr(det) == "CustomerAnomalyDetector(contamination=0.05, n_estimators=50, seed=3)"
+    twin = clone(det)
+    assert twin is not det and twin.get_params() == params
+    assert not [a for a in vars(det) if a.endswith("_")]  # nothing fitted before fit
+    with pytest.raises(TypeError):
+        CustomerAnomalyDetector(["monetary"])  # keyword-only
+    a = twin.fit_transform(frame)
+    b = clone(det).fit(frame).transform(frame)
+    pd.testing.assert_frame_equal(a, b)
+    assert "forest_" not in vars(det)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("contamination", 0.0), ("n_estimators", 0), ("n_top_reasons", 0), ("seed", -1)],
+)
+def test_bad_parameters_are_config_errors_naming_the_parameter(name, value):
+    frame, _ = _customers()
+    with pytest.raises(ConfigError, match=name) as err:
+        CustomerAnomalyDetector(**{name: value}).fit(frame)
+    assert err.value.where == f"CustomerAnomalyDetector({name}=...)"

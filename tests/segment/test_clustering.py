@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
+from sklearn.base import clone
 from sklearn.metrics import adjusted_rand_score
 
 from custlens.config import Settings
-from custlens.errors import ConfigError, DataError, InputError
+from custlens.errors import ConfigError, DataError, InputError, MappingError, NotFittedError
 from custlens.segment.clustering import PersonaClusterer
 from custlens.segment.k_choice import choose_k, knee_gaps, knee_point
 
@@ -197,7 +198,7 @@ def test_missing_null_and_constant_features_are_skipped_with_notes(planted):
     assert "'q4_share' skipped: every value is missing" in notes
     assert "'constant' skipped" in notes
     assert "'not_there' skipped: not in the customer table" in notes
-    assert "'monetary': 10 missing values" in notes
+    assert "'monetary': 10 missing or infinite values set to the median" in notes
 
 
 def test_default_features_use_whatever_subset_exists(planted):
@@ -289,9 +290,11 @@ def test_bad_input_gives_clear_errors(planted, fitted):
         PersonaClusterer(features=["nothing"]).fit(frame)
     with pytest.raises(DataError, match="at least"):
         PersonaClusterer(features=FEATURES).fit(frame.iloc[:6])
-    with pytest.raises(DataError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         PersonaClusterer().predict(frame)
-    with pytest.raises(InputError, match="lacks the features"):
+    with pytest.raises(NotFittedError):
+        PersonaClusterer().transform(frame)
+    with pytest.raises(MappingError, match="lack the column"):
         fitted.predict(frame.drop(columns="monetary"))
     with pytest.raises(InputError, match="DataFrame"):
         PersonaClusterer().fit([[1, 2], [3, 4]])
@@ -312,3 +315,32 @@ def test_large_tables_fit_on_a_seeded_sample_and_assign_everyone() -> None:
     assert any("sample of 1,500" in n for n in model.notes_)
     assert len(model.labels_) == 6_000
     assert adjusted_rand_score(truth, model.labels_) > 0.95
+
+
+def test_follows_the_scikit_learn_estimator_contract(planted):
+    frame, _ = planted
+    model = PersonaClusterer(features=FEATURES, k_range=(3, 5), seed=4)
+    params = model.get_params()
+    assert params["k_range"] == (3, 5) and params["seed"] == 4 and params["features"] == FEATURES
+    text = " ".join(repr(model).split())
+    assert text.startswith("PersonaClusterer(features=['recency_days',")
+    assert text.endswith("k_range=(3, 5), seed=4)")
+    twin = clone(model)
+    assert twin is not model and twin.get_params() == params
+    # the constructor only stores settings: no fitted attribute before fit
+    assert not [a for a in vars(model) if a.endswith("_")]
+    with pytest.raises(TypeError):
+        PersonaClusterer(FEATURES)  # keyword-only
+    fitted = twin.set_params(k_range=(4, 4), stability_seeds=2, n_init=3).fit(frame)
+    assert fitted.k_ == 4 and "k_" not in vars(model)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("outlier_z", -1.0), ("max_outlier_share", 0.7), ("stability_seeds", 1), ("seed", "x")],
+)
+def test_bad_parameters_are_config_errors_naming_the_parameter(planted, name, value):
+    frame, _ = planted
+    with pytest.raises(ConfigError, match=name) as err:
+        PersonaClusterer(features=FEATURES, **{name: value}).fit(frame)
+    assert err.value.where == f"PersonaClusterer({name}=...)"

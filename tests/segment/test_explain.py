@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from custlens.errors import ConfigError, DataError, InputError
-from custlens.segment.explain import explain_personas, format_value
+from custlens.errors import ConfigError, DataError, InputError, MappingError
+from custlens.segment.explain import explain_personas
 
 from .test_clustering import FEATURES, PLANTED, planted_customers
 
@@ -82,14 +82,6 @@ def test_missing_values_and_sampling_are_noted():
     assert result.n_train + result.n_test == 200
 
 
-def test_format_value_by_hand():
-    assert format_value(3400.5) == "3,400"  # f"{3400.5:,.0f}" rounds half to even
-    assert format_value(12.0) == "12"
-    assert format_value(12.25) == "12.2"
-    assert format_value(4.5) == "4.5"
-    assert format_value(0.125) == "0.125"
-
-
 def test_bad_input_gives_clear_errors():
     frame = pd.DataFrame({"x": np.arange(20.0)})
     two = np.array(["a", "b"] * 10)
@@ -97,7 +89,7 @@ def test_bad_input_gives_clear_errors():
         explain_personas(frame, two, ["x"], max_depth=5)
     with pytest.raises(InputError, match="persona labels"):
         explain_personas(frame, two[:5], ["x"])
-    with pytest.raises(InputError, match="not in the customer table"):
+    with pytest.raises(MappingError, match="lack the column"):
         explain_personas(frame, two, ["y"])
     with pytest.raises(DataError, match="Only one persona"):
         explain_personas(frame, np.array(["a"] * 20), ["x"])

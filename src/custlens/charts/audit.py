@@ -5,7 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from custlens.anomalies.audit import AuditResult
+from custlens.audit import AuditResult
 
 _GROUP_COLORS = alt.Scale(domain=["anomaly", "rest"], range=["#d62728", "#9aa5b1"])
 TITLES = {

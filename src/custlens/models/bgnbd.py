@@ -21,7 +21,7 @@ from scipy.special import expit, hyp2f1
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
-from custlens._validation import check_fitted
+from custlens._validation import check_fitted, validate_params
 from custlens.errors import DataError
 from custlens.models.btyd_inputs import (
     MIN_CUSTOMERS,
@@ -38,7 +38,6 @@ from custlens.models.btyd_likelihood import (
     fit_log_params,
     standard_errors,
 )
-from custlens.models.parameters import validate_parameters
 
 logger = logging.getLogger(__name__)
 
@@ -161,7 +160,7 @@ class BetaGeoModel(BaseEstimator):
             not whole, ``recency`` exceeds ``T``, or there are fewer than ``min_customers``
             customers or no repeat purchase.
         """
-        validate_parameters(self)
+        validate_params(self)
         x, tx, big_t = validate_rfm(frequency, recency, T)
         w = check_weights(weights, len(x))
         n = float(w.sum())

@@ -24,10 +24,9 @@ from sklearn.metrics import brier_score_loss
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from sklearn.utils._param_validation import Interval
 
-from custlens._validation import check_fitted
+from custlens._validation import check_fitted, validate_params
 from custlens.config import ModelsConfig
 from custlens.models.evaluation import Threshold, choose_threshold
-from custlens.models.parameters import validate_parameters
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,7 @@ class ChurnModel(BaseEstimator):
         ConfigError
             When ``config`` or ``seed`` is invalid.
         """
-        validate_parameters(self)
+        validate_params(self)
         config = resolved_config(self.config)
         y_arr = np.asarray(y, dtype="int64")
         v = np.zeros(len(y_arr)) if value is None else np.asarray(value, dtype="float64")

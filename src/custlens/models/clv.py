@@ -15,10 +15,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from custlens._validation import check_fitted
+from custlens._validation import check_fitted, validate_params
 from custlens.config import ModelsConfig
 from custlens.models.churn import SCORING_THREADS, SEED_CONSTRAINT, lgbm_params, resolved_config
-from custlens.models.parameters import validate_parameters
 
 TWEEDIE_POWER = 1.5
 
@@ -86,7 +85,7 @@ class ClvModel(BaseEstimator):
         ConfigError
             When ``config`` or ``seed`` is invalid.
         """
-        validate_parameters(self)
+        validate_params(self)
         config = resolved_config(self.config)
         y = np.clip(np.asarray(revenue, dtype="float64"), 0.0, None)  # refunds are not revenue
         self.feature_names_ = list(X.columns)

@@ -24,7 +24,7 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
-from custlens._validation import check_fitted
+from custlens._validation import check_fitted, validate_params
 from custlens.errors import ConfigError, DataError
 from custlens.models.btyd_inputs import (
     MIN_CUSTOMERS,
@@ -41,7 +41,6 @@ from custlens.models.btyd_likelihood import (
     gamma_gamma_loglik,
     standard_errors,
 )
-from custlens.models.parameters import validate_parameters
 from custlens.models.rfm_summary import unit_days
 
 logger = logging.getLogger(__name__)
@@ -176,7 +175,7 @@ class GammaGammaModel(BaseEstimator):
             When an input is not finite and non-negative, the lengths differ, ``frequency`` is
             not whole, or fewer than ``min_customers`` repeat customers have a positive spend.
         """
-        validate_parameters(self)
+        validate_params(self)
         x, m = _validate_spend(frequency, monetary_value)
         w = check_weights(weights, len(x))
         repeat = (x > 0) & (w > 0)

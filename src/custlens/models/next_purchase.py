@@ -10,10 +10,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 
-from custlens._validation import check_fitted
+from custlens._validation import check_fitted, validate_params
 from custlens.config import ModelsConfig
 from custlens.models.churn import SCORING_THREADS, SEED_CONSTRAINT, lgbm_params, resolved_config
-from custlens.models.parameters import validate_parameters
 
 N_CLASSES = 3
 
@@ -88,7 +87,7 @@ class NextPurchaseModel(BaseEstimator):
         ConfigError
             When ``config`` or ``seed`` is invalid.
         """
-        validate_parameters(self)
+        validate_params(self)
         config = resolved_config(self.config)
         y = np.asarray(window, dtype="int64")
         self.feature_names_ = list(X.columns)

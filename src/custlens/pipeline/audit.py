@@ -27,7 +27,7 @@ def audit(
 
     Returns the ``AuditResult`` of :func:`custlens.audit.audit_segmentation`.
     """
-    from custlens.anomalies.audit import audit_segmentation
+    from custlens.audit import audit_segmentation
     from custlens.io.readers import read_table
 
     if settings is None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from custlens.anomalies.audit import AuditResult
+from custlens.audit import AuditResult
 from custlens.charts import save_chart
 from custlens.charts.audit import TITLES, audit_charts
 from custlens.outputs import atomic_dir

@@ -2,19 +2,14 @@
 
 Steps (each one a setting with a default in :class:`custlens.config.PersonaConfig`):
 
-1. choose the features (explicit list, else ``PersonaConfig.features``); features that are
-   absent, entirely null or constant are skipped with a note in ``notes_``; missing values are
-   imputed with the median (noted);
-2. ``log1p`` the features listed in ``log_features``, or (when that is ``None``) every
-   non-negative feature whose sample skewness exceeds ``skew_threshold`` (money, counts);
-3. robust-scale: ``z = (x - median) / ((Q95 - Q5) / 3.29)``: the 5-95% quantile range divided
-   by its value for a standard normal, ``2 * 1.645``, so ``z`` reads like a standard score and the
-   5% most extreme customers on either side cannot stretch the scale. Not the interquartile
-   range: when a feature has two groups of customers (e.g. ``days_overdue``, where a fifth
-   of the customers have lapsed) a quartile falls in the gap between them and the scale jumps
-   by a factor of four between samples of the same shop. When that robust scale is below
-   ``MIN_SCALE_TO_SD`` times the standard deviation (a feature where most customers share one
-   value, e.g. a return rate that is 0 for most) the standard deviation is used instead;
+1. preprocess with :class:`custlens.features.preprocess.CustomerFeaturePreprocessor`: choose
+   the features (explicit list, else ``PersonaConfig.features``; absent, entirely null or
+   constant ones are skipped with a note in ``notes_``), ``log1p`` the features listed in
+   ``log_features``, or (when that is ``None``) every non-negative feature whose sample skewness
+   exceeds ``skew_threshold``, robust-scale by custlens's one scale rule (median and 5-95 %
+   quantile range / 3.29, the standard deviation when most customers share one value; see
+   :func:`custlens.features.preprocess.robust_center_scale`) and fill missing values with the
+   median;
 4. outliers: a customer with any ``|z| > outlier_z`` (and, when ``outlier_quantile`` is set,
    one whose robust distance ``||z||`` is above that quantile) is kept out of the fit, at most
    ``max_outlier_share`` of customers (the most distant ones). They are listed in ``outliers_``
@@ -42,82 +37,131 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from itertools import combinations
+from numbers import Integral, Real
 
 import numpy as np
 import pandas as pd
-from scipy.stats import skew
+from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans, MiniBatchKMeans
 from sklearn.metrics import (
     adjusted_rand_score,
     calinski_harabasz_score,
     davies_bouldin_score,
 )
+from sklearn.utils._param_validation import Interval
 from threadpoolctl import threadpool_limits
 
+from custlens._validation import check_fitted, validate_params
 from custlens.config import DEFAULT_PERSONA_FEATURES, PersonaConfig
-from custlens.errors import ConfigError, DataError, InputError
+from custlens.errors import ConfigError, DataError
+from custlens.features.customer_frame import as_customer_frame
+from custlens.features.formatting import format_number
+from custlens.features.preprocess import CustomerFeaturePreprocessor
 from custlens.segment.k_choice import choose_k, knee_point, selection_reason
 from custlens.segment.silhouette import mean_silhouettes, sample_indices
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PersonaClusterer", "feature_values", "is_skewed", "knee_point"]
+__all__ = ["PersonaClusterer", "knee_point"]
 
 MIN_CUSTOMERS = 10
 SMALL_FIT = 20_000  # customers up to which K-Means runs single-threaded
-SPREAD_QUANTILE = 0.05  # the scale is the range between this quantile and 1 minus it
-_RANGE_TO_SIGMA = 3.289707  # Q95 - Q5 of a standard normal: 2 * Phi^-1(0.95)
-MIN_SCALE_TO_SD = 0.2  # a robust scale below this share of the SD gives way to the SD
 
 
-def is_skewed(values: np.ndarray, threshold: float) -> bool:
-    """True when the finite ``values`` are non-negative with sample skewness above ``threshold``."""
-    finite = values[np.isfinite(values)]
-    if finite.size < 3 or finite.min() < 0 or np.ptp(finite) == 0:
-        return False
-    return bool(skew(finite) > threshold)
-
-
-def _robust_center_scale(values: np.ndarray) -> tuple[float, float, bool]:
-    """Median and robust scale; ``True`` when the standard deviation had to be used."""
-    center = float(np.median(values))
-    low, high = np.percentile(values, [100 * SPREAD_QUANTILE, 100 * (1 - SPREAD_QUANTILE)])
-    scale = float(high - low) / _RANGE_TO_SIGMA
-    sd = float(np.std(values))
-    if scale < MIN_SCALE_TO_SD * sd:  # most values at one point (e.g. zero): a tail, no bulk
-        return center, sd, True
-    return center, scale, False
-
-
-def _as_frame(customers: object) -> pd.DataFrame:
-    if isinstance(customers, pd.DataFrame):
-        return customers
-    to_pandas = getattr(customers, "to_pandas", None)
-    if callable(to_pandas):  # pyarrow / ibis tables
-        return to_pandas()
-    raise InputError(
-        f"Expected a customer table (pandas DataFrame), got {type(customers).__name__}",
-        where="PersonaClusterer input",
-        fix="pass one row per customer as a pandas DataFrame (e.g. customer_table(...).to_pandas())",
-    )
-
-
-def feature_values(frame: pd.DataFrame, name: str) -> np.ndarray:
-    """A numeric column as float64 with NaN for missing and infinite values."""
-    values = frame[name].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
-    values[~np.isfinite(values)] = np.nan
-    return values
-
-
-class PersonaClusterer:
+class PersonaClusterer(BaseEstimator):
     """K-Means personas with a documented choice of k and outliers kept out of the fit.
 
-    Parameters follow :class:`custlens.config.PersonaConfig` (``from_config`` builds one);
-    ``features=None`` uses ``DEFAULT_PERSONA_FEATURES`` (those present in the data).
+    The steps are described in :mod:`custlens.segment.clustering`; ``from_config`` builds one
+    from a :class:`custlens.config.PersonaConfig`.
+
+    Parameters
+    ----------
+    features : list of str or None, default=None
+        Features to cluster on; ``None`` uses ``DEFAULT_PERSONA_FEATURES`` (those present).
+    k_range : tuple of int, default=(2, 10)
+        The smallest and largest k tried, ``2 <= k_min <= k_max``.
+    seed : int, default=0
+        Seed of K-Means, the samples and the stability runs.
+    minibatch_threshold : int, default=50_000
+        Above this many customers MiniBatchKMeans replaces KMeans.
+    outlier_z : float, default=5.0
+        A customer with a robust score beyond this on any feature is kept out of the fit.
+    outlier_quantile : float or None, default=None
+        When set, in (0.5, 1): customers whose robust distance is above this quantile are too.
+    max_outlier_share : float, default=0.05
+        At most this share of customers (the most distant) is kept out, in (0, 0.5).
+    silhouette_sample : int, default=10_000
+        Silhouettes are computed on a seeded sample of this many customers.
+    fit_sample : int or None, default=200_000
+        Above this many customers k is chosen on a seeded sample; ``None`` uses everyone.
+    skew_threshold : float, default=1.0
+        Skewness above which a non-negative feature is log-transformed.
+    log_features : list of str or None, default=None
+        Exactly these features are log-transformed (skewness is not consulted).
+    stability_seeds : int, default=5
+        Seeded runs at the chosen k whose mean pairwise ARI is ``stability_``.
+    n_init : int, default=10
+        K-Means restarts.
+    id_column : str, default="customer_id"
+        The customer id, copied into ``outliers_``.
+
+    Attributes
+    ----------
+    preprocessor_ : CustomerFeaturePreprocessor
+        The fitted feature transform; ``features_``, ``log_features_``, ``centers_``,
+        ``scales_`` and ``medians_`` are its attributes.
+    k_, labels_, cluster_centers_ : int, ndarray, ndarray
+        The chosen k, every customer's cluster (0 = largest), the centres in robust units.
+    selection_, selection_reason_, knee_k_, stability_ : DataFrame, str, int, float
+        The scores of every k and why the chosen one won.
+    is_outlier_, outliers_, n_fit_, notes_ : ndarray, DataFrame, int, list of str
+        Customers kept out of the fit and why; customers fitted on; notes.
+
+    Raises
+    ------
+    custlens.errors.ConfigError
+        A parameter has the wrong type or range (at ``fit``).
+    custlens.errors.InputError
+        The input is not a customer table, or a feature is not numeric.
+    custlens.errors.DataError
+        No usable feature, or too few customers for ``k_range``.
+    custlens.errors.NotFittedError
+        ``predict`` / ``transform`` before ``fit``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> customers = pd.DataFrame({
+    ...     "frequency": np.r_[rng.normal(2, 0.3, 40), rng.normal(20, 2, 40)],
+    ...     "recency_days": np.r_[rng.normal(200, 20, 40), rng.normal(10, 3, 40)],
+    ... })
+    >>> model = PersonaClusterer(features=["frequency", "recency_days"], k_range=(2, 4),
+    ...                          stability_seeds=2, n_init=2).fit(customers)
+    >>> model.k_, np.bincount(model.labels_).tolist()
+    (2, [40, 40])
     """
+
+    _parameter_constraints: dict = {
+        "features": ["array-like", None],
+        "k_range": [tuple, list],
+        "seed": [Interval(Integral, 0, None, closed="left")],
+        "minibatch_threshold": [Interval(Integral, 1, None, closed="left")],
+        "outlier_z": [Interval(Real, 0, None, closed="neither")],
+        "outlier_quantile": [Interval(Real, 0.5, 1, closed="neither"), None],
+        "max_outlier_share": [Interval(Real, 0, 0.5, closed="neither")],
+        "silhouette_sample": [Interval(Integral, 2, None, closed="left")],
+        "fit_sample": [Interval(Integral, 1, None, closed="left"), None],
+        "skew_threshold": [Interval(Real, None, None, closed="neither")],
+        "log_features": ["array-like", None],
+        "stability_seeds": [Interval(Integral, 2, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "id_column": [str],
+    }
 
     def __init__(
         self,
+        *,
         features: Sequence[str] | None = None,
         k_range: tuple[int, int] = (2, 10),
         seed: int = 0,
@@ -170,10 +214,19 @@ class PersonaClusterer:
     def fit(self, customers: pd.DataFrame, y: object = None) -> PersonaClusterer:
         """Learn the scaling, keep outliers out, score every k, choose one and fit it."""
         k_min, k_max = self._check_params()
-        frame = _as_frame(customers)
-        notes: list[str] = []
-        self._learn_scaling(frame, notes)
-        z = self.transform(frame).to_numpy()
+        frame = as_customer_frame(customers, where="PersonaClusterer input")
+        wanted = list(self.features) if self.features is not None else DEFAULT_PERSONA_FEATURES
+        pre = CustomerFeaturePreprocessor(
+            features=wanted,
+            skew_threshold=self.skew_threshold,
+            log_features=self.log_features,
+            id_column=self.id_column,
+        ).fit(frame)
+        self.preprocessor_ = pre
+        self.features_, self.log_features_ = pre.features_, pre.log_features_
+        self.centers_, self.scales_, self.medians_ = pre.centers_, pre.scales_, pre.medians_
+        notes: list[str] = list(pre.notes_)
+        z = pre.transform(frame).to_numpy()
         self.is_outlier_, self.outliers_ = self._find_outliers(frame, z, notes)
         fit_z = z[~self.is_outlier_]
         k_max_eff = min(k_max, len(fit_z) - 1)
@@ -223,27 +276,13 @@ class PersonaClusterer:
 
     def predict(self, customers: pd.DataFrame) -> np.ndarray:
         """The nearest cluster of every customer (outliers included)."""
+        check_fitted(self, "cluster_centers_")
         return self._nearest(self.transform(customers).to_numpy())
 
-    def transform(self, customers: pd.DataFrame, impute: bool = True) -> pd.DataFrame:
+    def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         """The clustering space: log1p where chosen, robust-scaled; missing -> 0 (the median)."""
-        self._check_fitted("features_")
-        frame = _as_frame(customers)
-        missing = [f for f in self.features_ if f not in frame.columns]
-        if missing:
-            raise InputError(
-                f"The customer table lacks the features the clusters were fitted on: {missing}",
-                where="columns " + ", ".join(map(str, frame.columns)),
-                fix="compute the same features as for fitting (or refit on this table)",
-            )
-        out = {}
-        for name in self.features_:
-            values = feature_values(frame, name)
-            if name in self.log_features_:
-                values = np.log1p(np.clip(values, 0.0, None))
-            scaled = (values - self.centers_[name]) / self.scales_[name]
-            out[name] = np.nan_to_num(scaled, nan=0.0) if impute else scaled
-        return pd.DataFrame(out, index=frame.index)
+        check_fitted(self, "preprocessor_")
+        return self.preprocessor_.transform(customers)
 
     def is_outlier(self, customers: pd.DataFrame) -> np.ndarray:
         """Outlier flags for (new) customers by the ``outlier_z`` rule learnt in ``fit``."""
@@ -252,6 +291,7 @@ class PersonaClusterer:
 
     # ------------------------------------------------------------------ steps
     def _check_params(self) -> tuple[int, int]:
+        validate_params(self)
         try:
             k_min, k_max = (int(v) for v in self.k_range)
         except (TypeError, ValueError):
@@ -266,78 +306,7 @@ class PersonaClusterer:
                 where="PersonaClusterer(k_range=...)",
                 fix="pass e.g. k_range=(2, 10)",
             )
-        if self.outlier_quantile is not None and not 0.5 < self.outlier_quantile < 1:
-            raise ConfigError(
-                f"outlier_quantile must lie in (0.5, 1), got {self.outlier_quantile}",
-                where="PersonaClusterer(outlier_quantile=...)",
-                fix="pass e.g. 0.99, or None to use only the outlier_z rule",
-            )
-        if self.outlier_z <= 0 or not 0 < self.max_outlier_share < 0.5:
-            raise ConfigError(
-                "outlier_z must be positive and max_outlier_share in (0, 0.5)",
-                where="PersonaClusterer(outlier_z=..., max_outlier_share=...)",
-                fix="use the defaults outlier_z=5.0, max_outlier_share=0.05",
-            )
-        if self.stability_seeds < 2:
-            raise ConfigError(
-                f"stability_seeds must be at least 2, got {self.stability_seeds}",
-                where="PersonaClusterer(stability_seeds=...)",
-                fix="pass e.g. stability_seeds=5",
-            )
         return k_min, k_max
-
-    def _learn_scaling(self, frame: pd.DataFrame, notes: list[str]) -> None:
-        wanted = list(self.features) if self.features is not None else DEFAULT_PERSONA_FEATURES
-        log_list = set(self.log_features) if self.log_features is not None else None
-        features, log_features, centers, scales, medians = [], [], {}, {}, {}
-        for name in dict.fromkeys(wanted):
-            if name not in frame.columns:
-                notes.append(f"feature {name!r} skipped: not in the customer table")
-                continue
-            dtype = frame[name].dtype
-            if not (pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)):
-                raise InputError(
-                    f"Feature {name!r} is not numeric (dtype {dtype})",
-                    where=f"column {name!r}",
-                    fix="list only numeric features, or convert the column to numbers",
-                )
-            values = feature_values(frame, name)
-            finite = values[~np.isnan(values)]
-            if finite.size == 0:
-                notes.append(f"feature {name!r} skipped: every value is missing")
-                continue
-            use_log = (
-                name in log_list if log_list is not None else is_skewed(values, self.skew_threshold)
-            )
-            if use_log:
-                finite = np.log1p(np.clip(finite, 0.0, None))
-            center, scale, by_sd = _robust_center_scale(finite)
-            if scale <= 0:
-                notes.append(f"feature {name!r} skipped: the same value for every customer")
-                continue
-            if by_sd:
-                notes.append(
-                    f"feature {name!r}: most customers share one value, so it is scaled by its "
-                    "standard deviation instead of its 5-95% quantile range"
-                )
-            n_missing = values.size - finite.size
-            if n_missing:
-                notes.append(f"feature {name!r}: {n_missing} missing values set to the median")
-            features.append(name)
-            if use_log:
-                log_features.append(name)
-            centers[name], scales[name] = center, scale
-            medians[name] = float(np.median(values[~np.isnan(values)]))
-        if not features:
-            raise DataError(
-                "No usable feature for clustering: every candidate is absent, null or constant",
-                where="customer table columns " + ", ".join(map(str, frame.columns)),
-                fix="pass numeric features that vary between customers "
-                "(e.g. recency_days, frequency, monetary)",
-            )
-        self.features_, self.log_features_ = features, log_features
-        self.centers_, self.scales_, self.medians_ = centers, scales, medians
-        self.n_features_in_ = len(features)
 
     def _find_outliers(
         self, frame: pd.DataFrame, z: np.ndarray, notes: list[str]
@@ -369,13 +338,13 @@ class PersonaClusterer:
             value = float(frame[name].iloc[i]) if pd.notna(frame[name].iloc[i]) else np.nan
             if by_z[i]:
                 reason = (
-                    f"{name} = {value:,.4g} is {z[i, worst[i]]:+.1f} robust SD from the typical "
-                    f"{self.medians_[name]:,.4g} (limit {self.outlier_z:g})"
+                    f"{name} = {format_number(value)} is {z[i, worst[i]]:+.1f} robust SD from "
+                    f"the typical {format_number(self.medians_[name])} (limit {self.outlier_z:g})"
                 )
             else:
                 reason = (
                     f"robust distance {distance[i]:.1f} is above the {self.outlier_quantile:.1%} "
-                    f"quantile ({threshold:.1f}); furthest in {name} = {value:,.4g}"
+                    f"quantile ({threshold:.1f}); furthest in {name} = {format_number(value)}"
                 )
             ident = frame[self.id_column].iloc[i] if self.id_column in frame.columns else None
             rows.append(
@@ -425,16 +394,7 @@ class PersonaClusterer:
         return float(np.mean(pairs))
 
     def _nearest(self, z: np.ndarray) -> np.ndarray:
-        self._check_fitted("cluster_centers_")
         return _assign(z, self.cluster_centers_)
-
-    def _check_fitted(self, attribute: str) -> None:
-        if not hasattr(self, attribute):
-            raise DataError(
-                "This PersonaClusterer is not fitted yet",
-                where=f"PersonaClusterer.{attribute}",
-                fix="call fit(customers) first",
-            )
 
 
 def _assign(z: np.ndarray, centers: np.ndarray, chunk: int = 65_536) -> np.ndarray:

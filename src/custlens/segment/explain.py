@@ -25,8 +25,10 @@ from sklearn.inspection import permutation_importance
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
+from custlens._validation import require_columns
 from custlens.errors import ConfigError, DataError, InputError
-from custlens.segment.clustering import feature_values
+from custlens.features.customer_frame import feature_values
+from custlens.segment.tree_rules import leaf_bounds, rule_text
 
 logger = logging.getLogger(__name__)
 
@@ -48,16 +50,6 @@ class PersonaExplanation:
     def rules_for(self, persona: str) -> list[str]:
         """The readable rules (best coverage first) that lead to ``persona``."""
         return self.rules.loc[self.rules["persona"] == persona, "rule"].tolist()
-
-
-def format_value(x: float) -> str:
-    """Thresholds in original units: ``3400.5 -> '3,400'``, ``4.5 -> '4.5'``, ``0.125 -> '0.125'``."""
-    ax = abs(x)
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 10:
-        return f"{x:.1f}".removesuffix(".0")
-    return f"{x:.3g}"
 
 
 def explain_personas(
@@ -86,13 +78,18 @@ def explain_personas(
             where="explain_personas(customers, personas)",
             fix="pass one persona per customer row",
         )
-    missing = [f for f in features if f not in customers.columns]
-    if missing or not features:
+    if not features:
         raise InputError(
-            f"Features not in the customer table: {missing or 'none given'}",
-            where="columns " + ", ".join(map(str, customers.columns)),
+            "No features given to explain the personas with",
+            where="explain_personas(features=...)",
             fix="pass the features the personas were clustered on (clusterer.features_)",
         )
+    require_columns(
+        customers,
+        features,
+        what="the customer table",
+        fix="pass the features the personas were clustered on (clusterer.features_)",
+    )
     if len(np.unique(labels)) < 2:
         raise DataError(
             "Only one persona: there is nothing to tell apart",
@@ -205,47 +202,20 @@ def _tree_rules(
     classes = tree.classes_
     class_sizes = {c: int((y_train == c).sum()) for c in classes}
     rows = []
-
-    def walk(node: int, bounds: dict[int, list[float]]) -> None:
-        left, right = t.children_left[node], t.children_right[node]
-        if left == right:  # leaf
-            shares = t.value[node][0] / t.value[node][0].sum()
-            best = int(np.argmax(shares))
-            code = classes[best]
-            support = int(t.n_node_samples[node])
-            hits = shares[best] * support
-            rows.append(
-                {
-                    "persona": names[code],
-                    "rule": _rule_text(bounds, features),
-                    "support": support,
-                    "precision": float(shares[best]),
-                    "coverage": float(hits / class_sizes[code]),
-                }
-            )
-            return
-        f, thr = int(t.feature[node]), float(t.threshold[node])
-        lo, hi = bounds.get(f, [-np.inf, np.inf])
-        walk(left, {**bounds, f: [lo, min(hi, thr)]})
-        walk(right, {**bounds, f: [max(lo, thr), hi]})
-
-    walk(0, {})
+    for node, bounds in leaf_bounds(tree).items():
+        shares = t.value[node][0] / t.value[node][0].sum()
+        best = int(np.argmax(shares))
+        code = classes[best]
+        support = int(t.n_node_samples[node])
+        rows.append(
+            {
+                "persona": names[code],
+                "rule": rule_text(bounds, features),
+                "support": support,
+                "precision": float(shares[best]),
+                "coverage": float(shares[best] * support / class_sizes[code]),
+            }
+        )
     table = pd.DataFrame(rows, columns=["persona", "rule", "support", "precision", "coverage"])
     table = table.sort_values(["persona", "coverage", "rule"], ascending=[True, False, True])
     return table.reset_index(drop=True)
-
-
-def _rule_text(bounds: dict[int, list[float]], features: list[str]) -> str:
-    if not bounds:
-        return "every customer"
-    parts = []
-    for f in sorted(bounds):
-        lo, hi = bounds[f]
-        name = features[f]
-        if np.isfinite(lo) and np.isfinite(hi):
-            parts.append(f"{format_value(lo)} < {name} <= {format_value(hi)}")
-        elif np.isfinite(lo):
-            parts.append(f"{name} > {format_value(lo)}")
-        else:
-            parts.append(f"{name} <= {format_value(hi)}")
-    return " and ".join(parts)

@@ -27,9 +27,12 @@ import numpy as np
 import pandas as pd
 from sklearn.decomposition import PCA
 
+from custlens._validation import check_fitted
 from custlens.config import PersonaConfig
 from custlens.errors import DataError
-from custlens.segment.clustering import PersonaClusterer, feature_values, is_skewed
+from custlens.features.customer_frame import feature_values
+from custlens.features.preprocess import is_skewed
+from custlens.segment.clustering import PersonaClusterer
 
 logger = logging.getLogger(__name__)
 
@@ -232,7 +235,7 @@ def build_personas(
 ) -> Personas:
     """Profile, name and map the clusters of ``clusterer`` fitted on ``customers``."""
     config = config or PersonaConfig()
-    clusterer._check_fitted("labels_")
+    check_fitted(clusterer, "labels_")
     if len(customers) != len(clusterer.labels_):
         raise DataError(
             f"The customer table has {len(customers)} rows but the clusterer was fitted on "

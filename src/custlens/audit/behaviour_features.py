@@ -35,7 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custlens.anomalies.audit_input import norm_name
+from custlens.audit.prepare import norm_name
 
 DAYS_PER_MONTH = 30.4375
 

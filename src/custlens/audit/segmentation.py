@@ -7,7 +7,8 @@ snapshot rows per customer) and:
    more than threshold x |segment mean|) and summarises count, rate, share and direction per
    segment;
 2. compares anomalies with the rest (means, medians, Mann-Whitney U, rank-biserial effect) on the
-   behaviour columns the table has or that can be derived (see ``audit_features``), and
+   behaviour columns the table has or that can be derived (see
+   :mod:`custlens.audit.behaviour_features`), and
    cross-tabulates categorical columns with the flag (chi-square);
 3. clusters the anomalies into personas (K-Means, k by silhouette) and fits decision trees for the
    flag with and without the metric (the fair test);
@@ -27,16 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from custlens.anomalies.audit_conclusion import dimension_evidence, write_conclusion
-from custlens.anomalies.audit_features import build_features
-from custlens.anomalies.audit_input import prepare_input
-from custlens.anomalies.audit_models import anomaly_trees, cluster_anomalies
-from custlens.anomalies.audit_stats import (
-    chi_square_tests,
-    compare_groups,
-    flag_rows,
-    segment_table,
-)
+from custlens.audit.anomaly_clusters import cluster_anomalies
+from custlens.audit.anomaly_trees import anomaly_trees
+from custlens.audit.behaviour_features import build_features
+from custlens.audit.conclusion import dimension_evidence, write_conclusion
+from custlens.audit.flags import flag_rows, segment_table
+from custlens.audit.group_tests import chi_square_tests, compare_groups
+from custlens.audit.prepare import prepare_input
 from custlens.config import AuditConfig
 
 log = logging.getLogger(__name__)
@@ -93,10 +91,66 @@ def audit_segmentation(
 ) -> AuditResult:
     """Audit how well ``segment`` groups customers with respect to ``metric``.
 
-    ``customer_col`` defaults to an auto-detected id column (``customer_id``, ``cust_id``,
-    ``client_id``, ``account_id``, ``customer``, ``id`` ... compared case- and punctuation-
-    insensitively); without one every row is a customer. Several rows per customer are all used
-    unless ``latest_by`` names a date column, in which case each customer's latest row is kept.
+    A row is an anomaly when its metric is more than ``threshold`` from its segment's mean
+    (``relative``: more than ``threshold`` x |segment mean|). Columns whose names start with an
+    underscore are dropped first. The steps are described in :mod:`custlens.audit.segmentation`.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        A customer-level table: one row per customer, or several snapshot rows per customer.
+    segment : str
+        The column holding the current segment labels.
+    metric : str
+        The numeric column the segmentation should explain (numbers as text are accepted).
+    threshold : float, default=0.15
+        The largest deviation from the segment mean that is not an anomaly (strictly greater
+        is one); positive.
+    relative : bool, default=False
+        The limit is ``threshold`` times the absolute segment mean.
+    latest_by : str or None, default=None
+        A date column: keep each customer's latest row (ties go to the last row in file order).
+        Without it every row is used.
+    customer_col : str or None, default=None
+        The customer id column; ``None`` detects ``customer_id``, ``cust_id``, ``client_id``,
+        ``account_id``, ``customer``, ``id`` ... (case and punctuation ignored). Without one
+        every row is a customer.
+    seed : int, default=0
+        Seed of the clustering, the tree split and the chart samples.
+    config : custlens.config.AuditConfig or None, default=None
+        Significance level, minimum effect, tree and cluster limits; ``None`` uses defaults.
+
+    Returns
+    -------
+    AuditResult
+        Flags per row, the per-segment table, the comparisons, chi-square tests, anomaly
+        clusters, decision trees, candidate dimensions, chart data, notes and the conclusion.
+
+    Raises
+    ------
+    custlens.errors.InputError
+        ``df`` is not a DataFrame, or the metric or the ``latest_by`` dates are not readable.
+    custlens.errors.MappingError
+        The segment, metric, customer id or ``latest_by`` column is not in the table.
+    custlens.errors.ConfigError
+        The threshold is not a positive number, or segment and metric are the same column.
+    custlens.errors.DataError
+        No rows, an all-null metric, a single segment, or ``latest_by`` without a customer id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({
+    ...     "segment": ["A"] * 4 + ["B"] * 4,
+    ...     "retention": [0.80, 0.82, 0.50, 0.81, 0.30, 0.31, 0.29, 0.60],
+    ... })
+    >>> result = audit_segmentation(table, segment="segment", metric="retention", threshold=0.15)
+    >>> result.n_anomalies
+    2
+    >>> result.segments[["segment", "rows", "anomalies", "direction"]]
+      segment  rows  anomalies direction
+    0       A     4          1     below
+    1       B     4          1     above
     """
     config = config or AuditConfig()
     prep = prepare_input(

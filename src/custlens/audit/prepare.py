@@ -1,6 +1,6 @@
 """Input checks and snapshot handling for the segmentation audit.
 
-Validation happens once here; the other ``audit_*`` modules trust what this returns.
+Validation happens once here; the other modules of :mod:`custlens.audit` trust what this returns.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from custlens._validation import require_columns
 from custlens.errors import ConfigError, DataError, InputError
 
 # Normalised column names (lowercase, non-alphanumerics removed) recognised as a customer id,
@@ -83,14 +84,14 @@ def prepare_input(
     frame = df.drop(columns=dropped).reset_index(drop=True)  # labels = 0-based row positions
     columns = [str(c) for c in frame.columns]
     for role, col in (("metric", metric), ("segment", segment)):
-        if col not in frame.columns:
-            hint = _closest(col, columns)
-            raise InputError(
-                f"The {role} column {col!r} is not in the table",
-                where=f"columns found: {', '.join(columns)}",
-                fix=f"pass --{role} with one of the columns found"
-                + (f" (did you mean {hint!r}?)" if hint else ""),
-            )
+        hint = _closest(col, columns)
+        require_columns(
+            frame,
+            [col],
+            what=f"the rows (looking for the {role})",
+            fix=f"pass --{role} with one of the columns found"
+            + (f" (did you mean {hint!r}?)" if hint else ""),
+        )
     if segment == metric:
         raise ConfigError(
             f"The segment and the metric are the same column {metric!r}",
@@ -203,12 +204,12 @@ def _numeric_metric(col: pd.Series, name: str) -> pd.Series:
 
 def _resolve_customer_col(frame: pd.DataFrame, given: str | None, exclude: set) -> str | None:
     if given is not None:
-        if given not in frame.columns:
-            raise InputError(
-                f"The customer id column {given!r} is not in the table",
-                where=f"columns found: {', '.join(map(str, frame.columns))}",
-                fix="pass the column that identifies customers, or omit it to auto-detect",
-            )
+        require_columns(
+            frame,
+            [given],
+            what="the rows (looking for the customer id)",
+            fix="pass the column that identifies customers, or omit it to auto-detect",
+        )
         return given
     by_norm = {norm_name(c): c for c in frame.columns if c not in exclude}
     for cand in CUSTOMER_ID_NAMES:
@@ -224,12 +225,12 @@ def _latest_rows(
     frame: pd.DataFrame, values: pd.Series, date_col: str, cust: str | None, notes: list[str]
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Keep each customer's latest row by ``date_col``; ties go to the last row in file order."""
-    if date_col not in frame.columns:
-        raise InputError(
-            f"The --latest-by column {date_col!r} is not in the table",
-            where=f"columns found: {', '.join(map(str, frame.columns))}",
-            fix="pass --latest-by with the snapshot date column, or omit it to use all rows",
-        )
+    require_columns(
+        frame,
+        [date_col],
+        what="the rows (looking for the --latest-by date)",
+        fix="pass --latest-by with the snapshot date column, or omit it to use all rows",
+    )
     if cust is None:
         raise DataError(
             "--latest-by needs a customer id column to know which rows belong together, and none "

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.config import AuditConfig
+from custlens.features.formatting import format_number
 
 # dimension -> (feature families, what it would add, what it needs when absent)
 DIMENSIONS = {
@@ -147,8 +148,8 @@ def write_conclusion(
         side = "higher" if r.rank_biserial > 0 else "lower"
         grp = "anomalies" if r.group == "all" else f"{r.group}-mean anomalies"
         ev = (
-            f"{r.best_feature} is {side} among {grp} (median {r.median_anomaly:.3g} vs "
-            f"{r.median_rest:.3g}; rank-biserial {r.rank_biserial:+.2f}, adjusted p "
+            f"{r.best_feature} is {side} among {grp} (median {format_number(r.median_anomaly)} vs "
+            f"{format_number(r.median_rest)}; rank-biserial {r.rank_biserial:+.2f}, adjusted p "
             f"{_fmt_p(r.p_adjusted)}"
         )
         ev += (
@@ -219,8 +220,8 @@ def _other_sentence(comparisons: pd.DataFrame, config: AuditConfig) -> str:
         return ""
     c = c.reindex(c["rank_biserial"].abs().sort_values(ascending=False).index).head(3)
     parts = [
-        f"{r.feature} ({'higher' if r.rank_biserial > 0 else 'lower'}: median {r.median_anomaly:.3g} "
-        f"vs {r.median_rest:.3g}, rank-biserial {r.rank_biserial:+.2f}, adjusted p {_fmt_p(r.p_adjusted)})"
+        f"{r.feature} ({'higher' if r.rank_biserial > 0 else 'lower'}: median "
+        f"{format_number(r.median_anomaly)} vs {format_number(r.median_rest)}, rank-biserial {r.rank_biserial:+.2f}, adjusted p {_fmt_p(r.p_adjusted)})"
         for r in c.itertuples()
     ]
     return "Other columns that differ for anomalies: " + "; ".join(parts) + "."

@@ -7,10 +7,17 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from custlens.anomalies.audit import audit_segmentation
+from custlens.audit import audit_segmentation
 from custlens.config import AuditConfig
 from custlens.datasets.customer_table_demo import customer_table_demo
-from custlens.errors import ConfigError, CustlensError, DataError, InputError, OutputError
+from custlens.errors import (
+    ConfigError,
+    CustlensError,
+    DataError,
+    InputError,
+    MappingError,
+    OutputError,
+)
 from custlens.report.audit_markdown import write_audit
 
 SEG, MET = "profitability_segment", "retention_probability"
@@ -282,14 +289,14 @@ def test_no_anomalies_is_a_clear_result(tmp_path) -> None:
 
 
 def test_missing_metric_lists_the_columns(demo: pd.DataFrame) -> None:
-    with pytest.raises(InputError) as err:
+    with pytest.raises(MappingError) as err:
         audit_segmentation(demo, segment=SEG, metric="Retention_Probability")
     msg = str(err.value)
     assert "customer_id" in msg and "retention_probability" in msg and "did you mean" in msg
 
 
 def test_missing_segment_column() -> None:
-    with pytest.raises(InputError, match="segment column 'tier'"):
+    with pytest.raises(MappingError, match=r"lack the column\(s\) tier(.|\n)*--segment"):
         audit_segmentation(_tiny(), segment="tier", metric="m")
 
 
@@ -324,7 +331,7 @@ def test_bad_threshold(threshold) -> None:
 
 
 def test_bad_latest_by() -> None:
-    with pytest.raises(InputError, match="'snapshot' is not in the table"):
+    with pytest.raises(MappingError, match=r"lack the column\(s\) snapshot(.|\n)*--latest-by"):
         audit_segmentation(_snapshots(), segment="seg", metric="m", latest_by="snapshot")
     bad = _snapshots()
     bad.loc[3, "as_of"] = "last tuesday"
