@@ -69,7 +69,10 @@ def anomaly_trees(
     idx_train, idx_test = train_test_split(
         np.arange(len(y)), test_size=config.test_size, stratify=y, random_state=seed
     )
-    metrics, imps, rules, texts = [], [], {}, {}
+    metrics: list[dict] = []
+    imps: list[pd.DataFrame] = []
+    rules: dict = {}
+    texts: dict = {}
     for name, X in (("with_metric", with_metric), ("without_metric", base)):
         X = X.loc[:, X.notna().any()]
         tr, te = X.iloc[idx_train], X.iloc[idx_test]

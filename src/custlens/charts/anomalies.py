@@ -20,7 +20,7 @@ def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str) -> None:
 
 def anomaly_score_distribution(
     scored: pd.DataFrame, threshold: float, *, bins: int = 40
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """Histogram of ``anomaly_score`` (binned here, so the spec stays small for any number of
     customers; about ``bins`` bars, one edge on the threshold), flagged bars highlighted, and a
     rule at the threshold."""
@@ -75,7 +75,7 @@ def anomaly_score_distribution(
 
 def top_anomalies(
     scored: pd.DataFrame, n: int = 15, *, id_column: str = "customer_id"
-) -> alt.LayerChart:
+) -> alt.TopLevelMixin:
     """Horizontal bars of the ``n`` highest scores, each labelled with its reasons (only flagged
     customers when ``is_anomaly`` is present: the others carry no reasons)."""
     _need(scored, (id_column, "anomaly_score", "anomaly_reasons"), "top anomalies")

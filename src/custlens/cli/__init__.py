@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from custlens.cli import flags
@@ -27,6 +27,7 @@ from custlens.io.options import ReadOptions
 if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.pipeline import Results
+    from custlens.pipeline.run import StageCallback
 
 app = typer.Typer(
     name="custlens",
@@ -46,7 +47,7 @@ def _fail(exc: CustlensError) -> None:
 
 
 @contextmanager
-def _stage_progress(enabled: bool) -> Iterator[object]:
+def _stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
     """Rich progress lines per stage on a terminal; silent otherwise."""
     if not enabled:
         yield None
@@ -58,7 +59,7 @@ def _stage_progress(enabled: bool) -> Iterator[object]:
         console=err,
         transient=False,
     )
-    tasks: dict[str, int] = {}
+    tasks: dict[str, TaskID] = {}
 
     def on_stage(name: str, event: str) -> None:
         if event == "start":

@@ -236,9 +236,10 @@ def make_plan(
     days = np.datetime64(start_d, "D") + np.arange(n_days)
     year = np.datetime64(start_d, "D") + np.arange(365)  # a reference year fixes the time unit
     rows, ref = [], []
-    for spec in (*specs, None):
-        rows.append(_day_weights(days, spec))
-        ref.append(_day_weights(year, spec).sum())
+    every: tuple[PersonaSpec | None, ...] = (*specs, None)
+    for maybe_spec in every:
+        rows.append(_day_weights(days, maybe_spec))
+        ref.append(_day_weights(year, maybe_spec).sum())
     # one unit of shop time = one average day, so a rate of R orders/year gives R per year
     day_cum = _cumulative(np.array(rows) * (365.0 / np.array(ref))[:, None])
     birth_days = np.array(

@@ -155,7 +155,7 @@ class _Sink:
         self.path, self.fmt = path, fmt
         self._writer: pq.ParquetWriter | pcsv.CSVWriter | None = None
         self._raw: BinaryIO | None = None
-        self._stream: BinaryIO | None = None
+        self._stream: BinaryIO | gzip.GzipFile | None = None
 
     def __enter__(self) -> _Sink:
         if self.fmt.startswith("csv"):

@@ -22,6 +22,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from numbers import Real
 
 import numpy as np
@@ -148,9 +149,9 @@ class CustomerFeaturePreprocessor(TransformerMixin, BaseEstimator):
     def __init__(
         self,
         *,
-        features: list[str] | None = None,
+        features: Sequence[str] | None = None,
         skew_threshold: float = 1.0,
-        log_features: list[str] | None = None,
+        log_features: Sequence[str] | None = None,
         id_column: str = "customer_id",
     ) -> None:
         self.features = features

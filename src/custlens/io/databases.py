@@ -21,6 +21,7 @@ import pyarrow as pa
 
 from custlens.errors import InputError
 from custlens.io.pycolumns import rows_to_arrow
+from custlens.io.sql import sql_ident
 from custlens.io.text_files import check_duplicate_names
 
 
@@ -65,9 +66,9 @@ def read_sqlite(path: Path, table: str | None) -> pa.Table:
                 "AND name NOT LIKE 'sqlite_%' ORDER BY name"
             )
         ]
-        if table not in tables:
+        if table is None or table not in tables:
             raise _missing_table(table, tables, str(path))
-        cursor = conn.execute(f'SELECT * FROM "{table.replace(chr(34), chr(34) * 2)}"')
+        cursor = conn.execute(f"SELECT * FROM {sql_ident(table)}")
         names = [d[0] for d in cursor.description]
         check_duplicate_names(names, f"{path}, table {table!r}")
         rows = cursor.fetchall()

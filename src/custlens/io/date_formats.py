@@ -59,7 +59,8 @@ class Layout:
         return year >= 1000
 
 
-def _python_parts(parts: dict[str, str | None]) -> tuple[int, int, int, int, int, int]:
+def _python_parts(found: dict[str, str | None]) -> tuple[int, int, int, int, int, int]:
+    parts = {k: v for k, v in found.items() if v is not None}
     if parts.get("Y"):
         year = int(parts["Y"])
     else:

@@ -236,7 +236,7 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
             engine,
             path,
             no_header=opts.no_header,
-            columns=opts.columns,
+            columns=list(opts.columns) if opts.columns else None,
             encoding=opts.encoding,
         )
         return RawTable(read.table, engine, origin, sha, "text", read.rows, tuple(read.notes))
@@ -249,7 +249,7 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
         engine,
         path,
         no_header=opts.no_header,
-        columns=opts.columns,
+        columns=list(opts.columns) if opts.columns else None,
         delimiter=delimiter,
         encoding=opts.encoding,
     )

@@ -29,6 +29,7 @@ import duckdb
 import ibis
 
 from custlens.errors import InputError
+from custlens.io.sql import sql_ident, sql_literal
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +51,6 @@ class TextRead:
     table: ibis.Table
     rows: int
     notes: list[str] = field(default_factory=list)
-
-
-def sql_literal(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def sql_ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def view_name() -> str:
@@ -272,6 +264,7 @@ def read_delimited(
                     fix="pass --delimiter (and --encoding) explicitly, or check the file's format",
                 ) from None
             # the sniffer gave up: read text columns; the validation scan names the bad line
+            assert delim is not None  # a given delimiter (checked just above)
             sniff = _plain_dialect(path, delim, no_header, columns, enc)
         sniffed = [(c["name"], c["type"]) for c in sniff["columns"]]
         if (

@@ -15,6 +15,7 @@ from typing import Any
 import duckdb
 
 from custlens.errors import InputError
+from custlens.io.sql import sql_ident, sql_literal
 from custlens.io.text_files import (
     TextRead,
     check_duplicate_names,
@@ -24,8 +25,6 @@ from custlens.io.text_files import (
     normalise_encoding,
     open_text,
     scan_one,
-    sql_ident,
-    sql_literal,
     view_name,
 )
 

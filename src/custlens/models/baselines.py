@@ -77,8 +77,9 @@ class BtydBaseline:
 
     @classmethod
     def from_params(cls, params: dict[str, dict[str, float] | None]) -> BtydBaseline:
-        bg = BetaGeoModel.from_params(**params["bgnbd"])
-        gg = GammaGammaModel.from_params(**params["gamma_gamma"]) if params["gamma_gamma"] else None
+        bg_params, gg_params = params["bgnbd"], params["gamma_gamma"]
+        bg = BetaGeoModel.from_params(**(bg_params or {}))
+        gg = GammaGammaModel.from_params(**gg_params) if gg_params else None
         return cls(bg=bg, gg=gg)
 
     def params(self) -> dict[str, dict[str, float] | None]:

@@ -189,7 +189,9 @@ class ChurnModel(BaseEstimator):
         self.feature_names_ = list(X.columns)
         self.model_ = lgb.LGBMClassifier(**lgbm_params(config, self.seed))
         self.model_.fit(X.iloc[idx_fit], y_arr[idx_fit])
-        raw = self.model_.predict_proba(X.iloc[idx_hold], num_threads=SCORING_THREADS)[:, 1]
+        raw = np.asarray(self.model_.predict_proba(X.iloc[idx_hold], num_threads=SCORING_THREADS))[
+            :, 1
+        ]
         self.calibration_report_ = choose_calibration(raw, y_arr[idx_hold], self.seed)
         self.calibrator_ = fit_calibrator(self.calibration_report_["chosen"], raw, y_arr[idx_hold])
         p_hold = apply_calibrator(self.calibrator_, raw)
@@ -224,7 +226,8 @@ class ChurnModel(BaseEstimator):
             Before ``fit``.
         """
         check_fitted(self, ("model_", "feature_names_"))
-        return self.model_.predict_proba(X[self.feature_names_], num_threads=SCORING_THREADS)[:, 1]
+        proba = self.model_.predict_proba(X[self.feature_names_], num_threads=SCORING_THREADS)
+        return np.asarray(proba)[:, 1]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Calibrated churn probability (raw when no calibration won).
@@ -259,4 +262,4 @@ class ChurnModel(BaseEstimator):
         contrib = self.model_.booster_.predict(
             X[self.feature_names_], pred_contrib=True, num_threads=SCORING_THREADS
         )
-        return pd.DataFrame(contrib[:, :-1], columns=self.feature_names_, index=X.index)
+        return pd.DataFrame(np.asarray(contrib)[:, :-1], columns=self.feature_names_, index=X.index)

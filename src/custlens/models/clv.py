@@ -125,7 +125,7 @@ class ClvModel(BaseEstimator):
             Before ``fit``.
         """
         check_fitted(self, ("model_", "feature_names_"))
-        return self.model_.predict(X[self.feature_names_], num_threads=SCORING_THREADS)
+        return np.asarray(self.model_.predict(X[self.feature_names_], num_threads=SCORING_THREADS))
 
     def discounted(self, X: pd.DataFrame, horizon_days: int, discount_rate: float) -> np.ndarray:
         """``predict`` discounted at ``discount_rate`` a year from the middle of the horizon."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 from numbers import Integral
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -42,6 +42,9 @@ from custlens.models.btyd_likelihood import (
     standard_errors,
 )
 from custlens.models.rfm_summary import unit_days
+
+if TYPE_CHECKING:
+    from custlens.models.bgnbd import BetaGeoModel
 
 logger = logging.getLogger(__name__)
 
@@ -278,7 +281,7 @@ class GammaGammaModel(BaseEstimator):
 
     def customer_lifetime_value(
         self,
-        bgnbd: object,
+        bgnbd: BetaGeoModel,
         frequency: object,
         recency: object,
         T: object,

@@ -127,7 +127,7 @@ def _churn_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | N
         scores["btyd"] = (pb, pb)
     for name, raw in raw_churn_scores(f).items():
         scores[name] = (raw, models.score_maps[name].predict(raw))
-    out = {}
+    out: dict[str, Any] = {}
     for name, (raw, prob) in scores.items():
         m = binary_metrics(y, raw, probability=False)
         m["brier"] = binary_metrics(y, prob)["brier"]
@@ -156,6 +156,7 @@ def _clv_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | Non
 
 def _next_block(models: TrainedModels, ev: BacktestData, train_prior: np.ndarray) -> dict:
     y = ev.frame["next_window"].to_numpy("int64")
+    assert models.next_purchase is not None  # called only when the model was trained
     proba = models.next_purchase.predict_proba(ev.features)
     prior = np.tile(train_prior, (len(y), 1))
     out = {}

@@ -194,8 +194,8 @@ def _make_unique(
                 if pd.notna(rows[c][f"{f}_z"]) and pd.notna(keeper[f"{f}_z"])
             ]
             if diffs:
-                f, d = max(diffs, key=lambda fd: (abs(fd[1]), fd[0]))
-                names[c] = f"{name} ({_phrase(f, d > 0, config)})"
+                f, delta = max(diffs, key=lambda fd: (abs(fd[1]), fd[0]))
+                names[c] = f"{name} ({_phrase(f, delta > 0, config)})"
     taken: set[str] = set()
     for d in decisions:  # numbers only if brackets did not suffice
         candidate, n = names[d.cluster], 2

@@ -116,4 +116,4 @@ def _reasons_text(reasons: object) -> str:
         return reasons
     if reasons is None:
         return ""
-    return "; ".join(str(r) for r in reasons)
+    return "; ".join(str(r) for r in reasons)  # type: ignore[attr-defined]  # a list of reasons

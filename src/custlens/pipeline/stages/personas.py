@@ -47,7 +47,7 @@ class PersonasResult(StageResult):
 
         t = self.tables
         pc1, pc2 = self.summary["map_explained_variance"]
-        charts = {
+        charts: dict[str, alt.TopLevelMixin] = {
             "persona_k_selection": k_selection_chart(t["k_selection"]),
             "persona_map": persona_map_chart(t["map"], (pc1, pc2), seed=results.settings.seed),
             "persona_profiles": profile_heatmap(t["profiles"]),
