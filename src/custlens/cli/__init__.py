@@ -22,10 +22,10 @@ from rich.table import Table
 
 from custlens.cli import flags
 from custlens.errors import CustlensError
-from custlens.io.options import ReadOptions
 
 if TYPE_CHECKING:
     from custlens.config import Settings
+    from custlens.io.options import ReadOptions
     from custlens.pipeline import Results
     from custlens.pipeline.run import StageCallback
 
@@ -184,7 +184,7 @@ def run(
                 "models.horizon_days": flags.parse_horizon(horizon),
             },
         )
-        read = ReadOptions(
+        read = flags.read_options(
             table=table,
             sheet=sheet,
             no_header=no_header,
@@ -272,7 +272,7 @@ def demo(
             f"{escape(str(data_path))}"
         )
         settings = flags.settings(None, maps=[], overrides={"seed": seed})
-        read = ReadOptions()
+        read = flags.read_options()
         _execute(
             str(data_path),
             folder / "results",
@@ -330,7 +330,7 @@ def audit(
             customer_col=customer_col,
             seed=seed,
             config_path=config,
-            read=ReadOptions(table=table, sheet=sheet),
+            read=flags.read_options(table=table, sheet=sheet),
         )
         target = write_audit(result, out_dir, force=force)
     except CustlensError as exc:
@@ -362,7 +362,7 @@ def score(
         settings = flags.settings(
             config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
         )
-        read = ReadOptions(table=table, sheet=sheet)
+        read = flags.read_options(table=table, sheet=sheet)
         check_output_dir(out_dir, force=force)
         results = score_pipeline(models_dir, source, settings=settings, read=read)
         target = write_results(results, out_dir, force=force)

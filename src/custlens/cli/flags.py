@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from custlens.config import Settings, load_settings
 from custlens.errors import ConfigError
+
+if TYPE_CHECKING:
+    from custlens.io.options import ReadOptions
 
 FIGURE_FORMATS = ("png", "svg", "none")
 
@@ -70,6 +73,13 @@ def settings(config: Path | None, *, maps: list[str], overrides: dict[str, Any])
         merged = {**loaded.mapping.columns, **parse_maps(maps)}
         loaded = loaded.with_overrides(**{"mapping.columns": merged})
     return loaded
+
+
+def read_options(**options: Any) -> ReadOptions:
+    """The reader options of the flags (imported here: the readers pull in the engine)."""
+    from custlens.io.options import ReadOptions
+
+    return ReadOptions(**options)
 
 
 def check_figures(figures: str) -> None:

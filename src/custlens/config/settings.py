@@ -24,7 +24,19 @@ from custlens.errors import ConfigError
 
 
 class Settings(_Strict):
-    """Everything a run needs to know besides the source itself."""
+    """Everything a run needs to know besides the source itself.
+
+    Every business rule is data with a default; ``custlens.toml`` overrides the defaults and
+    explicit arguments override the file (see docs/configuration.md).
+
+    Examples
+    --------
+    >>> settings = Settings().with_overrides(**{"cleaning.mode": "minimal", "seed": 7})
+    >>> settings.cleaning.mode, settings.seed
+    ('minimal', 7)
+    >>> Settings(analyses=["personas"]).analyses
+    ['personas']
+    """
 
     mapping: MappingConfig = Field(default_factory=MappingConfig)
     cleaning: CleaningConfig = Field(default_factory=CleaningConfig)

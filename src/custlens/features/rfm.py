@@ -80,7 +80,41 @@ def customer_table(
     returns: ir.Table | None = None,
     as_of: date | datetime | str | None = None,
 ) -> ir.Table:
-    """One row per customer from purchase lines dated before ``as_of`` (see module docs)."""
+    """One row per customer from the purchase lines dated before ``as_of``.
+
+    Parameters
+    ----------
+    purchases : ibis.Table
+        Purchase lines (``Cleaned.purchases``).
+    returns : ibis.Table, optional
+        Return lines (``Cleaned.returns``), for ``return_rate``.
+    as_of : date, datetime or ISO text, optional
+        Only lines before this day count (default: the day after the last purchase).
+
+    Returns
+    -------
+    ibis.Table
+        ``customer_id, first_order, last_order, tenure_days, recency_days, frequency, monetary,
+        avg_order_value, distinct_products, return_rate``; recency and tenure in days to
+        ``as_of``.
+
+    Raises
+    ------
+    MappingError
+        A table lacks a canonical column.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> import pandas as pd
+    >>> lines = ibis.memtable(pd.DataFrame({
+    ...     "customer_id": ["a", "a", "b"], "order_id": ["1", "2", "3"],
+    ...     "order_ts": pd.to_datetime(["2024-01-01", "2024-01-21", "2024-01-30"]),
+    ...     "amount": [10.0, 30.0, 5.0]}))
+    >>> table = customer_table(lines, as_of="2024-02-01").order_by("customer_id").to_pandas()
+    >>> table[["customer_id", "recency_days", "frequency", "monetary"]].values.tolist()
+    [['a', 11, 2, 40.0], ['b', 2, 1, 5.0]]
+    """
     day = resolve_as_of(purchases, as_of)
     if returns is not None:
         _check(returns, "returns")

@@ -208,10 +208,49 @@ def load(
     con: Any | None = None,
     options: ReadOptions | None = None,
 ) -> Source:
-    """Read ``source`` and return canonical transactions (raises ``InputError``/``MappingError``).
+    """Read ``source`` and return its lines as canonical transactions.
 
-    ``options`` (``ReadOptions``) says how to read it: table, sheet, header, delimiter,
-    encoding and the date format.
+    Parameters
+    ----------
+    source : str, pathlib.Path, pandas.DataFrame, pyarrow.Table or ibis.Table
+        A file (CSV/TSV, ``.csv.gz``, Parquet, XLSX, JSON lines, a headerless text log), a
+        SQLite/DuckDB file, an Ibis connection URL, or a table in memory.
+    mapping : MappingConfig, optional
+        Column mapping (preset and ``canonical -> source column`` overrides); by default the
+        layout is recognised from presets and common synonyms.
+    con : ibis connection, optional
+        The engine to read into (default: a private in-process DuckDB).
+    options : ReadOptions, optional
+        How to read the source: table, sheet, header, delimiter, encoding, date format.
+
+    Returns
+    -------
+    Source
+        ``.table`` is an Ibis table with the canonical columns (``customer_id``, ``order_id``,
+        ``order_ts``, ``quantity``, ``unit_price``, ``amount`` and the optional ones the source
+        has); ``.mapping``, ``.origin``, ``.sha256`` and ``.notes`` say how it was read.
+
+    Raises
+    ------
+    InputError
+        The source cannot be read or its values cannot be understood (file, row, value named).
+    MappingError
+        A required column is missing or ambiguous (the columns found are listed).
+    ConfigError
+        Reader options that can never work together.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from custlens.io import load
+    >>> lines = pd.DataFrame({"Customer": ["a", "a", "b"],
+    ...                       "Date": ["2024-01-05", "2024-02-01", "2024-01-09"],
+    ...                       "Revenue": [10.0, 5.5, 7.0]})
+    >>> src = load(lines)
+    >>> src.mapping
+    {'customer_id': 'Customer', 'order_ts': 'Date', 'amount': 'Revenue'}
+    >>> src.table.amount.sum().execute()
+    22.5
     """
     options = options or ReadOptions()
     date_format = options.date_format

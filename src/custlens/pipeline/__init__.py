@@ -1,5 +1,7 @@
 """The one place that runs the stages in order and returns a frozen ``Results``."""
 
+from pathlib import Path
+
 from custlens.pipeline.audit import audit
 from custlens.pipeline.registry import ANALYSES, STAGES
 from custlens.pipeline.results import Results, SourceInfo
@@ -24,6 +26,32 @@ __all__ = [
 ]
 
 
-def open_results(folder):  # noqa: ANN001, ANN201 - documented on Results.from_folder
-    """Reopen a results folder written by ``custlens run`` (see ``Results.from_folder``)."""
+def open_results(folder: str | Path) -> Results:
+    """Reopen a results folder written by ``custlens run``, without an engine.
+
+    Parameters
+    ----------
+    folder : str or pathlib.Path
+        The ``--out`` folder of an earlier run.
+
+    Returns
+    -------
+    Results
+        The same tables, stage results, settings and notes the run returned.
+
+    Raises
+    ------
+    OutputError
+        The folder is not a complete custlens results folder.
+
+    Examples
+    --------
+    >>> import tempfile, custlens
+    >>> from custlens.exports import write_results
+    >>> results = custlens.run(custlens.datasets.synthetic(200, seed=2).orders,
+    ...                        settings=custlens.Settings(analyses=[]))
+    >>> folder = write_results(results, tempfile.mkdtemp() + "/results")
+    >>> custlens.open_results(folder).customers.equals(results.customers)
+    True
+    """
     return Results.from_folder(folder)

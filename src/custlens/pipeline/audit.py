@@ -25,7 +25,38 @@ def audit(
 ) -> Any:
     """Read the customer table ``source`` and audit how well ``segment`` explains ``metric``.
 
-    Returns the ``AuditResult`` of :func:`custlens.audit.audit_segmentation`.
+    Parameters
+    ----------
+    source : str, pathlib.Path, pandas.DataFrame or ibis.Table
+        A customer-level table (one row per customer, or snapshots with ``latest_by``).
+    segment, metric : str
+        The column holding the current segment and the numeric column it should explain.
+    threshold, relative, latest_by, customer_col, seed
+        As in :func:`custlens.audit.audit_segmentation`.
+    settings, config_path
+        The settings (``settings.audit``), or a ``custlens.toml`` to read them from.
+    read : ReadOptions, optional
+        How to read the source (table, sheet ...).
+
+    Returns
+    -------
+    AuditResult
+        Flagged customers, per-segment tables, tests, clusters, trees and the conclusion.
+
+    Raises
+    ------
+    InputError, MappingError
+        The table cannot be read, or a named column is missing.
+    DataError
+        The table cannot support the audit (e.g. too few rows).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> table = pd.DataFrame({"segment": ["A"] * 4 + ["B"] * 4,
+    ...                       "retention": [0.80, 0.82, 0.50, 0.81, 0.30, 0.31, 0.29, 0.60]})
+    >>> audit(table, segment="segment", metric="retention").n_anomalies
+    2
     """
     from custlens.audit import audit_segmentation
     from custlens.io.readers import read_table

@@ -193,7 +193,53 @@ def run(
     con: Any = None,
     on_stage: StageCallback | None = None,
 ) -> Results:
-    """Run the whole pipeline on ``source`` (a path, URL, DataFrame, Arrow or Ibis table)."""
+    """Run the whole pipeline: load, clean, customer table, RFM segments, then every selected
+    analysis stage of the registry (personas, anomalies, timing, predictions ...).
+
+    Parameters
+    ----------
+    source : str, pathlib.Path, pandas.DataFrame, pyarrow.Table or ibis.Table
+        An order log: a file, a database table (with ``read.table``), a URL or a table in memory.
+    settings : Settings, optional
+        Every setting of the run (default: ``custlens.toml`` in the working folder, if any, else
+        the defaults). ``settings.analyses`` selects the stages (None: all).
+    config_path : str, optional
+        A ``custlens.toml`` to read when ``settings`` is not given.
+    as_of : date, optional
+        Compute the customers as of this day (default: the day after the last order).
+    read : ReadOptions, optional
+        How to read the source.
+    con : ibis connection, optional
+        The engine (default: a private in-process DuckDB; a PySpark session works too).
+    on_stage : callable, optional
+        ``on_stage(name, "start" | "end")`` for progress reports.
+
+    Returns
+    -------
+    Results
+        The customer table, segment summary, quality report and each stage's typed result in
+        ``results.stages``; stages that could not run on these data are in ``results.skipped``.
+
+    Raises
+    ------
+    InputError, MappingError
+        The source cannot be read or mapped.
+    ConfigError
+        Invalid settings (e.g. an unknown analysis).
+    DataError
+        Nothing is left to analyse (e.g. fewer than five customers), or an explicit backtest
+        cutoff the data cannot support.
+
+    Examples
+    --------
+    >>> import custlens
+    >>> orders = custlens.datasets.synthetic(300, seed=4).orders
+    >>> results = custlens.run(orders, settings=custlens.Settings(analyses=["timing"]))
+    >>> list(results.stages)
+    ['timing']
+    >>> int(results.segment_summary["customers"].sum()) == len(results.customers)
+    True
+    """
     if settings is None:
         settings = load_settings(config_path)
     if as_of is not None:

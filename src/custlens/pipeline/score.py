@@ -28,7 +28,41 @@ def score(
     """Score every customer of ``source`` with the models saved in ``models_dir``.
 
     The models folder is checked (manifest, versions, hashes, schema) before any data is read.
-    The result holds the customer table with the score columns and no analysis stages.
+
+    Parameters
+    ----------
+    models_dir : str or pathlib.Path
+        The ``models/`` folder of an earlier ``custlens run``.
+    source : str, pathlib.Path, pandas.DataFrame, pyarrow.Table or ibis.Table
+        New order lines, in any layout ``custlens.load`` reads.
+    settings, config_path, read, con, on_stage
+        As in :func:`custlens.run` (``settings.as_of`` sets the scoring date).
+
+    Returns
+    -------
+    Results
+        The customer table with ``churn_probability``, ``clv``, ``p_alive`` and the other score
+        columns, and no analysis stages.
+
+    Raises
+    ------
+    ConfigError
+        ``models_dir`` is not a folder.
+    ModelError
+        The saved models are missing, tampered with, or from incompatible versions.
+    InputError, MappingError, DataError
+        As in :func:`custlens.run`.
+
+    Examples
+    --------
+    >>> import tempfile, custlens
+    >>> from custlens.models import save_models
+    >>> orders = custlens.datasets.synthetic(600, seed=3).orders
+    >>> fitted = custlens.run(orders, settings=custlens.Settings(analyses=["predictions"]))
+    >>> folder = save_models(fitted.stages["predictions"].models, tempfile.mkdtemp() + "/m")
+    >>> scored = score(folder, orders)
+    >>> bool(scored.customers["churn_probability"].between(0, 1).all())
+    True
     """
     from custlens.models.backtest import customer_features
     from custlens.models.persist import load_models

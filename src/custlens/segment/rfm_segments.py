@@ -56,7 +56,38 @@ def segment_expr(r_score: ir.IntegerValue, fm_score: ir.IntegerValue, rfm: RFMCo
 
 
 def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
-    """Add ``r_score, f_score, m_score, fm_score, rfm_cell, segment`` to a customer table."""
+    """Add RFM quintile scores and the named segment to a customer table.
+
+    Parameters
+    ----------
+    customers : ibis.Table
+        A customer table (``custlens.customer_table``) with ``recency_days``, ``frequency``
+        and ``monetary``.
+    rfm : RFMConfig, optional
+        The R x FM segment table and its actions (default: the built-in one).
+
+    Returns
+    -------
+    ibis.Table
+        The table with ``r_score, f_score, m_score`` (quintiles 1-5, 5 best), ``fm_score`` (the
+        rounded-up mean of F and M), ``rfm_cell`` and ``segment``.
+
+    Raises
+    ------
+    MappingError
+        A needed column is missing.
+
+    Examples
+    --------
+    >>> import ibis
+    >>> import pandas as pd
+    >>> customers = ibis.memtable(pd.DataFrame({
+    ...     "customer_id": list("abcde"), "recency_days": [1, 10, 50, 100, 300],
+    ...     "frequency": [9, 5, 3, 2, 1], "monetary": [900.0, 500.0, 300.0, 200.0, 100.0]}))
+    >>> scored = score_rfm(customers).order_by("customer_id").to_pandas()
+    >>> scored[["customer_id", "r_score", "f_score", "m_score", "segment"]].values.tolist()
+    [['a', 5, 5, 5, 'Champions'], ['b', 4, 4, 4, 'Loyal Customers'], ['c', 3, 3, 3, 'Need Attention'], ['d', 2, 2, 2, 'Hibernating'], ['e', 1, 1, 1, 'Lost']]
+    """
     rfm = rfm or RFMConfig()
     require_columns(customers, _NEEDED, what="the customers", fix=_FIX)
     c = customers
