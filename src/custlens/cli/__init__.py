@@ -217,17 +217,46 @@ def _execute(
     check_output_dir(out_dir, force=force)
     with _stage_progress(not quiet and err.is_terminal) as on_stage:
         results = run_pipeline(source, settings=settings, on_stage=on_stage, **read)
-    extra = None
-    if figures != "none":
-        from custlens.report.figures import write_figures  # altair: only when there are figures
+    from custlens.report.write import write_report
 
-        def extra(folder: Path) -> None:
+    def extra(folder: Path) -> None:
+        if figures != "none":
+            from custlens.report.figures import write_figures
+
             write_figures(results, folder, figures)
+        # report.md links the figures written above; with --figures none it has no images
+        written.append(write_report(results, folder, images=figures != "none"))
 
+    written: list = []
     target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:
         _print_summary(results, target)
+        report = written[0]
+        out.print(
+            f"Report: [bold]{escape(str(target / report.html.name))}[/bold] "
+            f"(and {report.markdown.name}; built in {report.seconds:.1f} s)",
+            soft_wrap=True,
+        )
     return target
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by custlens run.")],
+) -> None:
+    """Re-render report.html and report.md from a results folder (nothing is recomputed)."""
+    from custlens.pipeline import Results
+    from custlens.report.write import write_report
+
+    try:
+        results = Results.from_folder(folder)
+        written = write_report(results, folder)
+    except CustlensError as exc:
+        _fail(exc)
+    out.print(
+        f"Report: [bold]{escape(str(written.html.resolve()))}[/bold] (and {written.markdown.name})",
+        soft_wrap=True,
+    )
 
 
 @app.command()
