@@ -139,7 +139,7 @@ DEFAULT_FINDINGS = [
         id="cleaning_removed",
         about="cleaning",
         when="row_share >= 0.05 or revenue_share >= 0.02",
-        text="Cleaning removed {rows:,} lines ({row_share:.0%} of the input, "
+        text="Cleaning removed {rows:,} lines ({row_share:.1%} of the input, "
         "{revenue_share:.1%} of gross revenue): {description}.",
         importance="row_share / 4",
         limit=3,
@@ -188,18 +188,19 @@ DEFAULT_FINDINGS = [
     FindingRule(
         id="churn_model",
         about="predictions",
-        when="churn_auc > baseline_auc",
+        when="churn_auc >= baseline_auc + 0.005",
         text="On a future period it never saw, the churn model ranks customers better than "
-        "every baseline (ROC AUC {churn_auc:.2f} against {baseline_auc:.2f} for "
+        "every baseline (ROC AUC {churn_auc:.3f} against {baseline_auc:.3f} for "
         "{best_baseline}).",
         importance="0.03",
     ),
     FindingRule(
         id="churn_baseline_wins",
         about="predictions",
-        when="churn_auc <= baseline_auc",
-        text="The churn model does not beat the {best_baseline} baseline on a future period "
-        "(ROC AUC {churn_auc:.2f} against {baseline_auc:.2f}), so the baseline scores are used.",
+        when="churn_auc < baseline_auc + 0.005",
+        text="On a future period the churn model ranks customers about as well as the "
+        "{best_baseline} baseline (ROC AUC {churn_auc:.3f} against {baseline_auc:.3f}); "
+        "a simple rule is nearly as good here.",
         importance="0.03",
     ),
     FindingRule(
@@ -216,8 +217,8 @@ DEFAULT_FINDINGS = [
 
 DEFAULT_REASON_PHRASES = {  # anomaly reason feature -> (when low, when high)
     "cancelled_units_share": ("cancel little", "cancel much of what they order"),
-    "returned_items_share": ("return little", "return more than most"),
-    "return_rate": ("return little", "return more than most"),
+    "returned_items_share": ("return little", "return an unusually large share of what they buy"),
+    "return_rate": ("return little", "return an unusually large share of what they buy"),
     "monetary": ("spend unusually little", "spend far more than most"),
     "max_line_units": ("buy unusually few units", "order huge quantities of one item"),
     "max_order_value": ("place only small orders", "place very large orders"),

@@ -137,7 +137,7 @@ def table_view(table: Table) -> dict[str, Any]:
     frame = table.frame
     columns = [
         _Column(
-            str(c),
+            str(c).replace("_", " "),
             pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c]),
         )
         for c in frame.columns

@@ -24,7 +24,6 @@ AT_RISK_COLUMNS = (
     "recency_days",
     "reason_1",
     "reason_2",
-    "action",
 )
 
 
