@@ -86,7 +86,7 @@ def persona_map_chart(
     data = data.loc[:, columns].assign(
         outlier=lambda d: d["persona_outlier"].map({True: "outlier", False: "customer"})
     )
-    data = data.drop(columns="persona_outlier")
+    data = data.drop(columns="persona_outlier").round({"pc1": 3, "pc2": 3})  # smaller specs
     v1, v2 = explained_variance
     tooltip = ["persona:N", "outlier:N"] + (
         ["customer_id:N"] if "customer_id" in data.columns else []

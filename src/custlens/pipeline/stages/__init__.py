@@ -1,0 +1,1 @@
+"""The analysis stages, one module each (declared in ``custlens.pipeline.registry``)."""
