@@ -243,13 +243,23 @@ def _execute(
 @app.command()
 def report(
     folder: Annotated[Path, typer.Argument(help="A results folder written by custlens run.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="custlens.toml whose [report] rules replace the run's (default: kept)."),
+    ] = None,
 ) -> None:
     """Re-render report.html and report.md from a results folder (nothing is recomputed)."""
+    import dataclasses
+
     from custlens.pipeline import Results
     from custlens.report.write import write_report
 
     try:
         results = Results.from_folder(folder)
+        if config is not None:
+            report_cfg = flags.settings(config, maps=[], overrides={}).report
+            settings = results.settings.model_copy(update={"report": report_cfg})
+            results = dataclasses.replace(results, settings=settings)
         written = write_report(results, folder)
     except CustlensError as exc:
         _fail(exc)
@@ -371,7 +381,10 @@ def audit(
         f"by more than {threshold:g}{' (relative)' if relative else ''}."
     )
     out.print(result.conclusion, highlight=False, markup=False)
-    out.print(f"Audit written to [bold]{escape(str(target))}[/bold] (audit.md)")
+    out.print(
+        f"Audit written to [bold]{escape(str(target))}[/bold] (audit.html, audit.md)",
+        soft_wrap=True,
+    )
 
 
 @app.command()
