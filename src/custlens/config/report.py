@@ -158,7 +158,7 @@ DEFAULT_FINDINGS = [
         about="anomalies",
         when="extreme_orders > 0",
         text="{extreme_orders:,} orders are extreme for their value and "
-        "{cancellation_pairs:,} orders were cancelled after purchase.",
+        "{cancellation_pairs:,} purchase lines were cancelled afterwards.",
         importance="0.02",
     ),
     FindingRule(
@@ -200,7 +200,7 @@ DEFAULT_FINDINGS = [
         when="churn_auc < baseline_auc + 0.005",
         text="On a future period the churn model ranks customers about as well as the "
         "{best_baseline} baseline (ROC AUC {churn_auc:.3f} against {baseline_auc:.3f}); "
-        "a simple rule is nearly as good here.",
+        "the baseline is nearly as good here.",
         importance="0.03",
     ),
     FindingRule(
