@@ -303,7 +303,9 @@ def chart_nodes(
     captions = captions or {}
     out = []
     for name, chart in charts.items():
-        spec = chart.to_dict() if hasattr(chart, "to_dict") else dict(chart)
+        # our chart functions' specs are validated where figures are saved; skipping the schema
+        # check here saves about a second per report
+        spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
         out.append(
             Chart(name, _title(spec) or name.replace("_", " "), spec, captions.get(name, ""))
         )
