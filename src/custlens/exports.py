@@ -7,7 +7,6 @@ A non-empty target that custlens did not write (it has no ``run.json`` of ours) 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from custlens.pipeline.folder import (
     PARQUET,
     QUALITY,
     SEGMENT_SUMMARY,
+    segment_slug,
     summary_path,
     table_path,
 )
@@ -49,12 +49,6 @@ CRM_COLUMNS = (
     "is_anomaly",
     "action",
 )
-
-
-def segment_slug(name: str) -> str:
-    """``"Can't Lose Them"`` -> ``"cant_lose_them"``: a safe, stable file name."""
-    slug = re.sub(r"[^0-9a-z]+", "_", name.lower().replace("'", "")).strip("_")
-    return slug or "segment"
 
 
 def _is_ours(path: Path) -> bool:

@@ -86,7 +86,7 @@ def persona_map_chart(
     data = data.loc[:, columns].assign(
         outlier=lambda d: d["persona_outlier"].map({True: "outlier", False: "customer"})
     )
-    data = data.drop(columns="persona_outlier")
+    data = data.drop(columns="persona_outlier").round({"pc1": 3, "pc2": 3})  # smaller specs
     v1, v2 = explained_variance
     tooltip = ["persona:N", "outlier:N"] + (
         ["customer_id:N"] if "customer_id" in data.columns else []
@@ -189,3 +189,84 @@ def importance_chart(
             .properties(title="Random forest: impurity importance", width=260, height=180)
         )
     return alt.hconcat(*panels).properties(title="What tells the personas apart")
+
+
+def persona_radar_chart(
+    profiles: pd.DataFrame, features: list[str] | None = None, n_features: int = 6
+) -> alt.FacetChart:
+    """A radar chart per persona: its z-scores on the features that tell personas apart most.
+
+    ``features`` default to the ``n_features`` with the widest spread of z across personas.
+    Each spoke runs from z = -2 (centre) to +2 (rim); the dashed ring is the average customer.
+    """
+    import numpy as np
+
+    _need(profiles, ("persona", "size"), "persona radar")
+    if features is None:
+        z_cols = [c for c in profiles.columns if c.endswith("_z")]
+        spread = profiles[z_cols].max() - profiles[z_cols].min()
+        features = [c[: -len("_z")] for c in spread.sort_values(ascending=False).index]
+        features = features[:n_features]
+    _need(profiles, tuple(f"{f}_z" for f in features), "persona radar")
+    n = len(features)
+    angle = {f: np.pi / 2 - 2 * np.pi * i / n for i, f in enumerate(features)}
+    order = profiles.sort_values("size", ascending=False)["persona"].tolist()
+    rows = []
+    for persona in order:
+        prof = profiles.loc[profiles["persona"] == persona].iloc[0]
+        for i, f in enumerate([*features, features[0]]):  # repeat the first point: a closed line
+            z = float(prof[f"{f}_z"]) if pd.notna(prof[f"{f}_z"]) else 0.0
+            r = (min(max(z, -2.0), 2.0) + 2.0) / 4.0
+            rows.append(("shape", persona, f, i, r * np.cos(angle[f]), r * np.sin(angle[f]), z))
+        for f in features:
+            rows.append(
+                ("label", persona, f, 0, 1.18 * np.cos(angle[f]), 1.12 * np.sin(angle[f]), 0.0)
+            )
+            rows.append(("spoke", persona, f, 0, 0.0, 0.0, 0.0))
+            rows.append(("spoke", persona, f, 1, np.cos(angle[f]), np.sin(angle[f]), 0.0))
+        for i in range(49):
+            t = 2 * np.pi * i / 48
+            rows.append(("ring", persona, "", i, 0.5 * np.cos(t), 0.5 * np.sin(t), 0.0))
+    data = pd.DataFrame(rows, columns=["kind", "persona", "feature", "i", "x", "y", "z"])
+    data[["x", "y", "z"]] = data[["x", "y", "z"]].round(4)
+    axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
+    x = alt.X("x:Q", axis=axis, scale=alt.Scale(domain=[-1.45, 1.45]))
+    y = alt.Y("y:Q", axis=axis, scale=alt.Scale(domain=[-1.25, 1.25]))
+    base = alt.Chart().encode(x=x, y=y)
+    kind = alt.datum.kind
+    ring = (
+        base.transform_filter(kind == "ring")
+        .mark_line(color="#999", strokeDash=[3, 3], strokeWidth=1)
+        .encode(order="i:Q")
+    )
+    spokes = (
+        base.transform_filter(kind == "spoke")
+        .mark_line(color="#bbb", strokeWidth=1)
+        .encode(detail="feature:N", order="i:Q")
+    )
+    shape = (
+        base.transform_filter(kind == "shape")
+        .mark_line(point=True, strokeWidth=2)
+        .encode(
+            order="i:Q",
+            color=alt.Color("persona:N", legend=None, sort=order),
+            tooltip=["persona:N", "feature:N", alt.Tooltip("z:Q", format="+.2f")],
+        )
+    )
+    labels = (
+        base.transform_filter(kind == "label")
+        .mark_text(fontSize=9, color="#555")
+        .encode(text="feature:N")
+    )
+    return (
+        alt.layer(ring, spokes, shape, labels, data=data)
+        .properties(width=190, height=170)
+        .facet(facet=alt.Facet("persona:N", sort=order, title=None), columns=3)
+        .properties(
+            title=alt.Title(
+                "Persona profiles as radar charts",
+                subtitle="z-score per feature: centre -2, dashed ring = average customer, rim +2",
+            )
+        )
+        .configure_view(stroke=None)
+    )

@@ -9,25 +9,19 @@ process exits with code 2, leaving no output files behind.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from custlens.cli import flags
+from custlens.cli.console import err, out, print_summary, stage_progress
 from custlens.errors import CustlensError
 
 if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.io.options import ReadOptions
-    from custlens.pipeline import Results
-    from custlens.pipeline.run import StageCallback
 
 app = typer.Typer(
     name="custlens",
@@ -36,63 +30,12 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-err = Console(stderr=True)
-out = Console()
 
 
 def _fail(exc: CustlensError) -> None:
     # user text (paths, column names, values) is printed literally, never as console markup
     err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=exc.exit_code)
-
-
-@contextmanager
-def _stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
-    """Rich progress lines per stage on a terminal; silent otherwise."""
-    if not enabled:
-        yield None
-        return
-    progress = Progress(
-        SpinnerColumn(),
-        TextColumn("{task.description}"),
-        TimeElapsedColumn(),
-        console=err,
-        transient=False,
-    )
-    tasks: dict[str, TaskID] = {}
-
-    def on_stage(name: str, event: str) -> None:
-        if event == "start":
-            tasks[name] = progress.add_task(name, total=1)
-        else:
-            progress.update(tasks[name], completed=1, description=f"[green]{name}[/green]")
-
-    with progress:
-        yield on_stage
-
-
-def _print_summary(results: Results, target: Path) -> None:
-    for line in results.quality.summary_lines():
-        out.print(line, highlight=False, markup=False)
-    table = Table(title=f"Segments as of {results.as_of}", show_lines=False)
-    for col in ("segment", "customers", "share", "revenue share", "avg monetary"):
-        table.add_column(col, justify="left" if col == "segment" else "right")
-    for row in results.segment_summary.itertuples(index=False):
-        table.add_row(
-            escape(str(row.segment)),
-            f"{row.customers:,}",
-            f"{row.share:.1%}",
-            f"{row.revenue_share:.1%}",
-            f"{row.avg_monetary:,.2f}",
-        )
-    out.print(table)
-    for result in results.stages.values():
-        for line in result.headline(results):
-            out.print(line, highlight=False, markup=False)
-    for note in results.notes:
-        if "skipped" in note:
-            out.print(f"Note: {note}", highlight=False, markup=False)
-    out.print(f"Results written to [bold]{escape(str(target))}[/bold]")
 
 
 SourceArg = Annotated[
@@ -214,19 +157,58 @@ def _execute(
 
     flags.check_figures(figures)
     check_output_dir(out_dir, force=force)
-    with _stage_progress(not quiet and err.is_terminal) as on_stage:
+    with stage_progress(not quiet and err.is_terminal) as on_stage:
         results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
-    extra = None
-    if figures != "none":
-        from custlens.report.figures import write_figures  # altair: only when there are figures
+    from custlens.report.write import write_report
 
-        def extra(folder: Path) -> None:
+    def extra(folder: Path) -> None:
+        if figures != "none":
+            from custlens.report.figures import write_figures
+
             write_figures(results, folder, figures)
+        # report.md links the figures written above; with --figures none it has no images
+        written.append(write_report(results, folder, images=figures != "none"))
 
+    written: list = []
     target = write_results(results, out_dir, force=force, extra=extra)
     if not quiet:
-        _print_summary(results, target)
+        print_summary(results, target)
+        report = written[0]
+        out.print(
+            f"Report: [bold]{escape(str(target / report.html.name))}[/bold] "
+            f"(and {report.markdown.name}; built in {report.seconds:.1f} s)",
+            soft_wrap=True,
+        )
     return target
+
+
+@app.command()
+def report(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by custlens run.")],
+    config: Annotated[
+        Path | None,
+        typer.Option(help="custlens.toml whose [report] rules replace the run's (default: kept)."),
+    ] = None,
+) -> None:
+    """Re-render report.html and report.md from a results folder (nothing is recomputed)."""
+    import dataclasses
+
+    from custlens.pipeline import Results
+    from custlens.report.write import write_report
+
+    try:
+        results = Results.from_folder(folder)
+        if config is not None:
+            report_cfg = flags.settings(config, maps=[], overrides={}).report
+            settings = results.settings.model_copy(update={"report": report_cfg})
+            results = dataclasses.replace(results, settings=settings)
+        written = write_report(results, folder)
+    except CustlensError as exc:
+        _fail(exc)
+    out.print(
+        f"Report: [bold]{escape(str(written.html.resolve()))}[/bold] (and {written.markdown.name})",
+        soft_wrap=True,
+    )
 
 
 @app.command()
@@ -340,7 +322,10 @@ def audit(
         f"by more than {threshold:g}{' (relative)' if relative else ''}."
     )
     out.print(result.conclusion, highlight=False, markup=False)
-    out.print(f"Audit written to [bold]{escape(str(target))}[/bold] (audit.md)")
+    out.print(
+        f"Audit written to [bold]{escape(str(target))}[/bold] (audit.html, audit.md)",
+        soft_wrap=True,
+    )
 
 
 @app.command()

@@ -32,6 +32,12 @@ from custlens.config.models import (
     ModelsConfig,
     TierRule,
 )
+from custlens.config.report import (
+    DEFAULT_FINDINGS,
+    DEFAULT_REASON_PHRASES,
+    FindingRule,
+    ReportConfig,
+)
 from custlens.config.rfm import (
     DEFAULT_SEGMENTS,
     RFM_BINS,
@@ -49,14 +55,17 @@ __all__ = [
     "CleaningConfig",
     "DEFAULT_ANOMALY_FEATURES",
     "DEFAULT_FEATURE_PHRASES",
+    "DEFAULT_FINDINGS",
     "DEFAULT_NON_PRODUCT_CODES",
     "DEFAULT_NON_PRODUCT_PREFIXES",
     "DEFAULT_PERSONA_FEATURES",
     "DEFAULT_PERSONA_RULES",
+    "DEFAULT_REASON_PHRASES",
     "DEFAULT_SEGMENTS",
     "DEFAULT_TIERS",
     "DEFAULT_TIMING_PERSONAS",
     "FeaturesConfig",
+    "FindingRule",
     "LifecycleConfig",
     "MappingConfig",
     "ModelsConfig",
@@ -64,6 +73,7 @@ __all__ = [
     "PersonaRule",
     "RFMConfig",
     "RFM_BINS",
+    "ReportConfig",
     "SegmentRule",
     "Settings",
     "TierRule",

@@ -8,6 +8,7 @@ as CSV beside the other outputs (rounded for people and spreadsheets) and as Par
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,17 @@ PARQUET = "parquet"
 def table_path(stage: str, name: str) -> str:
     """``personas``, ``profiles`` -> ``personas/profiles``: a table's path, without suffix."""
     return f"{stage}/{name}" if stage else name
+
+
+def segment_slug(name: str) -> str:
+    """``"Can't Lose Them"`` -> ``"cant_lose_them"``: a safe, stable file name."""
+    slug = re.sub(r"[^0-9a-z]+", "_", name.lower().replace("'", "")).strip("_")
+    return slug or "segment"
+
+
+def segment_list_path(name: str) -> str:
+    """The CRM list of segment ``name``, relative to the results folder."""
+    return f"segments/{segment_slug(name)}.csv"
 
 
 def summary_path(stage: str) -> str:

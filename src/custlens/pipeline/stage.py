@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.io.clean import Cleaned
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,35 @@ class StageResult:
     def headline(self, results: Results) -> list[str]:
         """Short lines for the CLI summary, from the summary's numbers."""
         return []
+
+    def section(self, results: Results) -> Section:
+        """This stage's report section as data (``custlens.story``): findings, tables, charts.
+
+        The default shows the CLI headline lines, the first rows of every table and every chart,
+        so a new stage appears in the report without more code; stages override it with
+        findings (from ``results.settings.report.findings``), cards and words.
+        """
+        from custlens.story import Bullets, Section, chart_nodes, table_node
+
+        limit = results.settings.report.max_table_rows
+        lines = tuple(self.headline(results))
+        blocks: list = [Bullets(lines)] if lines else []
+        blocks += [
+            table_node(
+                f"{self.stage}_{name}",
+                name.replace("_", " ").capitalize(),
+                table,
+                limit,
+                source=f"{self.stage}/{name}.csv",
+            )
+            for name, table in self.tables.items()
+        ]
+        blocks += chart_nodes(self.charts(results))
+        if self.notes:
+            blocks.append(Bullets(tuple(self.notes), title="Notes"))
+        return Section(
+            id=self.stage, title=self.stage.replace("_", " ").capitalize(), blocks=tuple(blocks)
+        )
 
     def documents(self) -> dict[str, str]:
         """Extra text documents, by path inside the results folder (e.g. a model card)."""

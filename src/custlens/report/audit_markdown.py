@@ -16,6 +16,8 @@ from custlens.audit import AuditResult
 from custlens.charts import save_chart
 from custlens.charts.audit import TITLES, audit_charts
 from custlens.outputs import atomic_dir
+from custlens.report.audit_story import audit_story
+from custlens.report.html import render_html
 
 MARKER = "audit.md"
 
@@ -175,8 +177,11 @@ def write_audit(result: AuditResult, out_dir: str | Path, *, force: bool = False
             text = "\n\n".join(f"== {m} ==\n{t}" for m, t in result.tree_text.items())
             (tmp / "tree_rules.txt").write_text(text, encoding="utf-8")
         figures: dict[str, str] = {}
-        for name, chart in audit_charts(result).items():
+        charts = audit_charts(result)
+        for name, chart in charts.items():
             save_chart(chart, tmp / f"{name}.png")
             figures[name] = f"{name}.png"
         (tmp / MARKER).write_text(render_audit_markdown(result, figures), encoding="utf-8")
+        html = render_html(audit_story(result, charts))
+        (tmp / "audit.html").write_text(html, encoding="utf-8")
     return Path(out_dir).expanduser().resolve()

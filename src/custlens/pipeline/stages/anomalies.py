@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 # Columns of anomalies/customers.csv, in order (those present are written).
 LISTED_COLUMNS = (
@@ -54,6 +55,11 @@ class AnomaliesResult(StageResult):
             "anomaly_scores": anomaly_score_distribution(scored, self.threshold),
             "top_anomalies": top_anomalies(scored),
         }
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import anomalies_section
+
+        return anomalies_section(self, results)
 
     def headline(self, results: Results) -> list[str]:
         return [f"Anomalous customers: {self.summary['flagged']:,} (see anomalies/customers.csv)"]

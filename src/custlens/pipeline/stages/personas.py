@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class PersonasResult(StageResult):
             importance_chart,
             k_selection_chart,
             persona_map_chart,
+            persona_radar_chart,
             profile_heatmap,
         )
 
@@ -52,11 +54,19 @@ class PersonasResult(StageResult):
             "persona_map": persona_map_chart(t["map"], (pc1, pc2), seed=results.settings.seed),
             "persona_profiles": profile_heatmap(t["profiles"]),
         }
+        charts["persona_radar"] = persona_radar_chart(
+            t["profiles"], n_features=results.settings.report.radar_features
+        )
         if "permutation_importance" in t:
             charts["persona_importance"] = importance_chart(
                 t["permutation_importance"], t["forest_importance"]
             )
         return charts
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import personas_section
+
+        return personas_section(self, results)
 
     def headline(self, results: Results) -> list[str]:
         sizes = self.summary["sizes"]

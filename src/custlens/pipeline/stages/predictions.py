@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.models.trainer import ModelEvaluation, TrainedModels
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 SCORE_COLUMNS = (
     "churn_probability",
@@ -70,6 +71,11 @@ class PredictionsResult(StageResult):
         from custlens.charts.models import model_charts
 
         return {f"model_{k}": v for k, v in model_charts(self.evaluation).items()}
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import predictions_section
+
+        return predictions_section(self, results)
 
     def headline(self, results: Results) -> list[str]:
         s = self.summary

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 ALL_CUSTOMERS = "All customers"
 
@@ -39,6 +40,11 @@ class TimingResult(StageResult):
             ),
             "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"]),
         }
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import timing_section
+
+        return timing_section(self, results)
 
     def headline(self, results: Results) -> list[str]:
         windows = self.summary.get("best_windows", [])

@@ -1,0 +1,306 @@
+"""The report sections of the analysis stages, as data (``custlens.story``).
+
+Each function reads only a stage result's tables and summary and ``Results`` (so a reopened
+results folder gives the same section), turns the numbers into facts, and lets the findings
+rules of ``settings.report`` (data) write the sentences.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from custlens.story import (
+    KPI,
+    Bullets,
+    Cards,
+    Paragraph,
+    Section,
+    chart_nodes,
+    findings,
+    table_node,
+)
+
+if TYPE_CHECKING:
+    from custlens.pipeline.results import Results
+    from custlens.pipeline.stages.anomalies import AnomaliesResult
+    from custlens.pipeline.stages.personas import PersonasResult
+    from custlens.pipeline.stages.predictions import PredictionsResult
+    from custlens.pipeline.stages.timing import TimingResult
+
+
+def _revenue_share(results: Results, column: str) -> dict[str, float]:
+    customers = results.customers
+    total = float(customers["monetary"].sum())
+    if column not in customers.columns or total <= 0:
+        return {}
+    by = customers.groupby(column, observed=True)["monetary"].sum() / total
+    return {str(k): float(v) for k, v in by.items()}
+
+
+# ---------------------------------------------------------------- personas
+
+
+def personas_section(result: PersonasResult, results: Results) -> Section:
+    s, t, cfg = result.summary, result.tables, results.settings.report
+    profiles = t["profiles"]
+    revenue = _revenue_share(results, "persona")
+    facts = [
+        {
+            "persona": str(row.persona),
+            "size": int(row.size),
+            "share": float(row.share),
+            "revenue_share": revenue.get(str(row.persona)),
+            "description": str(getattr(row, "description", "") or ""),
+        }
+        for row in profiles.itertuples(index=False)
+    ]
+    rules = results.settings.report.findings
+    found = findings({"persona": facts, "personas": [dict(s)]}, rules)
+    fidelity = s.get("surrogate_tree_fidelity")
+    ari = s.get("stability_ari")
+    cards = Cards(
+        (
+            KPI("Personas", str(s.get("k")), "chosen k"),
+            KPI("Stability", "n/a" if ari is None else f"{ari:.2f}", "adjusted Rand index"),
+            KPI(
+                "Tree fidelity",
+                "n/a" if fidelity is None else f"{fidelity:.0%}",
+                "surrogate tree agrees (held out)",
+            ),
+            KPI("Outliers", f"{s.get('outliers_kept_out_of_fit', 0):,}", "kept out of the fit"),
+        )
+    )
+    profile_cols = ["persona", "size", "share", "description"]
+    profile_cols += [c for c in profiles.columns if c.endswith("_median")][:6]
+    table = profiles.assign(revenue_share=profiles["persona"].astype(str).map(revenue))
+    blocks: list[Any] = [
+        cards,
+        table_node(
+            "persona_profiles_table",
+            "Persona profiles (medians)",
+            table,
+            cfg.max_table_rows,
+            columns=[*profile_cols[:3], "revenue_share", *profile_cols[3:]],
+            percent=("share", "revenue_share"),
+            source="personas/profiles.csv",
+        ),
+    ]
+    charts = result.charts(results)
+    order = ("persona_radar", "persona_map", "persona_profiles", "persona_k_selection")
+    blocks += chart_nodes({k: charts[k] for k in order if k in charts})
+    blocks.append(Paragraph("How k was chosen: " + result.k_reason))
+    if "tree_rules" in t and len(t["tree_rules"]):
+        rules_t = t["tree_rules"].sort_values(["persona", "support"], ascending=[True, False])
+        words = [
+            f"{r.persona}: {_rule_words(str(r.rule))} "
+            f"({int(r.support):,} customers, {float(r.precision):.0%} of them in this persona)"
+            for r in rules_t.groupby("persona", sort=False).head(2).itertuples(index=False)
+        ]
+        lead = "The surrogate decision tree's main rules, in words"
+        if fidelity is not None:
+            lead += f" (it agrees with the personas for {fidelity:.0%} of held-out customers)"
+        blocks.append(Bullets(tuple(words), title=lead))
+    blocks += chart_nodes({k: v for k, v in charts.items() if k not in order})
+    if result.notes:
+        blocks.append(Bullets(tuple(result.notes), title="Notes"))
+    sizes = ", ".join(f"{n} ({c:,})" for n, c in s.get("sizes", {}).items())
+    return Section(
+        id="personas",
+        title="Personas",
+        lead=f"{s.get('k')} groups of customers who behave alike: {sizes}.",
+        findings=found,
+        blocks=tuple(blocks),
+    )
+
+
+def _rule_words(rule: str) -> str:
+    words = rule.replace(" and ", ", ").replace("<=", "at most").replace(">", "above")
+    return words.replace("_", " ")
+
+
+# ---------------------------------------------------------------- anomalies
+
+_REASON = re.compile(r"^\s*([A-Za-z0-9_]+)\s+(-?[0-9.eE+-]+)\s+\(typical\s+(-?[0-9.eE+-]+)\)")
+
+
+def _top_reason(reasons: pd.Series, phrases: dict[str, tuple[str, str]]) -> tuple[str, float]:
+    """The most common first reason of the flagged customers, in words, and its share."""
+    said = []
+    for text in reasons.fillna("").astype(str):
+        m = _REASON.match(text.split(";")[0])
+        if not m:
+            continue
+        feature, value, typical = m.group(1), float(m.group(2)), float(m.group(3))
+        low, high = phrases.get(feature, (f"have a low {feature}", f"have a high {feature}"))
+        said.append(high if value >= typical else low)
+    if not said:
+        return "", 0.0
+    counts = pd.Series(said).value_counts()
+    return str(counts.index[0]), float(counts.iloc[0] / len(reasons))
+
+
+def _quantifier(share: float) -> str:
+    if share > 0.5:
+        return "most"
+    if share >= 0.25:
+        return f"{share:.0%}"
+    return f"a few ({share:.0%})"
+
+
+def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
+    s, t, cfg = result.summary, result.tables, results.settings.report
+    flagged = t["customers"]
+    reason, reason_share = _top_reason(
+        flagged.get("anomaly_reasons", pd.Series()), cfg.reason_phrases
+    )
+    total = float(results.customers["monetary"].sum())
+    flagged_revenue = float(flagged["monetary"].sum()) if "monetary" in flagged else 0.0
+    fact = {
+        "flagged": int(s["flagged"]),
+        "customers": int(s["customers"]),
+        "flagged_share": s["flagged"] / s["customers"] if s["customers"] else 0.0,
+        "flagged_revenue_share": flagged_revenue / total if total else 0.0,
+        "top_reason": reason or "stand out on several features at once",
+        "top_reason_share": reason_share,
+        "top_reason_quantifier": _quantifier(reason_share) if reason else "all",
+        "extreme_orders": int(s["extreme_orders"]["found"]),
+        "cancellation_pairs": int(s["cancellation_pairs"]["found"]),
+    }
+    found = findings({"anomalies": [fact]}, cfg.findings)
+    cards = Cards(
+        (
+            KPI(
+                "Anomalous customers",
+                f"{fact['flagged']:,}",
+                f"{fact['flagged_share']:.1%} of customers",
+            ),
+            KPI("Their revenue", f"{fact['flagged_revenue_share']:.1%}", "of all revenue"),
+            KPI("Extreme orders", f"{fact['extreme_orders']:,}", "by order value"),
+            KPI("Cancelled orders", f"{fact['cancellation_pairs']:,}", "order/cancellation pairs"),
+        )
+    )
+    n = cfg.max_table_rows
+    blocks: list[Any] = [
+        cards,
+        table_node(
+            "anomalous_customers",
+            "Most anomalous customers, with reasons",
+            flagged,
+            n,
+            source="anomalies/customers.csv",
+        ),
+        *chart_nodes(result.charts(results)),
+        table_node(
+            "extreme_orders",
+            "Extreme orders",
+            t["extreme_orders"],
+            n,
+            source="anomalies/extreme_orders.csv",
+            caption=f"{fact['extreme_orders']:,} found; the largest first.",
+        ),
+        table_node(
+            "cancellation_pairs",
+            "Orders cancelled after purchase",
+            t["cancellation_pairs"],
+            n,
+            source="anomalies/cancellation_pairs.csv",
+            caption=f"{fact['cancellation_pairs']:,} pairs found; the largest first.",
+        ),
+    ]
+    if result.notes:
+        blocks.append(Bullets(tuple(result.notes), title="Notes"))
+    return Section(
+        id="anomalies",
+        title="Anomalies",
+        lead=f"Customers an isolation forest finds unusual ({s['contamination']:.0%} expected), "
+        "with their reasons; extreme orders; orders cancelled after purchase.",
+        findings=found,
+        blocks=tuple(blocks),
+    )
+
+
+# ---------------------------------------------------------------- timing
+
+
+def timing_section(result: TimingResult, results: Results) -> Section:
+    from custlens.pipeline.stages.timing import ALL_CUSTOMERS
+
+    t, cfg = result.tables, results.settings.report
+    grid = t["hour_weekday"]
+    overall = grid[grid["segment"] == ALL_CUSTOMERS]
+    orders = float(overall["orders"].sum())
+    best = overall.sort_values(["orders", "weekday", "hour"], ascending=[False, True, True])
+    fact: dict[str, Any] = {}
+    windows = list(result.summary.get("best_windows", []))
+    if orders > 0 and len(best):
+        top = best.iloc[0]
+        business = overall[(overall["weekday"] < 5) & overall["hour"].between(9, 16)]
+        fact |= {
+            "best_window": windows[0]
+            if windows
+            else f"{top['weekday_name']} {int(top['hour']):02d}:00",
+            "best_window_share": float(top["orders"]) / orders,
+            "business_hours_share": float(business["orders"].sum()) / orders,
+        }
+    seasons = t["quarter_seasonality"]
+    by_quarter = seasons.groupby("quarter")["revenue"].sum()
+    if by_quarter.sum() > 0:
+        fact |= {
+            "peak_quarter": int(by_quarter.idxmax()),
+            "peak_quarter_share": float(by_quarter.max() / by_quarter.sum()),
+        }
+    found = findings({"timing": [fact]}, cfg.findings)
+    personas_t = result.summary.get("timing_personas", {})
+    blocks: list[Any] = []
+    if windows:
+        blocks.append(Bullets(tuple(windows), title="Best contact windows (all customers)"))
+    blocks += chart_nodes(result.charts(results))
+    contact = t["contact_windows"]
+    blocks.append(
+        table_node(
+            "contact_windows",
+            "Best contact windows per segment",
+            contact,
+            cfg.max_table_rows,
+            columns=["segment", "rank", "window", "share_orders", "share_revenue"],
+            percent=("share_orders", "share_revenue"),
+            source="timing/contact_windows.csv",
+        )
+    )
+    if personas_t:
+        blocks.append(
+            Bullets(
+                tuple(f"{k}: {v:,} customers" for k, v in personas_t.items()),
+                title="Timing personas",
+            )
+        )
+    return Section(
+        id="timing",
+        title="Timing",
+        lead="When customers order: hour x weekday, seasonality and the best contact windows.",
+        findings=found,
+        blocks=tuple(blocks),
+    )
+
+
+# ---------------------------------------------------------------- predictions
+
+
+def predictions_section(result: PredictionsResult, results: Results) -> Section:
+    from custlens.pipeline.stages.model_section import predictions_blocks
+
+    blocks, fact = predictions_blocks(result, results)
+    found = findings({"predictions": [fact]}, results.settings.report.findings)
+    s = result.summary
+    return Section(
+        id="predictions",
+        title="Predictions",
+        lead=f"Churn and customer value, trained before {s['eval_cutoff']} and checked on the "
+        f"{s['horizon_days']} days after it against every baseline; then refitted up to "
+        f"{results.as_of} to score every customer.",
+        findings=found,
+        blocks=tuple(blocks),
+    )

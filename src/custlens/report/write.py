@@ -1,0 +1,86 @@
+"""Write ``report.html`` and ``report.md`` (charts as PNG in ``figures/``) into a results folder."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from custlens.charts import save_chart
+from custlens.errors import OutputError
+from custlens.pipeline import Results
+from custlens.report.html import render_html
+from custlens.report.markdown import render_markdown
+from custlens.report.structure import build_story
+from custlens.story import Story
+
+log = logging.getLogger(__name__)
+
+HTML = "report.html"
+MARKDOWN = "report.md"
+FIGURES = "figures"
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    html: Path
+    markdown: Path
+    charts: int
+    seconds: float
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, 0o644)  # a document to share, not a secret (mkstemp makes it 0600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        raise OutputError(
+            f"Cannot write the report: {exc.strerror or exc}",
+            where=str(path),
+            fix="check the folder's permissions and free space",
+        ) from None
+
+
+def chart_images(story: Story, folder: Path, *, render_missing: bool = True) -> dict[str, str]:
+    """Chart name -> image path relative to ``folder``: figures already written (PNG or SVG)
+    are reused; the others are rendered as PNG into ``figures/`` when ``render_missing``."""
+    images: dict[str, str] = {}
+    figures = folder / FIGURES
+    for chart in story.charts():
+        found = [figures / f"{chart.name}.{ext}" for ext in ("png", "svg")]
+        existing = next((p for p in found if p.is_file()), None)
+        if existing is None and render_missing:
+            import altair as alt
+
+            figures.mkdir(exist_ok=True)
+            existing = save_chart(alt.Chart.from_dict(dict(chart.spec)), found[0])
+        if existing is not None:
+            images[chart.name] = f"{FIGURES}/{existing.name}"
+    return images
+
+
+def write_report(results: Results, folder: str | Path, *, images: bool = True) -> WrittenReport:
+    """Build the story once and write both renderings into ``folder``; return what was written.
+
+    ``images=False`` writes ``report.md`` without rendering missing chart images (figures
+    already in ``figures/`` are still linked).
+    """
+    folder = Path(folder)
+    start = time.perf_counter()
+    story = build_story(results)
+    html_path, md_path = folder / HTML, folder / MARKDOWN
+    _write_text(html_path, render_html(story))
+    seconds = time.perf_counter() - start
+    log.info("report.html built in %.2f s", seconds)
+    _write_text(md_path, render_markdown(story, chart_images(story, folder, render_missing=images)))
+    return WrittenReport(html_path, md_path, len(story.charts()), seconds)

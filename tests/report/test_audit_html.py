@@ -1,0 +1,43 @@
+"""`custlens audit` writes audit.html from the same story renderer as the run's report."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from custlens.cli import app
+from custlens.datasets.customer_table_demo import customer_table_demo
+
+from .browser import open_report
+
+
+@pytest.fixture(scope="module")
+def audit_dir(tmp_path_factory):
+    base = tmp_path_factory.mktemp("audit_html")
+    table = customer_table_demo(400, seed=5)
+    table.loc[table.index[0], "profitability_segment"] = "<img src=x onerror=alert(3)>"
+    source = base / "customers.csv"
+    table.to_csv(source, index=False)
+    out = base / "audit"
+    result = CliRunner().invoke(
+        app,
+        ["audit", str(source), "--segment", "profitability_segment", "--metric",
+         "retention_probability", "--out", str(out)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_audit_html_is_written_and_escaped(audit_dir):
+    html = (audit_dir / "audit.html").read_text(encoding="utf-8")
+    assert '<section id="summary"' in html and '<section id="segments"' in html
+    assert html.count('data-chart="') >= 2
+    assert "<img src=x" not in html
+
+
+@pytest.mark.slow
+def test_audit_html_in_a_real_browser(audit_dir):
+    page = open_report(audit_dir / "audit.html")
+    assert page.rendered == page.specified == page.svgs >= 2
+    assert page.console_errors == [] and page.page_errors == [] and page.requests == []
+    assert page.dialogs == []
