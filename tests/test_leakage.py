@@ -86,7 +86,9 @@ def _stacked(orders: pd.DataFrame, history_orders: pd.DataFrame, eval_cutoff: da
     from custlens.models.trainer import stacked_backtests
 
     settings = Settings()
-    cfg = settings.models.model_copy(update={"stack_cutoffs": 4, "stack_step_days": 30})
+    cfg = settings.models.model_copy(
+        update={"stack_cutoffs": 4, "stack_step_days": 30, "stack_month_feature": True}
+    )
     cleaned = clean(custlens.load(orders).table, settings.cleaning)
     history = history_of(custlens.load(history_orders).table, settings)
     last = eval_cutoff - timedelta(days=cfg.horizon_days)

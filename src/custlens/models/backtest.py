@@ -146,7 +146,7 @@ def customer_features(
     joined = table.left_join(period, table.customer_id == period._cid)
     table = joined.select(*table.columns, *PERIOD_COLUMNS)
     frame = to_frame(table.order_by("customer_id"))
-    if config.stack_cutoffs > 1:  # the season of the cutoff, for models trained on several
+    if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
         frame["cutoff_month"] = float(cutoff.month)
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
     if "lifecycle_stage" in frame.columns:

@@ -216,8 +216,9 @@ def choose_threshold(
 
 def apply_threshold(
     y: object, p: object, value: object, threshold: float, config: ModelsConfig | None = None
-) -> dict[str, float | int]:
-    """Precision, recall, contacted and expected profit of contacting ``p >= threshold``."""
+) -> dict[str, float | int | str | None]:
+    """Precision, recall, contacted and expected profit of contacting ``p >= threshold``
+    (an infinite threshold is "contact nobody")."""
     config = config or ModelsConfig()
     y_arr, p_arr = _arrays(y, p)
     _, v = _arrays(y, value)
@@ -230,7 +231,7 @@ def apply_threshold(
     return {
         "threshold": float(threshold) if math.isfinite(threshold) else None,
         "decision": "contact nobody"
-        if not hit.any()
+        if math.isinf(threshold)
         else f"contact churn probability >= {threshold:.3f}",
         "share_contacted": float(hit.mean()),
         "precision": tp / hit.sum() if hit.any() else float("nan"),

@@ -4,7 +4,8 @@
 ``(cutoff, cutoff + h]``, the period the models never see) and training backtests at the
 cutoffs of ``training_cutoffs``: ``cutoff - h`` (whose labels end at the evaluation cutoff) and
 up to ``stack_cutoffs - 1`` more, every ``stack_step_days`` back, so that the models learn from
-several seasons (the cutoff's month is the feature ``cutoff_month``). Their rows are stacked;
+several seasons (with ``stack_month_feature`` the cutoff's month is the feature
+``cutoff_month``). Their rows are stacked;
 calibration and the decision threshold use held-out *customers* (all their rows). BTYD
 baselines are fitted on the evaluation period's feature window (they need no labels).
 """
