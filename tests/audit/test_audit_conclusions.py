@@ -183,6 +183,9 @@ def test_dacomp_like_table_rows_customers_ties_and_conclusion():
     assert every.headline() == (
         f"{len(flagged)} of 149 rows ({flagged['customer_id'].nunique()} of 107 customers)"
     )
+    n_cust = flagged["customer_id"].nunique()
+    assert every.conclusion.startswith(f"{len(flagged)} of 149 rows (")
+    assert f"; {n_cust} of 107 customers) have a {MET}" in every.conclusion
     latest = audit_segmentation(
         df, segment=SEG, metric=MET, threshold=0.15, latest_by="snapshot_date"
     )

@@ -117,7 +117,7 @@ def test_no_profitable_threshold_contacts_nobody():
     th = choose_threshold(y, p, value, cfg)
     assert th.contact_nobody and th.contacted == 0 and th.profit == 0.0
     assert th.decision == "contact nobody"
-    assert th.to_dict()["value"] is None
+    assert th.to_dict()["value"] is None and th.to_dict()["precision"] is None
     assert Threshold(**th.to_dict()).contact_nobody  # reads back from a manifest
     ev = apply_threshold(y, p, value, th.value, cfg)
     assert ev["contacted"] == 0 and ev["profit"] == 0.0 and ev["decision"] == "contact nobody"

@@ -179,12 +179,12 @@ def _conclusion_body(
         for r in top.itertuples()
         if r.anomalies > 0
     )
-    who = f"{k} of {n} rows"
+    who = f"{k} of {n} rows ({k / n:.1%}"
     if "customer_id" in rows.columns:
         ids = rows["customer_id"]
-        who += f" ({ids[rows['is_anomaly']].nunique()} of {ids.nunique()} customers)"
+        who += f"; {ids[rows['is_anomaly']].nunique()} of {ids.nunique()} customers"
     paras.append(
-        f"{who} ({k / n:.1%} of rows) have a {metric} more than {limit} away from their "
+        f"{who}) have a {metric} more than {limit} away from their "
         f"{segment}'s mean. Most are in: {where}."
     )
     paras.append(_tree_paragraph(metric, tree_metrics, config))

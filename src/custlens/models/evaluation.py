@@ -125,7 +125,8 @@ class Threshold:
     """A churn-score threshold: contact customers with score >= ``value``.
 
     ``value`` is infinite ("contact nobody") when no threshold has a positive expected profit;
-    ``to_dict`` writes it as ``None`` (JSON has no infinity) and ``None`` reads back as infinity.
+    ``to_dict`` writes it as ``None`` (JSON has no infinity) and ``None`` reads back as infinity
+    (likewise the undefined precision of contacting nobody: ``None`` <-> NaN).
     """
 
     goal: str
@@ -138,6 +139,8 @@ class Threshold:
     def __post_init__(self) -> None:
         if self.value is None:
             object.__setattr__(self, "value", math.inf)
+        if self.precision is None:  # nobody contacted: precision is undefined
+            object.__setattr__(self, "precision", math.nan)
 
     @property
     def contact_nobody(self) -> bool:
@@ -154,6 +157,8 @@ class Threshold:
         out: dict[str, float | int | str | None] = dict(asdict(self))
         if self.contact_nobody:
             out["value"] = None
+        if math.isnan(self.precision):
+            out["precision"] = None
         return out
 
 
