@@ -34,7 +34,8 @@ def test_audit_writes_report_matching_an_independent_count(table_csv: Path, tmp_
     df = pd.read_csv(table_csv)
     mean = df.groupby(SEG)[METRIC].transform("mean")
     expected = int(((df[METRIC] - mean).abs() > 0.15).sum())
-    assert f"{expected:,} customers deviate" in text
+    n = len(df)  # one row per customer here: rows and customers are both named
+    assert f"{expected:,} of {n:,} rows ({expected:,} of {n:,} customers) deviate" in text
     assert (out / "audit.md").is_file()
     assert len(pd.read_csv(out / "anomalies.csv")) == expected
 

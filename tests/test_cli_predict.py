@@ -44,7 +44,13 @@ def test_run_saves_models_metrics_and_scores(run_dir: Path) -> None:
     assert metrics["churn"]["lightgbm"]["roc_auc"] > 0.6
     manifest = json.loads((run_dir / "models" / "manifest.json").read_text())
     assert manifest["horizon_days"] == 90
-    assert "Model card" in (run_dir / "models.md").read_text()
+    card = (run_dir / "models.md").read_text()
+    assert "Model card" in card
+    assert "Expected calibration error on the future period" in card
+    th = metrics["churn"]["threshold"]
+    assert set(th["settings"]) == {"contact_cost", "margin", "retention_uplift"}
+    assert f"**{th['decision']}**" in card  # "contact nobody" or "contact churn probability >= t"
+    assert 0 <= metrics["churn"]["lightgbm"]["ece"] <= 1
 
 
 def test_score_reproduces_the_run_scores(run_dir: Path, orders: Path, tmp_path: Path) -> None:

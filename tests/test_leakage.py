@@ -79,3 +79,46 @@ def test_whole_period_cleaning_alone_would_leak(orders: pd.DataFrame) -> None:
 
     assert not naive(orders).equals(naive(with_cancel))
     pd.testing.assert_frame_equal(_features(orders), _features(with_cancel))
+
+
+def _stacked(orders: pd.DataFrame, history_orders: pd.DataFrame, eval_cutoff: date):
+    """The stacked training backtests of an evaluation at ``eval_cutoff`` (features, labels)."""
+    from custlens.models.trainer import stacked_backtests
+
+    settings = Settings()
+    cfg = settings.models.model_copy(
+        update={"stack_cutoffs": 4, "stack_step_days": 30, "stack_month_feature": True}
+    )
+    cleaned = clean(custlens.load(orders).table, settings.cleaning)
+    history = history_of(custlens.load(history_orders).table, settings)
+    last = eval_cutoff - timedelta(days=cfg.horizon_days)
+    return stacked_backtests(cleaned.purchases, cleaned.returns, last, cfg, history)
+
+
+def test_stacked_training_cutoffs_see_nothing_of_the_evaluation_period(orders: pd.DataFrame):
+    """Every stacked training cutoff's features come only from lines before it, and its labels
+    end by the evaluation cutoff: deleting (or turning into returns) every line after the
+    evaluation cutoff changes no training row, and each cutoff's features ignore later lines."""
+    eval_cutoff = CUTOFF
+    bts = _stacked(orders, orders, eval_cutoff)
+    assert [b.cutoff for b in bts] == [eval_cutoff - timedelta(days=90 + 30 * i) for i in range(4)]
+    assert all(b.cutoff + timedelta(days=b.horizon_days) <= eval_cutoff for b in bts)
+    assert {float(b.frame["cutoff_month"].iloc[0]) for b in bts} == {
+        float(b.cutoff.month) for b in bts
+    }
+    future = orders["InvoiceDate"] >= pd.Timestamp(eval_cutoff + timedelta(days=1))
+    kept = orders.loc[~future]
+    for other in (_stacked(kept, kept, eval_cutoff),):
+        for a, b in zip(bts, other, strict=True):
+            pd.testing.assert_frame_equal(a.frame, b.frame)
+    oldest = bts[-1].cutoff
+    after_oldest = orders["InvoiceDate"] >= pd.Timestamp(oldest + timedelta(days=1))
+    changed = orders.copy()
+    changed.loc[after_oldest, "UnitPrice"] = changed.loc[after_oldest, "UnitPrice"] * 10
+    changed.loc[after_oldest, "InvoiceNo"] = "C" + changed.loc[after_oldest, "InvoiceNo"].astype(
+        str
+    )
+    changed.loc[after_oldest, "Quantity"] = -changed.loc[after_oldest, "Quantity"]
+    # the history (what was knowable) is the changed log: the oldest cutoff's features must not move
+    alt = _stacked(orders, changed, eval_cutoff)
+    pd.testing.assert_frame_equal(bts[-1].features, alt[-1].features)

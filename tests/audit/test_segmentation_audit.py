@@ -99,13 +99,13 @@ def test_derived_features_match_hand_formulas(demo: pd.DataFrame, result) -> Non
     f = result.features
     months = demo["customer_age_days"] / 30.4375
     consistency = demo["transaction_count"] / (demo["avg_transactions_per_month"] * months)
-    assert np.allclose(f["transaction_consistency"], consistency)
+    assert np.allclose(f["derived_transaction_consistency"], consistency)
     cv = demo["transaction_value_std"] / demo["avg_transaction_value"]
-    assert np.allclose(f["value_volatility"], cv, equal_nan=True)
+    assert np.allclose(f["derived_value_volatility"], cv, equal_nan=True)
     q = demo[["q1_share", "q2_share", "q3_share", "q4_share"]].to_numpy()
     p = q / q.sum(axis=1, keepdims=True)
-    assert np.allclose(f["season_imbalance"], p.max(axis=1) - p.min(axis=1))
-    assert np.allclose(f["season_entropy"], -(p * np.log(p)).sum(axis=1) / np.log(4))
+    assert np.allclose(f["derived_season_imbalance"], p.max(axis=1) - p.min(axis=1))
+    assert np.allclose(f["derived_season_entropy"], -(p * np.log(p)).sum(axis=1) / np.log(4))
     # one row by hand: shares .1 .2 .3 .4 -> population std sqrt(0.0125)
     hand = pd.DataFrame(
         {
@@ -118,11 +118,11 @@ def test_derived_features_match_hand_formulas(demo: pd.DataFrame, result) -> Non
         }
     )
     hr = audit_segmentation(hand, segment="seg", metric="m", threshold=10.0)
-    assert hr.features["season_std"].iloc[0] == pytest.approx(np.sqrt(0.0125))
-    assert hr.features["season_imbalance"].iloc[0] == pytest.approx(0.3)
+    assert hr.features["derived_season_std"].iloc[0] == pytest.approx(np.sqrt(0.0125))
+    assert hr.features["derived_season_imbalance"].iloc[0] == pytest.approx(0.3)
     rev, score = demo["total_revenue"], demo["comprehensive_customer_score"]
     z = (rev - rev.mean()) / rev.std(ddof=0) - (score - score.mean()) / score.std(ddof=0)
-    assert np.allclose(f["value_score_mismatch"], z)
+    assert np.allclose(f["derived_value_score_mismatch"], z)
 
 
 def test_mann_whitney_and_effect_size_match_scipy_and_brute_force(demo, result) -> None:
@@ -132,9 +132,9 @@ def test_mann_whitney_and_effect_size_match_scipy_and_brute_force(demo, result) 
     x, y = feat[flag], feat[~flag]
     want_p = stats.mannwhitneyu(x, y, alternative="two-sided").pvalue
     greater = (x[:, None] > y[None, :]).mean() + 0.5 * (x[:, None] == y[None, :]).mean()
-    row = result.comparisons.query("feature == 'transaction_consistency' and group == 'all'").iloc[
-        0
-    ]
+    row = result.comparisons.query(
+        "feature == 'derived_transaction_consistency' and group == 'all'"
+    ).iloc[0]
     assert row["p_value"] == pytest.approx(want_p, rel=1e-9)
     assert row["rank_biserial"] == pytest.approx(2 * greater - 1, abs=1e-12)
     assert row["median_anomaly"] == pytest.approx(np.median(x))
@@ -199,6 +199,21 @@ def test_latest_by_keeps_the_latest_row_and_the_last_of_ties() -> None:
     assert any("ties on the date go to the last row" in n for n in r.notes)
     # segment means over the kept rows only: X = (2 + 7) / 2, Y = (5 + 8) / 2
     assert r.segments.set_index("segment")["mean"].to_dict() == {"X": 4.5, "Y": 6.5}
+
+
+def test_tie_break_column_chooses_among_rows_of_one_date() -> None:
+    df = _snapshots().assign(version=[0, 0, 9, 0, 1, 0, 0, 0])
+    r = audit_segmentation(
+        df, segment="seg", metric="m", threshold=100.0, latest_by="as_of", tie_break="version"
+    )
+    # b: rows 2 and 4 tie on 2024-03-31; version 9 (row 2) beats 1 (row 4)
+    assert r.rows["source_row"].tolist() == [1, 2, 6, 7]
+    assert any(
+        "2 rows share their customer's date" in n and "largest version" in n for n in r.notes
+    )
+    assert "version" not in r.features.columns
+    with pytest.raises(MappingError, match="tie-break"):
+        audit_segmentation(df, segment="seg", metric="m", latest_by="as_of", tie_break="nope")
 
 
 def test_all_rows_are_used_by_default_and_that_is_stated() -> None:
@@ -387,11 +402,16 @@ def test_features_computed_from_the_metric_stay_out_of_the_fair_tree(demo: pd.Da
     r = audit_segmentation(demo, segment=SEG, metric="total_revenue", threshold=0.5, relative=True)
     cat = r.feature_catalog.set_index("feature")
     assert "total_revenue" not in cat.index  # the metric itself is never a feature
-    assert cat.loc["revenue_per_score_point", "uses_metric"]
-    assert cat.loc["value_score_mismatch", "uses_metric"]
-    assert not cat.loc["transaction_consistency", "uses_metric"]
+    assert cat.loc["derived_revenue_per_score_point", "uses_metric"]
+    assert cat.loc["derived_value_score_mismatch", "uses_metric"]
+    assert not cat.loc["derived_transaction_consistency", "uses_metric"]
     fair = set(r.tree_importances.query("model == 'without_metric'")["feature"])
-    assert not fair & {"total_revenue", "metric", "revenue_per_score_point", "value_score_mismatch"}
+    assert not fair & {
+        "total_revenue",
+        "metric",
+        "derived_revenue_per_score_point",
+        "derived_value_score_mismatch",
+    }
 
 
 def test_infinite_and_empty_metric_rows_are_left_out_with_a_note() -> None:

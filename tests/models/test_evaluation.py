@@ -10,11 +10,13 @@ from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_s
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.models.evaluation import (
+    Threshold,
     apply_threshold,
     binary_metrics,
     calibration_table,
     choose_threshold,
     deciles,
+    expected_calibration_error,
     lift_table,
     regression_metrics,
     top_decile_capture,
@@ -93,8 +95,8 @@ def test_calibration_table_hand_example():
 
 
 def test_profit_threshold_hand_example():
-    # cost 1, save_rate 0.5, margin 0.5 -> benefit of a churner = 0.25 * value
-    cfg = ModelsConfig(contact_cost=1.0, save_rate=0.5, margin=0.5)
+    # cost 1, retention_uplift 0.5, margin 0.5 -> benefit of a churner = 0.25 * value
+    cfg = ModelsConfig(contact_cost=1.0, retention_uplift=0.5, margin=0.5)
     p = [0.9, 0.8, 0.7, 0.6]
     y = [1, 0, 1, 0]
     value = [40.0, 40.0, 8.0, 100.0]
@@ -106,6 +108,33 @@ def test_profit_threshold_hand_example():
     ev = apply_threshold(y, p, value, 0.7, cfg)
     assert ev["profit"] == pytest.approx(9.0)
     assert ev["precision"] == pytest.approx(2 / 3)
+
+
+def test_no_profitable_threshold_contacts_nobody():
+    # benefit of a churner = 0.2 * 0.3 * 10 = 0.6 < cost 1: every threshold loses money
+    cfg = ModelsConfig(contact_cost=1.0, retention_uplift=0.2, margin=0.3)
+    y, p, value = [1, 1, 0, 1], [0.9, 0.8, 0.7, 0.6], [10.0] * 4
+    th = choose_threshold(y, p, value, cfg)
+    assert th.contact_nobody and th.contacted == 0 and th.profit == 0.0
+    assert th.decision == "contact nobody"
+    assert th.to_dict()["value"] is None and th.to_dict()["precision"] is None
+    assert Threshold(**th.to_dict()).contact_nobody  # reads back from a manifest
+    ev = apply_threshold(y, p, value, th.value, cfg)
+    assert ev["contacted"] == 0 and ev["profit"] == 0.0 and ev["decision"] == "contact nobody"
+    assert ev["threshold"] is None
+
+
+def test_save_rate_is_read_as_retention_uplift():
+    assert ModelsConfig(save_rate=0.4).retention_uplift == 0.4
+
+
+def test_expected_calibration_error_hand_example():
+    # 20 rows, deciles of 2: predicted 0.9 .. 0.05 twice; observed 1,1,1,0,1,0,0,0,0,0
+    p = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05] * 2)
+    y = np.array([1, 1, 1, 0, 1, 0, 0, 0, 0, 0] * 2)
+    gaps = [0.1, 0.2, 0.3, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.05]
+    assert expected_calibration_error(y, p) == pytest.approx(sum(gaps) / 10)
+    assert expected_calibration_error([0, 1] * 10, [0.5] * 20) == pytest.approx(0.0)
 
 
 def test_recall_at_precision_threshold():

@@ -41,7 +41,9 @@ def anomaly_trees(
     seed: int,
     config: AuditConfig,
 ) -> Trees:
-    """Depth-limited trees predicting the flag with and without the metric (the fair test).
+    """Depth-limited trees predicting the flag with and without the metric (the fair test),
+    and from the segment alone (``segment_only``, the first column of ``categoricals``): the
+    fair tree's gain over it is what behaviour adds to the segmentation.
 
     Without the metric also means without every feature computed from it and without features
     whose |Spearman correlation| with it exceeds ``leakage_corr``. Both models share one seeded,
@@ -56,6 +58,7 @@ def anomaly_trees(
         )
         return Trees(pd.DataFrame(), pd.DataFrame(), {}, {}, (), (note,))
     fair_cols = catalog.loc[~catalog["uses_metric"], "feature"].tolist()
+    fair_cols = [c for c in fair_cols if features[c].nunique() > 1]  # constants say nothing
     corr = features[fair_cols].corrwith(rows["metric"], method="spearman")
     leaky = tuple(corr.index[corr.abs() > config.leakage_corr])
     fair = features[[c for c in fair_cols if c not in leaky]]
@@ -73,7 +76,17 @@ def anomaly_trees(
     imps: list[pd.DataFrame] = []
     rules: dict = {}
     texts: dict = {}
-    for name, X in (("with_metric", with_metric), ("without_metric", base)):
+    # the baseline: the segment column alone (the first of ``categoricals``); the fair tree is
+    # credited only with what it adds to it
+    segment_only = pd.get_dummies(
+        categoricals.iloc[:, [0]].astype("object").fillna("(missing)").astype(str),
+        prefix_sep=ONE_HOT_SEPARATOR,
+    ).astype("float64")
+    for name, X in (
+        ("with_metric", with_metric),
+        ("without_metric", base),
+        ("segment_only", segment_only),
+    ):
         X = X.loc[:, X.notna().any()]
         tr, te = X.iloc[idx_train], X.iloc[idx_test]
         med = tr.median()

@@ -8,21 +8,29 @@ matching a role wins; the recognised names per role are in ``ROLES`` (family, na
   variation of order value);
 - volume: transaction count, average transaction value, order value standard deviation;
 - seasonality: quarter shares ``q1_share`` .. ``q4_share`` (also ``q1_pct``, ``share_q1``,
-  ``quarter_1_share``, ``q1`` ...);
+  ``quarter_1_share``, ``q1`` ...) or, when there are no shares, quarter counts
+  ``q1_transactions`` .. ``q4_transactions`` (also ``q1_orders``, ``transactions_q1``,
+  ``quarter_1_orders``, ``q1_count`` ...); a note says which columns were used;
 - lifecycle: customer age / tenure in days or months;
 - value realisation: total revenue (also ``monetary``, ``total_spend``), a customer score
   (``comprehensive_customer_score``, ``customer_score``, ``score``).
 
-Derived when the ingredients exist and the column itself does not:
+Derived when the ingredients exist and the column itself does not; every derived feature's name
+starts with ``derived_`` (e.g. ``derived_transaction_consistency``) so that it never shadows an
+input column (a table may hold a categorical ``transaction_consistency``):
 
 - ``transaction_consistency`` = transaction_count / (transactions_per_month x age in months),
   age in months = age_days / 30.4375: actual versus expected transactions (1 = as expected);
-- ``value_volatility`` = value std / average value;
+- ``consistency_error`` = |transaction_count - expected| / expected, expected =
+  transactions_per_month x age in months (the benchmark's consistency error);
+- ``value_volatility`` = value std / average value (a note counts the rows with a CV above 1);
 - seasonality (always, from the four shares normalised to sum 1): ``season_std`` (population
   std), ``season_imbalance`` (max - min), ``season_entropy`` (Shannon entropy / log 4; 1 = even),
-  ``season_cv`` (std / mean of the raw shares);
+  ``season_cv`` (std / mean of the raw shares), ``quarter_coverage_gap`` (share of the four
+  quarters without transactions: the coverage gap);
 - ``revenue_per_score_point`` = revenue / score (score > 0), and ``value_score_mismatch`` =
-  z(revenue) - z(score) (z over the audited rows): negative = scores high but little revenue yet.
+  z(revenue) - z(score) (z over the audited rows): negative = scores high but little revenue yet;
+  ``abs_value_score_mismatch`` = its absolute value (the size of the mismatch either way).
 
 Every other numeric column is compared too (family "other"). Text, category and boolean
 columns with 2 .. ``max_category_levels`` levels become the categorical columns.
@@ -140,6 +148,25 @@ for _q in range(1, 5):
         ),
     )
 
+    ROLES[f"q{_q}_count"] = (  # counts also measure volume; the derived shares are seasonal
+        "volume",
+        (
+            f"q{_q}transactions",
+            f"q{_q}orders",
+            f"q{_q}count",
+            f"q{_q}txns",
+            f"q{_q}purchases",
+            f"transactionsq{_q}",
+            f"ordersq{_q}",
+            f"quarter{_q}transactions",
+            f"quarter{_q}orders",
+            f"q{_q}transactioncount",
+            f"q{_q}ordercount",
+        ),
+    )
+
+DERIVED_PREFIX = "derived_"  # derived features never shadow an input column
+
 
 @dataclass(frozen=True)
 class FeatureSet:
@@ -181,6 +208,8 @@ def build_features(
     rows: list[dict] = []
 
     def add(name: str, series: pd.Series, role: str, family: str, source: str, ingr: list[str]):
+        if source == "derived":
+            name = DERIVED_PREFIX + name
         cols[name] = series.astype("float64")
         rows.append(
             {
@@ -228,6 +257,11 @@ def _derive(frame: pd.DataFrame, roles: dict[str, str], add, notes: list[str]) -
     elif "age_days" in roles:
         age_months, age_src = col("age_days") / DAYS_PER_MONTH, [roles["age_days"]]
 
+    if {"transaction_count", "transactions_per_month"} <= roles.keys() and age_months is not None:
+        expected = col("transactions_per_month") * age_months
+        err = (col("transaction_count") - expected).abs() / expected.where(expected > 0)
+        ingr = [roles["transaction_count"], roles["transactions_per_month"], *age_src]
+        add("consistency_error", err, "consistency_error", "stability", "derived", ingr)
     if "transaction_consistency" not in roles:
         if {
             "transaction_count",
@@ -260,8 +294,29 @@ def _derive(frame: pd.DataFrame, roles: dict[str, str], add, notes: list[str]) -
             [roles["value_std"], roles["avg_value"]],
         )
 
+    cv_src: tuple[pd.Series, list[str]] | None = None
+    if "value_volatility" in roles:
+        cv_src = col("value_volatility"), [roles["value_volatility"]]
+    elif {"value_std", "avg_value"} <= roles.keys():
+        avg = col("avg_value")
+        cv_src = col("value_std") / avg.where(avg > 0), [roles["value_std"], roles["avg_value"]]
+    if cv_src is not None:
+        cv, src = cv_src
+        n_high, n_known = int((cv > 1).sum()), int(cv.notna().sum())
+        notes.append(
+            f"Order-value CV above 1 (from {', '.join(src)}): {n_high} of {n_known} rows "
+            f"({n_high / max(n_known, 1):.0%})."
+        )
+
     quarters = [f"q{i}_share" for i in range(1, 5)]
+    counts = [f"q{i}_count" for i in range(1, 5)]
+    if not all(q in roles for q in quarters) and all(q in roles for q in counts):
+        quarters = counts  # counts give the same shares once normalised to sum 1
     if all(q in roles for q in quarters):
+        kind = "shares" if quarters[0].endswith("share") else "counts"
+        notes.append(
+            f"Seasonality from the quarter {kind} " + ", ".join(roles[q] for q in quarters) + "."
+        )
         raw = pd.concat([col(q) for q in quarters], axis=1).to_numpy()
         total = raw.sum(axis=1)
         ok = np.isfinite(total) & (total > 0) & (raw >= 0).all(axis=1)
@@ -273,7 +328,9 @@ def _derive(frame: pd.DataFrame, roles: dict[str, str], add, notes: list[str]) -
             cv = raw.std(axis=1) / raw.mean(axis=1)
         ingr = [roles[q] for q in quarters]
         idx = frame.index
+        covered = np.where(ok, (raw > 0).sum(axis=1) / 4.0, np.nan)
         for name, arr in (
+            ("quarter_coverage_gap", 1.0 - covered),
             ("season_std", std),
             ("season_imbalance", p.max(axis=1) - p.min(axis=1)),
             ("season_entropy", entropy),
@@ -288,9 +345,10 @@ def _derive(frame: pd.DataFrame, roles: dict[str, str], add, notes: list[str]) -
                 ingr,
             )
     else:
-        found = [roles[q] for q in quarters if q in roles]
+        found = [roles[q] for q in [*quarters, *counts] if q in roles]
         notes.append(
-            "Seasonality not derived: needs four quarter-share columns (q1_share .. q4_share)"
+            "Seasonality not derived: needs four quarter-share columns (q1_share .. q4_share) "
+            "or four quarter counts (q1_transactions .. q4_transactions)"
             + (f"; found only {', '.join(found)}." if found else ".")
         )
 
@@ -305,10 +363,19 @@ def _derive(frame: pd.DataFrame, roles: dict[str, str], add, notes: list[str]) -
             "derived",
             ingr,
         )
+        mismatch = _z(rev) - _z(score)
         add(
             "value_score_mismatch",
-            _z(rev) - _z(score),
+            mismatch,
             "value_score_mismatch",
+            "value realisation",
+            "derived",
+            ingr,
+        )
+        add(
+            "abs_value_score_mismatch",
+            mismatch.abs(),
+            "abs_value_score_mismatch",
             "value realisation",
             "derived",
             ingr,

@@ -36,6 +36,15 @@ _SIDE = {
 }
 
 
+def _direction(rank_biserial: float, median_anomaly: float, median_rest: float) -> str:
+    """The direction claim, from the rank-biserial sign, never contradicted by the medians."""
+    side = "higher" if rank_biserial > 0 else "lower"
+    med = np.sign(median_anomaly - median_rest)
+    if med == 0 or med == np.sign(rank_biserial):
+        return f"is {side}"
+    return f"ranks {side} (although its median is {'higher' if med > 0 else 'lower'})"
+
+
 def _fmt_p(p: float) -> str:
     return "n/a" if not np.isfinite(p) else f"{p:.1e}" if p < 0.001 else f"{p:.3f}"
 
@@ -109,8 +118,48 @@ def write_conclusion(
     cluster_selection: pd.DataFrame,
     tree_metrics: pd.DataFrame,
     config: AuditConfig,
+    warnings: list[str] | None = None,
 ) -> str:
-    """Plain-language paragraphs, each citing its numbers."""
+    """Plain-language paragraphs, each citing its numbers; ``warnings`` (on the threshold)
+    come first. Each claim comes from one decision (``tree_verdict``, a dimension's
+    ``recommended``, the sign of a rank-biserial), so two paragraphs cannot contradict."""
+    head = "\n\n".join(warnings or [])
+    body = _conclusion_body(
+        metric=metric,
+        segment=segment,
+        threshold=threshold,
+        relative=relative,
+        rows=rows,
+        segments=segments,
+        dimensions=dimensions,
+        comparisons=comparisons,
+        chi_square=chi_square,
+        crosstabs=crosstabs,
+        cluster_profiles=cluster_profiles,
+        cluster_selection=cluster_selection,
+        tree_metrics=tree_metrics,
+        config=config,
+    )
+    return f"{head}\n\n{body}" if head else body
+
+
+def _conclusion_body(
+    *,
+    metric: str,
+    segment: str,
+    threshold: float,
+    relative: bool,
+    rows: pd.DataFrame,
+    segments: pd.DataFrame,
+    dimensions: pd.DataFrame,
+    comparisons: pd.DataFrame,
+    chi_square: pd.DataFrame,
+    crosstabs: pd.DataFrame,
+    cluster_profiles: pd.DataFrame,
+    cluster_selection: pd.DataFrame,
+    tree_metrics: pd.DataFrame,
+    config: AuditConfig,
+) -> str:
     n, k = len(rows), int(rows["is_anomaly"].sum())
     limit = f"{threshold:g} x |segment mean|" if relative else f"{threshold:g}"
     if k == 0:
@@ -130,8 +179,12 @@ def write_conclusion(
         for r in top.itertuples()
         if r.anomalies > 0
     )
+    who = f"{k} of {n} rows ({k / n:.1%}"
+    if "customer_id" in rows.columns:
+        ids = rows["customer_id"]
+        who += f"; {ids[rows['is_anomaly']].nunique()} of {ids.nunique()} customers"
     paras.append(
-        f"{k} of {n} rows ({k / n:.1%}) have a {metric} more than {limit} away from their "
+        f"{who}) have a {metric} more than {limit} away from their "
         f"{segment}'s mean. Most are in: {where}."
     )
     paras.append(_tree_paragraph(metric, tree_metrics, config))
@@ -145,10 +198,10 @@ def write_conclusion(
         if not r.best_feature:
             paras.append(f"{r.dimension.capitalize()}: too few anomalies to test.")
             continue
-        side = "higher" if r.rank_biserial > 0 else "lower"
-        grp = "anomalies" if r.group == "all" else f"{r.group}-mean anomalies"
+        grp = "anomalies" if r.group == "all" else _group_name(r.group)
         ev = (
-            f"{r.best_feature} is {side} among {grp} (median {format_number(r.median_anomaly)} vs "
+            f"{r.best_feature} {_direction(r.rank_biserial, r.median_anomaly, r.median_rest)} "
+            f"among {grp} (median {format_number(r.median_anomaly)} vs "
             f"{format_number(r.median_rest)}; rank-biserial {r.rank_biserial:+.2f}, adjusted p "
             f"{_fmt_p(r.p_adjusted)}"
         )
@@ -188,7 +241,11 @@ def write_conclusion(
             + "; ".join(parts)
             + "."
         )
-    closing = "These are associations, not causes; comparisons pool all segments."
+    closing = (
+        "These are associations, not causes; comparisons pool all segments but keep above-mean "
+        "and below-mean anomalies apart."
+    )
+    verdict = tree_verdict(tree_metrics, config)
     if dimensions["recommended"].any():
         closing += (
             " Rebuild the segments with the recommended dimensions and re-run this audit to "
@@ -199,6 +256,11 @@ def write_conclusion(
             " The other columns listed above are the candidates to add; re-run this audit after "
             "rebuilding the segments with them."
         )
+    elif verdict == "behaviour":
+        closing += (
+            " The fair tree's leading columns (see its rules) are the candidates to add, although "
+            "no single column differs enough on its own."
+        )
     else:
         closing += " Nothing here argues for adding a new dimension to the segmentation."
     paras.append(closing)
@@ -206,49 +268,77 @@ def write_conclusion(
 
 
 def _other_sentence(comparisons: pd.DataFrame, config: AuditConfig) -> str:
-    """Columns outside the three dimensions that differ clearly (top three by effect)."""
+    """Columns outside the three dimensions that differ clearly, each direction on its own
+    (above-mean and below-mean anomalies against the rest, and all anomalies pooled), so that
+    opposite effects cannot cancel; the strongest three (feature, group) pairs by effect."""
     if comparisons.empty:
         return ""
     c = comparisons[
-        (comparisons["group"] == "all")
-        & comparisons["family"].isin(["other", "volume"])
+        comparisons["family"].isin(["other", "volume"])
         & ~comparisons["uses_metric"].astype(bool)
         & (comparisons["p_adjusted"] < config.alpha)
         & (comparisons["rank_biserial"].abs() >= config.min_effect)
     ]
     if c.empty:
         return ""
+    c = c.reindex(c["rank_biserial"].abs().sort_values(ascending=False).index)
+    # a pooled result is listed only when neither direction of that feature is listed
+    c = pd.concat([c[c["group"] != "all"], c[c["group"] == "all"]])
+    c = c[~((c["group"] == "all") & c["feature"].isin(c.loc[c["group"] != "all", "feature"]))]
     c = c.reindex(c["rank_biserial"].abs().sort_values(ascending=False).index).head(3)
     parts = [
-        f"{r.feature} ({'higher' if r.rank_biserial > 0 else 'lower'}: median "
-        f"{format_number(r.median_anomaly)} vs {format_number(r.median_rest)}, rank-biserial {r.rank_biserial:+.2f}, adjusted p {_fmt_p(r.p_adjusted)})"
+        f"{r.feature} ({_group_name(r.group)}: "
+        f"{_direction(r.rank_biserial, r.median_anomaly, r.median_rest)}, median "
+        f"{format_number(r.median_anomaly)} vs {format_number(r.median_rest)}, rank-biserial "
+        f"{r.rank_biserial:+.2f}, adjusted p {_fmt_p(r.p_adjusted)})"
         for r in c.itertuples()
     ]
     return "Other columns that differ for anomalies: " + "; ".join(parts) + "."
 
 
-def _tree_paragraph(metric: str, tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
+def _group_name(group: str) -> str:
+    return "all anomalies" if group == "all" else f"{group}-mean anomalies"
+
+
+def tree_verdict(tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
+    """One decision for the tree claim: ``behaviour`` (the fair tree beats the segment-only
+    tree by at least ``min_auc_gain`` and reaches ``auc_weak``), ``segment`` (it does not, and
+    the segment alone reaches ``auc_weak``: the deviations sit in some segments), ``noise``
+    (neither) or ``skipped``."""
     if tree_metrics.empty:
+        return "skipped"
+    m = tree_metrics.set_index("model")["roc_auc"]
+    fair = float(m["without_metric"])
+    seg = float(m.get("segment_only", 0.5))
+    if fair - seg >= config.min_auc_gain and fair >= config.auc_weak:
+        return "behaviour"
+    if seg >= config.auc_weak:
+        return "segment"
+    return "noise"
+
+
+def _tree_paragraph(metric: str, tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
+    verdict = tree_verdict(tree_metrics, config)
+    if verdict == "skipped":
         return "The decision-tree test was skipped (too few anomalies or other rows)."
     m = tree_metrics.set_index("model")
     fair = m.loc["without_metric"]
     auc = fair["roc_auc"]
-    if auc >= config.auc_strong:
-        verdict = (
-            "behaviour the segmentation ignores explains who deviates, so the segments "
-            "can be improved"
-        )
-    elif auc >= config.auc_weak:
-        verdict = "behaviour explains the deviations only weakly"
-    else:
-        verdict = (
-            "the deviations look like noise around the segment means; other columns do not "
-            "explain them"
-        )
+    seg = float(m.loc["segment_only", "roc_auc"]) if "segment_only" in m.index else 0.5
+    gain = auc - seg
+    text = {
+        "behaviour": "behaviour the segmentation ignores adds to the segment in explaining who "
+        "deviates, so the segments can be improved",
+        "segment": "the segment alone explains who deviates about as well, so the deviations "
+        "sit in particular segments rather than in behaviour the segmentation ignores",
+        "noise": "neither the segment nor behaviour explains who deviates; the deviations look "
+        "like noise around the segment means",
+    }[verdict]
     return (
         f"Fair test: a depth-{config.tree_max_depth} decision tree that never sees {metric} (nor "
         f"columns computed from it) predicts the anomaly flag with ROC-AUC {auc:.2f} on held-out "
-        f"rows (recall {fair['recall']:.0%}, precision {fair['precision']:.0%}): {verdict}. With "
+        f"rows (recall {fair['recall']:.0%}, precision {fair['precision']:.0%}); a tree on the "
+        f"segment alone reaches {seg:.2f}, so behaviour adds {gain:+.2f}: {text}. With "
         f"{metric} itself the tree reaches ROC-AUC {m.loc['with_metric', 'roc_auc']:.2f}, which is "
         "circular because the flag is computed from it."
     )

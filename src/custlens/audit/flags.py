@@ -75,3 +75,44 @@ def segment_table(rows: pd.DataFrame) -> pd.DataFrame:
         "direction",
     ]
     return out[cols].reset_index()
+
+
+# an absolute threshold smaller than this share of the metric's within-segment spread flags
+# nearly everyone; a metric whose sample skewness exceeds SKEWED has its mean pulled by a tail
+SCALE_RATIO = 0.1
+SKEWED = 1.0
+MIN_ROWS_FOR_SKEW = 30  # a sample skewness of fewer rows says little
+
+
+def threshold_warnings(
+    rows: pd.DataFrame, *, metric: str, threshold: float, relative: bool
+) -> list[str]:
+    """Warnings about a threshold that does not suit the metric's scale or shape.
+
+    - absolute threshold below ``SCALE_RATIO`` x the within-segment standard deviation of the
+      metric: the limit is on the wrong scale (it flags most rows); suggest ``--relative``;
+    - sample skewness of the within-segment deviations above ``SKEWED``: the segment mean is
+      pulled by a tail, so a robust centre (the segment median) would flag fewer ordinary rows.
+    """
+    out: list[str] = []
+    dev = rows["deviation"].dropna()
+    spread = float(dev.std(ddof=1)) if len(dev) > 1 else 0.0
+    share = float(rows["is_anomaly"].mean()) if len(rows) else 0.0
+    if not relative and spread > 0 and threshold < SCALE_RATIO * spread:
+        mean_abs = float(rows["segment_mean"].abs().median())
+        out.append(
+            f"Warning: --threshold {threshold:g} is tiny against {metric}'s scale (within-segment "
+            f"standard deviation {spread:.4g}, typical segment mean {mean_abs:.4g}), so "
+            f"{share:.0%} of rows are flagged. Use --relative (e.g. --threshold 0.15 --relative "
+            f"flags rows more than 15 % from their segment mean) or a threshold in {metric}'s "
+            "units."
+        )
+    if len(dev) >= MIN_ROWS_FOR_SKEW and np.ptp(dev) > 0:
+        skew = float(dev.skew())
+        if abs(skew) > SKEWED:
+            out.append(
+                f"Warning: {metric} is skewed within segments (skewness {skew:+.2f}): a few "
+                "extreme rows pull the segment means, so ordinary rows look deviant. A robust "
+                f"centre (the segment median) or a log of {metric} would suit it better."
+            )
+    return out

@@ -54,6 +54,7 @@ def prepare_input(
     threshold: float,
     latest_by: str | None,
     customer_col: str | None,
+    tie_break: str | None = None,
 ) -> PreparedInput:
     """Check the table and settings; drop underscore columns and unusable rows; dedupe snapshots."""
     if not isinstance(df, pd.DataFrame):
@@ -117,7 +118,7 @@ def prepare_input(
 
     cust = _resolve_customer_col(frame, customer_col, exclude={segment, metric, latest_by})
     if latest_by is not None:
-        frame, values = _latest_rows(frame, values, latest_by, cust, notes)
+        frame, values = _latest_rows(frame, values, latest_by, cust, notes, tie_break)
         mode = f"latest by {latest_by}"
     elif cust is None:
         mode = "no customer id"
@@ -222,9 +223,22 @@ def _resolve_customer_col(frame: pd.DataFrame, given: str | None, exclude: set) 
 
 
 def _latest_rows(
-    frame: pd.DataFrame, values: pd.Series, date_col: str, cust: str | None, notes: list[str]
+    frame: pd.DataFrame,
+    values: pd.Series,
+    date_col: str,
+    cust: str | None,
+    notes: list[str],
+    tie_break: str | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
-    """Keep each customer's latest row by ``date_col``; ties go to the last row in file order."""
+    """Keep each customer's latest row by ``date_col``; ties on the date go to the largest
+    ``tie_break`` value (missing values lose), then to the last row in file order."""
+    if tie_break is not None:
+        require_columns(
+            frame,
+            [tie_break],
+            what="the rows (looking for the --tie-break column)",
+            fix="pass --tie-break with a column that orders a customer's rows of one date",
+        )
     require_columns(
         frame,
         [date_col],
@@ -255,15 +269,26 @@ def _latest_rows(
     order = pd.DataFrame(
         {"cust": frame[cust].to_numpy(), "date": dates.to_numpy(), "pos": np.arange(len(frame))}
     )
+    keys = ["date", "pos"]
+    if tie_break is not None:
+        order.insert(2, "tie", frame[tie_break].to_numpy())
+        keys = ["date", "tie", "pos"]
     order = order[order["cust"].notna()]
     # undated rows sort first, so a dated row always wins; among equal dates the later row wins
-    order = order.sort_values(["date", "pos"], na_position="first", kind="mergesort")
+    order = order.sort_values(keys, na_position="first", kind="mergesort")
+    ties = int(order.duplicated(["cust", "date"], keep=False).sum())
+    rule = (
+        f"ties on the date go to the largest {tie_break} (then the last row in file order)"
+        if tie_break is not None
+        else "ties on the date go to the last row in file order (pass --tie-break COL to "
+        "choose by a column)"
+    )
     keep_pos = np.sort(order.drop_duplicates("cust", keep="last")["pos"].to_numpy())
     n_missing_id = int(frame[cust].isna().sum())
     notes.append(
         f"--latest-by {date_col}: kept the latest row of each of {len(keep_pos)} customers out of "
-        f"{len(frame)} rows; ties on the date go to the last row in file order; rows without a "
-        "date lose to any dated row."
+        f"{len(frame)} rows; {ties} rows share their customer's date with another row, and "
+        f"{rule}; rows without a date lose to any dated row."
         + (f" {n_missing_id} rows without a customer id were left out." if n_missing_id else "")
     )
     return frame.iloc[keep_pos], values.iloc[keep_pos]

@@ -32,7 +32,7 @@ from custlens.audit.anomaly_clusters import cluster_anomalies
 from custlens.audit.anomaly_trees import anomaly_trees
 from custlens.audit.behaviour_features import build_features
 from custlens.audit.conclusion import dimension_evidence, write_conclusion
-from custlens.audit.flags import flag_rows, segment_table
+from custlens.audit.flags import flag_rows, segment_table, threshold_warnings
 from custlens.audit.group_tests import chi_square_tests, compare_groups
 from custlens.audit.prepare import prepare_input
 from custlens.config import AuditConfig
@@ -66,6 +66,15 @@ class AuditResult:
     conclusion: str
     n_anomalies: int = field(default=0)
 
+    def headline(self) -> str:
+        """ "k of n rows (c of m customers) deviate ...": rows and customers, never confused."""
+        flag = self.rows["is_anomaly"]
+        text = f"{int(flag.sum()):,} of {len(self.rows):,} rows"
+        if "customer_id" in self.rows.columns:
+            ids = self.rows["customer_id"]
+            text += f" ({ids[flag].nunique():,} of {ids.nunique():,} customers)"
+        return text
+
     @property
     def anomalies(self) -> pd.DataFrame:
         """The flagged rows with their features."""
@@ -88,6 +97,7 @@ def audit_segmentation(
     customer_col: str | None = None,
     seed: int = 0,
     config: AuditConfig | None = None,
+    tie_break: str | None = None,
 ) -> AuditResult:
     """Audit how well ``segment`` groups customers with respect to ``metric``.
 
@@ -109,12 +119,15 @@ def audit_segmentation(
     relative : bool, default=False
         The limit is ``threshold`` times the absolute segment mean.
     latest_by : str or None, default=None
-        A date column: keep each customer's latest row (ties go to the last row in file order).
-        Without it every row is used.
+        A date column: keep each customer's latest row. Without it every row is used.
     customer_col : str or None, default=None
         The customer id column; ``None`` detects ``customer_id``, ``cust_id``, ``client_id``,
         ``account_id``, ``customer``, ``id`` ... (case and punctuation ignored). Without one
         every row is a customer.
+    tie_break : str or None, default=None
+        With ``latest_by``: among a customer's rows of the latest date keep the one with the
+        largest value of this column; ``None`` keeps the last of them in file order. The rule
+        used is printed in the notes.
     seed : int, default=0
         Seed of the clustering, the tree split and the chart samples.
     config : custlens.config.AuditConfig or None, default=None
@@ -160,11 +173,16 @@ def audit_segmentation(
         threshold=threshold,
         latest_by=latest_by,
         customer_col=customer_col,
+        tie_break=tie_break,
     )
     notes = list(prep.notes)
     frame = prep.frame
     rows = flag_rows(prep.metric, prep.segment, threshold=threshold, relative=relative)
     segments = segment_table(rows)
+    warnings = threshold_warnings(rows, metric=metric, threshold=threshold, relative=relative)
+    for w in warnings:
+        log.warning(w)
+    notes.extend(warnings)
     if relative and (segments["mean"] == 0).any():
         zero = ", ".join(map(str, segments.loc[segments["mean"] == 0, "segment"]))
         notes.append(
@@ -177,7 +195,7 @@ def audit_segmentation(
             + ", ".join(map(str, small))
             + "."
         )
-    exclude = {c for c in (segment, prep.customer_col, latest_by) if c is not None}
+    exclude = {c for c in (segment, prep.customer_col, latest_by, tie_break) if c is not None}
     fs = build_features(
         frame, metric=metric, exclude=exclude, max_category_levels=config.max_category_levels
     )
@@ -224,6 +242,7 @@ def audit_segmentation(
         cluster_selection=clusters.selection,
         tree_metrics=trees.metrics,
         config=config,
+        warnings=warnings,
     )
     settings = {
         "segment": segment,
@@ -231,6 +250,7 @@ def audit_segmentation(
         "threshold": threshold,
         "relative": relative,
         "latest_by": latest_by,
+        "tie_break": tie_break,
         "customer_col": prep.customer_col,
         "seed": seed,
         "rows_in": prep.rows_in,

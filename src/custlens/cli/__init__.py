@@ -286,6 +286,14 @@ def audit(
         str | None,
         typer.Option("--latest-by", help="Date column: keep each customer's latest row."),
     ] = None,
+    tie_break: Annotated[
+        str | None,
+        typer.Option(
+            "--tie-break",
+            help="With --latest-by: among rows of one date keep the largest value of this "
+            "column (default: the last row in file order).",
+        ),
+    ] = None,
     customer_col: Annotated[
         str | None, typer.Option("--customer-col", help="Customer id column (default: detected).")
     ] = None,
@@ -309,6 +317,7 @@ def audit(
             threshold=threshold,
             relative=relative,
             latest_by=latest_by,
+            tie_break=tie_break,
             customer_col=customer_col,
             seed=seed,
             config_path=config,
@@ -318,7 +327,7 @@ def audit(
     except CustlensError as exc:
         _fail(exc)
     out.print(
-        f"{result.n_anomalies:,} customers deviate from their segment's mean {escape(metric)} "
+        f"{result.headline()} deviate from their segment's mean {escape(metric)} "
         f"by more than {threshold:g}{' (relative)' if relative else ''}."
     )
     out.print(result.conclusion, highlight=False, markup=False)

@@ -23,6 +23,8 @@ class AuditConfig(_Strict):
     leakage_corr: float = Field(default=0.95, gt=0, le=1)  # |Spearman| with the metric
     auc_strong: float = Field(default=0.7, gt=0.5, le=1)
     auc_weak: float = Field(default=0.6, gt=0.5, le=1)
+    # the fair tree must beat the segment-only tree by this much ROC-AUC to credit behaviour
+    min_auc_gain: float = Field(default=0.05, ge=0, lt=0.5)
     top_rules: int = Field(default=5, ge=1)
     max_chart_points: int = Field(default=5000, ge=100)
 

@@ -146,6 +146,8 @@ def customer_features(
     joined = table.left_join(period, table.customer_id == period._cid)
     table = joined.select(*table.columns, *PERIOD_COLUMNS)
     frame = to_frame(table.order_by("customer_id"))
+    if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
+        frame["cutoff_month"] = float(cutoff.month)
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
     if "lifecycle_stage" in frame.columns:
         frame["lifecycle_stage"] = frame["lifecycle_stage"].map(LIFECYCLE_CODES)

@@ -99,6 +99,14 @@ def resolved_config(config: ModelsConfig | None) -> ModelsConfig:
     return config if config is not None else ModelsConfig()
 
 
+def _group_split(groups: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (fit, held out) with a seeded ``share`` of the distinct groups held out."""
+    uniq = np.unique(groups)
+    held = np.random.default_rng(seed).permutation(len(uniq))[: max(1, round(share * len(uniq)))]
+    hold = np.isin(groups, uniq[held])
+    return np.flatnonzero(~hold), np.flatnonzero(hold)
+
+
 class ChurnModel(BaseEstimator):
     """LightGBM classifier of churn (no order in the horizon), calibrated on a held-out part.
 
@@ -153,7 +161,13 @@ class ChurnModel(BaseEstimator):
         self.config = config
         self.seed = seed
 
-    def fit(self, X: pd.DataFrame, y: object, value: object | None = None) -> ChurnModel:
+    def fit(
+        self,
+        X: pd.DataFrame,
+        y: object,
+        value: object | None = None,
+        groups: object | None = None,
+    ) -> ChurnModel:
         """Fit LightGBM, the calibration and the decision threshold.
 
         Parameters
@@ -165,6 +179,10 @@ class ChurnModel(BaseEstimator):
         value : array-like of shape (n_customers,), optional
             Value of each customer (e.g. last-period revenue) for the profit threshold
             (zeros when absent).
+        groups : array-like of shape (n_customers,), optional
+            Who each row is (e.g. the customer id when rows come from several cutoffs): the
+            held-out part then holds whole groups (a seeded ``holdout_share`` of them), so a
+            customer is never both fitted and held out.
 
         Returns
         -------
@@ -180,12 +198,15 @@ class ChurnModel(BaseEstimator):
         config = resolved_config(self.config)
         y_arr = np.asarray(y, dtype="int64")
         v = np.zeros(len(y_arr)) if value is None else np.asarray(value, dtype="float64")
-        idx_fit, idx_hold = train_test_split(
-            np.arange(len(y_arr)),
-            test_size=config.holdout_share,
-            stratify=y_arr,
-            random_state=self.seed,
-        )
+        if groups is None:
+            idx_fit, idx_hold = train_test_split(
+                np.arange(len(y_arr)),
+                test_size=config.holdout_share,
+                stratify=y_arr,
+                random_state=self.seed,
+            )
+        else:
+            idx_fit, idx_hold = _group_split(np.asarray(groups), config.holdout_share, self.seed)
         self.feature_names_ = list(X.columns)
         self.model_ = lgb.LGBMClassifier(**lgbm_params(config, self.seed))
         self.model_.fit(X.iloc[idx_fit], y_arr[idx_fit])

@@ -7,6 +7,7 @@ Decile 1 holds the highest scores.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -65,6 +66,19 @@ def calibration_table(y: object, p: object, n_bins: int = 10) -> pd.DataFrame:
     return out.reset_index()
 
 
+def expected_calibration_error(y: object, p: object, n_bins: int = 10) -> float:
+    """Expected calibration error over the deciles of ``calibration_table``.
+
+    ``sum over deciles of n_d / n * |mean predicted_d - observed rate_d|``: the share-weighted
+    gap between what the probabilities say and what happened (0 = perfectly calibrated). The
+    bins are the rank deciles of the calibration table (equal counts), so the number can be
+    read off that table.
+    """
+    table = calibration_table(y, p, n_bins)
+    gap = (table["mean_predicted"] - table["observed_rate"]).abs()
+    return float((gap * table["n"]).sum() / table["n"].sum())
+
+
 def lift_table(actual: object, score: object, n_bins: int = 10) -> pd.DataFrame:
     """Lift and cumulative gains by score decile (decile 1 = highest scores).
 
@@ -108,7 +122,12 @@ def regression_metrics(actual: object, predicted: object) -> dict[str, float]:
 
 @dataclass(frozen=True)
 class Threshold:
-    """A churn-score threshold: contact customers with score >= ``value``."""
+    """A churn-score threshold: contact customers with score >= ``value``.
+
+    ``value`` is infinite ("contact nobody") when no threshold has a positive expected profit;
+    ``to_dict`` writes it as ``None`` (JSON has no infinity) and ``None`` reads back as infinity
+    (likewise the undefined precision of contacting nobody: ``None`` <-> NaN).
+    """
 
     goal: str
     value: float
@@ -117,8 +136,30 @@ class Threshold:
     contacted: int
     profit: float
 
-    def to_dict(self) -> dict[str, float | int | str]:
-        return asdict(self)
+    def __post_init__(self) -> None:
+        if self.value is None:
+            object.__setattr__(self, "value", math.inf)
+        if self.precision is None:  # nobody contacted: precision is undefined
+            object.__setattr__(self, "precision", math.nan)
+
+    @property
+    def contact_nobody(self) -> bool:
+        return math.isinf(self.value)
+
+    @property
+    def decision(self) -> str:
+        """The rule in words: "contact nobody" or "contact churn probability >= t"."""
+        if self.contact_nobody:
+            return "contact nobody"
+        return f"contact churn probability >= {self.value:.3f}"
+
+    def to_dict(self) -> dict[str, float | int | str | None]:
+        out: dict[str, float | int | str | None] = dict(asdict(self))
+        if self.contact_nobody:
+            out["value"] = None
+        if math.isnan(self.precision):
+            out["precision"] = None
+        return out
 
 
 def _sweep(y: np.ndarray, p: np.ndarray, benefit: np.ndarray, cost: float) -> pd.DataFrame:
@@ -138,22 +179,33 @@ def choose_threshold(
     """The threshold for ``config.threshold_goal``.
 
     ``profit``: contacting a customer costs ``contact_cost``; a contacted churner is kept with
-    probability ``save_rate`` and is worth ``margin * value`` (``value`` = e.g. the customer's
-    revenue in the last period), so expected profit = sum over contacted of
-    ``churned * save_rate * margin * value - contact_cost``; the threshold maximises it.
+    probability ``retention_uplift`` and is worth ``margin * value`` (``value`` = e.g. the
+    customer's revenue in the last period), so expected profit = sum over contacted of
+    ``churned * retention_uplift * margin * value - contact_cost``; the threshold maximises it.
+    Contacting nobody (profit 0) is one of the choices: when no threshold has a positive
+    expected profit the threshold is infinite and nobody is contacted.
     ``recall_at_precision``: the lowest threshold whose precision is at least
     ``min_precision`` (the most recall); if none reaches it, the most precise threshold.
     """
     config = config or ModelsConfig()
     y_arr, p_arr = _arrays(y, p)
     _, v = _arrays(y, value)
-    benefit = config.save_rate * config.margin * v
+    benefit = config.retention_uplift * config.margin * v
     sweep = _sweep(y_arr, p_arr, benefit, config.contact_cost)
     positives = max(float(y_arr.sum()), 1.0)
     sweep["precision"] = sweep["tp"] / sweep["contacted"]
     sweep["recall"] = sweep["tp"] / positives
     if config.threshold_goal == "profit":
         row = sweep.loc[sweep["profit"].idxmax()]
+        if not row["profit"] > 0:
+            return Threshold(
+                goal="profit",
+                value=math.inf,
+                precision=math.nan,
+                recall=0.0,
+                contacted=0,
+                profit=0.0,
+            )
     else:
         ok = sweep[sweep["precision"] >= config.min_precision]
         row = ok.iloc[-1] if len(ok) else sweep.loc[sweep["precision"].idxmax()]
@@ -169,19 +221,24 @@ def choose_threshold(
 
 def apply_threshold(
     y: object, p: object, value: object, threshold: float, config: ModelsConfig | None = None
-) -> dict[str, float | int]:
-    """Precision, recall, contacted and expected profit of contacting ``p >= threshold``."""
+) -> dict[str, float | int | str | None]:
+    """Precision, recall, contacted and expected profit of contacting ``p >= threshold``
+    (an infinite threshold is "contact nobody")."""
     config = config or ModelsConfig()
     y_arr, p_arr = _arrays(y, p)
     _, v = _arrays(y, value)
     hit = p_arr >= threshold
     tp = float(y_arr[hit].sum())
     profit = float(
-        np.sum(y_arr[hit] * config.save_rate * config.margin * v[hit])
+        np.sum(y_arr[hit] * config.retention_uplift * config.margin * v[hit])
         - config.contact_cost * hit.sum()
     )
     return {
-        "threshold": float(threshold),
+        "threshold": float(threshold) if math.isfinite(threshold) else None,
+        "decision": "contact nobody"
+        if math.isinf(threshold)
+        else f"contact churn probability >= {threshold:.3f}",
+        "share_contacted": float(hit.mean()),
         "precision": tp / hit.sum() if hit.any() else float("nan"),
         "recall": tp / y_arr.sum() if y_arr.sum() else float("nan"),
         "contacted": int(hit.sum()),

@@ -72,12 +72,29 @@ def render_model_card(ev: ModelEvaluation) -> str:
     ]
     th = churn["threshold"]
     ev_th = th["evaluation"]
+    chosen = th.get("decision") or f"contact churn probability >= {ev_th['threshold']:.3f}"
+    st = th.get("settings", {})
+    costs = (
+        f" (contact cost {st['contact_cost']:g}, margin {st['margin']:g}, retention uplift "
+        f"{st['retention_uplift']:g})"
+        if st
+        else ""
+    )
+    ece = churn["lightgbm"].get("ece")
     lines += [
-        f"Decision threshold ({th['goal']}, chosen on the held-out training part): contact "
-        f"customers with churn probability >= {ev_th['threshold']:.3f}. On the future period: "
-        f"precision {_f(ev_th['precision'])}, recall {_f(ev_th['recall'])}, "
-        f"{ev_th['contacted']} contacted, expected profit {_f(ev_th['profit'], 2)}.",
+        f"Decision threshold ({th['goal']}{costs}, chosen on held-out training customers): "
+        f"**{chosen}**. On the future period: precision {_f(ev_th['precision'])}, recall "
+        f"{_f(ev_th['recall'])}, {ev_th['contacted']} contacted, expected profit "
+        f"{_f(ev_th['profit'], 2)}.",
         "",
+    ]
+    if ece is not None:
+        lines += [
+            f"Expected calibration error on the future period: {_f(ece)} (share-weighted "
+            "|mean predicted - observed| over the deciles below).",
+            "",
+        ]
+    lines += [
         "### Calibration table (future period)",
         "",
         *_df(ev.tables["churn_calibration"], ["decile", "n", "mean_predicted", "observed_rate"]),

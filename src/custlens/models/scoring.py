@@ -25,10 +25,10 @@ from custlens.config import ModelsConfig, TierRule
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
 from custlens.features.rfm import resolve_as_of
-from custlens.models.backtest import customer_features, make_backtest
+from custlens.models.backtest import History, customer_features
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
 from custlens.models.next_purchase import window_labels
-from custlens.models.trainer import TrainedModels, train
+from custlens.models.trainer import TrainedModels, stacked_backtests, train
 
 log = logging.getLogger(__name__)
 
@@ -192,16 +192,18 @@ def fit_final(
     seed: int = 42,
     defaults: dict[str, str] | None = None,
     metrics: dict | None = None,
+    history: History | None = None,
 ) -> tuple[TrainedModels, pd.DataFrame]:
     """Refit on everything before ``as_of`` (default: the day after the last purchase) and
-    score every customer; returns the models (for ``persist.save_models``) and the scores."""
+    score every customer; returns the models (for ``persist.save_models``) and the scores.
+
+    The refit uses the same stacked training cutoffs as the evaluation (see
+    ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
     h = config.horizon_days
-    bt = make_backtest(
-        purchases, returns, cutoff=day - timedelta(days=1 + h), horizon_days=h, config=config
-    )
-    models = train(bt, config, seed)
+    bts = stacked_backtests(purchases, returns, day - timedelta(days=1 + h), config, history)
+    models = train(bts, config, seed)
     frame, _ = customer_features(purchases, returns, day, config)
     try:
         models.btyd = BtydBaseline.fit(frame)

@@ -1,8 +1,12 @@
-"""Train on one backtest, evaluate on the true future period, compare with baselines.
+"""Train on stacked backtests, evaluate on the true future period, compare with baselines.
 
-``backtest_and_evaluate`` builds two backtests: evaluation (features as of the cutoff, labels in
-``(cutoff, cutoff + h]``, the period the models never see) and training (cutoff ``- h``, whose
-labels end at the evaluation cutoff). Models are fitted on the training backtest only; BTYD
+``backtest_and_evaluate`` builds an evaluation backtest (features as of the cutoff, labels in
+``(cutoff, cutoff + h]``, the period the models never see) and training backtests at the
+cutoffs of ``training_cutoffs``: ``cutoff - h`` (whose labels end at the evaluation cutoff) and
+up to ``stack_cutoffs - 1`` more, every ``stack_step_days`` back, so that the models learn from
+several seasons (with ``stack_month_feature`` the cutoff's month is the feature
+``cutoff_month``). Their rows are stacked;
+calibration and the decision threshold use held-out *customers* (all their rows). BTYD
 baselines are fitted on the evaluation period's feature window (they need no labels).
 """
 
@@ -21,7 +25,13 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
-from custlens.models.backtest import BacktestData, History, make_backtest, resolve_cutoff
+from custlens.models.backtest import (
+    BacktestData,
+    History,
+    data_range,
+    make_backtest,
+    resolve_cutoff,
+)
 from custlens.models.baselines import (
     BtydBaseline,
     clv_forecasts,
@@ -34,6 +44,7 @@ from custlens.models.evaluation import (
     apply_threshold,
     binary_metrics,
     calibration_table,
+    expected_calibration_error,
     lift_table,
     regression_metrics,
 )
@@ -62,13 +73,82 @@ class TrainedModels:
     )
     metrics: dict[str, Any] = field(default_factory=dict)
     importance: dict[str, float] = field(default_factory=dict)
+    train_cutoffs: tuple[date, ...] = ()
 
 
-def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) -> TrainedModels:
-    """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``."""
+def training_cutoffs(last: date, first_purchase: date, config: ModelsConfig) -> list[date]:
+    """The training cutoffs, latest first: ``last`` and then every ``stack_step_days`` back,
+    at most ``stack_cutoffs`` of them, each with at least ``stack_min_history_days`` of
+    purchases before it (``last`` is always kept)."""
+    out = [last]
+    step = timedelta(days=config.stack_step_days)
+    earliest = first_purchase + timedelta(days=config.stack_min_history_days)
+    while len(out) < config.stack_cutoffs and out[-1] - step >= earliest:
+        out.append(out[-1] - step)
+    return out
+
+
+def stacked_backtests(
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    last: date,
+    config: ModelsConfig,
+    history: History | None = None,
+) -> list[BacktestData]:
+    """Training backtests at ``training_cutoffs`` (latest first); an older cutoff whose
+    backtest cannot be built (too few customers or churners) is skipped with a log line."""
+    first, _ = data_range(purchases)
+    out = []
+    for i, day in enumerate(training_cutoffs(last, first, config)):
+        try:
+            out.append(
+                make_backtest(
+                    purchases,
+                    returns,
+                    cutoff=day,
+                    horizon_days=config.horizon_days,
+                    config=config,
+                    history=history,
+                )
+            )
+        except DataError as exc:
+            if i == 0:
+                raise
+            log.info("training cutoff %s skipped: %s", day, exc.what)
+    return out
+
+
+def stack(bts: BacktestData | list[BacktestData]) -> BacktestData:
+    """One backtest whose rows are those of ``bts`` (a customer once per cutoff), latest
+    cutoff's metadata; the feature names must agree."""
+    if isinstance(bts, BacktestData):
+        return bts
+    names = bts[0].feature_names
+    if any(b.feature_names != names for b in bts):
+        raise DataError(
+            "The stacked backtests have different features",
+            where="training cutoffs " + ", ".join(b.cutoff.isoformat() for b in bts),
+            fix="report this as a bug",
+        )
+    frame = pd.concat([b.frame for b in bts], ignore_index=True)
+    return BacktestData(
+        cutoff=bts[0].cutoff, horizon_days=bts[0].horizon_days, frame=frame, feature_names=names
+    )
+
+
+def train(
+    bt: BacktestData | list[BacktestData], config: ModelsConfig | None = None, seed: int = 42
+) -> TrainedModels:
+    """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``
+    (one backtest or several stacked; the churn model holds out whole customers)."""
     config = config or ModelsConfig()
+    cutoffs = (bt.cutoff,) if isinstance(bt, BacktestData) else tuple(b.cutoff for b in bt)
+    bt = stack(bt)
     X, f = _train_rows(bt, config, seed)
-    churn = ChurnModel(config=config, seed=seed).fit(X, f["churned"], f["last_period_revenue"])
+    groups = f["customer_id"] if len(cutoffs) > 1 else None
+    churn = ChurnModel(config=config, seed=seed).fit(
+        X, f["churned"], f["last_period_revenue"], groups=groups
+    )
     clv = ClvModel(config=config, seed=seed).fit(X, f["future_revenue"])
     nxt = None
     if bt.horizon_days >= config.next_purchase_edges[1]:
@@ -85,6 +165,7 @@ def train(bt: BacktestData, config: ModelsConfig | None = None, seed: int = 42) 
         horizon_days=bt.horizon_days,
         config=config,
         seed=seed,
+        train_cutoffs=cutoffs,
     )
 
 
@@ -131,13 +212,21 @@ def _churn_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | N
     for name, (raw, prob) in scores.items():
         m = binary_metrics(y, raw, probability=False)
         m["brier"] = binary_metrics(y, prob)["brier"]
+        m["ece"] = expected_calibration_error(y, prob)
         out[name] = m
     th = models.churn.threshold_
+    cfg = models.config
     out["threshold"] = {
-        "chosen_on": "held-out part of the training period",
+        "chosen_on": "held-out customers of the training periods",
         "goal": th.goal,
+        "decision": th.decision,
+        "settings": {
+            "contact_cost": cfg.contact_cost,
+            "margin": cfg.margin,
+            "retention_uplift": cfg.retention_uplift,
+        },
         "training_holdout": th.to_dict(),
-        "evaluation": apply_threshold(y, p, value, th.value, models.config),
+        "evaluation": apply_threshold(y, p, value, th.value, cfg),
     }
     out["calibration"] = models.churn.calibration_report_
     return out
@@ -276,15 +365,9 @@ def backtest_and_evaluate(
             fix=f"choose a --cutoff on or after {(first + timedelta(days=h)).isoformat()} "
             "or a shorter --horizon",
         )
-    tr = make_backtest(
-        purchases,
-        returns,
-        cutoff=eval_cutoff - timedelta(days=h),
-        horizon_days=h,
-        config=config,
-        history=history,
-    )
-    models = train(tr, config, seed)
+    trs = stacked_backtests(purchases, returns, eval_cutoff - timedelta(days=h), config, history)
+    models = train(trs, config, seed)
+    tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
     metrics, tables = evaluate(models, ev, prior)
     defaults = choose_default(metrics, config.choose_margin)
@@ -293,9 +376,11 @@ def backtest_and_evaluate(
     cap = config.max_train_rows
     metrics["periods"] = {
         "train_cutoff": tr.cutoff.isoformat(),
+        "train_cutoffs": [b.cutoff.isoformat() for b in trs],
         "eval_cutoff": ev.cutoff.isoformat(),
         "horizon_days": h,
-        "train_customers": len(tr.frame),
+        "train_customers": int(tr.frame["customer_id"].nunique()),
+        "train_rows": len(tr.frame),
         "lightgbm_train_rows": len(tr.frame) if cap is None else min(cap, len(tr.frame)),
         "eval_customers": len(ev.frame),
     }

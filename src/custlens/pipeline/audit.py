@@ -22,6 +22,7 @@ def audit(
     settings: Settings | None = None,
     config_path: str | Path | None = None,
     read: ReadOptions | None = None,
+    tie_break: str | None = None,
 ) -> Any:
     """Read the customer table ``source`` and audit how well ``segment`` explains ``metric``.
 
@@ -31,7 +32,7 @@ def audit(
         A customer-level table (one row per customer, or snapshots with ``latest_by``).
     segment, metric : str
         The column holding the current segment and the numeric column it should explain.
-    threshold, relative, latest_by, customer_col, seed
+    threshold, relative, latest_by, tie_break, customer_col, seed
         As in :func:`custlens.audit.audit_segmentation`.
     settings, config_path
         The settings (``settings.audit``), or a ``custlens.toml`` to read them from.
@@ -71,6 +72,7 @@ def audit(
         threshold=threshold,
         relative=relative,
         latest_by=latest_by,
+        tie_break=tie_break,
         customer_col=customer_col,
         seed=seed,
         config=settings.audit,

@@ -122,13 +122,9 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
 
     cfg, settings = ctx.settings.models, ctx.settings
     purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
+    history = history_of(ctx.transactions, settings)
     evaluation = backtest_and_evaluate(
-        purchases,
-        returns,
-        cutoff=cfg.cutoff,
-        config=cfg,
-        seed=settings.seed,
-        history=history_of(ctx.transactions, settings),
+        purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed, history=history
     )
     models, scores = fit_final(
         purchases,
@@ -138,6 +134,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         seed=settings.seed,
         defaults=evaluation.defaults,
         metrics=evaluation.metrics,
+        history=history,
     )
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
