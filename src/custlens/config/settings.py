@@ -17,6 +17,7 @@ from custlens.config.analyses import (
     TimingConfig,
 )
 from custlens.config.base import _Strict
+from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.models import ModelsConfig
 from custlens.config.rfm import RFMConfig
@@ -35,6 +36,7 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    basket: BasketConfig = Field(default_factory=BasketConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None
