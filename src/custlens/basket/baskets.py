@@ -9,6 +9,7 @@ would otherwise add more pairs than thousands of ordinary orders.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -153,6 +154,19 @@ def item_labels(purchases: ir.Table, column: str = "product_id") -> pd.DataFrame
     )
     best = ranked.filter(ranked["rank"] == 0).select("item", "label")
     return best.to_pandas().sort_values("item", kind="stable").reset_index(drop=True)
+
+
+def lookup(frame: pd.DataFrame, near: ir.Table, schema: dict | None = None) -> ir.Table:
+    """A small pandas table usable in joins with ``near`` on its backend.
+
+    An Ibis memtable, except on PySpark, where a memtable inside a cached query is not
+    registered: there it becomes a temporary view of the session.
+    """
+    table = ibis.memtable(frame, schema=schema)
+    con = near._find_backend(use_default=True)
+    if getattr(con, "name", None) != "pyspark":
+        return table
+    return con.create_view(f"custlens_lookup_{uuid.uuid4().hex[:12]}", table, overwrite=True)
 
 
 def _int(value) -> int:

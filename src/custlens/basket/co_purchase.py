@@ -6,6 +6,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens.basket.baskets import lookup
+
 CO_PURCHASE_COLUMNS = (
     "item_a",
     "item_b",
@@ -28,7 +30,7 @@ def co_purchase(lines: ir.Table, baskets: int, top: int = 15) -> pd.DataFrame:
     ranked = counts.order_by([ibis.desc(counts.n), counts.item]).limit(top).to_pandas()
     if len(ranked) < 2:
         return pd.DataFrame(columns=list(CO_PURCHASE_COLUMNS))
-    chosen = ibis.memtable(ranked[["item"]].rename(columns={"item": "top_item"}))
+    chosen = lookup(ranked[["item"]].rename(columns={"item": "top_item"}), lines)
     kept = lines.semi_join(chosen, lines.item == chosen.top_item).select("basket", "item")
     a = kept.select("basket", ia="item")
     b = kept.select(b2="basket", ib="item")

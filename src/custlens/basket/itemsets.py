@@ -19,6 +19,7 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens.basket.baskets import lookup
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
 
@@ -66,13 +67,13 @@ def frequent_itemsets(
     groups["threshold"] = [
         count_threshold(int(n), min_support, min_count) for n in groups["baskets"]
     ]
-    thresholds = ibis.memtable(groups[["g", "threshold"]])
+    thresholds = lookup(groups[["g", "threshold"]], lines)
 
     singles = _frequent(t.group_by(["g", "item"]).aggregate(n=t.count()), thresholds)
     singles = singles.to_pandas().rename(columns={"item": "i1"})
     found = [singles.assign(size=1)]
     if max_size >= 2 and len(singles):
-        frequent_items = ibis.memtable(singles[["g", "i1"]].rename(columns={"g": "fg"}))
+        frequent_items = lookup(singles[["g", "i1"]].rename(columns={"g": "fg"}), lines)
         kept = t.semi_join(frequent_items, [t.g == frequent_items.fg, t.item == frequent_items.i1])
         kept = materialize(kept, "basket_frequent_lines") if max_size == 3 else kept
         a = kept.select("g", "basket", i1="item")
@@ -111,7 +112,7 @@ def _frequent(counts: ir.Table, thresholds: ir.Table) -> ir.Table:
 
 def _triples(kept: ir.Table, pairs: pd.DataFrame, thresholds: ir.Table) -> pd.DataFrame:
     """Triples ``i1 < i2 < i3`` whose three pairs are frequent, counted over the baskets."""
-    frequent = ibis.memtable(pairs[["g", "i1", "i2"]].rename(columns={"g": "fg"}))
+    frequent = lookup(pairs[["g", "i1", "i2"]].rename(columns={"g": "fg"}), kept)
     a = kept.select("g", "basket", i1="item")
     b = kept.select(g2="g", b2="basket", i2="item")
     occ = a.join(b, [a.g == b.g2, a.basket == b.b2, a.i1 < b.i2]).select("g", "basket", "i1", "i2")

@@ -9,11 +9,11 @@ buyers?) and the p-values are adjusted with Benjamini-Hochberg over every test.
 
 from __future__ import annotations
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from custlens.basket.baskets import lookup
 from custlens.basket.rules import _bh
 
 OVER_INDEX_COLUMNS = (
@@ -50,7 +50,7 @@ def over_index(
     mapping = pd.DataFrame(
         {"customer_id": mapping["customer_id"].astype(str), "grp": mapping[column].astype(str)}
     )
-    m = ibis.memtable(mapping)
+    m = lookup(mapping, customer_items)
     ci = customer_items.select("customer_id", "item")
     ci = ci.join(m, ci.customer_id == m.customer_id).select(ci.customer_id, ci.item, m.grp)
     present = ci.select("customer_id", "grp").distinct()

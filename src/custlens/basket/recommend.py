@@ -13,30 +13,40 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens.basket.baskets import lookup
+
 RECOMMENDATION_COLUMNS = ("customer_id", "rank", "item", "score", "rule_id")
 
 
 def recommend(
-    customer_items: ir.Table, rules: pd.DataFrame, *, n: int = 3, score: str = "confidence"
+    customer_items: ir.Table,
+    rules: pd.DataFrame,
+    *,
+    n: int = 3,
+    score: str = "confidence",
+    exclude: ir.Table | None = None,
 ) -> pd.DataFrame:
     """``customer_id, rank (1..n), item, score, rule_id`` (the row of ``rules`` behind it).
 
     ``rules``: the output of :func:`custlens.basket.rules.association_rules` (already filtered
     to the rules worth recommending from); rules with two consequent items are not used.
+    ``exclude``: further ``customer_id, item`` pairs never to recommend (e.g. returned items).
     """
     single = rules[rules["consequent_2"].isna()]
     if single.empty:
         return pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
-    r = ibis.memtable(
+    r = lookup(
         pd.DataFrame(
             {
                 "rule_id": single.index.to_numpy().astype("int64"),
                 "a1": single["antecedent_1"].astype(str).to_numpy(),
-                "a2": single["antecedent_2"].astype(object).to_numpy(),
+                # "" for none: PySpark turns a missing string of a pandas lookup into "NaN"
+                "a2": ["" if pd.isna(i) else str(i) for i in single["antecedent_2"]],
                 "c": single["consequent_1"].astype(str).to_numpy(),
                 "score": single[score].astype("float64").to_numpy(),
             }
         ),
+        customer_items,
         schema={
             "rule_id": "int64",
             "a1": "string",
@@ -48,10 +58,11 @@ def recommend(
     ci = customer_items.select("customer_id", "item")
     cand = ci.join(r, ci.item == r.a1).select(ci.customer_id, r.rule_id, r.a2, r.c, r.score)
     ci2 = ci.select(k="customer_id", i2="item")
-    two = cand.filter(cand.a2.notnull())
+    two = cand.filter(cand.a2 != "")
     two = two.semi_join(ci2, [two.customer_id == ci2.k, two.a2 == ci2.i2])
-    cand = cand.filter(cand.a2.isnull()).union(two)
-    ci3 = ci.select(k="customer_id", i3="item")
+    cand = cand.filter(cand.a2 == "").union(two)
+    seen = ci if exclude is None else ci.union(exclude.select("customer_id", "item"))
+    ci3 = seen.select(k="customer_id", i3="item")
     cand = cand.anti_join(ci3, [cand.customer_id == ci3.k, cand.c == ci3.i3])
     best = cand.mutate(
         pick=ibis.row_number().over(

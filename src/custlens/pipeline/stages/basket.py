@@ -141,7 +141,14 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     summary["groupings"] = groupings
 
     usable = rules[(rules["lift"] > 1.0) & (rules["q_value"] <= cfg.alpha)]
-    columns, recommended = _recommendations(ctx.customers, items, usable, cfg, labels)
+    # never offer what a customer already had a line for: bought, cancelled or returned
+    # (the cleaning drops offsetting purchase/cancellation pairs from both purchases and returns)
+    returned = (
+        None
+        if ctx.transactions is None
+        else customer_items(ctx.transactions, "product_id", **codes)
+    )
+    columns, recommended = _recommendations(ctx.customers, items, returned, usable, cfg, labels)
     summary["customers_with_recommendations"] = recommended
     result = BasketResult(
         tables={k: _text_as_str(v) for k, v in tables.items()},
@@ -193,24 +200,24 @@ def _group_rules(
     labels: dict,
 ) -> pd.DataFrame:
     """Rules within each of the largest segments (and personas), the best by lift per group."""
-    import ibis
-
     from custlens.basket import association_rules, frequent_itemsets
+    from custlens.basket.baskets import lookup
 
     frames = []
     for grouping in groupings:
-        m = ibis.memtable(
+        m = lookup(
             pd.DataFrame(
                 {
                     "cid": customers["customer_id"].astype(str).to_numpy(),
                     "grp": customers[grouping].astype(str).to_numpy(),
                 }
-            )
+            ),
+            lines,
         )
         grouped = lines.join(m, lines.customer_id == m.cid).select("basket", "item", "grp")
         sizes = grouped.group_by("grp").aggregate(n=grouped.basket.nunique()).to_pandas()
         top = sizes.sort_values(["n", "grp"], ascending=[False, True]).head(cfg.top_segments)
-        chosen = ibis.memtable(top[["grp"]].rename(columns={"grp": "top_grp"}))
+        chosen = lookup(top[["grp"]].rename(columns={"grp": "top_grp"}), lines)
         grouped = grouped.semi_join(chosen, grouped.grp == chosen.top_grp)
         sets = frequent_itemsets(
             grouped,
@@ -260,6 +267,7 @@ def _over_index(
 def _recommendations(
     customers: pd.DataFrame,
     items: ir.Table,
+    returned: ir.Table | None,
     rules: pd.DataFrame,
     cfg: BasketConfig,
     labels: dict,
@@ -268,7 +276,7 @@ def _recommendations(
     from custlens.basket import recommend
 
     n = cfg.recommendations
-    found = recommend(items, rules, n=n, score=cfg.recommend_by)
+    found = recommend(items, rules, n=n, score=cfg.recommend_by, exclude=returned)
     names = [f"recommendation_{k}" for k in range(1, n + 1)]
     columns = pd.DataFrame(index=customers.index)
     ids = customers["customer_id"].astype(str)
