@@ -26,7 +26,8 @@ _REQUIRED = ("order_id", "customer_id")
 
 @dataclass(frozen=True)
 class Baskets:
-    """Basket lines ``basket, customer_id, item`` (one row per distinct item of a kept basket)."""
+    """Basket lines ``basket`` (an integer per order), ``order_id, customer_id, item``: one row
+    per distinct item of a kept basket."""
 
     lines: ir.Table
     column: str  # the transaction column the items come from
@@ -75,6 +76,8 @@ def basket_lines(
     sizes = distinct.group_by("basket").aggregate(
         size=distinct.count(), customer_id=distinct.customer_id.min()
     )
+    # an integer number per basket: the itemset joins compare integers, not order-id strings
+    sizes = sizes.mutate(basket_no=ibis.row_number().over(order_by=sizes.basket).cast("int64"))
     sizes = materialize(sizes, "basket_sizes")
     kept_expr = sizes.size <= max_items if max_items is not None else ibis.literal(True)
     stats = sizes.aggregate(
@@ -84,9 +87,12 @@ def basket_lines(
         largest=sizes.size.max(),
     ).to_pandas()
     row = stats.iloc[0]
-    kept = sizes.filter(kept_expr).select("basket", "customer_id")
+    kept = sizes.filter(kept_expr).select("basket", "basket_no", "customer_id")
     lines = distinct.select("basket", "item").join(kept, "basket")
-    lines = materialize(lines.select("basket", "customer_id", "item"), "basket_lines")
+    lines = lines.select(
+        basket="basket_no", order_id="basket", customer_id="customer_id", item="item"
+    )
+    lines = materialize(lines, "basket_lines")
     return Baskets(
         lines=lines,
         column=column,

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 
-import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from custlens.basket.baskets import lookup
 from custlens.errors import DataError
-from custlens.io.materialize import materialize
 
 ITEM_COLUMNS = ("item_1", "item_2", "item_3")
 _ALL = "__all__"
@@ -48,8 +47,11 @@ def frequent_itemsets(
     min_count: int = 1,
     max_size: int = 3,
     by: str | None = None,
+    baskets: int | None = None,
 ) -> pd.DataFrame:
     """Frequent itemsets of ``lines`` (``basket, item`` and ``by``), one row each.
+
+    ``baskets``: the number of baskets in ``lines`` when known (without ``by``); else counted.
 
     Columns: ``[by,] size, item_1, item_2, item_3`` (items in ascending order, missing ones
     null), ``count`` (baskets containing every item), ``baskets`` (of the group) and ``support``.
@@ -60,32 +62,50 @@ def frequent_itemsets(
             where="frequent_itemsets",
             fix="count pairs (2) or pairs and triples (3)",
         )
-    t = lines.select(
-        g=lines[by].cast("string") if by else ibis.literal(_ALL), basket="basket", item="item"
-    )
-    groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
+    if by:
+        t = lines.select(g=lines[by].cast("string"), basket="basket", item="item")
+        groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
+    else:  # one group: no group column in the engine at all
+        t = lines.select("basket", "item")
+        n = baskets if baskets is not None else t.basket.nunique().to_pandas()
+        groups = pd.DataFrame({"g": [_ALL], "baskets": [int(n)]})
+    keys = ["g"] if by else []
     groups["threshold"] = [
         count_threshold(int(n), min_support, min_count) for n in groups["baskets"]
     ]
-    thresholds = lookup(groups[["g", "threshold"]], lines)
-
-    singles = _frequent(t.group_by(["g", "item"]).aggregate(n=t.count()), thresholds)
-    singles = singles.to_pandas().rename(columns={"item": "i1"})
+    keep = _keep(groups, lines)
+    singles = keep(t.group_by([*keys, "item"]).aggregate(n=t.count())).to_pandas()
+    singles = singles.rename(columns={"item": "i1"}).assign(g=singles.get("g", _ALL))
     found = [singles.assign(size=1)]
     if max_size >= 2 and len(singles):
-        frequent_items = lookup(singles[["g", "i1"]].rename(columns={"g": "fg"}), lines)
-        kept = t.semi_join(frequent_items, [t.g == frequent_items.fg, t.item == frequent_items.i1])
-        kept = materialize(kept, "basket_frequent_lines") if max_size == 3 else kept
-        a = kept.select("g", "basket", i1="item")
-        b = kept.select(g2="g", b2="basket", i2="item")
-        pair_lines = a.join(b, [a.g == b.g2, a.basket == b.b2, a.i1 < b.i2]).select(
-            "g", "basket", "i1", "i2"
-        )
-        pairs = pair_lines.group_by(["g", "i1", "i2"]).aggregate(n=pair_lines.count())
-        pairs = _frequent(pairs, thresholds).to_pandas()
-        found.append(pairs.assign(size=2))
+        # frequent items get integer codes in string order, so that the joins compare integers
+        # and a pair is one integer key; a basket belongs to one group, so baskets are joined
+        # on the basket alone
+        names = np.array(sorted(set(singles["i1"])), dtype=object)
+        m = len(names)
+        frequent = pd.DataFrame({"fg": singles["g"], "fitem": singles["i1"]})
+        frequent["code"] = np.searchsorted(names, frequent["fitem"].to_numpy()).astype("int64")
+        if by:
+            f = lookup(frequent, lines)
+            kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "code")
+        else:
+            f = lookup(frequent[["fitem", "code"]], lines)
+            kept = t.join(f, t.item == f.fitem).select("basket", "code")
+        a = kept.select(*keys, "basket", c1="code")
+        b = kept.select(b2="basket", c2="code")
+        pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
+        pair_lines = pair_lines.select(*keys, pair=pair_lines.c1 * m + pair_lines.c2)
+        pairs = keep(pair_lines.group_by([*keys, "pair"]).aggregate(n=pair_lines.count()))
+        pairs = pairs.to_pandas()
+        pairs = pairs.assign(g=pairs.get("g", _ALL), c1=pairs["pair"] // m, c2=pairs["pair"] % m)
         if max_size == 3 and len(pairs) > 1:
-            found.append(_triples(kept, pairs, thresholds).assign(size=3))
+            triples = _triples(kept, pairs, keep, lines, keys)
+            for k in (1, 2, 3):
+                triples[f"i{k}"] = names[triples.pop(f"c{k}").to_numpy(dtype="int64")]
+            found.append(triples.assign(size=3))
+        for k in (1, 2):
+            pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
+        found.insert(1, pairs.drop(columns="pair").assign(size=2))
     out = pd.concat(found, ignore_index=True)
     out = out.rename(columns={"i1": "item_1", "i2": "item_2", "i3": "item_3", "n": "count"})
     for col in ITEM_COLUMNS:
@@ -105,27 +125,45 @@ def frequent_itemsets(
     return out[columns].reset_index(drop=True)
 
 
-def _frequent(counts: ir.Table, thresholds: ir.Table) -> ir.Table:
-    joined = counts.join(thresholds, "g")
-    return joined.filter(joined.n >= joined.threshold).drop("threshold")
+def _keep(groups: pd.DataFrame, near: ir.Table):
+    """A filter keeping the counts ``n`` at or above their group's threshold."""
+    if len(groups) == 1:
+        threshold = int(groups["threshold"].iloc[0])
+        return lambda counts: counts.filter(counts.n >= threshold)
+    thresholds = lookup(groups[["g", "threshold"]].rename(columns={"g": "tg"}), near)
+
+    def keep(counts: ir.Table) -> ir.Table:
+        joined = counts.join(thresholds, counts.g == thresholds.tg)
+        return joined.filter(joined.n >= joined.threshold).drop("tg", "threshold")
+
+    return keep
 
 
-def _triples(kept: ir.Table, pairs: pd.DataFrame, thresholds: ir.Table) -> pd.DataFrame:
-    """Triples ``i1 < i2 < i3`` whose three pairs are frequent, counted over the baskets."""
-    frequent = lookup(pairs[["g", "i1", "i2"]].rename(columns={"g": "fg"}), kept)
-    a = kept.select("g", "basket", i1="item")
-    b = kept.select(g2="g", b2="basket", i2="item")
-    occ = a.join(b, [a.g == b.g2, a.basket == b.b2, a.i1 < b.i2]).select("g", "basket", "i1", "i2")
-    occ = occ.semi_join(
-        frequent, [occ.g == frequent.fg, occ.i1 == frequent.i1, occ.i2 == frequent.i2]
-    )
-    occ = materialize(occ, "basket_pair_lines")
-    x = occ.select("g", "basket", "i1", "i2")
-    y = occ.select(g2="g", b2="basket", j1="i1", i3="i2")
-    cand = x.join(y, [x.g == y.g2, x.basket == y.b2, x.i1 == y.j1, x.i2 < y.i3]).select(
-        "g", "basket", "i1", "i2", "i3"
-    )
-    f2 = frequent.select("fg", f1="i1", f2="i2")
-    cand = cand.semi_join(f2, [cand.g == f2.fg, cand.i2 == f2.f1, cand.i3 == f2.f2])
-    triples = cand.group_by(["g", "i1", "i2", "i3"]).aggregate(n=cand.count())
-    return _frequent(triples, thresholds).to_pandas()
+def _triples(
+    kept: ir.Table, pairs: pd.DataFrame, keep, near: ir.Table, keys: list[str]
+) -> pd.DataFrame:
+    """Triples ``c1 < c2 < c3`` whose three pairs are frequent (candidates built here from the
+    frequent pairs, as Apriori does), counted over the baskets holding all three."""
+    frequent = set(zip(pairs["g"], pairs["c1"], pairs["c2"], strict=True))
+    by_first: dict = {}
+    for g, c1, c2 in sorted(frequent):
+        by_first.setdefault((g, c1), []).append(c2)
+    rows = [
+        (g, c1, x, y)
+        for (g, c1), seconds in by_first.items()
+        for i, x in enumerate(seconds)
+        for y in seconds[i + 1 :]
+        if (g, x, y) in frequent
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["g", "c1", "c2", "c3", "n"])
+    frame = pd.DataFrame(rows, columns=["cg", "k1", "k2", "k3"])
+    cand = lookup(frame if keys else frame.drop(columns="cg"), near)
+    on = [kept.code == cand.k1, *([kept.g == cand.cg] if keys else [])]
+    x = kept.join(cand, on).select(*keys, "basket", c1="k1", c2="k2", c3="k3")
+    y = kept.select(yb="basket", yc="code")
+    x = x.semi_join(y, [x.basket == y.yb, x.c2 == y.yc])
+    z = kept.select(zb="basket", zc="code")
+    x = x.semi_join(z, [x.basket == z.zb, x.c3 == z.zc])
+    found = keep(x.group_by([*keys, "c1", "c2", "c3"]).aggregate(n=x.count())).to_pandas()
+    return found.assign(g=found.get("g", _ALL))

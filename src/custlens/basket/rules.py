@@ -20,6 +20,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
+from scipy.stats import hypergeom
 
 from custlens.basket.itemsets import ITEM_COLUMNS
 
@@ -119,8 +120,6 @@ def association_rules(
 
 
 def _metrics(rules: pd.DataFrame) -> pd.DataFrame:
-    from scipy.stats import hypergeom
-
     n = rules["baskets"].to_numpy(dtype="float64")
     n_ac = rules["count"].to_numpy(dtype="float64")
     n_a = rules["antecedent_count"].to_numpy(dtype="float64")

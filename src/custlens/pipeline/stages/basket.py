@@ -44,9 +44,10 @@ class BasketResult(StageResult):
 
     def headline(self, results: Results) -> list[str]:
         s = self.summary
+        cap = s["max_basket_items"]
+        capped = f"{s['capped_baskets']:,} over {cap} products left out" if cap else "no cap"
         lines = [
-            f"Basket: {s['baskets']:,} orders ({s['capped_baskets']:,} over "
-            f"{s['max_basket_items']} products left out), {s['frequent_pairs']:,} pairs, "
+            f"Basket: {s['baskets']:,} orders ({capped}), {s['frequent_pairs']:,} pairs, "
             f"{s['frequent_triples']:,} triples, {s['rules']:,} rules "
             f"({s['significant_rules']:,} significant)"
         ]
@@ -93,6 +94,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         min_support=cfg.min_support,
         min_count=cfg.min_count,
         max_size=cfg.max_itemset_size,
+        baskets=baskets.baskets,
     )
     rules = _readable(association_rules(itemsets, min_confidence=cfg.min_confidence), labels)
     tables: dict[str, pd.DataFrame] = {"itemsets": _labelled(itemsets, labels), "rules": rules}
@@ -119,6 +121,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
             min_support=cfg.min_support,
             min_count=cfg.min_count,
             max_size=cfg.max_itemset_size,
+            baskets=cat.baskets,
         )
         cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
         tables["category_itemsets"] = cat_sets
