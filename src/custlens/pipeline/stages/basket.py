@@ -151,7 +151,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         if ctx.transactions is None
         else customer_items(ctx.transactions, "product_id", **codes)
     )
-    columns, recommended = _recommendations(ctx.customers, items, returned, usable, cfg, labels)
+    columns, recommended = _recommendations(ctx.customers, items, returned, usable, cfg)
     summary["customers_with_recommendations"] = recommended
     result = BasketResult(
         tables={k: _text_as_str(v) for k, v in tables.items()},
@@ -205,6 +205,7 @@ def _group_rules(
     """Rules within each of the largest segments (and personas), the best by lift per group."""
     from custlens.basket import association_rules, frequent_itemsets
     from custlens.basket.baskets import lookup
+    from custlens.io.materialize import materialize
 
     frames = []
     for grouping in groupings:
@@ -221,7 +222,9 @@ def _group_rules(
         sizes = grouped.group_by("grp").aggregate(n=grouped.basket.nunique()).to_pandas()
         top = sizes.sort_values(["n", "grp"], ascending=[False, True]).head(cfg.top_segments)
         chosen = lookup(top[["grp"]].rename(columns={"grp": "top_grp"}), lines)
-        grouped = grouped.semi_join(chosen, grouped.grp == chosen.top_grp)
+        grouped = materialize(
+            grouped.semi_join(chosen, grouped.grp == chosen.top_grp), "basket_group_lines"
+        )
         sets = frequent_itemsets(
             grouped,
             min_support=cfg.min_support,
@@ -273,7 +276,6 @@ def _recommendations(
     returned: ir.Table | None,
     rules: pd.DataFrame,
     cfg: BasketConfig,
-    labels: dict,
 ) -> tuple[pd.DataFrame, int]:
     """``recommendation_k`` (product id) and ``recommendation_k_rule`` for k = 1..n."""
     from custlens.basket import recommend
@@ -283,14 +285,25 @@ def _recommendations(
     names = [f"recommendation_{k}" for k in range(1, n + 1)]
     columns = pd.DataFrame(index=customers.index)
     ids = customers["customer_id"].astype(str)
+    because = _because(rules, cfg.recommend_by)
     for k, name in enumerate(names, start=1):
         picked = found[found["rank"] == k].set_index("customer_id")
-        why = [_because(rules.loc[rid], cfg.recommend_by, labels) for rid in picked["rule_id"]]
+        why = because.reindex(picked["rule_id"].to_numpy()).to_numpy()
         columns[name] = ids.map(picked["item"]).astype(object).to_numpy()
         columns[f"{name}_rule"] = ids.map(pd.Series(why, index=picked.index, dtype=object))
     return columns, int(found["customer_id"].nunique()) if len(found) else 0
 
 
-def _because(rule: pd.Series, metric: str, labels: dict) -> str:
-    extra = "" if metric in ("confidence", "lift") else f", {metric} {rule[metric]:.3g}"
-    return f"{rule['rule']} (confidence {rule['confidence']:.0%}, lift {rule['lift']:.1f}{extra})"
+def _because(rules: pd.DataFrame, metric: str) -> pd.Series:
+    """The justification of each rule, by the rules' index: text, confidence, lift (and the
+    ranking metric when it is another one)."""
+    text = (
+        rules["rule"]
+        + " (confidence "
+        + (rules["confidence"] * 100).round().astype(int).astype(str)
+        + "%, lift "
+        + rules["lift"].map("{:.1f}".format)
+    )
+    if metric not in ("confidence", "lift"):
+        text = text + f", {metric} " + rules[metric].map("{:.3g}".format)
+    return (text + ")").astype(object)
