@@ -30,6 +30,7 @@ class Baskets:
     per distinct item of a kept basket."""
 
     lines: ir.Table
+    every: ir.Table  # the same for every basket, capped ones included
     column: str  # the transaction column the items come from
     baskets: int  # baskets kept (single-item ones included: the support denominator)
     multi_item: int  # kept baskets with at least two items
@@ -70,15 +71,19 @@ def basket_lines(
 ) -> Baskets:
     """The baskets of ``purchases`` (Ibis purchase lines) over ``column``; stored once."""
     t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
-    distinct = t.group_by(basket=t.order_id.cast("string"), item=t.item).aggregate(
+    distinct = t.group_by(order_id=t.order_id.cast("string"), item=t.item).aggregate(
         customer_id=t.customer_id.cast("string").min()
     )
-    sizes = distinct.group_by("basket").aggregate(
-        size=distinct.count(), customer_id=distinct.customer_id.min()
+    per_basket = ibis.window(group_by=distinct.order_id)
+    # one pass: the basket's size and customer beside each line, and an integer number per
+    # basket (the itemset joins compare integers, not order-id strings); stored once
+    every = distinct.mutate(
+        size=distinct.item.count().over(per_basket),
+        customer_id=distinct.customer_id.min().over(per_basket),
+        basket=ibis.dense_rank().over(order_by=distinct.order_id).cast("int64"),
     )
-    # an integer number per basket: the itemset joins compare integers, not order-id strings
-    sizes = sizes.mutate(basket_no=ibis.row_number().over(order_by=sizes.basket).cast("int64"))
-    sizes = materialize(sizes, "basket_sizes")
+    every = materialize(every, "basket_all_lines")
+    sizes = every.group_by("basket").aggregate(size=every.size.max())
     kept_expr = sizes.size <= max_items if max_items is not None else ibis.literal(True)
     stats = sizes.aggregate(
         kept=sizes.count(where=kept_expr),
@@ -87,14 +92,10 @@ def basket_lines(
         largest=sizes.size.max(),
     ).to_pandas()
     row = stats.iloc[0]
-    kept = sizes.filter(kept_expr).select("basket", "basket_no", "customer_id")
-    lines = distinct.select("basket", "item").join(kept, "basket")
-    lines = lines.select(
-        basket="basket_no", order_id="basket", customer_id="customer_id", item="item"
-    )
-    lines = materialize(lines, "basket_lines")
+    lines = every if max_items is None else every.filter(every.size <= max_items)
     return Baskets(
-        lines=lines,
+        lines=lines.select("basket", "order_id", "customer_id", "item"),
+        every=every.select("basket", "order_id", "customer_id", "item"),
         column=column,
         baskets=_int(row["kept"]),
         multi_item=_int(row["multi"]),
@@ -102,6 +103,13 @@ def basket_lines(
         largest=_int(row["largest"]),
         max_items=max_items,
     )
+
+
+def bought_items(baskets: Baskets) -> ir.Table:
+    """``customer_id, item, orders``: every item each customer bought (all baskets, no cap)."""
+    t = baskets.every.filter(baskets.every.customer_id.notnull())
+    items = t.group_by(["customer_id", "item"]).aggregate(orders=t.count())
+    return materialize(items, "customer_items")
 
 
 def customer_items(

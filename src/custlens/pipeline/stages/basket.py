@@ -65,6 +65,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     from custlens.basket import (
         association_rules,
         basket_lines,
+        bought_items,
         co_purchase,
         count_threshold,
         customer_items,
@@ -111,7 +112,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
             "were left out of the rules (basket.max_basket_items)"
         )
 
-    items = customer_items(purchases, "product_id", **codes)
+    items = bought_items(baskets)
     levels: list[tuple[str, ir.Table, dict]] = [("product", items, labels)]
     co_lines, co_labels = baskets.lines, labels
     if "category" in purchases.columns:
@@ -127,7 +128,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         tables["category_itemsets"] = cat_sets
         tables["category_rules"] = cat_rules
         summary["category"] = {**cat.summary(), **_counts(cat_sets, cat_rules, cfg.alpha)}
-        levels.append(("category", customer_items(purchases, "category", **codes), {}))
+        levels.append(("category", bought_items(cat), {}))
         co_lines, co_labels = cat.lines, {}
         co_baskets = cat.baskets
     else:
