@@ -1,0 +1,1 @@
+"""The analysis stages declared in ``custlens.pipeline.registry``, one module each."""
