@@ -48,6 +48,12 @@ CRM_COLUMNS = (
     "clv",
     "is_anomaly",
     "action",
+    "recommendation_1",
+    "recommendation_1_rule",
+    "recommendation_2",
+    "recommendation_2_rule",
+    "recommendation_3",
+    "recommendation_3_rule",
 )
 
 

@@ -21,6 +21,7 @@ from custlens.config.analyses import (
     TimingWindow,
     parse_persona_condition,
 )
+from custlens.config.basket import RULE_METRICS, BasketConfig
 from custlens.config.cleaning import (
     DEFAULT_NON_PRODUCT_CODES,
     DEFAULT_NON_PRODUCT_PREFIXES,
@@ -52,6 +53,7 @@ from custlens.config.settings import (
 __all__ = [
     "AnomalyConfig",
     "AuditConfig",
+    "BasketConfig",
     "CleaningConfig",
     "DEFAULT_ANOMALY_FEATURES",
     "DEFAULT_FEATURE_PHRASES",
@@ -74,6 +76,7 @@ __all__ = [
     "RFMConfig",
     "RFM_BINS",
     "ReportConfig",
+    "RULE_METRICS",
     "SegmentRule",
     "Settings",
     "TierRule",

@@ -17,6 +17,7 @@ from custlens.config.analyses import (
     TimingConfig,
 )
 from custlens.config.base import _Strict
+from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.models import ModelsConfig
 from custlens.config.report import ReportConfig
@@ -49,6 +50,7 @@ class Settings(_Strict):
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+    basket: BasketConfig = Field(default_factory=BasketConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None

@@ -32,6 +32,7 @@ STAGES: tuple[Stage, ...] = (
         f"{_S}.timing:TimingResult",
         "hour x weekday patterns, seasonality, contact windows",
     ),
+    Stage("basket", f"{_S}.basket:run", f"{_S}.basket:BasketResult", "market basket rules"),
     Stage(
         "predictions",
         f"{_S}.predictions:run",

@@ -1,0 +1,187 @@
+"""Baskets: the distinct items of each order, in the engine, with the oversized ones left out.
+
+A basket is one order's set of distinct items (products, or categories) after cleaning. Lines
+without an item and non-product codes (postage, fees...: the cleaning's list) are excluded even
+when the cleaning kept them. Orders with more than ``max_items`` distinct items are left out of
+every count (and counted in ``Baskets.capped``): a few wholesale orders with hundreds of lines
+would otherwise add more pairs than thousands of ordinary orders.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from custlens.errors import DataError
+from custlens.io.materialize import materialize
+
+_REQUIRED = ("order_id", "customer_id")
+
+
+@dataclass(frozen=True)
+class Baskets:
+    """Basket lines ``basket`` (an integer per order), ``order_id, customer_id, item``: one row
+    per distinct item of a kept basket."""
+
+    lines: ir.Table
+    every: ir.Table  # the same for every basket, capped ones included
+    column: str  # the transaction column the items come from
+    baskets: int  # baskets kept (single-item ones included: the support denominator)
+    multi_item: int  # kept baskets with at least two items
+    capped: int  # baskets left out for having more than max_items items
+    largest: int  # most items in one basket, before the cap
+    max_items: int | None
+
+    def summary(self) -> dict[str, int | None]:
+        return {
+            "baskets": self.baskets,
+            "multi_item_baskets": self.multi_item,
+            "capped_baskets": self.capped,
+            "largest_basket": self.largest,
+            "max_basket_items": self.max_items,
+        }
+
+
+def non_product_filter(
+    t: ir.Table, codes: Sequence[str], prefixes: Sequence[str] = ()
+) -> ir.BooleanValue:
+    """True for lines whose ``product_id`` is a non-product code (case-insensitive)."""
+    code = t.product_id.cast("string").strip().lower()
+    cond = code.isin([c.strip().lower() for c in codes] or [""])
+    for prefix in prefixes:
+        if prefix:
+            cond = cond | code.startswith(prefix.lower())
+    return cond.fill_null(False)
+
+
+def basket_lines(
+    purchases: ir.Table,
+    column: str = "product_id",
+    *,
+    max_items: int | None = 100,
+    non_product_codes: Sequence[str] = (),
+    non_product_prefixes: Sequence[str] = (),
+    before: date | None = None,
+) -> Baskets:
+    """The baskets of ``purchases`` (Ibis purchase lines) over ``column``; stored once."""
+    t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
+    distinct = t.group_by(order_id=t.order_id.cast("string"), item=t.item).aggregate(
+        customer_id=t.customer_id.cast("string").min()
+    )
+    per_basket = ibis.window(group_by=distinct.order_id)
+    # one pass: the basket's size and customer beside each line, and an integer number per
+    # basket (the itemset joins compare integers, not order-id strings); stored once
+    every = distinct.mutate(
+        size=distinct.item.count().over(per_basket),
+        customer_id=distinct.customer_id.min().over(per_basket),
+        basket=ibis.dense_rank().over(order_by=distinct.order_id).cast("int64"),
+    )
+    every = materialize(every, "basket_all_lines")
+    sizes = every.group_by("basket").aggregate(size=every.size.max())
+    kept_expr = sizes.size <= max_items if max_items is not None else ibis.literal(True)
+    stats = sizes.aggregate(
+        kept=sizes.count(where=kept_expr),
+        multi=sizes.count(where=kept_expr & (sizes.size >= 2)),
+        capped=sizes.count(where=~kept_expr),
+        largest=sizes.size.max(),
+    ).to_pandas()
+    row = stats.iloc[0]
+    lines = every if max_items is None else every.filter(every.size <= max_items)
+    return Baskets(
+        lines=lines.select("basket", "order_id", "customer_id", "item"),
+        every=every.select("basket", "order_id", "customer_id", "item"),
+        column=column,
+        baskets=_int(row["kept"]),
+        multi_item=_int(row["multi"]),
+        capped=_int(row["capped"]),
+        largest=_int(row["largest"]),
+        max_items=max_items,
+    )
+
+
+def bought_items(baskets: Baskets) -> ir.Table:
+    """``customer_id, item, orders``: every item each customer bought (all baskets, no cap)."""
+    t = baskets.every.filter(baskets.every.customer_id.notnull())
+    items = t.group_by(["customer_id", "item"]).aggregate(orders=t.count())
+    return materialize(items, "customer_items")
+
+
+def customer_items(
+    purchases: ir.Table,
+    column: str = "product_id",
+    *,
+    non_product_codes: Sequence[str] = (),
+    non_product_prefixes: Sequence[str] = (),
+    before: date | None = None,
+) -> ir.Table:
+    """``customer_id, item``: every item each customer bought (all orders, no cap); stored."""
+    t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
+    t = t.filter(t.customer_id.notnull())
+    items = t.group_by(customer_id=t.customer_id.cast("string"), item=t.item).aggregate(
+        orders=t.order_id.nunique()
+    )
+    return materialize(items, "customer_items")
+
+
+def _item_lines(
+    purchases: ir.Table,
+    column: str,
+    codes: Sequence[str],
+    prefixes: Sequence[str],
+    before: date | None,
+) -> ir.Table:
+    missing = [c for c in (*_REQUIRED, column) if c not in purchases.columns]
+    if missing:
+        raise DataError(
+            f"Market basket analysis needs the column(s) {', '.join(missing)}",
+            where="transaction columns: " + ", ".join(purchases.columns),
+            fix="map a product column (--map product_id=<column>), or leave the basket "
+            "analysis out (--analyses without basket)",
+        )
+    t = purchases
+    if before is not None:
+        t = t.filter(t.order_ts.date() < ibis.literal(before, type="date"))
+    item = t[column].cast("string").strip()
+    keep = item.notnull() & (item.length() > 0)
+    if "product_id" in t.columns and (codes or prefixes):
+        keep = keep & ~non_product_filter(t, codes, prefixes)
+    return t.filter(keep).mutate(item=item)
+
+
+def item_labels(purchases: ir.Table, column: str = "product_id") -> pd.DataFrame:
+    """``item, label``: each product's most frequent description (ties: the smallest text)."""
+    if column != "product_id" or "description" not in purchases.columns:
+        return pd.DataFrame({"item": pd.Series(dtype=object), "label": pd.Series(dtype=object)})
+    t = purchases.filter(purchases.description.notnull() & purchases.product_id.notnull())
+    t = t.select(item=t.product_id.cast("string").strip(), label=t.description.strip())
+    counts = t.group_by(["item", "label"]).aggregate(n=t.count())
+    ranked = counts.mutate(
+        rank=ibis.row_number().over(
+            group_by=counts.item, order_by=[ibis.desc(counts.n), counts.label]
+        )
+    )
+    best = ranked.filter(ranked["rank"] == 0).select("item", "label")
+    return best.to_pandas().sort_values("item", kind="stable").reset_index(drop=True)
+
+
+def lookup(frame: pd.DataFrame, near: ir.Table, schema: dict | None = None) -> ir.Table:
+    """A small pandas table usable in joins with ``near`` on its backend.
+
+    An Ibis memtable, except on PySpark, where a memtable inside a cached query is not
+    registered: there it becomes a temporary view of the session.
+    """
+    table = ibis.memtable(frame, schema=schema)
+    con = near._find_backend(use_default=True)
+    if getattr(con, "name", None) != "pyspark":
+        return table
+    return con.create_view(f"custlens_lookup_{uuid.uuid4().hex[:12]}", table, overwrite=True)
+
+
+def _int(value) -> int:
+    return 0 if value is None or pd.isna(value) else int(value)

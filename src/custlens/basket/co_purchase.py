@@ -1,0 +1,59 @@
+"""The co-purchase matrix of the most frequent items: baskets holding both, and the lift."""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from custlens.basket.baskets import lookup
+
+CO_PURCHASE_COLUMNS = (
+    "item_a",
+    "item_b",
+    "baskets_a",
+    "baskets_b",
+    "together",
+    "baskets",
+    "support",
+    "lift",
+)
+
+
+def co_purchase(lines: ir.Table, baskets: int, top: int = 15) -> pd.DataFrame:
+    """Every ordered pair of the ``top`` items by baskets (both orders, no diagonal).
+
+    ``lines``: ``basket, item``; ``baskets``: the support denominator. ``support`` = together /
+    baskets; ``lift`` = support / (support_a * support_b).
+    """
+    counts = lines.group_by("item").aggregate(n=lines.count())
+    ranked = counts.order_by([ibis.desc(counts.n), counts.item]).limit(top).to_pandas()
+    if len(ranked) < 2:
+        return pd.DataFrame(columns=list(CO_PURCHASE_COLUMNS))
+    chosen = lookup(ranked[["item"]].rename(columns={"item": "top_item"}), lines)
+    kept = lines.semi_join(chosen, lines.item == chosen.top_item).select("basket", "item")
+    a = kept.select("basket", ia="item")
+    b = kept.select(b2="basket", ib="item")
+    pairs = a.join(b, [a.basket == b.b2, a.ia < b.ib])
+    together = pairs.group_by(["ia", "ib"]).aggregate(together=pairs.count()).to_pandas()
+    n = dict(zip(ranked["item"], ranked["n"].astype("int64"), strict=True))
+    grid = pd.DataFrame(
+        [(x, y) for x in ranked["item"] for y in ranked["item"] if x != y],
+        columns=["item_a", "item_b"],
+    )
+    both = pd.concat(
+        [
+            together.rename(columns={"ia": "item_a", "ib": "item_b"}),
+            together.rename(columns={"ia": "item_b", "ib": "item_a"}),
+        ],
+        ignore_index=True,
+    )
+    grid = grid.merge(both, on=["item_a", "item_b"], how="left")
+    grid["together"] = grid["together"].fillna(0).astype("int64")
+    grid["baskets_a"] = grid["item_a"].map(n).astype("int64")
+    grid["baskets_b"] = grid["item_b"].map(n).astype("int64")
+    grid["baskets"] = int(baskets)
+    total = float(baskets)
+    grid["support"] = grid["together"] / total
+    grid["lift"] = grid["support"] / ((grid["baskets_a"] / total) * (grid["baskets_b"] / total))
+    return grid[list(CO_PURCHASE_COLUMNS)]

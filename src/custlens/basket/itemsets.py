@@ -1,0 +1,169 @@
+"""Frequent itemsets (single items, pairs, triples) counted in the engine with Ibis.
+
+Level-wise (Apriori) counting expressed as joins, so that the same expressions run on DuckDB and
+PySpark: items are counted per basket; pairs come from a self-join of the basket lines restricted
+to frequent items (``a.item < b.item``); triples extend two frequent pairs that share their first
+item within a basket and keep the candidate when its third pair is frequent too. Every subset of
+a frequent itemset is frequent, so nothing is missed; the counts are exact.
+
+An itemset is frequent when its count is at least ``min_count`` and its support (count / baskets)
+is at least ``min_support``, the same test as ``mlxtend``. With ``by`` (e.g. a segment column in
+the lines) every group is counted separately against its own number of baskets.
+"""
+
+from __future__ import annotations
+
+import math
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.basket.baskets import lookup
+from custlens.errors import DataError
+
+ITEM_COLUMNS = ("item_1", "item_2", "item_3")
+_ALL = "__all__"
+
+
+def count_threshold(baskets: int, min_support: float, min_count: int = 1) -> int:
+    """The smallest count ``c >= min_count`` with ``c / baskets >= min_support`` (as floats).
+
+    >>> count_threshold(18296, 0.01), count_threshold(200, 0.05, 20), count_threshold(100, 0.07)
+    (183, 20, 7)
+    """
+    c = max(1, math.ceil(min_support * baskets))
+    while c > 1 and (c - 1) / baskets >= min_support:
+        c -= 1
+    while c / baskets < min_support:
+        c += 1
+    return max(c, min_count)
+
+
+def frequent_itemsets(
+    lines: ir.Table,
+    *,
+    min_support: float,
+    min_count: int = 1,
+    max_size: int = 3,
+    by: str | None = None,
+    baskets: int | None = None,
+) -> pd.DataFrame:
+    """Frequent itemsets of ``lines`` (``basket, item`` and ``by``), one row each.
+
+    ``baskets``: the number of baskets in ``lines`` when known (without ``by``); else counted.
+
+    Columns: ``[by,] size, item_1, item_2, item_3`` (items in ascending order, missing ones
+    null), ``count`` (baskets containing every item), ``baskets`` (of the group) and ``support``.
+    """
+    if max_size not in (1, 2, 3):
+        raise DataError(
+            f"max_size must be 1, 2 or 3, got {max_size}",
+            where="frequent_itemsets",
+            fix="count pairs (2) or pairs and triples (3)",
+        )
+    if by:
+        t = lines.select(g=lines[by].cast("string"), basket="basket", item="item")
+        groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
+    else:  # one group: no group column in the engine at all
+        t = lines.select("basket", "item")
+        n = baskets if baskets is not None else t.basket.nunique().to_pandas()
+        groups = pd.DataFrame({"g": [_ALL], "baskets": [int(n)]})
+    keys = ["g"] if by else []
+    groups["threshold"] = [
+        count_threshold(int(n), min_support, min_count) for n in groups["baskets"]
+    ]
+    keep = _keep(groups, lines)
+    singles = keep(t.group_by([*keys, "item"]).aggregate(n=t.count())).to_pandas()
+    singles = singles.rename(columns={"item": "i1"}).assign(g=singles.get("g", _ALL))
+    found = [singles.assign(size=1)]
+    if max_size >= 2 and len(singles):
+        # frequent items get integer codes in string order, so that the joins compare integers
+        # and a pair is one integer key; a basket belongs to one group, so baskets are joined
+        # on the basket alone
+        names = np.array(sorted(set(singles["i1"])), dtype=object)
+        m = len(names)
+        frequent = pd.DataFrame({"fg": singles["g"], "fitem": singles["i1"]})
+        frequent["code"] = np.searchsorted(names, frequent["fitem"].to_numpy()).astype("int64")
+        if by:
+            f = lookup(frequent, lines)
+            kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "code")
+        else:
+            f = lookup(frequent[["fitem", "code"]], lines)
+            kept = t.join(f, t.item == f.fitem).select("basket", "code")
+        a = kept.select(*keys, "basket", c1="code")
+        b = kept.select(b2="basket", c2="code")
+        pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
+        pair_lines = pair_lines.select(*keys, pair=pair_lines.c1 * m + pair_lines.c2)
+        pairs = keep(pair_lines.group_by([*keys, "pair"]).aggregate(n=pair_lines.count()))
+        pairs = pairs.to_pandas()
+        pairs = pairs.assign(g=pairs.get("g", _ALL), c1=pairs["pair"] // m, c2=pairs["pair"] % m)
+        if max_size == 3 and len(pairs) > 1:
+            triples = _triples(kept, pairs, keep, lines, keys)
+            for k in (1, 2, 3):
+                triples[f"i{k}"] = names[triples.pop(f"c{k}").to_numpy(dtype="int64")]
+            found.append(triples.assign(size=3))
+        for k in (1, 2):
+            pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
+        found.insert(1, pairs.drop(columns="pair").assign(size=2))
+    out = pd.concat(found, ignore_index=True)
+    out = out.rename(columns={"i1": "item_1", "i2": "item_2", "i3": "item_3", "n": "count"})
+    for col in ITEM_COLUMNS:
+        if col not in out.columns:
+            out[col] = None
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    out = out.merge(groups[["g", "baskets"]], on="g", how="left")
+    out["count"] = out["count"].astype("int64")
+    out["baskets"] = out["baskets"].astype("int64")
+    out["size"] = out["size"].astype("int64")
+    out["support"] = out["count"] / out["baskets"].astype("float64")
+    out = out.sort_values(["g", "size", *ITEM_COLUMNS], kind="stable", na_position="first")
+    columns = ["size", *ITEM_COLUMNS, "count", "baskets", "support"]
+    if by:
+        out = out.rename(columns={"g": by})
+        columns = [by, *columns]
+    return out[columns].reset_index(drop=True)
+
+
+def _keep(groups: pd.DataFrame, near: ir.Table):
+    """A filter keeping the counts ``n`` at or above their group's threshold."""
+    if len(groups) == 1:
+        threshold = int(groups["threshold"].iloc[0])
+        return lambda counts: counts.filter(counts.n >= threshold)
+    thresholds = lookup(groups[["g", "threshold"]].rename(columns={"g": "tg"}), near)
+
+    def keep(counts: ir.Table) -> ir.Table:
+        joined = counts.join(thresholds, counts.g == thresholds.tg)
+        return joined.filter(joined.n >= joined.threshold).drop("tg", "threshold")
+
+    return keep
+
+
+def _triples(
+    kept: ir.Table, pairs: pd.DataFrame, keep, near: ir.Table, keys: list[str]
+) -> pd.DataFrame:
+    """Triples ``c1 < c2 < c3`` whose three pairs are frequent (candidates built here from the
+    frequent pairs, as Apriori does), counted over the baskets holding all three."""
+    frequent = set(zip(pairs["g"], pairs["c1"], pairs["c2"], strict=True))
+    by_first: dict = {}
+    for g, c1, c2 in sorted(frequent):
+        by_first.setdefault((g, c1), []).append(c2)
+    rows = [
+        (g, c1, x, y)
+        for (g, c1), seconds in by_first.items()
+        for i, x in enumerate(seconds)
+        for y in seconds[i + 1 :]
+        if (g, x, y) in frequent
+    ]
+    if not rows:
+        return pd.DataFrame(columns=["g", "c1", "c2", "c3", "n"])
+    frame = pd.DataFrame(rows, columns=["cg", "k1", "k2", "k3"])
+    cand = lookup(frame if keys else frame.drop(columns="cg"), near)
+    on = [kept.code == cand.k1, *([kept.g == cand.cg] if keys else [])]
+    x = kept.join(cand, on).select(*keys, "basket", c1="k1", c2="k2", c3="k3")
+    y = kept.select(yb="basket", yc="code")
+    x = x.semi_join(y, [x.basket == y.yb, x.c2 == y.yc])
+    z = kept.select(zb="basket", zc="code")
+    x = x.semi_join(z, [x.basket == z.zb, x.c3 == z.zc])
+    found = keep(x.group_by([*keys, "c1", "c2", "c3"]).aggregate(n=x.count())).to_pandas()
+    return found.assign(g=found.get("g", _ALL))

@@ -1,0 +1,87 @@
+"""Per-customer recommendations: the items with the best rule score the customer has not bought.
+
+A rule ``A -> c`` (one consequent item) applies to a customer who bought every item of A; its
+consequent is a candidate when the customer never bought c. Each candidate keeps its best rule
+(by ``score``, then the rule's position in the rules table), and each customer gets the ``n``
+best candidates. Joins run in the engine on the customer-item table; only ``n`` rows per customer
+come back.
+"""
+
+from __future__ import annotations
+
+import ibis
+import ibis.expr.types as ir
+import pandas as pd
+
+from custlens.basket.baskets import lookup
+
+RECOMMENDATION_COLUMNS = ("customer_id", "rank", "item", "score", "rule_id")
+
+
+def recommend(
+    customer_items: ir.Table,
+    rules: pd.DataFrame,
+    *,
+    n: int = 3,
+    score: str = "confidence",
+    exclude: ir.Table | None = None,
+) -> pd.DataFrame:
+    """``customer_id, rank (1..n), item, score, rule_id`` (the row of ``rules`` behind it).
+
+    ``rules``: the output of :func:`custlens.basket.rules.association_rules` (already filtered
+    to the rules worth recommending from); rules with two consequent items are not used.
+    ``exclude``: further ``customer_id, item`` pairs never to recommend (e.g. returned items).
+    """
+    single = rules[rules["consequent_2"].isna()]
+    if single.empty:
+        return pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
+    r = lookup(
+        pd.DataFrame(
+            {
+                "rule_id": single.index.to_numpy().astype("int64"),
+                "a1": single["antecedent_1"].astype(str).to_numpy(),
+                # "" for none: PySpark turns a missing string of a pandas lookup into "NaN"
+                "a2": ["" if pd.isna(i) else str(i) for i in single["antecedent_2"]],
+                "c": single["consequent_1"].astype(str).to_numpy(),
+                "score": single[score].astype("float64").to_numpy(),
+            }
+        ),
+        customer_items,
+        schema={
+            "rule_id": "int64",
+            "a1": "string",
+            "a2": "string",
+            "c": "string",
+            "score": "float64",
+        },
+    )
+    ci = customer_items.select("customer_id", "item")
+    cand = ci.join(r, ci.item == r.a1).select(ci.customer_id, r.rule_id, r.a2, r.c, r.score)
+    ci2 = ci.select(k="customer_id", i2="item")
+    two = cand.filter(cand.a2 != "")
+    two = two.semi_join(ci2, [two.customer_id == ci2.k, two.a2 == ci2.i2])
+    cand = cand.filter(cand.a2 == "").union(two)
+    seen = ci if exclude is None else ci.union(exclude.select("customer_id", "item"))
+    ci3 = seen.select(k="customer_id", i3="item")
+    cand = cand.anti_join(ci3, [cand.customer_id == ci3.k, cand.c == ci3.i3])
+    best = cand.mutate(
+        pick=ibis.row_number().over(
+            group_by=[cand.customer_id, cand.c], order_by=[ibis.desc(cand.score), cand.rule_id]
+        )
+    )
+    best = best.filter(best.pick == 0)
+    ranked = best.mutate(
+        rank=ibis.row_number().over(
+            group_by=best.customer_id,
+            order_by=[ibis.desc(best.score), best.rule_id, best.c],
+        )
+    )
+    ranked = ranked.filter(ranked["rank"] < n)
+    out = ranked.select(
+        "customer_id",
+        rank=(ranked["rank"] + 1).cast("int64"),
+        item="c",
+        score="score",
+        rule_id="rule_id",
+    ).to_pandas()
+    return out.sort_values(["customer_id", "rank"], kind="stable").reset_index(drop=True)
