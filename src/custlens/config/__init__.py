@@ -21,6 +21,7 @@ from custlens.config.analyses import (
     TimingWindow,
     parse_persona_condition,
 )
+from custlens.config.app import AppConfig
 from custlens.config.cleaning import (
     DEFAULT_NON_PRODUCT_CODES,
     DEFAULT_NON_PRODUCT_PREFIXES,
@@ -45,6 +46,7 @@ from custlens.config.settings import (
 
 __all__ = [
     "AnomalyConfig",
+    "AppConfig",
     "AuditConfig",
     "CleaningConfig",
     "DEFAULT_ANOMALY_FEATURES",

@@ -16,6 +16,7 @@ from custlens.config.analyses import (
     PersonaConfig,
     TimingConfig,
 )
+from custlens.config.app import AppConfig
 from custlens.config.base import _Strict
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.models import ModelsConfig
@@ -47,6 +48,7 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    app: AppConfig = Field(default_factory=AppConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None
