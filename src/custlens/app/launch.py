@@ -48,6 +48,8 @@ def streamlit_command(host: str, port: int, max_upload_mb: int) -> list[str]:
         "false",
         "--global.developmentMode",
         "false",
+        "--client.toolbarMode",
+        "minimal",
     ]
 
 

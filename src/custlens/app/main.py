@@ -19,6 +19,7 @@ START = "Start"
 FIXED_PAGES = ("Overview", "Segments", "Personas", "Customer lookup")
 STAGE_PAGES = {"anomalies": "Anomalies", "timing": "Timing", "predictions": "Predictions"}
 DOWNLOADS = "Downloads"
+OWN_PAGES = ("personas",)  # stages with a page of their own among FIXED_PAGES
 
 
 def _open_folder(srv: state.Server) -> None:
@@ -47,7 +48,11 @@ def _open_folder(srv: state.Server) -> None:
 def _pages(run: Run | None) -> list[str]:
     if run is None:
         return [START]
-    stages = [STAGE_PAGES.get(name, name.capitalize()) for name in run.results.stages]
+    stages = [
+        STAGE_PAGES.get(name, name.capitalize())
+        for name in run.results.stages
+        if name not in OWN_PAGES
+    ]
     extra = [p for p in STAGE_PAGES.values() if p not in stages]  # say why they are missing
     return [START, *FIXED_PAGES, *stages, *extra, DOWNLOADS]
 

@@ -143,8 +143,8 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
             value = st.selectbox(
                 label + (" *" if required else ""),
                 options,
-                index=index,
-                key=f"map_{canonical}_{file.sha256[:12]}",
+                key=(key := f"map_{canonical}_{file.sha256[:12]}"),
+                **state.initial(key, index=index),
                 help=f"canonical column {canonical}"
                 + ("; required" if required else "")
                 + (
@@ -180,14 +180,18 @@ def run_options(base: Settings) -> dict:
         mode = st.radio(
             "Cleaning",
             ["default", "minimal"],
-            index=0 if base.cleaning.mode == "default" else 1,
             horizontal=True,
             key="cleaning_mode",
+            **state.initial("cleaning_mode", index=0 if base.cleaning.mode == "default" else 1),
             help="minimal keeps only the first three rules",
         )
         with st.expander("Cleaning rules"):
             rules = {
-                rule: st.checkbox(label, value=getattr(base.cleaning, rule), key=f"rule_{rule}")
+                rule: st.checkbox(
+                    label,
+                    key=f"rule_{rule}",
+                    **state.initial(f"rule_{rule}", value=getattr(base.cleaning, rule)),
+                )
                 for rule, label in choices.RULES.items()
             }
             if mode == "minimal":
@@ -195,8 +199,8 @@ def run_options(base: Settings) -> dict:
     with right:
         as_of: date | None = st.date_input(
             "As of (optional)",
-            value=base.as_of,
             key="as_of",
+            **state.initial("as_of", value=base.as_of),
             help="Customers are computed from the orders before this day. "
             "Default: the day after the last order.",
         )
@@ -204,8 +208,8 @@ def run_options(base: Settings) -> dict:
         analyses = st.multiselect(
             "Analyses after RFM",
             list(ANALYSES),
-            default=default,
             key="analyses",
+            **state.initial("analyses", default=default),
             help="Leave empty for RFM segments only (fastest).",
         )
     return {

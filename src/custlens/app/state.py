@@ -95,3 +95,9 @@ def go_to(page: str) -> None:
     """Switch page on the next rerun (the page selector is already drawn in this one)."""
     st.session_state["goto_page"] = page
     st.rerun()
+
+
+def initial(key: str, **default: object) -> dict[str, object]:
+    """A widget's default (``index=``, ``value=``...) unless the session already holds its value
+    (Streamlit warns when both are given)."""
+    return {} if key in st.session_state else default

@@ -62,8 +62,10 @@ def headline(results: Results, stage: str) -> None:
         return
     for line in result.headline(results):
         st.markdown(f"- {line}")
-    for note in result.notes:
-        st.caption(note)
+    if result.notes:
+        with st.expander(f"Notes ({len(result.notes)})"):
+            for note in result.notes:
+                st.caption(note)
 
 
 def skipped(results: Results, stage: str) -> bool:

@@ -23,10 +23,9 @@ def _value(value: object, fmt: str = "{}") -> str:
 
 def _cards(row: pd.Series, cards: list[tuple[str, str, str]]) -> None:
     present = [(label, col, fmt) for label, col, fmt in cards if col in row.index]
-    if not present:
-        return
-    for column, (label, col, fmt) in zip(st.columns(len(present)), present, strict=True):
-        column.metric(label, _value(row[col], fmt))
+    for start in range(0, len(present), 4):  # four cards a row: long numbers stay readable
+        for column, (label, col, fmt) in zip(st.columns(4), present[start : start + 4]):
+            column.metric(label, _value(row[col], fmt))
 
 
 def profile(row: pd.Series) -> None:
@@ -34,25 +33,25 @@ def profile(row: pd.Series) -> None:
     st.markdown(f"**Segment:** {row['segment']} — {row.get('description', '')}")
     if "action" in row.index:
         st.markdown(f"**Action:** {row['action']}")
+    facts = [
+        ("R / F / M", "rfm_cell"),
+        ("Persona", "persona"),
+        ("Timing", "timing_persona"),
+        ("Next purchase", "next_purchase_window"),
+        ("Confidence", "confidence_tier"),
+    ]
+    st.markdown(
+        " · ".join(f"**{label}:** {_value(row[col])}" for label, col in facts if col in row.index)
+    )
     _cards(
         row,
         [
             ("Recency (days)", "recency_days", "{:,.0f}"),
             ("Orders", "frequency", "{:,.0f}"),
             ("Spent", "monetary", "{:,.2f}"),
-            ("R / F / M", "rfm_cell", "{}"),
-            ("Persona", "persona", "{}"),
-            ("Timing", "timing_persona", "{}"),
-        ],
-    )
-    _cards(
-        row,
-        [
             ("Churn probability", "churn_probability", "{:.0%}"),
             ("P(alive)", "p_alive", "{:.0%}"),
             ("CLV", "clv", "{:,.2f}"),
-            ("Next purchase", "next_purchase_window", "{}"),
-            ("Confidence", "confidence_tier", "{}"),
             ("Anomaly score", "anomaly_score", "{:.3f}"),
         ],
     )
@@ -91,7 +90,8 @@ def history(cache: RunCache, run: Run, customer_id: str) -> None:
         error_panel(exc, context="The order history cannot be read")
         return
     st.caption(
-        f"{len(lines):,} lines from {source}, cleaned with the run's settings "
+        f"{len(lines):,} lines from {run.label if run.source else source}, cleaned with the "
+        "run's settings "
         "(purchases kept by cleaning, and returns/cancellations)"
     )
     table(lines, height=360, key="history_table")

@@ -21,9 +21,19 @@ def kpis(results: Results) -> list[tuple[str, str]]:
         ("Customers", f"{len(customers):,}"),
         ("Revenue", f"{customers['monetary'].sum():,.0f}"),
         ("Orders", f"{int(customers['frequency'].sum()):,}"),
-        ("Period", f"{first:%Y-%m-%d} to {last:%Y-%m-%d}"),
+        ("Months of orders", f"{_months(first, last)}"),
         ("As of", f"{results.as_of:%Y-%m-%d}"),
     ]
+
+
+def _months(first, last) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+def period(results: Results) -> str:
+    customers = results.customers
+    first, last = customers["first_order"].min(), customers["last_order"].max()
+    return f"Orders from {first:%Y-%m-%d} to {last:%Y-%m-%d}, customers as of {results.as_of}"
 
 
 def findings(results: Results) -> list[str]:
@@ -44,10 +54,11 @@ def findings(results: Results) -> list[str]:
 
 def render(results: Results, label: str) -> None:
     st.title("Overview")
-    st.caption(f"{label} · as of {results.as_of}")
+    st.caption(label)
     cards = kpis(results)
     for column, (name, value) in zip(st.columns(len(cards)), cards, strict=True):
         column.metric(name, value)
+    st.caption(period(results))
     st.subheader("Findings")
     for line in findings(results):
         st.markdown(f"- {line}")
