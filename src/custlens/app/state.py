@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
@@ -97,7 +98,7 @@ def go_to(page: str) -> None:
     st.rerun()
 
 
-def initial(key: str, **default: object) -> dict[str, object]:
+def initial(key: str, **default: Any) -> dict[str, Any]:
     """A widget's default (``index=``, ``value=``...) unless the session already holds its value
     (Streamlit warns when both are given)."""
     return {} if key in st.session_state else default

@@ -84,8 +84,7 @@ def skipped(results: Results, stage: str) -> bool:
 
 
 def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
-    kwargs = {"height": height} if height else {}
-    st.dataframe(frame, hide_index=True, width="stretch", key=key, **kwargs)
+    st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
 
 
 def pretty(name: str) -> str:
