@@ -195,3 +195,20 @@ def test_crm_download_matches_the_folder_file(full_run):
     name, data = crm_csv(results, segment)
     assert data == (folder / "segments" / name).read_bytes()
     assert len(pd.read_csv(io.BytesIO(data))) == int(results.segment_summary["customers"].iloc[0])
+
+
+def test_file_given_at_start_is_read_where_it_lies(app_env, tmp_path, orders_frame):
+    path = tmp_path / "big orders.csv"
+    orders_frame.to_csv(path, index=False)
+    app_env(path=path)
+    at = new_app()
+    assert at.radio(key="source_choice").value == "File given at start: big orders.csv"
+    run_rfm_only(at)
+    assert not errors(at)
+    expected = custlens.run(str(path), settings=custlens.Settings(analyses=[]))
+    assert _metrics(at)["Customers"] == f"{len(expected.customers):,}"
+    # nothing was copied: the run read the file itself
+    from custlens.app import state
+
+    run = state.server().cache.get(at.session_state["run_key"])
+    assert run.source == str(path.resolve())

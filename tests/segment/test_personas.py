@@ -242,6 +242,25 @@ def test_charts_are_vega_lite_and_save_as_png_and_svg(result, tmp_path):
     assert len(rows) == len(personas.profiles) * len(clusterer.features_)
 
 
+def test_persona_radar_geometry(tmp_path):
+    """Two features, so the points lie on the y axis: z = 0 on the ring (radius 2), z clipped to
+    +2 at radius 4 and to -2 at the centre; each polygon is closed."""
+    profiles = pd.DataFrame(
+        {"persona": ["A", "B"], "size": [3, 4], "f_z": [0.0, 5.0], "g_z": [-3.0, 1.0]}
+    )
+    chart = charts.persona_radar_chart(profiles)
+    spec = chart.to_dict()
+    rows = pd.DataFrame(spec["datasets"][next(iter(spec["datasets"]))])
+    a = rows[rows["persona"] == "A (3)"].sort_values("order")
+    assert a["feature"].tolist() == ["f", "g", "f"]
+    assert a["y"].round(9).tolist() == [2.0, -0.0, 2.0]  # g at z = -3 -> clipped to the centre
+    b = rows[rows["persona"] == "B (4)"].sort_values("order")
+    assert b["y"].round(9).tolist() == [4.0, -3.0, 4.0]
+    assert save_chart(chart, tmp_path / "radar.png", scale=1).read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(MappingError, match="persona radar chart lack"):
+        charts.persona_radar_chart(pd.DataFrame({"persona": ["A"]}))
+
+
 def test_charts_reject_wrong_tables():
     with pytest.raises(MappingError, match="k selection chart lack"):
         charts.k_selection_chart(pd.DataFrame({"k": [2]}))

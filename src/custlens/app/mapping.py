@@ -54,8 +54,9 @@ def choose_source(srv: state.Server, settings: Settings) -> sources.DataFile | N
                 "with its path (custlens app /path/to/orders.csv.gz): it is read where it lies.",
             )
             st.caption(
-                f"Upload limit {limit} MB (`[app] max_upload_mb`). Larger files: "
-                "`custlens app /path/to/file` reads them where they lie, without uploading."
+                f"Upload limit {limit} MB (`[app] max_upload_mb`). A larger file is refused by "
+                "the browser: start the app with its path instead, `custlens app "
+                "/path/to/orders.csv`, and it is read where it lies, without uploading."
             )
             if upload is None:
                 # back from another page: the uploader is empty again, the file is not gone

@@ -189,3 +189,85 @@ def importance_chart(
             .properties(title="Random forest: impurity importance", width=260, height=180)
         )
     return alt.hconcat(*panels).properties(title="What tells the personas apart")
+
+
+def persona_radar_chart(
+    profiles: pd.DataFrame, features: list[str] | None = None, *, max_features: int = 8
+) -> alt.FacetChart:
+    """One radar per persona: its z-scores on the profile features (clipped to -2..2; the grey
+    ring is the average customer, z = 0).
+
+    ``profiles`` is ``Personas.profiles``; the first ``max_features`` ``<feature>_z`` columns are
+    drawn when ``features`` is not given.
+    """
+    import math
+
+    _need(profiles, ("persona", "size"), "persona radar")
+    if features is None:
+        features = [c[: -len("_z")] for c in profiles.columns if c.endswith("_z")][:max_features]
+    _need(profiles, tuple(f"{f}_z" for f in features), "persona radar")
+    n = len(features)
+    rows = []
+    for persona, row in profiles.set_index("persona").iterrows():
+        for i, feature in enumerate([*features, features[0]]):  # closed polygon
+            z = row[f"{feature}_z"]
+            z = 0.0 if pd.isna(z) else float(z)
+            r = min(max(z, -2.0), 2.0) + 2.0  # z = -2 at the centre, 0 on the grey ring
+            angle = 2 * math.pi * (i % n) / n
+            rows.append(
+                {
+                    "persona": f"{persona} ({int(row['size']):,})",
+                    "feature": feature,
+                    "order": i,
+                    "z": z,
+                    "x": r * math.sin(angle),
+                    "y": r * math.cos(angle),
+                    "ring_x": 2.0 * math.sin(angle),
+                    "ring_y": 2.0 * math.cos(angle),
+                    "label_x": 4.6 * math.sin(angle),
+                    "label_y": 4.6 * math.cos(angle),
+                }
+            )
+    data = pd.DataFrame(rows)
+    scale = alt.Scale(domain=[-5.5, 5.5])
+    axis = None
+    ring = (
+        alt.Chart()
+        .mark_line(color="#bbbbbb", strokeDash=[3, 3])
+        .encode(
+            x=alt.X("ring_x:Q", scale=scale, axis=axis),
+            y=alt.Y("ring_y:Q", scale=scale, axis=axis),
+            order="order:Q",
+        )
+    )
+    shape = (
+        alt.Chart()
+        .mark_line(point=True, color="#1f6fb4")
+        .encode(
+            x=alt.X("x:Q", scale=scale, axis=axis),
+            y=alt.Y("y:Q", scale=scale, axis=axis),
+            order="order:Q",
+            tooltip=["persona:N", "feature:N", alt.Tooltip("z:Q", format="+.2f")],
+        )
+    )
+    labels = (
+        alt.Chart()
+        .transform_filter(alt.datum.order < n)
+        .mark_text(fontSize=9, color="#555555")
+        .encode(
+            x=alt.X("label_x:Q", scale=scale, axis=axis),
+            y=alt.Y("label_y:Q", scale=scale, axis=axis),
+            text="feature:N",
+        )
+    )
+    return (
+        alt.layer(ring, shape, labels, data=data)
+        .properties(width=200, height=200)
+        .facet(facet=alt.Facet("persona:N", title=None), columns=3)
+        .properties(
+            title=alt.Title(
+                "Persona radars",
+                subtitle="z-score per feature, clipped to -2..2; the dashed ring is the average",
+            )
+        )
+    )

@@ -24,7 +24,9 @@ def _value(value: object, fmt: str = "{}") -> str:
 def _cards(row: pd.Series, cards: list[tuple[str, str, str]]) -> None:
     present = [(label, col, fmt) for label, col, fmt in cards if col in row.index]
     for start in range(0, len(present), 4):  # four cards a row: long numbers stay readable
-        for column, (label, col, fmt) in zip(st.columns(4), present[start : start + 4], strict=False):
+        for column, (label, col, fmt) in zip(
+            st.columns(4), present[start : start + 4], strict=False
+        ):
             column.metric(label, _value(row[col], fmt))
 
 

@@ -42,6 +42,7 @@ class PersonasResult(StageResult):
             importance_chart,
             k_selection_chart,
             persona_map_chart,
+            persona_radar_chart,
             profile_heatmap,
         )
 
@@ -51,6 +52,7 @@ class PersonasResult(StageResult):
             "persona_k_selection": k_selection_chart(t["k_selection"]),
             "persona_map": persona_map_chart(t["map"], (pc1, pc2), seed=results.settings.seed),
             "persona_profiles": profile_heatmap(t["profiles"]),
+            "persona_radar": persona_radar_chart(t["profiles"]),
         }
         if "permutation_importance" in t:
             charts["persona_importance"] = importance_chart(
