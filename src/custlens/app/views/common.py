@@ -28,6 +28,7 @@ def all_charts(results: Results) -> dict:
 
 
 _CHARTS: dict[int, tuple[Results, dict]] = {}
+MAX_WIDTH = 900  # pixels: about the page's width in the wide layout
 
 
 def charts(results: Results, names: Iterable[str]) -> None:
@@ -40,7 +41,9 @@ def charts(results: Results, names: Iterable[str]) -> None:
     for name in names:
         chart = available.get(name)
         if chart is not None:
-            st.altair_chart(chart, width="content")
+            # a chart wider than the page is fitted to it (Streamlit would squeeze its height)
+            wide = isinstance(getattr(chart, "width", None), int) and chart.width > MAX_WIDTH
+            st.altair_chart(chart, width="stretch" if wide else "content")
 
 
 def stage_charts(results: Results, stage: str) -> None:

@@ -17,12 +17,19 @@ def render(results: Results, stage: str) -> None:
         return
     result = results.stages[stage]
     headline(results, stage)
+    stage_charts(results, stage)
     if stage == "predictions":
         for path, text in result.documents().items():
             if path.endswith(".md"):
                 with st.expander("Model card", expanded=True):
-                    st.markdown(text)
-    stage_charts(results, stage)
+                    st.markdown(_demoted(text))
     for name, frame in result.tables.items():
         with st.expander(f"{pretty(name)} ({len(frame):,} rows)", expanded=False):
             table(frame, key=f"{stage}_{name}")
+
+
+def _demoted(markdown: str) -> str:
+    """Headings two levels down: a document inside a page is not the page's title."""
+    return "\n".join(
+        "##" + line if line.startswith("#") else line for line in markdown.splitlines()
+    )
