@@ -28,7 +28,6 @@ def all_charts(results: Results) -> dict:
 
 
 _CHARTS: dict[int, tuple[Results, dict]] = {}
-MAX_WIDTH = 900  # pixels: about the page's width in the wide layout
 
 
 def charts(results: Results, names: Iterable[str]) -> None:
@@ -41,9 +40,9 @@ def charts(results: Results, names: Iterable[str]) -> None:
     for name in names:
         chart = available.get(name)
         if chart is not None:
-            # a chart wider than the page is fitted to it (Streamlit would squeeze its height)
-            wide = isinstance(getattr(chart, "width", None), int) and chart.width > MAX_WIDTH
-            st.altair_chart(chart, width="stretch" if wide else "content")
+            # theme=None: drawn as in the report (Streamlit's theme fits axis labels inside the
+            # given height, which squeezes heatmaps with long labels to a few pixels)
+            st.altair_chart(chart, width="content", theme=None)
 
 
 def stage_charts(results: Results, stage: str) -> None:
