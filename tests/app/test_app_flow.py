@@ -212,3 +212,26 @@ def test_file_given_at_start_is_read_where_it_lies(app_env, tmp_path, orders_fra
 
     run = state.server().cache.get(at.session_state["run_key"])
     assert run.source == str(path.resolve())
+
+
+def test_a_reopened_tab_finds_its_run_in_the_url(app_env, orders_csv):
+    from streamlit.testing.v1 import AppTest
+
+    from custlens.app import state
+    from tests.app.conftest import SCRIPT, TIMEOUT
+
+    app_env()
+    at = run_rfm_only(upload(new_app(), "orders.csv", orders_csv))
+    key = (
+        at.query_params["run"][0]
+        if isinstance(at.query_params["run"], list)
+        else at.query_params["run"]
+    )
+    computed = state.server().cache.computed
+    reopened = AppTest.from_file(SCRIPT, default_timeout=TIMEOUT)
+    reopened.query_params["run"] = key
+    reopened.run()
+    assert not reopened.exception
+    assert reopened.sidebar.radio(key="page").value == "Overview"
+    assert _metrics(reopened)["Customers"] == _metrics(at)["Customers"]
+    assert state.server().cache.computed == computed
