@@ -216,9 +216,9 @@ def test_file_given_at_start_is_read_where_it_lies(app_env, tmp_path, orders_fra
 
 def test_a_reopened_tab_finds_its_run_in_the_url(app_env, orders_csv):
     from streamlit.testing.v1 import AppTest
+    from tests.app.conftest import SCRIPT, TIMEOUT
 
     from custlens.app import state
-    from tests.app.conftest import SCRIPT, TIMEOUT
 
     app_env()
     at = run_rfm_only(upload(new_app(), "orders.csv", orders_csv))
