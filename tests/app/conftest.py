@@ -9,7 +9,7 @@ import pytest
 pytest.importorskip("streamlit")
 
 import custlens  # noqa: E402
-from custlens.app.state import ENV_CONFIG, ENV_PATH  # noqa: E402
+from custlens.app.launch import ENV_CONFIG, ENV_PATH  # noqa: E402
 
 SCRIPT = str(Path(custlens.__file__).parent / "app" / "main.py")
 TIMEOUT = 180

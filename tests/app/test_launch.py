@@ -20,7 +20,7 @@ def _env() -> dict[str, str]:
 def test_import_custlens_does_not_import_streamlit():
     code = (
         "import sys, custlens, custlens.cli, custlens.app, custlens.app.choices, "
-        "custlens.app.cache\n"
+        "custlens.app.cache, custlens.app.launch\n"
         "custlens.Settings()\n"
         "assert 'streamlit' not in sys.modules, 'streamlit imported'\n"
     )

@@ -10,4 +10,15 @@ one module per page under ``pages``. It does no engine work of its own: it calls
 Importing ``custlens`` or this package never imports Streamlit; only the script does.
 """
 
-__all__: list[str] = []
+from custlens._lazy import lazy_exports
+
+_EXPORTS = {
+    "RunCache": "custlens.app.cache",
+    "run_key": "custlens.app.cache",
+    "detect": "custlens.app.choices",
+    "build_settings": "custlens.app.choices",
+    "settings_toml": "custlens.app.choices",
+    "streamlit_command": "custlens.app.launch",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

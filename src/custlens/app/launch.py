@@ -15,7 +15,10 @@ import socket
 import sys
 from pathlib import Path
 
-from custlens.app.state import ENV_CONFIG, ENV_PATH
+# Read by the Streamlit script (custlens.app.state); no Streamlit import here, so a missing
+# Streamlit gives a clear message instead of a traceback.
+ENV_PATH = "CUSTLENS_APP_PATH"  # a results folder to open, or a data file to read where it lies
+ENV_CONFIG = "CUSTLENS_APP_CONFIG"  # a custlens.toml
 
 SCRIPT = Path(__file__).with_name("main.py")
 

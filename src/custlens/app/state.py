@@ -20,12 +20,9 @@ from typing import Any
 import streamlit as st
 
 from custlens.app.cache import Run, RunCache
+from custlens.app.launch import ENV_CONFIG, ENV_PATH
 from custlens.app.sources import DataFile
 from custlens.config import Settings, load_settings
-
-# Set by ``custlens app`` (custlens.app.launch) for the Streamlit process.
-ENV_PATH = "CUSTLENS_APP_PATH"  # a results folder to open, or a data file to read where it lies
-ENV_CONFIG = "CUSTLENS_APP_CONFIG"  # a custlens.toml
 
 
 @dataclass
