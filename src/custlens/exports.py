@@ -98,6 +98,22 @@ def _write_csv(df: pd.DataFrame, path: Path) -> None:
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """A table as the CSV bytes ``write_results`` would write (e.g. for a download button)."""
+    sink = pa.BufferOutputStream()
+    table = pa.Table.from_pandas(_csv_ready(df), preserve_index=False)
+    pacsv.write_csv(table, sink, pacsv.WriteOptions(quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
+
+
+def crm_list(customers: pd.DataFrame, segment: str) -> pd.DataFrame:
+    """The CRM list of one segment, as in ``segments/<slug>.csv``: the CRM columns present, the
+    most valuable customers first."""
+    cols = [c for c in CRM_COLUMNS if c in customers.columns]
+    group = customers[customers["segment"] == segment]
+    return group.sort_values(["monetary", "customer_id"], ascending=[False, True])[cols]
+
+
 def _write_table(df: pd.DataFrame, folder: Path, relative: str) -> None:
     """A table as CSV for people and as Parquet (full precision) for reopening the folder."""
     for path in (folder / f"{relative}.csv", folder / PARQUET / f"{relative}.parquet"):
@@ -124,10 +140,8 @@ def write_results(
         _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
         seg_dir = tmp / "segments"
         seg_dir.mkdir()
-        cols = [c for c in CRM_COLUMNS if c in customers.columns]
-        for name, group in customers.groupby("segment", sort=True):
-            ranked = group.sort_values(["monetary", "customer_id"], ascending=[False, True])
-            _write_csv(ranked[cols], seg_dir / f"{segment_slug(name)}.csv")
+        for name in sorted(customers["segment"].unique()):
+            _write_csv(crm_list(customers, name), seg_dir / f"{segment_slug(name)}.csv")
         _write_json(tmp / QUALITY, results.quality.to_dict())
         for stage, result in results.stages.items():
             for name, table in result.tables.items():

@@ -202,3 +202,24 @@ def test_a_synonym_rival_to_a_preset_column_is_ambiguous() -> None:
     cfg = MappingConfig(columns={"order_ts": "order_date"})
     m = resolve_mapping(["customer_id", "order_date", "date", "amount"], cfg)
     assert m.columns["order_ts"] == "order_date"
+
+
+def test_unmapped_columns_are_left_out_of_presets_and_synonyms():
+    columns = ["InvoiceNo", "StockCode", "Description", "Quantity", "InvoiceDate", "UnitPrice"]
+    columns += ["CustomerID", "Country", "Category"]
+    mapping = resolve_mapping(columns, MappingConfig(unmapped=["country", "category"]))
+    assert "country" not in mapping.columns and "category" not in mapping.columns
+    assert mapping.columns["customer_id"] == "CustomerID"
+
+
+def test_unmapped_must_name_canonical_columns_not_also_mapped():
+    with pytest.raises(MappingError, match="Unknown canonical"):
+        resolve_mapping(["customer", "date", "amount"], MappingConfig(unmapped=["colour"]))
+    with pytest.raises(MappingError, match="both mapped and listed"):
+        resolve_mapping(
+            ["customer", "date", "amount"],
+            MappingConfig(columns={"amount": "amount"}, unmapped=["amount"]),
+        )
+    # leaving out a required column is the usual missing-column error
+    with pytest.raises(MappingError, match="No column found for customer_id"):
+        resolve_mapping(["customer", "date", "amount"], MappingConfig(unmapped=["customer_id"]))

@@ -242,6 +242,28 @@ def test_charts_are_vega_lite_and_save_as_png_and_svg(result, tmp_path):
     assert len(rows) == len(personas.profiles) * len(clusterer.features_)
 
 
+def test_persona_radar_geometry(tmp_path):
+    """Two features: the first spoke points up, the second down. Radius (clip(z, -2, 2) + 2) / 4:
+    z = 0 on the dashed ring (0.5), z clipped to +2 at the rim (1) and to -2 at the centre (0);
+    each polygon is closed (the first point repeated)."""
+    profiles = pd.DataFrame(
+        {"persona": ["A", "B"], "size": [3, 4], "f_z": [0.0, 5.0], "g_z": [-3.0, 1.0]}
+    )
+    chart = charts.persona_radar_chart(profiles, features=["f", "g"])
+    spec = chart.to_dict()
+    rows = pd.DataFrame(spec["datasets"][next(iter(spec["datasets"]))])
+    shape = rows[rows["kind"] == "shape"]
+    a = shape[shape["persona"] == "A"].sort_values("i")
+    assert a["feature"].tolist() == ["f", "g", "f"]
+    assert a["y"].round(9).tolist() == [0.5, 0.0, 0.5]  # g at z = -3 -> clipped to the centre
+    b = shape[shape["persona"] == "B"].sort_values("i")
+    assert b["y"].round(9).tolist() == [1.0, -0.75, 1.0]
+    assert a["x"].abs().max() < 1e-9
+    assert save_chart(chart, tmp_path / "radar.png", scale=1).read_bytes()[:4] == b"\x89PNG"
+    with pytest.raises(MappingError, match="persona radar"):
+        charts.persona_radar_chart(pd.DataFrame({"persona": ["A"]}))
+
+
 def test_charts_reject_wrong_tables():
     with pytest.raises(MappingError, match="k selection chart lack"):
         charts.k_selection_chart(pd.DataFrame({"k": [2]}))

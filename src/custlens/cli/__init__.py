@@ -1,4 +1,4 @@
-"""Command line: ``custlens run | demo | generate | audit | score``.
+"""Command line: ``custlens run | demo | generate | audit | score | app``.
 
 Each command parses its flags (``custlens.cli.flags``), calls one pipeline function and prints.
 
@@ -366,6 +366,29 @@ def score(
         f"Scored {len(results.customers):,} customers with {escape(str(models_dir))}; "
         f"results in [bold]{escape(str(target))}[/bold]"
     )
+
+
+@app.command(name="app")
+def app_command(
+    path: Annotated[
+        Path | None,
+        typer.Argument(help="A results folder to open, or a data file to read where it lies."),
+    ] = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (default: a free one).")] = 0,
+    config: ConfigOpt = None,
+) -> None:
+    """Start the web app (needs custlens[app]): upload, map columns, run, explore, download."""
+    import os
+
+    # the app is a program of its own (custlens.app, a sibling layer): started, not imported
+    argv = [sys.executable, "-m", "custlens.app", "--host", host, "--port", str(port)]
+    if config is not None:
+        argv += ["--config", str(config)]
+    if path is not None:
+        argv.append(str(path))
+    sys.stdout.flush()
+    os.execv(sys.executable, argv)
 
 
 def main() -> None:

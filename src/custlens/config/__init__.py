@@ -21,6 +21,7 @@ from custlens.config.analyses import (
     TimingWindow,
     parse_persona_condition,
 )
+from custlens.config.app import AppConfig
 from custlens.config.basket import RULE_METRICS, BasketConfig
 from custlens.config.cleaning import (
     DEFAULT_NON_PRODUCT_CODES,
@@ -52,6 +53,7 @@ from custlens.config.settings import (
 
 __all__ = [
     "AnomalyConfig",
+    "AppConfig",
     "AuditConfig",
     "BasketConfig",
     "CleaningConfig",

@@ -37,6 +37,8 @@ class MappingConfig(_Strict):
 
     preset: str | None = None  # "online_retail", "online_retail_ii", "simple"; None = detect
     columns: dict[str, str] = Field(default_factory=dict)  # canonical -> source column name
+    # canonical columns left out even when a preset or synonym would map them (e.g. "category")
+    unmapped: list[str] = Field(default_factory=list)
 
 
 class CleaningConfig(_Strict):

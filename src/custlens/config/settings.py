@@ -16,6 +16,7 @@ from custlens.config.analyses import (
     PersonaConfig,
     TimingConfig,
 )
+from custlens.config.app import AppConfig
 from custlens.config.base import _Strict
 from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
@@ -51,6 +52,7 @@ class Settings(_Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     basket: BasketConfig = Field(default_factory=BasketConfig)
+    app: AppConfig = Field(default_factory=AppConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None

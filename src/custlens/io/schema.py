@@ -3,6 +3,7 @@
 Resolution, in order of priority:
 
 1. explicit overrides (``--map customer_id=Kunde`` or ``[mapping.columns]`` in custlens.toml);
+   canonical columns listed in ``[mapping] unmapped`` are never mapped automatically;
 2. a preset: the one named in ``MappingConfig.preset``, else the first preset (in the order
    ``online_retail``, ``online_retail_ii``, ``simple``) whose columns are all present;
 3. synonyms for every canonical column still unmapped, compared after normalising names
@@ -198,6 +199,23 @@ def _check_overrides(overrides: dict[str, str], columns: Sequence[str], where: s
         )
 
 
+def _check_unmapped(unmapped: set[str], overrides: dict[str, str], where: str) -> None:
+    unknown = sorted(unmapped - set(CANONICAL_COLUMNS))
+    if unknown:
+        raise MappingError(
+            f"Unknown canonical column(s) {unknown} in mapping.unmapped",
+            where=where,
+            fix=f"list only canonical columns: {', '.join(CANONICAL_COLUMNS)}",
+        )
+    both = sorted(unmapped & set(overrides))
+    if both:
+        raise MappingError(
+            f"Column(s) {both} are both mapped and listed in mapping.unmapped",
+            where=where,
+            fix="either map the column or leave it out, not both",
+        )
+
+
 def resolve_mapping(
     columns: Sequence[str], config: MappingConfig | None = None, *, where: str = "the source"
 ) -> ColumnMapping:
@@ -206,6 +224,8 @@ def resolve_mapping(
     columns = list(columns)
     overrides = dict(config.columns)
     _check_overrides(overrides, columns, where)
+    unmapped = set(config.unmapped)
+    _check_unmapped(unmapped, overrides, where)
     notes: list[str] = []
     mapping = dict(overrides)
     preset = config.preset
@@ -230,13 +250,13 @@ def resolve_mapping(
     if preset is not None:
         used = set(mapping.values())
         for canonical, source in PRESETS[preset].items():
-            if canonical not in mapping and source not in used:
+            if canonical not in mapping and canonical not in unmapped and source not in used:
                 mapping[canonical] = source
                 used.add(source)
         notes.append(f"column layout: preset {preset!r}")
     used = set(mapping.values())
     for canonical in CANONICAL_COLUMNS:
-        if canonical in overrides:
+        if canonical in overrides or canonical in unmapped:
             continue
         matches = [c for c in columns if c not in used and normalise_name(c) in SYNONYMS[canonical]]
         if canonical in mapping:  # mapped by the preset: another candidate makes it ambiguous

@@ -1,0 +1,55 @@
+"""What the app lets people download: CRM lists, the results folder as a zip, the HTML report.
+
+The folder is the one ``custlens run`` writes (``custlens.exports.write_results``, figures
+included), written once per run into the server's work folder; a folder opened with
+``custlens app DIR`` is zipped as it is.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from custlens.exports import crm_list, csv_bytes, segment_slug, write_results
+
+if TYPE_CHECKING:
+    from custlens.pipeline import Results
+
+REPORT_HTML = "report.html"
+
+
+def crm_csv(results: Results, segment: str) -> tuple[str, bytes]:
+    """File name and CSV bytes of one segment's CRM list (as in ``segments/<slug>.csv``)."""
+    return f"{segment_slug(segment)}.csv", csv_bytes(crm_list(results.customers, segment))
+
+
+def write_folder(results: Results, target: Path, *, figures: bool = True) -> Path:
+    """Write the run's results folder (as ``custlens run --out`` would) and return it."""
+
+    def extra(folder: Path) -> None:
+        if figures:
+            from custlens.report.figures import write_figures
+
+            write_figures(results, folder, "png")
+
+    return write_results(results, target, force=True, extra=extra)
+
+
+def zip_folder(folder: Path) -> bytes:
+    """Every file of ``folder``, zipped under the folder's name."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, Path(folder.name) / path.relative_to(folder))
+    return buffer.getvalue()
+
+
+def report_html(folder: Path | None) -> bytes | None:
+    """The folder's ``report.html`` when it has one (written by ``custlens report``)."""
+    if folder is None:
+        return None
+    path = folder / REPORT_HTML
+    return path.read_bytes() if path.is_file() else None

@@ -1,0 +1,40 @@
+"""The error panel: a ``CustlensError`` shown as what / where / fix, never as a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import streamlit as st
+
+from custlens.errors import CustlensError
+
+log = logging.getLogger(__name__)
+
+
+def error_panel(exc: BaseException, *, context: str | None = None, warning: bool = False) -> None:
+    """Show ``exc`` in the page. A custlens error gives its what/where/fix; anything else is
+    logged with its traceback and shown as one line with what to do next. ``warning``: shown as
+    a warning (something to check) instead of an error."""
+    title = f"**{context}**\n\n" if context else ""
+    if isinstance(exc, CustlensError):
+        parts = [f"{title}**What:** {_md(exc.what)}"]
+        if exc.where:
+            parts.append(f"**Where:** {_md(exc.where)}")
+        if exc.fix:
+            parts.append(f"**Fix:** {_md(exc.fix)}")
+        show = st.warning if warning else st.error
+        show("\n\n".join(parts), icon=":material/warning:" if warning else ":material/error:")
+        return
+    log.exception("unexpected error in the app", exc_info=exc)
+    st.error(
+        f"{title}**What:** an unexpected error: {_md(type(exc).__name__)}: {_md(str(exc))}\n\n"
+        "**Fix:** check the file and the mapping and run again; if it persists, report it with "
+        "the server's log (it has the details).",
+        icon=":material/error:",
+    )
+
+
+def _md(text: str) -> str:
+    """User text (column names, paths, values) shown literally, not as Markdown."""
+    special = "\\`*_{}[]<>()#+-.!|$~"
+    return "".join("\\" + ch if ch in special else ch for ch in str(text))

@@ -1,0 +1,93 @@
+"""Helpers every page uses: charts from the report's specs, tables, stage notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from custlens.app.panel import error_panel
+from custlens.errors import CustlensError
+from custlens.pipeline import Results
+
+
+def all_charts(results: Results) -> dict:
+    """Every chart of the run, by name: the same Altair specs as the report's figures (made
+    once per run and kept beside it)."""
+    from custlens.report.figures import figures
+
+    key = id(results)
+    cached = _CHARTS.get(key)
+    if cached is None or cached[0] is not results:
+        cached = (results, figures(results))
+        _CHARTS[key] = cached
+        while len(_CHARTS) > 8:
+            _CHARTS.pop(next(iter(_CHARTS)))
+    return cached[1]
+
+
+_CHARTS: dict[int, tuple[Results, dict]] = {}
+
+
+def charts(results: Results, names: Iterable[str]) -> None:
+    """Show the named charts that exist (a chart that cannot be drawn shows the panel)."""
+    try:
+        available = all_charts(results)
+    except CustlensError as exc:
+        error_panel(exc, context="The charts cannot be drawn")
+        return
+    for name in names:
+        chart = available.get(name)
+        if chart is not None:
+            # theme=None: drawn as in the report (Streamlit's theme fits axis labels inside the
+            # given height, which squeezes heatmaps with long labels to a few pixels)
+            st.altair_chart(chart, width="content", theme=None)
+
+
+def stage_charts(results: Results, stage: str) -> None:
+    """Every chart the stage gives."""
+    result = results.stages.get(stage)
+    if result is None:
+        return
+    try:
+        names = list(result.charts(results))
+    except CustlensError as exc:
+        error_panel(exc, context="The charts cannot be drawn")
+        return
+    charts(results, names)
+
+
+def headline(results: Results, stage: str) -> None:
+    result = results.stages.get(stage)
+    if result is None:
+        return
+    for line in result.headline(results):
+        st.markdown(f"- {line}")
+    if result.notes:
+        with st.expander(f"Notes ({len(result.notes)})"):
+            for note in result.notes:
+                st.caption(note)
+
+
+def skipped(results: Results, stage: str) -> bool:
+    """Say why a stage is not there; True when it did not run."""
+    if stage in results.stages:
+        return False
+    reason = results.skipped.get(stage)
+    if reason:
+        st.warning(f"The {stage} analysis could not run on these data: {reason}")
+    else:
+        st.info(
+            f"The {stage} analysis was not selected for this run; choose it on the Start page "
+            "and run again."
+        )
+    return True
+
+
+def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
+    st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
+
+
+def pretty(name: str) -> str:
+    return name.replace("_", " ").capitalize()

@@ -1,0 +1,98 @@
+"""Bad input in the app: each shows the error panel (what / where / fix), never a traceback,
+and the user can fix the mapping and run again in the same session."""
+
+from __future__ import annotations
+
+import pandas as pd
+from tests.app.conftest import errors, new_app, run_rfm_only, upload
+
+
+def _panel(at) -> str:
+    text = " ".join(errors(at))
+    assert "What:" in text and "Fix:" in text, text
+    return text
+
+
+def _key(at, canonical: str) -> str:
+    return next(w.key for w in at.selectbox if w.key.startswith(f"map_{canonical}_"))
+
+
+def _lines(n_customers: int = 8, n: int = 40, **extra) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "buyer_ref": [f"b{i % n_customers}" for i in range(n)],
+            "order_date": pd.date_range("2024-01-01", periods=n, freq="D").astype(str),
+            "amount": [5.0 + i for i in range(n)],
+            **extra,
+        }
+    )
+
+
+def test_unreadable_file(app_env):
+    app_env()
+    at = upload(new_app(), "orders.xlsx", b"this is not a spreadsheet", "application/vnd.ms-excel")
+    assert not at.exception
+    assert "orders.xlsx" in _panel(at).replace("\\", "")
+    # the app keeps running: a good file works in the same session
+    good = _lines(n_customers=6).rename(columns={"buyer_ref": "customer"})
+    at.file_uploader(key="upload").clear()
+    upload(at, "good.csv", good.to_csv(index=False).encode())
+    assert not errors(at)
+
+
+def test_no_customer_column_then_fixed(app_env):
+    app_env()
+    at = upload(new_app(), "lines.csv", _lines().to_csv(index=False).encode())
+    text = _panel(at)
+    assert "customer\\_id" in text  # no column found for customer_id, with the columns found
+    assert not [b for b in at.button if b.key == "run_button"]  # cannot run yet
+    at.selectbox(key=_key(at, "customer_id")).set_value("buyer_ref").run()
+    assert not errors(at)
+    run_rfm_only(at)
+    assert not errors(at)
+    assert {m.label: m.value for m in at.metric}["Customers"] == "8"
+
+
+def test_dates_that_do_not_parse_then_fixed(app_env):
+    app_env()
+    lines = _lines(customer=[f"c{i % 8}" for i in range(40)], note=["soon"] * 40)
+    lines = lines.drop(columns=["buyer_ref"]).rename(columns={"order_date": "day"})
+    at = upload(new_app(), "dates.csv", lines.to_csv(index=False).encode())
+    at.selectbox(key=_key(at, "order_ts")).set_value("note").run()
+    run_rfm_only(at)
+    text = _panel(at)
+    assert "note" in text and "row" in text  # the column, the row and the value that failed
+    assert at.sidebar.radio(key="page").value == "Start"
+    at.selectbox(key=_key(at, "order_ts")).set_value("day").run()
+    run_rfm_only(at)
+    assert not errors(at)
+    assert at.sidebar.radio(key="page").value == "Overview"
+
+
+def test_five_rows(app_env):
+    app_env()
+    lines = _lines(n_customers=2, n=5).rename(columns={"buyer_ref": "customer_id"})
+    at = run_rfm_only(upload(new_app(), "five.csv", lines.to_csv(index=False).encode()))
+    text = _panel(at)
+    assert "customers" in text
+    assert at.sidebar.radio(key="page").options == ["Start"]
+
+
+def test_upload_over_the_limit_says_how_to_pass_a_path(app_env, tmp_path):
+    config = tmp_path / "custlens.toml"
+    config.write_text("[app]\nmax_upload_mb = 1\n")
+    app_env(config=config)
+    big = _lines(n=60_000).rename(columns={"buyer_ref": "customer"}).to_csv(index=False).encode()
+    assert len(big) > 1024 * 1024
+    at = upload(new_app(), "big orders.csv", big)
+    text = _panel(at).replace("\\", "")
+    assert "over the app's upload limit of 1 MB" in text
+    assert 'custlens app "big orders.csv"' in text and "max_upload_mb" in text
+
+
+def test_a_bad_settings_file_is_a_panel(app_env, tmp_path):
+    config = tmp_path / "custlens.toml"
+    config.write_text("[cleaning]\nmode = 'sometimes'\n")
+    app_env(config=config)
+    at = new_app()
+    assert "cleaning.mode" in _panel(at).replace("\\", "")
