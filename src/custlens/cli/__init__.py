@@ -1,4 +1,4 @@
-"""Command line: ``custlens run | demo | generate | audit | score``.
+"""Command line: ``custlens run | demo | generate | audit | profile | score``.
 
 Each command parses its flags (``custlens.cli.flags``), calls one pipeline function and prints.
 
@@ -341,6 +341,78 @@ def audit(
     )
     out.print(result.conclusion, highlight=False, markup=False)
     out.print(f"Audit written to [bold]{escape(str(target))}[/bold] (audit.md)")
+
+
+@app.command()
+def profile(
+    source: Annotated[
+        str, typer.Argument(help="Customer-level table: a file, database file or Ibis URL.")
+    ],
+    out_dir: OutOpt,
+    role: Annotated[
+        list[str] | None,
+        typer.Option("--role", help="Column role override column=role, repeatable."),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="Age and tenure as of this date (YYYY-MM-DD).")
+    ] = None,
+    table: TableOpt = None,
+    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="Text encoding (default: UTF-8, else Latin-1).")
+    ] = None,
+    config: ConfigOpt = None,
+    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
+    force: ForceOpt = False,
+) -> None:
+    """Profile a customer table (one row per customer): roles, personas, statistics, scores."""
+    from custlens.outputs import check_output_dir
+    from custlens.pipeline.profile import profile as run_profile
+    from custlens.report.profile_markdown import is_profile_folder, write_profile
+
+    try:
+        flags.check_figures(figures)
+        roles = flags.parse_roles(role or [])
+        check_output_dir(out_dir, is_ours=is_profile_folder, force=force)
+        result = run_profile(
+            source,
+            roles=roles,
+            as_of=flags.parse_date(as_of, "--as-of"),
+            seed=seed,
+            config_path=config,
+            read=flags.read_options(
+                table=table, sheet=sheet, delimiter=delimiter, encoding=encoding
+            ),
+        )
+        target = write_profile(result, out_dir, figures=figures, force=force)
+    except CustlensError as exc:
+        _fail(exc)
+    id_col = result.id_column
+    roles_by = result.roles["columns"]
+    for kind in (
+        "id",
+        "numeric",
+        "spend",
+        "purchases",
+        "flag",
+        "categorical",
+        "date",
+        "birth_year",
+        "constant",
+        "text",
+        "ignored",
+    ):
+        names = [c for c, info in roles_by.items() if info["role"] == kind]
+        if names:
+            out.print(f"{kind}: {', '.join(names)}", highlight=False, markup=False)
+    for line in result.headline():
+        out.print(line, highlight=False, markup=False)
+    out.print(
+        f"Profile of {len(result.customers):,} customers (id {escape(id_col)}) written to "
+        f"[bold]{escape(str(target))}[/bold] (profile.md, roles.json)"
+    )
 
 
 @app.command()

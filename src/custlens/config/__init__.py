@@ -32,6 +32,15 @@ from custlens.config.models import (
     ModelsConfig,
     TierRule,
 )
+from custlens.config.profile import (
+    DEFAULT_PROFILE_PERSONA_RULES,
+    DEFAULT_QUALITY_RULES,
+    DEFAULT_SCORES,
+    ProfileConfig,
+    QualityRule,
+    ScoreComponent,
+    ScoreSpec,
+)
 from custlens.config.rfm import (
     DEFAULT_SEGMENTS,
     RFM_BINS,
@@ -53,6 +62,9 @@ __all__ = [
     "DEFAULT_NON_PRODUCT_PREFIXES",
     "DEFAULT_PERSONA_FEATURES",
     "DEFAULT_PERSONA_RULES",
+    "DEFAULT_PROFILE_PERSONA_RULES",
+    "DEFAULT_QUALITY_RULES",
+    "DEFAULT_SCORES",
     "DEFAULT_SEGMENTS",
     "DEFAULT_TIERS",
     "DEFAULT_TIMING_PERSONAS",
@@ -62,8 +74,12 @@ __all__ = [
     "ModelsConfig",
     "PersonaConfig",
     "PersonaRule",
+    "ProfileConfig",
+    "QualityRule",
     "RFMConfig",
     "RFM_BINS",
+    "ScoreComponent",
+    "ScoreSpec",
     "SegmentRule",
     "Settings",
     "TierRule",

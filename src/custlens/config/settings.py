@@ -19,6 +19,7 @@ from custlens.config.analyses import (
 from custlens.config.base import _Strict
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.models import ModelsConfig
+from custlens.config.profile import ProfileConfig
 from custlens.config.rfm import RFMConfig
 from custlens.errors import ConfigError
 
@@ -47,6 +48,7 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None
