@@ -269,7 +269,8 @@ def derive_features(
             for col, s in family_slugs(channels).items():
                 frame[f"purchase_share_{s}"] = frame[col] / total
                 inputs[f"purchase_share_{s}"] = [col]
-    kids = [c for c in numeric if matches(c, "children", config)]
+    # a kids/teens count that is only ever 0 or 1 in this table was read as a flag
+    kids = [c for c in [*numeric, *roles.columns("flag")] if matches(c, "children", config)]
     if kids:
         frame["children"] = frame[kids].sum(axis=1, min_count=1)
         inputs["children"] = kids

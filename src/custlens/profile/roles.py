@@ -264,7 +264,7 @@ def _coerce_for(role: str, values: pd.Series, config: ProfileConfig, inferred: p
     if role in ("numeric", "spend", "purchases", "birth_year"):
         if pd.api.types.is_numeric_dtype(inferred.dtype):
             return inferred.astype("float64")
-        nums = parse_numbers(values, 0.0)
+        nums = parse_numbers(values, config.parse_share)
         if nums is None:
             raise MappingError(
                 f"Column {values.name!r} was given role {role!r} but its values are not numbers",

@@ -2,8 +2,8 @@
 
 Each score is a :class:`custlens.config.profile.ScoreSpec` (data, overridable in
 ``[[profile.scores]]``): the mean of the percentile ranks (0-100, ties averaged) of its
-components that the table has, a component that should lower the score entering as
-``100 - percentile``. A customer missing a component is scored on the others; a score with no
+components that the table has; a component that should lower the score enters as the
+percentile rank of its negated values (so the lowest value ranks highest). A customer missing a component is scored on the others; a score with no
 available component is skipped with a note. The defaults:
 
 * ``loyalty_score``: tenure_days, total_purchases, total_spend (higher) and recency_days (lower);
@@ -57,9 +57,8 @@ def score_customers(frame: pd.DataFrame, specs: list[ScoreSpec]) -> CustomerScor
     for spec in specs:
         used = [c for c in spec.components if c.feature in frame.columns]
         missing = [c.feature for c in spec.components if c.feature not in frame.columns]
-        formula = " , ".join(
-            f"pct({c.feature})" if c.higher_is == "higher" else f"100 - pct({c.feature})"
-            for c in used
+        formula = ", ".join(
+            f"pct({c.feature})" if c.higher_is == "higher" else f"pct(-{c.feature})" for c in used
         )
         rows.append(
             {
@@ -75,8 +74,8 @@ def score_customers(frame: pd.DataFrame, specs: list[ScoreSpec]) -> CustomerScor
             continue
         parts = []
         for c in used:
-            pct = percentile(pd.to_numeric(frame[c.feature], errors="coerce"))
-            parts.append(pct if c.higher_is == "higher" else 100 - pct)
+            values = pd.to_numeric(frame[c.feature], errors="coerce")
+            parts.append(percentile(values if c.higher_is == "higher" else -values))
         out[spec.name] = pd.concat(parts, axis=1).mean(axis=1)
         if missing:
             notes.append(f"{spec.name} computed without {', '.join(missing)} (absent)")
