@@ -115,3 +115,19 @@ def test_scores_are_mean_percentiles_of_available_components(small: pd.DataFrame
 
 def test_feature_docs_are_generated_from_the_catalog():
     assert DOCS.read_text(encoding="utf-8") == catalog_markdown()
+
+
+def test_documented_profile_config_parses(tmp_path: Path):
+    import re
+
+    from custlens.config import load_settings
+
+    text = (DOCS.parent / "configuration.md").read_text(encoding="utf-8")
+    example = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if "[profile]" in b][0]
+    path = tmp_path / "custlens.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load_settings(path).profile
+    assert config.roles == {"Kidhome": "numeric", "Region": "categorical"}
+    assert config.as_of == date(2014, 7, 1)
+    assert [r.name for r in config.quality_rules] == ["age over 100"]
+    assert config.persona_rules[0].conditions()[1] == ("spend_share_wines", ">", 0.5)
