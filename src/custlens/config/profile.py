@@ -206,7 +206,7 @@ class ProfileConfig(_Strict):
     k_max: int = Field(default=10, ge=2)
     outlier_z: float = Field(default=5.0, gt=0)
     max_outlier_share: float = Field(default=0.05, gt=0, lt=0.5)
-    fit_sample: int = Field(default=100_000, ge=1_000)
+    fit_sample: int = Field(default=30_000, ge=1_000)  # k and centres from a seeded sample
     silhouette_sample: int = Field(default=5_000, ge=100)
     stability_seeds: int = Field(default=5, ge=2)
     persona_rules: list[PersonaRule] = Field(

@@ -184,7 +184,7 @@ def segment_customers(
             f"{len(fit):,} customers; everyone is assigned to the nearest centre"
         )
         fit = fit[pick]
-    with threadpool_limits(limits=1 if len(fit) <= 20_000 else None):
+    with threadpool_limits(limits=1 if len(fit) <= 50_000 else None):
         models = {k: _kmeans(k, seed, len(fit)).fit(fit) for k in range(config.k_min, k_max + 1)}
         pick = sample_indices(len(fit), config.silhouette_sample, seed)
         sil = mean_silhouettes(fit[pick], {k: m.labels_[pick] for k, m in models.items()})

@@ -258,8 +258,12 @@ def high_value_drivers(
     quantile: float,
     max_depth: int,
     seed: int,
+    max_rows: int = 50_000,
 ) -> HighValueDrivers:
-    """Fit the surrogate tree of "high value" (``value`` above its ``quantile``) on ``features``."""
+    """Fit the surrogate tree of "high value" (``value`` above its ``quantile``) on ``features``.
+
+    Above ``max_rows`` customers the tree learns from a seeded sample (noted).
+    """
     values = pd.to_numeric(frame[value], errors="coerce")
     threshold = float(values.quantile(quantile))
     high = values > threshold
@@ -270,7 +274,15 @@ def high_value_drivers(
             fix="profile a larger table",
         )
     labels = np.where(high, "high value", "other")
+    # the tree is what is reported; the forest beside it is kept small, the sample moderate
     explanation = explain_personas(
-        frame, labels, features, seed=seed, max_depth=max_depth, forest_trees=50
+        frame,
+        labels,
+        features,
+        seed=seed,
+        max_depth=max_depth,
+        forest_trees=10,
+        permutation_repeats=3,
+        max_rows=max_rows,
     )
     return HighValueDrivers(threshold, float(high.mean()), explanation, float((~high).mean()))
