@@ -160,3 +160,29 @@ def test_run_on_a_customer_table_points_to_profile(tmp_path: Path):
     result, text = _invoke("run", str(source), "--out", str(tmp_path / "out"))
     assert result.exit_code == 2
     assert "custlens profile" in text and "one row per customer" in text
+
+
+def test_database_table_and_a_table_without_spend_or_campaigns(tmp_path: Path):
+    import sqlite3
+
+    rng = np.random.default_rng(0)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "client_id": [f"x{i}" for i in range(n)],
+            "score": rng.normal(size=n),
+            "visits": rng.poisson(3, n),
+            "segment": rng.choice(["a", "b", "c"], n),
+            "signup": pd.date_range("2020-01-01", periods=n).strftime("%m/%d/%Y"),
+        }
+    )
+    path = tmp_path / "crm.sqlite"
+    with sqlite3.connect(path) as con:
+        frame.to_sql("customers", con, index=False)
+    result = custlens.profile(str(path), read=custlens.ReadOptions(table="customers"), seed=1)
+    assert result.roles["id_column"] == "client_id"
+    assert result.roles["columns"]["signup"]["role"] == "date"
+    assert result.customers["tenure_days"].max() == n  # as of the day after the last signup
+    assert any("high-value drivers skipped" in note for note in result.notes)
+    assert result.tables["campaign_response"].empty
+    assert "discount_sensitivity" not in result.customers.columns

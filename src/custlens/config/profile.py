@@ -45,7 +45,7 @@ Role = Literal[
 # Regular expressions on the normalised column name (lower case, only a-z and 0-9).
 DEFAULT_ROLE_PATTERNS: dict[str, list[str]] = {
     "id": [
-        r"^(customer|cust|client|kunden?|member|account)?(id|no|nr|number|key)$",
+        r"^(customer|cust|client|kunden?|member|account)(id|no|nr|number|key)$",
         r"^id$",
         r"customerid$",
     ],
@@ -115,7 +115,7 @@ DEFAULT_PROFILE_PERSONA_RULES = [
     ),
     PersonaRule(
         name="Budget Families",
-        when=["children_z > 0.5", "total_spend_z < -0.5"],
+        when=["children_z > 0.5", "total_spend_z < -0.3"],
         description="Children at home and a small budget.",
     ),
     PersonaRule(
@@ -140,6 +140,8 @@ DEFAULT_PROFILE_PHRASES: dict[str, tuple[str, str]] = {
     "recency_days": ("Recent", "Lapsed"),
     "tenure_days": ("New", "Long-Standing"),
     "campaign_acceptance_rate": ("Campaign-Averse", "Campaign-Responsive"),
+    "household_size": ("Single-Person", "Large-Household"),
+    "spend_per_purchase": ("Small-Basket", "Big-Basket"),
 }
 
 

@@ -35,6 +35,24 @@ class ProfilePersonas:
     features: list[str]
 
 
+def share_phrases(features: list[str]) -> dict[str, tuple[str, str]]:
+    """Fallback phrases for share features: ``spend_share_wines`` -> ("Little-Wines", "Wines-Heavy").
+
+    >>> share_phrases(["purchase_share_web", "age"])
+    {'purchase_share_web': ('Rarely-Web', 'Web-First')}
+    """
+    out = {}
+    for f in features:
+        for prefix, low, high in (
+            ("spend_share_", "Little-{}", "{}-Heavy"),
+            ("purchase_share_", "Rarely-{}", "{}-First"),
+        ):
+            if f.startswith(prefix):
+                word = f[len(prefix) :].replace("_", " ").title().replace(" ", "-")
+                out[f] = (low.format(word), high.format(word))
+    return out
+
+
 def build_profile_personas(
     frame: pd.DataFrame,
     segmentation: Segmentation,
@@ -56,7 +74,7 @@ def build_profile_personas(
     naming = PersonaConfig(
         features=[],
         rules=list(config.persona_rules),
-        feature_phrases=dict(config.feature_phrases),
+        feature_phrases={**share_phrases(features), **config.feature_phrases},
     )
     decisions = name_personas(profiles, naming)
     names = {d.cluster: d.name for d in decisions}
