@@ -115,8 +115,8 @@ DEFAULT_PROFILE_PERSONA_RULES = [
     ),
     PersonaRule(
         name="Budget Families",
-        when=["children_z > 0.5", "total_spend_z < -0.3"],
-        description="Children at home and a small budget.",
+        when=["children_z > 0.5", "total_spend_z < 0"],
+        description="Children at home and a below-average spend.",
     ),
     PersonaRule(
         name="Web-First Shoppers",

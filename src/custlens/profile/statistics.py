@@ -86,36 +86,48 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 def numeric_tests(frame: pd.DataFrame, persona: pd.Series, features: list[str]) -> pd.DataFrame:
     """Kruskal-Wallis and epsilon squared per numeric feature (p-values not yet adjusted)."""
     rows = []
-    labels = persona.to_numpy()
+    codes, names = pd.factorize(persona.to_numpy(), sort=True)
     for feature in features:
         values = pd.to_numeric(frame[feature], errors="coerce").to_numpy(dtype="float64")
         ok = np.isfinite(values)
-        groups = [values[ok & (labels == p)] for p in pd.unique(labels)]
-        groups = [g for g in groups if len(g)]
-        n = int(ok.sum())
-        if len(groups) < 2 or np.ptp(values[ok]) == 0:
+        v, c = values[ok], codes[ok]
+        groups = [v[c == i] for i in range(len(names))]
+        present = [i for i, g in enumerate(groups) if len(g)]
+        if len(present) < 2 or np.ptp(v) == 0:
             continue
-        h, p = stats.kruskal(*groups)
-        medians = pd.Series(values[ok]).groupby(labels[ok]).median()
-        eps = epsilon_squared(float(h), n)
+        h, p = stats.kruskal(*(groups[i] for i in present))
+        medians = {names[i]: float(np.median(groups[i])) for i in present}
+        eps = epsilon_squared(float(h), int(ok.sum()))
         rows.append(
             {
                 "feature": feature,
                 "kind": "numeric",
                 "test": "Kruskal-Wallis",
-                "n": n,
+                "n": int(ok.sum()),
                 "statistic": float(h),
                 "p_value": float(p),
                 "effect": "epsilon_squared",
                 "effect_size": eps,
                 "strength": effect_label(eps),
-                "highest": str(medians.idxmax()),
-                "highest_median": float(medians.max()),
-                "lowest": str(medians.idxmin()),
-                "lowest_median": float(medians.min()),
+                "highest": str(max(medians, key=lambda k: medians[k])),
+                "highest_median": max(medians.values()),
+                "lowest": str(min(medians, key=lambda k: medians[k])),
+                "lowest_median": min(medians.values()),
             }
         )
     return pd.DataFrame(rows)
+
+
+def contingency(rows: np.ndarray, columns: np.ndarray) -> pd.DataFrame:
+    """Counts of every (row, column) pair: ``pd.crosstab`` by integer codes (fast on 1M rows).
+
+    >>> contingency(np.array(["a", "a", "b"]), np.array(["x", "y", "y"])).values.tolist()
+    [[1, 1], [0, 1]]
+    """
+    r, r_names = pd.factorize(rows, sort=True)
+    c, c_names = pd.factorize(columns, sort=True)
+    counts = np.bincount(r * len(c_names) + c, minlength=len(r_names) * len(c_names))
+    return pd.DataFrame(counts.reshape(len(r_names), len(c_names)), index=r_names, columns=c_names)
 
 
 def categorical_tests(frame: pd.DataFrame, persona: pd.Series, features: list[str]) -> pd.DataFrame:
@@ -123,18 +135,17 @@ def categorical_tests(frame: pd.DataFrame, persona: pd.Series, features: list[st
     rows = []
     for feature in features:
         values = frame[feature].astype("string").fillna("(missing)")
-        table = pd.crosstab(persona.to_numpy(), values.to_numpy())
+        table = contingency(persona.to_numpy(), values.to_numpy())
+        table = table.loc[:, table.sum(axis=0) > 0]
         if table.shape[0] < 2 or table.shape[1] < 2:
             continue
         chi2, p, dof, _ = stats.chi2_contingency(table.to_numpy(), correction=False)
         n = int(table.to_numpy().sum())
         v = math.sqrt(chi2 / (n * (min(table.shape) - 1)))
         rates = table.div(table.sum(axis=1), axis=0)
-        top_level = (
-            str(table.sum(axis=0).idxmin())
-            if table.shape[1] == 2
-            else str(table.sum(axis=0).idxmax())
-        )
+        totals = table.sum(axis=0)
+        # the rarer level of a yes/no column (e.g. "1"), else the most common level
+        top_level = totals.idxmin() if table.shape[1] == 2 else totals.idxmax()
         rows.append(
             {
                 "feature": feature,
