@@ -12,6 +12,7 @@ The public API is imported lazily so that ``import custlens`` stays cheap and ha
 from __future__ import annotations
 
 from importlib import import_module, metadata
+from types import ModuleType
 from typing import Any
 
 from custlens._lazy import lazy_exports
@@ -50,7 +51,22 @@ _EXPORTS = {
         )
     },
 }
-_SUBPACKAGES = ("audit", "datasets")
+_SUBPACKAGES = ("audit", "datasets", "profile")
+
+
+class _ProfilePackage(ModuleType):
+    """``custlens.profile`` is both the package of the customer-table modules and, called, the
+    pipeline entry :func:`custlens.pipeline.profile.profile` (a package attribute would be
+    replaced by the subpackage as soon as it is imported, so the package itself is callable)."""
+
+    def __call__(self, source: Any, **kwargs: Any) -> Any:
+        from custlens.pipeline.profile import profile
+
+        return profile(source, **kwargs)
+
+
+# cheap: the package's names are lazy; makes ``custlens.profile(...)`` work in every import order
+import_module("custlens.profile").__class__ = _ProfilePackage
 
 __all__ = sorted(["__version__", *_EXPORTS, *_SUBPACKAGES])
 _names, _dir = lazy_exports(__name__, _EXPORTS)

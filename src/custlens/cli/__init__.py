@@ -1,4 +1,4 @@
-"""Command line: ``custlens run | demo | generate | audit | score | app``.
+"""Command line: ``custlens run | demo | generate | audit | profile | score | report | app``.
 
 Each command parses its flags (``custlens.cli.flags``), calls one pipeline function and prints.
 
@@ -16,39 +16,21 @@ import typer
 from rich.markup import escape
 
 from custlens.cli import flags
+from custlens.cli.common import (
+    ConfigOpt,
+    ForceOpt,
+    OutOpt,
+    SourceArg,
+    TableOpt,
+    app,
+    fail,
+)
 from custlens.cli.console import err, out, print_summary, stage_progress
 from custlens.errors import CustlensError
 
 if TYPE_CHECKING:
     from custlens.config import Settings
     from custlens.io.options import ReadOptions
-
-app = typer.Typer(
-    name="custlens",
-    help="Customer intelligence from order logs: clean data, RFM segments and CRM lists.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-)
-
-
-def _fail(exc: CustlensError) -> None:
-    # user text (paths, column names, values) is printed literally, never as console markup
-    err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code=exc.exit_code)
-
-
-SourceArg = Annotated[
-    str, typer.Argument(help="File (csv, csv.gz, parquet, xlsx, jsonl), database file or Ibis URL.")
-]
-OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (written atomically).")]
-TableOpt = Annotated[
-    str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
-]
-ConfigOpt = Annotated[Path | None, typer.Option(help="custlens.toml settings file.")]
-ForceOpt = Annotated[
-    bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
-]
 
 
 @app.command()
@@ -138,7 +120,7 @@ def run(
         )
         _execute(source, out_dir, settings, read, figures=figures, force=force, quiet=quiet)
     except CustlensError as exc:
-        _fail(exc)
+        fail(exc)
 
 
 def _execute(
@@ -204,7 +186,7 @@ def report(
             results = dataclasses.replace(results, settings=settings)
         written = write_report(results, folder)
     except CustlensError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(
         f"Report: [bold]{escape(str(written.html.resolve()))}[/bold] (and {written.markdown.name})",
         soft_wrap=True,
@@ -226,7 +208,7 @@ def generate(
         flags.check_customers(customers)
         info = write_synthetic(out_path, customers, seed=seed)
     except CustlensError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(
         f"Wrote {info['rows']:,} order lines for {info['customers']:,} customers to "
         f"{escape(str(info['path']))} (ground truth: {escape(str(info['truth_path']))})"
@@ -265,76 +247,7 @@ def demo(
             quiet=False,
         )
     except CustlensError as exc:
-        _fail(exc)
-
-
-@app.command()
-def audit(
-    source: Annotated[
-        str, typer.Argument(help="Customer-level table: a file, database file or Ibis URL.")
-    ],
-    segment: Annotated[str, typer.Option(help="Column holding the current segment.")],
-    metric: Annotated[str, typer.Option(help="Numeric column the segment should explain.")],
-    out_dir: OutOpt,
-    threshold: Annotated[
-        float, typer.Option(help="Anomaly when |metric - segment mean| exceeds this.")
-    ] = 0.15,
-    relative: Annotated[
-        bool, typer.Option(help="Threshold is a share of the segment mean.")
-    ] = False,
-    latest_by: Annotated[
-        str | None,
-        typer.Option("--latest-by", help="Date column: keep each customer's latest row."),
-    ] = None,
-    tie_break: Annotated[
-        str | None,
-        typer.Option(
-            "--tie-break",
-            help="With --latest-by: among rows of one date keep the largest value of this "
-            "column (default: the last row in file order).",
-        ),
-    ] = None,
-    customer_col: Annotated[
-        str | None, typer.Option("--customer-col", help="Customer id column (default: detected).")
-    ] = None,
-    table: TableOpt = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
-    config: ConfigOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    force: ForceOpt = False,
-) -> None:
-    """Find customers the current segmentation misjudges, and what would explain them."""
-    from custlens.outputs import check_output_dir
-    from custlens.pipeline import audit as run_audit
-    from custlens.report.audit_markdown import is_audit_folder, write_audit
-
-    try:
-        check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
-        result = run_audit(
-            source,
-            segment=segment,
-            metric=metric,
-            threshold=threshold,
-            relative=relative,
-            latest_by=latest_by,
-            tie_break=tie_break,
-            customer_col=customer_col,
-            seed=seed,
-            config_path=config,
-            read=flags.read_options(table=table, sheet=sheet),
-        )
-        target = write_audit(result, out_dir, force=force)
-    except CustlensError as exc:
-        _fail(exc)
-    out.print(
-        f"{result.headline()} deviate from their segment's mean {escape(metric)} "
-        f"by more than {threshold:g}{' (relative)' if relative else ''}."
-    )
-    out.print(result.conclusion, highlight=False, markup=False)
-    out.print(
-        f"Audit written to [bold]{escape(str(target))}[/bold] (audit.html, audit.md)",
-        soft_wrap=True,
-    )
+        fail(exc)
 
 
 @app.command()
@@ -361,7 +274,7 @@ def score(
         results = score_pipeline(models_dir, source, settings=settings, read=read)
         target = write_results(results, out_dir, force=force)
     except CustlensError as exc:
-        _fail(exc)
+        fail(exc)
     out.print(
         f"Scored {len(results.customers):,} customers with {escape(str(models_dir))}; "
         f"results in [bold]{escape(str(target))}[/bold]"
@@ -378,7 +291,7 @@ def app_command(
     port: Annotated[int, typer.Option(help="Port (default: a free one).")] = 0,
     config: ConfigOpt = None,
 ) -> None:
-    """Start the web app (needs custlens[app]): upload, map columns, run, explore, download."""
+    """Start the web app (needs custlens\\[app]): upload, map columns, run, explore, download."""
     import os
 
     # the app is a program of its own (custlens.app, a sibling layer): started, not imported
@@ -389,6 +302,10 @@ def app_command(
         argv.append(str(path))
     sys.stdout.flush()
     os.execv(sys.executable, argv)
+
+
+# the customer-table commands register themselves on the same app
+from custlens.cli import customer_tables  # noqa: E402, F401
 
 
 def main() -> None:

@@ -66,6 +66,21 @@ def parse_maps(maps: list[str]) -> dict[str, str]:
     return parsed
 
 
+def parse_roles(roles: list[str]) -> dict[str, str]:
+    """``--role Income=numeric`` (repeatable) -> ``{"Income": "numeric"}``."""
+    parsed: dict[str, str] = {}
+    for item in roles:
+        column, sep, role = item.rpartition("=")
+        if not sep or not column.strip() or not role.strip():
+            raise ConfigError(
+                f"--role {item!r} is not of the form column=role",
+                where="--role",
+                fix="write e.g. --role Income=numeric --role Region=categorical",
+            )
+        parsed[column.strip()] = role.strip()
+    return parsed
+
+
 def settings(config: Path | None, *, maps: list[str], overrides: dict[str, Any]) -> Settings:
     """``custlens.toml`` (or defaults) with the flags applied; ``--map`` adds to the mapping."""
     loaded = load_settings(config, **overrides)

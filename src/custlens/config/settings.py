@@ -21,6 +21,7 @@ from custlens.config.base import _Strict
 from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.models import ModelsConfig
+from custlens.config.profile import ProfileConfig
 from custlens.config.report import ReportConfig
 from custlens.config.rfm import RFMConfig
 from custlens.errors import ConfigError
@@ -53,6 +54,7 @@ class Settings(_Strict):
     report: ReportConfig = Field(default_factory=ReportConfig)
     basket: BasketConfig = Field(default_factory=BasketConfig)
     app: AppConfig = Field(default_factory=AppConfig)
+    profile: ProfileConfig = Field(default_factory=ProfileConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None

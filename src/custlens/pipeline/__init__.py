@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from custlens.pipeline.audit import audit
+from custlens.pipeline.profile import ProfileResult, profile
 from custlens.pipeline.registry import ANALYSES, STAGES
 from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.run import CORE_STAGES, package_versions, run
@@ -12,6 +13,7 @@ from custlens.pipeline.stage import Stage, StageContext, StageResult
 __all__ = [
     "ANALYSES",
     "CORE_STAGES",
+    "ProfileResult",
     "STAGES",
     "Results",
     "SourceInfo",
@@ -21,6 +23,7 @@ __all__ = [
     "audit",
     "open_results",
     "package_versions",
+    "profile",
     "run",
     "score",
 ]

@@ -19,7 +19,7 @@ import ibis
 import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
-from custlens.errors import CustlensError, DataError
+from custlens.errors import CustlensError, DataError, MappingError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table, resolve_as_of
 from custlens.io.clean import Cleaned, clean
@@ -128,6 +128,25 @@ class Prepared:
         )
 
 
+def _point_to_profile(exc: MappingError, source: Any, read: ReadOptions | None) -> None:
+    """Raise a clearer error when the source is clearly a customer table (one row per customer)."""
+    from custlens.io.readers import read_table
+    from custlens.profile.roles import looks_like_customer_table
+
+    try:
+        sample = read_table(source, read).table.limit(100_000).to_pandas()
+    except CustlensError:
+        return
+    why = looks_like_customer_table(sample)
+    if why is not None:
+        raise MappingError(
+            f"This looks like a customer table, one row per customer ({why}), not an order log",
+            where=exc.where,
+            fix="profile it with `custlens profile SOURCE --out DIR` (custlens.profile in "
+            "Python); `custlens run` needs one row per order line with customer, date and amount",
+        ) from None
+
+
 def prepare(
     source: Any,
     settings: Settings,
@@ -141,7 +160,11 @@ def prepare(
     segment it: what every stage and ``score`` start from."""
     clock = _Clock(on_stage)
     with clock.stage("load"):
-        src = load(source, mapping=settings.mapping, con=con, options=read)
+        try:
+            src = load(source, mapping=settings.mapping, con=con, options=read)
+        except MappingError as exc:
+            _point_to_profile(exc, source, read)
+            raise
         # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
         # read the canonical lines again
         transactions = materialize(src.table, "transactions")

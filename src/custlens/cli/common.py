@@ -1,0 +1,39 @@
+"""What every command shares: the Typer app, the error printer and the common options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from custlens.cli.console import err
+from custlens.errors import CustlensError
+
+app = typer.Typer(
+    name="custlens",
+    help="Customer intelligence from order logs: clean data, RFM segments and CRM lists.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(exc: CustlensError) -> None:
+    # user text (paths, column names, values) is printed literally, never as console markup
+    err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code=exc.exit_code)
+
+
+SourceArg = Annotated[
+    str, typer.Argument(help="File (csv, csv.gz, parquet, xlsx, jsonl), database file or Ibis URL.")
+]
+OutOpt = Annotated[Path, typer.Option("--out", "-o", help="Output folder (written atomically).")]
+TableOpt = Annotated[
+    str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
+]
+ConfigOpt = Annotated[Path | None, typer.Option(help="custlens.toml settings file.")]
+ForceOpt = Annotated[
+    bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
+]

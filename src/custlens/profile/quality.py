@@ -1,0 +1,73 @@
+"""Plausibility rules for customer tables: implausible values are counted, then capped or excluded.
+
+The rules are data (:class:`custlens.config.profile.QualityRule`, ``[[profile.quality_rules]]``);
+nothing is changed silently: every rule that applies gives a row of ``quality.csv`` with the
+rows it touched, the limit and a few example values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from custlens.config.profile import QualityRule
+
+__all__ = ["apply_quality_rules"]
+
+QUALITY_COLUMNS = ["rule", "column", "check", "limit", "action", "rows", "share", "examples"]
+
+
+def _columns(rule: QualityRule, frame: pd.DataFrame, roles: dict[str, list[str]]) -> list[str]:
+    if rule.column.startswith("role:"):
+        return [c for c in roles.get(rule.column[5:], []) if c in frame.columns]
+    return [rule.column] if rule.column in frame.columns else []
+
+
+def apply_quality_rules(
+    frame: pd.DataFrame, rules: list[QualityRule], roles: dict[str, list[str]]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Apply ``rules`` to the columns of ``frame`` they name; return the new frame and the report.
+
+    ``roles`` maps a role to its columns (for ``role:<name>`` rules). Rules naming a column the
+    table lacks are skipped (they are not reported).
+
+    Examples
+    --------
+    >>> from custlens.config.profile import QualityRule
+    >>> frame = pd.DataFrame({"age": [30.0, 125.0, 40.0]})
+    >>> rule = QualityRule(name="old", column="age", check="above", limit=110, action="exclude")
+    >>> fixed, report = apply_quality_rules(frame, [rule], {})
+    >>> fixed["age"].tolist(), int(report["rows"].iloc[0])
+    ([30.0, nan, 40.0], 1)
+    """
+    out = frame.copy()
+    rows = []
+    for rule in rules:
+        for column in _columns(rule, out, roles):
+            values = out[column].astype("float64")
+            limit = float(rule.limit)
+            if rule.check == "iqr_above":
+                q1, q3 = np.nanpercentile(values, [25, 75]) if values.notna().any() else (0, 0)
+                limit = float(q3 + rule.limit * (q3 - q1))
+                bad = values > limit
+            elif rule.check == "above":
+                bad = values > limit
+            else:
+                bad = values < limit
+            n_bad = int(bad.sum())
+            examples = ", ".join(f"{v:g}" for v in pd.unique(values[bad])[:5])
+            if n_bad:
+                out[column] = values.mask(bad, np.nan if rule.action == "exclude" else limit)
+            rows.append(
+                {
+                    "rule": rule.name,
+                    "column": column,
+                    "check": rule.check,
+                    "limit": limit,
+                    "action": rule.action,
+                    "rows": n_bad,
+                    "share": n_bad / len(values) if len(values) else 0.0,
+                    "examples": examples,
+                }
+            )
+    return out, pd.DataFrame(rows, columns=QUALITY_COLUMNS)
