@@ -32,7 +32,14 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
 
 def test_every_stage_ran(written):
     results, _ = written
-    assert list(results.stages) == ["personas", "anomalies", "timing", "predictions"]
+    assert list(results.stages) == [
+        "personas",
+        "anomalies",
+        "timing",
+        "predictions",
+        "migration",
+        "insights",
+    ]
     assert results.skipped == {}
 
 

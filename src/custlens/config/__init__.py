@@ -27,6 +27,12 @@ from custlens.config.cleaning import (
     CleaningConfig,
     MappingConfig,
 )
+from custlens.config.insights import (
+    DEFAULT_SEVERITY,
+    InsightsConfig,
+    MigrationConfig,
+    SeverityRule,
+)
 from custlens.config.models import (
     DEFAULT_TIERS,
     ModelsConfig,
@@ -54,11 +60,14 @@ __all__ = [
     "DEFAULT_PERSONA_FEATURES",
     "DEFAULT_PERSONA_RULES",
     "DEFAULT_SEGMENTS",
+    "DEFAULT_SEVERITY",
     "DEFAULT_TIERS",
     "DEFAULT_TIMING_PERSONAS",
     "FeaturesConfig",
+    "InsightsConfig",
     "LifecycleConfig",
     "MappingConfig",
+    "MigrationConfig",
     "ModelsConfig",
     "PersonaConfig",
     "PersonaRule",
@@ -66,6 +75,7 @@ __all__ = [
     "RFM_BINS",
     "SegmentRule",
     "Settings",
+    "SeverityRule",
     "TierRule",
     "TimingConfig",
     "TimingPersonaRule",

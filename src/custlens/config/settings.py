@@ -18,6 +18,7 @@ from custlens.config.analyses import (
 )
 from custlens.config.base import _Strict
 from custlens.config.cleaning import CleaningConfig, MappingConfig
+from custlens.config.insights import InsightsConfig, MigrationConfig
 from custlens.config.models import ModelsConfig
 from custlens.config.rfm import RFMConfig
 from custlens.errors import ConfigError
@@ -47,6 +48,8 @@ class Settings(_Strict):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     personas: PersonaConfig = Field(default_factory=PersonaConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
+    migration: MigrationConfig = Field(default_factory=MigrationConfig)
+    insights: InsightsConfig = Field(default_factory=InsightsConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None
