@@ -70,6 +70,8 @@ DEFAULT_ACTIONS = {
     "back before they lapse further.",
     "segment_shift.grow": "Check what drives the growth of {subject} and plan its segment "
     "action for more customers.",
+    "segment_shift.lost": "Send a win-back offer to the customers who lapsed (the CRM list); ask "
+    "the largest why they stopped.",
     "high_value_at_risk": "Call or personally contact these customers this week; offer a "
     "reason to come back before they are lost.",
     "anomaly.high": "Check {subject} for a promotion, a bulk buyer or a data error before "
@@ -78,6 +80,10 @@ DEFAULT_ACTIONS = {
     "trend.down": "Review assortment, price and stock of {subject}; ask its customers why they "
     "buy less.",
     "trend.up": "Secure stock for {subject} and give it room in campaigns.",
+    "segment_trend.down": "Fewer customers reach {subject} each month: review what used to bring "
+    "them there and the segment's action.",
+    "segment_trend.up": "More customers are {subject} each month: check the segment's action "
+    "scales (budget, stock, staff).",
     "cohort_retention": "Review what the {subject} cohort experienced (first-order offer, "
     "delivery, product) and send it a second-order incentive.",
     "cross_sell": "Offer {consequent} to {subject} customers who buy {antecedent}.",

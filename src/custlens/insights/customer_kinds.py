@@ -28,6 +28,7 @@ import pandas as pd
 from custlens.config.insights import DEFAULT_ACTIONS, InsightsConfig
 from custlens.insights.record import Insight, format_p
 from custlens.insights.statistics import benjamini_hochberg, two_proportion
+from custlens.segment.migration import LOST
 
 
 def _action(config: InsightsConfig, key: str, **fields: str) -> str:
@@ -89,7 +90,11 @@ def segment_shifts(
                 customers=len(who),
                 action=_action(
                     config,
-                    "segment_shift.shrink" if shrink else "segment_shift.grow",
+                    "segment_shift.lost"
+                    if row.state == LOST and not shrink
+                    else "segment_shift.shrink"
+                    if shrink
+                    else "segment_shift.grow",
                     subject=str(row.state),
                 ),
                 numbers={

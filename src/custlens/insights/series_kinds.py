@@ -216,7 +216,12 @@ def trend_insights(table: pd.DataFrame, config: InsightsConfig) -> list[Insight]
                 effect_name=f"Sen's slope ({unit} per month)",
                 subject_type=row.dimension,
                 subject=str(row.key),
-                action=_action(config, "trend.down" if down else "trend.up", subject=str(row.key)),
+                action=_action(
+                    config,
+                    ("segment_trend" if row.dimension == "segment" else "trend")
+                    + (".down" if down else ".up"),
+                    subject=str(row.key),
+                ),
                 numbers={
                     "slope": float(row.slope),
                     "median_level": float(row.median_level),

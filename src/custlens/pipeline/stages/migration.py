@@ -40,12 +40,13 @@ class MigrationResult(StageResult):
 
     def headline(self, results: Results) -> list[str]:
         s = self.summary
-        sm = s["stuart_maxwell"]
-        p = "n/a" if sm.get("p_value") is None else f"{sm['p_value']:.3g}"
+        from custlens.insights.record import format_p
+
+        p = format_p(s["stuart_maxwell"].get("p_value"))
         return [
             f"Migration {s['date_then']} -> {s['date_now']}: {s['changed']:,} of "
             f"{s['continuing']:,} continuing customers changed state, {s['new']:,} new; "
-            f"Stuart-Maxwell p = {p}; {s['moved_down']:,} moved down from "
+            f"Stuart-Maxwell {p}; {s['moved_down']:,} moved down from "
             + ", ".join(s["watch_segments"])
         ]
 
