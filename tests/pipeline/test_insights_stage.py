@@ -72,6 +72,12 @@ def test_folder_reopens_with_the_same_insights(run):
     again = Results.from_folder(out)
     for name in ("migration", "insights"):
         assert again.stages[name].summary == results.stages[name].summary
+        for key, table in results.stages[name].tables.items():
+            pd.testing.assert_frame_equal(
+                again.stages[name].tables[key].reset_index(drop=True),
+                table.reset_index(drop=True),
+                obj=f"{name}/{key}",
+            )
         assert again.stages[name].documents() == results.stages[name].documents()
     assert again.stages["insights"].headline(again) == results.stages["insights"].headline(results)
     charts = again.stages["insights"].charts(again)

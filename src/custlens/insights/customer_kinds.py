@@ -179,6 +179,12 @@ def at_risk(customers: pd.DataFrame, config: InsightsConfig) -> tuple[list[Insig
     return [insight], crm.assign(insight_id=insight.id)
 
 
+COHORT_TEST_COLUMNS = (
+    "cohort", "customers", "retained", "retention", "baseline_cohorts", "baseline_customers",
+    "baseline_retention", "z", "p_value", "p_adjusted", "retention_drop",
+)  # fmt: skip
+
+
 def cohort_drops(
     cohorts: pd.DataFrame, as_of: date, config: InsightsConfig
 ) -> tuple[list[Insight], pd.DataFrame]:
@@ -215,9 +221,9 @@ def cohort_drops(
                 "p_value": p,
             }
         )
-    table = pd.DataFrame(rows)
+    table = pd.DataFrame(rows, columns=COHORT_TEST_COLUMNS[:-2])
     if table.empty:
-        return [], table
+        return [], pd.DataFrame({c: pd.Series(dtype="float64") for c in COHORT_TEST_COLUMNS})
     table["p_adjusted"] = benjamini_hochberg(table["p_value"].to_numpy())
     table["retention_drop"] = table["baseline_retention"] - table["retention"]
     out = []

@@ -57,7 +57,7 @@ def series_insights(
     for period in ("week", "month"):
         periods = complete_periods(daily, period)
         scores.append(series_kinds.anomaly_scores(periods, period, config))
-    anomaly = pd.concat(scores, ignore_index=True) if scores else pd.DataFrame()
+    anomaly = pd.concat(scores, ignore_index=True)
     run.tables["anomaly_scores"] = anomaly
     run.tested["anomaly"] = (
         int(anomaly.groupby(["period", "measure"]).ngroups) if not anomaly.empty else 0

@@ -54,6 +54,16 @@ def _log_noise(periods: pd.DataFrame, measure: str) -> np.ndarray:
     return np.nan_to_num(np.sqrt((1 + cv2) / safe))
 
 
+ANOMALY_COLUMNS = (
+    "period", "start", "measure", "value", "baseline_median", "baseline", "baseline_periods",
+    "robust_z",
+)  # fmt: skip
+TREND_COLUMNS = (
+    "dimension", "key", "measure", "n", "first", "last", "test", "z", "p_value", "slope",
+    "median_level", "relative_slope", "p_adjusted",
+)  # fmt: skip
+
+
 def anomaly_scores(periods: pd.DataFrame, period: str, config: InsightsConfig) -> pd.DataFrame:
     """Per complete period and measure: value, baseline median, robust z (long table)."""
     rows = []
@@ -90,7 +100,7 @@ def anomaly_scores(periods: pd.DataFrame, period: str, config: InsightsConfig) -
                     "robust_z": z,
                 }
             )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
 
 
 def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insight]:
@@ -174,9 +184,8 @@ def trend_table(
                 "relative_slope": t.slope / level if level else float("nan"),
             }
         )
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table["p_adjusted"] = benjamini_hochberg(table["p_value"].to_numpy())
+    table = pd.DataFrame(rows, columns=TREND_COLUMNS[:-1])
+    table["p_adjusted"] = benjamini_hochberg(table["p_value"].to_numpy(dtype=float))
     return table
 
 

@@ -125,6 +125,8 @@ def states(then: pd.DataFrame, now: pd.DataFrame, lost_after_days: int | None) -
     )
     merged = right.merge(left, on="customer_id", how="left")
     merged["state_then"] = merged["state_then"].fillna(NEW)
+    for col in ("state_then", "state_now", "segment_then", "segment_now"):
+        merged[col] = merged[col].astype("str").where(merged[col].notna())
     return merged.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
 
 INSIGHTS_JSON = "insights.json"
 CRM_LIST = "insights/customers.csv"
+_NUMERIC = (
+    "statistic", "p_value", "p_adjusted", "effect_size", "metric_value", "customers",
+    "severity_score",
+)  # fmt: skip
 _CRM_EXTRA = ("segment", "recency_days", "frequency", "monetary", "clv", "churn_probability")
 
 
@@ -94,6 +98,10 @@ def _crm(run_crm: list[pd.DataFrame], customers: pd.DataFrame, limit: int) -> pd
     return merged.groupby("insight_id", sort=False).head(limit).reset_index(drop=True)
 
 
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+
+
 def _table(insights: list[Insight]) -> pd.DataFrame:
     from custlens.insights.record import Insight
 
@@ -104,9 +112,13 @@ def _table(insights: list[Insight]) -> pd.DataFrame:
         row["numbers"] = json.dumps(row["numbers"], sort_keys=True)
         rows.append(row)
     table = pd.DataFrame(rows, columns=names)
-    for col in ("statistic", "p_value", "p_adjusted", "effect_size", "metric_value"):
+    for col in _NUMERIC[:-2]:
         table[col] = pd.to_numeric(table[col]).astype("float64")
     table["customers"] = table["customers"].astype("Int64")
+    table["severity_score"] = table["severity_score"].astype("float64")
+    for col in names:
+        if col not in _NUMERIC:
+            table[col] = table[col].astype("str")
     return table
 
 
@@ -114,8 +126,10 @@ def run(ctx: StageContext) -> tuple[None, InsightsResult]:
     """Every insight kind these data and the earlier stages allow, most severe first."""
     from dataclasses import replace
 
+    from custlens.insights.customer_kinds import COHORT_TEST_COLUMNS
     from custlens.insights.engine import build_insights
     from custlens.insights.record import LEVELS, SCHEMA
+    from custlens.insights.series_kinds import ANOMALY_COLUMNS, TREND_COLUMNS
 
     cfg = ctx.settings.insights
     found = build_insights(
@@ -146,9 +160,9 @@ def run(ctx: StageContext) -> tuple[None, InsightsResult]:
     tables = {
         "insights": table,
         "customers": crm,
-        "trend_tests": found.tables.get("trend_tests", pd.DataFrame()),
-        "anomaly_scores": found.tables.get("anomaly_scores", pd.DataFrame()),
-        "cohort_tests": found.tables.get("cohort_tests", pd.DataFrame()),
+        "trend_tests": found.tables.get("trend_tests", _empty(TREND_COLUMNS)),
+        "anomaly_scores": found.tables.get("anomaly_scores", _empty(ANOMALY_COLUMNS)),
+        "cohort_tests": found.tables.get("cohort_tests", _empty(COHORT_TEST_COLUMNS)),
     }
     notes = tuple(f"insights: {k} skipped ({v})" for k, v in found.skipped.items())
     return None, InsightsResult(tables=tables, summary=summary, notes=notes)
