@@ -138,6 +138,34 @@ def test_cross_sell_uses_the_basket_rules_per_segment(run, planted):
     assert "cross_sell" not in result.summary["skipped"]
 
 
+def test_cross_sell_reads_the_merged_basket_layout():
+    """The basket stage on main: rules with antecedent_1/consequent_1, a readable ``rule``,
+    ``by``/``group`` per segment or persona, and Benjamini-Hochberg ``q_value``."""
+    from custlens.config import InsightsConfig
+    from custlens.insights.customer_kinds import cross_sell
+
+    rules = pd.DataFrame(
+        {
+            "by": ["segment", "segment", "persona", "segment"],
+            "group": ["Champions", "Champions", "Bulk", "Lost"],
+            "antecedent_1": ["p1", "p2", "p3", "p4"],
+            "antecedent_2": [None, None, None, None],
+            "consequent_1": ["p9", "p8", "p7", "p6"],
+            "rule": ["Mug -> Plate", "Cup -> Saucer", "Bag -> Box", "Pen -> Ink"],
+            "support": [0.05, 0.04, 0.1, 0.02],
+            "confidence": [0.5, 0.6, 0.7, 0.3],
+            "lift": [4.0, 9.0, 12.0, 2.0],
+            "p_value": [1e-6, 0.2, 1e-9, 1e-4],
+            "q_value": [1e-5, 0.3, 1e-8, 1e-3],
+        }
+    )
+    found = {i.id: i for i in cross_sell({"segment_rules": rules}, InsightsConfig())}
+    assert set(found) == {"cross_sell:Champions", "cross_sell:Lost"}  # persona rows left out
+    best = found["cross_sell:Champions"]  # Cup -> Saucer has the higher lift but q = 0.3
+    assert best.metric_value == 4.0 and "Mug" in best.finding and "Plate" in best.action
+    assert best.p_adjusted == 1e-5
+
+
 def test_cli_prints_insights_and_accepts_compare_to(tmp_path, planted):
     source = tmp_path / "orders.parquet"
     planted.to_parquet(source)

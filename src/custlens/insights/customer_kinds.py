@@ -265,22 +265,43 @@ def cohort_drops(
     return out, table
 
 
-_RULE_COLUMNS = ("antecedent", "consequent", "lift", "confidence")
-
-
 def _rules_table(tables: dict[str, pd.DataFrame]) -> pd.DataFrame | None:
-    """The basket result's per-segment rules (else its overall rules)."""
-    found = [t for t in tables.values() if all(c in t.columns for c in _RULE_COLUMNS)]
-    per_segment = [t for t in found if "segment" in t.columns]
+    """The basket result's rules in one shape (``segment, antecedent, consequent, lift,
+    confidence`` and ``p_value``/``q_value`` when given): its per-segment rules when it has them
+    (a ``segment`` column, or ``by == "segment"`` with the segment in ``group``), else its
+    overall rules; None when it has no rules table."""
+    found = []
+    for t in tables.values():
+        if not {"lift", "confidence"} <= set(t.columns):
+            continue
+        if "antecedent" in t.columns and "consequent" in t.columns:
+            frame = t.copy()
+        elif "antecedent_1" in t.columns and "consequent_1" in t.columns:
+            frame = t.copy()
+            if "rule" in frame.columns:  # "A + B -> C" with the item labels
+                parts = frame["rule"].astype(str).str.split(" -> ", n=1, regex=False)
+                frame["antecedent"], frame["consequent"] = parts.str[0], parts.str[1]
+            else:
+                frame["antecedent"] = frame["antecedent_1"].astype(str)
+                frame["consequent"] = frame["consequent_1"].astype(str)
+        else:
+            continue
+        if "segment" not in frame.columns and {"by", "group"} <= set(frame.columns):
+            frame = frame[frame["by"] == "segment"].rename(columns={"group": "segment"})
+        found.append(frame)
+    per_segment = [t for t in found if "segment" in t.columns and not t.empty]
     return (per_segment or found or [None])[0]
 
 
 def cross_sell(basket_tables: dict[str, pd.DataFrame], config: InsightsConfig) -> list[Insight]:
-    """The strongest rule (highest lift, then confidence) per segment, or overall."""
+    """The strongest rule (highest lift, then confidence) per segment, or overall; when the
+    rules carry a Benjamini-Hochberg ``q_value`` only rules with ``q_value < alpha`` count."""
     rules = _rules_table(basket_tables)
     if rules is None or rules.empty:
         return []
     frame = rules.copy()
+    if "q_value" in frame.columns:
+        frame = frame[frame["q_value"].astype(float) < config.alpha]
     if "segment" not in frame.columns:
         frame["segment"] = "all"
     frame = frame.sort_values(
@@ -289,12 +310,17 @@ def cross_sell(basket_tables: dict[str, pd.DataFrame], config: InsightsConfig) -
     out = []
     for row in frame.groupby("segment", sort=True).head(1).to_dict("records"):
         seg, ant, con = str(row["segment"]), _items(row["antecedent"]), _items(row["consequent"])
-        p = row.get("p_value")
+        p, q = row.get("p_value"), row.get("q_value")
         finding = (
             f"{seg} customers who buy {ant} also buy {con} with confidence "
             f"{float(row['confidence']):.1%}, {float(row['lift']):.2f} times as often as "
             f"{seg} customers in general"
             + (f" (support {float(row['support']):.2%})" if "support" in row else "")
+            + (
+                f"; {format_p(float(p))}, BH q = {float(q):.2g}"
+                if p is not None and q is not None
+                else ""
+            )
             + "."
         )
         out.append(
@@ -306,8 +332,9 @@ def cross_sell(basket_tables: dict[str, pd.DataFrame], config: InsightsConfig) -
                 metric="lift",
                 metric_value=float(row["lift"]),
                 test="association rule (lift, confidence)"
-                + (" with its test" if p is not None else ""),
+                + ("; the basket stage's test with Benjamini-Hochberg" if q is not None else ""),
                 p_value=float(p) if p is not None and p == p else None,
+                p_adjusted=float(q) if q is not None and q == q else None,
                 effect_size=float(row["lift"]),
                 effect_name="lift",
                 subject_type="segment",
