@@ -32,7 +32,15 @@ def _same(a: pd.DataFrame, b: pd.DataFrame, what: str) -> None:
 
 def test_every_stage_ran(written):
     results, _ = written
-    assert list(results.stages) == ["personas", "anomalies", "timing", "basket", "predictions"]
+    assert list(results.stages) == [
+        "personas",
+        "anomalies",
+        "timing",
+        "basket",
+        "predictions",
+        "migration",
+        "insights",
+    ]
     assert results.skipped == {}
 
 

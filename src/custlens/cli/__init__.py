@@ -73,6 +73,14 @@ def run(
         list[str] | None, typer.Option(help="Keep only these countries, repeatable.")
     ] = None,
     seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    compare_to: Annotated[
+        str | None,
+        typer.Option(
+            "--compare-to",
+            help="Migration: compare the segments with this earlier date (YYYY-MM-DD; "
+            "default 90 days before the as-of date).",
+        ),
+    ] = None,
     cutoff: Annotated[
         str | None,
         typer.Option(help="Backtest cutoff (YYYY-MM-DD; default: last date minus the horizon)."),
@@ -84,7 +92,7 @@ def run(
         str | None,
         typer.Option(
             help="Analyses after RFM, comma-separated: features, personas, anomalies, timing, "
-            "predictions; 'all' (default) or 'rfm' for none."
+            "predictions, migration, insights; 'all' (default) or 'rfm' for none."
         ),
     ] = None,
     figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
@@ -106,6 +114,7 @@ def run(
                 "seed": seed,
                 "analyses": flags.parse_analyses(analyses),
                 "models.cutoff": flags.parse_date(cutoff, "--cutoff"),
+                "migration.compare_to": flags.parse_compare_to(compare_to, as_of),
                 "models.horizon_days": flags.parse_horizon(horizon),
             },
         )

@@ -26,6 +26,19 @@ def parse_date(value: str | None, flag: str) -> date | None:
         ) from None
 
 
+def parse_compare_to(value: str | None, as_of: str | None) -> date | None:
+    """``--compare-to``: a date, before ``--as-of`` when both are given."""
+    compare_to = parse_date(value, "--compare-to")
+    as_of_date = parse_date(as_of, "--as-of")
+    if compare_to is not None and as_of_date is not None and compare_to >= as_of_date:
+        raise ConfigError(
+            f"--compare-to {compare_to} is not before --as-of {as_of_date}",
+            where="--compare-to",
+            fix="give an earlier date to compare the segments with",
+        )
+    return compare_to
+
+
 def parse_horizon(value: str | None) -> int | None:
     if value is None:
         return None

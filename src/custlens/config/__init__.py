@@ -29,6 +29,12 @@ from custlens.config.cleaning import (
     CleaningConfig,
     MappingConfig,
 )
+from custlens.config.insights import (
+    DEFAULT_SEVERITY,
+    InsightsConfig,
+    MigrationConfig,
+    SeverityRule,
+)
 from custlens.config.models import (
     DEFAULT_TIERS,
     ModelsConfig,
@@ -78,12 +84,15 @@ __all__ = [
     "DEFAULT_QUALITY_RULES",
     "DEFAULT_SCORES",
     "DEFAULT_SEGMENTS",
+    "DEFAULT_SEVERITY",
     "DEFAULT_TIERS",
     "DEFAULT_TIMING_PERSONAS",
     "FeaturesConfig",
     "FindingRule",
+    "InsightsConfig",
     "LifecycleConfig",
     "MappingConfig",
+    "MigrationConfig",
     "ModelsConfig",
     "PersonaConfig",
     "PersonaRule",
@@ -97,6 +106,7 @@ __all__ = [
     "ScoreSpec",
     "SegmentRule",
     "Settings",
+    "SeverityRule",
     "TierRule",
     "TimingConfig",
     "TimingPersonaRule",

@@ -20,6 +20,7 @@ from custlens.config.app import AppConfig
 from custlens.config.base import _Strict
 from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
+from custlens.config.insights import InsightsConfig, MigrationConfig
 from custlens.config.models import ModelsConfig
 from custlens.config.profile import ProfileConfig
 from custlens.config.report import ReportConfig
@@ -55,6 +56,8 @@ class Settings(_Strict):
     basket: BasketConfig = Field(default_factory=BasketConfig)
     app: AppConfig = Field(default_factory=AppConfig)
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
+    migration: MigrationConfig = Field(default_factory=MigrationConfig)
+    insights: InsightsConfig = Field(default_factory=InsightsConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None

@@ -41,6 +41,19 @@ STAGES: tuple[Stage, ...] = (
         # an explicit --cutoff that cannot work is the user's error, not a reason to skip
         strict=lambda settings: settings.models.cutoff is not None,
     ),
+    Stage(
+        "migration",
+        f"{_S}.migration:run",
+        f"{_S}.migration:MigrationResult",
+        "segment moves between two dates (Stuart-Maxwell, McNemar) and monthly cohorts",
+    ),
+    Stage(
+        "insights",
+        f"{_S}.insights:run",
+        f"{_S}.insights:InsightsResult",
+        "tested findings: segment shifts, value at risk, anomalies, trends, cohorts, cross-sell",
+        needs=("migration",),
+    ),
 )
 
 FEATURES = "features"  # behavioural features in the customer table (no stage of its own)

@@ -1,0 +1,76 @@
+"""Migration chart specs: the segment transition matrix and the cohort retention heatmap."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from custlens._validation import require_columns
+
+
+def transition_heatmap(transitions: pd.DataFrame, date_then: str, date_now: str) -> alt.Chart:
+    """Rows: state at the earlier date; columns: state now; colour: row share; text: count."""
+    require_columns(
+        transitions,
+        ("from_state", "to_state", "customers", "row_share"),
+        what="the table given to the migration chart",
+        fix="pass the migration stage's transitions table",
+    )
+    rows = list(dict.fromkeys(transitions["from_state"]))
+    cols = list(dict.fromkeys(transitions["to_state"]))
+    base = alt.Chart(transitions).encode(
+        x=alt.X("to_state:N", sort=cols, title=f"state on {date_now}"),
+        y=alt.Y("from_state:N", sort=rows, title=f"state on {date_then}"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("row_share:Q", title="share of row", scale=alt.Scale(scheme="blues")),
+        tooltip=[
+            "from_state:N",
+            "to_state:N",
+            alt.Tooltip("customers:Q", format=",.0f"),
+            alt.Tooltip("row_share:Q", format=".1%"),
+        ],
+    )
+    text = (
+        base.transform_filter(alt.datum.customers > 0)
+        .mark_text(fontSize=9)
+        .encode(
+            text=alt.Text("customers:Q", format=",.0f"),
+            color=alt.condition(alt.datum.row_share > 0.5, alt.value("white"), alt.value("black")),
+        )
+    )
+    return (cells + text).properties(
+        title=f"Segment migration {date_then} -> {date_now}",
+        width=alt.Step(44),
+        height=alt.Step(22),
+    )
+
+
+def cohort_heatmap(cohorts: pd.DataFrame, metric: str = "customer_share") -> alt.Chart:
+    """Cohort (month of first order) x months since the first order; colour: retained share."""
+    require_columns(
+        cohorts,
+        ("cohort", "months_since", "customers", "revenue", metric),
+        what="the table given to the cohort chart",
+        fix="pass the migration stage's cohorts table",
+    )
+    frame = cohorts[cohorts["months_since"] > 0]
+    title = "customers retained" if metric == "customer_share" else "revenue retained"
+    return (
+        alt.Chart(frame)
+        .mark_rect()
+        .encode(
+            x=alt.X("months_since:O", title="months since first order"),
+            y=alt.Y("cohort:O", title="cohort (first order)"),
+            color=alt.Color(f"{metric}:Q", title=title, scale=alt.Scale(scheme="greens")),
+            tooltip=[
+                "cohort:O",
+                "months_since:O",
+                alt.Tooltip("cohort_customers:Q", format=",.0f"),
+                alt.Tooltip("customers:Q", format=",.0f"),
+                alt.Tooltip("revenue:Q", format=",.2f"),
+                alt.Tooltip(f"{metric}:Q", format=".1%"),
+            ],
+        )
+        .properties(title=f"Monthly cohorts: {title}", width=alt.Step(18), height=alt.Step(14))
+    )

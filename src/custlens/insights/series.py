@@ -1,0 +1,142 @@
+"""Time series for the insights, aggregated in the engine: daily orders and revenue, monthly
+revenue per category or country, and segment sizes at monthly dates.
+
+Only small results are fetched (a row per day, per month and group, per month and segment).
+Months are ``year * 12 + month - 1``; an order counts once, on the date of its first line, with
+the revenue of all its lines. Periods are kept only when **complete**: on or after the first
+purchase date and before ``as_of`` (a partial first or last month would look like a collapse).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.config import RFMConfig
+
+
+def _before(purchases: ir.Table, as_of: date) -> ir.Table:
+    cutoff = ibis.literal(as_of, type="date")
+    return purchases.filter(purchases.order_ts.date() < cutoff)
+
+
+def daily_totals(purchases: ir.Table, as_of: date) -> pd.DataFrame:
+    """``day`` (datetime64), ``orders``, ``revenue``, ``revenue_sq`` (sum of squared order
+    values, for the counting noise of the anomaly scores) for every day from the first purchase to the
+    day before ``as_of`` (days without orders are zero)."""
+    p = _before(purchases, as_of)
+    orders = p.group_by("order_id").aggregate(day=p.order_ts.min().date(), revenue=p.amount.sum())
+    daily = orders.group_by("day").aggregate(
+        orders=orders.count(),
+        revenue=orders.revenue.sum(),
+        revenue_sq=(orders.revenue * orders.revenue).sum(),
+    )
+    frame = daily.to_pandas()
+    if frame.empty:
+        return pd.DataFrame(
+            {"day": pd.to_datetime([]), "orders": [], "revenue": [], "revenue_sq": []}
+        )
+    frame["day"] = pd.to_datetime(frame["day"])
+    days = pd.date_range(frame["day"].min(), pd.Timestamp(as_of) - pd.Timedelta(days=1), freq="D")
+    frame = frame.set_index("day").reindex(days, fill_value=0).rename_axis("day").reset_index()
+    frame["orders"] = frame["orders"].astype("int64")
+    frame["revenue"] = frame["revenue"].astype("float64")
+    frame["revenue_sq"] = frame["revenue_sq"].astype("float64")
+    return frame
+
+
+def complete_periods(daily: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Weekly (Monday to Sunday) or monthly totals of the daily table, complete periods only,
+    with ``start``, ``days``, ``orders``, ``revenue``, ``revenue_sq``."""
+    days = daily.set_index("day")
+    if period == "week":
+        start = days.index - pd.to_timedelta(days.index.day_of_week, unit="D")
+    else:
+        start = days.index.to_period("M").to_timestamp()
+    grouped = days.groupby(start).agg(
+        orders=("orders", "sum"), revenue=("revenue", "sum"), revenue_sq=("revenue_sq", "sum")
+    )
+    grouped["days"] = days.groupby(start).size()
+    full = 7 if period == "week" else grouped.index.days_in_month
+    grouped = grouped[grouped["days"] == np.asarray(full)]
+    return grouped.rename_axis("start").reset_index()
+
+
+def monthly_by(purchases: ir.Table, as_of: date, column: str) -> pd.DataFrame:
+    """Revenue and orders per complete month and value of ``column``: ``month`` (first day),
+    ``key``, ``orders``, ``revenue``; months without sales are zero."""
+    p = _before(purchases, as_of)
+    p = p.filter(p[column].notnull())
+    p = p.mutate(
+        _m=(p.order_ts.year().cast("int64") * 12 + p.order_ts.month().cast("int64") - 1),
+        key=p[column].cast("string"),
+    )
+    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=p.amount.sum())
+    agg = per_order.group_by(["_m", "key"]).aggregate(
+        orders=per_order.count(), revenue=per_order.revenue.sum().cast("float64")
+    )
+    frame = agg.to_pandas()
+    first = _first_day(purchases)
+    return _complete_months(frame, first, as_of)
+
+
+def _first_day(purchases: ir.Table) -> date:
+    return purchases.order_ts.min().to_pyarrow().as_py().date()
+
+
+def _complete_months(frame: pd.DataFrame, first: date, as_of: date) -> pd.DataFrame:
+    start_m = first.year * 12 + first.month - 1 + (0 if first.day == 1 else 1)
+    end_m = as_of.year * 12 + as_of.month - 1  # exclusive: the month of as_of is not over
+    months = np.arange(start_m, end_m)
+    keys = sorted(frame["key"].unique()) if not frame.empty else []
+    grid = pd.MultiIndex.from_product([months, keys], names=["_m", "key"]).to_frame(index=False)
+    out = grid.merge(frame, on=["_m", "key"], how="left").fillna({"orders": 0, "revenue": 0.0})
+    out["orders"] = out["orders"].astype("int64")
+    out["month"] = pd.to_datetime([f"{m // 12:04d}-{m % 12 + 1:02d}-01" for m in out["_m"]])
+    return out[["month", "key", "orders", "revenue"]]
+
+
+def month_starts(first: date, as_of: date, months: int) -> list[date]:
+    """The first days of the last ``months`` months up to ``as_of`` (inclusive when a first),
+    after the first purchase."""
+    cur = date(as_of.year, as_of.month, 1)
+    out: list[date] = []
+    while len(out) < months and cur > first:
+        out.append(cur)
+        prev = cur - timedelta(days=1)
+        cur = date(prev.year, prev.month, 1)
+    return sorted(out)
+
+
+def segment_sizes(
+    purchases: ir.Table, returns: ir.Table | None, dates: list[date], rfm: RFMConfig
+) -> pd.DataFrame:
+    """Customers per RFM segment (each date scored against its own quintiles) at each date:
+    ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
+    base grows as customers arrive, so counts would all rise)."""
+    from custlens.features.rfm import customer_table
+    from custlens.segment.rfm_segments import score_rfm
+
+    parts = []
+    for d in dates:
+        scored = score_rfm(customer_table(purchases, None, d), rfm)
+        parts.append(
+            scored.group_by(key=scored.segment)
+            .aggregate(customers=scored.count())
+            .mutate(date=ibis.literal(d, type="date"))
+        )
+    if not parts:
+        return pd.DataFrame(columns=["date", "key", "customers"])
+    frame = ibis.union(*parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    names = [r.name for r in rfm.segments]
+    grid = pd.MultiIndex.from_product([dates, names], names=["date", "key"]).to_frame(index=False)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    out = grid.merge(frame, on=["date", "key"], how="left").fillna({"customers": 0})
+    out["customers"] = out["customers"].astype("int64")
+    totals = out.groupby("date")["customers"].transform("sum")
+    out["share"] = (out["customers"] / totals.where(totals > 0)).astype("float64")
+    return out

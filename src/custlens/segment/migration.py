@@ -1,0 +1,227 @@
+"""Segment migration between two as-of dates: RFM segments at both, the transition matrix with
+"new" and "lost" margins, the Stuart-Maxwell and McNemar tests, and the customers who moved down.
+
+The customer tables at both dates are computed in the engine (``customer_table`` and
+``score_rfm``, or the as-of date's value cut points with ``cut_points="fixed"``); only one row
+per customer is fetched.
+
+States: at each date a customer is in their RFM segment, or **lost** when the last order is more
+than ``lost_after_days`` before that date. A customer whose first order falls between the two
+dates is **new** (a row of the matrix with no earlier state). Customers present at both dates
+(every state but "new") make the square table of the tests:
+
+- Stuart-Maxwell (``statsmodels SquareTable.homogeneity``): are the state shares the same at
+  both dates? States empty at both dates are dropped first.
+- McNemar per state (``statsmodels mcnemar``; exact binomial when fewer than 25 customers
+  changed, else chi-square with continuity correction): did this state gain or lose customers?
+  ``share_change`` = (entered - left) / continuing customers.
+"""
+
+from __future__ import annotations
+
+import warnings
+from datetime import date
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from custlens.config import RFMConfig
+from custlens.features.rfm import customer_table
+from custlens.segment.rfm_segments import score_rfm, segment_expr
+
+NEW = "new"
+LOST = "lost"
+_KEEP = ("customer_id", "recency_days", "frequency", "monetary", "r_score", "fm_score", "segment")
+
+
+def cut_points(scored: pd.DataFrame) -> dict[str, list[float]]:
+    """The largest recency / frequency / monetary value of each quintile of a scored table:
+    ``recency`` for R = 5, 4, 3, 2 and ``frequency``/``monetary`` for scores 1-4 (ascending)."""
+    rec = scored.groupby("r_score")["recency_days"].max()
+    freq = scored.groupby("f_score")["frequency"].max()
+    mon = scored.groupby("m_score")["monetary"].max()
+    return {
+        "recency": [float(rec.get(s, np.inf)) for s in (5, 4, 3, 2)],
+        "frequency": [float(freq.get(s, np.inf)) for s in (1, 2, 3, 4)],
+        "monetary": [float(mon.get(s, np.inf)) for s in (1, 2, 3, 4)],
+    }
+
+
+def _above(value: ir.NumericValue, edges: list[float]) -> ir.IntegerValue:
+    total: ir.IntegerValue = ibis.literal(0, type="int64")
+    for edge in edges:
+        if np.isfinite(edge):
+            total = total + ibis.ifelse(value > ibis.literal(edge, type="float64"), 1, 0)
+    return total
+
+
+def score_with_cuts(customers: ir.Table, cuts: dict[str, list[float]], rfm: RFMConfig) -> ir.Table:
+    """RFM scores and segment from fixed value cut points (a tie goes to the lowest quintile
+    holding the value), the same columns as ``score_rfm``."""
+    c = customers
+    scored = c.mutate(
+        r_score=(5 - _above(c.recency_days.cast("float64"), cuts["recency"])).cast("int64"),
+        f_score=(1 + _above(c.frequency.cast("float64"), cuts["frequency"])).cast("int64"),
+        m_score=(1 + _above(c.monetary.cast("float64"), cuts["monetary"])).cast("int64"),
+    )
+    scored = scored.mutate(fm_score=((scored.f_score + scored.m_score + 1) // 2).cast("int64"))
+    return scored.mutate(segment=segment_expr(scored.r_score, scored.fm_score, rfm))
+
+
+def segments_at(
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    dates: tuple[date, date],
+    rfm: RFMConfig,
+    *,
+    method: str = "recut",
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[float]] | None]:
+    """The scored customers at the earlier and the later date (one row per customer each), and
+    the cut points used when ``method="fixed"`` (those of the later date)."""
+    then_t = customer_table(purchases, returns, dates[0])
+    now_t = customer_table(purchases, returns, dates[1])
+    if method == "recut":
+        frames = [score_rfm(t, rfm) for t in (then_t, now_t)]
+        cuts = None
+    else:
+        now_scored = score_rfm(now_t, rfm)
+        cols = ["r_score", "f_score", "m_score", "recency_days", "frequency", "monetary"]
+        cuts = cut_points(now_scored.select(*cols).to_pandas())
+        frames = [score_with_cuts(t, cuts, rfm) for t in (then_t, now_t)]
+    then, now = (f.select(*_KEEP).order_by("customer_id").to_pandas() for f in frames)
+    return then, now, cuts
+
+
+def states(then: pd.DataFrame, now: pd.DataFrame, lost_after_days: int | None) -> pd.DataFrame:
+    """One row per customer at the later date: ``state_then`` (segment, "lost" or "new"),
+    ``state_now``, the scores at both dates and ``monetary_now``."""
+
+    def state(frame: pd.DataFrame) -> pd.Series:
+        out = frame["segment"].astype("object").copy()
+        if lost_after_days is not None:
+            out[frame["recency_days"] > lost_after_days] = LOST
+        return out
+
+    left = pd.DataFrame(
+        {
+            "customer_id": then["customer_id"],
+            "state_then": state(then),
+            "segment_then": then["segment"],
+            "rfm_then": then["r_score"] + then["fm_score"],
+        }
+    )
+    right = pd.DataFrame(
+        {
+            "customer_id": now["customer_id"],
+            "state_now": state(now),
+            "segment_now": now["segment"],
+            "rfm_now": now["r_score"] + now["fm_score"],
+            "recency_days": now["recency_days"],
+            "frequency": now["frequency"],
+            "monetary": now["monetary"],
+        }
+    )
+    merged = right.merge(left, on="customer_id", how="left")
+    merged["state_then"] = merged["state_then"].fillna(NEW)
+    for col in ("state_then", "state_now", "segment_then", "segment_now"):
+        merged[col] = merged[col].astype("str").where(merged[col].notna())
+    return merged.sort_values("customer_id", kind="stable").reset_index(drop=True)
+
+
+def transition_matrix(moves: pd.DataFrame, order: list[str]) -> pd.DataFrame:
+    """Long table: ``from_state, to_state, customers, row_share`` for every pair of states
+    (rows: "new", the segments, "lost"; columns: the segments, "lost"), zeros included."""
+    rows, cols = [NEW, *order, LOST], [*order, LOST]
+    counts = pd.crosstab(moves["state_then"], moves["state_now"])
+    counts = counts.reindex(index=rows, columns=cols, fill_value=0)
+    totals = counts.sum(axis=1)
+    shares = counts.div(totals.where(totals > 0, 1), axis=0)
+    long = counts.stack().rename("customers").reset_index()
+    long.columns = ["from_state", "to_state", "customers"]
+    long["customers"] = long["customers"].astype("int64")
+    long["row_share"] = shares.stack().to_numpy().astype("float64")
+    return long
+
+
+def wide(matrix: pd.DataFrame, value: str = "customers") -> pd.DataFrame:
+    """The long transition table as a from x to grid (in the given state order)."""
+    rows = list(dict.fromkeys(matrix["from_state"]))
+    cols = list(dict.fromkeys(matrix["to_state"]))
+    grid = matrix.pivot(index="from_state", columns="to_state", values=value)
+    return grid.reindex(index=rows, columns=cols)
+
+
+def homogeneity_tests(moves: pd.DataFrame, order: list[str]) -> tuple[dict, pd.DataFrame]:
+    """Stuart-Maxwell over the continuing customers, and McNemar per state."""
+    from statsmodels.stats.contingency_tables import SquareTable, mcnemar
+
+    cont = moves[moves["state_then"] != NEW]
+    states_ = [*order, LOST]
+    square = pd.crosstab(cont["state_then"], cont["state_now"])
+    square = square.reindex(index=states_, columns=states_, fill_value=0)
+    used = [s for s in states_ if square.loc[s].sum() + square[s].sum() > 0]
+    square = square.loc[used, used]
+    omnibus: dict = {"test": "Stuart-Maxwell", "customers": int(len(cont)), "states": len(used)}
+    try:
+        with warnings.catch_warnings():  # a singular covariance gives NaN: reported as None
+            warnings.simplefilter("ignore")
+            res = SquareTable(square.to_numpy(dtype=float), shift_zeros=False).homogeneity(
+                method="stuart_maxwell"
+            )
+        ok = bool(np.isfinite(res.pvalue))
+    except (np.linalg.LinAlgError, ValueError):
+        ok = False
+    if ok:
+        omnibus.update(statistic=float(res.statistic), df=int(res.df), p_value=float(res.pvalue))
+    else:
+        omnibus.update(statistic=None, df=None, p_value=None)
+    n = len(cont)
+    per_state = []
+    for s in used:
+        was, now = cont["state_then"] == s, cont["state_now"] == s
+        both, left = int((was & now).sum()), int((was & ~now).sum())
+        entered, neither = int((~was & now).sum()), int((~was & ~now).sum())
+        exact = left + entered < 25
+        if left + entered == 0:
+            p, stat = 1.0, 0.0
+        else:
+            r = mcnemar([[both, left], [entered, neither]], exact=exact, correction=True)
+            p, stat = float(r.pvalue), float(r.statistic)
+        per_state.append(
+            {
+                "state": s,
+                "customers_then": both + left,
+                "customers_now": both + entered,
+                "stayed": both,
+                "left": left,
+                "entered": entered,
+                "share_then": (both + left) / n if n else np.nan,
+                "share_now": (both + entered) / n if n else np.nan,
+                "share_change": (entered - left) / n if n else np.nan,
+                "test": "McNemar exact" if exact else "McNemar chi-square",
+                "statistic": stat,
+                "p_value": p,
+            }
+        )
+    return omnibus, pd.DataFrame(per_state)
+
+
+def moved_down(moves: pd.DataFrame, watch: list[str]) -> pd.DataFrame:
+    """Customers who were in a watched segment at the earlier date and are now in another state
+    with a lower r + fm score (or lost): the CRM list, most valuable first."""
+    was = moves["state_then"].isin(watch)
+    lower = (moves["rfm_now"] < moves["rfm_then"]) | (moves["state_now"] == LOST)
+    down = moves[was & lower & (moves["state_now"] != moves["state_then"])]
+    cols = [
+        "customer_id",
+        "state_then",
+        "state_now",
+        "recency_days",
+        "frequency",
+        "monetary",
+    ]
+    return down.sort_values(["monetary", "customer_id"], ascending=[False, True])[cols].reset_index(
+        drop=True
+    )
