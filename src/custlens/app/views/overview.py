@@ -1,67 +1,42 @@
-"""Overview: KPI cards and the findings of every stage.
-
-Built from ``Results`` directly (``kpis`` and ``findings`` are plain data); when the report's
-structure step lands, these two functions are what to replace with its KPI cards and findings.
-"""
+"""Overview: the report's executive summary (KPI cards, the most important findings, what to do
+this month), built by the report's structure step from the same ``Results``."""
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
 from custlens.app.views.common import charts
 from custlens.pipeline import Results
+from custlens.report.structure import build_story
+from custlens.story import Bullets, Cards, Findings
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 
-def kpis(results: Results) -> list[tuple[str, str]]:
-    """Label -> value of the KPI cards: customers, revenue, orders, period."""
-    customers = results.customers
-    first = customers["first_order"].min()
-    last = customers["last_order"].max()
-    return [
-        ("Customers", f"{len(customers):,}"),
-        ("Revenue", f"{customers['monetary'].sum():,.0f}"),
-        ("Orders", f"{int(customers['frequency'].sum()):,}"),
-        ("Months of orders", f"{_months(first, last)}"),
-        ("As of", f"{results.as_of:%Y-%m-%d}"),
-    ]
-
-
-def _months(first, last) -> int:
-    return (last.year - first.year) * 12 + last.month - first.month + 1
-
-
-def period(results: Results) -> str:
-    customers = results.customers
-    first, last = customers["first_order"].min(), customers["last_order"].max()
-    return f"Orders from {first:%Y-%m-%d} to {last:%Y-%m-%d}, customers as of {results.as_of}"
-
-
-def findings(results: Results) -> list[str]:
-    """Sentences from the numbers: the largest segment, each stage's headline, skipped stages."""
-    lines = []
-    summary = results.segment_summary
-    if len(summary):
-        top = summary.sort_values("revenue_share", ascending=False).iloc[0]
-        lines.append(
-            f"{top['segment']} bring {top['revenue_share']:.0%} of the revenue with "
-            f"{top['share']:.0%} of the customers."
-        )
-    for result in results.stages.values():
-        lines.extend(result.headline(results))
-    lines.extend(f"{name} skipped: {why}" for name, why in results.skipped.items())
-    return lines
+def plain(text: str) -> str:
+    """Text from the data shown literally by ``st.markdown`` (markup characters escaped)."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def render(results: Results, label: str) -> None:
     st.title("Overview")
     st.caption(label)
-    cards = kpis(results)
-    for column, (name, value) in zip(st.columns(len(cards)), cards, strict=True):
-        column.metric(name, value)
-    st.caption(period(results))
-    st.subheader("Findings")
-    for line in findings(results):
-        st.markdown(f"- {line}")
+    summary = build_story(results).sections[0]
+    st.caption(summary.lead)
+    for block in summary.blocks:
+        if isinstance(block, Cards):
+            for column, kpi in zip(st.columns(len(block.items)), block.items, strict=True):
+                column.metric(kpi.label, kpi.value, help=kpi.detail or None)
+        elif isinstance(block, Findings):
+            st.subheader(block.title or "Findings")
+            st.markdown("\n".join(f"{i}. {plain(f.text)}" for i, f in enumerate(block.items, 1)))
+        elif isinstance(block, Bullets):
+            st.subheader(block.title or "")
+            st.markdown("\n".join(f"- {plain(item)}" for item in block.items))
+    for name, why in results.skipped.items():
+        st.caption(f"{name} skipped: {why}")
     with st.expander("Data quality: what cleaning removed"):
         for line in results.quality.summary_lines():
             st.text(line)

@@ -298,6 +298,8 @@ def _recommendations(
 def _because(rules: pd.DataFrame, metric: str) -> pd.Series:
     """The justification of each rule, by the rules' index: text, confidence, lift (and the
     ranking metric when it is another one)."""
+    if rules.empty:  # no usable rule: nothing to justify (and no text columns to join)
+        return pd.Series(dtype=object)
     text = (
         rules["rule"]
         + " (confidence "
