@@ -61,6 +61,11 @@ def test_upload_run_and_explore(app_env, orders_csv, orders_frame):
         go(at, page)  # not selected: the page says so, without an error
         assert any("not selected" in i.value for i in at.info)
 
+    go(at, "Downloads")  # the folder the app writes has the HTML report
+    at.button(key="prepare_zip").click().run()
+    assert not errors(at)
+    assert "Download the HTML report" in download_labels(at)
+
 
 def _keys(at) -> list[str]:
     return [w.key for w in at.selectbox]

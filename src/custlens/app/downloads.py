@@ -26,13 +26,16 @@ def crm_csv(results: Results, segment: str) -> tuple[str, bytes]:
 
 
 def write_folder(results: Results, target: Path, *, figures: bool = True) -> Path:
-    """Write the run's results folder (as ``custlens run --out`` would) and return it."""
+    """Write the run's results folder (as ``custlens run --out`` would, report included) and
+    return it."""
+    from custlens.report.write import write_report
 
     def extra(folder: Path) -> None:
         if figures:
             from custlens.report.figures import write_figures
 
             write_figures(results, folder, "png")
+        write_report(results, folder, images=figures)
 
     return write_results(results, target, force=True, extra=extra)
 
@@ -48,7 +51,8 @@ def zip_folder(folder: Path) -> bytes:
 
 
 def report_html(folder: Path | None) -> bytes | None:
-    """The folder's ``report.html`` when it has one (written by ``custlens report``)."""
+    """The folder's ``report.html`` (every folder the app writes has one; an old folder opened
+    with ``custlens app DIR`` may not)."""
     if folder is None:
         return None
     path = folder / REPORT_HTML

@@ -1,4 +1,4 @@
-"""Downloads: the HTML report (when the folder has one), each CRM list, the folder as a zip."""
+"""Downloads: each CRM list, the results folder as a zip and its HTML report."""
 
 from __future__ import annotations
 
