@@ -115,6 +115,28 @@ def test_cli_profile_writes_figures_and_prints_roles(tmp_path: Path):
         assert (out / "figures" / f"{image}.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
+def test_profile_html_renders_every_chart_offline(tmp_path: Path):
+    """profile.html: the same offline renderer as report.html; every chart drawn in chromium."""
+    from tests.report.browser import chromium_or_skip, open_report
+
+    chromium_or_skip()
+    source = tmp_path / "crm.csv"
+    table = customer_profile_table(300, seed=6).table
+    table["Education"] = table["Education"].replace({"PhD": "<img src=x onerror=alert(1)>"})
+    table.to_csv(source, index=False)
+    out = tmp_path / "out"
+    result, text = _invoke("profile", str(source), "--out", str(out), "--figures", "none")
+    assert result.exit_code == 0, text
+    page = open_report(out / "profile.html", shots=tmp_path / "shots")
+    assert page.specified >= 6
+    assert page.rendered == page.specified
+    assert page.console_errors == [] and page.page_errors == []
+    assert page.requests == [] and page.dialogs == []
+    for title in ("Column roles", "Personas", "What differs across personas", "Scores"):
+        assert title in page.text
+
+
 def _bad_tables(tmp_path: Path) -> dict[str, Path]:
     good = customer_profile_table(50, seed=1).table
     paths = {}

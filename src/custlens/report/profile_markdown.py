@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["is_profile_folder", "render_profile_markdown", "write_profile"]
 
+HTML = "profile.html"
 MARKER = "profile.md"
 CRM_SCORES = ("loyalty_score", "churn_risk", "discount_sensitivity")
 CRM_FEATURES = ("total_spend", "total_purchases", "recency_days", "income", "age", "deal_share")
@@ -213,15 +214,20 @@ def write_profile(
             write_csv(table, tables / f"{name}.csv")
         _json(tmp / "roles.json", result.roles)
         _json(tmp / "summary.json", result.summary)
+        from custlens.charts.profile import profile_charts
+        from custlens.report.html import render_html
+        from custlens.report.profile_story import profile_story
+
+        charts = profile_charts(result.tables, result.summary, customers)
         written: dict[str, str] = {}
         if figures != "none":
             from custlens.charts import save_chart
-            from custlens.charts.profile import profile_charts
 
             (tmp / "figures").mkdir()
-            for name, chart in profile_charts(result.tables, result.summary, customers).items():
+            for name, chart in charts.items():
                 save_chart(chart, tmp / "figures" / f"{name}.{figures}")
                 written[name] = f"figures/{name}.{figures}"
         (tmp / MARKER).write_text(render_profile_markdown(result, written), encoding="utf-8")
+        (tmp / HTML).write_text(render_html(profile_story(result, charts)), encoding="utf-8")
         _json(tmp / "run.json", result.run)
     return target

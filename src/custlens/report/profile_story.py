@@ -1,0 +1,153 @@
+"""The profile of a customer table as a report story (sections of KPI cards, tables and charts),
+rendered to ``profile.html`` by the same HTML renderer as ``report.html``."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from custlens.story import (
+    KPI,
+    Bullets,
+    Cards,
+    Chart,
+    Paragraph,
+    Section,
+    Story,
+    chart_nodes,
+    table_node,
+)
+
+if TYPE_CHECKING:
+    import altair as alt
+
+    from custlens.pipeline.profile import ProfileResult
+
+MAX_ROWS = 50
+
+
+def profile_story(result: ProfileResult, charts: dict[str, alt.TopLevelMixin]) -> Story:
+    """``profile.html``'s content: roles, quality, personas, differences, campaigns, scores."""
+    s, t = result.summary, result.tables
+    nodes = {c.name: c for c in chart_nodes(charts)}
+
+    def figs(*names: str) -> tuple[Chart, ...]:
+        return tuple(nodes[n] for n in names if n in nodes)
+
+    cards = Cards(
+        (
+            KPI("Customers", f"{s['customers']:,}", f"id column {s['id_column']}"),
+            KPI("Personas", f"{s['k']}", f"stability (mean ARI) {s['stability']:.2f}"),
+            KPI(
+                "Significant differences",
+                f"{s['significant_tests']} of {s['tests']}",
+                "after Benjamini-Hochberg",
+            ),
+            KPI("As of", str(s["as_of"])),
+        )
+    )
+    quality = t["quality"]
+    quality = quality.loc[quality["rows"] > 0] if "rows" in quality.columns else quality
+    sections = [
+        Section("summary", "Summary", blocks=(cards,)),
+        Section(
+            "roles",
+            "Column roles",
+            lead="Inferred from names and values; override with --role COLUMN=ROLE.",
+            blocks=(table_node("roles", "Roles", t["roles"], MAX_ROWS),),
+        ),
+        Section(
+            "quality",
+            "Data quality",
+            lead="" if len(quality) else "No rule found an implausible value.",
+            blocks=(table_node("quality", "Rules that applied", quality, MAX_ROWS),)
+            if len(quality)
+            else (),
+        ),
+        Section(
+            "personas",
+            "Personas",
+            lead=_segmented_on(s),
+            blocks=(
+                Paragraph(str(s["k_reason"])),
+                table_node(
+                    "persona_profiles",
+                    "Personas",
+                    t["persona_profiles"],
+                    MAX_ROWS,
+                    columns=["persona", "size", "share", "rule", "evidence"],
+                    percent=("share",),
+                ),
+                *figs("persona_radar", "persona_map", "persona_heatmap", "k_selection"),
+            ),
+        ),
+        Section(
+            "differences",
+            "What differs across personas",
+            lead="Kruskal-Wallis with epsilon squared (numeric), chi-square with Cramer's V "
+            "(categorical and flags); p-values adjusted by Benjamini-Hochberg.",
+            blocks=(
+                table_node("tests", "Tests, strongest first", t["tests"], 15),
+                *figs("effect_sizes", "key_features"),
+            ),
+        ),
+    ]
+    if len(t.get("campaign_response", ())):
+        sections.append(
+            Section(
+                "campaigns",
+                "Campaigns",
+                lead="Best-responding persona per campaign (95% Wilson interval).",
+                blocks=(
+                    table_node(
+                        "best_campaign_persona",
+                        "Best persona per campaign",
+                        t["best_campaign_persona"],
+                        MAX_ROWS,
+                    ),
+                    *figs("campaign_response"),
+                ),
+            )
+        )
+    high_value = s.get("high_value") or {}
+    if high_value:
+        sections.append(_high_value(high_value))
+    sections.append(
+        Section(
+            "scores",
+            "Scores per customer",
+            lead="In customers.csv; CRM lists per persona in personas/.",
+            blocks=(table_node("scores", "Score definitions", t["score_definitions"], MAX_ROWS),),
+        )
+    )
+    if result.notes:
+        sections.append(Section("notes", "Notes", blocks=(Bullets(tuple(result.notes)),)))
+    origin = str(result.run["input"]["origin"])
+    return Story(
+        title="Customer profile",
+        subtitle=f"{origin} - customers as of {s['as_of']}",
+        sections=tuple(sections),
+        meta={"source": origin, "as_of": str(s["as_of"])},
+    )
+
+
+def _segmented_on(s: dict[str, Any]) -> str:
+    seg = s["segmentation"]
+    text = f"Segmented on {', '.join(seg['numeric'])}"
+    if seg["categorical"]:
+        text += f" and the categorical {', '.join(seg['categorical'])}"
+    return text + f" ({seg['method']})."
+
+
+def _high_value(hv: dict[str, Any]) -> Section:
+    lead = (
+        f"High value: total spend above {hv['threshold']:,.2f} (top {hv['share']:.0%}). A "
+        f"depth-limited decision tree without any spend column tells them apart with held-out "
+        f"accuracy {hv['fidelity']:.1%} (always answering 'other': "
+        f"{hv['majority_accuracy']:.1%}). Most important: {', '.join(hv['top_features'])}."
+    )
+    return Section(
+        "high_value",
+        "What sets high-value customers apart",
+        lead=lead,
+        blocks=(Bullets(tuple(hv["rules"]), title="Rules"),),
+    )
