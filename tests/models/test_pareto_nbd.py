@@ -127,3 +127,27 @@ def test_identified_bgnbd_has_no_limit(cdnow_summary) -> None:
     s = cdnow_summary
     bg = BetaGeoModel().fit(s["frequency"], s["recency"], s["T"])
     assert bg.dropout_limit_ is None and bg.describe_limit() == ""
+
+
+@pytest.mark.parametrize(("x", "tx", "big_t"), [(0, 0.0, 30.0), (3, 25.0, 38.0)])
+def test_pareto_churn_probability_matches_integration(x, tx, big_t) -> None:
+    from custlens.models.baselines import p_no_purchase_pareto
+
+    r, alpha, s, beta = PUBLISHED.values()
+    t = 39.0
+    model = ParetoNBDModel.from_params(**PUBLISHED)
+    u = np.linspace(-40.0, 4.0, 3001)
+    lam, mu = np.exp(u)[:, None], np.exp(u)[None, :]
+    weight = (
+        stats.gamma(r, scale=1 / alpha).pdf(lam) * lam * stats.gamma(s, scale=1 / beta).pdf(mu) * mu
+    )
+    alive_i, died_i = _joint(lam, mu, x, tx, big_t)
+    # alive at T and no purchase in (T, T+t]: mu/(l+m) + l/(l+m) exp(-(l+m) t)
+    none = mu / (lam + mu) + lam / (lam + mu) * np.exp(-(lam + mu) * t)
+
+    def integral(values):
+        return integrate.trapezoid(integrate.trapezoid(values * weight, u, axis=1), u)
+
+    expected = (integral(died_i) + integral(alive_i * none)) / integral(alive_i + died_i)
+    got = p_no_purchase_pareto(model, [x], [tx], [big_t], t)[0]
+    assert got == pytest.approx(expected, abs=1e-4)

@@ -190,9 +190,11 @@ def score_notes(distribution: pd.DataFrame) -> list[str]:
                 f"score {name}={int(row.value)}"
                 for _, row in ties.iterrows()
             )
+            plural = "s" if len(part) - len(used) > 1 else ""
+            verb = "are" if plural else "is"
             notes.append(
                 f"{name} score separates customers only partly: {held or 'ties span quintiles'}; "
-                f"{name} scores {empty} are empty"
+                f"{name} score{plural} {empty} {verb} empty"
             )
     return notes
 
