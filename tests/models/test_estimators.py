@@ -91,7 +91,7 @@ CASES = {
         {"min_customers": 10, "max_iter": 2000},
         {"min_customers": 20, "max_iter": 50},
         _fit_bg,
-        ("params_", "standard_errors_", "log_likelihood_", "n_customers_"),
+        ("params_", "standard_errors_", "log_likelihood_", "n_customers_", "dropout_limit_"),
         [
             lambda m: m.conditional_probability_alive(*BG_ROW),
             lambda m: m.conditional_expected_purchases(4.0, *BG_ROW),

@@ -151,3 +151,27 @@ def test_pareto_churn_probability_matches_integration(x, tx, big_t) -> None:
     expected = (integral(died_i) + integral(alive_i * none)) / integral(alive_i + died_i)
     got = p_no_purchase_pareto(model, [x], [tx], [big_t], t)[0]
     assert got == pytest.approx(expected, abs=1e-4)
+
+
+def test_no_dropout_reduces_both_models_to_the_nbd(caplog) -> None:
+    """Customers who never leave (Poisson purchases, Gamma rates): both dropout processes run
+    to zero; the fits say so in words and give standard errors for r and alpha only."""
+    rng = np.random.default_rng(5)
+    n = 4000
+    lam = rng.gamma(0.8, 1 / 40.0, n)
+    big_t = rng.uniform(100, 365, n)
+    x = rng.poisson(lam * big_t).astype(float)
+    tx = np.where(x > 0, big_t * rng.beta(np.maximum(x, 1), 1.0), 0.0)  # max of x uniforms
+    with caplog.at_level(logging.WARNING, logger="custlens"):
+        bg = BetaGeoModel().fit(x, tx, big_t)
+        pnbd = ParetoNBDModel().fit(x, tx, big_t)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+    assert bg.dropout_limit_ is not None and bg.dropout_limit_["p"] < 1e-6
+    assert "no dropout" in bg.describe_limit()
+    assert pnbd.dropout_limit_ is not None and "no dropout" in pnbd.describe_limit()
+    for model in (bg, pnbd):
+        assert model.params_["r"] == pytest.approx(0.8, rel=0.1)
+        assert model.params_["alpha"] == pytest.approx(40.0, rel=0.15)
+        assert np.isfinite(model.standard_errors_["r"]) and np.isfinite(
+            model.standard_errors_["alpha"]
+        )

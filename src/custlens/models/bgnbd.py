@@ -35,11 +35,13 @@ from custlens.models.btyd_likelihood import (
     DEGENERATE_AB,
     LOG_BOUND,
     MAX_ITER,
+    NO_DROPOUT,
     BgnbdData,
     bgnbd_fixed_p_loglik,
     bgnbd_loglik,
     compress_rows,
     fit_log_params,
+    nbd_loglik,
     standard_errors,
 )
 
@@ -72,7 +74,7 @@ class BetaGeoModel(BaseEstimator):
         Their standard errors (NaN when the Hessian is not positive definite, and for a and b
         when they are not identified).
     dropout_limit_ : dict or None
-        None, or when a and b ran off together (a + b > 1e4: the Beta has degenerated to one
+        None, or when a and b ran off (a + b > 1e4, or a / (a + b) < 1e-6: the Beta has degenerated to one
         dropout probability) the limiting model's ``p``, its standard error ``p_se`` and
         ``log_likelihood``; :meth:`describe_limit` says it in words.
     log_likelihood_ : float
@@ -192,9 +194,10 @@ class BetaGeoModel(BaseEstimator):
         params = fit_log_params(loglik, start, n, max_iter=self.max_iter, quiet=True)
         self.params_ = dict(zip(BGNBD_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]
-        self.dropout_limit_ = None
-        if params[2] + params[3] > DEGENERATE_AB:
-            self._fit_limit(data, params, n)
+        self.dropout_limit_: dict[str, float] | None = None
+        mean_p = params[2] / (params[2] + params[3])
+        if params[2] + params[3] > DEGENERATE_AB or mean_p < NO_DROPOUT:
+            self._fit_limit(data, params, n, (cx, ct, cw))
         else:
             if np.any(np.abs(np.log(params)) >= LOG_BOUND - 1e-6):
                 logger.warning(
@@ -211,7 +214,7 @@ class BetaGeoModel(BaseEstimator):
         )
         return self
 
-    def _fit_limit(self, data: BgnbdData, params: np.ndarray, n: float) -> None:
+    def _fit_limit(self, data: BgnbdData, params: np.ndarray, n: float, rows: tuple) -> None:
         """a and b ran off together: fit the limiting model with one dropout probability p.
 
         Sets ``dropout_limit_`` ({"p", "p_se", "log_likelihood"}), replaces ``params_`` by
@@ -245,6 +248,10 @@ class BetaGeoModel(BaseEstimator):
         if ll_limit < self.log_likelihood_ - 1e-6:  # keep the better of the two
             q, ll_limit = np.array([r0, alpha0, p0]), limit(np.array([r0, alpha0, p0]))[0]
         ses = standard_errors(limit, q, quiet=True)
+        if q[2] < NO_DROPOUT:  # p ran to 0: the NBD, where only r and alpha are defined
+            cx, ct, cw = rows
+            nbd = standard_errors(lambda v: nbd_loglik(v, cx, ct, cw), q[:2], quiet=True)
+            ses = np.array([nbd[0], nbd[1], np.nan])
         big = float(np.exp(LOG_BOUND))
         self.params_ = {"r": q[0], "alpha": q[1], "a": q[2] * big, "b": (1 - q[2]) * big}
         self.params_ = {k: float(v) for k, v in self.params_.items()}
@@ -276,6 +283,13 @@ class BetaGeoModel(BaseEstimator):
             return ""
         se = limit["p_se"]
         se_text = f" (standard error {se:.4f})" if np.isfinite(se) else ""
+        if limit["p"] < NO_DROPOUT:
+            return (
+                "The data show no dropout: a and b ran off together with a / (a + b) -> 0, so "
+                "BG/NBD reduces to the NBD model (every customer stays active, purchase rates "
+                "Gamma(r, alpha)). The dropout probability and its variation between customers "
+                "are not identified (a and b have no standard errors); r and alpha are."
+            )
         return (
             "The Beta distribution of the dropout probability degenerated: a and b ran off "
             "together to their bound, so every customer drops out after a purchase with the "

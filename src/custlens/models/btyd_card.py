@@ -59,7 +59,7 @@ def btyd_section(btyd: dict[str, Any], tables: dict[str, pd.DataFrame]) -> list[
             f"{b['holdout_mae']:.4f} |"
         )
     for kind, name in _MODEL.items():
-        words = btyd.get(kind, {}).get("limit_words")
+        words = btyd.get(kind, {}).get("limit_words")  # a fit at a boundary, in words
         if words:
             lines += ["", f"{name}: {words}"]
     freq = tables.get("btyd_by_frequency")

@@ -124,10 +124,10 @@ def select_btyd(frame: pd.DataFrame, actual: np.ndarray, horizon_days: int) -> B
             "holdout_actual": float(actual.sum()),
             "holdout_mae": mae,
         }
-        limit = getattr(model, "describe_limit", None)
-        if limit is not None and limit():
-            block["limit"] = dict(model.dropout_limit_)
-            block["limit_words"] = limit()
+        limit = getattr(model, "dropout_limit_", None)
+        if limit:
+            block["limit"] = dict(limit)
+            block["limit_words"] = model.describe_limit()
         if fitted.note:
             block["note"] = fitted.note
         selection.metrics[kind] = block

@@ -267,6 +267,7 @@ def pareto_nbd_loglik(params: np.ndarray, x, tx, big_t, w) -> tuple[float, np.nd
 
 # --------------------------------------------------------------------------- BG/NBD's limit
 DEGENERATE_AB = 1e4  # a + b above this: the Beta of the dropout probability is a point mass
+NO_DROPOUT = 1e-6  # a limiting dropout probability (or mean rate per time unit) below this: none
 
 
 def bgnbd_fixed_p_loglik(params: np.ndarray, d: BgnbdData) -> tuple[float, np.ndarray]:
@@ -301,3 +302,15 @@ def bgnbd_fixed_p_loglik(params: np.ndarray, d: BgnbdData) -> tuple[float, np.nd
         down[j] -= h
         grad[j] = (total(up) - total(down)) / (2 * h)
     return ll, grad
+
+
+def nbd_loglik(params: np.ndarray, x, big_t, w) -> tuple[float, np.ndarray]:
+    """The NBD (no dropout: BG/NBD with p = 0, Pareto/NBD with mu = 0) log-likelihood of the
+    repeat counts up to a constant, and its gradient in (r, alpha):
+    LL_i = ln G(r+x) - ln G(r) + r ln alpha - (r+x) ln(alpha+T)."""
+    r, alpha = params
+    log_t = np.log(alpha + big_t)
+    ll = wdot(w, gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * log_t)
+    d_r = wdot(w, digamma(r + x) - digamma(r) + np.log(alpha) - log_t)
+    d_alpha = wdot(w, r / alpha - (r + x) / (alpha + big_t))
+    return ll, np.array([d_r, d_alpha])

@@ -29,9 +29,12 @@ from custlens.models.btyd_inputs import (
     validate_rfm,
 )
 from custlens.models.btyd_likelihood import (
+    DEGENERATE_AB,
     MAX_ITER,
+    NO_DROPOUT,
     compress_rows,
     fit_log_params,
+    nbd_loglik,
     pareto_nbd_log_a0,
     pareto_nbd_loglik,
     standard_errors,
@@ -62,7 +65,11 @@ class ParetoNBDModel(BaseEstimator):
     params_ : dict of str to float
         The estimates of ``r``, ``alpha``, ``s`` and ``beta``.
     standard_errors_ : dict of str to float
-        Their standard errors (NaN when the Hessian is not positive definite).
+        Their standard errors (NaN when the Hessian is not positive definite, and for s and
+        beta when they are not identified).
+    dropout_limit_ : dict or None
+        None, or when s and beta ran off (beta > 1e6, s > 1e4 or s / beta < 1e-6) the limiting ``mean_rate``
+        s / beta of dropout; :meth:`describe_limit` says it in words.
     log_likelihood_ : float
         The total log-likelihood at the estimates.
     n_customers_ : int
@@ -165,6 +172,14 @@ class ParetoNBDModel(BaseEstimator):
         self.params_ = dict(zip(PARETO_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]
         ses = standard_errors(loglik, params, quiet=True)
+        self.dropout_limit_: dict[str, float] | None = None
+        r, alpha, s, beta = params
+        if beta > 1e6 or s > DEGENERATE_AB or s / beta < NO_DROPOUT:  # mu: one rate, or 0
+            rate = float(s / beta)
+            self.dropout_limit_ = {"mean_rate": rate}
+            if rate < NO_DROPOUT:  # the NBD: only r and alpha are defined
+                nbd = standard_errors(lambda v: nbd_loglik(v, cx, ct, cw), params[:2], quiet=True)
+                ses = np.array([nbd[0], nbd[1], np.nan, np.nan])
         self.standard_errors_ = dict(zip(PARETO_PARAMS, ses.tolist(), strict=True))
         self.n_customers_ = int(round(n))
         logger.info(
@@ -174,6 +189,24 @@ class ParetoNBDModel(BaseEstimator):
             self.log_likelihood_,
         )
         return self
+
+    def describe_limit(self) -> str:
+        """In words: the limit reached when s and beta ran off, or an empty string."""
+        check_fitted(self, "params_")
+        limit = getattr(self, "dropout_limit_", None)
+        if not limit:
+            return ""
+        if limit["mean_rate"] < NO_DROPOUT:
+            return (
+                "The data show no dropout: the lifetime rate mu ran to 0 (s / beta -> 0), so "
+                "Pareto/NBD reduces to the NBD model (purchase rates Gamma(r, alpha)). s and "
+                "beta are not identified (no standard errors); r and alpha are."
+            )
+        return (
+            "The Gamma distribution of the lifetime rate degenerated: s and beta ran off "
+            f"together, so every customer has the same dropout rate {limit['mean_rate']:.4g} "
+            "per time unit; its variation between customers is not identified."
+        )
 
     def _p(self) -> tuple[float, float, float, float]:
         check_fitted(self, "params_")

@@ -30,7 +30,9 @@ class TimingResult(StageResult):
             quarter_seasonality,
         )
 
-        charts = {"quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"])}
+        charts: dict[str, alt.TopLevelMixin] = {
+            "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"])
+        }
         if "hour_weekday" not in self.tables:  # date-only data: no hour analyses
             return charts
         grid = self.tables["hour_weekday"]
