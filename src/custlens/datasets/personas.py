@@ -146,7 +146,7 @@ DEFAULT_PERSONAS: MappingProxyType[str, PersonaSpec] = MappingProxyType(
             hour_profile="midday",
             birth_window=(0.0, 0.2),
             lapse_days_before_cutoff=(240, 400),
-            dropout_beta=(0.8, 3.0),  # some leave even earlier
+            dropout_beta=(0.8, 8.0),  # some leave even earlier
             comeback_prob=0.06,
         ),
         "regular_casual": PersonaSpec(
