@@ -94,3 +94,22 @@ def test_prediction_bad_input(orders: Path, tmp_path: Path, args: list[str], nee
     assert result.exit_code == 2, text
     assert needle in text.lower() and "Traceback" not in text
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [("90d", 90), ("90", 90), ("90 days", 90), ("39w", 273), ("39 weeks", 273), ("1W", 7)],
+)
+def test_horizon_in_days_or_weeks(text, days):
+    from custlens.cli.flags import parse_horizon
+
+    assert parse_horizon(text) == days
+
+
+@pytest.mark.parametrize("text", ["ninety", "0d", "3m", "-5d", "39 w x"])
+def test_bad_horizons_are_refused(text):
+    from custlens.cli.flags import parse_horizon
+    from custlens.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="days or weeks"):
+        parse_horizon(text)

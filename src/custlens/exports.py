@@ -21,6 +21,7 @@ from custlens.pipeline.folder import (
     MARKER,
     PARQUET,
     QUALITY,
+    SCORE_DISTRIBUTION,
     SEGMENT_SUMMARY,
     segment_slug,
     summary_path,
@@ -138,6 +139,8 @@ def write_results(
         customers.to_parquet(tmp / CUSTOMERS, index=False)
         _write_csv(customers, tmp / "customers.csv")
         _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
+        if not results.score_distribution.empty:
+            _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
         seg_dir = tmp / "segments"
         seg_dir.mkdir()
         for name in sorted(customers["segment"].unique()):

@@ -53,7 +53,15 @@ def test_clv_against_baselines_on_synthetic_data():
     assert spearmanr(pred, truth).statistic > 0.5
     text = render_model_card(ev)
     assert "| LightGBM |" in text and "Recency rule" in text and "top-decile capture" in text
-    assert set(model_charts(ev)) == {"churn_gains", "clv_gains", "churn_calibration", "churn_shap"}
+    assert set(model_charts(ev)) == {
+        "churn_gains",
+        "clv_gains",
+        "churn_calibration",
+        "churn_shap",
+        "btyd_by_frequency",
+        "btyd_tracking",
+    }
+    assert "## BTYD models (BG/NBD, Pareto/NBD)" in text
     assert all(chart.to_dict() for chart in model_charts(ev).values())
 
 

@@ -22,6 +22,7 @@ from custlens.models import (
     ClvModel,
     GammaGammaModel,
     NextPurchaseModel,
+    ParetoNBDModel,
 )
 
 SMALL = ModelsConfig(n_estimators=5, min_child_samples=5)
@@ -77,7 +78,20 @@ CASES = {
         {"min_customers": 10, "max_iter": 2000},
         {"min_customers": 20, "max_iter": 50},
         _fit_bg,
-        ("params_", "standard_errors_", "log_likelihood_", "n_customers_"),
+        ("params_", "standard_errors_", "log_likelihood_", "n_customers_", "dropout_limit_"),
+        [
+            lambda m: m.conditional_probability_alive(*BG_ROW),
+            lambda m: m.conditional_expected_purchases(4.0, *BG_ROW),
+            lambda m: m.expected_purchases([1.0, 2.0]),
+            lambda m: m.log_likelihood(*BG_ROW),
+        ],
+    ),
+    "ParetoNBDModel": (
+        ParetoNBDModel,
+        {"min_customers": 10, "max_iter": 2000},
+        {"min_customers": 20, "max_iter": 50},
+        _fit_bg,
+        ("params_", "standard_errors_", "log_likelihood_", "n_customers_", "dropout_limit_"),
         [
             lambda m: m.conditional_probability_alive(*BG_ROW),
             lambda m: m.conditional_expected_purchases(4.0, *BG_ROW),
@@ -154,6 +168,7 @@ BAD = {
         ("max_iter", 2.5, "int"),
         ("min_customers", "ten", "int"),
     ],
+    "ParetoNBDModel": [("max_iter", 0, "range"), ("min_customers", 1.5, "int")],
     "GammaGammaModel": [("min_customers", 0, "range"), ("max_iter", None, "int")],
     "ChurnModel": [
         ("seed", -1, "range"),
@@ -263,6 +278,7 @@ def test_public_names_of_custlens_models() -> None:
     expected = {
         "BetaGeoModel",
         "GammaGammaModel",
+        "ParetoNBDModel",
         "summary_from_transactions",
         "ChurnModel",
         "ClvModel",

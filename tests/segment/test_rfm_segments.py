@@ -12,6 +12,8 @@ from custlens.errors import DataError, MappingError
 from custlens.segment.rfm_segments import (
     SUMMARY_COLUMNS,
     describe_segments,
+    score_distribution,
+    score_notes,
     score_rfm,
     segment_expr,
     segment_summary,
@@ -31,18 +33,16 @@ def _customers(n: int = 103, seed: int = 7) -> pd.DataFrame:
     )
 
 
-def _reference_quintiles(values: pd.Series, ids: pd.Series) -> np.ndarray:
-    """Quintile 1..5 of each row over the order (value, id), computed independently.
+def _reference_quintiles(values: pd.Series) -> np.ndarray:
+    """Tie-aware quintile 1..5 of each row, computed independently.
 
-    The position comes from pandas ``rank(method='first')`` on the rows sorted by id (so ties
-    in value are broken by id); the n positions are split into 5 groups whose sizes differ by
-    at most one, the larger groups first (the definition of SQL ``ntile``).
+    The n sorted positions are split into 5 groups whose sizes differ by at most one, the larger
+    groups first (SQL ``ntile``); a value takes the group of its first position (pandas
+    ``rank(method='min')``), so equal values get equal scores.
     """
-    frame = pd.DataFrame({"v": values.to_numpy(), "id": ids.to_numpy()})
-    by_id = frame.sort_values("id")
-    position = by_id["v"].rank(method="first").astype(int).sort_index().to_numpy() - 1
-    group = np.empty(len(frame), dtype=int)
-    for k, chunk in enumerate(np.array_split(np.arange(len(frame)), 5)):
+    position = values.rank(method="min").astype(int).to_numpy() - 1
+    group = np.empty(len(values), dtype=int)
+    for k, chunk in enumerate(np.array_split(np.arange(len(values)), 5)):
         group[chunk] = k + 1
     return group[position]
 
@@ -55,16 +55,74 @@ def scored() -> pd.DataFrame:
 
 def test_scores_match_independent_quintiles(scored):
     df = _customers().set_index("customer_id", drop=False)
-    ids = df["customer_id"]
-    f = _reference_quintiles(df["frequency"], ids)
-    m = _reference_quintiles(df["monetary"], ids)
-    r = 6 - _reference_quintiles(df["recency_days"], ids)  # most recent fifth scores 5
+    f = _reference_quintiles(df["frequency"])
+    m = _reference_quintiles(df["monetary"])
+    r = 6 - _reference_quintiles(df["recency_days"])  # most recent fifth scores 5
     out = scored.loc[df.index]
     np.testing.assert_array_equal(out["f_score"].to_numpy(), f)
     np.testing.assert_array_equal(out["m_score"].to_numpy(), m)
     np.testing.assert_array_equal(out["r_score"].to_numpy(), r)
-    # 103 = 21 + 21 + 21 + 20 + 20
-    assert sorted(np.bincount(f)[1:]) == [20, 20, 21, 21, 21]
+
+
+def test_equal_values_get_equal_scores(scored):
+    for column, score in (("frequency", "f_score"), ("monetary", "m_score")):
+        assert (scored.groupby(column)[score].nunique() == 1).all()
+    assert (scored.groupby("recency_days")["r_score"].nunique() == 1).all()
+
+
+def test_without_ties_the_groups_are_ntile():
+    n = 103
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i:03d}" for i in range(n)],
+            "recency_days": np.arange(n)[::-1],
+            "frequency": np.arange(1, n + 1),
+            "monetary": np.arange(n) * 1.5,
+        }
+    )
+    out = score_rfm(ibis.memtable(df)).to_pandas().sort_values("frequency")
+    # 103 = 21 + 21 + 21 + 20 + 20, the larger groups first
+    assert np.bincount(out["f_score"])[1:].tolist() == [21, 21, 21, 20, 20]
+    np.testing.assert_array_equal(out["f_score"], out["m_score"])
+    np.testing.assert_array_equal(out["r_score"], 6 - _reference_quintiles(out["recency_days"]))
+
+
+def test_one_frequency_for_everyone_is_not_split_by_customer_id():
+    # before: F = 1 for ids "0".."1818" and F = 5 for "7829".."9999"
+    n = 500
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "customer_id": [str(i) for i in range(n)],
+            "recency_days": rng.integers(1, 300, n),
+            "frequency": np.ones(n, dtype=int),
+            "monetary": rng.gamma(2.0, 30.0, n),
+        }
+    )
+    out = score_rfm(ibis.memtable(df)).to_pandas()
+    assert set(out["f_score"]) == {1}
+    dist = score_distribution(out)
+    notes = score_notes(dist)
+    assert any("F" in note and "one value" in note for note in notes), notes
+    f = dist[dist["score"] == "F"]
+    assert f["customers"].tolist() == [n, 0, 0, 0, 0]
+
+
+def test_a_tie_spanning_quintiles_is_reported():
+    n = 200
+    df = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(n)],
+            "recency_days": np.arange(n),
+            "frequency": np.r_[np.ones(120, dtype=int), np.arange(2, 82)],  # 60% one order
+            "monetary": np.arange(n) * 2.0,
+        }
+    )
+    out = score_rfm(ibis.memtable(df)).to_pandas()
+    assert (out.loc[out["frequency"] == 1, "f_score"] == 1).all()
+    assert out.loc[out["frequency"] > 1, "f_score"].min() == 4  # position 120 of 200
+    notes = score_notes(score_distribution(out))
+    assert len(notes) == 1 and "F" in notes[0] and "60%" in notes[0], notes
 
 
 def test_fm_cell_and_segment(scored):

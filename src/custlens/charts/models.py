@@ -71,10 +71,68 @@ def shap_chart(ev: ModelEvaluation, top: int = 12) -> alt.Chart:
     )
 
 
+def btyd_frequency_chart(table: pd.DataFrame) -> alt.Chart:
+    """Mean holdout purchases per calibration repeat purchases, actual beside predicted."""
+    data = table.melt(
+        id_vars=["calibration_repeats"],
+        value_vars=["actual_mean", "predicted_mean"],
+        var_name="series",
+        value_name="purchases",
+    )
+    data["series"] = data["series"].map({"actual_mean": "actual", "predicted_mean": "predicted"})
+    order = table["calibration_repeats"].tolist()
+    return (
+        alt.Chart(data, title="Holdout purchases per customer by calibration repeat purchases")
+        .mark_bar()
+        .encode(
+            x=alt.X("calibration_repeats:N", sort=order, title="repeat purchases in calibration"),
+            xOffset="series:N",
+            y=alt.Y("purchases:Q", title="mean purchase days in the holdout"),
+            color=alt.Color("series:N", title=None),
+            tooltip=["calibration_repeats", "series", alt.Tooltip("purchases:Q", format=".3f")],
+        )
+    )
+
+
+def btyd_tracking_chart(table: pd.DataFrame) -> alt.Chart:
+    """Cumulative repeat purchases, actual vs expected, with the end of calibration marked."""
+    data = table.melt(
+        id_vars=["period_end", "phase"],
+        value_vars=["actual_cumulative", "predicted_cumulative"],
+        var_name="series",
+        value_name="purchases",
+    )
+    data["series"] = data["series"].str.replace("_cumulative", "")
+    data["period_end"] = pd.to_datetime(data["period_end"])
+    unit = str(table["unit"].iloc[0]) if len(table) else "week"
+    lines = (
+        alt.Chart(data, title=f"Cumulative repeat purchases ({unit}ly): actual vs expected")
+        .mark_line()
+        .encode(
+            x=alt.X("period_end:T", title=None),
+            y=alt.Y("purchases:Q", title="cumulative repeat purchase days"),
+            color=alt.Color("series:N", title=None),
+            strokeDash=alt.StrokeDash("series:N", legend=None),
+        )
+    )
+    calibration = table[table["phase"] == "calibration"]
+    if calibration.empty:
+        return lines
+    cut = pd.DataFrame({"cutoff": [pd.to_datetime(calibration["period_end"].iloc[-1])]})
+    rule = alt.Chart(cut).mark_rule(strokeDash=[4, 4], color="gray").encode(x="cutoff:T")
+    return lines + rule
+
+
 def model_charts(ev: ModelEvaluation) -> dict[str, alt.Chart]:
-    return {
-        "churn_gains": gains_chart(ev, "churn_lift"),
-        "clv_gains": gains_chart(ev, "clv_lift"),
-        "churn_calibration": calibration_chart(ev),
-        "churn_shap": shap_chart(ev),
-    }
+    charts: dict[str, alt.Chart] = {"churn_gains": gains_chart(ev, "churn_lift")}
+    if "clv_lift" in ev.tables:
+        charts["clv_gains"] = gains_chart(ev, "clv_lift")
+    if "churn_calibration" in ev.tables:
+        charts["churn_calibration"] = calibration_chart(ev)
+    if ev.importance:
+        charts["churn_shap"] = shap_chart(ev)
+    if "btyd_by_frequency" in ev.tables:
+        charts["btyd_by_frequency"] = btyd_frequency_chart(ev.tables["btyd_by_frequency"])
+    if "btyd_tracking" in ev.tables:
+        charts["btyd_tracking"] = btyd_tracking_chart(ev.tables["btyd_tracking"])
+    return charts

@@ -86,7 +86,10 @@ def run(
         typer.Option(help="Backtest cutoff (YYYY-MM-DD; default: last date minus the horizon)."),
     ] = None,
     horizon: Annotated[
-        str | None, typer.Option(help="Prediction horizon, e.g. 90d (default 90 days).")
+        str | None,
+        typer.Option(
+            help="Prediction horizon in days or weeks, e.g. 90d or 39w (default 90 days)."
+        ),
     ] = None,
     analyses: Annotated[
         str | None,

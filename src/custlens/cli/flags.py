@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ def parse_date(value: str | None, flag: str) -> date | None:
         ) from None
 
 
+_HORIZON = re.compile(r"^(\d+)\s*(d|day|days|w|wk|wks|week|weeks)?$")
+
+
 def parse_compare_to(value: str | None, as_of: str | None) -> date | None:
     """``--compare-to``: a date, before ``--as-of`` when both are given."""
     compare_to = parse_date(value, "--compare-to")
@@ -40,16 +44,18 @@ def parse_compare_to(value: str | None, as_of: str | None) -> date | None:
 
 
 def parse_horizon(value: str | None) -> int | None:
+    """``90d``, ``90`` or ``90 days`` -> 90; ``39w`` or ``39 weeks`` -> 273 (days)."""
     if value is None:
         return None
-    text = value.strip().lower().removesuffix("d").removesuffix("days").strip()
-    if not text.isdigit() or int(text) < 1:
+    match = _HORIZON.match(value.strip().lower())
+    if match is None or int(match.group(1)) < 1:
         raise ConfigError(
-            f"--horizon {value!r} is not a number of days",
+            f"--horizon {value!r} is not a number of days or weeks",
             where="--horizon",
-            fix="write e.g. --horizon 90d",
+            fix="write e.g. --horizon 90d or --horizon 39w",
         )
-    return int(text)
+    unit = match.group(2) or "d"
+    return int(match.group(1)) * (7 if unit.startswith("w") else 1)
 
 
 def parse_analyses(value: str | None) -> list[str] | None:

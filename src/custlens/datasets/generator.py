@@ -120,7 +120,23 @@ def _minutes(plan: Plan, rng, day: np.ndarray, hour_row: np.ndarray) -> np.ndarr
     return day * MINUTES_PER_DAY + hour * 60 + rng.integers(0, 60, len(day))
 
 
-def _customer_orders(plan: Plan, rng, n: int, proc: np.ndarray, kind: np.ndarray):
+def _dropout_keep(
+    plan: Plan, dropout_rng, n: int, proc: np.ndarray, owner: np.ndarray, first: np.ndarray
+) -> np.ndarray:
+    """Which candidate orders survive BG/NBD's dropout: with p ~ Beta(a, b) per customer, the
+    customer leaves right after repeat order J ~ Geometric(p) (J = 1, 2, ...), so orders
+    0 .. J are kept. From its own random stream, so the other draws do not move."""
+    betas = [s.dropout_beta for s in plan.specs]
+    a = np.array([b[0] if b else 1.0 for b in betas])[proc]
+    b = np.array([b[1] if b else 1.0 for b in betas])[proc]
+    has = np.array([bb is not None for bb in betas])[proc]
+    p = dropout_rng.beta(a, b)
+    last = np.where(has, dropout_rng.geometric(np.clip(p, 1e-12, 1.0)), np.iinfo(np.int64).max)
+    index = np.arange(len(owner)) - first[owner]  # 0 = first order
+    return index <= last[owner]
+
+
+def _customer_orders(plan: Plan, rng, n: int, proc: np.ndarray, kind: np.ndarray, dropout_rng):
     """Order days and types of every customer: a renewal process in shop time, plus extras."""
     specs = plan.specs
     single = np.array([s.single_order for s in specs])[proc]
@@ -153,7 +169,7 @@ def _customer_orders(plan: Plan, rng, n: int, proc: np.ndarray, kind: np.ndarray
     gaps[first] = 0.0
     cs = np.cumsum(gaps)
     u = u_birth[owner] + cs - cs[first][owner]
-    keep = u < u_end[owner]
+    keep = (u < u_end[owner]) & _dropout_keep(plan, dropout_rng, n, proc, owner, first)
     o_cust, o_day = owner[keep], _sample(plan.day_cum, proc[owner[keep]], u[keep])
 
     # a few single-order and lapsed customers come back once after the cutoff
@@ -207,7 +223,8 @@ def generate_block(plan: Plan, block: int, invoice_base: int) -> Block:
     )
 
     # --- orders: customers', then anonymous ones sized to the missing-customer share
-    o_cust, o_day, o_type = _customer_orders(plan, rng, n, proc, kind)
+    dropout_rng = np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(block, 1)))
+    o_cust, o_day, o_type = _customer_orders(plan, rng, n, proc, kind, dropout_rng)
     n_co = len(o_cust)
     mean = np.select([o_type == _BURST, o_type == _HUGE], [1.2, 120.0], lines_mean[o_cust])
     n_lines = np.where(o_type == _ABSURD, 1, _lines_per_order(rng, mean))

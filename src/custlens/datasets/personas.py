@@ -42,6 +42,9 @@ class PersonaSpec:
         1.0,
     )  # first order within these fractions of [start, cutoff)
     mean_lifetime_days: float = math.inf  # exponential time from first order to churn
+    # BG/NBD's dropout: after each repeat order the customer leaves for good with probability
+    # p, p ~ Beta(a, b) across the persona's customers (None: no such dropout)
+    dropout_beta: tuple[float, float] | None = None
     lapse_days_before_cutoff: tuple[int, int] | None = (
         None  # stops buying this long before the cutoff
     )
@@ -143,6 +146,7 @@ DEFAULT_PERSONAS: MappingProxyType[str, PersonaSpec] = MappingProxyType(
             hour_profile="midday",
             birth_window=(0.0, 0.2),
             lapse_days_before_cutoff=(240, 400),
+            dropout_beta=(0.8, 8.0),  # some leave even earlier
             comeback_prob=0.06,
         ),
         "regular_casual": PersonaSpec(

@@ -40,12 +40,13 @@ import operator
 from dataclasses import dataclass
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from custlens._validation import require_columns
 from custlens.config import CleaningConfig
 from custlens.errors import DataError
-from custlens.io.canonical import ALWAYS_PRESENT
+from custlens.io.canonical import ALWAYS_PRESENT, CANONICAL_TYPES
 from custlens.io.materialize import materialize
 from custlens.io.quality import QualityReport, RuleResult
 
@@ -351,7 +352,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
         fix="load the source with custlens.io.load (it maps and derives these columns)",
     )
     on, notes = _resolve_rules(table, config)
-    flagged = materialize(_flag(table, config, on), "cleaned_lines")
+    flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     lost = _customers_lost(flagged)
@@ -376,6 +377,18 @@ def _stage_stats(f: ir.Table) -> dict:
     aggs["paired_returns"] = f[_STAGE].count(where=f[_PAIR])
     row = f.aggregate(**aggs).to_pyarrow().to_pylist()[0]
     return {k: (v if v is not None else 0) for k, v in row.items()}
+
+
+def _canonical_numbers(t: ir.Table) -> ir.Table:
+    """Every canonical numeric column as float64, whatever the source gave (decimals, integers)."""
+    wrong = {
+        c: CANONICAL_TYPES[c]
+        for c in t.columns
+        if c in CANONICAL_TYPES
+        and CANONICAL_TYPES[c].is_floating()
+        and not isinstance(t[c].type(), dt.Float64)
+    }
+    return t.cast(wrong) if wrong else t
 
 
 def _customers_lost(f: ir.Table) -> dict[int, int]:

@@ -183,7 +183,9 @@ def _typed_columns(
 def _derive(values: dict[str, ibis.Value], notes: list[str]) -> dict[str, ibis.Value]:
     out = dict(values)
     if "quantity" not in out:
-        out["quantity"] = ibis.literal(1.0, type="float64")
+        # a cast, not a typed literal: Ibis prints a float literal as ``1.0``, which DuckDB and
+        # Spark read as DECIMAL(2,1), and every item feature would then arrive as Decimals
+        out["quantity"] = ibis.literal(1, type="int64").cast("float64")
         notes.append("no quantity column: every line counts as quantity 1")
     qty = out["quantity"]
     if "amount" in out and "unit_price" not in out:

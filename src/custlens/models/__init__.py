@@ -1,4 +1,4 @@
-"""custlens.models: BTYD models (BG/NBD, Gamma-Gamma), LightGBM churn / CLV / next purchase,
+"""custlens.models: BTYD models (BG/NBD, Pareto/NBD, Gamma-Gamma), LightGBM churn / CLV / next purchase,
 backtests and saved models.
 
 The public names below are loaded on first use (a module ``__getattr__``), so importing
@@ -18,12 +18,14 @@ if TYPE_CHECKING:
     from custlens.models.clv import ClvModel
     from custlens.models.gamma_gamma import GammaGammaModel
     from custlens.models.next_purchase import NextPurchaseModel
+    from custlens.models.pareto_nbd import ParetoNBDModel
     from custlens.models.persist import load_models, save_models
     from custlens.models.rfm_summary import summary_from_transactions
 
 _SOURCES = {
     "BetaGeoModel": "custlens.models.bgnbd",
     "GammaGammaModel": "custlens.models.gamma_gamma",
+    "ParetoNBDModel": "custlens.models.pareto_nbd",
     "summary_from_transactions": "custlens.models.rfm_summary",
     "ChurnModel": "custlens.models.churn",
     "ClvModel": "custlens.models.clv",
@@ -38,6 +40,7 @@ __all__ = [
     "ClvModel",
     "GammaGammaModel",
     "NextPurchaseModel",
+    "ParetoNBDModel",
     "load_models",
     "save_models",
     "summary_from_transactions",

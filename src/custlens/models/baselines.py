@@ -1,11 +1,15 @@
 """Baselines every LightGBM model is compared with, on the same customers.
 
-- **BTYD**: BG/NBD + Gamma-Gamma fitted on the BTYD summary of the feature window (no labels
-  needed). Churn probability = P(no purchase in the next t days | history)
+- **BTYD**: BG/NBD (or Pareto/NBD) + Gamma-Gamma fitted on the BTYD summary of the feature
+  window (no labels needed). Churn probability = P(no purchase in the next t days | history)
   = (1 - P(alive)) + P(alive) * ((alpha + T) / (alpha + T + t)) ** (r + x): in BG/NBD a living
   customer drops out only right after a purchase, so no purchase in (T, T + t] for a living
   customer is a Poisson zero count, and the posterior of the rate given alive is
-  Gamma(r + x, alpha + T). CLV = Gamma-Gamma expected spend x BG/NBD expected purchases.
+  Gamma(r + x, alpha + T). Under Pareto/NBD a living customer may also die during the horizon:
+  P(no purchase | alive, lambda, mu) = mu/(lambda+mu) + lambda/(lambda+mu) exp(-(lambda+mu) t),
+  averaged over the posterior given alive, lambda ~ Gamma(r+x, alpha+T) and mu ~ Gamma(s, beta+T)
+  independent (64 x 64 Gauss-Legendre points on their quantiles).
+  CLV = Gamma-Gamma expected spend x the model's expected purchases.
 - **last period**: revenue in the last horizon before the cutoff as the CLV forecast; for
   churn the score is 1 when the customer placed no order in that period.
 - **recency rule**: churn score = recency_days.
@@ -21,11 +25,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.special import gammaincinv
 from sklearn.isotonic import IsotonicRegression
 
 from custlens._validation import check_fitted
 from custlens.errors import DataError
-from custlens.models.btyd import BetaGeoModel, GammaGammaModel
+from custlens.models.btyd import BetaGeoModel, GammaGammaModel, ParetoNBDModel
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +57,46 @@ def p_no_purchase(bg: BetaGeoModel, x: object, tx: object, big_t: object, t: flo
     return (1.0 - alive) + alive * none_if_alive
 
 
+def p_no_purchase_pareto(
+    model: ParetoNBDModel, x: object, tx: object, big_t: object, t: float, nodes: int = 64
+) -> np.ndarray:
+    """P(no purchase in (T, T + t] | x, t_x, T) under Pareto/NBD (see the module docstring)."""
+    check_fitted(model, "params_")
+    r, alpha, s, beta = (model.params_[k] for k in ("r", "alpha", "s", "beta"))
+    x_arr = np.asarray(x, dtype="float64")
+    t_arr = np.asarray(big_t, dtype="float64")
+    alive = model.conditional_probability_alive(x, tx, big_t)
+    u, w = np.polynomial.legendre.leggauss(nodes)
+    u, w = (u + 1) / 2, w / 2  # nodes and weights on (0, 1)
+    mu_unit = gammaincinv(s, u)  # Gamma(s, 1) quantiles
+    out = np.empty(len(x_arr))
+    for value in np.unique(x_arr):
+        rows = np.flatnonzero(x_arr == value)
+        lam = gammaincinv(r + value, u)[None, :, None] / (alpha + t_arr[rows])[:, None, None]
+        mu = mu_unit[None, None, :] / (beta + t_arr[rows])[:, None, None]
+        total = lam + mu
+        none = mu / total + lam / total * np.exp(-total * t)
+        out[rows] = np.einsum("nij,i,j->n", none, w, w)
+    return (1.0 - alive) + alive * out
+
+
+BTYD_NAMES = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}
+
+
 @dataclass
 class BtydBaseline:
-    """Fitted BG/NBD (+ Gamma-Gamma when it can be fitted); times in days."""
+    """Fitted BG/NBD or Pareto/NBD (``kind``) + Gamma-Gamma when it can be fitted; times in days."""
 
-    bg: BetaGeoModel
+    bg: BetaGeoModel | ParetoNBDModel
     gg: GammaGammaModel | None
     note: str = ""
+    kind: str = "bgnbd"
 
     @classmethod
-    def fit(cls, frame: pd.DataFrame) -> BtydBaseline:
+    def fit(cls, frame: pd.DataFrame, kind: str = "bgnbd") -> BtydBaseline:
         x, tx, big_t, m = btyd_inputs(frame)
-        bg = BetaGeoModel().fit(x, tx, big_t)
+        model_class = ParetoNBDModel if kind == "pareto_nbd" else BetaGeoModel
+        bg = model_class().fit(x, tx, big_t)
         gg, note = None, ""
         try:
             gg = GammaGammaModel().fit(x, m)
@@ -73,17 +106,31 @@ class BtydBaseline:
             note = f"Gamma-Gamma not fitted: {exc.what}"
         if note:
             log.warning(note)
-        return cls(bg=bg, gg=gg, note=note)
+        return cls(bg=bg, gg=gg, note=note, kind=kind)
 
     @classmethod
     def from_params(cls, params: dict[str, dict[str, float] | None]) -> BtydBaseline:
-        bg_params, gg_params = params["bgnbd"], params["gamma_gamma"]
-        bg = BetaGeoModel.from_params(**(bg_params or {}))
+        gg_params = params["gamma_gamma"]
         gg = GammaGammaModel.from_params(**gg_params) if gg_params else None
+        if params.get("pareto_nbd"):
+            pareto = ParetoNBDModel.from_params(**params["pareto_nbd"])  # type: ignore[arg-type]
+            return cls(bg=pareto, gg=gg, kind="pareto_nbd")
+        bg = BetaGeoModel.from_params(**(params["bgnbd"] or {}))
         return cls(bg=bg, gg=gg)
 
     def params(self) -> dict[str, dict[str, float] | None]:
-        return {"bgnbd": dict(self.bg.params_), "gamma_gamma": self.gg and dict(self.gg.params_)}
+        model = dict(self.bg.params_)
+        return {
+            "bgnbd": model if self.kind == "bgnbd" else None,
+            "pareto_nbd": model if self.kind == "pareto_nbd" else None,
+            "gamma_gamma": self.gg and dict(self.gg.params_),
+        }
+
+    def p_no_purchase(self, x: object, tx: object, big_t: object, t: float) -> np.ndarray:
+        """P(no purchase in the next ``t`` days) under the fitted model."""
+        if isinstance(self.bg, ParetoNBDModel):
+            return p_no_purchase_pareto(self.bg, x, tx, big_t, t)
+        return p_no_purchase(self.bg, x, tx, big_t, t)
 
     def predict(
         self, frame: pd.DataFrame, horizon_days: int, discount_rate: float = 0.0
@@ -92,7 +139,7 @@ class BtydBaseline:
         x, tx, big_t, m = btyd_inputs(frame)
         out = pd.DataFrame(index=frame.index)
         out["p_alive"] = self.bg.conditional_probability_alive(x, tx, big_t)
-        out["churn_probability"] = p_no_purchase(self.bg, x, tx, big_t, float(horizon_days))
+        out["churn_probability"] = self.p_no_purchase(x, tx, big_t, float(horizon_days))
         try:
             out["expected_purchases"] = self.bg.conditional_expected_purchases(
                 float(horizon_days), x, tx, big_t

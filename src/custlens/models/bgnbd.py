@@ -17,6 +17,7 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
+from scipy.optimize import minimize
 from scipy.special import expit, hyp2f1
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
@@ -31,11 +32,16 @@ from custlens.models.btyd_inputs import (
     validate_rfm,
 )
 from custlens.models.btyd_likelihood import (
+    DEGENERATE_AB,
+    LOG_BOUND,
     MAX_ITER,
+    NO_DROPOUT,
     BgnbdData,
+    bgnbd_fixed_p_loglik,
     bgnbd_loglik,
     compress_rows,
     fit_log_params,
+    nbd_loglik,
     standard_errors,
 )
 
@@ -65,7 +71,12 @@ class BetaGeoModel(BaseEstimator):
     params_ : dict of str to float
         The estimates of ``r``, ``alpha``, ``a`` and ``b``.
     standard_errors_ : dict of str to float
-        Their standard errors (NaN when the Hessian is not positive definite).
+        Their standard errors (NaN when the Hessian is not positive definite, and for a and b
+        when they are not identified).
+    dropout_limit_ : dict or None
+        None, or when a and b ran off (a + b > 1e4, or a / (a + b) < 1e-6: the Beta has degenerated to one
+        dropout probability) the limiting model's ``p``, its standard error ``p_se`` and
+        ``log_likelihood``; :meth:`describe_limit` says it in words.
     log_likelihood_ : float
         The total log-likelihood at the estimates.
     n_customers_ : int
@@ -179,16 +190,113 @@ class BetaGeoModel(BaseEstimator):
             return bgnbd_loglik(p, data)
 
         scale = max(float(np.average(big_t, weights=w)), 1e-6)
-        params = fit_log_params(loglik, np.log([1.0, scale, 1.0, 1.0]), n, max_iter=self.max_iter)
+        start = np.log([1.0, scale, 1.0, 1.0])
+        params = fit_log_params(loglik, start, n, max_iter=self.max_iter, quiet=True)
         self.params_ = dict(zip(BGNBD_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]
-        ses = standard_errors(loglik, params)
-        self.standard_errors_ = dict(zip(BGNBD_PARAMS, ses.tolist(), strict=True))
+        self.dropout_limit_: dict[str, float] | None = None
+        mean_p = params[2] / (params[2] + params[3])
+        if params[2] + params[3] > DEGENERATE_AB or mean_p < NO_DROPOUT:
+            self._fit_limit(data, params, n, (cx, ct, cw))
+        else:
+            if np.any(np.abs(np.log(params)) >= LOG_BOUND - 1e-6):
+                logger.warning(
+                    "A BG/NBD parameter reached its bound (exp(+-%s)): %s; estimates are "
+                    "unreliable",
+                    LOG_BOUND,
+                    self.params_,
+                )
+            ses = standard_errors(loglik, params)
+            self.standard_errors_ = dict(zip(BGNBD_PARAMS, ses.tolist(), strict=True))
         self.n_customers_ = int(round(n))
         logger.info(
             "BG/NBD fitted on %d customers: %s (LL %.2f)", n, self.params_, self.log_likelihood_
         )
         return self
+
+    def _fit_limit(self, data: BgnbdData, params: np.ndarray, n: float, rows: tuple) -> None:
+        """a and b ran off together: fit the limiting model with one dropout probability p.
+
+        Sets ``dropout_limit_`` ({"p", "p_se", "log_likelihood"}), replaces ``params_`` by
+        (r, alpha) of the limit with a, b = p K, (1 - p) K (K = exp(LOG_BOUND)), and gives
+        standard errors for r and alpha (NaN for a and b, which are not identified).
+        """
+        r0, alpha0, a0, b0 = params
+        p0 = min(max(a0 / (a0 + b0), 1e-9), 1 - 1e-9)
+
+        def limit(q: np.ndarray) -> tuple[float, np.ndarray]:
+            return bgnbd_fixed_p_loglik(q, data)
+
+        def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+            q = np.array([np.exp(theta[0]), np.exp(theta[1]), expit(theta[2])])
+            ll, grad = limit(q)
+            if not np.isfinite(ll):
+                return 1e300, np.zeros(3)
+            chain = np.array([q[0], q[1], q[2] * (1 - q[2])])
+            return -ll / n, -(grad * chain) / n
+
+        theta0 = np.array([np.log(r0), np.log(alpha0), np.log(p0) - np.log1p(-p0)])
+        res = minimize(
+            objective,
+            theta0,
+            jac=True,
+            method="L-BFGS-B",
+            options={"maxiter": self.max_iter, "ftol": 1e-15, "gtol": 1e-10},
+        )
+        q = np.array([np.exp(res.x[0]), np.exp(res.x[1]), expit(res.x[2])])
+        ll_limit = limit(q)[0]
+        if ll_limit < self.log_likelihood_ - 1e-6:  # keep the better of the two
+            q, ll_limit = np.array([r0, alpha0, p0]), limit(np.array([r0, alpha0, p0]))[0]
+        ses = standard_errors(limit, q, quiet=True)
+        if q[2] < NO_DROPOUT:  # p ran to 0: the NBD, where only r and alpha are defined
+            cx, ct, cw = rows
+            nbd = standard_errors(lambda v: nbd_loglik(v, cx, ct, cw), q[:2], quiet=True)
+            ses = np.array([nbd[0], nbd[1], np.nan])
+        big = float(np.exp(LOG_BOUND))
+        self.params_ = {"r": q[0], "alpha": q[1], "a": q[2] * big, "b": (1 - q[2]) * big}
+        self.params_ = {k: float(v) for k, v in self.params_.items()}
+        self.log_likelihood_ = float(ll_limit)
+        self.standard_errors_ = {
+            "r": float(ses[0]),
+            "alpha": float(ses[1]),
+            "a": float("nan"),
+            "b": float("nan"),
+        }
+        self.dropout_limit_ = {
+            "p": float(q[2]),
+            "p_se": float(ses[2]),
+            "log_likelihood": float(ll_limit),
+        }
+        logger.info(
+            "BG/NBD: a and b ran off together (a=%.3g, b=%.3g): the dropout probability is one "
+            "value p=%.4f for every customer; its heterogeneity is not identified",
+            a0,
+            b0,
+            q[2],
+        )
+
+    def describe_limit(self) -> str:
+        """In words: the limiting model when a and b ran off together, or an empty string."""
+        check_fitted(self, "params_")
+        limit = getattr(self, "dropout_limit_", None)
+        if not limit:
+            return ""
+        se = limit["p_se"]
+        se_text = f" (standard error {se:.4f})" if np.isfinite(se) else ""
+        if limit["p"] < NO_DROPOUT:
+            return (
+                "The data show no dropout: a and b ran off together with a / (a + b) -> 0, so "
+                "BG/NBD reduces to the NBD model (every customer stays active, purchase rates "
+                "Gamma(r, alpha)). The dropout probability and its variation between customers "
+                "are not identified (a and b have no standard errors); r and alpha are."
+            )
+        return (
+            "The Beta distribution of the dropout probability degenerated: a and b ran off "
+            "together to their bound, so every customer drops out after a purchase with the "
+            f"same probability p = {limit['p']:.4f}{se_text}. How that probability varies "
+            "between customers is not identified by these data (a and b have no standard "
+            "errors); r and alpha, the purchase rates, are identified."
+        )
 
     def _p(self) -> tuple[float, float, float, float]:
         check_fitted(self, "params_")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from custlens.models.bgnbd import BetaGeoModel
 from custlens.models.gamma_gamma import GammaGammaModel
+from custlens.models.pareto_nbd import ParetoNBDModel
 from custlens.models.rfm_summary import summary_from_transactions
 
-__all__ = ["BetaGeoModel", "GammaGammaModel", "summary_from_transactions"]
+__all__ = ["BetaGeoModel", "GammaGammaModel", "ParetoNBDModel", "summary_from_transactions"]

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import digamma, gammaln
+from scipy.special import digamma, gammaln, hyp2f1
 
 logger = logging.getLogger(__name__)
 
@@ -31,9 +31,18 @@ LogLik = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
 # --------------------------------------------------------------------------- optimiser glue
 def fit_log_params(
-    loglik: LogLik, x0: np.ndarray, total_weight: float, *, max_iter: int = MAX_ITER
+    loglik: LogLik,
+    x0: np.ndarray,
+    total_weight: float,
+    *,
+    max_iter: int = MAX_ITER,
+    quiet: bool = False,
 ) -> np.ndarray:
-    """Maximise ``loglik`` (natural parameters -> (ll, gradient)) over log-parameters."""
+    """Maximise ``loglik`` (natural parameters -> (ll, gradient)) over log-parameters.
+
+    A fit that stops away from a stationary point, or with a parameter at its bound, is logged
+    as a warning, or at debug level when ``quiet`` (the caller then explains the boundary).
+    """
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         params = np.exp(theta)
@@ -51,19 +60,24 @@ def fit_log_params(
         bounds=bounds,
         options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-10},
     )
+    loud = logging.DEBUG if quiet else logging.WARNING
     if not res.success:  # ABNORMAL at the optimum (tolerances below float precision) is fine
-        level = logging.DEBUG if np.max(np.abs(res.jac)) < 1e-6 else logging.WARNING
+        level = logging.DEBUG if np.max(np.abs(res.jac)) < 1e-6 else loud
         logger.log(level, "BTYD optimiser: %s (gradient %s)", res.message, res.jac)
     if np.any(np.abs(res.x) >= LOG_BOUND - 1e-6):
-        logger.warning(
-            "A BTYD parameter reached its bound (exp(+-%s)); estimates are unreliable", LOG_BOUND
+        logger.log(
+            loud,
+            "A BTYD parameter reached its bound (exp(+-%s)); estimates are unreliable",
+            LOG_BOUND,
         )
     return np.exp(res.x)
 
 
-def standard_errors(loglik: LogLik, params: np.ndarray) -> np.ndarray:
+def standard_errors(loglik: LogLik, params: np.ndarray, *, quiet: bool = False) -> np.ndarray:
     """sqrt(diag(H^-1)), H = Hessian of -loglik in the natural parameters (central differences
-    of the analytic gradient). NaN where H is not positive definite."""
+    of the analytic gradient). NaN where H is not positive definite (a warning, or a debug
+    message when ``quiet``)."""
+    loud = logging.DEBUG if quiet else logging.WARNING
     k = len(params)
     hess = np.empty((k, k))
     for j in range(k):
@@ -76,11 +90,11 @@ def standard_errors(loglik: LogLik, params: np.ndarray) -> np.ndarray:
     try:
         cov = np.linalg.inv(hess)
     except np.linalg.LinAlgError:
-        logger.warning("Singular Hessian: standard errors unavailable")
+        logger.log(loud, "Singular Hessian: standard errors unavailable")
         return np.full(k, np.nan)
     diag = np.diag(cov)
     if np.any(diag <= 0) or np.any(np.linalg.eigvalsh(hess) <= 0):
-        logger.warning("Hessian not positive definite: standard errors unavailable")
+        logger.log(loud, "Hessian not positive definite: standard errors unavailable")
         return np.full(k, np.nan)
     return np.sqrt(diag)
 
@@ -188,3 +202,115 @@ def gamma_gamma_loglik(
     d_q = wdot(w, dig - digamma(q) + np.log(g) - log_gmx)
     d_g = wdot(w, q / g - (px + q) / (g + m * x))
     return wdot(w, ll_i), np.array([d_p, d_q, d_g])
+
+
+# --------------------------------------------------------------------------- Pareto/NBD
+def pareto_nbd_log_a0(params: np.ndarray, x, tx, big_t) -> tuple[np.ndarray, np.ndarray]:
+    """ln of the two parts of A0 (Fader, Hardie & Lee 2005, "A Note on Implementing the
+    Pareto/NBD Model in MATLAB", eq. 2-3), so that A0 = exp(u1) - exp(u2), u1 >= u2.
+
+    With rsx = r + s + x: for alpha >= beta,
+    A0 = 2F1(rsx, s+1; rsx+1; (alpha-beta)/(alpha+t_x)) / (alpha+t_x)^rsx - (the same at T);
+    for alpha < beta the roles swap: 2F1(rsx, r+x; rsx+1; (beta-alpha)/(beta+t)) / (beta+t)^rsx.
+    """
+    r, alpha, s, beta = params
+    rsx = r + s + x
+    if alpha >= beta:
+        big, second = alpha, s + 1.0
+    else:
+        big, second = beta, r + x
+    diff = abs(alpha - beta)
+
+    def part(t: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log(hyp2f1(rsx, second, rsx + 1.0, diff / (big + t))) - rsx * np.log(big + t)
+
+    return part(tx), part(big_t)
+
+
+def pareto_nbd_rows(params: np.ndarray, x, tx, big_t) -> np.ndarray:
+    """Per-row Pareto/NBD log-likelihood (the MATLAB note's eq. 1), computed in logs:
+
+    L = G(r+x) alpha^r beta^s / G(r) * [(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0].
+    """
+    r, alpha, s, beta = params
+    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
+    u1, u2 = pareto_nbd_log_a0(params, x, tx, big_t)
+    k = np.log(s) - np.log(r + s + x)
+    top = np.maximum(alive, k + u1)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        inner = np.exp(alive - top) + np.exp(k + u1 - top) - np.exp(k + u2 - top)
+    return base + top + np.log(np.maximum(inner, 1e-300))
+
+
+def pareto_nbd_loglik(params: np.ndarray, x, tx, big_t, w) -> tuple[float, np.ndarray]:
+    """Total Pareto/NBD log-likelihood and its gradient in (r, alpha, s, beta).
+
+    The gradient is a central difference in the log-parameters (relative step 1e-6): the
+    analytic one needs derivatives of 2F1 in its parameters.
+    """
+    ll = wdot(w, pareto_nbd_rows(params, x, tx, big_t))
+    grad = np.empty(4)
+    for j in range(4):
+        h = 1e-6
+        up, down = params.copy(), params.copy()
+        up[j] *= np.exp(h)
+        down[j] *= np.exp(-h)
+        d_log = (
+            wdot(w, pareto_nbd_rows(up, x, tx, big_t))
+            - wdot(w, pareto_nbd_rows(down, x, tx, big_t))
+        ) / (2 * h)
+        grad[j] = d_log / params[j]
+    return ll, grad
+
+
+# --------------------------------------------------------------------------- BG/NBD's limit
+DEGENERATE_AB = 1e4  # a + b above this: the Beta of the dropout probability is a point mass
+NO_DROPOUT = 1e-6  # a limiting dropout probability (or mean rate per time unit) below this: none
+
+
+def bgnbd_fixed_p_loglik(params: np.ndarray, d: BgnbdData) -> tuple[float, np.ndarray]:
+    """BG/NBD with one dropout probability p for every customer (the limit a, b -> infinity
+    with a / (a + b) -> p), and its gradient in (r, alpha, p):
+
+    LL_i = ln G(r+x) - ln G(r) + r ln alpha + x ln(1-p)
+           + ln[(alpha+T)^-(r+x) + [x>0] p/(1-p) (alpha+t_x)^-(r+x)]
+    """
+
+    def total(q: np.ndarray) -> float:
+        r, alpha, p = q
+        if not 0.0 < p < 1.0:
+            return -np.inf
+        base = gammaln(r + d.ux) - gammaln(r) + r * np.log(alpha) + d.ux * np.log1p(-p)
+        rx = r + d.x1
+        log_t1 = np.log(alpha + d.t1)
+        diff = np.log(p) - np.log1p(-p) - rx * (np.log(alpha + d.tx1) - log_t1)
+        softplus = np.maximum(diff, 0.0) + np.log1p(np.exp(-np.abs(diff)))
+        return (
+            wdot(d.wu, base)
+            - r * wdot(d.w0, np.log(alpha + d.t0))
+            + wdot(d.w1, softplus - rx * log_t1)
+        )
+
+    ll = total(params)
+    grad = np.empty(3)
+    for j in range(3):
+        h = 1e-6 * params[j]
+        up, down = params.copy(), params.copy()
+        up[j] += h
+        down[j] -= h
+        grad[j] = (total(up) - total(down)) / (2 * h)
+    return ll, grad
+
+
+def nbd_loglik(params: np.ndarray, x, big_t, w) -> tuple[float, np.ndarray]:
+    """The NBD (no dropout: BG/NBD with p = 0, Pareto/NBD with mu = 0) log-likelihood of the
+    repeat counts up to a constant, and its gradient in (r, alpha):
+    LL_i = ln G(r+x) - ln G(r) + r ln alpha - (r+x) ln(alpha+T)."""
+    r, alpha = params
+    log_t = np.log(alpha + big_t)
+    ll = wdot(w, gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * log_t)
+    d_r = wdot(w, digamma(r + x) - digamma(r) + np.log(alpha) - log_t)
+    d_alpha = wdot(w, r / alpha - (r + x) / (alpha + big_t))
+    return ll, np.array([d_r, d_alpha])

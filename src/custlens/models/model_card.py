@@ -7,6 +7,7 @@ import math
 
 import pandas as pd
 
+from custlens.models.btyd_card import btyd_only_card, btyd_section
 from custlens.models.trainer import ModelEvaluation
 
 _CHURN_ROWS = ("lightgbm", "lightgbm_uncalibrated", "btyd", "last_period", "recency")
@@ -41,6 +42,8 @@ def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
 
 def render_model_card(ev: ModelEvaluation) -> str:
     m = ev.metrics
+    if m.get("lightgbm_skipped"):
+        return btyd_only_card(m, ev.tables, ev.eval_cutoff, ev.horizon_days)
     lines = [
         "# Model card",
         "",
@@ -127,6 +130,7 @@ def render_model_card(ev: ModelEvaluation) -> str:
     lines += _table(
         [[k, v] for k, v in list(ev.importance.items())[:10]], ["feature", "mean |SHAP|"]
     )
+    lines += ["", *btyd_section(m.get("btyd", {}), ev.tables)]
     if m.get("notes"):
         lines += ["", "## Notes", "", *[f"- {n}" for n in m["notes"]]]
     return "\n".join(lines) + "\n"

@@ -206,7 +206,7 @@ def fit_final(
     models = train(bts, config, seed)
     frame, _ = customer_features(purchases, returns, day, config)
     try:
-        models.btyd = BtydBaseline.fit(frame)
+        models.btyd = BtydBaseline.fit(frame, kind=(defaults or {}).get("btyd", "bgnbd"))
     except DataError as exc:
         log.warning("BTYD not fitted for scoring: %s", exc.what)
     models.as_of = day

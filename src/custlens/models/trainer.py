@@ -38,6 +38,7 @@ from custlens.models.baselines import (
     fit_score_maps,
     raw_churn_scores,
 )
+from custlens.models.btyd_evaluation import btyd_only_evaluation, btyd_report
 from custlens.models.churn import ChurnModel
 from custlens.models.clv import ClvModel
 from custlens.models.evaluation import (
@@ -289,15 +290,22 @@ def choose_default(metrics: dict[str, Any], margin: float = 0.0) -> dict[str, st
     return out
 
 
-def evaluate(models: TrainedModels, ev: BacktestData, train_prior: np.ndarray | None = None):
-    """Metrics (JSON-able dict) and tables of ``models`` on the evaluation backtest ``ev``."""
-    btyd, note = None, ""
-    try:
-        btyd = BtydBaseline.fit(ev.frame)
-        note = btyd.note
-    except DataError as exc:
-        note = f"BTYD baseline not fitted: {exc.what}"
-        log.warning(note)
+def evaluate(
+    models: TrainedModels,
+    ev: BacktestData,
+    train_prior: np.ndarray | None = None,
+    btyd: BtydBaseline | None = None,
+):
+    """Metrics (JSON-able dict) and tables of ``models`` on the evaluation backtest ``ev``
+    (``btyd``: the BTYD baseline already fitted on ``ev``; fitted here as BG/NBD when None)."""
+    note = ""
+    if btyd is None:
+        try:
+            btyd = BtydBaseline.fit(ev.frame)
+            note = btyd.note
+        except DataError as exc:
+            note = f"BTYD baseline not fitted: {exc.what}"
+            log.warning(note)
     metrics: dict[str, Any] = {
         "churn": _churn_block(models, ev, btyd),
         "clv": _clv_block(models, ev, btyd),
@@ -329,7 +337,7 @@ class ModelEvaluation:
     tables: dict[str, pd.DataFrame]
     models: TrainedModels
     defaults: dict[str, str]
-    train_cutoff: date
+    train_cutoff: date | None  # None: no labelled period for LightGBM (BTYD-only evaluation)
     eval_cutoff: date
     horizon_days: int
     importance: dict[str, float]
@@ -356,20 +364,26 @@ def backtest_and_evaluate(
     ev = make_backtest(
         purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
     )
+    selection, btyd_tables = btyd_report(purchases, ev.frame, ev.cutoff, h)
     first = min(ev.frame["first_order"]).date()
     if eval_cutoff - timedelta(days=h) < first:
-        raise DataError(
-            f"Training needs a {h}-day labelled period before the cutoff {eval_cutoff}, but the "
-            f"purchases start on {first}",
-            where=f"cutoff {eval_cutoff.isoformat()}, horizon {h} days",
-            fix=f"choose a --cutoff on or after {(first + timedelta(days=h)).isoformat()} "
-            "or a shorter --horizon",
+        # BG/NBD, Pareto/NBD and Gamma-Gamma need no labelled period: evaluate them alone
+        why = (
+            f"LightGBM skipped: training needs a {h}-day labelled period before the cutoff "
+            f"{eval_cutoff}, but the purchases start on {first} (a --cutoff on or after "
+            f"{(first + timedelta(days=h)).isoformat()} or a shorter --horizon gives one); the "
+            "BTYD models and the baselines are evaluated on the future period"
         )
+        log.info(why)
+        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start)
     trs = stacked_backtests(purchases, returns, eval_cutoff - timedelta(days=h), config, history)
     models = train(trs, config, seed)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
-    metrics, tables = evaluate(models, ev, prior)
+    metrics, tables = evaluate(models, ev, prior, btyd=selection.chosen)
+    metrics["notes"].extend(selection.notes)
+    metrics["btyd"] = selection.metrics
+    tables.update(btyd_tables)
     defaults = choose_default(metrics, config.choose_margin)
     importance = mean_abs_shap(models, ev.features, config.shap_rows, seed)
     metrics["defaults"] = defaults
@@ -389,6 +403,8 @@ def backtest_and_evaluate(
             msg = f"{task}: the {chosen} baseline beats LightGBM on the future period"
             metrics["notes"].append(msg + f"; it is the default {task} scorer")
             log.warning(msg)
+    if "chosen" in selection.metrics:
+        defaults["btyd"] = selection.metrics["chosen"]
     return ModelEvaluation(
         metrics=metrics,
         tables=tables,

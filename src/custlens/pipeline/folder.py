@@ -21,6 +21,7 @@ MARKER = "run.json"
 QUALITY = "quality.json"
 CUSTOMERS = "customers.parquet"
 SEGMENT_SUMMARY = "segment_summary"
+SCORE_DISTRIBUTION = "score_distribution"
 PARQUET = "parquet"
 
 
@@ -84,6 +85,11 @@ def read_results(folder: Path) -> Any:
         stages=stages,
         skipped=dict(info.get("skipped", {})),
         notes=tuple(info["notes"]),
+        score_distribution=(
+            _read_table(folder, SCORE_DISTRIBUTION)
+            if (folder / PARQUET / f"{SCORE_DISTRIBUTION}.parquet").is_file()
+            else pd.DataFrame()
+        ),
         versions=dict(info["versions"]),
     )
 

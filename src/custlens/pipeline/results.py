@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from custlens.pipeline.stage import StageResult
 
 
+def _empty_frame() -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame()
+
+
 @dataclass(frozen=True)
 class SourceInfo:
     """Where the input came from: enough to recognise it again."""
@@ -41,6 +47,9 @@ class Results:
         added (``persona``, ``anomaly_score``, ``churn_probability`` ...).
     segment_summary : pandas.DataFrame
         Customers, share, revenue share, average monetary value and action per segment.
+    score_distribution : pandas.DataFrame
+        Customers per R, F and M score (1..5) with the range of the measure behind each; a score
+        that cannot separate customers is also named in ``notes``.
     stages : dict of str to StageResult
         The result of every analysis stage that ran, by stage name, in run order.
     skipped : dict of str to str
@@ -58,6 +67,7 @@ class Results:
     stages: dict[str, StageResult] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
+    score_distribution: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     versions: dict[str, str] = field(default_factory=dict)
 
     def stage(self, name: str) -> StageResult | None:

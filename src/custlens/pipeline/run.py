@@ -30,7 +30,13 @@ from custlens.io.options import ReadOptions
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.stage import StageContext, StageResult
-from custlens.segment.rfm_segments import describe_segments, score_rfm, segment_summary
+from custlens.segment.rfm_segments import (
+    describe_segments,
+    score_distribution,
+    score_notes,
+    score_rfm,
+    segment_summary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +101,7 @@ class Prepared:
     as_of: date
     customers: pd.DataFrame
     segment_summary: pd.DataFrame
+    score_distribution: pd.DataFrame
     loaded_rows: int | None
     notes: list[str]
     clock: _Clock
@@ -124,6 +131,7 @@ class Prepared:
             stages=stages or {},
             skipped=skipped or {},
             notes=tuple(self.notes),
+            score_distribution=self.score_distribution,
             versions=package_versions(),
         )
 
@@ -193,6 +201,7 @@ def prepare(
     with clock.stage("segments"):
         customers = describe_segments(customers, settings.rfm)
         summary = segment_summary(customers, settings.rfm)
+        distribution = score_distribution(customers)
     return Prepared(
         source=SourceInfo(src.origin, src.sha256, dict(src.mapping)),
         transactions=transactions,
@@ -200,8 +209,13 @@ def prepare(
         as_of=resolved_as_of,
         customers=customers,
         segment_summary=summary,
+        score_distribution=distribution,
         loaded_rows=src.counted_rows,
-        notes=[*src.notes, *(f"feature skipped: {s}" for s in skipped_features)],
+        notes=[
+            *src.notes,
+            *(f"feature skipped: {s}" for s in skipped_features),
+            *score_notes(distribution),
+        ],
         clock=clock,
     )
 

@@ -1,14 +1,19 @@
 """RFM scores (quintiles 1-5) and named segments from the configurable R x FM grid.
 
-Scores are computed in the engine with ``ntile(5)``, each over a total order made unique by
-``customer_id`` so that every engine gives the same answer:
+Scores are computed in the engine, tie-aware: a customer's quintile is the ``ntile(5)`` group of
+the first position their *value* holds in the sorted order, so equal values always get equal
+scores, and on values without ties the groups are exactly SQL ``ntile``'s (sizes differ by at
+most one, the larger groups first). Only ``rank()``, a count and integer arithmetic are used, so
+every engine (DuckDB, PySpark) gives the same answer without a tie-breaker:
 
-- ``f_score``: ntile over (frequency, customer_id) ascending, plus 1 (most orders = 5).
-- ``m_score``: the same over (monetary, customer_id).
-- ``r_score``: 5 minus the 0-based ntile over (recency_days, customer_id) ascending, so the
-  most recent fifth scores 5.
+- ``f_score``: the group over frequency ascending, plus 1 (most orders = 5).
+- ``m_score``: the same over monetary.
+- ``r_score``: 5 minus the 0-based group over recency_days ascending (most recent = 5).
 
-``ntile`` makes groups whose sizes differ by at most one, the larger groups first.
+A value shared by many customers keeps them together: when 60% of customers have one order,
+they all get F = 1 and F = 2, 3 stay empty (``score_distribution`` reports it, and
+``score_notes`` says which score cannot separate customers).
+
 ``fm_score`` is the mean of F and M rounded half up: ``(f + m + 1) // 2``. ``rfm_cell`` is the
 three digits, e.g. ``"545"``. ``segment`` is the :class:`SegmentRule` whose R and FM ranges hold
 the customer's (r_score, fm_score); the rule table is compiled into one CASE expression.
@@ -55,6 +60,22 @@ def segment_expr(r_score: ir.IntegerValue, fm_score: ir.IntegerValue, rfm: RFMCo
     return ibis.cases(*branches, else_=ibis.null().cast("string"))
 
 
+def _tied_group(value: ir.Value, n: ir.IntegerScalar) -> ir.IntegerValue:
+    """0-based ntile(5) group of the first row holding ``value`` (ties share it).
+
+    With ``q = n // 5`` and ``extra = n % 5``, the first ``extra`` groups hold ``q + 1`` rows:
+    position ``p`` (the 0-based rank of the value, ties at their lowest position) falls in
+    group ``p // (q + 1)`` below ``extra * (q + 1)`` and ``extra + (p - extra * (q + 1)) // q``
+    after it.
+    """
+    position = ibis.rank().over(order_by=value).cast("int64")
+    q = (n // RFM_BINS).cast("int64")
+    extra = (n % RFM_BINS).cast("int64")
+    big = extra * (q + 1)
+    late = extra + (position - big) // ibis.greatest(q, 1)
+    return ibis.ifelse(position < big, position // (q + 1), late).cast("int64")
+
+
 def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
     """Add RFM quintile scores and the named segment to a customer table.
 
@@ -91,11 +112,11 @@ def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
     rfm = rfm or RFMConfig()
     require_columns(customers, _NEEDED, what="the customers", fix=_FIX)
     c = customers
-    quintile = ibis.ntile(RFM_BINS)
+    n = c.count()
     scored = c.mutate(
-        r_score=(RFM_BINS - quintile.over(order_by=[c.recency_days, c.customer_id])).cast("int64"),
-        f_score=(quintile.over(order_by=[c.frequency, c.customer_id]) + 1).cast("int64"),
-        m_score=(quintile.over(order_by=[c.monetary, c.customer_id]) + 1).cast("int64"),
+        r_score=(RFM_BINS - _tied_group(c.recency_days, n)).cast("int64"),
+        f_score=(_tied_group(c.frequency, n) + 1).cast("int64"),
+        m_score=(_tied_group(c.monetary, n) + 1).cast("int64"),
     )
     fm = ((scored.f_score + scored.m_score + 1) // 2).cast("int64")
     scored = scored.mutate(fm_score=fm)
@@ -105,6 +126,81 @@ def score_rfm(customers: ir.Table, rfm: RFMConfig | None = None) -> ir.Table:
         .concat(scored.m_score.cast("string")),
         segment=segment_expr(scored.r_score, scored.fm_score, rfm),
     )
+
+
+_SCORES = (
+    ("R", "r_score", "recency_days"),
+    ("F", "f_score", "frequency"),
+    ("M", "m_score", "monetary"),
+)
+DISTRIBUTION_COLUMNS = ("score", "value", "customers", "share", "measure", "min", "max")
+
+
+def score_distribution(customers_df: pd.DataFrame) -> pd.DataFrame:
+    """Customers per R, F and M score (1..5, empty scores included) with the measure's range."""
+    require_columns(
+        customers_df,
+        [c for _, s, m in _SCORES for c in (s, m)],
+        what="the scored customers",
+        fix=_FIX,
+    )
+    rows = []
+    n = max(len(customers_df), 1)
+    for name, score, measure in _SCORES:
+        groups = customers_df.groupby(score)[measure].agg(["size", "min", "max"])
+        for value in range(1, RFM_BINS + 1):
+            has = value in groups.index
+            count = int(groups.loc[value, "size"]) if has else 0
+            rows.append(
+                {
+                    "score": name,
+                    "value": value,
+                    "customers": count,
+                    "share": count / n,
+                    "measure": measure,
+                    "min": float(groups.loc[value, "min"]) if has else np.nan,
+                    "max": float(groups.loc[value, "max"]) if has else np.nan,
+                }
+            )
+    return pd.DataFrame(rows, columns=list(DISTRIBUTION_COLUMNS))
+
+
+def score_notes(distribution: pd.DataFrame) -> list[str]:
+    """Plain sentences for each score that cannot separate customers (from ``score_distribution``).
+
+    A score with a single value, or one whose scores 1..5 are not all used because one value of
+    the measure is shared by more customers than a quintile holds (the tie spans quintiles).
+    """
+    notes = []
+    for name, part in distribution.groupby("score", sort=False):
+        used = part[part["customers"] > 0]
+        measure = part["measure"].iloc[0]
+        if len(used) == 1:
+            row = used.iloc[0]
+            notes.append(
+                f"{name} score cannot separate customers: all {int(row.customers):,} share one "
+                f"value of {measure} ({_number(row['min'])}), so every customer scores {name}="
+                f"{int(row.value)}"
+            )
+        elif len(used) < RFM_BINS:
+            empty = ", ".join(str(int(v)) for v in part.loc[part["customers"] == 0, "value"])
+            ties = used[(used["min"] == used["max"]) & (used["share"] > 1 / RFM_BINS)]
+            held = "; ".join(
+                f"{row.share:.0%} of customers share {measure} = {_number(row['min'])} and all "
+                f"score {name}={int(row.value)}"
+                for _, row in ties.iterrows()
+            )
+            plural = "s" if len(part) - len(used) > 1 else ""
+            verb = "are" if plural else "is"
+            notes.append(
+                f"{name} score separates customers only partly: {held or 'ties span quintiles'}; "
+                f"{name} score{plural} {empty} {verb} empty"
+            )
+    return notes
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
 def describe_segments(customers_df: pd.DataFrame, rfm: RFMConfig | None = None) -> pd.DataFrame:

@@ -49,6 +49,44 @@ def orders_with_time(transactions: ir.Table) -> ir.Table:
     )
 
 
+def has_time_of_day(transactions: ir.Table) -> bool:
+    """Whether any order carries a time of day (a timestamp not at midnight).
+
+    Date-only sources (``2024-01-05``) load as midnight timestamps: an hour analysis on them
+    would put every order at 00:00.
+    """
+    _check(transactions, "has_time_of_day")
+    ts = transactions.order_ts
+    timed = (ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)
+    return bool(
+        transactions.aggregate(n=timed.cast("int64").sum().fill_null(0)).to_pandas()["n"].iloc[0]
+    )
+
+
+def date_only_config(config: TimingConfig) -> TimingConfig:
+    """The timing personas that need no time of day: whole-day windows (hours 0-24) only.
+
+    A rule keeps its whole-day windows (e.g. the weekend); a rule with none is dropped.
+    """
+    rules = []
+    for rule in config.personas:
+        whole = [w for w in rule.windows if tuple(w.hours) == (0, 24)]
+        if whole:
+            rules.append(rule.model_copy(update={"windows": whole}))
+    return config.model_copy(update={"personas": rules})
+
+
+def weekday_table(
+    transactions: ir.Table, segments=None, *, segment_column: str = "segment"
+) -> pd.DataFrame:
+    """Orders and revenue per weekday (0 = Monday, all 7 rows), overall or per segment."""
+    grid = hour_weekday(transactions, segments, segment_column=segment_column)
+    by = ["segment"] if "segment" in grid.columns else []
+    keys = [*by, "weekday", "weekday_name"]
+    days = grid.groupby(keys, as_index=False, sort=True)[["orders", "revenue"]].sum()
+    return _add_shares(days, by)
+
+
 def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
     """Inner-join the customer -> segment mapping (Ibis table or pandas DataFrame) in the engine."""
     if isinstance(segments, pd.DataFrame):

@@ -61,7 +61,7 @@ class PredictionsResult(StageResult):
             tables=dict(self.tables),
             models=self.models,  # type: ignore[arg-type]  # the card and charts do not read it
             defaults=dict(s["defaults"]),
-            train_cutoff=date.fromisoformat(s["train_cutoff"]),
+            train_cutoff=date.fromisoformat(s["train_cutoff"]) if s["train_cutoff"] else None,
             eval_cutoff=date.fromisoformat(s["eval_cutoff"]),
             horizon_days=int(s["horizon_days"]),
             importance=dict(s["importance"]),
@@ -79,11 +79,19 @@ class PredictionsResult(StageResult):
 
     def headline(self, results: Results) -> list[str]:
         s = self.summary
-        return [
+        lines = [
             f"Predictions: backtest on {s['eval_cutoff']} + {s['horizon_days']} days; default "
             f"scorers churn = {s['defaults']['churn']}, CLV = {s['defaults']['clv']} "
             f"(see {MODEL_CARD})"
         ]
+        btyd = (self.metrics or {}).get("btyd", {})
+        if "chosen" in btyd:
+            from custlens.models.btyd_card import btyd_headline
+
+            lines.append(btyd_headline(btyd))
+        if (self.metrics or {}).get("lightgbm_skipped"):
+            lines.append("LightGBM not evaluated: no labelled period before the cutoff")
+        return lines
 
     def documents(self) -> dict[str, str]:
         from custlens.models.model_card import render_model_card
@@ -142,7 +150,9 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         tables=dict(evaluation.tables),
         summary={
             "defaults": dict(evaluation.defaults),
-            "train_cutoff": evaluation.train_cutoff.isoformat(),
+            "train_cutoff": (
+                evaluation.train_cutoff.isoformat() if evaluation.train_cutoff else None
+            ),
             "eval_cutoff": evaluation.eval_cutoff.isoformat(),
             "horizon_days": evaluation.horizon_days,
             "importance": dict(evaluation.importance),

@@ -31,6 +31,11 @@ class TimingResult(StageResult):
             quarter_seasonality,
         )
 
+        charts: dict[str, alt.TopLevelMixin] = {
+            "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"])
+        }
+        if "hour_weekday" not in self.tables:  # date-only data: no hour analyses
+            return charts
         grid = self.tables["hour_weekday"]
         overall = grid[grid["segment"] == ALL_CUSTOMERS].drop(columns="segment")
         return {
@@ -38,7 +43,7 @@ class TimingResult(StageResult):
             "hour_weekday_by_segment": hour_weekday_heatmap_by_segment(
                 grid[grid["segment"] != ALL_CUSTOMERS]
             ),
-            "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"]),
+            **charts,
         }
 
     def section(self, results: Results) -> Section:
@@ -55,37 +60,57 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
     """Hour x weekday and seasonality overall and per segment, timing personas, contact windows."""
     from custlens.segment.timing import (
         best_contact_windows,
+        date_only_config,
+        has_time_of_day,
         hour_weekday,
         seasonality,
         timing_personas,
+        weekday_table,
     )
 
     customers, purchases, settings = ctx.customers, ctx.cleaned.purchases, ctx.settings
     segments = customers[["customer_id", "segment"]]
-    overall = hour_weekday(purchases).assign(segment=ALL_CUSTOMERS)
-    per_segment = hour_weekday(purchases, segments)
-    grid = pd.concat([overall[per_segment.columns], per_segment], ignore_index=True)
-    personas_t = timing_personas(purchases, settings.timing)
+    timed = has_time_of_day(purchases)
+    notes: list[str] = []
+    config = settings.timing
+    if not timed:
+        config = date_only_config(config)
+        notes.append(
+            "the order timestamps carry no time of day (all at 00:00): hour x weekday, contact "
+            "windows and hour-based timing personas skipped; weekday and seasonality kept"
+        )
+    tables: dict[str, pd.DataFrame] = {}
+    if timed:
+        overall = hour_weekday(purchases).assign(segment=ALL_CUSTOMERS)
+        per_segment = hour_weekday(purchases, segments)
+        grid = pd.concat([overall[per_segment.columns], per_segment], ignore_index=True)
+        tables["hour_weekday"] = grid
+    overall_days = weekday_table(purchases).assign(segment=ALL_CUSTOMERS)
+    per_segment_days = weekday_table(purchases, segments)
+    tables["weekday"] = pd.concat(
+        [overall_days[per_segment_days.columns], per_segment_days], ignore_index=True
+    )
+    personas_t = timing_personas(purchases, config)
     merged = customers[["customer_id"]].merge(
         personas_t[["customer_id", "timing_persona"]], on="customer_id", how="left"
     )
     columns = pd.DataFrame({"timing_persona": merged["timing_persona"].to_numpy()})
     columns.index = customers.index
-    windows = best_contact_windows(grid, top_n=settings.timing.top_windows)
-    summary = {
+    summary: dict = {
+        "time_of_day": timed,
         "timing_personas": {
             str(k): int(v) for k, v in columns["timing_persona"].value_counts().items()
         },
-        "best_windows": windows.loc[windows["segment"] == ALL_CUSTOMERS, "window"].tolist(),
     }
+    if timed:
+        windows = best_contact_windows(tables["hour_weekday"], top_n=settings.timing.top_windows)
+        tables["contact_windows"] = windows
+        summary["best_windows"] = windows.loc[
+            windows["segment"] == ALL_CUSTOMERS, "window"
+        ].tolist()
+    tables["quarter_seasonality"] = seasonality(purchases, segments, period="quarter")
+    tables["month_seasonality"] = seasonality(purchases, segments, period="month")
     result = TimingResult(
-        tables={
-            "hour_weekday": grid,
-            "quarter_seasonality": seasonality(purchases, segments, period="quarter"),
-            "month_seasonality": seasonality(purchases, segments, period="month"),
-            "contact_windows": windows,
-        },
-        summary=summary,
-        columns=("timing_persona",),
+        tables=tables, summary=summary, columns=("timing_persona",), notes=tuple(notes)
     )
     return columns, result
