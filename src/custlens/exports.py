@@ -1,5 +1,11 @@
 """Write a run's outputs into a folder, atomically (see ``custlens.outputs``).
 
+Every CSV is spreadsheet-safe (text cells that a spreadsheet would evaluate as a formula get a
+leading ``'``; ``outputs.spreadsheet_safe``); the Parquet copies keep the exact values. Every JSON
+file is strict (``outputs.json_text``). Each segment's CRM list has its own file name
+(``segment_slug``; the segment table refuses names that would share one), and together the lists
+hold every customer exactly once.
+
 A non-empty target that custlens did not write (it has no ``run.json`` of ours) is refused unless
 ``force=True``.
 """
@@ -7,7 +13,6 @@ A non-empty target that custlens did not write (it has no ``run.json`` of ours) 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +22,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from custlens import outputs
+from custlens.config.rfm import segment_slug
 from custlens.pipeline.folder import (
     CUSTOMERS,
     MARKER,
@@ -51,10 +57,19 @@ CRM_COLUMNS = (
 )
 
 
-def segment_slug(name: str) -> str:
-    """``"Can't Lose Them"`` -> ``"cant_lose_them"``: a safe, stable file name."""
-    slug = re.sub(r"[^0-9a-z]+", "_", name.lower().replace("'", "")).strip("_")
-    return slug or "segment"
+def crm_file_names(names: list[str]) -> dict[str, str]:
+    """Segment name -> unique CRM list file name (a numbered suffix if two slugs still meet)."""
+    used: set[str] = set()
+    files: dict[str, str] = {}
+    for name in sorted(names):
+        slug = base = segment_slug(name)
+        n = 1
+        while slug in used:
+            n += 1
+            slug = f"{base}_{n}"
+        used.add(slug)
+        files[name] = f"{slug}.csv"
+    return files
 
 
 def _is_ours(path: Path) -> bool:
@@ -78,7 +93,7 @@ def atomic_dir(out: str | Path, *, force: bool = False):
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    path.write_text(outputs.json_text(data), encoding="utf-8")
 
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
@@ -94,7 +109,7 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """CSV through Arrow's writer: an order of magnitude faster than pandas on wide tables."""
-    table = pa.Table.from_pandas(_csv_ready(df), preserve_index=False)
+    table = pa.Table.from_pandas(outputs.spreadsheet_safe(_csv_ready(df)), preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
@@ -125,9 +140,11 @@ def write_results(
         seg_dir = tmp / "segments"
         seg_dir.mkdir()
         cols = [c for c in CRM_COLUMNS if c in customers.columns]
-        for name, group in customers.groupby("segment", sort=True):
+        groups = dict(list(customers.groupby("segment", sort=True, dropna=False)))
+        files = crm_file_names([str(name) for name in groups])
+        for name, group in groups.items():
             ranked = group.sort_values(["monetary", "customer_id"], ascending=[False, True])
-            _write_csv(ranked[cols], seg_dir / f"{segment_slug(name)}.csv")
+            _write_csv(ranked[cols], seg_dir / files[str(name)])
         _write_json(tmp / QUALITY, results.quality.to_dict())
         for stage, result in results.stages.items():
             for name, table in result.tables.items():

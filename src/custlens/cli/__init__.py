@@ -210,9 +210,11 @@ def _execute(
 ) -> Path:
     """Run the pipeline and write the results folder (figures and documents included)."""
     from custlens.exports import check_output_dir, write_results
+    from custlens.outputs import check_not_overlapping
     from custlens.pipeline import run as run_pipeline
 
     flags.check_figures(figures)
+    check_not_overlapping(out_dir, [source], what="the input")
     check_output_dir(out_dir, force=force)
     with _stage_progress(not quiet and err.is_terminal) as on_stage:
         results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
@@ -314,11 +316,12 @@ def audit(
     force: ForceOpt = False,
 ) -> None:
     """Find customers the current segmentation misjudges, and what would explain them."""
-    from custlens.outputs import check_output_dir
+    from custlens.outputs import check_not_overlapping, check_output_dir
     from custlens.pipeline import audit as run_audit
     from custlens.report.audit_markdown import is_audit_folder, write_audit
 
     try:
+        check_not_overlapping(out_dir, [source], what="the input")
         check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
         result = run_audit(
             source,
@@ -356,6 +359,7 @@ def score(
 ) -> None:
     """Score the customers of NEW data with models saved by an earlier `custlens run`."""
     from custlens.exports import check_output_dir, write_results
+    from custlens.outputs import check_not_overlapping
     from custlens.pipeline import score as score_pipeline
 
     try:
@@ -363,6 +367,8 @@ def score(
             config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
         )
         read = flags.read_options(table=table, sheet=sheet)
+        check_not_overlapping(out_dir, [source], what="the input")
+        check_not_overlapping(out_dir, [models_dir], what="the models folder")
         check_output_dir(out_dir, force=force)
         results = score_pipeline(models_dir, source, settings=settings, read=read)
         target = write_results(results, out_dir, force=force)
@@ -374,7 +380,14 @@ def score(
     )
 
 
+def _terminate(signum: int, frame: object) -> None:  # pragma: no cover - a signal
+    raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: staging files are removed
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import tempfile
 import uuid
 import weakref
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from custlens.io import databases, json_lines, spreadsheets, text_files, text_lo
 from custlens.io.materialize import register_workdir
 from custlens.io.options import ReadOptions
 from custlens.io.pycolumns import to_arrow_array
+from custlens.outputs import private_temp_dir
 
 DELIMITED = (".csv", ".tsv", ".psv")
 TEXT_LOGS = (".txt", ".dat", ".log")
@@ -75,7 +75,7 @@ def default_engine() -> Any:
     temporary folder (removed with the connection). ``CUSTLENS_MEMORY_LIMIT`` (e.g. ``4GB``)
     overrides the cap, by default a quarter of the machine's memory."""
     limit = os.environ.get("CUSTLENS_MEMORY_LIMIT") or _quarter_of_memory()
-    spill = tempfile.mkdtemp(prefix="custlens-duckdb-")
+    spill = private_temp_dir("custlens-duckdb-")
     con = ibis.duckdb.connect(memory_limit=limit, temp_directory=spill)
     weakref.finalize(con, shutil.rmtree, spill, True)
     register_workdir(con, spill)

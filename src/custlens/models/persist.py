@@ -39,8 +39,10 @@ from custlens.models.baselines import BtydBaseline
 from custlens.models.churn import ChurnModel
 from custlens.models.clv import ClvModel
 from custlens.models.evaluation import Threshold
+from custlens.models.manifest import validate_manifest
 from custlens.models.next_purchase import NextPurchaseModel
 from custlens.models.trainer import TrainedModels
+from custlens.outputs import remove_stale
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +200,8 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     # the private (0700) sibling only hides the work in progress; what it holds gets the umask
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+    remove_stale(target.parent)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-{os.getpid()}-", dir=target.parent))
     staged = work / "new"
     try:
         staged.mkdir()
@@ -251,15 +254,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
             fix="pass the folder written by custlens (models saved with save_models)",
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["files"], manifest["versions"], manifest["features"]  # noqa: B018
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ModelError(
-            f"{MANIFEST} is unreadable or incomplete ({exc})",
+            f"{MANIFEST} is unreadable ({exc})",
             where=str(path),
             fix="re-save the models; do not edit the manifest",
         ) from None
-    return manifest
+    # the schema is checked before any model file is opened; the checked values are used
+    return validate_manifest(data, path).model_dump(mode="json")
 
 
 def _check_versions(manifest: dict[str, Any], folder: Path) -> None:
@@ -299,9 +302,21 @@ def _load_part(folder: Path, name: str, expected_hash: str) -> dict[str, Any]:
             where=str(path),
             fix="only load model folders written by custlens; retrain and save the models",
         )
-    obj = sio.load(path, trusted=TRUSTED)
-    if not isinstance(obj, dict):
-        raise ModelError(f"Model file {name} does not hold a custlens model", where=str(path))
+    try:
+        obj = sio.load(path, trusted=TRUSTED)
+    except Exception as exc:  # noqa: BLE001 - e.g. a LightGBM model string that does not parse
+        raise ModelError(
+            f"Model file {name} cannot be loaded ({type(exc).__name__}: {str(exc)[:200]})",
+            where=str(path),
+            fix="retrain and save the models again",
+        ) from None
+    needed = {"maps.skops": "calibrator"}.get(name, "model")
+    if not isinstance(obj, dict) or needed not in obj:
+        raise ModelError(
+            f"Model file {name} does not hold a custlens model (no {needed!r} entry)",
+            where=str(path),
+            fix="retrain and save the models again",
+        )
     return obj
 
 
@@ -310,10 +325,6 @@ def load_models(directory: str | Path) -> TrainedModels:
     folder = Path(directory)
     manifest = _read_manifest(folder)
     _check_versions(manifest, folder)
-    expected = {"churn.skops", "clv.skops", "maps.skops"}
-    missing = expected - set(manifest["files"])
-    if missing:
-        raise ModelError(f"The manifest lists no {sorted(missing)}", where=str(folder / MANIFEST))
     parts = {
         name.removesuffix(".skops"): _load_part(folder, name, digest)
         for name, digest in manifest["files"].items()
