@@ -97,14 +97,20 @@ def check_not_blank(path: Path) -> None:
 
 
 def bom_encoding(path: Path) -> str | None:
-    """``utf-16`` when the file starts with a UTF-16 byte-order mark (either byte order)."""
+    """``utf-16`` when the file starts with a little-endian UTF-16 byte-order mark."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
             head = fh.read(2)
     except (OSError, EOFError):
         return None
-    return "utf-16" if head in (b"\xff\xfe", b"\xfe\xff") else None
+    if head == b"\xfe\xff":
+        raise InputError(
+            "The file is UTF-16 big-endian, which the CSV reader does not support",
+            where=str(path),
+            fix="re-save the file as UTF-8 (or UTF-16 little-endian)",
+        )
+    return "utf-16" if head == b"\xff\xfe" else None
 
 
 def gzip_truncated(path: Path) -> bool:

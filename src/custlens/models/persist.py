@@ -22,9 +22,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -101,6 +103,40 @@ def _parts(models: TrainedModels) -> dict[str, dict[str, Any]]:
     if models.next_purchase is not None:
         parts["next_purchase"] = {"model": models.next_purchase.model_}
     return parts
+
+
+_SKOPS_ID = re.compile(r'"__id__": (\d+)|"(\d+)\.npy"')
+
+
+def _canonical_skops(path: Path) -> None:
+    """Rewrite a skops archive so that the same model gives the same bytes on every run.
+
+    skops names objects by their memory address (``__id__`` and the ``<id>.npy`` members) and
+    stamps the zip members with the current time. The addresses are replaced by their order of
+    first appearance (references stay consistent: each address maps to one number) and the
+    members get a fixed time; ``skops.io.load`` reads the result as before.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+    schema = dict(members)["schema.json"].decode("utf-8")
+    order: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        old = match.group(1) or match.group(2)
+        new = order.setdefault(old, str(len(order) + 1))
+        return f'"__id__": {new}' if match.group(1) else f'"{new}.npy"'
+
+    schema = _SKOPS_ID.sub(renumber, schema)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            if name == "schema.json":
+                name, data = "schema.json", schema.encode("utf-8")
+            elif name.endswith(".npy") and name[:-4] in order:
+                name = f"{order[name[:-4]]}.npy"
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -209,6 +245,7 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
         for name, obj in _parts(models).items():
             path = staged / f"{name}.skops"
             sio.dump(obj, path)
+            _canonical_skops(path)
             _fsync(path)
             files[path.name] = _sha256(path)
         manifest = {
