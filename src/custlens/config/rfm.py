@@ -22,7 +22,7 @@ def segment_slug(name: str) -> str:
     >>> segment_slug("Can't Lose Them"), segment_slug("AT-RISK"), segment_slug("顧客")
     ('cant_lose_them', 'at_risk', '顧客')
     """
-    text = unicodedata.normalize("NFKC", name).casefold().replace("'", "").replace("\u2019", "")
+    text = unicodedata.normalize("NFKC", name).lower().replace("'", "").replace("\u2019", "")
     slug = re.sub(r"[\W_]+", "_", text).strip("_")[:100]
     return slug or "segment"
 

@@ -27,7 +27,7 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
 9. ``implausible_date``: no order date, or one outside ``plausible_from`` .. ``plausible_to``
    (default 1970-01-01 .. a year after today): a year-1 or year-9999 date is a typo or a
    placeholder, and would otherwise give tenures of 700,000 days or overflow. On in every mode.
-10. ``invalid_numbers``: quantity, unit price or amount that is NaN, infinite or beyond
+10. ``invalid_numbers``: quantity, unit price or amount that is missing, NaN, infinite or beyond
     +-1e15 in size (``1e308``): such a line would turn every sum into infinity. On in every mode.
 
 Rules 9-10 come last in the numbering (rows removed by an earlier rule count there). Rules 3-10
@@ -95,7 +95,7 @@ RULES: dict[str, tuple[int, str, str]] = {
     ),
     "invalid_numbers": (
         10,
-        "lines whose quantity, price or amount is NaN, infinite or beyond 1e15",
+        "lines whose quantity, price or amount is missing, NaN, infinite or beyond 1e15",
         "fix the numbers in the source",
     ),
 }
@@ -190,7 +190,7 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     bad = ibis.literal(False)
     for col in ("quantity", "unit_price", "amount"):
         value = t[col]
-        bad = bad | (value.isnan() | value.isinf() | (value.abs() > _LIMIT)).fill_null(False)
+        bad = bad | (value.isnan() | value.isinf() | (value.abs() > _LIMIT)).fill_null(True)
     flags["invalid_numbers"] = bad
     return flags
 

@@ -354,7 +354,27 @@ def _load_part(folder: Path, name: str, expected_hash: str) -> dict[str, Any]:
             where=str(path),
             fix="retrain and save the models again",
         )
+    if needed == "model":
+        _check_lightgbm(obj["model"], name, path)
     return obj
+
+
+def _check_lightgbm(model: Any, name: str, path: Path) -> None:
+    """A fitted LightGBM estimator whose booster holds a model (it predicts on one row)."""
+    import lightgbm as lgb
+
+    booster = getattr(model, "_Booster", None)
+    try:
+        ok = isinstance(model, lgb.LGBMModel) and isinstance(booster, lgb.Booster)
+        ok = ok and isinstance(booster, lgb.Booster) and booster.num_feature() > 0
+    except Exception:  # noqa: BLE001 - a booster without a model raises on any call
+        ok = False
+    if not ok:
+        raise ModelError(
+            f"Model file {name} does not hold a fitted LightGBM model",
+            where=str(path),
+            fix="retrain and save the models again",
+        )
 
 
 def load_models(directory: str | Path) -> TrainedModels:
