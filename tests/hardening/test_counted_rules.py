@@ -143,3 +143,20 @@ def test_the_cli_writes_strict_json_and_finite_monetary(tmp_path: Path) -> None:
     assert len(customers) == GOOD_CUSTOMERS
     assert customers["monetary"].map(math.isfinite).all()
     assert customers["tenure_days"].max() < 400
+
+
+def test_library_warnings_of_a_stage_become_notes() -> None:
+    import warnings
+
+    from custlens.pipeline.run import _routed_warnings
+
+    notes: list[str] = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing may escape to stderr
+        with _routed_warnings("predictions", notes):
+            warnings.warn("Hessian matrix not positive definite", RuntimeWarning, stacklevel=1)
+            warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
+            warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
+    assert len(notes) == 2
+    assert "did not converge cleanly" in notes[0]
+    assert "overflowed" in notes[1]

@@ -86,3 +86,31 @@ def test_headerless_column_names_are_quoted(name: str, tmp_path: Path) -> None:
     raw = read_table(str(path), ReadOptions(no_header=True, columns=[name, "Date", "Revenue"]))
     assert raw.table.columns[0] == name
     assert raw.table.to_pyarrow().column(0).to_pylist() == ["c1", "c2"]
+
+
+@pytest.mark.parametrize("name", HOSTILE_COLUMNS)
+@pytest.mark.parametrize("kind", ["parquet", "jsonl", "xlsx", "sqlite"])
+def test_hostile_column_names_on_other_readers(name: str, kind: str, tmp_path: Path) -> None:
+    import json
+
+    import pandas as pd
+
+    frame = pd.DataFrame({name: ["c1", "c2"], "Date": ["2024-01-02", "2024-01-03"], "Rev": [5, 6]})
+    path = tmp_path / f"orders.{kind}"
+    options = ReadOptions()
+    if kind == "parquet":
+        frame.to_parquet(path, index=False)
+    elif kind == "jsonl":
+        rows = frame.to_dict(orient="records")
+        path.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    elif kind == "xlsx":
+        pytest.importorskip("openpyxl")
+        frame.to_excel(path, index=False)
+    else:
+        con = sqlite3.connect(path)
+        frame.to_sql("orders", con, index=False)
+        con.close()
+        options = ReadOptions(table="orders")
+    raw = read_table(str(path), options)
+    assert raw.table.columns[0] == name
+    assert raw.table.to_pyarrow().column(0).to_pylist() == ["c1", "c2"]
