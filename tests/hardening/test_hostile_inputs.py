@@ -125,9 +125,13 @@ REFUSED: dict[str, tuple[Callable[[Path], list[str]], tuple[str, ...]]] = {
         lambda p: [_write(p, "ok.csv", _csv()), "--date-format", "%Q"],
         ("--date-format", "%Q"),
     ),
-    "date format without a date part": (
-        lambda p: [_write(p, "ok.csv", _csv()), "--date-format", "%H:%M"],
-        ("--date-format",),
+    "unknown date directive on a text date column": (
+        lambda p: [
+            _write(p, "t.csv", _csv(rows=_rows(date="0{d}/01/2011 10:00"))),
+            "--date-format",
+            "%d/%m/%Q",
+        ],
+        ("--date-format", "%Q"),
     ),
     "huge horizon": (
         lambda p: [_write(p, "ok.csv", _csv()), "--horizon", "99999999999999999999d"],

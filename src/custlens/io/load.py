@@ -157,6 +157,7 @@ def _typed_columns(
                         "naive ones by the engine (its session time zone applies)"
                     )
                 if date_format is not None:
+                    coerce.candidate_layouts([], date_format)  # an unusable format is an error
                     notes.append(f"--date-format ignored: {source!r} already holds dates")
                 continue
             sample = _sample(table, text)

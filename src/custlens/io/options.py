@@ -18,28 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
-from datetime import datetime
 
 from custlens.errors import ConfigError
-
-_DATE_DIRECTIVES = ("%Y", "%y", "%m", "%d", "%b", "%B", "%j", "%F", "%x", "%c", "%s")
-
-
-def _check_date_format(fmt: str) -> None:
-    """A strptime format that can read back a date it wrote, and names a date part."""
-    sample = datetime(2011, 12, 9, 13, 45, 56)
-    try:
-        ok = any(d in fmt for d in _DATE_DIRECTIVES)
-        datetime.strptime(sample.strftime(fmt), fmt)
-    except (ValueError, TypeError):
-        ok = False
-    if not ok:
-        raise ConfigError(
-            f"--date-format {fmt!r} is not a strptime date format",
-            where="--date-format",
-            fix="use strptime directives, e.g. --date-format '%d/%m/%Y %H:%M' "
-            "(%Y year, %m month, %d day, %H hour, %M minute)",
-        )
 
 
 @dataclass(frozen=True)
@@ -77,8 +57,6 @@ class ReadOptions:
                 where="--columns",
                 fix="add --columns name1,name2,... in file order (columns=[...] in Python)",
             )
-        if self.date_format is not None:
-            _check_date_format(self.date_format)
         if columns and not self.no_header:
             raise ConfigError(
                 "--columns names the fields of a file without a header row",
