@@ -1,5 +1,11 @@
 """Write a run's outputs into a folder, atomically (see ``custlens.outputs``).
 
+Every CSV is spreadsheet-safe (text cells that a spreadsheet would evaluate as a formula get a
+leading ``'``; ``outputs.spreadsheet_safe``); the Parquet copies keep the exact values. Every JSON
+file is strict (``outputs.json_text``). Each segment's CRM list has its own file name
+(``segment_slug``; the segment table refuses names that would share one), and together the lists
+hold every customer exactly once.
+
 A non-empty target that custlens did not write (it has no ``run.json`` of ours) is refused unless
 ``force=True``.
 """
@@ -58,6 +64,21 @@ CRM_COLUMNS = (
 )
 
 
+def crm_file_names(names: list[str]) -> dict[str, str]:
+    """Segment name -> unique CRM list file name (a numbered suffix if two slugs still meet)."""
+    used: set[str] = set()
+    files: dict[str, str] = {}
+    for name in sorted(names):
+        slug = base = segment_slug(name)
+        n = 1
+        while slug in used:
+            n += 1
+            slug = f"{base}_{n}"
+        used.add(slug)
+        files[name] = f"{slug}.csv"
+    return files
+
+
 def _is_ours(path: Path) -> bool:
     marker = path / MARKER
     if not marker.is_file():
@@ -79,7 +100,7 @@ def atomic_dir(out: str | Path, *, force: bool = False):
 
 
 def _write_json(path: Path, data: Any) -> None:
-    path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
+    path.write_text(outputs.json_text(data), encoding="utf-8")
 
 
 def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
@@ -95,7 +116,7 @@ def _csv_ready(df: pd.DataFrame) -> pd.DataFrame:
 
 def _write_csv(df: pd.DataFrame, path: Path) -> None:
     """CSV through Arrow's writer: an order of magnitude faster than pandas on wide tables."""
-    table = pa.Table.from_pandas(_csv_ready(df), preserve_index=False)
+    table = pa.Table.from_pandas(outputs.spreadsheet_safe(_csv_ready(df)), preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
@@ -143,8 +164,10 @@ def write_results(
             _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
         seg_dir = tmp / "segments"
         seg_dir.mkdir()
-        for name in sorted(customers["segment"].unique()):
-            _write_csv(crm_list(customers, name), seg_dir / f"{segment_slug(name)}.csv")
+        names = sorted(customers["segment"].astype(str).unique())
+        files = crm_file_names(names)
+        for name in names:
+            _write_csv(crm_list(customers, name), seg_dir / files[name])
         _write_json(tmp / QUALITY, results.quality.to_dict())
         for stage, result in results.stages.items():
             for name, table in result.tables.items():

@@ -128,7 +128,8 @@ def test_log_rule_and_robust_scale():
     # contamination=0.02 offset gives for the same trees
     z = np.nan_to_num(det.preprocessor_.robust_z(frame), nan=0.0)
     same = IsolationForest(n_estimators=det.n_estimators, contamination=0.02, random_state=0)
-    assert det.threshold_ == pytest.approx(-same.fit(z).offset_, rel=1e-12)
+    # scores are rounded to 10 decimals (threads sum the trees in any order)
+    assert det.threshold_ == pytest.approx(-same.fit(z).offset_, abs=1e-10)
     scores = det.transform(frame)["anomaly_score"]
     assert det.threshold_ == pytest.approx(np.percentile(scores, 98.0), rel=1e-12)
 

@@ -148,8 +148,14 @@ def test_returns_feed_the_return_rate(cleaned):
 def test_minimal_mode_runs_only_the_first_three_rules():
     report = clean(_table(), CleaningConfig(mode="minimal", countries=["uk"])).report
     enabled = [r.rule for r in report.rules if r.enabled]
-    assert enabled == ["missing_customer", "cancellations_and_returns", "nonpositive_price"]
-    assert [report.rule(n).rows for n in enabled] == [1, 6, 1]
+    assert enabled == [
+        "missing_customer",
+        "cancellations_and_returns",
+        "nonpositive_price",
+        "implausible_date",  # invalid data: removed in every mode
+        "invalid_numbers",
+    ]
+    assert [report.rule(n).rows for n in enabled] == [1, 6, 1, 0, 0]
     assert report.rows_out == 12
     assert report.returns_rows == 6  # every cancellation/return of a known customer
     assert report.rule("non_product").note == "off in minimal mode"

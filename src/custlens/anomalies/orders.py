@@ -226,7 +226,7 @@ def cancellation_pairs(
     # each cancellation line -> its latest earlier purchase (unique tie-breaker: order id)
     per_cancel = ibis.window(
         group_by=["c_customer", "c_key", "cancel_order_id", "cancel_ts", "c_qty"],
-        order_by=[ibis.desc("purchase_ts"), ibis.desc("purchase_order_id")],
+        order_by=[ibis.desc("purchase_ts"), ibis.desc("purchase_order_id"), ibis.desc("value")],
     )
     joined = joined.mutate(_rc=ibis.row_number().over(per_cancel)).filter(lambda s: s._rc == 0)
     # each purchase line -> its earliest cancellation
@@ -249,7 +249,11 @@ def cancellation_pairs(
     ).cache()  # counted and listed: compute the join and windows once
     n_pairs = int(pairs.count().to_pyarrow().as_py())
     listed = (
-        pairs.order_by([ibis.desc("value"), "purchase_order_id", "cancel_order_id"])
+        pairs.order_by(  # every column: tied rows are listed in the same order on every run
+            [ibis.desc("value"), "purchase_order_id", "cancel_order_id", key, "customer_id"]
+            + ["purchase_ts", "cancel_ts", "quantity"]
+            + (["description"] if with_desc and key != "description" else [])
+        )
         .limit(config.max_listed)
         .to_pandas()
         .reset_index(drop=True)

@@ -7,13 +7,12 @@ Chart functions take result tables and return an Altair chart; they never comput
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import altair as alt
 
 from custlens.errors import OutputError
-from custlens.outputs import atomic_file
+from custlens.outputs import atomic_file, json_text
 
 __all__ = ["SAVE_FORMATS", "save_chart"]
 
@@ -31,7 +30,7 @@ def _render(spec: dict, suffix: str, scale: float) -> bytes:
         return vlc.vegalite_to_svg(spec, vl_version=vl_version).encode("utf-8")
     if suffix == ".html":
         return vlc.vegalite_to_html(spec, vl_version=vl_version, bundle=True).encode("utf-8")
-    return json.dumps(spec, indent=2).encode("utf-8")
+    return json_text(spec, default=None).encode("utf-8")
 
 
 def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:

@@ -147,9 +147,11 @@ def _execute(
 ) -> Path:
     """Run the pipeline and write the results folder (figures and documents included)."""
     from custlens.exports import check_output_dir, write_results
+    from custlens.outputs import check_not_overlapping
     from custlens.pipeline import run as run_pipeline
 
     flags.check_figures(figures)
+    check_not_overlapping(out_dir, [source], what="the input")
     check_output_dir(out_dir, force=force)
     with stage_progress(not quiet and err.is_terminal) as on_stage:
         results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
@@ -275,6 +277,7 @@ def score(
 ) -> None:
     """Score the customers of NEW data with models saved by an earlier `custlens run`."""
     from custlens.exports import check_output_dir, write_results
+    from custlens.outputs import check_not_overlapping
     from custlens.pipeline import score as score_pipeline
 
     try:
@@ -282,6 +285,8 @@ def score(
             config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
         )
         read = flags.read_options(table=table, sheet=sheet)
+        check_not_overlapping(out_dir, [source], what="the input")
+        check_not_overlapping(out_dir, [models_dir], what="the models folder")
         check_output_dir(out_dir, force=force)
         results = score_pipeline(models_dir, source, settings=settings, read=read)
         target = write_results(results, out_dir, force=force)
@@ -320,7 +325,14 @@ def app_command(
 from custlens.cli import customer_tables  # noqa: E402, F401
 
 
+def _terminate(signum: int, frame: object) -> None:  # pragma: no cover - a signal
+    raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: staging files are removed
+
+
 def main() -> None:
+    import signal
+
+    signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only

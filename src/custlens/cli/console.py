@@ -64,6 +64,6 @@ def print_summary(results: Results, target: Path) -> None:
         for line in result.headline(results):
             out.print(line, highlight=False, markup=False)
     for note in results.notes:
-        if "skipped" in note:
+        if "skipped" in note or "Warning:" in note:  # stages skipped, library warnings
             out.print(f"Note: {note}", highlight=False, markup=False)
     out.print(f"Results written to [bold]{escape(str(target))}[/bold]")

@@ -49,11 +49,12 @@ def audit(
     force: ForceOpt = False,
 ) -> None:
     """Find customers the current segmentation misjudges, and what would explain them."""
-    from custlens.outputs import check_output_dir
+    from custlens.outputs import check_not_overlapping, check_output_dir
     from custlens.pipeline import audit as run_audit
     from custlens.report.audit_markdown import is_audit_folder, write_audit
 
     try:
+        check_not_overlapping(out_dir, [source], what="the input")
         check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
         result = run_audit(
             source,
@@ -107,13 +108,14 @@ def profile(
     force: ForceOpt = False,
 ) -> None:
     """Profile a customer table (one row per customer): roles, personas, statistics, scores."""
-    from custlens.outputs import check_output_dir
+    from custlens.outputs import check_not_overlapping, check_output_dir
     from custlens.pipeline.profile import profile as run_profile
     from custlens.report.profile_markdown import is_profile_folder, write_profile
 
     try:
         flags.check_figures(figures)
         roles = flags.parse_roles(role or [])
+        check_not_overlapping(out_dir, [source], what="the input")
         check_output_dir(out_dir, is_ours=is_profile_folder, force=force)
         result = run_profile(
             source,

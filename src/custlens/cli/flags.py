@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from custlens.io.options import ReadOptions
 
 FIGURE_FORMATS = ("png", "svg", "none")
+MAX_HORIZON_DAYS = 3660  # ten years
+MAX_CUSTOMERS = 20_000_000  # about 600 million order lines
 
 
 def parse_date(value: str | None, flag: str) -> date | None:
@@ -55,7 +57,15 @@ def parse_horizon(value: str | None) -> int | None:
             fix="write e.g. --horizon 90d or --horizon 39w",
         )
     unit = match.group(2) or "d"
-    return int(match.group(1)) * (7 if unit.startswith("w") else 1)
+    digits = match.group(1)
+    days = int(digits) * (7 if unit.startswith("w") else 1) if len(digits) <= 6 else None
+    if days is None or days > MAX_HORIZON_DAYS:
+        raise ConfigError(
+            f"--horizon {value!r} is longer than {MAX_HORIZON_DAYS} days (ten years)",
+            where="--horizon",
+            fix="choose a horizon of days to a few years, e.g. --horizon 90d or --horizon 52w",
+        )
+    return days
 
 
 def parse_analyses(value: str | None) -> list[str] | None:
@@ -72,6 +82,8 @@ def parse_analyses(value: str | None) -> list[str] | None:
 
 
 def parse_maps(maps: list[str]) -> dict[str, str]:
+    """``["customer_id=Kunde"]`` -> ``{"customer_id": "Kunde"}``; a canonical column mapped
+    twice is an error naming both columns (the last would otherwise win silently)."""
     parsed: dict[str, str] = {}
     for item in maps:
         canonical, sep, column = item.partition("=")
@@ -81,7 +93,14 @@ def parse_maps(maps: list[str]) -> dict[str, str]:
                 where="--map",
                 fix="write e.g. --map customer_id=Kunde --map amount=Umsatz",
             )
-        parsed[canonical.strip()] = column.strip()
+        key = canonical.strip()
+        if key in parsed and parsed[key] != column.strip():
+            raise ConfigError(
+                f"--map maps {key!r} twice: to {parsed[key]!r} and to {column.strip()!r}",
+                where="--map",
+                fix=f"keep one --map {key}=<column>",
+            )
+        parsed[key] = column.strip()
     return parsed
 
 
@@ -131,4 +150,10 @@ def check_customers(customers: int) -> None:
             f"--customers {customers} must be at least 1",
             where="--customers",
             fix="pass a positive number",
+        )
+    if customers > MAX_CUSTOMERS:
+        raise ConfigError(
+            f"--customers {customers} is more than {MAX_CUSTOMERS:,} customers",
+            where="--customers",
+            fix=f"pass at most {MAX_CUSTOMERS:,} (about 30 order lines per customer are written)",
         )

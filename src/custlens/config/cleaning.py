@@ -60,6 +60,9 @@ class CleaningConfig(_Strict):
     date_from: date | None = None
     date_to: date | None = None
     countries: list[str] | None = None
+    # order dates outside this window are removed and counted (rule implausible_date)
+    plausible_from: date = date(1970, 1, 1)
+    plausible_to: date | None = None  # None: a year after today
 
     def active_rules(self) -> dict[str, bool]:
         """Which rules run, after applying the mode."""
@@ -72,8 +75,11 @@ class CleaningConfig(_Strict):
             "offsetting_pairs": self.offsetting_pairs,
             "date_range": self.date_from is not None or self.date_to is not None,
             "country_filter": bool(self.countries),
+            "implausible_date": True,
+            "invalid_numbers": True,
         }
         if self.mode == "minimal":
             minimal = {"missing_customer", "cancellations_and_returns", "nonpositive_price"}
+            minimal |= {"implausible_date", "invalid_numbers"}
             rules = {k: (v and k in minimal) for k, v in rules.items()}
         return rules

@@ -31,7 +31,7 @@ DEFAULT_TIERS = [
 class ModelsConfig(_Strict):
     """Backtest, LightGBM models, baselines, decision threshold and scoring (``custlens.models``)."""
 
-    horizon_days: int = Field(default=90, ge=7)
+    horizon_days: int = Field(default=90, ge=7, le=3660)
     cutoff: date | None = None  # last day of the feature window; None = last purchase - horizon
     min_customers: int = Field(default=50, ge=10)  # per backtest period
     min_class: int = Field(default=10, ge=2)  # churners and non-churners each

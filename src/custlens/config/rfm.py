@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from pydantic import Field, model_validator
 
 from custlens.config.base import _Strict
 
 RFM_BINS = 5
+
+
+def segment_slug(name: str) -> str:
+    """A segment's CRM list file name: ``"Can't Lose Them"`` -> ``"cant_lose_them"``.
+
+    Letters of every script are kept (``"Stammkunden Größe"`` -> ``"stammkunden_größe"``); runs
+    of anything else become one ``_``. Names equal ignoring case, spaces and punctuation give the
+    same slug, so the segment table refuses them (``RFMConfig``).
+
+    >>> segment_slug("Can't Lose Them"), segment_slug("AT-RISK"), segment_slug("顧客")
+    ('cant_lose_them', 'at_risk', '顧客')
+    """
+    text = unicodedata.normalize("NFKC", name).lower().replace("'", "").replace("\u2019", "")
+    slug = re.sub(r"[\W_]+", "_", text).strip("_")[:100]
+    return slug or "segment"
 
 
 class SegmentRule(_Strict):
@@ -130,6 +148,15 @@ class RFMConfig(_Strict):
         if missing:
             cells_text = "; ".join(f"R={r}, FM={fm}" for r, fm in missing)
             raise ValueError(f"no segment covers the cells {cells_text}")
+        slugs: dict[str, set[str]] = {}
+        for rule in self.segments:
+            slugs.setdefault(segment_slug(rule.name), set()).add(rule.name)
+        clashes = [sorted(names) for names in slugs.values() if len(names) > 1]
+        if clashes:
+            raise ValueError(
+                f"segment names {clashes} differ only by case, spaces or punctuation: their CRM "
+                "lists would share one file name; rename them so that they differ in letters"
+            )
         return self
 
     def segment_of(self, r: int, fm: int) -> SegmentRule:

@@ -24,8 +24,14 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
    off, both count here). Needs ``product_id``.
 7. ``date_range``: order date before ``date_from`` or after ``date_to`` (both inclusive).
 8. ``country_filter``: country not in ``countries`` (case-insensitive). Needs ``country``.
+9. ``implausible_date``: no order date, or one outside ``plausible_from`` .. ``plausible_to``
+   (default 1970-01-01 .. a year after today): a year-1 or year-9999 date is a typo or a
+   placeholder, and would otherwise give tenures of 700,000 days or overflow. On in every mode.
+10. ``invalid_numbers``: quantity, unit price or amount that is missing, NaN, infinite or beyond
+    +-1e15 in size (``1e308``): such a line would turn every sum into infinity. On in every mode.
 
-Rules 3-8 also apply to the return lines. Counting (rows, revenue, customers) is defined in
+Rules 9-10 come last in the numbering (rows removed by an earlier rule count there). Rules 3-10
+also apply to the return lines. Counting (rows, revenue, customers) is defined in
 :mod:`custlens.io.quality`. The rule flags are computed once as columns and the flagged lines are
 stored once (:func:`custlens.io.materialize.materialize`); the report takes two aggregate
 queries. Rules 5 and 6 need windows (sorts) over the lines; two small hash tables first pick the
@@ -38,6 +44,7 @@ import functools
 import logging
 import operator
 from dataclasses import dataclass
+from datetime import date
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -82,8 +89,25 @@ RULES: dict[str, tuple[int, str, str]] = {
     ),
     "date_range": (7, "lines dated outside date_from..date_to", "widen date_from / date_to"),
     "country_filter": (8, "lines from countries not selected", "widen or remove countries"),
+    "implausible_date": (
+        9,
+        "lines without an order date or dated outside the plausible window",
+        "widen plausible_from / plausible_to",
+    ),
+    "invalid_numbers": (
+        10,
+        "lines whose quantity, price or amount is missing, NaN, infinite or beyond 1e15",
+        "fix the numbers in the source",
+    ),
 }
-_MINIMAL = ("missing_customer", "cancellations_and_returns", "nonpositive_price")
+_MINIMAL = (
+    "missing_customer",
+    "cancellations_and_returns",
+    "nonpositive_price",
+    "implausible_date",
+    "invalid_numbers",
+)
+_LIMIT = 1e15  # larger quantities, prices or amounts are errors in the source
 _NEEDS = {
     "non_product": "product_id",
     "offsetting_pairs": "product_id",
@@ -158,6 +182,17 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
         flags["country_filter"] = (~t.country.strip().lower().isin(wanted)).fill_null(True)
     else:
         flags["country_filter"] = false
+    day = t.order_ts.date()
+    last = config.plausible_to or date.today().replace(year=date.today().year + 1, day=28)
+    flags["implausible_date"] = (
+        (day < ibis.literal(config.plausible_from, type="date"))
+        | (day > ibis.literal(last, type="date"))
+    ).fill_null(True)
+    bad = ibis.literal(False)
+    for col in ("quantity", "unit_price", "amount"):
+        value = t[col]
+        bad = bad | (value.isnan() | value.isinf() | (value.abs() > _LIMIT)).fill_null(True)
+    flags["invalid_numbers"] = bad
     return flags
 
 
@@ -367,11 +402,13 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
 
 def _stage_stats(f: ir.Table) -> dict:
     """One aggregate: rows and positive revenue per stage, orders out, return lines."""
-    positive = ibis.ifelse(f.amount > 0.0, f.amount, 0.0)
+    # summed as decimals: exact and independent of the engine's order (byte-identical reports)
+    ok = (f.amount > 0.0) & ~f.amount.isnan() & (f.amount <= _LIMIT)
+    positive = ibis.ifelse(ok.fill_null(False), f.amount, 0.0).cast("decimal(38, 6)")
     aggs = {}
-    for stage in range(0, 9):
+    for stage in range(0, len(RULES) + 1):
         aggs[f"rows_{stage}"] = f[_STAGE].count(where=f[_STAGE] == stage)
-        aggs[f"rev_{stage}"] = positive.sum(where=f[_STAGE] == stage)
+        aggs[f"rev_{stage}"] = positive.sum(where=f[_STAGE] == stage).cast("float64")
     aggs["orders_out"] = f.order_id.nunique(where=f[_STAGE] == 0)
     aggs["returns_rows"] = f[_STAGE].count(where=f[_RETURN])
     aggs["paired_returns"] = f[_STAGE].count(where=f[_PAIR])
@@ -420,8 +457,8 @@ def _build_report(stats: dict, lost: dict[int, int], on: dict, notes: dict) -> Q
             )
         )
     return QualityReport(
-        rows_in=int(sum(stats[f"rows_{s}"] for s in range(9))),
-        revenue_in=float(sum(stats[f"rev_{s}"] for s in range(9))),
+        rows_in=int(sum(stats[f"rows_{s}"] for s in range(len(RULES) + 1))),
+        revenue_in=float(sum(stats[f"rev_{s}"] for s in range(len(RULES) + 1))),
         customers_in=int(sum(lost.values())),
         rules=tuple(results),
         rows_out=int(stats["rows_0"]),

@@ -140,6 +140,7 @@ def candidate_layouts(sample: Sequence[str], date_format: str | None) -> list[La
         except ValueError as exc:
             raise InputError(
                 f"Cannot use --date-format {date_format!r}: {exc}",
+                where="--date-format",
                 fix="write it with strftime codes, e.g. --date-format '%d/%m/%Y %H:%M'",
             ) from None
     distinct = list(dict.fromkeys(sample))

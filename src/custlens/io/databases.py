@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from custlens.errors import InputError
 from custlens.io.pycolumns import rows_to_arrow
-from custlens.io.sql import sql_ident
+from custlens.io.sql import sql_ident, sql_literal
 from custlens.io.text_files import check_duplicate_names
 
 
@@ -83,17 +83,20 @@ def read_sqlite(path: Path, table: str | None) -> pa.Table:
     return rows_to_arrow(names, rows)
 
 
-def _duckdb_tables(raw: Any, catalog: str | None = None) -> list[str]:
-    where = f"WHERE table_catalog = '{catalog}'" if catalog else ""
+def _duckdb_table_names(raw: Any, catalog: str | None = None) -> dict[str, tuple[str, str]]:
+    """Display name (``name``, or ``schema.name`` outside ``main``) -> (schema, name)."""
+    where = f"WHERE table_catalog = {sql_literal(catalog)}" if catalog else ""
     rows = raw.execute(
         f"SELECT table_schema, table_name FROM information_schema.tables {where}"
     ).fetchall()
-    return [name if schema == "main" else f"{schema}.{name}" for schema, name in rows]
+    names: dict[str, tuple[str, str]] = {}
+    for schema, name in rows:  # a table literally named ``a.b`` in main keeps its name
+        names.setdefault(name if schema == "main" else f"{schema}.{name}", (schema, name))
+    return names
 
 
-def _split_name(table: str) -> tuple[str, str]:
-    schema, _, name = table.rpartition(".")
-    return (schema or "main"), name
+def _duckdb_tables(raw: Any, catalog: str | None = None) -> list[str]:
+    return list(_duckdb_table_names(raw, catalog))
 
 
 def read_duckdb_file(path: Path, table: str | None, con: Any | None) -> tuple[ibis.Table, Any]:
@@ -102,26 +105,23 @@ def read_duckdb_file(path: Path, table: str | None, con: Any | None) -> tuple[ib
         if con is None:
             con = ibis.duckdb.connect(str(path), read_only=True)
             catalog = None
-            tables = _duckdb_tables(con.con)
+            tables = _duckdb_table_names(con.con)
         else:
             catalog = f"custlens_db_{uuid.uuid4().hex[:10]}"
-            con.con.execute(
-                f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS {catalog} (READ_ONLY)"
-            )
-            tables = _duckdb_tables(con.con, catalog)
+            con.con.execute(f"ATTACH {sql_literal(str(path))} AS {sql_ident(catalog)} (READ_ONLY)")
+            tables = _duckdb_table_names(con.con, catalog)
     except (duckdb.Error, OSError) as exc:
         raise InputError(
             f"Cannot open the DuckDB database read-only: {exc}",
             where=str(path),
             fix="check that it is a DuckDB file and that no other program holds it open for writing",
         ) from None
-    if table not in tables:
-        raise _missing_table(table, tables, str(path))
-    schema, name = _split_name(table)
-    if catalog is None:
-        return con.table(name, database=schema), con
+    if table is None or table not in tables:
+        raise _missing_table(table, list(tables), str(path))
+    schema, name = tables[table]
     view = f"custlens_src_{uuid.uuid4().hex[:12]}"
-    con.con.execute(f'CREATE VIEW "{view}" AS SELECT * FROM {catalog}."{schema}"."{name}"')
+    source = ".".join(sql_ident(part) for part in (catalog, schema, name) if part is not None)
+    con.con.execute(f"CREATE TEMP VIEW {sql_ident(view)} AS SELECT * FROM {source}")
     return con.table(view), con
 
 

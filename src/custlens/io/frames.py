@@ -14,3 +14,17 @@ import pandas as pd
 def to_frame(table: ir.Table) -> pd.DataFrame:
     """The rows of ``table`` as pandas (numbers, strings and timestamps as ``to_pandas``)."""
     return table.to_pyarrow().to_pandas()
+
+
+def round_floats(frame: pd.DataFrame, decimals: int = 9) -> pd.DataFrame:
+    """Round the float columns of ``frame`` in place (and return it): the engine's parallel sums
+    differ in the last bits between runs, and models fitted on such differences give different
+    predictions. The same input must give byte-identical outputs.
+
+    >>> round_floats(pd.DataFrame({"x": [0.1 + 0.2], "n": [1]})).x.tolist()
+    [0.3]
+    """
+    floats = frame.select_dtypes("float").columns
+    if len(floats):
+        frame[floats] = frame[floats].round(decimals)
+    return frame

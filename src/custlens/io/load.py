@@ -24,7 +24,7 @@ from typing import Any
 import ibis
 
 from custlens.config import MappingConfig
-from custlens.errors import InputError
+from custlens.errors import InputError, MappingError
 from custlens.io import coerce
 from custlens.io.canonical import CANONICAL_COLUMNS, CANONICAL_TYPES
 from custlens.io.options import ReadOptions
@@ -138,6 +138,14 @@ def _typed_columns(
     pendings: list[coerce.Pending] = []
     for canonical, source in mapping.items():
         col = table[source]
+        if col.type().is_nested() or col.type().is_binary():
+            raise MappingError(
+                f"The column {source!r} mapped to {canonical} holds {col.type()} values "
+                "(a struct, list, map or bytes), not single values",
+                where=f"{raw.origin}, column {source!r}",
+                fix=f"map {canonical} to a column of plain values (text, numbers or dates), "
+                "e.g. flatten the field when exporting",
+            )
         kind = CANONICAL_TYPES[canonical]
         if canonical == "order_ts":
             text, is_text = coerce.date_text(col, canonical, source, raw.origin)
@@ -149,6 +157,7 @@ def _typed_columns(
                         "naive ones by the engine (its session time zone applies)"
                     )
                 if date_format is not None:
+                    coerce.candidate_layouts([], date_format)  # an unusable format is an error
                     notes.append(f"--date-format ignored: {source!r} already holds dates")
                 continue
             sample = _sample(table, text)

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import contextlib
 import shutil
-import tempfile
 import uuid
 import weakref
 from pathlib import Path
 from typing import Any
 
 import ibis.expr.types as ir
+
+from custlens.outputs import private_temp_dir
 
 _WORKDIRS: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()
 
@@ -32,7 +33,7 @@ def workdir(con: Any) -> Path:
     """The private temporary folder of ``con``, created on first use and removed with it."""
     folder = _WORKDIRS.get(con)
     if folder is None:
-        folder = Path(tempfile.mkdtemp(prefix="custlens-work-"))
+        folder = Path(private_temp_dir("custlens-work-"))
         weakref.finalize(con, shutil.rmtree, folder, True)
         _WORKDIRS[con] = folder
     return folder

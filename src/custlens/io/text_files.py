@@ -76,7 +76,9 @@ def _is_blank_file(path: Path) -> bool:
         opener = gzip.open if path.name.lower().endswith(".gz") else open
         with opener(path, "rb") as fh:
             head = fh.read(65536)
-    except (OSError, EOFError) as exc:
+    except EOFError:
+        raise truncated_error(path) from None
+    except OSError as exc:
         raise InputError(
             f"Cannot read the file: {exc}",
             where=str(path),
@@ -91,6 +93,69 @@ def check_not_blank(path: Path) -> None:
             "The file is empty (no header and no data rows)",
             where=str(path),
             fix="export the data again, or point custlens at the right file",
+        )
+
+
+def bom_encoding(path: Path) -> str | None:
+    """``utf-16`` when the file starts with a little-endian UTF-16 byte-order mark."""
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    try:
+        with opener(path, "rb") as fh:
+            head = fh.read(2)
+    except (OSError, EOFError):
+        return None
+    if head == b"\xfe\xff":
+        raise InputError(
+            "The file is UTF-16 big-endian, which the CSV reader does not support",
+            where=str(path),
+            fix="re-save the file as UTF-8 (or UTF-16 little-endian)",
+        )
+    return "utf-16" if head == b"\xff\xfe" else None
+
+
+def gzip_truncated(path: Path) -> bool:
+    """Whether a .gz file ends before its end-of-stream marker (read through once)."""
+    if not path.name.lower().endswith(".gz"):
+        return False
+    try:
+        with gzip.open(path, "rb") as fh:
+            while fh.read(1 << 22):
+                pass
+    except EOFError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def truncated_error(path: Path) -> InputError:
+    return InputError(
+        "The compressed file is truncated: it ends before the end of its gzip stream "
+        "(an interrupted download or copy)",
+        where=str(path),
+        fix="download or copy the file again, completely",
+    )
+
+
+def check_delimiter(delimiter: str | None) -> None:
+    if delimiter is None or delimiter in ("\\t", "tab") or len(delimiter) == 1:
+        return
+    raise InputError(
+        f"--delimiter {delimiter!r} is not one character",
+        where="--delimiter",
+        fix="pass a single character, e.g. --delimiter ';' (or --delimiter tab)",
+    )
+
+
+def check_sql_safe_names(names: list[str], where: str) -> None:
+    """Column names with a NUL or other control character are refused, naming them."""
+    bad = [n for n in names if any(ord(ch) < 32 and ch != "\t" for ch in n)]
+    if bad:
+        raise InputError(
+            f"Column name(s) {bad} contain a NUL byte or another control character",
+            where=where,
+            fix="fix the header row of the file (e.g. re-export it), or pass --no-header "
+            "with --columns to name the columns yourself",
         )
 
 
@@ -136,9 +201,12 @@ def _sniff(con: Any, path: Path, opts: dict[str, str], full: bool) -> dict[str, 
     every row and asks for a full sniff if a later row contradicts them."""
     if full or not path.name.lower().endswith(".gz"):
         return _sniff_file(con, path, opts, full)
-    with gzip.open(path, "rb") as fh:
-        head = fh.read(_PREFIX_BYTES)
-        complete = len(fh.read(1)) == 0
+    try:
+        with gzip.open(path, "rb") as fh:
+            head = fh.read(_PREFIX_BYTES)
+            complete = len(fh.read(1)) == 0
+    except EOFError:
+        raise truncated_error(path) from None
     if not complete:
         head = head[: head.rfind(b"\n") + 1]
     with tempfile.TemporaryDirectory(prefix="custlens_sniff_") as tmp:
@@ -161,6 +229,7 @@ def _header_names(path: Path, sniff: dict[str, Any], encoding: str) -> list[str]
         for _ in range(int(sniff["skip"] or 0)):
             fh.readline()
         head = fh.read(1 << 20)
+    head = head.replace("\r\n", "\n").replace("\r", "\n")  # CR-only line endings too
     reader = csv.reader(
         io.StringIO(head),
         delimiter=delim,
@@ -194,6 +263,8 @@ def _delimiter_in_first_line(path: Path, encoding: str) -> str | None:
 
 
 def check_duplicate_names(names: list[str], where: str) -> None:
+    """Refuse repeated column names, and names that differ only by case or surrounding spaces
+    (the engine would rename one of them, and ``--map`` could not find it)."""
     seen: set[str] = set()
     dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
     if dups:
@@ -201,6 +272,17 @@ def check_duplicate_names(names: list[str], where: str) -> None:
             f"The source has duplicate column names: {sorted(set(dups))}",
             where=where,
             fix="rename the columns so that each name appears once",
+        )
+    groups: dict[str, list[str]] = {}
+    for name in names:
+        groups.setdefault(name.strip().casefold(), []).append(name)
+    clashes = [group for group in groups.values() if len(group) > 1]
+    if clashes:
+        raise InputError(
+            f"The source has column names that differ only by case or spaces: {clashes}",
+            where=where,
+            fix="rename the columns so that no two names are equal ignoring case and "
+            "surrounding spaces",
         )
 
 
@@ -235,7 +317,8 @@ def read_delimited(
 ) -> TextRead:
     """A CSV-like file (optionally gzip-compressed) as a lazy DuckDB view."""
     check_not_blank(path)
-    user_encoding = normalise_encoding(encoding)
+    check_delimiter(delimiter)
+    user_encoding = normalise_encoding(encoding) or bom_encoding(path)
     enc = user_encoding or "utf-8"
     full_sniff = False
     notes: list[str] = []
@@ -257,6 +340,8 @@ def read_delimited(
             if is_unicode_error(exc) and user_encoding is None and enc == "utf-8":
                 enc = "latin-1"
                 continue
+            if gzip_truncated(path):
+                raise truncated_error(path) from None
             if delimiter is None:
                 raise InputError(
                     f"Cannot parse the file as delimited text: {first_message_lines(exc)}",
@@ -280,6 +365,7 @@ def read_delimited(
                 where=str(path),
                 fix="pass exactly one name per field with --columns",
             )
+        check_sql_safe_names([c["name"] for c in sniff["columns"]], str(path))
         if not no_header:
             check_duplicate_names(_header_names(path, sniff, enc), str(path))
         types = {}
@@ -305,6 +391,8 @@ def read_delimited(
             if isinstance(exc, duckdb.ConversionException) and not full_sniff:
                 full_sniff = True
                 continue
+            if gzip_truncated(path):
+                raise truncated_error(path) from None
             raise InputError(
                 f"Cannot read the file: {first_message_lines(exc, 4)}",
                 where=str(path),

@@ -27,7 +27,7 @@ from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table
-from custlens.io.frames import to_frame
+from custlens.io.frames import round_floats, to_frame
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
 
@@ -171,7 +171,7 @@ def customer_features(
             where=f"as_of {as_of.isoformat()}",
             fix="report this as a bug",
         )
-    return frame.reset_index(drop=True), tuple(names)
+    return round_floats(frame.reset_index(drop=True)), tuple(names)
 
 
 def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
@@ -205,7 +205,7 @@ def make_backtest(
     as_of = day + timedelta(days=1)
     past_purchases, past_returns = history(as_of) if history else (purchases, returns)
     frame, names = customer_features(past_purchases, past_returns, as_of, config)
-    labels = future_labels(purchases, day, horizon_days).to_pandas()
+    labels = round_floats(future_labels(purchases, day, horizon_days).to_pandas())
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     frame["future_orders"] = frame["future_orders"].fillna(0).astype("int64")
     frame["future_revenue"] = frame["future_revenue"].fillna(0.0).astype("float64")

@@ -22,9 +22,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from datetime import date
 from importlib import metadata
 from pathlib import Path
@@ -39,8 +41,10 @@ from custlens.models.baselines import BtydBaseline
 from custlens.models.churn import ChurnModel
 from custlens.models.clv import ClvModel
 from custlens.models.evaluation import Threshold
+from custlens.models.manifest import validate_manifest
 from custlens.models.next_purchase import NextPurchaseModel
 from custlens.models.trainer import TrainedModels
+from custlens.outputs import remove_stale
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +103,40 @@ def _parts(models: TrainedModels) -> dict[str, dict[str, Any]]:
     if models.next_purchase is not None:
         parts["next_purchase"] = {"model": models.next_purchase.model_}
     return parts
+
+
+_SKOPS_ID = re.compile(r'"__id__": (\d+)|"(\d+)\.npy"')
+
+
+def _canonical_skops(path: Path) -> None:
+    """Rewrite a skops archive so that the same model gives the same bytes on every run.
+
+    skops names objects by their memory address (``__id__`` and the ``<id>.npy`` members) and
+    stamps the zip members with the current time. The addresses are replaced by their order of
+    first appearance (references stay consistent: each address maps to one number) and the
+    members get a fixed time; ``skops.io.load`` reads the result as before.
+    """
+    with zipfile.ZipFile(path) as archive:
+        members = [(info.filename, archive.read(info.filename)) for info in archive.infolist()]
+    schema = dict(members)["schema.json"].decode("utf-8")
+    order: dict[str, str] = {}
+
+    def renumber(match: re.Match[str]) -> str:
+        old = match.group(1) or match.group(2)
+        new = order.setdefault(old, str(len(order) + 1))
+        return f'"__id__": {new}' if match.group(1) else f'"{new}.npy"'
+
+    schema = _SKOPS_ID.sub(renumber, schema)
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members:
+            if name == "schema.json":
+                name, data = "schema.json", schema.encode("utf-8")
+            elif name.endswith(".npy") and name[:-4] in order:
+                name = f"{order[name[:-4]]}.npy"
+            info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -198,7 +236,8 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
         )
     target.parent.mkdir(parents=True, exist_ok=True)
     # the private (0700) sibling only hides the work in progress; what it holds gets the umask
-    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-", dir=target.parent))
+    remove_stale(target.parent)
+    work = Path(tempfile.mkdtemp(prefix=f".{target.name}.saving-{os.getpid()}-", dir=target.parent))
     staged = work / "new"
     try:
         staged.mkdir()
@@ -206,6 +245,7 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
         for name, obj in _parts(models).items():
             path = staged / f"{name}.skops"
             sio.dump(obj, path)
+            _canonical_skops(path)
             _fsync(path)
             files[path.name] = _sha256(path)
         manifest = {
@@ -251,15 +291,15 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
             fix="pass the folder written by custlens (models saved with save_models)",
         )
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        manifest["files"], manifest["versions"], manifest["features"]  # noqa: B018
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as exc:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ModelError(
-            f"{MANIFEST} is unreadable or incomplete ({exc})",
+            f"{MANIFEST} is unreadable ({exc})",
             where=str(path),
             fix="re-save the models; do not edit the manifest",
         ) from None
-    return manifest
+    # the schema is checked before any model file is opened; the checked values are used
+    return validate_manifest(data, path).model_dump(mode="json")
 
 
 def _check_versions(manifest: dict[str, Any], folder: Path) -> None:
@@ -299,10 +339,42 @@ def _load_part(folder: Path, name: str, expected_hash: str) -> dict[str, Any]:
             where=str(path),
             fix="only load model folders written by custlens; retrain and save the models",
         )
-    obj = sio.load(path, trusted=TRUSTED)
-    if not isinstance(obj, dict):
-        raise ModelError(f"Model file {name} does not hold a custlens model", where=str(path))
+    try:
+        obj = sio.load(path, trusted=TRUSTED)
+    except Exception as exc:  # noqa: BLE001 - e.g. a LightGBM model string that does not parse
+        raise ModelError(
+            f"Model file {name} cannot be loaded ({type(exc).__name__}: {str(exc)[:200]})",
+            where=str(path),
+            fix="retrain and save the models again",
+        ) from None
+    needed = {"maps.skops": "calibrator"}.get(name, "model")
+    if not isinstance(obj, dict) or needed not in obj:
+        raise ModelError(
+            f"Model file {name} does not hold a custlens model (no {needed!r} entry)",
+            where=str(path),
+            fix="retrain and save the models again",
+        )
+    if needed == "model":
+        _check_lightgbm(obj["model"], name, path)
     return obj
+
+
+def _check_lightgbm(model: Any, name: str, path: Path) -> None:
+    """A fitted LightGBM estimator whose booster holds a model (it predicts on one row)."""
+    import lightgbm as lgb
+
+    booster = getattr(model, "_Booster", None)
+    try:
+        ok = isinstance(model, lgb.LGBMModel) and isinstance(booster, lgb.Booster)
+        ok = ok and isinstance(booster, lgb.Booster) and booster.num_feature() > 0
+    except Exception:  # noqa: BLE001 - a booster without a model raises on any call
+        ok = False
+    if not ok:
+        raise ModelError(
+            f"Model file {name} does not hold a fitted LightGBM model",
+            where=str(path),
+            fix="retrain and save the models again",
+        )
 
 
 def load_models(directory: str | Path) -> TrainedModels:
@@ -310,10 +382,6 @@ def load_models(directory: str | Path) -> TrainedModels:
     folder = Path(directory)
     manifest = _read_manifest(folder)
     _check_versions(manifest, folder)
-    expected = {"churn.skops", "clv.skops", "maps.skops"}
-    missing = expected - set(manifest["files"])
-    if missing:
-        raise ModelError(f"The manifest lists no {sorted(missing)}", where=str(folder / MANIFEST))
     parts = {
         name.removesuffix(".skops"): _load_part(folder, name, digest)
         for name, digest in manifest["files"].items()

@@ -8,13 +8,13 @@ as CSV beside the other outputs (rounded for people and spreadsheets) and as Par
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from custlens.config.rfm import segment_slug  # the one slug rule (segment names are unique by it)
 from custlens.errors import OutputError
 
 MARKER = "run.json"
@@ -28,12 +28,6 @@ PARQUET = "parquet"
 def table_path(stage: str, name: str) -> str:
     """``personas``, ``profiles`` -> ``personas/profiles``: a table's path, without suffix."""
     return f"{stage}/{name}" if stage else name
-
-
-def segment_slug(name: str) -> str:
-    """``"Can't Lose Them"`` -> ``"cant_lose_them"``: a safe, stable file name."""
-    slug = re.sub(r"[^0-9a-z]+", "_", name.lower().replace("'", "")).strip("_")
-    return slug or "segment"
 
 
 def segment_list_path(name: str) -> str:

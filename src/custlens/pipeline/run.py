@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -87,8 +88,45 @@ def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
     """Round floats to 9 decimals: parallel sums may differ in the last bits between runs, and
     the same input must give the same outputs (a value shown as 7.85 must not flip to 7.8)."""
     floats = frame.select_dtypes("float").columns
-    frame[floats] = frame[floats].round(9)
+    if len(floats):
+        frame[floats] = frame[floats].round(9)
     return frame
+
+
+def _warning_note(stage: str, caught: warnings.WarningMessage) -> str:
+    """A library warning in words a user understands (recorded in the run's notes)."""
+    text = str(caught.message).strip().splitlines()[0] if str(caught.message).strip() else ""
+    kind = caught.category.__name__
+    if "hessian" in text.lower() or "converge" in text.lower() or "Convergence" in kind:
+        meaning = "a model fit did not converge cleanly; its estimates are less certain"
+    elif "ConstantInput" in kind or "constant" in text.lower():
+        meaning = "a correlation could not be computed because one input was constant"
+    elif "overflow" in text.lower() or "divide" in text.lower() or "invalid value" in text.lower():
+        meaning = "a calculation overflowed or divided by zero; the values affected were left out"
+    else:
+        meaning = "a library reported a warning"
+    return f"{stage}: {meaning} ({kind}: {text[:160]})"
+
+
+_FOR_DEVELOPERS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
+
+
+@contextmanager
+def _routed_warnings(stage: str, notes: list[str]) -> Iterator[None]:
+    """Library warnings of one stage become notes (run.json and the summary), not stderr."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    seen: set[str] = set()
+    for item in caught:
+        if issubclass(item.category, _FOR_DEVELOPERS):  # not about the data: as they were
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+            continue
+        note = _warning_note(stage, item)
+        if note not in seen:
+            seen.add(note)
+            notes.append(note)
+            log.info("%s", note)
 
 
 @dataclass
@@ -300,7 +338,8 @@ def run(
         )
         with core.clock.stage(declared.name):
             try:
-                added, result = declared.load_runner()(ctx)
+                with _routed_warnings(declared.name, core.notes):
+                    added, result = declared.load_runner()(ctx)
             except CustlensError as exc:
                 if declared.strict(settings):
                     raise
@@ -310,6 +349,8 @@ def run(
                 continue
         core.notes.extend(result.notes)
         results[declared.name] = result
+        for table in result.tables.values():  # parallel sums differ in the last bits
+            _deterministic(table)
         if added is not None:
-            customers = pd.concat([customers, added], axis=1)
+            customers = pd.concat([customers, _deterministic(added.copy())], axis=1)
     return core.results(settings.with_overrides(analyses=chosen), customers, results, skipped)

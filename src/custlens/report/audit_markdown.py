@@ -15,7 +15,7 @@ import pandas as pd
 from custlens.audit import AuditResult
 from custlens.charts import save_chart
 from custlens.charts.audit import TITLES, audit_charts
-from custlens.outputs import atomic_dir
+from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.audit_story import audit_story
 from custlens.report.html import render_html
 
@@ -172,7 +172,7 @@ def write_audit(result: AuditResult, out_dir: str | Path, *, force: bool = False
     """Write the audit's CSVs, PNGs and ``audit.md`` into ``out_dir`` (atomically); return it."""
     with atomic_dir(out_dir, is_ours=is_audit_folder, force=force) as tmp:
         for name, table in _tables(result).items():
-            table.to_csv(tmp / f"{name}.csv", index=False)
+            spreadsheet_safe(table).to_csv(tmp / f"{name}.csv", index=False)
         if result.tree_text:
             text = "\n\n".join(f"== {m} ==\n{t}" for m, t in result.tree_text.items())
             (tmp / "tree_rules.txt").write_text(text, encoding="utf-8")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from custlens.io.frames import to_frame
+from custlens.io.frames import round_floats, to_frame
 from custlens.pipeline.stage import StageContext, StageResult
 
 if TYPE_CHECKING:
@@ -76,7 +76,11 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
 
     customers, settings = ctx.customers, ctx.settings
     cfg = settings.anomalies
-    signals = to_frame(customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of))
+    signals = round_floats(
+        to_frame(
+            customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of).order_by("customer_id")
+        )
+    )
     frame = customers.merge(signals, on="customer_id", how="left", validate="1:1")
     detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
     scored = detector.fit_transform(frame)
@@ -84,7 +88,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
         {
             "max_line_units": frame["max_line_units"].to_numpy(),
             "cancelled_units_share": frame["cancelled_units_share"].to_numpy(),
-            "anomaly_score": scored["anomaly_score"].to_numpy(),
+            "anomaly_score": scored["anomaly_score"].round(9).to_numpy(),
             "is_anomaly": scored["is_anomaly"].to_numpy(),
             "anomaly_reasons": [_reasons_text(r) for r in scored["anomaly_reasons"]],
         },

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from custlens.io.clean import clean
+from custlens.outputs import json_text
 from custlens.pipeline.stage import StageContext, StageResult
 
 if TYPE_CHECKING:
@@ -97,7 +98,7 @@ class PredictionsResult(StageResult):
         from custlens.models.model_card import render_model_card
 
         return {
-            METRICS: json.dumps(self.metrics, indent=2, default=str) + "\n",
+            METRICS: json_text(self.metrics),
             MODEL_CARD: render_model_card(self.evaluation),
         }
 

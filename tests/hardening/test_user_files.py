@@ -1,0 +1,148 @@
+"""No file of the user's is ever lost: --out never replaces an input or the models being read;
+staging folders and temporary files of killed runs are cleaned up; SIGTERM ends like Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from custlens import outputs
+from custlens.cli import app
+from custlens.datasets import synthetic
+
+SRC = Path(__file__).resolve().parents[2] / "src"
+
+
+def _invoke(*args: str):
+    result = CliRunner().invoke(app, list(args))
+    return result, (result.stdout or "") + (result.stderr or "")
+
+
+@pytest.fixture(scope="module")
+def earlier_run(tmp_path_factory) -> Path:
+    """A results folder written by custlens (RFM only), with a copy of its input inside."""
+    tmp = tmp_path_factory.mktemp("runs")
+    data = tmp / "orders.parquet"
+    synthetic(200, seed=2).orders.to_parquet(data, index=False)
+    res = tmp / "res"
+    result, text = _invoke("run", str(data), "--out", str(res), "--analyses", "rfm", "-q")
+    assert result.exit_code == 0, text
+    (res / "new_orders.parquet").write_bytes(data.read_bytes())
+    return res
+
+
+@pytest.mark.parametrize("force", [False, True])
+@pytest.mark.parametrize("where", ["inside", "the folder itself", "nested"])
+def test_run_refuses_an_out_that_holds_the_input(earlier_run: Path, force: bool, where: str):
+    source = earlier_run / "new_orders.parquet"
+    out = {"inside": earlier_run, "the folder itself": source, "nested": source / "x"}[where]
+    before = source.read_bytes()
+    args = ["run", str(source), "--out", str(out), "--analyses", "rfm", "-q"]
+    result, text = _invoke(*args, *(["--force"] if force else []))
+    assert result.exit_code == 2, text
+    assert "would replace the input" in text and "Fix:" in text
+    assert source.read_bytes() == before
+
+
+def test_run_refuses_an_out_above_the_input(earlier_run: Path) -> None:
+    source = earlier_run / "new_orders.parquet"
+    result, text = _invoke("run", str(source), "--out", str(earlier_run.parent), "--force")
+    assert result.exit_code == 2, text
+    assert source.is_file()
+
+
+def test_score_refuses_an_out_that_holds_the_models_or_the_input(tmp_path: Path) -> None:
+    models = tmp_path / "res" / "models"
+    models.mkdir(parents=True)
+    (models / "manifest.json").write_text("{}")
+    data = tmp_path / "res" / "new.parquet"
+    data.write_bytes(b"x")
+    for out in (tmp_path / "res", models, tmp_path):
+        result, text = _invoke("score", str(models), str(data), "--out", str(out), "--force")
+        assert result.exit_code == 2, text
+        assert "would replace" in text
+        assert (models / "manifest.json").is_file() and data.is_file()
+
+
+def test_audit_refuses_an_out_that_holds_the_input(tmp_path: Path) -> None:
+    table = tmp_path / "audit" / "customers.csv"
+    table.parent.mkdir()
+    table.write_text("id,seg,metric\n1,a,0.5\n")
+    result, text = _invoke(
+        "audit", str(table), "--segment", "seg", "--metric", "metric", "--out", str(table.parent)
+    )
+    assert result.exit_code == 2, text
+    assert table.is_file()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_stale_staging_of_dead_processes_is_removed_at_the_next_write(tmp_path: Path) -> None:
+    dead, alive = _dead_pid(), os.getpid()
+    stale = [
+        tmp_path / f".res.tmp-{dead}-0123abcd",
+        tmp_path / f".res.old-{dead}-0123abcd",
+        tmp_path / f".models.saving-{dead}-a1b2_c3d",
+    ]
+    for folder in stale:
+        folder.mkdir()
+        (folder / "customers.csv").write_text("x")
+    stale_file = tmp_path / f".orders.parquet.{dead}-0123abcd.tmp"
+    stale_file.write_text("half")
+    kept = [tmp_path / f".res.tmp-{alive}-89abcdef", tmp_path / ".hidden-user-folder"]
+    for folder in kept:
+        folder.mkdir()
+    with outputs.atomic_dir(tmp_path / "res", is_ours=lambda p: True) as staging:
+        (staging / "a.txt").write_text("a")
+    assert not any(p.exists() for p in [*stale, stale_file])
+    assert all(p.exists() for p in kept)
+    assert (tmp_path / "res" / "a.txt").is_file()
+
+
+def test_stale_engine_folders_of_dead_processes_are_removed(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = _dead_pid()
+    stale = tmp_path / f"custlens-duckdb-{dead}-abcdef"
+    stale.mkdir()
+    (stale / "spill.tmp").write_bytes(b"0" * 100)
+    mine = tmp_path / f"custlens-duckdb-{os.getpid()}-keepme"
+    mine.mkdir()
+    other = tmp_path / "custlens-duckdb-unrelated"
+    other.mkdir()
+    made = Path(outputs.private_temp_dir("custlens-duckdb-"))
+    assert not stale.exists() and mine.exists() and other.exists()
+    assert made.name.startswith(f"custlens-duckdb-{os.getpid()}-")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:
+    out = tmp_path / "orders.parquet"
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "custlens", "generate", "--customers", "200000", "--out", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(tmp_path.glob(".orders*")):
+        time.sleep(0.05)
+    assert proc.poll() is None, proc.communicate()
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
