@@ -159,3 +159,24 @@ def test_saving_the_same_models_twice_gives_identical_bytes(saved, tmp_path: Pat
     for path in sorted(a.iterdir()):
         assert path.read_bytes() == (b / path.name).read_bytes(), path.name
     load_models(a)  # the canonical archives still load
+
+
+def test_every_manifest_custlens_writes_is_accepted(saved, tmp_path: Path) -> None:
+    """What the models can legitimately hold passes the schema: a Pareto/NBD baseline chosen by
+    the backtest and a "contact nobody" threshold (value and precision None)."""
+    from custlens.models.manifest import Manifest
+
+    manifest = json.loads((saved[1] / "manifest.json").read_text())
+    manifest["defaults"]["btyd"] = "pareto_nbd"
+    manifest["btyd"] = {
+        "bgnbd": None,
+        "pareto_nbd": {"r": 0.55, "alpha": 10.6, "s": 0.61, "beta": 11.7},
+        "gamma_gamma": None,
+    }
+    manifest["threshold"].update(value=None, precision=None, contacted=0, profit=0.0)
+    parsed = Manifest.model_validate(manifest)
+    assert parsed.btyd is not None and parsed.btyd.pareto_nbd is not None
+    assert parsed.threshold.value is None
+    manifest["btyd"]["bgnbd"] = {"r": 0.2, "alpha": 4.0, "a": 0.8, "b": 2.4}
+    with pytest.raises(ValueError, match="exactly one"):
+        Manifest.model_validate(manifest)

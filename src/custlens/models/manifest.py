@@ -13,7 +13,7 @@ from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from custlens.config import ModelsConfig
 from custlens.errors import ModelError
@@ -41,8 +41,8 @@ class FeatureEntry(_Part):
 
 class ThresholdEntry(_Part):
     goal: str = Field(min_length=1)
-    value: Probability
-    precision: Probability
+    value: Probability | None  # None: contact nobody (no threshold pays)
+    precision: Probability | None  # None: undefined when nobody is contacted
     recall: Probability
     contacted: int = Field(ge=0)
     profit: Finite
@@ -61,14 +61,31 @@ class GammaGammaParams(_Part):
     gamma: Positive
 
 
+class ParetoNbdParams(_Part):
+    r: Positive
+    alpha: Positive
+    s: Positive
+    beta: Positive
+
+
 class BtydEntry(_Part):
-    bgnbd: BgNbdParams
+    """The BTYD baseline: BG/NBD or Pareto/NBD (the one the backtest chose), and Gamma-Gamma."""
+
+    bgnbd: BgNbdParams | None = None
+    pareto_nbd: ParetoNbdParams | None = None
     gamma_gamma: GammaGammaParams | None = None
+
+    @model_validator(mode="after")
+    def _one_model(self) -> BtydEntry:
+        if (self.bgnbd is None) == (self.pareto_nbd is None):
+            raise ValueError("exactly one of bgnbd and pareto_nbd must be given")
+        return self
 
 
 class Defaults(_Part):
     churn: Literal["lightgbm", "btyd", "last_period", "recency"]
     clv: Literal["lightgbm", "btyd", "last_period"]
+    btyd: Literal["bgnbd", "pareto_nbd"] = "bgnbd"
 
 
 class Manifest(_Open):
