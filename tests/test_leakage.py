@@ -61,7 +61,9 @@ def test_whole_period_cleaning_alone_would_leak(orders: pd.DataFrame) -> None:
     """The guard is needed: a later cancellation that offsets an earlier purchase changes the
     features when cleaning sees the whole period (this is what ``history`` prevents)."""
     later = orders["InvoiceDate"] >= pd.Timestamp(CUTOFF + timedelta(days=1))
-    early_purchase = orders.loc[~later & (orders["Quantity"] > 0)].iloc[0]
+    # a purchase close enough to the cancellation for the offsetting-pair rule (30-day window)
+    recent = orders["InvoiceDate"] >= pd.Timestamp(CUTOFF - timedelta(days=20))
+    early_purchase = orders.loc[~later & recent & (orders["Quantity"] > 0)].iloc[0]
     cancel = early_purchase.copy()
     cancel["InvoiceNo"] = "C999999"
     cancel["Quantity"] = -early_purchase["Quantity"]
