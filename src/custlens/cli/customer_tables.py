@@ -132,19 +132,9 @@ def profile(
         fail(exc)
     id_col = result.id_column
     roles_by = result.roles["columns"]
-    for kind in (
-        "id",
-        "numeric",
-        "spend",
-        "purchases",
-        "flag",
-        "categorical",
-        "date",
-        "birth_year",
-        "constant",
-        "text",
-        "ignored",
-    ):
+    from custlens.config.profile import ROLES
+
+    for kind in ROLES:
         names = [c for c, info in roles_by.items() if info["role"] == kind]
         if names:
             out.print(f"{kind}: {', '.join(names)}", highlight=False, markup=False)
