@@ -208,3 +208,21 @@ def test_database_table_and_a_table_without_spend_or_campaigns(tmp_path: Path):
     assert any("high-value drivers skipped" in note for note in result.notes)
     assert result.tables["campaign_response"].empty
     assert "discount_sensitivity" not in result.customers.columns
+
+
+def test_profile_csvs_are_safe_to_open_in_a_spreadsheet(tmp_path: Path):
+    """A customer id or category that starts like a formula is written with a leading quote."""
+    source = tmp_path / "crm.csv"
+    table = customer_profile_table(200, seed=2).table
+    table["ID"] = "=HYPERLINK(" + table["ID"].astype(str) + ")"
+    table.loc[table.index[:50], "Education"] = "@SUM(1+1)"
+    table.to_csv(source, index=False)
+    out = tmp_path / "out"
+    result, text = _invoke("profile", str(source), "--out", str(out), "--figures", "none")
+    assert result.exit_code == 0, text
+    customers = pd.read_csv(out / "customers.csv", dtype=str)
+    assert customers["ID"].str.startswith("'=HYPERLINK(").all()
+    for path in out.rglob("*.csv"):
+        cells = pd.read_csv(path, dtype=str, header=None).stack()
+        text = cells[pd.to_numeric(cells, errors="coerce").isna()]  # -1.5 is a number
+        assert not text.str.match(r"[=+\-@\t\r]").any(), path.name

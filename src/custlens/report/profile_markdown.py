@@ -24,7 +24,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from custlens.outputs import atomic_dir
+from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.audit_markdown import md_table
 
 if TYPE_CHECKING:
@@ -44,14 +44,15 @@ def slug(name: str) -> str:
 
 
 def write_csv(df: pd.DataFrame, path: Path) -> None:
-    """CSV through Arrow (fast on wide tables); floats rounded to 6 decimals for people."""
+    """CSV through Arrow (fast on wide tables); floats rounded to 6 decimals for people, cells
+    that a spreadsheet would run as formulas made inert (``outputs.spreadsheet_safe``)."""
     out = df.copy(deep=False)
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
             out[col] = out[col].round(6)
         elif out[col].dtype == object:
             out[col] = out[col].astype("string")
-    table = pa.Table.from_pandas(out, preserve_index=False)
+    table = pa.Table.from_pandas(spreadsheet_safe(out), preserve_index=False)
     pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
 
 
