@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import digamma, gammaln, hyp2f1
+from scipy.special import digamma, gammaln
 
 logger = logging.getLogger(__name__)
 
@@ -202,67 +202,6 @@ def gamma_gamma_loglik(
     d_q = wdot(w, dig - digamma(q) + np.log(g) - log_gmx)
     d_g = wdot(w, q / g - (px + q) / (g + m * x))
     return wdot(w, ll_i), np.array([d_p, d_q, d_g])
-
-
-# --------------------------------------------------------------------------- Pareto/NBD
-def pareto_nbd_log_a0(params: np.ndarray, x, tx, big_t) -> tuple[np.ndarray, np.ndarray]:
-    """ln of the two parts of A0 (Fader, Hardie & Lee 2005, "A Note on Implementing the
-    Pareto/NBD Model in MATLAB", eq. 2-3), so that A0 = exp(u1) - exp(u2), u1 >= u2.
-
-    With rsx = r + s + x: for alpha >= beta,
-    A0 = 2F1(rsx, s+1; rsx+1; (alpha-beta)/(alpha+t_x)) / (alpha+t_x)^rsx - (the same at T);
-    for alpha < beta the roles swap: 2F1(rsx, r+x; rsx+1; (beta-alpha)/(beta+t)) / (beta+t)^rsx.
-    """
-    r, alpha, s, beta = params
-    rsx = r + s + x
-    if alpha >= beta:
-        big, second = alpha, s + 1.0
-    else:
-        big, second = beta, r + x
-    diff = abs(alpha - beta)
-
-    def part(t: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log(hyp2f1(rsx, second, rsx + 1.0, diff / (big + t))) - rsx * np.log(big + t)
-
-    return part(tx), part(big_t)
-
-
-def pareto_nbd_rows(params: np.ndarray, x, tx, big_t) -> np.ndarray:
-    """Per-row Pareto/NBD log-likelihood (the MATLAB note's eq. 1), computed in logs:
-
-    L = G(r+x) alpha^r beta^s / G(r) * [(alpha+T)^-(r+x) (beta+T)^-s + s/(r+s+x) A0].
-    """
-    r, alpha, s, beta = params
-    base = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + big_t) - s * np.log(beta + big_t)
-    u1, u2 = pareto_nbd_log_a0(params, x, tx, big_t)
-    k = np.log(s) - np.log(r + s + x)
-    top = np.maximum(alive, k + u1)
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        inner = np.exp(alive - top) + np.exp(k + u1 - top) - np.exp(k + u2 - top)
-    return base + top + np.log(np.maximum(inner, 1e-300))
-
-
-def pareto_nbd_loglik(params: np.ndarray, x, tx, big_t, w) -> tuple[float, np.ndarray]:
-    """Total Pareto/NBD log-likelihood and its gradient in (r, alpha, s, beta).
-
-    The gradient is a central difference in the log-parameters (relative step 1e-6): the
-    analytic one needs derivatives of 2F1 in its parameters.
-    """
-    ll = wdot(w, pareto_nbd_rows(params, x, tx, big_t))
-    grad = np.empty(4)
-    for j in range(4):
-        h = 1e-6
-        up, down = params.copy(), params.copy()
-        up[j] *= np.exp(h)
-        down[j] *= np.exp(-h)
-        d_log = (
-            wdot(w, pareto_nbd_rows(up, x, tx, big_t))
-            - wdot(w, pareto_nbd_rows(down, x, tx, big_t))
-        ) / (2 * h)
-        grad[j] = d_log / params[j]
-    return ll, grad
 
 
 # --------------------------------------------------------------------------- BG/NBD's limit

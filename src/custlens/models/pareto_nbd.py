@@ -3,7 +3,8 @@
 The likelihood, P(alive) and the conditional expectation follow Fader, Hardie & Lee (2005),
 "A Note on Implementing the Pareto/NBD Model in MATLAB" (brucehardie.com/notes/008), whose CDNOW
 estimates (r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL = -9595.0, weeks 1-39 of the
-1/10 sample) the tests reproduce. Fitting maximises the log-likelihood over the log-parameters
+1/10 sample) the tests reproduce; its hypergeometric term is computed by quadrature
+(:mod:`custlens.models.pareto_nbd_likelihood`). Fitting maximises the log-likelihood over the log-parameters
 with L-BFGS-B (see :mod:`custlens.models.btyd_likelihood`); identical (frequency, recency, T)
 rows are merged into weights first.
 """
@@ -15,7 +16,6 @@ from numbers import Integral
 from typing import ClassVar
 
 import numpy as np
-from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval
 
@@ -35,10 +35,9 @@ from custlens.models.btyd_likelihood import (
     compress_rows,
     fit_log_params,
     nbd_loglik,
-    pareto_nbd_log_a0,
-    pareto_nbd_loglik,
     standard_errors,
 )
+from custlens.models.pareto_nbd_likelihood import pareto_nbd_alive, pareto_nbd_loglik
 
 logger = logging.getLogger(__name__)
 
@@ -224,7 +223,8 @@ class ParetoNBDModel(BaseEstimator):
     def conditional_probability_alive(
         self, frequency: object, recency: object, T: object
     ) -> np.ndarray:
-        """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0).
+        """P(alive at T | x, t_x, T) = 1 / (1 + s/(r+s+x) (alpha+T)^(r+x) (beta+T)^s A0)
+        (computed by quadrature, see :mod:`custlens.models.pareto_nbd_likelihood`).
 
         Raises
         ------
@@ -238,18 +238,7 @@ class ParetoNBDModel(BaseEstimator):
         return self._alive(x, tx, big_t)
 
     def _alive(self, x, tx, big_t) -> np.ndarray:
-        r, alpha, s, beta = self._p()
-        u1, u2 = pareto_nbd_log_a0(np.array([r, alpha, s, beta]), x, tx, big_t)
-        with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            log_a0 = u1 + np.log1p(-np.exp(np.minimum(u2 - u1, 0.0)))
-        log_odds = (
-            np.log(s)
-            - np.log(r + s + x)
-            + (r + x) * np.log(alpha + big_t)
-            + s * np.log(beta + big_t)
-            + log_a0
-        )
-        return expit(-log_odds)
+        return pareto_nbd_alive(np.array(self._p()), x, tx, big_t)
 
     def conditional_expected_purchases(
         self, t: object, frequency: object, recency: object, T: object
