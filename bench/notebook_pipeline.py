@@ -96,7 +96,9 @@ def main(path: str, out: str) -> None:
     rfm["Anomaly"] = forest.predict(scaled) == -1
     auc = churn_backtest(df, end)
     rfm.to_csv(out)
-    print(f"k={best_k} silhouette={best_score:.3f} anomalies={int(rfm['Anomaly'].sum())} auc={auc:.3f}")
+    print(
+        f"k={best_k} silhouette={best_score:.3f} anomalies={int(rfm['Anomaly'].sum())} auc={auc:.3f}"
+    )
 
 
 if __name__ == "__main__":
