@@ -13,19 +13,15 @@ the estimate.
 from __future__ import annotations
 
 import logging
-from numbers import Integral
-from typing import ClassVar
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.special import expit, hyp2f1
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
 
-from custlens._validation import check_fitted, validate_params
+from custlens._validation import check_fitted
 from custlens.errors import DataError
+from custlens.models.btyd_base import BtydModel
 from custlens.models.btyd_inputs import (
-    MIN_CUSTOMERS,
     as_vector,
     check_same_length,
     check_weights,
@@ -34,12 +30,10 @@ from custlens.models.btyd_inputs import (
 from custlens.models.btyd_likelihood import (
     DEGENERATE_AB,
     LOG_BOUND,
-    MAX_ITER,
     NO_DROPOUT,
     BgnbdData,
     bgnbd_fixed_p_loglik,
     bgnbd_loglik,
-    compress_rows,
     fit_log_params,
     nbd_loglik,
     standard_errors,
@@ -50,7 +44,7 @@ logger = logging.getLogger(__name__)
 BGNBD_PARAMS = ("r", "alpha", "a", "b")
 
 
-class BetaGeoModel(BaseEstimator):
+class BetaGeoModel(BtydModel):
     """BG/NBD model of repeat purchases and dropout, fitted by maximum likelihood.
 
     While alive, a customer buys as a Poisson process whose rate follows Gamma(r, alpha) across
@@ -113,14 +107,8 @@ class BetaGeoModel(BaseEstimator):
     array([0.727])
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "min_customers": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, min_customers: int = MIN_CUSTOMERS, max_iter: int = MAX_ITER) -> None:
-        self.min_customers = min_customers
-        self.max_iter = max_iter
+    PARAMS = BGNBD_PARAMS
+    LABEL = "BG/NBD"
 
     @classmethod
     def from_params(cls, r: float, alpha: float, a: float, b: float) -> BetaGeoModel:
@@ -131,15 +119,7 @@ class BetaGeoModel(BaseEstimator):
         DataError
             When a parameter is not positive and finite.
         """
-        values = np.array([r, alpha, a, b], dtype="float64")
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise DataError(
-                f"BG/NBD parameters must be positive and finite, got {values.tolist()}",
-                where="BetaGeoModel.from_params",
-            )
-        model = cls()
-        model.params_ = dict(zip(BGNBD_PARAMS, values.tolist(), strict=True))
-        return model
+        return cls._from_values([r, alpha, a, b])
 
     def fit(
         self, frequency: object, recency: object, T: object, weights: object | None = None
@@ -171,26 +151,14 @@ class BetaGeoModel(BaseEstimator):
             not whole, ``recency`` exceeds ``T``, or there are fewer than ``min_customers``
             customers or no repeat purchase.
         """
-        validate_params(self)
-        x, tx, big_t = validate_rfm(frequency, recency, T)
-        w = check_weights(weights, len(x))
-        n = float(w.sum())
-        if n < self.min_customers or not np.any((x > 0) & (w > 0)):
-            raise DataError(
-                f"Too few customers to fit BG/NBD: {n:g} customers, "
-                f"{int(np.sum((x > 0) & (w > 0)))} with a repeat purchase",
-                where="BetaGeoModel.fit",
-                fix=f"use at least {self.min_customers} customers, some of whom bought more "
-                "than once (a longer calibration period helps)",
-            )
-        (cx, ctx, ct), cw = compress_rows(x, tx, big_t, weights=w)
-        data = BgnbdData(cx, ctx, ct, cw)
+        inputs = self._fit_inputs(frequency, recency, T, weights)
+        n, (cx, ct, cw) = inputs.n, (inputs.cx, inputs.ct, inputs.cw)
+        data = BgnbdData(cx, inputs.ctx, ct, cw)
 
         def loglik(p: np.ndarray) -> tuple[float, np.ndarray]:
             return bgnbd_loglik(p, data)
 
-        scale = max(float(np.average(big_t, weights=w)), 1e-6)
-        start = np.log([1.0, scale, 1.0, 1.0])
+        start = np.log([1.0, inputs.time_scale, 1.0, 1.0])
         params = fit_log_params(loglik, start, n, max_iter=self.max_iter, quiet=True)
         self.params_ = dict(zip(BGNBD_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]

@@ -12,17 +12,12 @@ rows are merged into weights first.
 from __future__ import annotations
 
 import logging
-from numbers import Integral
-from typing import ClassVar
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
 
-from custlens._validation import check_fitted, validate_params
-from custlens.errors import DataError
+from custlens._validation import check_fitted
+from custlens.models.btyd_base import BtydModel
 from custlens.models.btyd_inputs import (
-    MIN_CUSTOMERS,
     as_vector,
     check_same_length,
     check_weights,
@@ -30,9 +25,7 @@ from custlens.models.btyd_inputs import (
 )
 from custlens.models.btyd_likelihood import (
     DEGENERATE_AB,
-    MAX_ITER,
     NO_DROPOUT,
-    compress_rows,
     fit_log_params,
     nbd_loglik,
     standard_errors,
@@ -44,7 +37,7 @@ logger = logging.getLogger(__name__)
 PARETO_PARAMS = ("r", "alpha", "s", "beta")
 
 
-class ParetoNBDModel(BaseEstimator):
+class ParetoNBDModel(BtydModel):
     """Pareto/NBD model of repeat purchases and dropout, fitted by maximum likelihood.
 
     While alive, a customer buys as a Poisson process with rate lambda ~ Gamma(r, alpha); their
@@ -92,14 +85,8 @@ class ParetoNBDModel(BaseEstimator):
     1.213
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "min_customers": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, min_customers: int = MIN_CUSTOMERS, max_iter: int = MAX_ITER) -> None:
-        self.min_customers = min_customers
-        self.max_iter = max_iter
+    PARAMS = PARETO_PARAMS
+    LABEL = "Pareto/NBD"
 
     @classmethod
     def from_params(cls, r: float, alpha: float, s: float, beta: float) -> ParetoNBDModel:
@@ -110,15 +97,7 @@ class ParetoNBDModel(BaseEstimator):
         DataError
             When a parameter is not positive and finite.
         """
-        values = np.array([r, alpha, s, beta], dtype="float64")
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise DataError(
-                f"Pareto/NBD parameters must be positive and finite, got {values.tolist()}",
-                where="ParetoNBDModel.from_params",
-            )
-        model = cls()
-        model.params_ = dict(zip(PARETO_PARAMS, values.tolist(), strict=True))
-        return model
+        return cls._from_values([r, alpha, s, beta])
 
     def fit(
         self, frequency: object, recency: object, T: object, weights: object | None = None
@@ -146,27 +125,13 @@ class ParetoNBDModel(BaseEstimator):
             When the inputs are invalid, or there are fewer than ``min_customers`` customers or
             no repeat purchase.
         """
-        validate_params(self)
-        x, tx, big_t = validate_rfm(frequency, recency, T)
-        w = check_weights(weights, len(x))
-        n = float(w.sum())
-        if n < self.min_customers or not np.any((x > 0) & (w > 0)):
-            raise DataError(
-                f"Too few customers to fit Pareto/NBD: {n:g} customers, "
-                f"{int(np.sum((x > 0) & (w > 0)))} with a repeat purchase",
-                where="ParetoNBDModel.fit",
-                fix=f"use at least {self.min_customers} customers, some of whom bought more "
-                "than once (a longer calibration period helps)",
-            )
-        (cx, ctx, ct), cw = compress_rows(x, tx, big_t, weights=w)
-        keep = cw > 0
-        cx, ctx, ct, cw = cx[keep], ctx[keep], ct[keep], cw[keep]
+        inputs = self._fit_inputs(frequency, recency, T, weights)
+        n, cx, ctx, ct, cw = inputs.n, inputs.cx, inputs.ctx, inputs.ct, inputs.cw
 
         def loglik(p: np.ndarray) -> tuple[float, np.ndarray]:
             return pareto_nbd_loglik(p, cx, ctx, ct, cw)
 
-        scale = max(float(np.average(big_t, weights=w)), 1e-6)
-        start = np.log([1.0, scale, 1.0, scale])
+        start = np.log([1.0, inputs.time_scale, 1.0, inputs.time_scale])
         params = fit_log_params(loglik, start, n, max_iter=self.max_iter, quiet=True)
         self.params_ = dict(zip(PARETO_PARAMS, params.tolist(), strict=True))
         self.log_likelihood_ = loglik(params)[0]
