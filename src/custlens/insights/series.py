@@ -117,13 +117,14 @@ def segment_sizes(
 ) -> pd.DataFrame:
     """Customers per RFM segment (each date scored against its own quintiles) at each date:
     ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
-    base grows as customers arrive, so counts would all rise)."""
-    from custlens.features.rfm import customer_table
+    base grows as customers arrive, so counts would all rise). The dates come after the first
+    purchase (``month_starts`` gives such dates)."""
+    from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
     parts = []
     for d in dates:
-        scored = score_rfm(customer_table(purchases, None, d), rfm)
+        scored = score_rfm(customer_table_before(purchases, None, d), rfm)
         parts.append(
             scored.group_by(key=scored.segment)
             .aggregate(customers=scored.count())
