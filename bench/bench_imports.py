@@ -2,6 +2,7 @@
 
     python bench/bench_imports.py                        # synthetic 2,000 customers, 5 repeats
     python bench/bench_imports.py --source FILE --repeats 7
+    python bench/bench_imports.py --baseline ../main/src  # another checkout, interleaved
 
 Import time is the sum of the self times ``python -X importtime`` prints for every module the
 run imports (those the stages import lazily included), median of fresh processes, for an
@@ -10,6 +11,8 @@ line measures the same way what the engine stack alone costs (pandas, PyArrow, D
 its DuckDB backend): no run can import less. Ibis compiles are counted in one more process per
 run that wraps ``SQLGlotCompiler.to_sqlglot`` (every expression executed, turned into SQL or
 stored as a table passes through it once). Targets: RFM-only under 0.4 s, full under 1 s.
+With ``--baseline SRC`` every run is also measured with that source tree on ``PYTHONPATH``,
+repeat by repeat in turn, so both see the same machine load.
 """
 
 from __future__ import annotations
@@ -63,7 +66,14 @@ print(json.dumps({"compiles": sum(sites.values()), "seconds": state["seconds"],
 """
 
 
-def import_seconds(argv: list[str]) -> float:
+def env_for(src: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH")) if p)
+    return env
+
+
+def import_seconds(argv: list[str], src: str | None) -> float:
     """Sum of the self times of every import of ``argv`` run under ``-X importtime``."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", *argv],
@@ -71,6 +81,7 @@ def import_seconds(argv: list[str]) -> float:
         stderr=subprocess.PIPE,
         text=True,
         check=False,
+        env=env_for(src),
     )
     if proc.returncode != 0:
         sys.exit(f"{' '.join(argv)} failed:\n{proc.stderr[-3000:]}")
@@ -84,7 +95,7 @@ def run_args(source: Path, out: Path, *, full: bool) -> list[str]:
 
 
 def ensure_source(customers: int) -> Path:
-    path = WORK / f"customers_{customers}.parquet"
+    path = WORK / f"synthetic_{customers}c.parquet"
     if not path.exists():
         WORK.mkdir(parents=True, exist_ok=True)
         from custlens.datasets import write_synthetic
@@ -100,8 +111,12 @@ def main() -> None:
     parser.add_argument("--customers", type=int, default=2000, help="synthetic customers")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--sites", action="store_true", help="print where each compile happens")
+    parser.add_argument("--baseline", help="source folder of another checkout to compare with")
     args = parser.parse_args()
     source = args.source or ensure_source(args.customers)
+    trees = {"this tree": str(Path(__file__).resolve().parents[1] / "src")}
+    if args.baseline:
+        trees["baseline"] = str(Path(args.baseline).resolve())
     print(f"source: {source}; load average before: {os.getloadavg()}")
 
     with tempfile.TemporaryDirectory(prefix="custlens-imports-") as tmp:
@@ -110,29 +125,39 @@ def main() -> None:
             cli = run_args(source, Path(tmp) / label.split()[0], full=full)
             rows.append((label, ["-m", "custlens", *cli], cli))
 
-        print("\n| what | import s (median) | runs (s) | Ibis compiles | compile s |")
-        print("|---|---|---|---|---|")
+        print("\n| what | code | import s (median) | runs (s) | Ibis compiles | compile s |")
+        print("|---|---|---|---|---|---|")
         for label, argv, cli in rows:
-            times = [import_seconds(argv) for _ in range(args.repeats)]
-            compiles, seconds, sites = "", "", []
-            if cli is not None:
-                proc = subprocess.run(
-                    [sys.executable, "-c", COUNT_COMPILES, json.dumps(cli)],
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if proc.returncode != 0:
-                    sys.exit(f"{label} failed:\n{proc.stderr[-3000:]}")
-                counted = json.loads(proc.stdout.strip().splitlines()[-1])
-                compiles, seconds = str(counted["compiles"]), f"{counted['seconds']:.2f}"
-                sites = counted["sites"]
-            runs = ", ".join(f"{t:.2f}" for t in times)
-            print(f"| {label} | {statistics.median(times):.2f} | {runs} | {compiles} | {seconds} |")
-            if args.sites:
-                for site, n in sites:
-                    print(f"|   {site} | | | {n} | |")
+            times: dict[str, list[float]] = {tree: [] for tree in trees}
+            for _ in range(args.repeats):
+                for tree, src in trees.items():
+                    times[tree].append(import_seconds(argv, src))
+            for tree, src in trees.items():
+                compiles, seconds, sites = "", "", []
+                if cli is not None:
+                    counted = count_compiles(cli, src, label)
+                    compiles, seconds = str(counted["compiles"]), f"{counted['seconds']:.2f}"
+                    sites = counted["sites"]
+                runs = ", ".join(f"{t:.2f}" for t in times[tree])
+                median = statistics.median(times[tree])
+                print(f"| {label} | {tree} | {median:.2f} | {runs} | {compiles} | {seconds} |")
+                if args.sites:
+                    for site, n in sites:
+                        print(f"|   {site} | | | | {n} | |")
     print(f"\nload average after: {os.getloadavg()}")
+
+
+def count_compiles(cli: list[str], src: str | None, label: str) -> dict:
+    proc = subprocess.run(
+        [sys.executable, "-c", COUNT_COMPILES, json.dumps(cli)],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=env_for(src),
+    )
+    if proc.returncode != 0:
+        sys.exit(f"{label} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
