@@ -1,18 +1,23 @@
 """Fixed costs of ``custlens run`` (issue 16): import time and the number of Ibis compiles.
 
     python bench/bench_imports.py                        # synthetic 2,000 customers, 5 repeats
-    python bench/bench_imports.py --source FILE --repeats 7
+    python bench/bench_imports.py --source FILE --repeats 7 --sites
     python bench/bench_imports.py --baseline ../main/src  # another checkout, interleaved
 
-Import time is the sum of the self times ``python -X importtime`` prints for every module the
-run imports (those the stages import lazily included), median of fresh processes, for an
-RFM-only run (``--analyses rfm --figures none``) and a full run (``--figures none``). The floor
-line measures the same way what the engine stack alone costs (pandas, PyArrow, DuckDB, Ibis and
-its DuckDB backend): no run can import less. Ibis compiles are counted in one more process per
-run that wraps ``SQLGlotCompiler.to_sqlglot`` (every expression executed, turned into SQL or
-stored as a table passes through it once). Targets: RFM-only under 0.4 s, full under 1 s.
-With ``--baseline SRC`` every run is also measured with that source tree on ``PYTHONPATH``,
-repeat by repeat in turn, so both see the same machine load.
+Each repeat is a fresh interpreter that runs the command line in-process with two probes:
+
+- imports: every outermost ``import`` statement and ``importlib.import_module`` call is timed,
+  both wall clock and the process's CPU time (``time.process_time``). CPU time barely moves
+  with the load of a shared machine, the wall time does; on a quiet machine they agree. Lazy
+  imports inside the stages count. The interpreter's own start-up imports (``site``) do not.
+- Ibis compiles: ``SQLGlotCompiler.to_sqlglot`` is wrapped; every expression executed, turned
+  into SQL or stored as a table passes through it once (outermost calls counted).
+
+Rows: the engine stack alone (pandas, PyArrow, DuckDB, Ibis and its DuckDB backend: no run can
+import less), an RFM-only run (``--analyses rfm --figures none``) and a full run
+(``--figures none``). Medians over the repeats. Targets: RFM-only under 0.4 s, full under 1 s.
+With ``--baseline SRC`` every row is also measured with that source tree on ``PYTHONPATH``,
+repeat by repeat in turn, so both trees see the same machine load.
 """
 
 from __future__ import annotations
@@ -20,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -29,40 +33,68 @@ from pathlib import Path
 
 WORK = Path("/tmp/custlens-bench")
 FLOOR = "import pandas, pyarrow, duckdb, ibis, ibis.backends.duckdb"
-SELF_TIME = re.compile(r"^import time:\s+(\d+) \|")
+HEAVY = ("sklearn", "scipy", "lightgbm", "skops", "pytest", "altair", "statsmodels", "shap")
 
-COUNT_COMPILES = """
-import collections, json, sys, time, traceback
-import ibis.backends.sql.compilers.base as base
+PROBE = """
+import builtins, collections, importlib, json, sys, time, traceback
 
-original = base.SQLGlotCompiler.to_sqlglot
-state = {"depth": 0, "seconds": 0.0}
+state = {"depth": 0, "cpu": 0.0, "wall": 0.0, "compiling": 0, "compile_s": 0.0}
 sites = collections.Counter()
 
-def to_sqlglot(self, *args, **kwargs):
-    state["depth"] += 1
-    start = time.perf_counter()
-    try:
-        return original(self, *args, **kwargs)
-    finally:
-        state["depth"] -= 1
-        if state["depth"] == 0:  # count outermost calls only
-            state["seconds"] += time.perf_counter() - start
-            ours = [f for f in traceback.extract_stack() if "/custlens/" in f.filename]
-            where = ours[-1] if ours else None
-            site = f"{where.filename.split('/custlens/')[-1]}:{where.lineno}" if where else "?"
-            sites[site] += 1
 
-base.SQLGlotCompiler.to_sqlglot = to_sqlglot
-from custlens.cli import main
-sys.argv = ["custlens", *json.loads(sys.argv[1])]
-try:
-    main()
-except SystemExit as exc:
-    if exc.code:
-        raise
-print(json.dumps({"compiles": sum(sites.values()), "seconds": state["seconds"],
-                  "sites": sites.most_common()}))
+def timed(function):
+    def wrapper(*args, **kwargs):
+        if state["depth"]:  # nested imports count in the outermost one
+            return function(*args, **kwargs)
+        state["depth"] += 1
+        cpu, wall = time.process_time(), time.perf_counter()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            state["cpu"] += time.process_time() - cpu
+            state["wall"] += time.perf_counter() - wall
+            state["depth"] -= 1
+    return wrapper
+
+
+builtins.__import__ = timed(builtins.__import__)
+importlib.import_module = timed(importlib.import_module)
+before = set(sys.modules)
+command, watched = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+if isinstance(command, str):
+    exec(command)
+else:
+    import ibis.backends.sql.compilers.base as base
+
+    original = base.SQLGlotCompiler.to_sqlglot
+
+    def to_sqlglot(self, *args, **kwargs):
+        state["compiling"] += 1
+        start = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            state["compiling"] -= 1
+            if state["compiling"] == 0:
+                state["compile_s"] += time.perf_counter() - start
+                ours = [f for f in traceback.extract_stack() if "/custlens/" in f.filename]
+                site = f"{ours[-1].filename.split('/custlens/')[-1]}:{ours[-1].lineno}" if ours else "?"
+                sites[site] += 1
+
+    base.SQLGlotCompiler.to_sqlglot = to_sqlglot
+    from custlens.cli import main
+
+    sys.argv = ["custlens", *command]
+    try:
+        main()
+    except SystemExit as exc:
+        if exc.code:
+            raise
+print(json.dumps({
+    "cpu": state["cpu"], "wall": state["wall"], "modules": len(set(sys.modules) - before),
+    "heavy": [m for m in watched if m in sys.modules],
+    "compiles": sum(sites.values()), "compile_s": state["compile_s"], "sites": sites.most_common(),
+}))
 """
 
 
@@ -73,20 +105,18 @@ def env_for(src: str | None) -> dict[str, str]:
     return env
 
 
-def import_seconds(argv: list[str], src: str | None) -> float:
-    """Sum of the self times of every import of ``argv`` run under ``-X importtime``."""
+def probe(command: str | list[str], src: str | None) -> dict:
+    """Run ``command`` (Python code, or ``custlens`` arguments) once under the probes."""
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *argv],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        [sys.executable, "-c", PROBE, json.dumps(command), json.dumps(HEAVY)],
+        capture_output=True,
         text=True,
         check=False,
         env=env_for(src),
     )
     if proc.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed:\n{proc.stderr[-3000:]}")
-    micros = sum(int(m.group(1)) for m in map(SELF_TIME.match, proc.stderr.splitlines()) if m)
-    return micros / 1e6
+        sys.exit(f"{command} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def run_args(source: Path, out: Path, *, full: bool) -> list[str]:
@@ -120,44 +150,34 @@ def main() -> None:
     print(f"source: {source}; load average before: {os.getloadavg()}")
 
     with tempfile.TemporaryDirectory(prefix="custlens-imports-") as tmp:
-        rows = [("engine stack alone (floor)", ["-c", FLOOR], None)]
+        rows: list[tuple[str, str | list[str]]] = [("engine stack alone (floor)", FLOOR)]
         for label, full in (("RFM-only run", False), ("full run", True)):
-            cli = run_args(source, Path(tmp) / label.split()[0], full=full)
-            rows.append((label, ["-m", "custlens", *cli], cli))
+            rows.append((label, run_args(source, Path(tmp) / label.split()[0], full=full)))
 
-        print("\n| what | code | import s (median) | runs (s) | Ibis compiles | compile s |")
-        print("|---|---|---|---|---|---|")
-        for label, argv, cli in rows:
-            times: dict[str, list[float]] = {tree: [] for tree in trees}
+        print(
+            "\n| what | code | import CPU s | import wall s | modules | heavy packages "
+            "| Ibis compiles | compile wall s |\n|---|---|---|---|---|---|---|---|"
+        )
+        for label, command in rows:
+            seen: dict[str, list[dict]] = {tree: [] for tree in trees}
             for _ in range(args.repeats):
                 for tree, src in trees.items():
-                    times[tree].append(import_seconds(argv, src))
-            for tree, src in trees.items():
-                compiles, seconds, sites = "", "", []
-                if cli is not None:
-                    counted = count_compiles(cli, src, label)
-                    compiles, seconds = str(counted["compiles"]), f"{counted['seconds']:.2f}"
-                    sites = counted["sites"]
-                runs = ", ".join(f"{t:.2f}" for t in times[tree])
-                median = statistics.median(times[tree])
-                print(f"| {label} | {tree} | {median:.2f} | {runs} | {compiles} | {seconds} |")
+                    seen[tree].append(probe(command, src))
+            for tree, results in seen.items():
+
+                def med(key: str, results: list[dict] = results) -> float:
+                    return statistics.median(r[key] for r in results)
+
+                last = results[-1]
+                print(
+                    f"| {label} | {tree} | {med('cpu'):.2f} | {med('wall'):.2f} "
+                    f"| {med('modules'):.0f} | {', '.join(last['heavy']) or '-'} "
+                    f"| {med('compiles'):.0f} | {med('compile_s'):.2f} |"
+                )
                 if args.sites:
-                    for site, n in sites:
-                        print(f"|   {site} | | | | {n} | |")
+                    for site, n in last["sites"]:
+                        print(f"|   {site} | | | | | | {n} | |")
     print(f"\nload average after: {os.getloadavg()}")
-
-
-def count_compiles(cli: list[str], src: str | None, label: str) -> dict:
-    proc = subprocess.run(
-        [sys.executable, "-c", COUNT_COMPILES, json.dumps(cli)],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=env_for(src),
-    )
-    if proc.returncode != 0:
-        sys.exit(f"{label} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 if __name__ == "__main__":
