@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from custlens.errors import DataError
-from custlens.features.rfm import customer_table, resolve_as_of
+from custlens.features.rfm import customer_table, customer_table_before, resolve_as_of
 
 # customer, order, time, product, quantity, price
 PURCHASES = [
@@ -115,3 +115,25 @@ def test_no_purchases_is_a_data_error():
     empty = _table(PURCHASES)
     with pytest.raises(DataError, match="no purchases"):
         resolve_as_of(empty.filter(empty.customer_id == "nobody"))
+
+
+def test_customer_table_before_a_checked_date_hand_values():
+    # a: orders on Jan 1 and Jan 21 (40.0), b: Jan 30 (5.0); as of Feb 1 by hand:
+    # recency a = 11 days, b = 2 days; tenure a = 31 days; the Feb 3 line is after as_of
+    lines = ibis.memtable(
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a", "b", "b"],
+                "order_id": ["1", "2", "3", "4"],
+                "order_ts": pd.to_datetime(
+                    ["2024-01-01", "2024-01-21", "2024-01-30", "2024-02-03"]
+                ),
+                "amount": [10.0, 30.0, 5.0, 99.0],
+            }
+        )
+    )
+    table = customer_table_before(lines, None, date(2024, 2, 1)).order_by("customer_id")
+    rows = table.to_pandas()[
+        ["customer_id", "recency_days", "tenure_days", "frequency", "monetary"]
+    ]
+    assert rows.values.tolist() == [["a", 11, 31, 2, 40.0], ["b", 2, 2, 1, 5.0]]

@@ -15,8 +15,11 @@ from custlens.errors import DataError, MappingError
 from custlens.segment.timing import (
     best_contact_windows,
     hour_weekday,
+    quarters_of,
     seasonality,
     timing_personas,
+    weekday_table,
+    weekdays_of,
 )
 
 # (order_id, customer_id, timestamp, amount); order 1 has two lines (the first line's time counts)
@@ -153,6 +156,40 @@ def test_seasonality_quarter_and_month(tx):
         seasonality(tx, period="week")
 
 
+def test_quarters_of_the_monthly_table_hand_counts(tx):
+    # quarters summed from the months fetched once (the timing stage's one seasonality query)
+    q = quarters_of(seasonality(tx, period="month"))
+    assert list(q["quarter"]) == [1, 3, 4]
+    assert list(q["orders"]) == [13, 1, 1]
+    assert list(q["revenue"]) == pytest.approx([347.0, 10.0, 60.0])
+    assert list(q["share_orders"]) == pytest.approx([13 / 15, 1 / 15, 1 / 15])
+    assert list(q["share_revenue"]) == pytest.approx([347 / 417, 10 / 417, 60 / 417])
+    months = seasonality(tx, SEGMENTS, period="month", segment_column="tier")
+    seg = quarters_of(months).set_index(["segment", "quarter"])
+    assert seg.loc[("Gold", 1), "orders"] == 5
+    assert seg.loc[("Gold", 1), "share_revenue"] == pytest.approx(122 / 182)
+    assert seg.loc[("Gold", 4), "share_orders"] == pytest.approx(1 / 6)
+    assert seg.loc[("Silver", 1), "share_orders"] == pytest.approx(1.0)
+    assert len(seg) == 3  # Gold Q1 and Q4, Silver Q1: no empty quarters
+
+
+def test_weekdays_of_a_grid_matches_independent_pandas(tx):
+    df = _frame()
+    orders = df.groupby("order_id").agg(ts=("order_ts", "min"), revenue=("amount", "sum"))
+    by_day = orders.groupby(orders.ts.dt.day_of_week).agg(
+        n=("revenue", "size"), r=("revenue", "sum")
+    )
+    days = weekdays_of(hour_weekday(tx)).set_index("weekday")
+    assert list(days.index) == list(range(7))
+    for wd in range(7):
+        n, r = (by_day.loc[wd, "n"], by_day.loc[wd, "r"]) if wd in by_day.index else (0, 0.0)
+        assert days.loc[wd, "orders"] == n
+        assert days.loc[wd, "revenue"] == pytest.approx(r)
+    assert days["share_orders"].sum() == pytest.approx(1.0)
+    per_segment = weekdays_of(hour_weekday(tx, SEGMENTS, segment_column="tier"))
+    pd.testing.assert_frame_equal(per_segment, weekday_table(tx, SEGMENTS, segment_column="tier"))
+
+
 def test_timing_personas_hand_built_customers(tx):
     got = timing_personas(tx).set_index("customer_id")
     assert got["timing_persona"].to_dict() == {
@@ -200,6 +237,8 @@ def test_bad_input(tx):
     dup = pd.DataFrame({"customer_id": ["a", "a"], "segment": ["x", "y"]})
     with pytest.raises(DataError, match="more than once"):
         hour_weekday(tx, dup)
+    with pytest.raises(DataError, match="more than once"):  # an Ibis table: checked in the engine
+        hour_weekday(tx, ibis.memtable(dup))
     with pytest.raises(DataError, match="Ibis table"):
         timing_personas(_frame())
 

@@ -63,6 +63,11 @@ class CancellationPairs:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
+def _rows(column: ir.Column) -> ir.IntegerColumn:
+    """The number of rows of ``column``'s table on every row (a window; null values count)."""
+    return column.isnull().count().over(ibis.window())
+
+
 def _require(table: ir.Table, columns: tuple[str, ...], stage: str) -> None:
     if not isinstance(table, ir.Table):
         raise DataError(
@@ -142,14 +147,19 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         rule = f"order value above the {config.order_value_quantile:g} quantile ({threshold:,.2f})"
     med_value = float(stats["med_value"])
     extreme = orders.filter(orders.value > threshold)
-    n_extreme = int(extreme.count().to_pyarrow().as_py())
+    # one query: the count of every extreme order rides along the listed ones as a window
     listed = (
-        extreme.mutate(times_median=extreme.value / ibis.literal(med_value, type="float64"))
+        extreme.mutate(
+            times_median=extreme.value / ibis.literal(med_value, type="float64"),
+            _n=_rows(extreme.order_id),
+        )
         .order_by([ibis.desc("value"), "order_id"])
         .limit(config.max_listed)
-        .select(*EXTREME_COLUMNS)
+        .select(*EXTREME_COLUMNS, "_n")
         .to_pandas()
     )
+    n_extreme = int(listed["_n"].iloc[0]) if len(listed) else 0
+    listed = listed.drop(columns="_n")
     return ExtremeOrders(
         orders=listed.reset_index(drop=True),
         threshold=threshold,
@@ -246,10 +256,11 @@ def cancellation_pairs(
         quantity=joined.quantity,
         value=joined.value,
         minutes_between=joined.cancel_ts.delta(joined.purchase_ts, unit="minute"),
-    ).cache()  # counted and listed: compute the join and windows once
-    n_pairs = int(pairs.count().to_pyarrow().as_py())
+    )
+    # one query: the count of every pair rides along the listed ones as a window
     listed = (
-        pairs.order_by(  # every column: tied rows are listed in the same order on every run
+        pairs.mutate(_n=_rows(pairs.cancel_order_id))
+        .order_by(  # every column: tied rows are listed in the same order on every run
             [ibis.desc("value"), "purchase_order_id", "cancel_order_id", key, "customer_id"]
             + ["purchase_ts", "cancel_ts", "quantity"]
             + (["description"] if with_desc and key != "description" else [])
@@ -258,6 +269,8 @@ def cancellation_pairs(
         .to_pandas()
         .reset_index(drop=True)
     )
+    n_pairs = int(listed["_n"].iloc[0]) if len(listed) else 0
+    listed = listed.drop(columns="_n")
     notes = () if key == "product_id" else ("pairs matched on description (no product_id column)",)
     return CancellationPairs(listed, n_pairs, config.pair_window_days, notes)
 

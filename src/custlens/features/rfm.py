@@ -115,7 +115,17 @@ def customer_table(
     >>> table[["customer_id", "recency_days", "frequency", "monetary"]].values.tolist()
     [['a', 11, 2, 40.0], ['b', 2, 1, 5.0]]
     """
-    day = resolve_as_of(purchases, as_of)
+    return customer_table_before(purchases, returns, resolve_as_of(purchases, as_of))
+
+
+def customer_table_before(purchases: ir.Table, returns: ir.Table | None, day: date) -> ir.Table:
+    """``customer_table`` as of ``day``, a date already checked with ``resolve_as_of``.
+
+    No query runs here (``customer_table`` runs one to check or find the date): for callers that
+    build several tables from one checked range, such as a series of month starts after the first
+    purchase.
+    """
+    _check(purchases, "purchases")
     if returns is not None:
         _check(returns, "returns")
     cutoff = ibis.literal(day, type="date")

@@ -24,6 +24,7 @@ from custlens.insights.record import Insight, ranked, rate
 from custlens.insights.series import (
     complete_periods,
     daily_totals,
+    first_day,
     month_starts,
     monthly_by,
     segment_sizes,
@@ -65,17 +66,19 @@ def series_insights(
     run.insights += series_kinds.anomaly_insights(anomaly, config)
 
     series: dict[tuple[str, str], pd.Series] = {}
+    # the first purchase day, queried once for the monthly series and the month starts
+    wanted = {"category", "country"} & set(purchases.columns) or config.segment_trend_months
+    first = first_day(purchases) if wanted else None
     for dimension in ("category", "country"):
         if dimension not in purchases.columns:
             run.skipped[f"trend:{dimension}"] = f"the purchases have no {dimension} column"
             continue
-        monthly = monthly_by(purchases, as_of, dimension)
+        monthly = monthly_by(purchases, as_of, dimension, first)
         for key in series_kinds.select_series(monthly, config):
             rows = monthly[monthly["key"] == key]
             series[(dimension, key)] = rows.set_index("month")["revenue"]
     if config.segment_trend_months:
-        first = purchases.order_ts.min().to_pyarrow().as_py().date()
-        dates = month_starts(first, as_of, config.segment_trend_months)
+        dates = month_starts(first or first_day(purchases), as_of, config.segment_trend_months)
         if len(dates) >= config.trend_min_periods:
             sizes = segment_sizes(purchases, returns, dates, rfm)
             for key, rows in sizes.groupby("key", sort=False):

@@ -66,9 +66,12 @@ def complete_periods(daily: pd.DataFrame, period: str) -> pd.DataFrame:
     return grouped.rename_axis("start").reset_index()
 
 
-def monthly_by(purchases: ir.Table, as_of: date, column: str) -> pd.DataFrame:
+def monthly_by(
+    purchases: ir.Table, as_of: date, column: str, first: date | None = None
+) -> pd.DataFrame:
     """Revenue and orders per complete month and value of ``column``: ``month`` (first day),
-    ``key``, ``orders``, ``revenue``; months without sales are zero."""
+    ``key``, ``orders``, ``revenue``; months without sales are zero. ``first`` is the day of the
+    first purchase (``first_day``; queried when not given)."""
     p = _before(purchases, as_of)
     p = p.filter(p[column].notnull())
     p = p.mutate(
@@ -80,11 +83,11 @@ def monthly_by(purchases: ir.Table, as_of: date, column: str) -> pd.DataFrame:
         orders=per_order.count(), revenue=per_order.revenue.sum().cast("float64")
     )
     frame = agg.to_pandas()
-    first = _first_day(purchases)
-    return _complete_months(frame, first, as_of)
+    return _complete_months(frame, first or first_day(purchases), as_of)
 
 
-def _first_day(purchases: ir.Table) -> date:
+def first_day(purchases: ir.Table) -> date:
+    """The day of the first purchase (one query)."""
     return purchases.order_ts.min().to_pyarrow().as_py().date()
 
 
@@ -117,13 +120,14 @@ def segment_sizes(
 ) -> pd.DataFrame:
     """Customers per RFM segment (each date scored against its own quintiles) at each date:
     ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
-    base grows as customers arrive, so counts would all rise)."""
-    from custlens.features.rfm import customer_table
+    base grows as customers arrive, so counts would all rise). The dates come after the first
+    purchase (``month_starts`` gives such dates)."""
+    from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
     parts = []
     for d in dates:
-        scored = score_rfm(customer_table(purchases, None, d), rfm)
+        scored = score_rfm(customer_table_before(purchases, None, d), rfm)
         parts.append(
             scored.group_by(key=scored.segment)
             .aggregate(customers=scored.count())

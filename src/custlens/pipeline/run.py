@@ -22,7 +22,7 @@ import pandas as pd
 from custlens.config import RFM_BINS, Settings, load_settings
 from custlens.errors import CustlensError, DataError, MappingError
 from custlens.features.behavioral import behavioral_features
-from custlens.features.rfm import customer_table, resolve_as_of
+from custlens.features.rfm import customer_table_before, resolve_as_of
 from custlens.io.clean import Cleaned, clean
 from custlens.io.frames import to_frame
 from custlens.io.load import load
@@ -219,7 +219,7 @@ def prepare(
     with clock.stage("customer table"):
         resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
         expr = score_rfm(
-            customer_table(cleaned.purchases, cleaned.returns, resolved_as_of), settings.rfm
+            customer_table_before(cleaned.purchases, cleaned.returns, resolved_as_of), settings.rfm
         )
         skipped_features: tuple[str, ...] = ()
         if with_features:

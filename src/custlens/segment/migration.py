@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.config import RFMConfig
-from custlens.features.rfm import customer_table
+from custlens.features.rfm import customer_table_before
 from custlens.segment.rfm_segments import score_rfm, segment_expr
 
 NEW = "new"
@@ -79,9 +79,10 @@ def segments_at(
     method: str = "recut",
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[float]] | None]:
     """The scored customers at the earlier and the later date (one row per customer each), and
-    the cut points used when ``method="fixed"`` (those of the later date)."""
-    then_t = customer_table(purchases, returns, dates[0])
-    now_t = customer_table(purchases, returns, dates[1])
+    the cut points used when ``method="fixed"`` (those of the later date). Both dates must come
+    after the first purchase (the migration stage checks them)."""
+    then_t = customer_table_before(purchases, returns, dates[0])
+    now_t = customer_table_before(purchases, returns, dates[1])
     if method == "recut":
         frames = [score_rfm(t, rfm) for t in (then_t, now_t)]
         cuts = None

@@ -80,7 +80,11 @@ def weekday_table(
     transactions: ir.Table, segments=None, *, segment_column: str = "segment"
 ) -> pd.DataFrame:
     """Orders and revenue per weekday (0 = Monday, all 7 rows), overall or per segment."""
-    grid = hour_weekday(transactions, segments, segment_column=segment_column)
+    return weekdays_of(hour_weekday(transactions, segments, segment_column=segment_column))
+
+
+def weekdays_of(grid: pd.DataFrame) -> pd.DataFrame:
+    """``weekday_table`` from an ``hour_weekday`` grid already fetched: the hours summed."""
     by = ["segment"] if "segment" in grid.columns else []
     keys = [*by, "weekday", "weekday_name"]
     days = grid.groupby(keys, as_index=False, sort=True)[["orders", "revenue"]].sum()
@@ -89,8 +93,9 @@ def weekday_table(
 
 def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
     """Inner-join the customer -> segment mapping (Ibis table or pandas DataFrame) in the engine."""
-    if isinstance(segments, pd.DataFrame):
-        segments = ibis.memtable(segments)
+    frame = segments if isinstance(segments, pd.DataFrame) else None
+    if frame is not None:
+        segments = ibis.memtable(frame)
     if not isinstance(segments, ir.Table):
         raise DataError(
             f"segments must be a table mapping customer_id to {segment_column!r}, "
@@ -108,12 +113,15 @@ def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
         customer_id=segments.customer_id.cast("string"),
         segment=segments[segment_column].cast("string"),
     )
-    counts = mapping.aggregate(n=mapping.count(), n_ids=mapping.customer_id.nunique()).to_pandas()
-    if int(counts["n"].iloc[0]) != int(counts["n_ids"].iloc[0]):
+    if frame is not None:  # already in memory: no query
+        n, n_ids = len(frame), frame["customer_id"].astype("string").nunique()
+    else:
+        counts = mapping.aggregate(n=mapping.count(), n_ids=mapping.customer_id.nunique())
+        n, n_ids = counts.to_pyarrow().to_pylist()[0].values()
+    if n != n_ids:
         raise DataError(
             "The segment table lists some customers more than once",
-            where=f"segment table, column customer_id ({int(counts['n'].iloc[0])} rows, "
-            f"{int(counts['n_ids'].iloc[0])} distinct customers)",
+            where=f"segment table, column customer_id ({n} rows, {n_ids} distinct customers)",
             fix="pass one row per customer",
         )
     keyed = orders.mutate(customer_id=orders.customer_id.cast("string"))
@@ -189,6 +197,15 @@ def seasonality(
         by = ["segment"]
     counts = _grouped(orders, [*by, period])
     counts = counts.sort_values([*by, period], kind="stable").reset_index(drop=True)
+    counts["orders"] = counts["orders"].astype("int64")
+    return _add_shares(counts, by)
+
+
+def quarters_of(months: pd.DataFrame) -> pd.DataFrame:
+    """``seasonality(period="quarter")`` from the monthly table already fetched: months summed."""
+    by = ["segment"] if "segment" in months.columns else []
+    frame = months.assign(quarter=(months["month"] - 1) // 3 + 1)
+    counts = frame.groupby([*by, "quarter"], as_index=False, sort=True)[["orders", "revenue"]].sum()
     counts["orders"] = counts["orders"].astype("int64")
     return _add_shares(counts, by)
 

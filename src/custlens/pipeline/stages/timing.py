@@ -63,9 +63,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
         date_only_config,
         has_time_of_day,
         hour_weekday,
+        quarters_of,
         seasonality,
         timing_personas,
-        weekday_table,
+        weekdays_of,
     )
 
     customers, purchases, settings = ctx.customers, ctx.cleaned.purchases, ctx.settings
@@ -80,13 +81,14 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
             "windows and hour-based timing personas skipped; weekday and seasonality kept"
         )
     tables: dict[str, pd.DataFrame] = {}
+    # one query per grid: the weekday tables sum the hours of the same grids
+    overall_grid, segment_grid = hour_weekday(purchases), hour_weekday(purchases, segments)
     if timed:
-        overall = hour_weekday(purchases).assign(segment=ALL_CUSTOMERS)
-        per_segment = hour_weekday(purchases, segments)
-        grid = pd.concat([overall[per_segment.columns], per_segment], ignore_index=True)
+        overall = overall_grid.assign(segment=ALL_CUSTOMERS)
+        grid = pd.concat([overall[segment_grid.columns], segment_grid], ignore_index=True)
         tables["hour_weekday"] = grid
-    overall_days = weekday_table(purchases).assign(segment=ALL_CUSTOMERS)
-    per_segment_days = weekday_table(purchases, segments)
+    overall_days = weekdays_of(overall_grid).assign(segment=ALL_CUSTOMERS)
+    per_segment_days = weekdays_of(segment_grid)
     tables["weekday"] = pd.concat(
         [overall_days[per_segment_days.columns], per_segment_days], ignore_index=True
     )
@@ -108,8 +110,9 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
         summary["best_windows"] = windows.loc[
             windows["segment"] == ALL_CUSTOMERS, "window"
         ].tolist()
-    tables["quarter_seasonality"] = seasonality(purchases, segments, period="quarter")
-    tables["month_seasonality"] = seasonality(purchases, segments, period="month")
+    months = seasonality(purchases, segments, period="month")
+    tables["quarter_seasonality"] = quarters_of(months)
+    tables["month_seasonality"] = months
     result = TimingResult(
         tables=tables, summary=summary, columns=("timing_persona",), notes=tuple(notes)
     )
