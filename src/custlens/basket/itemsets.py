@@ -21,6 +21,7 @@ import pandas as pd
 
 from custlens.basket.baskets import lookup
 from custlens.errors import DataError
+from custlens.io.materialize import materialize
 
 ITEM_COLUMNS = ("item_1", "item_2", "item_3")
 _ALL = "__all__"
@@ -91,6 +92,9 @@ def frequent_itemsets(
         else:
             f = lookup(frequent[["fitem", "code"]], lines)
             kept = t.join(f, t.item == f.fitem).select("basket", "code")
+        # the lines of frequent items as integers, joined on their text once (pairs and
+        # triples both read them)
+        kept = materialize(kept, "basket_codes")
         a = kept.select(*keys, "basket", c1="code")
         b = kept.select(b2="basket", c2="code")
         pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
