@@ -85,7 +85,7 @@ def association_rules(
 
 # every split of a pair (x1, x2) and of a triple (x1, x2, x3) into antecedent -> consequent, in
 # the order of itertools.combinations over the antecedent sizes: positions of the items
-_SPLITS = {
+_SPLITS: dict[int, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {
     2: [((0,), (1,)), ((1,), (0,))],
     3: [
         ((0,), (1, 2)),
