@@ -21,6 +21,8 @@ import pandas as pd
 
 from custlens.basket.baskets import lookup
 from custlens.errors import DataError
+from custlens.io.materialize import materialize
+from custlens.io.tuning import perfect_hash_groups
 
 ITEM_COLUMNS = ("item_1", "item_2", "item_3")
 _ALL = "__all__"
@@ -91,12 +93,16 @@ def frequent_itemsets(
         else:
             f = lookup(frequent[["fitem", "code"]], lines)
             kept = t.join(f, t.item == f.fitem).select("basket", "code")
+        # the lines of frequent items as integers, joined on their text once (pairs and
+        # triples both read them)
+        kept = materialize(kept, "basket_codes")
         a = kept.select(*keys, "basket", c1="code")
         b = kept.select(b2="basket", c2="code")
         pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
         pair_lines = pair_lines.select(*keys, pair=pair_lines.c1 * m + pair_lines.c2)
         pairs = keep(pair_lines.group_by([*keys, "pair"]).aggregate(n=pair_lines.count()))
-        pairs = pairs.to_pandas()
+        with perfect_hash_groups(lines, m * m):
+            pairs = pairs.to_pandas()
         pairs = pairs.assign(g=pairs.get("g", _ALL), c1=pairs["pair"] // m, c2=pairs["pair"] % m)
         if max_size == 3 and len(pairs) > 1:
             triples = _triples(kept, pairs, keep, lines, keys)

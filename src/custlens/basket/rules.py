@@ -16,8 +16,6 @@ for a finding. Rules are computed from the itemset table alone (small) in pandas
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 import pandas as pd
 from scipy.stats import hypergeom
@@ -46,11 +44,6 @@ RULE_COLUMNS = (
     "p_value",
     "q_value",
 )
-_SEP = "\x1f"
-
-
-def _key(items: list) -> str:
-    return _SEP.join(str(i) for i in items)
 
 
 def association_rules(
@@ -65,44 +58,15 @@ def association_rules(
     order, missing ones null). Only rules with ``confidence >= min_confidence`` are kept; the
     q-values are adjusted over the rules kept in each group.
     """
-    group = itemsets[by].astype(str) if by else pd.Series("", index=itemsets.index)
-    items = itemsets[list(ITEM_COLUMNS)].to_numpy(dtype=object)
-    sizes = itemsets["size"].to_numpy()
-    counts = dict(
-        zip(
-            (g + _SEP + _key(row[:k]) for g, row, k in zip(group, items, sizes, strict=True)),
-            itemsets["count"].to_numpy(),
-            strict=True,
-        )
-    )
-    rows = []
-    for g, row, k, n_ac, n in zip(
-        group, items, sizes, itemsets["count"], itemsets["baskets"], strict=True
-    ):
-        if k < 2:
-            continue
-        full = list(row[:k])
-        for r in range(1, k):
-            for ante in combinations(full, r):
-                cons = [i for i in full if i not in ante]
-                rows.append(
-                    (
-                        g,
-                        r,
-                        ante[0],
-                        ante[1] if r > 1 else None,
-                        cons[0],
-                        cons[1] if len(cons) > 1 else None,
-                        int(n_ac),
-                        int(counts[g + _SEP + _key(list(ante))]),
-                        int(counts[g + _SEP + _key(cons)]),
-                        int(n),
-                    )
-                )
     names = ["g", *RULE_COLUMNS[:9]]
-    rules = pd.DataFrame(rows, columns=names)
-    rules = _metrics(rules)
-    rules = rules[rules["confidence"] >= min_confidence].copy()
+    rules = _splits(itemsets, by)
+    if rules is None:
+        rules = pd.DataFrame([], columns=names)
+    # the confidence filter first: the exact test is the costly part, and only kept rules need it
+    confidence = rules["count"].to_numpy(dtype="float64") / rules["antecedent_count"].to_numpy(
+        dtype="float64"
+    )
+    rules = _metrics(rules[confidence >= min_confidence].reset_index(drop=True))
     rules["q_value"] = rules.groupby("g", sort=False)["p_value"].transform(_bh)
     rules = rules.sort_values(
         ["g", "lift", "confidence", "antecedent_1", "antecedent_2", "consequent_1"],
@@ -117,6 +81,72 @@ def association_rules(
     for col in ("antecedent_2", "consequent_2"):
         rules[col] = rules[col].astype(object).where(rules[col].notna(), None)
     return rules[columns].reset_index(drop=True)
+
+
+# every split of a pair (x1, x2) and of a triple (x1, x2, x3) into antecedent -> consequent, in
+# the order of itertools.combinations over the antecedent sizes: positions of the items
+_SPLITS: dict[int, list[tuple[tuple[int, ...], tuple[int, ...]]]] = {
+    2: [((0,), (1,)), ((1,), (0,))],
+    3: [
+        ((0,), (1, 2)),
+        ((1,), (0, 2)),
+        ((2,), (0, 1)),
+        ((0, 1), (2,)),
+        ((0, 2), (1,)),
+        ((1, 2), (0,)),
+    ],
+}
+
+
+def _splits(itemsets: pd.DataFrame, by: str | None) -> pd.DataFrame | None:
+    """``g``, the antecedent and consequent items and the counts of every rule of every
+    itemset of size 2 or 3, in itemset order then split order; None when there is none."""
+    group = (itemsets[by].astype(str) if by else pd.Series("", index=itemsets.index)).to_numpy(
+        dtype=object
+    )
+    items = itemsets[list(ITEM_COLUMNS)].to_numpy(dtype=object)
+    sizes = itemsets["size"].to_numpy()
+    counts = itemsets["count"].to_numpy(dtype="int64")
+    baskets = itemsets["baskets"].to_numpy(dtype="int64")
+    # the count of any frequent itemset by (group, items), items missing as None
+    index = pd.MultiIndex.from_arrays([group, items[:, 0], items[:, 1], items[:, 2]])
+
+    def count_of(rows: np.ndarray, positions: tuple[int, ...]) -> np.ndarray:
+        picked = [items[rows, k] for k in positions]
+        none = np.full(len(rows), None, dtype=object)
+        picked += [none] * (3 - len(positions))
+        found = index.get_indexer(pd.MultiIndex.from_arrays([group[rows], *picked]))
+        return counts[found]
+
+    parts = []
+    for k, splits in _SPLITS.items():
+        rows = np.flatnonzero(sizes == k)
+        if not len(rows):
+            continue
+        for order, (ante, cons) in enumerate(splits):
+            none = np.full(len(rows), None, dtype=object)
+            part = pd.DataFrame(
+                {
+                    "g": group[rows],
+                    "antecedent_size": np.full(len(rows), len(ante), dtype="int64"),
+                    "antecedent_1": items[rows, ante[0]],
+                    "antecedent_2": items[rows, ante[1]] if len(ante) > 1 else none,
+                    "consequent_1": items[rows, cons[0]],
+                    "consequent_2": items[rows, cons[1]] if len(cons) > 1 else none,
+                    "count": counts[rows],
+                    "antecedent_count": count_of(rows, ante),
+                    "consequent_count": count_of(rows, cons),
+                    "baskets": baskets[rows],
+                    "_row": rows,
+                    "_split": order,
+                }
+            )
+            parts.append(part)
+    if not parts:
+        return None
+    rules = pd.concat(parts, ignore_index=True)
+    rules = rules.sort_values(["_row", "_split"], kind="stable")
+    return rules.drop(columns=["_row", "_split"]).reset_index(drop=True)
 
 
 def _metrics(rules: pd.DataFrame) -> pd.DataFrame:
