@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import subprocess
 import sys
 import warnings
@@ -79,9 +80,15 @@ def test_warnings_while_cleaning_and_writing_figures_become_notes(
 
 
 def _quiet(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    import custlens
+
+    # the custlens under test, wherever the child starts (a relative PYTHONPATH would not be)
+    code = str(Path(custlens.__file__).resolve().parents[1])
+    path = os.pathsep.join(p for p in (code, os.environ.get("PYTHONPATH", "")) if p)
     done = subprocess.run(
         [sys.executable, "-m", "custlens", *command],
         cwd=cwd,
+        env={**os.environ, "PYTHONPATH": path},
         capture_output=True,
         text=True,
         timeout=1800,
