@@ -33,6 +33,7 @@ from custlens.pipeline.folder import (
     summary_path,
     table_path,
 )
+from custlens.pipeline.notices import routed_warnings
 
 if TYPE_CHECKING:
     from custlens.pipeline import Results
@@ -152,8 +153,14 @@ def write_results(
     *,
     force: bool = False,
     extra: Callable[[Path], None] | None = None,
+    notes: list[str] | None = None,
 ) -> Path:
-    """Write every output of a run into ``out`` atomically; return the folder."""
+    """Write every output of a run into ``out`` atomically; return the folder.
+
+    ``extra(folder)`` writes more files (figures, the report) before ``run.json``; the warnings
+    it raises or logs become notes in ``run.json`` (and are appended to ``notes`` when given, for
+    the caller's summary) instead of lines on stderr.
+    """
     target = Path(out).expanduser().resolve()
     with atomic_dir(target, force=force) as tmp:
         customers = results.customers
@@ -179,7 +186,13 @@ def write_results(
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_text(text, encoding="utf-8")
             result.write_files(tmp)
+        late: list[str] = []
         if extra is not None:
-            extra(tmp)
-        _write_json(tmp / MARKER, results.run_info())
+            with routed_warnings("figures and report", late):
+                extra(tmp)
+        info = results.run_info()
+        info["notes"] = [*info["notes"], *late]
+        _write_json(tmp / MARKER, info)
+    if notes is not None:
+        notes.extend(late)
     return target

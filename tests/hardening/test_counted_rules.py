@@ -148,12 +148,12 @@ def test_the_cli_writes_strict_json_and_finite_monetary(tmp_path: Path) -> None:
 def test_library_warnings_of_a_stage_become_notes() -> None:
     import warnings
 
-    from custlens.pipeline.run import _routed_warnings
+    from custlens.pipeline.notices import routed_warnings
 
     notes: list[str] = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing may escape to stderr
-        with _routed_warnings("predictions", notes):
+        with routed_warnings("predictions", notes):
             warnings.warn("Hessian matrix not positive definite", RuntimeWarning, stacklevel=1)
             warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)
             warnings.warn("overflow encountered in exp", RuntimeWarning, stacklevel=1)

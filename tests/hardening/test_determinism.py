@@ -2,13 +2,11 @@
 
 The full pipeline runs twice on synthetic data and every file is compared: CSV, Parquet, JSON,
 Markdown, the figures (PNG) and the saved models (skops archives, made canonical by
-``models.persist``). DuckDB runs on one thread (``CUSTLENS_THREADS=1``) so that its float sums
-are added in one order; LightGBM trains on one thread and on two.
-
-With DuckDB on several threads a float sum can differ in its last bit between runs; custlens
-rounds every fetched float to 9 decimals, which hides such differences unless a value lies
-within about 1e-15 of a rounding boundary. ``test_many_threads_agree_to_the_printed_precision``
-checks that case: every CSV (6 decimals) is identical and Parquet values agree to 1e-8.
+``models.persist``). It does so with one thread everywhere, and with DuckDB on four threads
+(``CUSTLENS_THREADS=4``, set explicitly so that the run is parallel on any machine) and LightGBM
+on two. On several threads DuckDB adds the rows of a sum in a different order on every run; the
+sums of money, quantities and the standard deviations are therefore exact
+(``custlens.io.sums``), and tables fetched for pandas reductions are sorted first.
 """
 
 from __future__ import annotations
@@ -38,11 +36,23 @@ def _digests(folder: Path) -> dict[str, str]:
     return out
 
 
+def _orders(folder: Path, customers: int, seed: int) -> Path:
+    path = folder / "orders.parquet"
+    write_synthetic(path, customers, seed=seed)
+    return path
+
+
 @pytest.fixture(scope="module")
 def orders(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("det") / "orders.parquet"
-    write_synthetic(path, 400, seed=3)
-    return path
+    return _orders(tmp_path_factory.mktemp("det"), 400, seed=3)
+
+
+@pytest.fixture(scope="module")
+def many_orders(tmp_path_factory) -> Path:
+    """84,212 lines: enough for DuckDB to split the work between threads. On 400 customers
+    (12,000 lines) two runs agreed even when the sums were floats; on these, two runs of the
+    float sums differed in the quarterly revenue (by 2.9e-9) and so in report.html."""
+    return _orders(tmp_path_factory.mktemp("det_many"), 3000, seed=1)
 
 
 def _two_runs(orders: Path, tmp_path: Path, threads: int) -> list[Path]:
@@ -59,12 +69,8 @@ def _two_runs(orders: Path, tmp_path: Path, threads: int) -> list[Path]:
     return folders
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_two_identical_runs_write_identical_files(
-    orders: Path, tmp_path: Path, threads: int, monkeypatch
-) -> None:
-    monkeypatch.setenv("CUSTLENS_THREADS", "1")
-    first, second = (_digests(f) for f in _two_runs(orders, tmp_path, threads))
+def _assert_identical(folders: list[Path]) -> None:
+    first, second = (_digests(f) for f in folders)
     assert set(first) == set(second)
     assert any(name.startswith("models/") and name.endswith(".skops") for name in first)
     assert any(name.startswith("figures/") for name in first)
@@ -72,13 +78,17 @@ def test_two_identical_runs_write_identical_files(
     assert differ == [], f"{len(differ)} of {len(first)} files differ: {differ}"
 
 
-def test_many_threads_agree_to_the_printed_precision(orders: Path, tmp_path: Path, monkeypatch):
-    import pandas as pd
+def test_two_identical_runs_on_one_thread_write_identical_files(
+    orders: Path, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("CUSTLENS_THREADS", "1")
+    _assert_identical(_two_runs(orders, tmp_path, 1))
 
-    monkeypatch.delenv("CUSTLENS_THREADS", raising=False)
-    a, b = _two_runs(orders, tmp_path, 2)
-    for path in sorted(a.rglob("*.csv")):
-        assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path
-    for path in sorted(a.rglob("*.parquet")):
-        left, right = pd.read_parquet(path), pd.read_parquet(b / path.relative_to(a))
-        pd.testing.assert_frame_equal(left, right, check_exact=False, rtol=1e-8, atol=1e-8)
+
+@pytest.mark.slow
+def test_two_identical_runs_on_many_threads_write_identical_files(
+    many_orders: Path, tmp_path: Path, monkeypatch
+) -> None:
+    """DuckDB on four threads (set explicitly: parallel on any machine), LightGBM on two."""
+    monkeypatch.setenv("CUSTLENS_THREADS", "4")
+    _assert_identical(_two_runs(many_orders, tmp_path, 2))

@@ -50,7 +50,8 @@ def test_every_stage_runs_on_a_three_column_log(three_column_log):
 def test_date_only_logs_skip_the_hour_analyses(three_column_log):
     dates_only = three_column_log.assign(date=three_column_log["date"].str[:10])
     settings = custlens.Settings().with_overrides(analyses=["timing"])
-    timing = custlens.run(dates_only, settings=settings).stages["timing"]
+    results = custlens.run(dates_only, settings=settings)
+    timing = results.stages["timing"]
     assert "hour_weekday" not in timing.tables and "contact_windows" not in timing.tables
     assert "best_windows" not in timing.summary and timing.summary["time_of_day"] is False
     assert any("no time of day" in note for note in timing.notes)
@@ -62,6 +63,10 @@ def test_date_only_logs_skip_the_hour_analyses(three_column_log):
     # no rule may read a time of day that is not there: "Morning Planner" (hours 0-11) is gone
     assert "Morning Planner" not in set(timing.summary["timing_personas"])
     assert set(timing.charts(None)) == {"quarter_seasonality"}
+    # the report's section has no contact windows then (it used to fail on the missing grid)
+    section = timing.section(results)
+    assert "contact_windows" not in repr(section)
+    assert "Quarter" in repr(section) or "quarter" in repr(section)
 
 
 def test_timed_logs_keep_the_hour_analyses(three_column_log):

@@ -26,6 +26,7 @@ from custlens._validation import require_columns
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
+from custlens.io.sums import exact_sum
 
 _MAD_TO_SIGMA = 1.4826
 
@@ -87,9 +88,9 @@ def _purchase_orders(t: ir.Table, prefix: str) -> ir.Table:
     return lines.group_by("order_id").aggregate(
         customer_id=lines.customer_id.min(),
         order_ts=lines.order_ts.min(),
-        value=lines.amount.sum(),
+        value=exact_sum(lines.amount),
         n_lines=lines.count(),
-        units=lines.quantity.sum(),
+        units=exact_sum(lines.quantity),
     )
 
 
@@ -298,8 +299,8 @@ def customer_order_signals(
     zero = ibis.literal(0.0, type="float64")
     agg = t.group_by("customer_id").aggregate(
         max_line_units=t.quantity.max(where=bought),
-        _bought=ibis.ifelse(bought, t.quantity, zero).sum(),
-        _cancelled=ibis.ifelse(t.quantity < 0, -t.quantity, zero).sum(),
+        _bought=exact_sum(ibis.ifelse(bought, t.quantity, zero)),
+        _cancelled=exact_sum(ibis.ifelse(t.quantity < 0, -t.quantity, zero)),
     )
     agg = agg.filter(agg._bought > 0)
     return agg.select(

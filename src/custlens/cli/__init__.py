@@ -146,6 +146,8 @@ def _execute(
     quiet: bool,
 ) -> Path:
     """Run the pipeline and write the results folder (figures and documents included)."""
+    import dataclasses
+
     from custlens.exports import check_output_dir, write_results
     from custlens.outputs import check_not_overlapping
     from custlens.pipeline import run as run_pipeline
@@ -166,7 +168,9 @@ def _execute(
         written.append(write_report(results, folder, images=figures != "none"))
 
     written: list = []
-    target = write_results(results, out_dir, force=force, extra=extra)
+    late: list[str] = []  # warnings while writing the figures and the report
+    target = write_results(results, out_dir, force=force, extra=extra, notes=late)
+    results = dataclasses.replace(results, notes=(*results.notes, *late))
     if not quiet:
         print_summary(results, target)
         report = written[0]

@@ -46,6 +46,8 @@ def stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
 
 
 def print_summary(results: Results, target: Path) -> None:
+    from custlens.pipeline.notices import WARNING_MARK  # the pipeline has run: nothing to load
+
     for line in results.quality.summary_lines():
         out.print(line, highlight=False, markup=False)
     table = Table(title=f"Segments as of {results.as_of}", show_lines=False)
@@ -64,6 +66,6 @@ def print_summary(results: Results, target: Path) -> None:
         for line in result.headline(results):
             out.print(line, highlight=False, markup=False)
     for note in results.notes:
-        if "skipped" in note or "Warning:" in note:  # stages skipped, library warnings
+        if "skipped" in note or WARNING_MARK in note:  # stages skipped, warnings of the run
             out.print(f"Note: {note}", highlight=False, markup=False)
     out.print(f"Results written to [bold]{escape(str(target))}[/bold]")

@@ -21,12 +21,14 @@ from custlens.config import FeaturesConfig
 from custlens.errors import InputError
 from custlens.features import temporal
 from custlens.features.catalog import FEATURES, RETURNS, FeatureSpec
+from custlens.io.sums import exact_entropy, exact_mean, exact_std, exact_sum, with_exact_std_terms
 
 log = logging.getLogger(__name__)
 
 PURCHASE_COLUMNS = ("customer_id", "order_id", "order_ts", "quantity", "unit_price", "amount")
 RETURN_COLUMNS = ("customer_id", "order_id", "order_ts", "quantity")
 _NUMERIC = ("quantity", "unit_price", "amount")
+_VALUE_SD = "_value_sd"  # prefix of the helper columns of the order-value standard deviation
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def behavioral_features(
     lines = purchases.filter(purchases.order_ts < cutoff, purchases.customer_id.notnull())
 
     orders = temporal.add_calendar(_orders(lines))
-    customers = orders.group_by("customer_id").aggregate(
-        **_order_aggregates(orders), **temporal.calendar_aggregates(orders, as_of)
+    with_std = with_exact_std_terms(orders, "value", "customer_id", _VALUE_SD)
+    customers = with_std.group_by("customer_id").aggregate(
+        **_order_aggregates(with_std), **temporal.calendar_aggregates(with_std, as_of)
     )
     parts = [
         temporal.day_and_month_counts(orders),
@@ -144,8 +147,8 @@ def _orders(lines: ir.Table) -> ir.Table:
     """One row per (customer, order): first timestamp, value, items, lines, price extremes."""
     return lines.group_by("customer_id", "order_id").aggregate(
         ts=lines.order_ts.min(),
-        value=lines.amount.sum(),
-        items=lines.quantity.sum(),
+        value=exact_sum(lines.amount),
+        items=exact_sum(lines.quantity),
         n_lines=lines.count(),
         pmax=lines.unit_price.max(),
         pmin=lines.unit_price.min(),
@@ -153,17 +156,18 @@ def _orders(lines: ir.Table) -> ir.Table:
 
 
 def _order_aggregates(o: ir.Table) -> dict[str, ir.Value]:
-    """Per-customer aggregations over orders for the monetary and basket features."""
+    """Per-customer aggregations over orders for the monetary and basket features (sums, means
+    and the standard deviation exact, so the same on every run whatever the engine's threads)."""
     return {
         "_n_orders": o.count(),
-        "_value": o.value.sum(),
+        "_value": exact_sum(o.value),
         "max_order_value": o.value.max(),
         "min_order_value": o.value.min(),
         "median_order_value": o.value.median(),
-        "order_value_std": o.value.std(how="sample"),
-        "_mean_value": o.value.mean(),
-        "total_items": o.items.sum(),
-        "avg_items_per_order": o.items.mean(),
+        "order_value_std": exact_std(o, "value", _VALUE_SD),
+        "_mean_value": exact_mean(o.value),
+        "total_items": exact_sum(o.items),
+        "avg_items_per_order": exact_mean(o.items),
         "median_items_per_order": o.items.median(),
         "max_items_per_order": o.items.max(),
         "avg_lines_per_order": o.n_lines.cast("float64").mean(),
@@ -188,16 +192,20 @@ def _monetary_basket_columns(t: ir.Table, config: FeaturesConfig) -> dict[str, i
 def _spend_diversity(lines: ir.Table, column: str, outputs: dict[str, str]) -> ir.Table:
     """Entropy / count / top share of the spend shares over ``column`` per customer.
 
-    Shannon entropy of shares p_i = s_i / S is ln S - sum(s_i ln s_i) / S, so one aggregation
-    over (customer, value) sums gives it without a window.
+    Shannon entropy ``-sum(p_i ln p_i)`` of the shares p_i = s_i / S, summed exactly (the same
+    on every run whatever the engine's threads).
     """
     keep = lines.filter(lines[column].notnull(), lines.amount > 0)
-    spend = keep.group_by("customer_id", keep[column]).aggregate(s=keep.amount.sum())
+    spend = keep.group_by("customer_id", keep[column]).aggregate(s=exact_sum(keep.amount))
+    spend = spend.group_by("customer_id").mutate(_S=exact_sum(spend.s))
     agg = spend.group_by("customer_id").aggregate(
-        _S=spend.s.sum(), _SlnS=(spend.s * spend.s.ln()).sum(), _n=spend.count(), _top=spend.s.max()
+        _S=spend._S.max(),
+        _H=exact_entropy(spend.s / spend._S),
+        _n=spend.count(),
+        _top=spend.s.max(),
     )
     exprs = {
-        "entropy": ibis.greatest(agg._S.ln() - agg._SlnS / agg._S, 0.0),
+        "entropy": ibis.greatest(agg._H, 0.0),
         "n": agg._n,
         "top": agg._top / agg._S,
     }
@@ -207,7 +215,7 @@ def _spend_diversity(lines: ir.Table, column: str, outputs: dict[str, str]) -> i
 def _returns(returns: ir.Table, cutoff: ir.Value) -> ir.Table:
     r = returns.filter(returns.order_ts < cutoff, returns.customer_id.notnull())
     return r.group_by("customer_id").aggregate(
-        _returned_items=_f(r.quantity.abs().sum()), return_orders=r.order_id.nunique()
+        _returned_items=exact_sum(r.quantity.abs()), return_orders=r.order_id.nunique()
     )
 
 

@@ -9,7 +9,8 @@ Columns:
 - ``customer_id``; ``first_order``, ``last_order``: timestamps of the first and last purchase line.
 - ``tenure_days``: days from the first order date to ``as_of``; ``recency_days``: days from the
   last order date to ``as_of`` (1 for a purchase the day before ``as_of``).
-- ``frequency``: distinct ``order_id``; ``monetary``: sum of ``amount``;
+- ``frequency``: distinct ``order_id``; ``monetary``: sum of ``amount`` (added exactly, so the
+  same on every run: ``custlens.io.sums``);
   ``avg_order_value``: monetary / frequency.
 - ``distinct_products``: distinct ``product_id``; **null** when the purchases have no
   ``product_id`` column (unknown, not zero).
@@ -29,6 +30,7 @@ import ibis.expr.types as ir
 
 from custlens._validation import as_date, require_columns
 from custlens.errors import DataError
+from custlens.io.sums import exact_sum
 
 _NEEDED = ("customer_id", "order_id", "order_ts", "amount")
 
@@ -136,12 +138,12 @@ def customer_table_before(purchases: ir.Table, returns: ir.Table | None, day: da
         first_order=p.order_ts.min(),
         last_order=p.order_ts.max(),
         frequency=p.order_id.nunique(),
-        monetary=p.amount.sum().cast("float64"),
+        monetary=exact_sum(p.amount),
         distinct_products=products,
     )
     if returns is not None:
         r = returns.filter(returns.customer_id.notnull() & (returns.order_ts.date() < cutoff))
-        ret = r.group_by(_cid=r.customer_id).aggregate(_returned=r.amount.abs().sum())
+        ret = r.group_by(_cid=r.customer_id).aggregate(_returned=exact_sum(r.amount.abs()))
         agg = agg.left_join(ret, agg.customer_id == ret._cid)
         returned = agg._returned.fill_null(0.0).cast("float64")
     else:

@@ -15,6 +15,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.config import LifecycleConfig
+from custlens.io.sums import exact_std, exact_sum, with_exact_std_terms
 
 RECENT_DAYS = 90  # the "last 90 days" window of revenue_last_90d / orders_last_90d
 
@@ -49,8 +50,8 @@ def calendar_aggregates(o: ir.Table, as_of: date) -> dict[str, Any]:
         "_last_date": o.d.max(),
         "_first_ym": o.ym.min(),
         "orders_last_90d": o.count(where=recent),
-        "revenue_last_90d": o.value.sum(where=recent).fill_null(0.0),
-        "revenue_prev_90d": o.value.sum(where=prev).fill_null(0.0),
+        "revenue_last_90d": exact_sum(o.value, where=recent).fill_null(0.0),
+        "revenue_prev_90d": exact_sum(o.value, where=prev).fill_null(0.0),
         "_weekend": o.count(where=o.dow >= 5),
     }
     for q in range(1, 5):
@@ -83,8 +84,9 @@ def interval_stats(o: ir.Table) -> ir.Table:
     w = ibis.window(group_by="customer_id", order_by="d")  # (customer_id, d) is unique
     gaps = dates.mutate(gap=dates.d.delta(dates.d.lag().over(w), unit="day"))
     gaps = gaps.filter(gaps.gap.notnull())
+    gaps = with_exact_std_terms(gaps, "gap", "customer_id", "_gap_sd")
     return gaps.group_by("customer_id").aggregate(
-        interval_std_days=_f(gaps.gap).std(how="sample"),
+        interval_std_days=exact_std(gaps, "gap", "_gap_sd"),
         interval_max_days=gaps.gap.max(),
     )
 

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.config import RFMConfig
+from custlens.io.sums import exact_sum
 
 
 def _before(purchases: ir.Table, as_of: date) -> ir.Table:
@@ -29,11 +30,13 @@ def daily_totals(purchases: ir.Table, as_of: date) -> pd.DataFrame:
     values, for the counting noise of the anomaly scores) for every day from the first purchase to the
     day before ``as_of`` (days without orders are zero)."""
     p = _before(purchases, as_of)
-    orders = p.group_by("order_id").aggregate(day=p.order_ts.min().date(), revenue=p.amount.sum())
+    orders = p.group_by("order_id").aggregate(
+        day=p.order_ts.min().date(), revenue=exact_sum(p.amount)
+    )
     daily = orders.group_by("day").aggregate(
         orders=orders.count(),
-        revenue=orders.revenue.sum(),
-        revenue_sq=(orders.revenue * orders.revenue).sum(),
+        revenue=exact_sum(orders.revenue),
+        revenue_sq=exact_sum(orders.revenue * orders.revenue),
     )
     frame = daily.to_pandas()
     if frame.empty:
@@ -78,9 +81,9 @@ def monthly_by(
         _m=(p.order_ts.year().cast("int64") * 12 + p.order_ts.month().cast("int64") - 1),
         key=p[column].cast("string"),
     )
-    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=p.amount.sum())
+    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=exact_sum(p.amount))
     agg = per_order.group_by(["_m", "key"]).aggregate(
-        orders=per_order.count(), revenue=per_order.revenue.sum().cast("float64")
+        orders=per_order.count(), revenue=exact_sum(per_order.revenue)
     )
     frame = agg.to_pandas()
     return _complete_months(frame, first or first_day(purchases), as_of)

@@ -74,8 +74,8 @@ def default_engine() -> Any:
     """An in-memory DuckDB whose working memory is capped; beyond the cap it spills to a private
     temporary folder (removed with the connection). ``CUSTLENS_MEMORY_LIMIT`` (e.g. ``4GB``)
     overrides the cap, by default a quarter of the machine's memory. ``CUSTLENS_THREADS`` (e.g.
-    ``1``) sets DuckDB's threads (default: one per core); with one thread every sum is added in
-    the same order on every run."""
+    ``1``) sets DuckDB's threads (default: one per core); the outputs are the same with any
+    number (the sums custlens relies on are exact: ``custlens.io.sums``)."""
     limit = os.environ.get("CUSTLENS_MEMORY_LIMIT") or _quarter_of_memory()
     spill = private_temp_dir("custlens-duckdb-")
     options: dict[str, Any] = {"memory_limit": limit, "temp_directory": spill}

@@ -19,6 +19,8 @@ from datetime import date, timedelta
 import ibis
 import ibis.expr.types as ir
 
+from custlens.io.sums import exact_sum
+
 
 def _window(purchases: ir.Table, start_exclusive: date, end_inclusive: date) -> ir.Table:
     day = purchases.order_ts.date()
@@ -37,7 +39,7 @@ def future_labels(purchases: ir.Table, cutoff: date, horizon_days: int) -> ir.Ta
     base = ibis.literal(cutoff, type="date")
     agg = p.group_by("customer_id").aggregate(
         future_orders=p.order_id.nunique(),
-        future_revenue=p.amount.sum().cast("float64"),
+        future_revenue=exact_sum(p.amount),
         _first_day=p.order_ts.date().min(),
     )
     return agg.select(
@@ -53,7 +55,7 @@ def last_period(purchases: ir.Table, cutoff: date, horizon_days: int) -> ir.Tabl
     p = _window(purchases, cutoff - timedelta(days=horizon_days), cutoff)
     agg = p.group_by("customer_id").aggregate(
         last_period_orders=p.order_id.nunique(),
-        last_period_revenue=p.amount.sum().cast("float64"),
+        last_period_revenue=exact_sum(p.amount),
     )
     return agg.select(
         "customer_id",

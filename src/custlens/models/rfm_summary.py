@@ -33,6 +33,7 @@ import pandas as pd
 
 from custlens._validation import as_date, require_columns
 from custlens.errors import ConfigError, DataError
+from custlens.io.sums import exact_sum
 
 logger = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ def summary_from_transactions(
         amt=table[amount_col].cast("float64").fill_null(0.0),
     )
     lines = lines.filter(lines.cust.notnull(), lines.day.notnull(), lines.day <= last_lit)
-    days = lines.group_by(["cust", "day"]).aggregate(day_amount=lines.amt.sum())
+    days = lines.group_by(["cust", "day"]).aggregate(day_amount=exact_sum(lines.amt))
     cal_days = days.filter(days.day <= cal_lit)
     first = cal_days.group_by("cust").aggregate(first_day=cal_days.day.min())
     joined = days.inner_join(first, "cust")
@@ -200,12 +201,12 @@ def summary_from_transactions(
         "frequency": repeat.cast("int64").sum(),
         "last_day": joined.day.max(where=in_cal),
         "first": joined.first_day.min(),
-        "repeat_amount": joined.day_amount.sum(where=repeat),
+        "repeat_amount": exact_sum(joined.day_amount, where=repeat),
     }
     if obs_end is not None:
         holdout = joined.day > cal_lit
         metrics["frequency_holdout"] = holdout.cast("int64").sum()
-        metrics["holdout_amount"] = joined.day_amount.sum(where=holdout)
+        metrics["holdout_amount"] = exact_sum(joined.day_amount, where=holdout)
     per = joined.group_by("cust").aggregate(**metrics)
 
     unit_lit = ibis.literal(unit, type="float64")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import time
-import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
+from custlens.pipeline.notices import routed_warnings
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.stage import StageContext, StageResult
@@ -91,42 +91,6 @@ def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
     if len(floats):
         frame[floats] = frame[floats].round(9)
     return frame
-
-
-def _warning_note(stage: str, caught: warnings.WarningMessage) -> str:
-    """A library warning in words a user understands (recorded in the run's notes)."""
-    text = str(caught.message).strip().splitlines()[0] if str(caught.message).strip() else ""
-    kind = caught.category.__name__
-    if "hessian" in text.lower() or "converge" in text.lower() or "Convergence" in kind:
-        meaning = "a model fit did not converge cleanly; its estimates are less certain"
-    elif "ConstantInput" in kind or "constant" in text.lower():
-        meaning = "a correlation could not be computed because one input was constant"
-    elif "overflow" in text.lower() or "divide" in text.lower() or "invalid value" in text.lower():
-        meaning = "a calculation overflowed or divided by zero; the values affected were left out"
-    else:
-        meaning = "a library reported a warning"
-    return f"{stage}: {meaning} ({kind}: {text[:160]})"
-
-
-_FOR_DEVELOPERS = (DeprecationWarning, PendingDeprecationWarning, FutureWarning)
-
-
-@contextmanager
-def _routed_warnings(stage: str, notes: list[str]) -> Iterator[None]:
-    """Library warnings of one stage become notes (run.json and the summary), not stderr."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        yield
-    seen: set[str] = set()
-    for item in caught:
-        if issubclass(item.category, _FOR_DEVELOPERS):  # not about the data: as they were
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
-            continue
-        note = _warning_note(stage, item)
-        if note not in seen:
-            seen.add(note)
-            notes.append(note)
-            log.info("%s", note)
 
 
 @dataclass
@@ -205,41 +169,47 @@ def prepare(
     """Load, clean, build the customer table (with the behavioural features when asked) and
     segment it: what every stage and ``score`` start from."""
     clock = _Clock(on_stage)
-    with clock.stage("load"):
-        try:
-            src = load(source, mapping=settings.mapping, con=con, options=read)
-        except MappingError as exc:
-            _point_to_profile(exc, source, read)
-            raise
-        # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
-        # read the canonical lines again
-        transactions = materialize(src.table, "transactions")
-    with clock.stage("clean"):
-        cleaned = clean(transactions, settings.cleaning)
-    with clock.stage("customer table"):
-        resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
-        expr = score_rfm(
-            customer_table_before(cleaned.purchases, cleaned.returns, resolved_as_of), settings.rfm
-        )
-        skipped_features: tuple[str, ...] = ()
-        if with_features:
-            feats = behavioral_features(
-                cleaned.purchases, cleaned.returns, as_of=resolved_as_of, config=settings.features
+    early: list[str] = []  # warnings while loading, cleaning and segmenting
+    with routed_warnings("load and clean", early):
+        with clock.stage("load"):
+            try:
+                src = load(source, mapping=settings.mapping, con=con, options=read)
+            except MappingError as exc:
+                _point_to_profile(exc, source, read)
+                raise
+            # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
+            # read the canonical lines again
+            transactions = materialize(src.table, "transactions")
+        with clock.stage("clean"):
+            cleaned = clean(transactions, settings.cleaning)
+        with clock.stage("customer table"):
+            resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
+            expr = score_rfm(
+                customer_table_before(cleaned.purchases, cleaned.returns, resolved_as_of),
+                settings.rfm,
             )
-            expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
-            skipped_features = tuple(feats.skipped)
-        customers = _deterministic(to_frame(expr.order_by("customer_id")))
-    if len(customers) < RFM_BINS:
-        raise DataError(
-            f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
-            f"{resolved_as_of}; found {len(customers)}",
-            where=src.origin,
-            fix="run on the full order log (all customers), or choose a later --as-of date",
-        )
-    with clock.stage("segments"):
-        customers = describe_segments(customers, settings.rfm)
-        summary = segment_summary(customers, settings.rfm)
-        distribution = score_distribution(customers)
+            skipped_features: tuple[str, ...] = ()
+            if with_features:
+                feats = behavioral_features(
+                    cleaned.purchases,
+                    cleaned.returns,
+                    as_of=resolved_as_of,
+                    config=settings.features,
+                )
+                expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
+                skipped_features = tuple(feats.skipped)
+            customers = _deterministic(to_frame(expr.order_by("customer_id")))
+        if len(customers) < RFM_BINS:
+            raise DataError(
+                f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
+                f"{resolved_as_of}; found {len(customers)}",
+                where=src.origin,
+                fix="run on the full order log (all customers), or choose a later --as-of date",
+            )
+        with clock.stage("segments"):
+            customers = describe_segments(customers, settings.rfm)
+            summary = segment_summary(customers, settings.rfm)
+            distribution = score_distribution(customers)
     return Prepared(
         source=SourceInfo(src.origin, src.sha256, dict(src.mapping)),
         transactions=transactions,
@@ -253,6 +223,7 @@ def prepare(
             *src.notes,
             *(f"feature skipped: {s}" for s in skipped_features),
             *score_notes(distribution),
+            *early,
         ],
         clock=clock,
     )
@@ -338,16 +309,16 @@ def run(
         )
         with core.clock.stage(declared.name):
             try:
-                with _routed_warnings(declared.name, core.notes):
+                with routed_warnings(declared.name, core.notes):
                     added, result = declared.load_runner()(ctx)
+                    core.notes.extend(result.notes)  # before the warnings that repeat them
             except CustlensError as exc:
                 if declared.strict(settings):
                     raise
-                log.warning("%s skipped: %s", declared.name, exc.what)
+                log.info("%s skipped: %s", declared.name, exc.what)  # a note, shown by the CLI
                 skipped[declared.name] = exc.what
                 core.notes.append(f"{declared.name} skipped: {exc.what}")
                 continue
-        core.notes.extend(result.notes)
         results[declared.name] = result
         for table in result.tables.values():  # parallel sums differ in the last bits
             _deterministic(table)

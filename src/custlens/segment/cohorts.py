@@ -18,6 +18,8 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
+from custlens.io.sums import exact_sum
+
 
 def _month(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
@@ -28,12 +30,12 @@ def cohort_table(purchases: ir.Table, as_of: date, max_months: int = 24) -> pd.D
     cutoff = ibis.literal(as_of, type="date")
     p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
     p = p.mutate(_m=_month(p.order_ts))
-    per_month = p.group_by(["customer_id", "_m"]).aggregate(_rev=p.amount.sum().cast("float64"))
+    per_month = p.group_by(["customer_id", "_m"]).aggregate(_rev=exact_sum(p.amount))
     first = per_month.group_by("customer_id").aggregate(_first=per_month._m.min())
     j = per_month.join(first, "customer_id")
     j = j.mutate(months_since=(j._m - j._first).cast("int64"))
     agg = j.group_by(["_first", "months_since"]).aggregate(
-        customers=j.count(), revenue=j._rev.sum()
+        customers=j.count(), revenue=exact_sum(j._rev)
     )
     frame = agg.to_pandas()
     if frame.empty:

@@ -21,6 +21,7 @@ import pandas as pd
 from custlens._validation import require_columns
 from custlens.config import TimingConfig, TimingWindow
 from custlens.errors import DataError
+from custlens.io.sums import exact_sum
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # index = weekday (Monday=0)
 _REQUIRED = ("customer_id", "order_id", "order_ts", "amount")
@@ -41,7 +42,7 @@ def orders_with_time(transactions: ir.Table) -> ir.Table:
     _check(transactions, "orders_with_time")
     t = transactions
     orders = t.group_by("order_id").aggregate(
-        customer_id=t.customer_id.min(), order_ts=t.order_ts.min(), revenue=t.amount.sum()
+        customer_id=t.customer_id.min(), order_ts=t.order_ts.min(), revenue=exact_sum(t.amount)
     )
     return orders.mutate(
         weekday=orders.order_ts.day_of_week.index().cast("int64"),
@@ -129,8 +130,8 @@ def _with_segment(orders: ir.Table, segments, segment_column: str) -> ir.Table:
 
 
 def _grouped(orders: ir.Table, keys: list[str]) -> pd.DataFrame:
-    agg = orders.group_by(keys).aggregate(orders=orders.count(), revenue=orders.revenue.sum())
-    return agg.to_pandas()
+    agg = orders.group_by(keys).aggregate(orders=orders.count(), revenue=exact_sum(orders.revenue))
+    return agg.order_by(keys).to_pandas()  # in one order, for the sums of the shares
 
 
 def _add_shares(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:

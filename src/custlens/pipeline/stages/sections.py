@@ -229,13 +229,14 @@ def timing_section(result: TimingResult, results: Results) -> Section:
     from custlens.pipeline.stages.timing import ALL_CUSTOMERS
 
     t, cfg = result.tables, results.settings.report
-    grid = t["hour_weekday"]
-    overall = grid[grid["segment"] == ALL_CUSTOMERS]
-    orders = float(overall["orders"].sum())
-    best = overall.sort_values(["orders", "weekday", "hour"], ascending=[False, True, True])
     fact: dict[str, Any] = {}
     windows = list(result.summary.get("best_windows", []))
-    if orders > 0 and len(best):
+    # date-only data (no time of day) have no hour x weekday grid and no contact windows
+    grid = t.get("hour_weekday", pd.DataFrame(columns=["segment", "orders"]))
+    overall = grid[grid["segment"] == ALL_CUSTOMERS]
+    orders = float(overall["orders"].sum())
+    if orders > 0:
+        best = overall.sort_values(["orders", "weekday", "hour"], ascending=[False, True, True])
         top = best.iloc[0]
         business = overall[(overall["weekday"] < 5) & overall["hour"].between(9, 16)]
         fact |= {
@@ -258,18 +259,18 @@ def timing_section(result: TimingResult, results: Results) -> Section:
     if windows:
         blocks.append(Bullets(tuple(windows), title="Best contact windows (all customers)"))
     blocks += chart_nodes(result.charts(results))
-    contact = t["contact_windows"]
-    blocks.append(
-        table_node(
-            "contact_windows",
-            "Best contact windows per segment",
-            contact,
-            cfg.max_table_rows,
-            columns=["segment", "rank", "window", "share_orders", "share_revenue"],
-            percent=("share_orders", "share_revenue"),
-            source="timing/contact_windows.csv",
+    if "contact_windows" in t:
+        blocks.append(
+            table_node(
+                "contact_windows",
+                "Best contact windows per segment",
+                t["contact_windows"],
+                cfg.max_table_rows,
+                columns=["segment", "rank", "window", "share_orders", "share_revenue"],
+                percent=("share_orders", "share_revenue"),
+                source="timing/contact_windows.csv",
+            )
         )
-    )
     if personas_t:
         blocks.append(
             Bullets(
