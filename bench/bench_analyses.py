@@ -3,6 +3,7 @@ predictions (backtest + final scoring), end to end through ``custlens run``.
 
     python bench/bench_analyses.py                        # Online Retail and 1M synthetic customers
     python bench/bench_analyses.py --skip-large --repeats 3
+    python bench/bench_analyses.py --what predict --skip-small --large-customers 100000
 
 Each measurement is a fresh process (start-up and loading included); medians and peak RSS are
 printed. Targets (issue 3): features + personas + anomalies on 1M customers under 3 minutes with
@@ -35,12 +36,13 @@ def main() -> None:
     parser.add_argument("--large-repeats", type=int, default=1)
     parser.add_argument("--large-customers", type=int, default=1_000_000)
     parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-small", action="store_true", help="no Online Retail runs")
     parser.add_argument("--what", choices=[*ANALYSES, "both"], default="both")
     args = parser.parse_args()
     kinds = list(ANALYSES) if args.what == "both" else [args.what]
     rows = []
     for kind in kinds:
-        if ONLINE_RETAIL.exists():
+        if ONLINE_RETAIL.exists() and not args.skip_small:
             argv = command(ONLINE_RETAIL, ANALYSES[kind])
             rows.append(measure(f"{kind}, Online Retail", argv, args.repeats))
         if not args.skip_large:

@@ -43,7 +43,8 @@ def main() -> None:
     merged = {}
     for key, label in (("custlens", "custlens run, full default"), ("notebook", "notebook")):
         seconds = [s for m in runs[key] for s in m.seconds]
-        merged[key] = Measurement(label, seconds, max(m.peak_rss_mb for m in runs[key]))
+        cpu = [c for m in runs[key] for c in (m.cpu_seconds or [])]
+        merged[key] = Measurement(label, seconds, max(m.peak_rss_mb for m in runs[key]), cpu)
         print(merged[key].row())
     ratio = merged["custlens"].median / merged["notebook"].median
     print(f"\ncustlens / notebook: {ratio:.2f}x (target <= 1.00x)")

@@ -57,6 +57,9 @@ def p_no_purchase(bg: BetaGeoModel, x: object, tx: object, big_t: object, t: flo
     return (1.0 - alive) + alive * none_if_alive
 
 
+_PARETO_BLOCK = 2048  # (x, T) pairs per 64 x 64 quadrature block (about 70 MB)
+
+
 def p_no_purchase_pareto(
     model: ParetoNBDModel, x: object, tx: object, big_t: object, t: float, nodes: int = 64
 ) -> np.ndarray:
@@ -69,14 +72,22 @@ def p_no_purchase_pareto(
     u, w = np.polynomial.legendre.leggauss(nodes)
     u, w = (u + 1) / 2, w / 2  # nodes and weights on (0, 1)
     mu_unit = gammaincinv(s, u)  # Gamma(s, 1) quantiles
-    out = np.empty(len(x_arr))
-    for value in np.unique(x_arr):
-        rows = np.flatnonzero(x_arr == value)
-        lam = gammaincinv(r + value, u)[None, :, None] / (alpha + t_arr[rows])[:, None, None]
-        mu = mu_unit[None, None, :] / (beta + t_arr[rows])[:, None, None]
-        total = lam + mu
-        none = mu / total + lam / total * np.exp(-total * t)
-        out[rows] = np.einsum("nij,i,j->n", none, w, w)
+    # the integral depends on (x, T) only: compute it once per distinct pair (customers share
+    # them: whole days and small counts), in blocks that bound the memory
+    pairs, where = np.unique(np.column_stack([x_arr, t_arr]), axis=0, return_inverse=True)
+    values = np.empty(len(pairs))
+    for value in np.unique(pairs[:, 0]):
+        rows = np.flatnonzero(pairs[:, 0] == value)
+        lam_unit = gammaincinv(r + value, u)
+        for start in range(0, len(rows), _PARETO_BLOCK):
+            block = rows[start : start + _PARETO_BLOCK]
+            big = pairs[block, 1]
+            lam = lam_unit[None, :, None] / (alpha + big)[:, None, None]
+            mu = mu_unit[None, None, :] / (beta + big)[:, None, None]
+            total = lam + mu
+            none = mu / total + lam / total * np.exp(-total * t)
+            values[block] = np.einsum("nij,i,j->n", none, w, w)
+    out = values[where.reshape(-1)]
     return (1.0 - alive) + alive * out
 
 

@@ -293,4 +293,5 @@ def btyd_only_evaluation(
         horizon_days=h,
         importance={},
         seconds=time.perf_counter() - start,
+        backtest=ev,
     )

@@ -268,7 +268,11 @@ class ChurnModel(BaseEstimator):
         NotFittedError
             Before ``fit``.
         """
-        raw = self.predict_raw(X)  # checks the model is fitted
+        return self.calibrate(self.predict_raw(X))  # predict_raw checks the model is fitted
+
+    def calibrate(self, raw: np.ndarray) -> np.ndarray:
+        """The calibrated probabilities of raw LightGBM probabilities (``predict_raw``)."""
+        check_fitted(self, ("model_", "feature_names_"))
         return apply_calibrator(self.calibrator_, raw)
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from custlens.config import ModelsConfig, TierRule
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
 from custlens.features.rfm import resolve_as_of
-from custlens.models.backtest import History, customer_features
+from custlens.models.backtest import BacktestData, History, customer_features
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
 from custlens.models.next_purchase import window_labels
 from custlens.models.trainer import TrainedModels, stacked_backtests, train
@@ -42,6 +42,7 @@ _LABELS = {
     "lifecycle_stage": "lifecycle stage",
 }
 _STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # backtest.LIFECYCLE_CODES order
+REASON_BLOCK = 100_000  # customers per block of SHAP contributions (about 60 MB)
 
 
 def confidence_tiers(frame: pd.DataFrame, tiers: list[TierRule]) -> tuple[np.ndarray, np.ndarray]:
@@ -82,20 +83,24 @@ def _format(feature: str, value: float) -> str:
 
 def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str]]:
     """The ``k`` features with the largest |SHAP| for each customer's churn score, in words,
-    e.g. 'recency 210 days raises churn risk'."""
-    contrib = models.churn.contributions(X).to_numpy()
+    e.g. 'recency 210 days raises churn risk' (TreeSHAP in blocks of ``REASON_BLOCK`` rows, so
+    the contributions of many customers are never held at once)."""
     names = list(models.churn.feature_names_)
-    values = X[names].to_numpy("float64")
-    top = np.argsort(-np.abs(contrib), axis=1, kind="mergesort")[:, :k]
-    out = []
-    for i, row in enumerate(top):
-        words = []
-        for j in row:
-            if contrib[i, j] == 0:
-                continue
-            effect = "raises" if contrib[i, j] > 0 else "lowers"
-            words.append(f"{_format(names[j], values[i, j])} {effect} churn risk")
-        out.append(words)
+    out: list[list[str]] = []
+    for start in range(0, len(X), REASON_BLOCK):
+        part = X.iloc[start : start + REASON_BLOCK]
+        contrib = models.churn.contributions(part).to_numpy()
+        values = part[names].to_numpy("float64")
+        top = np.argsort(-np.abs(contrib), axis=1, kind="mergesort")[:, :k]
+        rows = np.arange(len(part))[:, None]
+        c, v = contrib[rows, top], values[rows, top]
+        words = np.full(top.shape, "", dtype=object)
+        for j in np.unique(top):  # one feature at a time: its label and unit looked up once
+            hit = top == j
+            effect = np.where(c[hit] > 0, " raises churn risk", " lowers churn risk")
+            words[hit] = [_format(names[j], x) + e for x, e in zip(v[hit], effect, strict=True)]
+        words[c == 0] = ""
+        out.extend([w for w in row if w] for row in words.tolist())
     return out
 
 
@@ -193,16 +198,20 @@ def fit_final(
     defaults: dict[str, str] | None = None,
     metrics: dict | None = None,
     history: History | None = None,
+    known: tuple[BacktestData, ...] = (),
 ) -> tuple[TrainedModels, pd.DataFrame]:
     """Refit on everything before ``as_of`` (default: the day after the last purchase) and
     score every customer; returns the models (for ``persist.save_models``) and the scores.
 
     The refit uses the same stacked training cutoffs as the evaluation (see
-    ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``."""
+    ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``. ``known``:
+    backtests already built from the same purchases, history and config (by default the
+    evaluation backtest's cutoff is the refit's latest one), used instead of building them."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
     h = config.horizon_days
-    bts = stacked_backtests(purchases, returns, day - timedelta(days=1 + h), config, history)
+    last = day - timedelta(days=1 + h)
+    bts = stacked_backtests(purchases, returns, last, config, history, known)
     models = train(bts, config, seed)
     frame, _ = customer_features(purchases, returns, day, config)
     try:

@@ -95,12 +95,21 @@ def stacked_backtests(
     last: date,
     config: ModelsConfig,
     history: History | None = None,
+    known: tuple[BacktestData, ...] = (),
 ) -> list[BacktestData]:
     """Training backtests at ``training_cutoffs`` (latest first); an older cutoff whose
-    backtest cannot be built (too few customers or churners) is skipped with a log line."""
+    backtest cannot be built (too few customers or churners) is skipped with a log line.
+
+    ``known``: backtests already built from the same purchases, history and config (e.g. the
+    evaluation's); one with the same cutoff and horizon is used instead of building it again.
+    """
     first, _ = data_range(purchases)
     out = []
     for i, day in enumerate(training_cutoffs(last, first, config)):
+        same = [b for b in known if b.cutoff == day and b.horizon_days == config.horizon_days]
+        if same:
+            out.append(same[0])
+            continue
         try:
             out.append(
                 make_backtest(
@@ -195,17 +204,27 @@ def mean_abs_shap(
     return {k: float(v) for k, v in imp.items()}
 
 
-def _churn_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | None) -> dict:
-    f, X = ev.frame, ev.features
+@dataclass(frozen=True)
+class _Predictions:
+    """Each model's predictions on the evaluation backtest, computed once."""
+
+    churn_raw: np.ndarray
+    churn: np.ndarray
+    clv: np.ndarray
+    btyd: pd.DataFrame | None
+
+
+def _churn_block(models: TrainedModels, ev: BacktestData, pred: _Predictions) -> dict:
+    f = ev.frame
     y = f["churned"].to_numpy("int64")
     value = f["last_period_revenue"].to_numpy("float64")
-    p = models.churn.predict_proba(X)
+    p = pred.churn
     scores: dict[str, tuple[np.ndarray, np.ndarray | None]] = {
         "lightgbm": (p, p),
-        "lightgbm_uncalibrated": (models.churn.predict_raw(X),) * 2,
+        "lightgbm_uncalibrated": (pred.churn_raw,) * 2,
     }
-    if btyd is not None:
-        pb = btyd.predict(f, ev.horizon_days)["churn_probability"].to_numpy()
+    if pred.btyd is not None:
+        pb = pred.btyd["churn_probability"].to_numpy()
         scores["btyd"] = (pb, pb)
     for name, raw in raw_churn_scores(f).items():
         scores[name] = (raw, models.score_maps[name].predict(raw))
@@ -233,12 +252,12 @@ def _churn_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | N
     return out
 
 
-def _clv_block(models: TrainedModels, ev: BacktestData, btyd: BtydBaseline | None) -> dict:
+def _clv_block(ev: BacktestData, pred: _Predictions, btyd: BtydBaseline | None) -> dict:
     f = ev.frame
     actual = f["future_revenue"].to_numpy("float64")
-    preds = {"lightgbm": models.clv.predict(ev.features), **clv_forecasts(f)}
-    if btyd is not None and btyd.gg is not None:
-        clv = btyd.predict(f, ev.horizon_days)["clv"].to_numpy()
+    preds = {"lightgbm": pred.clv, **clv_forecasts(f)}
+    if btyd is not None and btyd.gg is not None and pred.btyd is not None:
+        clv = pred.btyd["clv"].to_numpy()
         if np.all(np.isfinite(clv)):
             preds["btyd"] = clv
     return {name: regression_metrics(actual, pred) for name, pred in preds.items()}
@@ -306,9 +325,16 @@ def evaluate(
         except DataError as exc:
             note = f"BTYD baseline not fitted: {exc.what}"
             log.warning(note)
+    raw = models.churn.predict_raw(ev.features)
+    pred = _Predictions(
+        churn_raw=raw,
+        churn=models.churn.calibrate(raw),
+        clv=models.clv.predict(ev.features),
+        btyd=btyd.predict(ev.frame, ev.horizon_days) if btyd is not None else None,
+    )
     metrics: dict[str, Any] = {
-        "churn": _churn_block(models, ev, btyd),
-        "clv": _clv_block(models, ev, btyd),
+        "churn": _churn_block(models, ev, pred),
+        "clv": _clv_block(ev, pred, btyd),
     }
     if btyd is not None:
         note = btyd.note
@@ -317,14 +343,14 @@ def evaluate(
         metrics["next_purchase"] = _next_block(models, ev, train_prior)
     f = ev.frame
     y = f["churned"].to_numpy("int64")
-    p = models.churn.predict_proba(ev.features)
+    p = pred.churn
     tables = {
         "churn_calibration": calibration_table(y, p),
         "churn_lift": lift_table(y, p),
-        "clv_lift": lift_table(f["future_revenue"], models.clv.predict(ev.features)),
+        "clv_lift": lift_table(f["future_revenue"], pred.clv),
     }
-    if btyd is not None:
-        pb = btyd.predict(f, ev.horizon_days)["churn_probability"].to_numpy()
+    if pred.btyd is not None:
+        pb = pred.btyd["churn_probability"].to_numpy()
         tables["btyd_calibration"] = calibration_table(y, pb)
     return metrics, tables
 
@@ -342,6 +368,7 @@ class ModelEvaluation:
     horizon_days: int
     importance: dict[str, float]
     seconds: float = 0.0
+    backtest: BacktestData | None = None  # the evaluation backtest (reused by the final refit)
 
 
 def backtest_and_evaluate(
@@ -415,4 +442,5 @@ def backtest_and_evaluate(
         horizon_days=h,
         importance=importance,
         seconds=time.perf_counter() - start,
+        backtest=ev,
     )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from custlens.io.clean import clean
+from custlens.io.past_lines import PastLines
 from custlens.outputs import json_text
 from custlens.pipeline.stage import StageContext, StageResult
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import ibis
 
     from custlens.config import Settings
+    from custlens.io.clean import Cleaned
     from custlens.models.trainer import ModelEvaluation, TrainedModels
     from custlens.pipeline.results import Results
     from custlens.story import Section
@@ -123,15 +124,16 @@ class PredictionsResult(StageResult):
 def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     """Evaluate on the future period after the cutoff, then score every customer as of ``as_of``.
 
-    Backtest features are computed from the raw lines before each cutoff, cleaned on their own,
-    so nothing after a cutoff can reach a feature.
+    Backtest features are computed from what cleaning the raw lines before each cutoff on their
+    own gives (derived from the one cleaning, see ``custlens.io.past_lines``), so nothing after a
+    cutoff can reach a feature.
     """
     from custlens.models.scoring import fit_final
     from custlens.models.trainer import backtest_and_evaluate
 
     cfg, settings = ctx.settings.models, ctx.settings
     purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
-    history = history_of(ctx.transactions, settings)
+    history = history_of(ctx.transactions, settings, ctx.cleaned)
     evaluation = backtest_and_evaluate(
         purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed, history=history
     )
@@ -144,6 +146,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         defaults=evaluation.defaults,
         metrics=evaluation.metrics,
         history=history,
+        known=(evaluation.backtest,) if evaluation.backtest is not None else (),
     )
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
@@ -165,14 +168,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     return columns, result
 
 
-def history_of(transactions: ibis.Table, settings: Settings):
-    """``as_of -> (purchases, returns)`` knowable at ``as_of``: earlier raw lines, cleaned alone."""
-
-    def history(as_of: date):
-        past = clean(transactions.filter(transactions.order_ts < as_of), settings.cleaning)
-        return past.purchases, past.returns
-
-    return history
+def history_of(transactions: ibis.Table, settings: Settings, cleaned: Cleaned | None = None):
+    """``as_of -> (purchases, returns)`` knowable at ``as_of``: what cleaning the raw lines
+    before it on their own gives (``cleaned``: ``transactions`` already cleaned, reused)."""
+    return PastLines(transactions, settings.cleaning, cleaned)
 
 
 def align_scores(customers: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
