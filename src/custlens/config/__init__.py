@@ -61,6 +61,7 @@ from custlens.config.rfm import (
     RFMConfig,
     SegmentRule,
 )
+from custlens.config.spark import SparkConfig
 from custlens.config.settings import (
     Settings,
     load_settings,
@@ -99,6 +100,7 @@ __all__ = [
     "ProfileConfig",
     "QualityRule",
     "RFMConfig",
+    "SparkConfig",
     "RFM_BINS",
     "ReportConfig",
     "RULE_METRICS",
