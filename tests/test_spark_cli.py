@@ -172,3 +172,28 @@ def test_spark_section_of_the_config(tmp_path):
     bad.write_text('[spark]\nline_analyses = "gpu"\n')
     result = _invoke(["run", "x.parquet", "--config", bad, "--out", tmp_path / "o"])
     assert result.exit_code == 2 and "spark.line_analyses" in result.output
+
+
+def test_spark_paths_are_checked_before_a_session_starts(tmp_path):
+    from custlens.errors import InputError
+    from custlens.io.options import ReadOptions
+    from custlens.io.spark_session import check_spark_source
+
+    parts = tmp_path / "orders"  # Spark's own output: part files and a _SUCCESS marker
+    parts.mkdir()
+    (parts / "part-00000.snappy.parquet").write_bytes(b"")
+    (parts / "_SUCCESS").write_bytes(b"")
+    checked = check_spark_source(str(parts), ReadOptions())
+    assert (checked.kind, checked.path) == ("parquet", str(parts.resolve()))
+    csv = tmp_path / "orders.tsv.gz"
+    csv.write_bytes(b"")
+    assert check_spark_source(f"file://{csv}", ReadOptions()).kind == "csv"
+    remote = check_spark_source("s3a://lake/orders.parquet", ReadOptions())
+    assert (remote.kind, remote.local) == ("parquet", None)
+    assert check_spark_source(None, ReadOptions(table="db.orders")).table == "db.orders"
+    (parts / "extra.csv").write_bytes(b"")
+    with pytest.raises(InputError, match="several kinds"):
+        check_spark_source(str(parts), ReadOptions())
+    with pytest.raises(InputError, match="cannot read a .xlsx file"):
+        (tmp_path / "o.xlsx").write_bytes(b"")
+        check_spark_source(str(tmp_path / "o.xlsx"), ReadOptions())

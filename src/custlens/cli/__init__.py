@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 @app.command()
 def run(
+    out_dir: OutOpt,
     source: Annotated[
         str | None,
         typer.Argument(
@@ -43,7 +44,6 @@ def run(
             show_default=False,
         ),
     ] = None,
-    out_dir: OutOpt = ...,
     table: TableOpt = None,
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet (default: all sheets with the same header).")

@@ -61,11 +61,11 @@ from custlens.config.rfm import (
     RFMConfig,
     SegmentRule,
 )
-from custlens.config.spark import SparkConfig
 from custlens.config.settings import (
     Settings,
     load_settings,
 )
+from custlens.config.spark import SparkConfig
 
 __all__ = [
     "AnomalyConfig",

@@ -15,6 +15,7 @@ PySpark is imported only when a function here is called (``pip install 'custlens
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -322,7 +323,5 @@ def to_duckdb(table: ibis.Table, engine: Any, name: str) -> ibis.Table:
 
 
 def _remove(path: Path) -> None:
-    try:
+    with contextlib.suppress(OSError):
         path.unlink()
-    except OSError:
-        pass
