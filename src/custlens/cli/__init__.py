@@ -35,8 +35,15 @@ if TYPE_CHECKING:
 
 @app.command()
 def run(
-    source: SourceArg,
     out_dir: OutOpt,
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="File (csv, csv.gz, parquet, xlsx, jsonl), database file or Ibis URL; with "
+            "--engine spark a Parquet/CSV path (local, hdfs://, s3a://...) or none with --table.",
+            show_default=False,
+        ),
+    ] = None,
     table: TableOpt = None,
     sheet: Annotated[
         str | None, typer.Option(help="Excel sheet (default: all sheets with the same header).")
@@ -99,11 +106,27 @@ def run(
         ),
     ] = None,
     figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="Engine for loading, cleaning and the customer table: duckdb (in-process) or "
+            "spark (a local session, or a cluster: see docs/scaling.md)."
+        ),
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            "--spark-master",
+            help="Spark master URL with --engine spark, e.g. local[4], spark://host:7077, yarn "
+            "(default: \\[spark] master, else the running session or Spark's defaults).",
+        ),
+    ] = None,
     force: ForceOpt = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary.")] = False,
 ) -> None:
     """Run the pipeline on SOURCE and write results into --out."""
     try:
+        flags.check_engine(engine, spark_master=spark_master, source=source, table=table)
         settings = flags.settings(
             config,
             maps=map_ or [],
@@ -130,13 +153,23 @@ def run(
             encoding=encoding,
             date_format=date_format,
         )
-        _execute(source, out_dir, settings, read, figures=figures, force=force, quiet=quiet)
+        _execute(
+            source,
+            out_dir,
+            settings,
+            read,
+            figures=figures,
+            force=force,
+            quiet=quiet,
+            engine=engine,
+            spark_master=spark_master,
+        )
     except CustlensError as exc:
         fail(exc)
 
 
 def _execute(
-    source: str,
+    source: str | None,
     out_dir: Path,
     settings: Settings,
     read: ReadOptions,
@@ -144,6 +177,8 @@ def _execute(
     figures: str,
     force: bool,
     quiet: bool,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> Path:
     """Run the pipeline and write the results folder (figures and documents included)."""
     import dataclasses
@@ -153,10 +188,17 @@ def _execute(
     from custlens.pipeline import run as run_pipeline
 
     flags.check_figures(figures)
-    check_not_overlapping(out_dir, [source], what="the input")
+    check_not_overlapping(out_dir, [source] if source else [], what="the input")
     check_output_dir(out_dir, force=force)
     with stage_progress(not quiet and err.is_terminal) as on_stage:
-        results = run_pipeline(source, settings=settings, read=read, on_stage=on_stage)
+        results = run_pipeline(
+            source,
+            settings=settings,
+            read=read,
+            on_stage=on_stage,
+            engine=engine,
+            spark_master=spark_master,
+        )
     from custlens.report.write import write_report
 
     def extra(folder: Path) -> None:

@@ -128,6 +128,22 @@ def settings(config: Path | None, *, maps: list[str], overrides: dict[str, Any])
     return loaded
 
 
+def check_engine(
+    engine: str, *, spark_master: str | None, source: str | None, table: str | None
+) -> None:
+    """``--engine``/``--spark-master`` and whether SOURCE may be left out (a Spark table)."""
+    from custlens.pipeline.engines import check_engine as check
+
+    check(engine, spark_master=spark_master)
+    if source is None and not (engine == "spark" and table):
+        raise ConfigError(
+            "Missing argument SOURCE",
+            where="SOURCE",
+            fix="pass the order log to analyse (a file, database file or URL); with --engine "
+            "spark, --table db.table names a Spark/Hive table instead",
+        )
+
+
 def read_options(**options: Any) -> ReadOptions:
     """The reader options of the flags (imported here: the readers pull in the engine)."""
     from custlens.io.options import ReadOptions

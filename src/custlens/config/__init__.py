@@ -65,6 +65,7 @@ from custlens.config.settings import (
     Settings,
     load_settings,
 )
+from custlens.config.spark import SparkConfig
 
 __all__ = [
     "AnomalyConfig",
@@ -99,6 +100,7 @@ __all__ = [
     "ProfileConfig",
     "QualityRule",
     "RFMConfig",
+    "SparkConfig",
     "RFM_BINS",
     "ReportConfig",
     "RULE_METRICS",

@@ -25,6 +25,7 @@ from custlens.config.models import ModelsConfig
 from custlens.config.profile import ProfileConfig
 from custlens.config.report import ReportConfig
 from custlens.config.rfm import RFMConfig
+from custlens.config.spark import SparkConfig
 from custlens.errors import ConfigError
 
 
@@ -58,6 +59,7 @@ class Settings(_Strict):
     profile: ProfileConfig = Field(default_factory=ProfileConfig)
     migration: MigrationConfig = Field(default_factory=MigrationConfig)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    spark: SparkConfig = Field(default_factory=SparkConfig)
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None

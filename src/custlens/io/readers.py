@@ -48,7 +48,8 @@ class RawTable:
     con: Any
     origin: str
     sha256: str | None
-    kind: str  # csv | text | json | parquet | excel | sqlite | duckdb | database | dataframe | arrow | ibis
+    # csv | text | json | parquet | excel | sqlite | duckdb | database | dataframe | arrow | ibis | spark
+    kind: str
     rows: int | None = None  # known when reading already counted them (text files, Arrow data)
     notes: tuple[str, ...] = ()
 
@@ -277,6 +278,8 @@ def read_table(
     Raises ``InputError`` for anything that cannot be read, saying where and how to fix it.
     """
     opts = options or ReadOptions()
+    if isinstance(source, RawTable):  # already read (e.g. by Spark: custlens.io.spark_session)
+        return source
     if isinstance(source, ibis.Table):
         _reject("the Ibis table", opts, *_READER_OPTIONS)
         try:

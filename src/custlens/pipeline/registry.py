@@ -18,6 +18,7 @@ STAGES: tuple[Stage, ...] = (
         f"{_S}.personas:PersonasResult",
         "clusters of similar customers, named and explained",
         features=True,
+        reads_lines=False,
     ),
     Stage(
         "anomalies",

@@ -19,7 +19,7 @@ import ibis
 import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
-from custlens.errors import CustlensError, DataError, MappingError
+from custlens.errors import ConfigError, CustlensError, DataError, MappingError
 from custlens.features.behavioral import behavioral_features
 from custlens.features.rfm import customer_table_before, resolve_as_of
 from custlens.io.clean import Cleaned, clean
@@ -27,6 +27,7 @@ from custlens.io.frames import to_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
+from custlens.pipeline.engines import check_engine, spark_source, to_local_lines
 from custlens.pipeline.notices import routed_warnings
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
@@ -165,12 +166,20 @@ def prepare(
     read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> Prepared:
     """Load, clean, build the customer table (with the behavioural features when asked) and
-    segment it: what every stage and ``score`` start from."""
+    segment it: what every stage and ``score`` start from. ``engine="spark"`` reads ``source``
+    (a Parquet/CSV path, or ``read.table``) in a Spark session and runs these steps there."""
     clock = _Clock(on_stage)
     early: list[str] = []  # warnings while loading, cleaning and segmenting
+    engine_notes: list[str] = []
     with routed_warnings("load and clean", early):
+        if engine == "spark":
+            with clock.stage("spark session"):
+                source, note = spark_source(source, read, settings, spark_master)
+                engine_notes.append(note)
         with clock.stage("load"):
             try:
                 src = load(source, mapping=settings.mapping, con=con, options=read)
@@ -220,6 +229,7 @@ def prepare(
         score_distribution=distribution,
         loaded_rows=src.counted_rows,
         notes=[
+            *engine_notes,
             *src.notes,
             *(f"feature skipped: {s}" for s in skipped_features),
             *score_notes(distribution),
@@ -238,6 +248,8 @@ def run(
     read: ReadOptions | None = None,
     con: Any = None,
     on_stage: StageCallback | None = None,
+    engine: str = "duckdb",
+    spark_master: str | None = None,
 ) -> Results:
     """Run the whole pipeline: load, clean, customer table, RFM segments, then every selected
     analysis stage of the registry (personas, anomalies, timing, predictions ...).
@@ -259,6 +271,12 @@ def run(
         The engine (default: a private in-process DuckDB; a PySpark session works too).
     on_stage : callable, optional
         ``on_stage(name, "start" | "end")`` for progress reports.
+    engine : {"duckdb", "spark"}
+        ``"spark"``: read ``source`` (a Parquet/CSV path, or the Spark/Hive table
+        ``read.table``) in a Spark session and load, clean and build the customer table there
+        (``settings.spark`` configures the session; see docs/scaling.md).
+    spark_master : str, optional
+        The Spark master URL (overrides ``settings.spark.master``).
 
     Returns
     -------
@@ -286,6 +304,14 @@ def run(
     >>> int(results.segment_summary["customers"].sum()) == len(results.customers)
     True
     """
+    check_engine(engine, spark_master=spark_master)
+    if engine == "spark" and con is not None:
+        raise ConfigError(
+            "engine='spark' starts its own Spark session; con cannot be given with it",
+            where="con",
+            fix="drop con (settings.spark configures the session), or pass a Spark table "
+            "as the source with the default engine",
+        )
     if settings is None:
         settings = load_settings(config_path)
     if as_of is not None:
@@ -293,16 +319,28 @@ def run(
     chosen = list(ANALYSES) if settings.analyses is None else settings.analyses
     stages, with_features = selected(chosen)
     core = prepare(
-        source, settings, with_features=with_features, read=read, con=con, on_stage=on_stage
+        source,
+        settings,
+        with_features=with_features,
+        read=read,
+        con=con,
+        on_stage=on_stage,
+        engine=engine,
+        spark_master=spark_master,
     )
     customers = core.customers
+    transactions, cleaned = core.transactions, core.cleaned
+    local = settings.spark.line_analyses == "duckdb"
+    if engine == "spark" and local and any(s.reads_lines for s in stages):
+        with core.clock.stage("lines to DuckDB"):
+            transactions, cleaned = to_local_lines(transactions, cleaned)
     results: dict[str, StageResult] = {}
     skipped: dict[str, str] = {}
     for declared in stages:
         ctx = StageContext(
             customers=customers,
-            transactions=core.transactions,
-            cleaned=core.cleaned,
+            transactions=transactions,
+            cleaned=cleaned,
             as_of=core.as_of,
             settings=settings,
             earlier=dict(results),

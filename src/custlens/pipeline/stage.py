@@ -119,7 +119,8 @@ class Stage:
     the stage reads the behavioural features, so they are computed when it runs. ``needs``: the
     earlier stages whose results it reads (they run first when both are selected). ``strict``:
     given the settings, whether a data problem must fail the run instead of skipping the stage
-    with a note (e.g. an explicit backtest cutoff that cannot work).
+    with a note (e.g. an explicit backtest cutoff that cannot work). ``reads_lines``: the
+    stage reads order lines (``ctx.transactions`` / ``ctx.cleaned``), not only the customers.
     """
 
     name: str
@@ -129,6 +130,7 @@ class Stage:
     features: bool = False
     needs: tuple[str, ...] = ()
     strict: Callable[[Settings], bool] = field(default=lambda settings: False)
+    reads_lines: bool = True
 
     def load_runner(self) -> StageRunner:
         return _resolve(self.runner)
