@@ -183,7 +183,8 @@ def tracking(days: ir.Table, cutoff: date, horizon_days: int, model: BtydBaselin
     firsts = firsts.mutate(
         offset=firsts.first_day.delta(ibis.literal(start, type="date"), unit="day")
     )
-    births = firsts.group_by("offset").aggregate(customers=firsts.count()).to_pandas()
+    births = firsts.group_by("offset").aggregate(customers=firsts.count())
+    births = births.order_by("offset").to_pandas()  # a fixed order: the sum below is the same
     n_periods = -(-span // step)
     period = np.arange(n_periods)
     last_index = np.minimum((period + 1) * step - 1, span - 1)  # last day index of each period
