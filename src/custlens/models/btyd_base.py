@@ -1,6 +1,7 @@
-"""What the BTYD purchase models share: parameters, ``from_params`` and the checked, merged
-inputs of ``fit`` (:class:`~custlens.models.bgnbd.BetaGeoModel`,
-:class:`~custlens.models.pareto_nbd.ParetoNBDModel`)."""
+"""What the BTYD models share: their settings and ``from_params``
+(:class:`~custlens.models.bgnbd.BetaGeoModel`, :class:`~custlens.models.pareto_nbd.ParetoNBDModel`,
+:class:`~custlens.models.gamma_gamma.GammaGammaModel`), and the purchase models' checked, merged
+inputs of ``fit``."""
 
 from __future__ import annotations
 
@@ -38,8 +39,8 @@ class FitInputs:
 
 
 class BtydModel(BaseEstimator):
-    """Base of the BTYD purchase models: ``PARAMS`` names the four parameters, ``LABEL`` the
-    model in messages."""
+    """Base of the BTYD models: ``PARAMS`` names the parameters, ``LABEL`` the model in
+    messages."""
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
     LABEL: ClassVar[str] = ""

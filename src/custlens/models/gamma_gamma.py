@@ -17,17 +17,14 @@ the mean per order *line* gives p = 6.05, q = 3.89, gamma = 16.4, which does not
 from __future__ import annotations
 
 import logging
-from numbers import Integral
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval
 
 from custlens._validation import check_fitted, validate_params
 from custlens.errors import ConfigError, DataError
+from custlens.models.btyd_base import BtydModel
 from custlens.models.btyd_inputs import (
-    MIN_CUSTOMERS,
     as_vector,
     check_integer_frequency,
     check_same_length,
@@ -35,7 +32,6 @@ from custlens.models.btyd_inputs import (
     validate_rfm,
 )
 from custlens.models.btyd_likelihood import (
-    MAX_ITER,
     compress_rows,
     fit_log_params,
     gamma_gamma_loglik,
@@ -60,7 +56,7 @@ def _validate_spend(frequency: object, monetary_value: object) -> tuple[np.ndarr
     return np.round(x), m
 
 
-class GammaGammaModel(BaseEstimator):
+class GammaGammaModel(BtydModel):
     """Gamma-Gamma model of the average spend per repeat transaction, and lifetime value.
 
     A customer's spend per transaction is Gamma(p, nu) around their mean p / nu, with
@@ -119,14 +115,8 @@ class GammaGammaModel(BaseEstimator):
     array([30.94])
     """
 
-    _parameter_constraints: ClassVar[dict[str, list]] = {
-        "min_customers": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-    }
-
-    def __init__(self, *, min_customers: int = MIN_CUSTOMERS, max_iter: int = MAX_ITER) -> None:
-        self.min_customers = min_customers
-        self.max_iter = max_iter
+    PARAMS = GG_PARAMS
+    LABEL = "Gamma-Gamma"
 
     @classmethod
     def from_params(cls, p: float, q: float, gamma: float) -> GammaGammaModel:
@@ -137,15 +127,7 @@ class GammaGammaModel(BaseEstimator):
         DataError
             When a parameter is not positive and finite.
         """
-        values = np.array([p, q, gamma], dtype="float64")
-        if not np.all(np.isfinite(values) & (values > 0)):
-            raise DataError(
-                f"Gamma-Gamma parameters must be positive and finite, got {values.tolist()}",
-                where="GammaGammaModel.from_params",
-            )
-        model = cls()
-        model.params_ = dict(zip(GG_PARAMS, values.tolist(), strict=True))
-        return model
+        return cls._from_values([p, q, gamma])
 
     def fit(
         self, frequency: object, monetary_value: object, weights: object | None = None
