@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import altair as alt
+from typing import TYPE_CHECKING
 
 from custlens.charts import save_chart
 from custlens.charts.rfm import rfm_grid_chart, segment_share_chart
 from custlens.pipeline import Results
+
+if TYPE_CHECKING:
+    import altair as alt
 
 FIGURE_FORMATS = ("png", "svg")
 
 
 def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
     """Name -> chart: the RFM charts, then each stage's (charts never compute models)."""
-    charts: dict[str, alt.TopLevelMixin] = {
-        "segments": segment_share_chart(results.segment_summary),
-        "rfm_grid": rfm_grid_chart(results.customers),
+    import altair as alt
+
+    charts: dict[str, alt.TopLevelMixin] = {  # the RFM specs are plain dicts: validated here
+        "segments": alt.Chart.from_dict(segment_share_chart(results.segment_summary)),
+        "rfm_grid": alt.Chart.from_dict(rfm_grid_chart(results.customers)),
     }
     for result in results.stages.values():
         charts.update(result.charts(results))
