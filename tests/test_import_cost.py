@@ -89,12 +89,16 @@ def orders_csv(tmp_path_factory) -> Path:
     return path
 
 
-def test_rfm_only_run_imports_none_of_the_heavy_libraries(orders_csv, tmp_path):
+@pytest.mark.parametrize("figures", ["none", "png"])
+def test_rfm_only_run_imports_none_of_the_heavy_libraries(orders_csv, tmp_path, figures):
     out = tmp_path / "results"
-    args = ["run", str(orders_csv), "--analyses", "rfm", "--figures", "none", "--quiet"]
+    args = ["run", str(orders_csv), "--analyses", "rfm", "--figures", figures, "--quiet"]
     report = _run_in_fresh_process([*args, "--out", str(out)], tmp_path)
     assert report["exit"] == 0
     assert (out / "customers.csv").is_file()
+    # the two RFM figures are plain Vega-Lite specs that vl-convert renders without Altair
+    pngs = sorted(p.name for p in (out / "figures").glob("*.png")) if figures == "png" else []
+    assert pngs == (["rfm_grid.png", "segments.png"] if figures == "png" else [])
     assert report["loaded"] == []
 
 
