@@ -127,7 +127,7 @@ def test_failure_while_writing_leaves_the_old_models_intact(fitted, tmp_path, mo
         if len(written) == 2:
             raise OSError("No space left on device")
 
-    monkeypatch.setattr(persist.sio, "dump", dump_then_fail)
+    monkeypatch.setattr(sio, "dump", dump_then_fail)  # persist imports it when saving
     with pytest.raises(OSError, match="No space left"):
         save_models(_changed(fitted[0]), target)
     assert written[0].parent != target  # written elsewhere, never into the live folder

@@ -1,28 +1,42 @@
 """Chart specs (Altair) built from results, and one helper to save them.
 
-Chart functions take result tables and return an Altair chart; they never compute models.
-``save_chart`` writes PNG, SVG, self-contained HTML or Vega-Lite JSON without a browser
+Chart functions take result tables and return an Altair chart, or a plain Vega-Lite spec (a
+dict; the RFM charts, so that a run with only RFM never imports Altair); they never compute
+models. ``save_chart`` writes PNG, SVG, self-contained HTML or Vega-Lite JSON without a browser
 (vl-convert), atomically (temporary file, then rename).
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
-
-import altair as alt
+from typing import TYPE_CHECKING, Any
 
 from custlens.errors import OutputError
 from custlens.outputs import atomic_file, json_text
 
-__all__ = ["SAVE_FORMATS", "save_chart"]
+if TYPE_CHECKING:
+    import altair as alt
+
+__all__ = ["SAVE_FORMATS", "VEGA_LITE_SCHEMA", "save_chart", "vega_lite_version"]
 
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
+# the schema of the plain-dict specs: the one Altair's own specs declare (tests check they agree)
+VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
+_SCHEMA_VERSION = re.compile(r"/vega-lite/v(\d+)\.(\d+)(?:\.\d+)?\.json$")
+
+
+def vega_lite_version(spec: Mapping[str, Any]) -> str | None:
+    """The Vega-Lite major.minor version a spec declares in ``$schema`` (``"6.4"``), or None."""
+    match = _SCHEMA_VERSION.search(str(spec.get("$schema", "")))
+    return f"{match.group(1)}.{match.group(2)}" if match else None
 
 
 def _render(spec: dict, suffix: str, scale: float) -> bytes:
     import vl_convert as vlc
 
-    wanted = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]  # "v6.4.1" -> "6.4"
+    wanted = vega_lite_version(spec)
     vl_version = wanted if wanted in vlc.get_vegalite_versions() else None
     if suffix == ".png":
         return vlc.vegalite_to_png(spec, vl_version=vl_version, scale=scale)
@@ -33,8 +47,11 @@ def _render(spec: dict, suffix: str, scale: float) -> bytes:
     return json_text(spec, default=None).encode("utf-8")
 
 
-def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0) -> Path:
-    """Write ``chart`` to ``path``; the format follows the suffix (.png, .svg, .html, .json)."""
+def save_chart(
+    chart: alt.TopLevelMixin | Mapping[str, Any], path: str | Path, *, scale: float = 2.0
+) -> Path:
+    """Write ``chart`` (an Altair chart or a Vega-Lite spec) to ``path``; the format follows
+    the suffix (.png, .svg, .html, .json)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in SAVE_FORMATS:
@@ -49,7 +66,8 @@ def save_chart(chart: alt.TopLevelMixin, path: str | Path, *, scale: float = 2.0
             where=str(path.parent),
             fix="create the folder first or choose another output path",
         )
-    data = _render(chart.to_dict(), suffix, scale)
+    spec = chart.to_dict() if hasattr(chart, "to_dict") else dict(chart)
+    data = _render(spec, suffix, scale)
     try:
         with atomic_file(path) as tmp:  # mode 0666 less the umask, like the other outputs
             tmp.write_bytes(data)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 if TYPE_CHECKING:
+    from rich.progress import TaskID
+
     from custlens.pipeline import Results
     from custlens.pipeline.run import StageCallback
 
@@ -26,6 +26,8 @@ def stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
     if not enabled:
         yield None
         return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -46,6 +48,8 @@ def stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
 
 
 def print_summary(results: Results, target: Path) -> None:
+    from rich.table import Table
+
     from custlens.pipeline.notices import WARNING_MARK  # the pipeline has run: nothing to load
 
     for line in results.quality.summary_lines():

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import python_calamine as calamine
 
 from custlens.errors import InputError
 from custlens.io.pycolumns import cell_text, rows_to_arrow
@@ -41,6 +40,8 @@ def _sheet_rows(workbook: Any, name: str) -> tuple[list[str], list[list[Any]]]:
 
 def read_excel(path: Path, sheet: str | None) -> tuple[pa.Table, list[str]]:
     """The chosen sheet(s) of a workbook as one Arrow table, plus notes on skipped sheets."""
+    import python_calamine as calamine  # only when a workbook is read
+
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
     except (calamine.CalamineError, OSError, ValueError) as exc:

@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import skops.io as sio
 
 from custlens.config import ModelsConfig
 from custlens.errors import ModelError, OutputError
@@ -241,6 +240,8 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
     staged = work / "new"
     try:
         staged.mkdir()
+        import skops.io as sio  # about 1 s: lists every scikit-learn estimator (and pytest)
+
         files = {}
         for name, obj in _parts(models).items():
             path = staged / f"{name}.skops"
@@ -326,6 +327,8 @@ def _load_part(folder: Path, name: str, expected_hash: str) -> dict[str, Any]:
             where=str(path),
             fix="restore the original file or retrain and save the models again",
         )
+    import skops.io as sio
+
     try:
         untrusted = sio.get_untrusted_types(file=path)
     except Exception as exc:  # skops raises several exception types for a corrupt archive

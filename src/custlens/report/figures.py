@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
-
-import altair as alt
+from typing import TYPE_CHECKING, Any
 
 from custlens.charts import save_chart
 from custlens.charts.rfm import rfm_grid_chart, segment_share_chart
 from custlens.pipeline import Results
 
+if TYPE_CHECKING:
+    import altair as alt
+
 FIGURE_FORMATS = ("png", "svg")
 
 
-def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
-    """Name -> chart: the RFM charts, then each stage's (charts never compute models)."""
-    charts: dict[str, alt.TopLevelMixin] = {
+def _charts(results: Results) -> dict[str, Any]:
+    """Name -> chart: the RFM specs (plain dicts), then each stage's Altair charts."""
+    charts: dict[str, Any] = {
         "segments": segment_share_chart(results.segment_summary),
         "rfm_grid": rfm_grid_chart(results.customers),
     }
@@ -24,8 +26,19 @@ def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
     return charts
 
 
+def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
+    """Name -> chart: the RFM charts, then each stage's (charts never compute models)."""
+    import altair as alt
+
+    return {  # the RFM specs are plain dicts: validated here
+        name: chart if hasattr(chart, "to_dict") else alt.Chart.from_dict(chart)
+        for name, chart in _charts(results).items()
+    }
+
+
 def write_figures(results: Results, folder: Path, fmt: str = "png") -> list[Path]:
-    """Save every figure as ``folder/figures/<name>.<fmt>``; return the paths."""
+    """Save every figure as ``folder/figures/<name>.<fmt>``; return the paths (a run with only
+    RFM does not import Altair for its two figures)."""
     out = Path(folder) / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    return [save_chart(chart, out / f"{name}.{fmt}") for name, chart in figures(results).items()]
+    return [save_chart(chart, out / f"{name}.{fmt}") for name, chart in _charts(results).items()]

@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import tempfile
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from numbers import Number
@@ -23,6 +24,7 @@ import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from custlens.charts import vega_lite_version
 from custlens.story import Bullets, Cards, Chart, Findings, Links, Paragraph, Story, Table
 
 log = logging.getLogger(__name__)
@@ -46,13 +48,14 @@ def script_json(data: Any) -> Markup:
     return Markup(text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def vl_version() -> str | None:
-    """The Vega-Lite version of Altair's specs, when vl-convert has it."""
-    import altair as alt
+def vl_version(specs: Iterable[Mapping[str, Any]] = ()) -> str | None:
+    """The newest Vega-Lite version the specs declare, when vl-convert has it (else None:
+    vl-convert's default). Read from the specs, so that a report never imports Altair."""
     import vl_convert as vlc
 
-    wanted = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-    return wanted if wanted in vlc.get_vegalite_versions() else None
+    available = vlc.get_vegalite_versions()
+    declared = {v for v in map(vega_lite_version, specs) if v in available}
+    return max(declared, key=lambda v: tuple(map(int, v.split(".")))) if declared else None
 
 
 def _cache_dir() -> Path:
@@ -64,16 +67,16 @@ def _cache_dir() -> Path:
 
 
 @functools.lru_cache(maxsize=2)
-def vega_bundle() -> str:
+def vega_bundle(version: str | None = None) -> str:
     """Vega, Vega-Lite and vega-embed as one script, from the installed vl-convert.
 
     Bundling takes several seconds, so the result is kept in the user cache folder
     (``$CUSTLENS_CACHE_DIR``, else ``~/.cache/custlens``), keyed by the vl-convert and Vega-Lite
     versions; when that folder is not writable the bundle is simply rebuilt each time.
+    ``version``: the Vega-Lite version (``vl_version`` of the charts); None: vl-convert's default.
     """
     import vl_convert as vlc
 
-    version = vl_version()
     vlc_version = metadata.version("vl-convert-python")
     path = _cache_dir() / f"vega-bundle-{vlc_version}-{version or 'default'}.js"
     try:
@@ -190,7 +193,11 @@ def render_html(story: Story, *, bundle: str | None = None) -> str:
         story=story,
         blocks=blocks,
         charts=charts,
-        bundle=Markup(bundle if bundle is not None else vega_bundle()),
+        bundle=Markup(
+            bundle
+            if bundle is not None
+            else vega_bundle(vl_version(c.spec for c in story.charts()))
+        ),
         version=__version__,
     )
 
