@@ -45,6 +45,10 @@ class ModelsConfig(_Strict):
     # customer is still scored. Beyond ~100k rows more rows barely change these small trees.
     max_train_rows: int | None = Field(default=250_000, ge=1000)
     shap_rows: int = Field(default=50_000, ge=100)  # rows behind the mean |SHAP| importance
+    # Per-customer reasons (exact TreeSHAP, ~150 us a customer) for at most this many customers:
+    # those with the largest churn probability x spend (monetary); the others' reason cells stay
+    # empty, with one run note. None: every customer.
+    reason_rows: int | None = Field(default=100_000, ge=1)
     holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
     # Training stacks backtests at several cutoffs (the latest one horizon before the evaluation
     # cutoff, then every ``stack_step_days`` back) so that the models see several seasons.

@@ -5,7 +5,8 @@ up to the day before ``as_of``) and fits BG/NBD + Gamma-Gamma on all data before
 ``score_customers`` adds per customer: churn_probability (and which method gave it),
 p_alive, expected_purchases (purchase days in the horizon, BG/NBD), clv (horizon, discounted),
 next_purchase_window, confidence_tier / low_confidence (rules in ``ModelsConfig.tiers``) and the
-top reasons of the LightGBM churn score from exact TreeSHAP values, in plain words.
+top reasons of the LightGBM churn score from exact TreeSHAP values, in plain words (for at most
+``ModelsConfig.reason_rows`` customers: those with the largest churn probability x spend).
 
 Low-confidence customers (by default new or one-order customers) never get a LightGBM churn
 score: theirs comes from BG/NBD (or, when it could not be fitted, the recency rule).
@@ -104,10 +105,41 @@ def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str
     return out
 
 
+def reason_customers(churn: np.ndarray, frame: pd.DataFrame, limit: int | None) -> np.ndarray:
+    """Row positions (ascending) of the customers who get TreeSHAP reasons: everyone when there
+    are at most ``limit``, else the ``limit`` with the largest churn probability x spend
+    (``monetary``, negative or missing counted as 0); ties keep the frame's order."""
+    n = len(frame)
+    if limit is None or n <= limit:
+        return np.arange(n)
+    spend = np.nan_to_num(frame["monetary"].to_numpy("float64"), nan=0.0).clip(min=0.0)
+    key = np.nan_to_num(np.asarray(churn, dtype="float64"), nan=0.0) * spend
+    return np.sort(np.argsort(-key, kind="stable")[:limit])
+
+
+def reasons_note(customers: int, config: ModelsConfig) -> str | None:
+    """The run note when only some customers get reasons (``reason_rows``), else None."""
+    limit = config.reason_rows
+    if limit is None or customers <= limit:
+        return None
+    return (
+        f"churn reasons (TreeSHAP) computed for the {limit:,} of {customers:,} customers with "
+        "the largest churn probability x spend; the other customers' reason cells are empty, "
+        "except the low-confidence note ([models] reason_rows)"
+    )
+
+
 def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
     """MappingError unless ``frame`` has every model feature (and the columns scoring reads);
     ModelError unless the features are numbers."""
-    needed = ["customer_id", "frequency", "tenure_days", "recency_days", "last_period_orders"]
+    needed = [
+        "customer_id",
+        "frequency",
+        "monetary",
+        "tenure_days",
+        "recency_days",
+        "last_period_orders",
+    ]
     require_columns(
         frame,
         dict.fromkeys([*models.feature_names, *needed]),
@@ -169,7 +201,14 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
         out["next_purchase_window"] = labels[models.next_purchase.predict(X)]
     out["confidence_tier"] = tier
     out["low_confidence"] = low
-    words = reasons(models, X, cfg.top_reasons)
+    pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
+    if len(pick) == len(frame):
+        words = reasons(models, X, cfg.top_reasons)
+    else:
+        words = [[] for _ in range(len(frame))]
+        for i, w in zip(pick, reasons(models, X.iloc[pick], cfg.top_reasons), strict=True):
+            words[i] = w
+        log.info(reasons_note(len(frame), cfg))
     for i in np.flatnonzero(low):
         note = (
             f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
