@@ -128,3 +128,16 @@ def test_reasons_only_for_the_riskiest_by_value(scored):
     # every other column is unchanged
     others = [c for c in scores.columns if c not in reason_cols]
     pd.testing.assert_frame_equal(scores[others], everyone[others])
+
+
+@pytest.mark.parametrize("defaults", [None, {"churn": "btyd", "clv": "btyd"}])
+def test_scoring_in_blocks_changes_nothing(scored, monkeypatch, defaults):
+    from custlens.models import scoring
+
+    models, everyone, frame = scored
+    if defaults is not None:
+        models = dataclasses.replace(models, defaults=defaults)
+        everyone = score_customers(models, frame)  # one block: 600 customers
+        assert (everyone["clv_source"] == "btyd").all()
+    monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
+    pd.testing.assert_frame_equal(score_customers(models, frame), everyone, check_exact=True)

@@ -44,6 +44,8 @@ _LABELS = {
 }
 _STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # backtest.LIFECYCLE_CODES order
 REASON_BLOCK = 100_000  # customers per block of SHAP contributions (about 60 MB)
+_LGBM_CLV = "_lightgbm_clv"  # a block's LightGBM CLV, kept until the BTYD CLV is checked
+SCORE_BLOCK = 250_000  # customers scored at a time (bounds LightGBM's and BTYD's temporaries)
 
 
 def confidence_tiers(frame: pd.DataFrame, tiers: list[TierRule]) -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +159,45 @@ def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
 
 
 def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer of ``frame`` (from ``customer_features``) with the scores."""
+    """One row per customer of ``frame`` (from ``customer_features``) with the scores.
+
+    The scores are computed in blocks of ``SCORE_BLOCK`` customers (each customer's scores
+    depend only on their own row, so the blocks change no value and bound the temporary
+    arrays); then the reasons, for the customers ``reason_customers`` picks."""
+    cfg = models.config
+    starts = range(0, len(frame), SCORE_BLOCK)
+    blocks = [_score_block(models, frame.iloc[i : i + SCORE_BLOCK]) for i in starts]
+    out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
+    del blocks
+    if _LGBM_CLV in out.columns:
+        if not np.all(np.isfinite(out["clv"].to_numpy("float64"))):
+            out["clv"], out["clv_source"] = out[_LGBM_CLV], "lightgbm"
+        out = out.drop(columns=_LGBM_CLV)
+    X = frame[list(models.feature_names)]
+    low = out["low_confidence"].to_numpy(dtype=bool)
+    fallback = "btyd" if models.btyd is not None else "recency"
+    pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
+    if len(pick) == len(frame):
+        words = reasons(models, X, cfg.top_reasons)
+    else:
+        words = [[] for _ in range(len(frame))]
+        for i, w in zip(pick, reasons(models, X.iloc[pick], cfg.top_reasons), strict=True):
+            words[i] = w
+        log.info(reasons_note(len(frame), cfg))
+    for i in np.flatnonzero(low):
+        note = (
+            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
+            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
+            f"{fallback} baseline"
+        )
+        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
+    for k in range(cfg.top_reasons):
+        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+    return out
+
+
+def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
+    """The scores (all but the reasons) of the customers of ``frame``."""
     cfg = models.config
     X = frame[list(models.feature_names)]
     h = models.horizon_days
@@ -188,7 +228,8 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     lgbm_clv = models.clv.discounted(X, h, cfg.discount_rate)
     clv_default = models.defaults.get("clv", "lightgbm")
     btyd_clv = btyd_pred["clv"].to_numpy() if btyd_pred is not None else None
-    if clv_default == "btyd" and btyd_clv is not None and np.all(np.isfinite(btyd_clv)):
+    if clv_default == "btyd" and btyd_clv is not None:
+        # BTYD only when finite for every customer (decided in score_customers over all blocks)
         out["clv"], out["clv_source"] = btyd_clv, "btyd"
     elif clv_default == "last_period":
         factor = (1.0 + cfg.discount_rate) ** (-(h / 2.0) / 365.25)
@@ -201,23 +242,8 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
         out["next_purchase_window"] = labels[models.next_purchase.predict(X)]
     out["confidence_tier"] = tier
     out["low_confidence"] = low
-    pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
-    if len(pick) == len(frame):
-        words = reasons(models, X, cfg.top_reasons)
-    else:
-        words = [[] for _ in range(len(frame))]
-        for i, w in zip(pick, reasons(models, X.iloc[pick], cfg.top_reasons), strict=True):
-            words[i] = w
-        log.info(reasons_note(len(frame), cfg))
-    for i in np.flatnonzero(low):
-        note = (
-            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
-            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
-            f"{fallback} baseline"
-        )
-        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
-    for k in range(cfg.top_reasons):
-        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+    if clv_default == "btyd" and btyd_clv is not None:
+        out[_LGBM_CLV] = lgbm_clv
     return out
 
 
