@@ -141,3 +141,25 @@ def test_scoring_in_blocks_changes_nothing(scored, monkeypatch, defaults):
         assert (everyone["clv_source"] == "btyd").all()
     monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
     pd.testing.assert_frame_equal(score_customers(models, frame), everyone, check_exact=True)
+
+
+def test_btyd_clv_not_finite_in_one_block_means_lightgbm_clv_for_all(scored, monkeypatch):
+    from custlens.models import scoring
+
+    models, everyone, frame = scored
+    models = dataclasses.replace(models, defaults={"churn": "lightgbm", "clv": "btyd"})
+    real = models.btyd.predict
+    last = frame["customer_id"].iloc[-1]
+
+    def predict(block, horizon, rate):
+        out = real(block, horizon, rate).copy()
+        if block["customer_id"].iloc[-1] == last:  # only the last block has a non-finite CLV
+            out.iloc[-1, out.columns.get_loc("clv")] = np.inf
+        return out
+
+    monkeypatch.setattr(models.btyd, "predict", predict)
+    monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
+    scores = score_customers(models, frame)
+    assert (scores["clv_source"] == "lightgbm").all()
+    np.testing.assert_array_equal(scores["clv"], everyone["clv"])  # the fixture's LightGBM CLV
+    assert "_lightgbm_clv" not in scores.columns
