@@ -117,7 +117,9 @@ def test_reasons_only_for_the_riskiest_by_value(scored):
     chosen[key.reset_index(drop=True).nlargest(limit, keep="first").index] = True
     reason_cols = ["reason_1", "reason_2", "reason_3"]
     # the chosen customers' reasons are those of scoring everyone
-    pd.testing.assert_frame_equal(scores.loc[chosen, reason_cols], everyone.loc[chosen, reason_cols])
+    pd.testing.assert_frame_equal(
+        scores.loc[chosen, reason_cols], everyone.loc[chosen, reason_cols]
+    )
     low = scores["low_confidence"].to_numpy(dtype=bool)
     rest = ~chosen & ~low
     assert rest.any() and (scores.loc[rest, reason_cols] == "").all().all()
