@@ -87,7 +87,8 @@ def _format(feature: str, value: float) -> str:
 def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str]]:
     """The ``k`` features with the largest |SHAP| for each customer's churn score, in words,
     e.g. 'recency 210 days raises churn risk' (TreeSHAP in blocks of ``REASON_BLOCK`` rows, so
-    the contributions of many customers are never held at once)."""
+    the contributions of many customers are never held at once). ``X`` holds at least the
+    model's features (other columns are ignored)."""
     names = list(models.churn.feature_names_)
     out: list[list[str]] = []
     for start in range(0, len(X), REASON_BLOCK):
@@ -173,15 +174,15 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
         if not np.all(np.isfinite(out["clv"].to_numpy("float64"))):
             out["clv"], out["clv_source"] = out[_LGBM_CLV], "lightgbm"
         out = out.drop(columns=_LGBM_CLV)
-    X = frame[list(models.feature_names)]
     low = out["low_confidence"].to_numpy(dtype=bool)
     fallback = "btyd" if models.btyd is not None else "recency"
     pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
+    # ``reasons`` reads the model's feature columns from the frame
     if len(pick) == len(frame):
-        words = reasons(models, X, cfg.top_reasons)
+        words = reasons(models, frame, cfg.top_reasons)
     else:
         words = [[] for _ in range(len(frame))]
-        for i, w in zip(pick, reasons(models, X.iloc[pick], cfg.top_reasons), strict=True):
+        for i, w in zip(pick, reasons(models, frame.iloc[pick], cfg.top_reasons), strict=True):
             words[i] = w
         log.info(reasons_note(len(frame), cfg))
     for i in np.flatnonzero(low):
