@@ -1,7 +1,10 @@
 """Scoring everyone: confidence tiers from hand-made rows, one-order customers never get a
-LightGBM churn score, reasons agree with the SHAP values, output columns."""
+LightGBM churn score, reasons agree with the SHAP values (for the ``reason_rows`` customers with
+the largest churn probability x spend), output columns."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pandas as pd
@@ -12,7 +15,14 @@ from custlens.datasets.synthetic import synthetic
 from custlens.io.clean import clean
 from custlens.io.load import load
 from custlens.models.backtest import customer_features
-from custlens.models.scoring import confidence_tiers, fit_final, reasons
+from custlens.models.scoring import (
+    confidence_tiers,
+    fit_final,
+    reason_customers,
+    reasons,
+    reasons_note,
+    score_customers,
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +88,80 @@ def test_reasons_follow_the_largest_shap_values(scored):
     assert words[i][0].endswith(f"{effect} churn risk")
     if top == "recency_days":
         assert words[i][0].startswith(f"recency {frame['recency_days'].iloc[i]:,.0f} days")
+
+
+def test_reason_customers_hand_example():
+    frame = pd.DataFrame({"monetary": [10.0, 100.0, 1000.0, np.nan, -50.0]})
+    churn = np.array([0.9, 0.5, 0.2, 0.8, 0.9])
+    # churn x spend = 9, 50, 200, 0 (missing spend), 0 (negative spend counts as 0)
+    assert reason_customers(churn, frame, 2).tolist() == [1, 2]
+    assert reason_customers(churn, frame, 3).tolist() == [0, 1, 2]
+    # a tie at the limit keeps the earlier row
+    assert reason_customers(churn, frame, 4).tolist() == [0, 1, 2, 3]
+    assert reason_customers(churn, frame, 5).tolist() == [0, 1, 2, 3, 4]
+    assert reason_customers(churn, frame, None).tolist() == [0, 1, 2, 3, 4]
+
+
+def test_reasons_only_for_the_riskiest_by_value(scored):
+    models, everyone, frame = scored
+    assert reasons_note(len(frame), models.config) is None  # 600 customers < 100,000
+    limit = 100
+    few = dataclasses.replace(
+        models, config=models.config.model_copy(update={"reason_rows": limit})
+    )
+    scores = score_customers(few, frame)
+    assert "100 of 600 customers" in reasons_note(len(frame), few.config)
+    # independently: pandas' nlargest keeps the first of tied rows too
+    key = everyone["churn_probability"] * frame["monetary"].fillna(0).clip(lower=0)
+    chosen = np.zeros(len(frame), dtype=bool)
+    chosen[key.reset_index(drop=True).nlargest(limit, keep="first").index] = True
+    reason_cols = ["reason_1", "reason_2", "reason_3"]
+    # the chosen customers' reasons are those of scoring everyone
+    pd.testing.assert_frame_equal(
+        scores.loc[chosen, reason_cols], everyone.loc[chosen, reason_cols]
+    )
+    low = scores["low_confidence"].to_numpy(dtype=bool)
+    rest = ~chosen & ~low
+    assert rest.any() and (scores.loc[rest, reason_cols] == "").all().all()
+    rest_low = ~chosen & low
+    assert rest_low.any()
+    assert scores.loc[rest_low, "reason_1"].str.startswith("few orders so far").all()
+    assert (scores.loc[rest_low, ["reason_2", "reason_3"]] == "").all().all()
+    # every other column is unchanged
+    others = [c for c in scores.columns if c not in reason_cols]
+    pd.testing.assert_frame_equal(scores[others], everyone[others])
+
+
+@pytest.mark.parametrize("defaults", [None, {"churn": "btyd", "clv": "btyd"}])
+def test_scoring_in_blocks_changes_nothing(scored, monkeypatch, defaults):
+    from custlens.models import scoring
+
+    models, everyone, frame = scored
+    if defaults is not None:
+        models = dataclasses.replace(models, defaults=defaults)
+        everyone = score_customers(models, frame)  # one block: 600 customers
+        assert (everyone["clv_source"] == "btyd").all()
+    monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
+    pd.testing.assert_frame_equal(score_customers(models, frame), everyone, check_exact=True)
+
+
+def test_btyd_clv_not_finite_in_one_block_means_lightgbm_clv_for_all(scored, monkeypatch):
+    from custlens.models import scoring
+
+    models, everyone, frame = scored
+    models = dataclasses.replace(models, defaults={"churn": "lightgbm", "clv": "btyd"})
+    real = models.btyd.predict
+    last = frame["customer_id"].iloc[-1]
+
+    def predict(block, horizon, rate):
+        out = real(block, horizon, rate).copy()
+        if block["customer_id"].iloc[-1] == last:  # only the last block has a non-finite CLV
+            out.iloc[-1, out.columns.get_loc("clv")] = np.inf
+        return out
+
+    monkeypatch.setattr(models.btyd, "predict", predict)
+    monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
+    scores = score_customers(models, frame)
+    assert (scores["clv_source"] == "lightgbm").all()
+    np.testing.assert_array_equal(scores["clv"], everyone["clv"])  # the fixture's LightGBM CLV
+    assert "_lightgbm_clv" not in scores.columns

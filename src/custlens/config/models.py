@@ -41,10 +41,15 @@ class ModelsConfig(_Strict):
     num_leaves: int = Field(default=7, ge=2)
     min_child_samples: int = Field(default=50, ge=1)
     n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
-    # LightGBM trains on a seeded sample of this many customers per period (None: all); every
-    # customer is still scored. Beyond ~100k rows more rows barely change these small trees.
-    max_train_rows: int | None = Field(default=250_000, ge=1000)
+    # LightGBM trains on a seeded sample of this many rows (customers; with stacked cutoffs,
+    # customer x cutoff rows, capped in total) (None: all); every customer is still scored.
+    # Beyond ~50k-100k rows more rows barely change these small trees (docs/benchmarks.md).
+    max_train_rows: int | None = Field(default=100_000, ge=1000)
     shap_rows: int = Field(default=50_000, ge=100)  # rows behind the mean |SHAP| importance
+    # Per-customer reasons (exact TreeSHAP, ~150 us a customer) for at most this many customers:
+    # those with the largest churn probability x spend (monetary); the others' reason cells stay
+    # empty, with one run note. None: every customer.
+    reason_rows: int | None = Field(default=100_000, ge=1)
     holdout_share: float = Field(default=0.25, gt=0, lt=0.5)  # calibration / threshold part
     # Training stacks backtests at several cutoffs (the latest one horizon before the evaluation
     # cutoff, then every ``stack_step_days`` back) so that the models see several seasons.

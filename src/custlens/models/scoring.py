@@ -5,7 +5,8 @@ up to the day before ``as_of``) and fits BG/NBD + Gamma-Gamma on all data before
 ``score_customers`` adds per customer: churn_probability (and which method gave it),
 p_alive, expected_purchases (purchase days in the horizon, BG/NBD), clv (horizon, discounted),
 next_purchase_window, confidence_tier / low_confidence (rules in ``ModelsConfig.tiers``) and the
-top reasons of the LightGBM churn score from exact TreeSHAP values, in plain words.
+top reasons of the LightGBM churn score from exact TreeSHAP values, in plain words (for at most
+``ModelsConfig.reason_rows`` customers: those with the largest churn probability x spend).
 
 Low-confidence customers (by default new or one-order customers) never get a LightGBM churn
 score: theirs comes from BG/NBD (or, when it could not be fitted, the recency rule).
@@ -43,6 +44,8 @@ _LABELS = {
 }
 _STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # backtest.LIFECYCLE_CODES order
 REASON_BLOCK = 100_000  # customers per block of SHAP contributions (about 60 MB)
+_LGBM_CLV = "_lightgbm_clv"  # a block's LightGBM CLV, kept until the BTYD CLV is checked
+SCORE_BLOCK = 250_000  # customers scored at a time (bounds LightGBM's and BTYD's temporaries)
 
 
 def confidence_tiers(frame: pd.DataFrame, tiers: list[TierRule]) -> tuple[np.ndarray, np.ndarray]:
@@ -84,7 +87,8 @@ def _format(feature: str, value: float) -> str:
 def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str]]:
     """The ``k`` features with the largest |SHAP| for each customer's churn score, in words,
     e.g. 'recency 210 days raises churn risk' (TreeSHAP in blocks of ``REASON_BLOCK`` rows, so
-    the contributions of many customers are never held at once)."""
+    the contributions of many customers are never held at once). ``X`` holds at least the
+    model's features (other columns are ignored)."""
     names = list(models.churn.feature_names_)
     out: list[list[str]] = []
     for start in range(0, len(X), REASON_BLOCK):
@@ -104,10 +108,41 @@ def reasons(models: TrainedModels, X: pd.DataFrame, k: int = 3) -> list[list[str
     return out
 
 
+def reason_customers(churn: np.ndarray, frame: pd.DataFrame, limit: int | None) -> np.ndarray:
+    """Row positions (ascending) of the customers who get TreeSHAP reasons: everyone when there
+    are at most ``limit``, else the ``limit`` with the largest churn probability x spend
+    (``monetary``, negative or missing counted as 0); ties keep the frame's order."""
+    n = len(frame)
+    if limit is None or n <= limit:
+        return np.arange(n)
+    spend = np.nan_to_num(frame["monetary"].to_numpy("float64"), nan=0.0).clip(min=0.0)
+    key = np.nan_to_num(np.asarray(churn, dtype="float64"), nan=0.0) * spend
+    return np.sort(np.argsort(-key, kind="stable")[:limit])
+
+
+def reasons_note(customers: int, config: ModelsConfig) -> str | None:
+    """The run note when only some customers get reasons (``reason_rows``), else None."""
+    limit = config.reason_rows
+    if limit is None or customers <= limit:
+        return None
+    return (
+        f"churn reasons (TreeSHAP) computed for the {limit:,} of {customers:,} customers with "
+        "the largest churn probability x spend; the other customers' reason cells are empty, "
+        "except the low-confidence note ([models] reason_rows)"
+    )
+
+
 def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
     """MappingError unless ``frame`` has every model feature (and the columns scoring reads);
     ModelError unless the features are numbers."""
-    needed = ["customer_id", "frequency", "tenure_days", "recency_days", "last_period_orders"]
+    needed = [
+        "customer_id",
+        "frequency",
+        "monetary",
+        "tenure_days",
+        "recency_days",
+        "last_period_orders",
+    ]
     require_columns(
         frame,
         dict.fromkeys([*models.feature_names, *needed]),
@@ -125,7 +160,45 @@ def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
 
 
 def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer of ``frame`` (from ``customer_features``) with the scores."""
+    """One row per customer of ``frame`` (from ``customer_features``) with the scores.
+
+    The scores are computed in blocks of ``SCORE_BLOCK`` customers (each customer's scores
+    depend only on their own row, so the blocks change no value and bound the temporary
+    arrays); then the reasons, for the customers ``reason_customers`` picks."""
+    cfg = models.config
+    starts = range(0, len(frame), SCORE_BLOCK)
+    blocks = [_score_block(models, frame.iloc[i : i + SCORE_BLOCK]) for i in starts]
+    out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
+    del blocks
+    if _LGBM_CLV in out.columns:
+        if not np.all(np.isfinite(out["clv"].to_numpy("float64"))):
+            out["clv"], out["clv_source"] = out[_LGBM_CLV], "lightgbm"
+        out = out.drop(columns=_LGBM_CLV)
+    low = out["low_confidence"].to_numpy(dtype=bool)
+    fallback = "btyd" if models.btyd is not None else "recency"
+    pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
+    # ``reasons`` reads the model's feature columns from the frame
+    if len(pick) == len(frame):
+        words = reasons(models, frame, cfg.top_reasons)
+    else:
+        words = [[] for _ in range(len(frame))]
+        for i, w in zip(pick, reasons(models, frame.iloc[pick], cfg.top_reasons), strict=True):
+            words[i] = w
+        log.info(reasons_note(len(frame), cfg))
+    for i in np.flatnonzero(low):
+        note = (
+            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
+            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
+            f"{fallback} baseline"
+        )
+        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
+    for k in range(cfg.top_reasons):
+        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+    return out
+
+
+def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
+    """The scores (all but the reasons) of the customers of ``frame``."""
     cfg = models.config
     X = frame[list(models.feature_names)]
     h = models.horizon_days
@@ -156,7 +229,8 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     lgbm_clv = models.clv.discounted(X, h, cfg.discount_rate)
     clv_default = models.defaults.get("clv", "lightgbm")
     btyd_clv = btyd_pred["clv"].to_numpy() if btyd_pred is not None else None
-    if clv_default == "btyd" and btyd_clv is not None and np.all(np.isfinite(btyd_clv)):
+    if clv_default == "btyd" and btyd_clv is not None:
+        # BTYD only when finite for every customer (decided in score_customers over all blocks)
         out["clv"], out["clv_source"] = btyd_clv, "btyd"
     elif clv_default == "last_period":
         factor = (1.0 + cfg.discount_rate) ** (-(h / 2.0) / 365.25)
@@ -169,16 +243,8 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
         out["next_purchase_window"] = labels[models.next_purchase.predict(X)]
     out["confidence_tier"] = tier
     out["low_confidence"] = low
-    words = reasons(models, X, cfg.top_reasons)
-    for i in np.flatnonzero(low):
-        note = (
-            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
-            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
-            f"{fallback} baseline"
-        )
-        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
-    for k in range(cfg.top_reasons):
-        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+    if clv_default == "btyd" and btyd_clv is not None:
+        out[_LGBM_CLV] = lgbm_clv
     return out
 
 

@@ -184,19 +184,20 @@ def _train_rows(
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features and frame of the customers the models learn from: all, or a seeded sample."""
     cap = config.max_train_rows
-    n = len(bt.features)
+    n = len(bt.frame)
     if cap is None or n <= cap:
         return bt.features, bt.frame
     pick = np.sort(np.random.default_rng(seed).choice(n, size=cap, replace=False))
     log.info("models trained on a seeded sample of %d of %d customers", cap, n)
-    return bt.features.iloc[pick], bt.frame.iloc[pick]
+    frame = bt.frame.iloc[pick]  # the sample's features only: no copy of every row's features
+    return frame.loc[:, list(bt.feature_names)], frame
 
 
 def mean_abs_shap(
     models: TrainedModels, X: pd.DataFrame, max_rows: int | None = None, seed: int = 0
 ) -> dict[str, float]:
     """Mean |SHAP| (log-odds) of the churn model per feature, largest first (on a seeded
-    sample of ``max_rows`` rows when there are more)."""
+    sample of ``max_rows`` rows when there are more); ``X`` holds at least the features."""
     if max_rows is not None and len(X) > max_rows:
         pick = np.sort(np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False))
         X = X.iloc[pick]
@@ -266,7 +267,7 @@ def _clv_block(ev: BacktestData, pred: _Predictions, btyd: BtydBaseline | None) 
 def _next_block(models: TrainedModels, ev: BacktestData, train_prior: np.ndarray) -> dict:
     y = ev.frame["next_window"].to_numpy("int64")
     assert models.next_purchase is not None  # called only when the model was trained
-    proba = models.next_purchase.predict_proba(ev.features)
+    proba = models.next_purchase.predict_proba(ev.frame)  # it reads its own features
     prior = np.tile(train_prior, (len(y), 1))
     out = {}
     for name, pr in (("lightgbm", proba), ("class_shares", prior)):
@@ -325,11 +326,12 @@ def evaluate(
         except DataError as exc:
             note = f"BTYD baseline not fitted: {exc.what}"
             log.warning(note)
-    raw = models.churn.predict_raw(ev.features)
+    # the models read their feature columns from the frame (``ev.features`` would copy them)
+    raw = models.churn.predict_raw(ev.frame)
     pred = _Predictions(
         churn_raw=raw,
         churn=models.churn.calibrate(raw),
-        clv=models.clv.predict(ev.features),
+        clv=models.clv.predict(ev.frame),
         btyd=btyd.predict(ev.frame, ev.horizon_days) if btyd is not None else None,
     )
     metrics: dict[str, Any] = {
@@ -412,7 +414,7 @@ def backtest_and_evaluate(
     metrics["btyd"] = selection.metrics
     tables.update(btyd_tables)
     defaults = choose_default(metrics, config.choose_margin)
-    importance = mean_abs_shap(models, ev.features, config.shap_rows, seed)
+    importance = mean_abs_shap(models, ev.frame, config.shap_rows, seed)
     metrics["defaults"] = defaults
     cap = config.max_train_rows
     metrics["periods"] = {

@@ -128,7 +128,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     own gives (derived from the one cleaning, see ``custlens.io.past_lines``), so nothing after a
     cutoff can reach a feature.
     """
-    from custlens.models.scoring import fit_final
+    from custlens.models.scoring import fit_final, reasons_note
     from custlens.models.trainer import backtest_and_evaluate
 
     cfg, settings = ctx.settings.models, ctx.settings
@@ -150,6 +150,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     )
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
+    note = reasons_note(len(scores), cfg)
     result = PredictionsResult(
         tables=dict(evaluation.tables),
         summary={
@@ -164,6 +165,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         columns=tuple(columns.columns),
         metrics=evaluation.metrics,
         models=models,
+        notes=(note,) if note else (),
     )
     return columns, result
 
