@@ -31,6 +31,7 @@ from sklearn.isotonic import IsotonicRegression
 from custlens._validation import check_fitted
 from custlens.errors import DataError
 from custlens.models.btyd import BetaGeoModel, GammaGammaModel, ParetoNBDModel
+from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +104,19 @@ class BtydBaseline:
     note: str = ""
     kind: str = "bgnbd"
 
+    fit_rows: int = 0  # customers the models were fitted on (a seeded sample at scale)
+
     @classmethod
-    def fit(cls, frame: pd.DataFrame, kind: str = "bgnbd") -> BtydBaseline:
+    def fit(
+        cls, frame: pd.DataFrame, kind: str = "bgnbd", max_rows: int | None = None, seed: int = 0
+    ) -> BtydBaseline:
+        """Fit on the customers of ``frame``, or on a seeded sample of ``max_rows`` of them when
+        there are more (the parameters describe the population; a sample of 100,000 pins
+        them down to a few percent while the fit's time grows with the distinct rows)."""
+        pick = sample_rows(len(frame), max_rows, seed)
+        if pick is not None:
+            frame = frame.iloc[pick]
+            log.info("BTYD fitted on a seeded sample of %d customers", len(frame))
         x, tx, big_t, m = btyd_inputs(frame)
         model_class = ParetoNBDModel if kind == "pareto_nbd" else BetaGeoModel
         bg = model_class().fit(x, tx, big_t)
@@ -117,7 +129,7 @@ class BtydBaseline:
             note = f"Gamma-Gamma not fitted: {exc.what}"
         if note:
             log.warning(note)
-        return cls(bg=bg, gg=gg, note=note, kind=kind)
+        return cls(bg=bg, gg=gg, note=note, kind=kind, fit_rows=len(frame))
 
     @classmethod
     def from_params(cls, params: dict[str, dict[str, float] | None]) -> BtydBaseline:

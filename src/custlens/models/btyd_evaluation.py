@@ -98,14 +98,17 @@ def _holdout_actual(frame: pd.DataFrame, holdout: pd.DataFrame) -> np.ndarray:
     return merged["holdout_days"].fillna(0).to_numpy("float64")
 
 
-def select_btyd(frame: pd.DataFrame, actual: np.ndarray, horizon_days: int) -> BtydSelection:
-    """Fit BG/NBD and Pareto/NBD on ``frame`` (a backtest frame) and choose on ``actual``."""
+def select_btyd(
+    frame: pd.DataFrame, actual: np.ndarray, horizon_days: int, fit_rows: int | None = None
+) -> BtydSelection:
+    """Fit BG/NBD and Pareto/NBD on ``frame`` (a backtest frame; on a seeded sample of
+    ``fit_rows`` customers when there are more) and choose on ``actual`` (every customer)."""
     x, tx, big_t, _ = btyd_inputs(frame)
     selection = BtydSelection(chosen=None)
     errors: dict[str, float] = {}
     for kind in ("bgnbd", "pareto_nbd"):
         try:
-            fitted = BtydBaseline.fit(frame, kind=kind)
+            fitted = BtydBaseline.fit(frame, kind=kind, max_rows=fit_rows)
             predicted = fitted.bg.conditional_expected_purchases(float(horizon_days), x, tx, big_t)
         except DataError as exc:
             note = f"{BTYD_NAMES[kind]} not fitted: {exc.what}"
@@ -123,6 +126,7 @@ def select_btyd(frame: pd.DataFrame, actual: np.ndarray, horizon_days: int) -> B
             "holdout_predicted": float(predicted.sum()),
             "holdout_actual": float(actual.sum()),
             "holdout_mae": mae,
+            "fit_customers": fitted.fit_rows,
         }
         limit = getattr(model, "dropout_limit_", None)
         if limit:
@@ -208,12 +212,16 @@ def tracking(days: ir.Table, cutoff: date, horizon_days: int, model: BtydBaselin
 
 
 def btyd_report(
-    purchases: ir.Table, frame: pd.DataFrame, cutoff: date, horizon_days: int
+    purchases: ir.Table,
+    frame: pd.DataFrame,
+    cutoff: date,
+    horizon_days: int,
+    fit_rows: int | None = None,
 ) -> tuple[BtydSelection, dict[str, pd.DataFrame]]:
     """Choose between BG/NBD and Pareto/NBD on the future period and build the diagnostics."""
     days = purchase_days(purchases, cutoff + timedelta(days=horizon_days))
     actual = _holdout_actual(frame, holdout_days(days, cutoff))
-    selection = select_btyd(frame, actual, horizon_days)
+    selection = select_btyd(frame, actual, horizon_days, fit_rows)
     tables: dict[str, pd.DataFrame] = {}
     if selection.chosen is not None:
         tables["btyd_by_frequency"] = by_frequency(frame, actual, selection.chosen, horizon_days)

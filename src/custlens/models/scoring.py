@@ -281,7 +281,8 @@ def fit_final(
     models = train(bts, config, seed)
     frame, _ = customer_features(purchases, returns, day, config)
     try:
-        models.btyd = BtydBaseline.fit(frame, kind=(defaults or {}).get("btyd", "bgnbd"))
+        kind = (defaults or {}).get("btyd", "bgnbd")
+        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
     except DataError as exc:
         log.warning("BTYD not fitted for scoring: %s", exc.what)
     models.as_of = day

@@ -50,6 +50,7 @@ from custlens.models.evaluation import (
     regression_metrics,
 )
 from custlens.models.next_purchase import NextPurchaseModel
+from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 
@@ -183,12 +184,10 @@ def _train_rows(
     bt: BacktestData, config: ModelsConfig, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Features and frame of the customers the models learn from: all, or a seeded sample."""
-    cap = config.max_train_rows
-    n = len(bt.frame)
-    if cap is None or n <= cap:
+    pick = sample_rows(len(bt.frame), config.max_train_rows, seed)
+    if pick is None:
         return bt.features, bt.frame
-    pick = np.sort(np.random.default_rng(seed).choice(n, size=cap, replace=False))
-    log.info("models trained on a seeded sample of %d of %d customers", cap, n)
+    log.info("models trained on a seeded sample of %d of %d customers", len(pick), len(bt.frame))
     frame = bt.frame.iloc[pick]  # the sample's features only: no copy of every row's features
     return frame.loc[:, list(bt.feature_names)], frame
 
@@ -199,8 +198,7 @@ def mean_abs_shap(
     """Mean |SHAP| (log-odds) of the churn model per feature, largest first (on a seeded
     sample of ``max_rows`` rows when there are more); ``X`` holds at least the features."""
     if max_rows is not None and len(X) > max_rows:
-        pick = np.sort(np.random.default_rng(seed).choice(len(X), size=max_rows, replace=False))
-        X = X.iloc[pick]
+        X = X.iloc[sample_rows(len(X), max_rows, seed)]
     imp = models.churn.contributions(X).abs().mean().sort_values(ascending=False)
     return {k: float(v) for k, v in imp.items()}
 
@@ -321,7 +319,7 @@ def evaluate(
     note = ""
     if btyd is None:
         try:
-            btyd = BtydBaseline.fit(ev.frame)
+            btyd = BtydBaseline.fit(ev.frame, max_rows=models.config.btyd_fit_rows)
             note = btyd.note
         except DataError as exc:
             note = f"BTYD baseline not fitted: {exc.what}"
@@ -393,7 +391,9 @@ def backtest_and_evaluate(
     ev = make_backtest(
         purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
     )
-    selection, btyd_tables = btyd_report(purchases, ev.frame, ev.cutoff, h)
+    selection, btyd_tables = btyd_report(
+        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows
+    )
     first = min(ev.frame["first_order"]).date()
     if eval_cutoff - timedelta(days=h) < first:
         # BG/NBD, Pareto/NBD and Gamma-Gamma need no labelled period: evaluate them alone
