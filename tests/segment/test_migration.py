@@ -164,3 +164,43 @@ def test_cohorts_by_hand():
     assert jan.loc[2, "customers"] == 2 and not jan.loc[2, "complete"]
     feb = got[got["cohort"] == "2024-02"].set_index("months_since")
     assert feb.loc[0, "cohort_customers"] == 1 and bool(feb.loc[0, "complete"])
+
+
+def _messy_lines(seed: int) -> pd.DataFrame:
+    """Orders whose lines can straddle a date, amounts past 6 decimals, ids missing."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    orders = rng.integers(0, 1200, n)
+    start = pd.Timestamp("2023-01-01") + pd.to_timedelta(orders % 300, unit="D")
+    late = rng.random(n) < 0.2
+    ts = start + pd.to_timedelta(np.where(late, rng.integers(1, 20, n), 0), unit="D")
+    ts = ts + pd.to_timedelta(rng.integers(0, 86400, n), unit="s")
+    amount = np.round(rng.lognormal(2.0, 1.2, n), 2)
+    amount += np.where(rng.random(n) < 0.3, rng.random(n) * 1e-7, 0.0)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{int(o) % 250}" for o in orders],
+            "order_id": [f"o{o}" for o in orders],
+            "order_ts": ts.astype("datetime64[us]"),
+            "amount": amount,
+        }
+    )
+    frame.loc[rng.random(n) < 0.02, "order_id"] = None
+    frame.loc[rng.random(n) < 0.01, "customer_id"] = None
+    return frame
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_both_dates_from_one_pass_equal_the_customer_tables(seed):
+    from custlens.features.rfm import customer_table_before
+    from custlens.segment.migration import rfm_at_two_dates
+
+    table = ibis.memtable(_messy_lines(seed))
+    then, now = date(2023, 8, 17), date(2023, 11, 15)
+    got = rfm_at_two_dates(table, then, now)
+    cols = ["customer_id", "recency_days", "frequency", "monetary"]
+    for d, part in zip((then, now), got, strict=True):
+        want = customer_table_before(table, None, d).select(*cols).to_pandas()
+        want = want.sort_values("customer_id").reset_index(drop=True)
+        have = part.to_pandas().sort_values("customer_id").reset_index(drop=True)[cols]
+        pd.testing.assert_frame_equal(have, want, check_exact=True)

@@ -74,13 +74,16 @@ def basket_lines(
     distinct = t.group_by(order_id=t.order_id.cast("string"), item=t.item).aggregate(
         customer_id=t.customer_id.cast("string").min()
     )
-    per_basket = ibis.window(group_by=distinct.order_id)
-    # one pass: the basket's size and customer beside each line, and an integer number per
-    # basket (the itemset joins compare integers, not order-id strings); stored once
-    every = distinct.mutate(
-        size=distinct.item.count().over(per_basket),
-        customer_id=distinct.customer_id.min().over(per_basket),
-        basket=ibis.dense_rank().over(order_by=distinct.order_id).cast("int64"),
+    # per basket (one row per order, far fewer than lines): its size, customer and an integer
+    # number in order-id order (the itemset joins compare integers, not order-id strings);
+    # joined back to the lines by hash instead of windows over every line
+    orders = distinct.group_by(_order="order_id").aggregate(
+        size=distinct.count(), _customer=distinct.customer_id.min()
+    )
+    orders = orders.mutate(basket=ibis.row_number().over(order_by=orders._order).cast("int64"))
+    joined = distinct.join(orders, distinct.order_id.identical_to(orders._order))
+    every = joined.select(
+        "order_id", "item", customer_id=joined._customer, size=joined.size, basket=joined.basket
     )
     every = materialize(every, "basket_all_lines")
     sizes = every.group_by("basket").aggregate(size=every.size.max())
@@ -119,10 +122,17 @@ def customer_items(
     non_product_codes: Sequence[str] = (),
     non_product_prefixes: Sequence[str] = (),
     before: date | None = None,
+    count_orders: bool = True,
 ) -> ir.Table:
-    """``customer_id, item``: every item each customer bought (all orders, no cap); stored."""
+    """``customer_id, item, orders``: every item each customer bought (all orders, no cap); stored.
+
+    With ``count_orders=False``: only the distinct ``customer_id, item`` pairs, not stored (for a
+    query that reads them once, such as the recommendations' exclusion).
+    """
     t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
     t = t.filter(t.customer_id.notnull())
+    if not count_orders:
+        return t.select(customer_id=t.customer_id.cast("string"), item=t.item).distinct()
     items = t.group_by(customer_id=t.customer_id.cast("string"), item=t.item).aggregate(
         orders=t.order_id.nunique()
     )

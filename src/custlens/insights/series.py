@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.config import RFMConfig
-from custlens.io.sums import exact_sum
+from custlens.io.sums import exact_sum, exact_sum_of_parts, exact_sum_parts
 
 
 def _before(purchases: ir.Table, as_of: date) -> ir.Table:
@@ -124,13 +124,24 @@ def segment_sizes(
     """Customers per RFM segment (each date scored against its own quintiles) at each date:
     ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
     base grows as customers arrive, so counts would all rise). The dates come after the first
-    purchase (``month_starts`` gives such dates)."""
+    purchase (``month_starts`` gives such dates).
+
+    When every date is the first day of a month (as ``month_starts`` gives), the lines are read
+    once: a stored table of one row per customer and month (last purchase, orders first seen
+    that month, the parts of the exact revenue sum) gives each date's recency, frequency and
+    monetary value exactly as the customer table before that date would (the same numbers, so
+    the same scores), without scanning every line again per date."""
     from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
+    if all(d.day == 1 for d in dates):
+        months = _customer_months(purchases, max(dates)) if dates else None
+        tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
+    else:
+        tables = [customer_table_before(purchases, None, d) for d in dates]
     parts = []
-    for d in dates:
-        scored = score_rfm(customer_table_before(purchases, None, d), rfm)
+    for d, table in zip(dates, tables, strict=True):
+        scored = score_rfm(table, rfm)
         parts.append(
             scored.group_by(key=scored.segment)
             .aggregate(customers=scored.count())
@@ -147,3 +158,56 @@ def segment_sizes(
     totals = out.groupby("date")["customers"].transform("sum")
     out["share"] = (out["customers"] / totals.where(totals > 0)).astype("float64")
     return out
+
+
+def _month_number(ts: ir.TimestampValue) -> ir.IntegerValue:
+    return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
+
+
+def _customer_months(purchases: ir.Table, last: date) -> ir.Table:
+    """Stored: ``customer_id, _m`` (month number), ``last_order`` (latest line of the month),
+    ``orders`` (orders whose first line of this customer falls in the month) and ``_exact``,
+    ``_rest`` (the parts of the exact revenue sum), from the lines before ``last``.
+
+    A line is before a month's first day exactly when its month number is smaller, so the rows
+    with ``_m`` below a date's month hold exactly the lines before that date: an order counts
+    from its first month (``frequency`` is the number of distinct orders with a line before the
+    date), and the revenue parts add up exactly (:func:`custlens.io.sums.exact_sum_parts`)."""
+    from custlens.io.materialize import materialize
+
+    cutoff = ibis.literal(last, type="date")
+    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
+    p = p.mutate(_m=_month_number(p.order_ts))
+    exact, rest = exact_sum_parts(p.amount)
+    per_order = p.group_by(["customer_id", "order_id", "_m"]).aggregate(
+        last_order=p.order_ts.max(), _exact=exact, _rest=rest
+    )
+    first_month = per_order._m.min().over(group_by=[per_order.customer_id, per_order.order_id])
+    per_order = per_order.mutate(_first=first_month)
+    months = per_order.group_by(["customer_id", "_m"]).aggregate(
+        last_order=per_order.last_order.max(),
+        orders=per_order.count(
+            where=(per_order._m == per_order._first) & per_order.order_id.notnull()
+        ),
+        _exact=per_order._exact.sum(),
+        _rest=per_order._rest.sum(),
+    )
+    return materialize(months, "insight_customer_months")
+
+
+def _rfm_before_month(months: ir.Table, day: date) -> ir.Table:
+    """``customer_id, recency_days, frequency, monetary`` as ``customer_table_before(purchases,
+    None, day)`` gives them, for ``day`` the first of a month, from :func:`_customer_months`."""
+    m = months.filter(months._m < day.year * 12 + day.month - 1)
+    agg = m.group_by("customer_id").aggregate(
+        last_order=m.last_order.max(),
+        frequency=m.orders.sum(),
+        monetary=exact_sum_of_parts(m._exact.sum(), m._rest.sum()),
+    )
+    cutoff = ibis.literal(day, type="date")
+    return agg.select(
+        "customer_id",
+        recency_days=cutoff.delta(agg.last_order.date(), unit="day").cast("int64"),
+        frequency=agg.frequency.cast("int64"),
+        monetary=agg.monetary,
+    )

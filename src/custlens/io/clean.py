@@ -196,6 +196,14 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     return flags
 
 
+def _duplicate_key(t: ir.Table) -> list[str]:
+    """The columns hashed to find candidate duplicates: identical lines agree on every column,
+    so they agree on these; the texts that follow from them (description, country...) are left
+    out of the hash, which only lets a few more lines into the window (never a wrong flag: the
+    window compares every column)."""
+    return [c for c in (*ALWAYS_PRESENT, "product_id") if c in t.columns]
+
+
 def _hash(t: ir.Table, columns: list[str]) -> ir.IntegerValue:
     return ibis.struct({c: t[c] for c in columns}).hash()
 
@@ -216,19 +224,20 @@ def _window_rows(
 ) -> ir.BooleanValue | None:
     """Lines that may be exact duplicates or in an offsetting pair (None: no such rule is on).
 
-    Two small tables, each from one pass over the lines, narrow the search: the hashes (over
-    every column) that occur more than once, and the hashes of (customer, product, absolute
-    quantity) of the cancellations that may offset a purchase. A line whose hash is in neither
-    has no identical copy and no cancellation to pair with, so the windows of rules 5 and 6 run
-    on the few others. Hash collisions only add lines to those windows: they cost time, never a
+    Two small tables, each from one pass over the lines, narrow the search: the hashes (of the
+    line's customer, order, time, product and numbers) that occur more than once, and the
+    hashes of (customer, product, absolute quantity) of the cancellations that may offset a
+    purchase. A line whose hash is in neither has no identical copy and no cancellation to pair
+    with, so the windows of rules 5 and 6 run on the few others. Hash collisions only add lines to those windows: they cost time, never a
     wrong flag.
     """
     marks = []
     if on["exact_duplicates"]:
-        h = table.mutate(_h=_hash(table, list(table.columns)))
+        key = _duplicate_key(table)
+        h = table.mutate(_h=_hash(table, key))
         counts = h.group_by("_h").aggregate(_n=h.count())
         repeated = counts.filter(counts._n > 1).select("_h").cache()
-        marks.append(_hash(table, list(table.columns)).isin(repeated._h))
+        marks.append(_hash(table, key).isin(repeated._h))
     if on["offsetting_pairs"]:
         t = _with_row_flags(table, config, on)
         c = t.filter(t[_CANCEL], t.quantity < 0.0, t.product_id.notnull(), ~_blocked(t, on))

@@ -22,7 +22,15 @@ from __future__ import annotations
 import ibis
 import ibis.expr.types as ir
 
-__all__ = ["exact_entropy", "exact_mean", "exact_std", "exact_sum", "with_exact_std_terms"]
+__all__ = [
+    "exact_entropy",
+    "exact_mean",
+    "exact_std",
+    "exact_sum",
+    "exact_sum_of_parts",
+    "exact_sum_parts",
+    "with_exact_std_terms",
+]
 
 MONEY_SCALE = 6  # decimals kept per term of a money sum
 _UNIT_SCALE = 18  # decimals kept per term in [0, 4] (standard deviations, entropies)
@@ -41,14 +49,30 @@ def exact_sum(
     >>> t.group_by("k").aggregate(s=exact_sum(t.x)).order_by("k").to_pandas().s.tolist()
     [0.3, nan, nan]
     """
+    exact, rest = exact_sum_parts(value, where=where, scale=scale)
+    return exact_sum_of_parts(exact, rest)
+
+
+def exact_sum_parts(
+    value: ir.NumericValue, *, where: ir.BooleanValue | None = None, scale: int = MONEY_SCALE
+) -> tuple[ir.DecimalValue, ir.FloatingValue]:
+    """The two aggregates behind :func:`exact_sum`: the exact decimal sum of the terms that fit
+    and the float sum of the others. Partial sums (e.g. per customer and month) stored as these
+    two columns add up with :func:`exact_sum_of_parts` to exactly the :func:`exact_sum` of all
+    the rows, so a total over any range of the parts needs no pass over the rows again."""
     bound = 10.0 ** (_PRECISION - scale - _HEADROOM)
     x = value.cast("float64")
     fits = x.abs() <= bound  # false for NaN and infinities, null for null
     exact = ibis.ifelse(fits, x, None).cast(f"decimal({_PRECISION}, {scale})")
     rest = ibis.ifelse(fits, None, x)
-    exact_total = exact.sum(where=where).cast("float64")
-    rest_total = rest.sum(where=where)
-    return ibis.coalesce(exact_total + rest_total, exact_total, rest_total)
+    return exact.sum(where=where), rest.sum(where=where)
+
+
+def exact_sum_of_parts(exact: ir.DecimalValue, rest: ir.FloatingValue) -> ir.FloatingValue:
+    """The float64 total of :func:`exact_sum_parts` (already aggregated, or their columns
+    aggregated again with ``sum``)."""
+    exact_total = exact.cast("float64")
+    return ibis.coalesce(exact_total + rest, exact_total, rest)
 
 
 def exact_mean(

@@ -80,9 +80,14 @@ def segments_at(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, list[float]] | None]:
     """The scored customers at the earlier and the later date (one row per customer each), and
     the cut points used when ``method="fixed"`` (those of the later date). Both dates must come
-    after the first purchase (the migration stage checks them)."""
-    then_t = customer_table_before(purchases, returns, dates[0])
-    now_t = customer_table_before(purchases, returns, dates[1])
+    after the first purchase (the migration stage checks them).
+
+    Recency, frequency and monetary value at both dates come from one pass over the lines
+    (:func:`rfm_at_two_dates`), the same numbers as ``customer_table`` at each date."""
+    if dates[0] < dates[1]:
+        then_t, now_t = rfm_at_two_dates(purchases, dates[0], dates[1])
+    else:
+        then_t, now_t = (customer_table_before(purchases, returns, d) for d in dates)
     if method == "recut":
         frames = [score_rfm(t, rfm) for t in (then_t, now_t)]
         cuts = None
@@ -93,6 +98,51 @@ def segments_at(
         frames = [score_with_cuts(t, cuts, rfm) for t in (then_t, now_t)]
     then, now = (f.select(*_KEEP).order_by("customer_id").to_pandas() for f in frames)
     return then, now, cuts
+
+
+def rfm_at_two_dates(purchases: ir.Table, then: date, now: date) -> tuple[ir.Table, ir.Table]:
+    """``customer_id, recency_days, frequency, monetary`` before ``then`` and before ``now``
+    (``then < now``), as ``customer_table_before`` gives them at each date, from one stored table
+    of one row per customer (a pass over the lines, then per order, then per customer: the
+    orders with a line before each date count once, the money adds up exactly)."""
+    from custlens.io.materialize import materialize
+    from custlens.io.sums import exact_sum_of_parts, exact_sum_parts
+
+    cut_then, cut_now = ibis.literal(then, type="date"), ibis.literal(now, type="date")
+    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cut_now))
+    early = p.order_ts.date() < cut_then
+    exact_now, rest_now = exact_sum_parts(p.amount)
+    exact_then, rest_then = exact_sum_parts(p.amount, where=early)
+    orders = p.group_by(["customer_id", "order_id"]).aggregate(
+        last_now=p.order_ts.max(),
+        last_then=p.order_ts.max(where=early),
+        lines_then=p.count(where=early),
+        exact_now=exact_now,
+        rest_now=rest_now,
+        exact_then=exact_then,
+        rest_then=rest_then,
+    )
+    counted = orders.order_id.notnull()
+    per_customer = orders.group_by("customer_id").aggregate(
+        last_now=orders.last_now.max(),
+        last_then=orders.last_then.max(),
+        lines_then=orders.lines_then.sum(),
+        frequency_now=orders.count(where=counted),
+        frequency_then=orders.count(where=counted & (orders.lines_then > 0)),
+        monetary_now=exact_sum_of_parts(orders.exact_now.sum(), orders.rest_now.sum()),
+        monetary_then=exact_sum_of_parts(orders.exact_then.sum(), orders.rest_then.sum()),
+    )
+    stored = materialize(per_customer, "migration_customers")
+
+    def at(table: ir.Table, cutoff: ir.DateValue, when: str) -> ir.Table:
+        return table.select(
+            "customer_id",
+            recency_days=cutoff.delta(table[f"last_{when}"].date(), unit="day").cast("int64"),
+            frequency=table[f"frequency_{when}"].cast("int64"),
+            monetary=table[f"monetary_{when}"],
+        )
+
+    return at(stored.filter(stored.lines_then > 0), cut_then, "then"), at(stored, cut_now, "now")
 
 
 def states(then: pd.DataFrame, now: pd.DataFrame, lost_after_days: int | None) -> pd.DataFrame:

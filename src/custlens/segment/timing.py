@@ -50,6 +50,23 @@ def orders_with_time(transactions: ir.Table) -> ir.Table:
     )
 
 
+def stored_orders(transactions: ir.Table) -> ir.Table:
+    """:func:`orders_with_time` computed once and stored: the grids, the seasonality and the
+    timing personas then each read one row per order instead of grouping every line again
+    (pass it as ``orders=``)."""
+    from custlens.io.materialize import materialize
+
+    return materialize(orders_with_time(transactions), "timing_orders")
+
+
+def _orders(transactions: ir.Table, orders: ir.Table | None) -> ir.Table:
+    """``orders`` when given (the :func:`orders_with_time` of ``transactions``), else computed."""
+    if orders is None:
+        return orders_with_time(transactions)
+    _check(transactions, "the timing analysis")
+    return orders
+
+
 def has_time_of_day(transactions: ir.Table) -> bool:
     """Whether any order carries a time of day (a timestamp not at midnight).
 
@@ -78,7 +95,11 @@ def date_only_config(config: TimingConfig) -> TimingConfig:
 
 
 def weekday_table(
-    transactions: ir.Table, segments=None, *, segment_column: str = "segment"
+    transactions: ir.Table,
+    segments=None,
+    *,
+    segment_column: str = "segment",
+    orders: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Orders and revenue per weekday (0 = Monday, all 7 rows), overall or per segment."""
     return weekdays_of(hour_weekday(transactions, segments, segment_column=segment_column))
@@ -146,14 +167,20 @@ def _add_shares(frame: pd.DataFrame, by: list[str]) -> pd.DataFrame:
 
 
 def hour_weekday(
-    transactions: ir.Table, segments=None, *, segment_column: str = "segment"
+    transactions: ir.Table,
+    segments=None,
+    *,
+    segment_column: str = "segment",
+    orders: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Orders and revenue per weekday x hour cell, overall or per segment (full 7 x 24 grid).
 
     Columns: ``[segment,] weekday, weekday_name, hour, orders, revenue, share_orders,
     share_revenue`` (shares within the segment, or overall). Weekday: 0 = Monday.
+    ``orders``: the :func:`orders_with_time` of ``transactions`` when already stored
+    (:func:`stored_orders`).
     """
-    orders = orders_with_time(transactions)
+    orders = _orders(transactions, orders)
     by: list[str] = []
     if segments is not None:
         orders = _with_segment(orders, segments, segment_column)
@@ -178,6 +205,7 @@ def seasonality(
     *,
     period: str = "quarter",
     segment_column: str = "segment",
+    orders: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Orders and revenue per quarter (1-4) or month (1-12), overall or per segment, with shares.
 
@@ -190,7 +218,7 @@ def seasonality(
             where="seasonality(period=...)",
             fix="use period='quarter' or period='month'",
         )
-    orders = orders_with_time(transactions)
+    orders = _orders(transactions, orders)
     orders = orders.mutate(**{period: getattr(orders.order_ts, period)().cast("int64")})
     by: list[str] = []
     if segments is not None:
@@ -233,13 +261,15 @@ def _most_common(orders: ir.Table, column: str) -> ir.Table:
     return ranked.filter(ranked._r == 0).select("customer_id", **{f"usual_{column}": column})
 
 
-def timing_personas(transactions: ir.Table, config: TimingConfig | None = None) -> pd.DataFrame:
+def timing_personas(
+    transactions: ir.Table, config: TimingConfig | None = None, *, orders: ir.Table | None = None
+) -> pd.DataFrame:
     """One row per customer: order count, share of orders in each rule's windows, usual weekday
     and hour, and ``timing_persona`` (first rule whose share reaches ``min_share``; customers with
     fewer than ``min_orders`` orders get ``few_orders_persona``; the rest ``fallback_persona``).
     """
     config = config or TimingConfig()
-    orders = orders_with_time(transactions)
+    orders = _orders(transactions, orders)
     orders = orders.filter(orders.customer_id.notnull())
     share_cols = {f"share_{_slug(rule.name)}": rule for rule in config.personas}
     n = orders.count()

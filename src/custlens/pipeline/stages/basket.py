@@ -150,7 +150,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     returned = (
         None
         if ctx.transactions is None
-        else customer_items(ctx.transactions, "product_id", **codes)
+        else customer_items(ctx.transactions, "product_id", count_orders=False, **codes)
     )
     columns, recommended = _recommendations(ctx.customers, items, returned, usable, cfg)
     summary["customers_with_recommendations"] = recommended

@@ -65,6 +65,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
         hour_weekday,
         quarters_of,
         seasonality,
+        stored_orders,
         timing_personas,
         weekdays_of,
     )
@@ -82,7 +83,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
         )
     tables: dict[str, pd.DataFrame] = {}
     # one query per grid: the weekday tables sum the hours of the same grids
-    overall_grid, segment_grid = hour_weekday(purchases), hour_weekday(purchases, segments)
+    # the orders (one row per order) once: the grids, personas and seasonality all read them
+    orders = stored_orders(purchases)
+    overall_grid = hour_weekday(purchases, orders=orders)
+    segment_grid = hour_weekday(purchases, segments, orders=orders)
     if timed:
         overall = overall_grid.assign(segment=ALL_CUSTOMERS)
         grid = pd.concat([overall[segment_grid.columns], segment_grid], ignore_index=True)
@@ -92,7 +96,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
     tables["weekday"] = pd.concat(
         [overall_days[per_segment_days.columns], per_segment_days], ignore_index=True
     )
-    personas_t = timing_personas(purchases, config)
+    personas_t = timing_personas(purchases, config, orders=orders)
     merged = customers[["customer_id"]].merge(
         personas_t[["customer_id", "timing_persona"]], on="customer_id", how="left"
     )
@@ -110,7 +114,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, TimingResult]:
         summary["best_windows"] = windows.loc[
             windows["segment"] == ALL_CUSTOMERS, "window"
         ].tolist()
-    months = seasonality(purchases, segments, period="month")
+    months = seasonality(purchases, segments, period="month", orders=orders)
     tables["quarter_seasonality"] = quarters_of(months)
     tables["month_seasonality"] = months
     result = TimingResult(
