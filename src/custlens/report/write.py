@@ -6,12 +6,15 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from custlens.charts import save_chart
+from custlens.charts import save_charts
 from custlens.errors import OutputError
 from custlens.pipeline import Results
+from custlens.report import figures as figure_files
 from custlens.report.html import render_html
 from custlens.report.markdown import render_markdown
 from custlens.report.structure import build_story
@@ -56,31 +59,52 @@ def chart_images(story: Story, folder: Path, *, render_missing: bool = True) -> 
     are reused; the others are rendered as PNG into ``figures/`` when ``render_missing``."""
     images: dict[str, str] = {}
     figures = folder / FIGURES
+    missing: dict[Path, Mapping[str, Any]] = {}
     for chart in story.charts():
         found = [figures / f"{chart.name}.{ext}" for ext in ("png", "svg")]
         existing = next((p for p in found if p.is_file()), None)
         if existing is None and render_missing:
-            import altair as alt
-
-            figures.mkdir(exist_ok=True)
-            existing = save_chart(alt.Chart.from_dict(dict(chart.spec)), found[0])
+            missing[found[0]] = chart.spec
+            existing = found[0]
         if existing is not None:
             images[chart.name] = f"{FIGURES}/{existing.name}"
+    if missing:
+        figures.mkdir(exist_ok=True)
+        save_charts(missing)
     return images
 
 
-def write_report(results: Results, folder: str | Path, *, images: bool = True) -> WrittenReport:
+def write_report(
+    results: Results, folder: str | Path, *, images: bool = True, story: Story | None = None
+) -> WrittenReport:
     """Build the story once and write both renderings into ``folder``; return what was written.
 
     ``images=False`` writes ``report.md`` without rendering missing chart images (figures
-    already in ``figures/`` are still linked).
+    already in ``figures/`` are still linked). ``story``: the run's story when the caller has
+    built it already (``build_story(results)``).
     """
     folder = Path(folder)
     start = time.perf_counter()
-    story = build_story(results)
+    story = story if story is not None else build_story(results)
     html_path, md_path = folder / HTML, folder / MARKDOWN
     _write_text(html_path, render_html(story))
     seconds = time.perf_counter() - start
     log.info("report.html built in %.2f s", seconds)
     _write_text(md_path, render_markdown(story, chart_images(story, folder, render_missing=images)))
     return WrittenReport(html_path, md_path, len(story.charts()), seconds)
+
+
+def write_documents(results: Results, folder: str | Path, figures: str = "png") -> WrittenReport:
+    """The figures (``figures``: png, svg or none) and the report of a run, into ``folder``.
+
+    The charts are built once, for the report's story, and the figures are saved from the
+    same specs (the story holds every figure of the run).
+    """
+    folder = Path(folder)
+    story = build_story(results)
+    if figures != "none":
+        figure_files.write_figures(
+            results, folder, figures, specs={c.name: c.spec for c in story.charts()}
+        )
+    # report.md links the figures written above; with no figures it has no images
+    return write_report(results, folder, images=figures != "none", story=story)
