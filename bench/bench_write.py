@@ -84,7 +84,9 @@ def main() -> None:
             if done.returncode != 0:
                 sys.exit(f"{tree} failed:\n{done.stderr[-3000:]}")
             runs[tree].append(json.loads(done.stdout.strip().splitlines()[-1]))
-    print(f"| tree | --figures | median wall s | median CPU s | runs wall (s) |\n|---|---|---|---|---|")
+    print(
+        "| tree | --figures | median wall s | median CPU s | runs wall (s) |\n|---|---|---|---|---|"
+    )
     for tree, rows in runs.items():
         wall = [r["wall"] for r in rows]
         cpu = [r["cpu"] for r in rows]
