@@ -7,11 +7,12 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from custlens.charts import save_charts
+from custlens.charts import save_charts, warm_up
 from custlens.errors import OutputError
 from custlens.pipeline import Results
 from custlens.report import figures as figure_files
@@ -74,37 +75,52 @@ def chart_images(story: Story, folder: Path, *, render_missing: bool = True) -> 
     return images
 
 
-def write_report(
-    results: Results, folder: str | Path, *, images: bool = True, story: Story | None = None
+def _write_renderings(
+    story: Story, folder: Path, images: Mapping[str, str], start: float
 ) -> WrittenReport:
-    """Build the story once and write both renderings into ``folder``; return what was written.
-
-    ``images=False`` writes ``report.md`` without rendering missing chart images (figures
-    already in ``figures/`` are still linked). ``story``: the run's story when the caller has
-    built it already (``build_story(results)``).
-    """
-    folder = Path(folder)
-    start = time.perf_counter()
-    story = story if story is not None else build_story(results)
     html_path, md_path = folder / HTML, folder / MARKDOWN
     _write_text(html_path, render_html(story))
     seconds = time.perf_counter() - start
     log.info("report.html built in %.2f s", seconds)
-    _write_text(md_path, render_markdown(story, chart_images(story, folder, render_missing=images)))
+    _write_text(md_path, render_markdown(story, dict(images)))
     return WrittenReport(html_path, md_path, len(story.charts()), seconds)
+
+
+def write_report(results: Results, folder: str | Path, *, images: bool = True) -> WrittenReport:
+    """Build the story once and write both renderings into ``folder``; return what was written.
+
+    ``images=False`` writes ``report.md`` without rendering missing chart images (figures
+    already in ``figures/`` are still linked).
+    """
+    folder = Path(folder)
+    start = time.perf_counter()
+    story = build_story(results)
+    linked = chart_images(story, folder, render_missing=images)
+    return _write_renderings(story, folder, linked, start)
 
 
 def write_documents(results: Results, folder: str | Path, figures: str = "png") -> WrittenReport:
     """The figures (``figures``: png, svg or none) and the report of a run, into ``folder``.
 
     The charts are built once, for the report's story, and the figures are saved from the
-    same specs (the story holds every figure of the run).
+    same specs (the story holds every figure of the run). The renderer starts on a background
+    thread while the story is built, and the figures are drawn there while ``report.html`` and
+    ``report.md`` are written; ``report.md`` links the figures (none with ``figures="none"``).
     """
     folder = Path(folder)
-    story = build_story(results)
-    if figures != "none":
-        figure_files.write_figures(
-            results, folder, figures, specs={c.name: c.spec for c in story.charts()}
+    start = time.perf_counter()
+    if figures == "none":
+        story = build_story(results)
+        return _write_renderings(
+            story, folder, chart_images(story, folder, render_missing=False), start
         )
-    # report.md links the figures written above; with no figures it has no images
-    return write_report(results, folder, images=figures != "none", story=story)
+    with ThreadPoolExecutor(1, thread_name_prefix="custlens-figures") as background:
+        warm = background.submit(warm_up)
+        story = build_story(results)
+        specs = {chart.name: chart.spec for chart in story.charts()}
+        drawn = background.submit(figure_files.write_figures, results, folder, figures, specs=specs)
+        images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
+        written = _write_renderings(story, folder, images, start)
+        drawn.result()
+        warm.result()
+    return written
