@@ -45,7 +45,7 @@ def _vl_version() -> str | None:
     return wanted if wanted in vlc.get_vegalite_versions() else None
 
 
-def _render(spec: Mapping[str, Any], suffix: str, scale: float) -> bytes:
+def _render(spec: dict[str, Any], suffix: str, scale: float) -> bytes:
     import vl_convert as vlc
 
     vl_version = _vl_version()
@@ -97,7 +97,7 @@ def _check_target(path: Path) -> str:
     return suffix
 
 
-def _write(spec: Mapping[str, Any], path: Path, suffix: str, scale: float) -> Path:
+def _write(spec: dict[str, Any], path: Path, suffix: str, scale: float) -> Path:
     data = _render(spec, suffix, scale)
     try:
         with atomic_file(path) as tmp:  # mode 0666 less the umask, like the other outputs
