@@ -62,12 +62,17 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
     out = df.copy(deep=False)
     for i in range(df.shape[1]):
         series = df.iloc[:, i]
-        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            mask = series.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
-            if bool(mask.any()):
-                out.isetitem(i, series.where(~mask, "'" + series.astype("object").where(mask, "")))
-        elif isinstance(series.dtype, pd.CategoricalDtype):
+        if isinstance(series.dtype, pd.CategoricalDtype):
             out.isetitem(i, series.cat.rename_categories(spreadsheet_safe_text))
+            continue
+        if isinstance(series.dtype, pd.StringDtype):  # every cell text or NA: vectorized
+            mask = series.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+        elif series.dtype == object:  # mixed cells: only the text ones are guarded
+            mask = series.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
+        else:
+            continue
+        if bool(mask.any()):
+            out.isetitem(i, series.where(~mask, "'" + series.astype("object").where(mask, "")))
     out.columns = [spreadsheet_safe_text(str(c)) for c in df.columns]
     return out
 

@@ -303,7 +303,7 @@ def chart_nodes(
     captions = captions or {}
     out = []
     for name, chart in charts.items():
-        # our chart functions' specs are validated where figures are saved; skipping the schema
+        # every figure's spec is schema-checked in tests/report/test_figures.py; skipping the schema
         # check here saves about a second per report
         spec = chart.to_dict(validate=False) if hasattr(chart, "to_dict") else dict(chart)
         out.append(

@@ -42,6 +42,15 @@ def test_harmless_values_are_kept() -> None:
     assert safe["x"].tolist() == [-1.5, 2.0, 3.0]  # numbers are never touched
 
 
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "object"])
+def test_text_columns_of_every_dtype_are_guarded(dtype: str) -> None:
+    values = [*HOSTILE_IDS, "Anna", None, "a=b"]
+    safe = spreadsheet_safe(pd.DataFrame({"id": pd.Series(values, dtype=dtype)}))
+    expected = ["'" + v for v in HOSTILE_IDS] + ["Anna", None, "a=b"]
+    got = [None if pd.isna(v) else v for v in safe["id"].tolist()]
+    assert got == expected
+
+
 def _hostile_orders(tmp_path: Path) -> Path:
     orders = synthetic(300, seed=5).orders.copy()
     ids = sorted(orders["CustomerID"].dropna().unique())

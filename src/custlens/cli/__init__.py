@@ -199,15 +199,11 @@ def _execute(
             engine=engine,
             spark_master=spark_master,
         )
-    from custlens.report.write import write_report
+    from custlens.report.write import write_documents
 
     def extra(folder: Path) -> None:
-        if figures != "none":
-            from custlens.report.figures import write_figures
-
-            write_figures(results, folder, figures)
-        # report.md links the figures written above; with --figures none it has no images
-        written.append(write_report(results, folder, images=figures != "none"))
+        # the figures, then the report (report.md links them; with --figures none, no images)
+        written.append(write_documents(results, folder, figures))
 
     written: list = []
     late: list[str] = []  # warnings while writing the figures and the report

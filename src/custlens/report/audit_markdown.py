@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from custlens.audit import AuditResult
-from custlens.charts import save_chart
+from custlens.charts import save_charts
 from custlens.charts.audit import TITLES, audit_charts
 from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.audit_story import audit_story
@@ -176,11 +176,9 @@ def write_audit(result: AuditResult, out_dir: str | Path, *, force: bool = False
         if result.tree_text:
             text = "\n\n".join(f"== {m} ==\n{t}" for m, t in result.tree_text.items())
             (tmp / "tree_rules.txt").write_text(text, encoding="utf-8")
-        figures: dict[str, str] = {}
         charts = audit_charts(result)
-        for name, chart in charts.items():
-            save_chart(chart, tmp / f"{name}.png")
-            figures[name] = f"{name}.png"
+        save_charts({tmp / f"{name}.png": chart for name, chart in charts.items()})
+        figures = {name: f"{name}.png" for name in charts}
         (tmp / MARKER).write_text(render_audit_markdown(result, figures), encoding="utf-8")
         html = render_html(audit_story(result, charts))
         (tmp / "audit.html").write_text(html, encoding="utf-8")

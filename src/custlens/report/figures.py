@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from custlens.charts import save_chart
+from custlens.charts import save_charts
 from custlens.charts.rfm import rfm_grid_chart, segment_share_chart
 from custlens.pipeline import Results
 
@@ -36,9 +37,20 @@ def figures(results: Results) -> dict[str, alt.TopLevelMixin]:
     }
 
 
-def write_figures(results: Results, folder: Path, fmt: str = "png") -> list[Path]:
+def write_figures(
+    results: Results,
+    folder: Path,
+    fmt: str = "png",
+    *,
+    specs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Path]:
     """Save every figure as ``folder/figures/<name>.<fmt>``; return the paths (a run with only
-    RFM does not import Altair for its two figures)."""
+    RFM does not import Altair for its two figures).
+
+    ``specs`` (name -> Vega-Lite spec, e.g. the report story's charts, which are the same
+    figures) saves building the charts a second time.
+    """
     out = Path(folder) / "figures"
     out.mkdir(parents=True, exist_ok=True)
-    return [save_chart(chart, out / f"{name}.{fmt}") for name, chart in _charts(results).items()]
+    charts = specs if specs is not None else _charts(results)
+    return save_charts({out / f"{name}.{fmt}": chart for name, chart in charts.items()})

@@ -222,12 +222,11 @@ def write_profile(
         charts = profile_charts(result.tables, result.summary, customers)
         written: dict[str, str] = {}
         if figures != "none":
-            from custlens.charts import save_chart
+            from custlens.charts import save_charts
 
             (tmp / "figures").mkdir()
-            for name, chart in charts.items():
-                save_chart(chart, tmp / "figures" / f"{name}.{figures}")
-                written[name] = f"figures/{name}.{figures}"
+            save_charts({tmp / "figures" / f"{name}.{figures}": c for name, c in charts.items()})
+            written = {name: f"figures/{name}.{figures}" for name in charts}
         (tmp / MARKER).write_text(render_profile_markdown(result, written), encoding="utf-8")
         (tmp / HTML).write_text(render_html(profile_story(result, charts)), encoding="utf-8")
         _json(tmp / "run.json", result.run)

@@ -6,12 +6,16 @@ import logging
 import os
 import tempfile
 import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from custlens.charts import save_chart
+from custlens.charts import save_charts, warm_up
 from custlens.errors import OutputError
 from custlens.pipeline import Results
+from custlens.report import figures as figure_files
 from custlens.report.html import render_html
 from custlens.report.markdown import render_markdown
 from custlens.report.structure import build_story
@@ -56,17 +60,30 @@ def chart_images(story: Story, folder: Path, *, render_missing: bool = True) -> 
     are reused; the others are rendered as PNG into ``figures/`` when ``render_missing``."""
     images: dict[str, str] = {}
     figures = folder / FIGURES
+    missing: dict[Path, Mapping[str, Any]] = {}
     for chart in story.charts():
         found = [figures / f"{chart.name}.{ext}" for ext in ("png", "svg")]
         existing = next((p for p in found if p.is_file()), None)
         if existing is None and render_missing:
-            import altair as alt
-
-            figures.mkdir(exist_ok=True)
-            existing = save_chart(alt.Chart.from_dict(dict(chart.spec)), found[0])
+            missing[found[0]] = chart.spec
+            existing = found[0]
         if existing is not None:
             images[chart.name] = f"{FIGURES}/{existing.name}"
+    if missing:
+        figures.mkdir(exist_ok=True)
+        save_charts(missing)
     return images
+
+
+def _write_renderings(
+    story: Story, folder: Path, images: Mapping[str, str], start: float
+) -> WrittenReport:
+    html_path, md_path = folder / HTML, folder / MARKDOWN
+    _write_text(html_path, render_html(story))
+    seconds = time.perf_counter() - start
+    log.info("report.html built in %.2f s", seconds)
+    _write_text(md_path, render_markdown(story, dict(images)))
+    return WrittenReport(html_path, md_path, len(story.charts()), seconds)
 
 
 def write_report(results: Results, folder: str | Path, *, images: bool = True) -> WrittenReport:
@@ -78,9 +95,32 @@ def write_report(results: Results, folder: str | Path, *, images: bool = True) -
     folder = Path(folder)
     start = time.perf_counter()
     story = build_story(results)
-    html_path, md_path = folder / HTML, folder / MARKDOWN
-    _write_text(html_path, render_html(story))
-    seconds = time.perf_counter() - start
-    log.info("report.html built in %.2f s", seconds)
-    _write_text(md_path, render_markdown(story, chart_images(story, folder, render_missing=images)))
-    return WrittenReport(html_path, md_path, len(story.charts()), seconds)
+    linked = chart_images(story, folder, render_missing=images)
+    return _write_renderings(story, folder, linked, start)
+
+
+def write_documents(results: Results, folder: str | Path, figures: str = "png") -> WrittenReport:
+    """The figures (``figures``: png, svg or none) and the report of a run, into ``folder``.
+
+    The charts are built once, for the report's story, and the figures are saved from the
+    same specs (the story holds every figure of the run). The renderer starts on a background
+    thread while the story is built, and the figures are drawn there while ``report.html`` and
+    ``report.md`` are written; ``report.md`` links the figures (none with ``figures="none"``).
+    """
+    folder = Path(folder)
+    start = time.perf_counter()
+    if figures == "none":
+        story = build_story(results)
+        return _write_renderings(
+            story, folder, chart_images(story, folder, render_missing=False), start
+        )
+    with ThreadPoolExecutor(1, thread_name_prefix="custlens-figures") as background:
+        warm = background.submit(warm_up)
+        story = build_story(results)
+        specs = {chart.name: chart.spec for chart in story.charts()}
+        drawn = background.submit(figure_files.write_figures, results, folder, figures, specs=specs)
+        images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
+        written = _write_renderings(story, folder, images, start)
+        drawn.result()
+        warm.result()
+    return written
