@@ -89,7 +89,13 @@ def feature_query(
     # a view, not ``con.sql(sql)``: Ibis would parse the text again each time it compiles a
     # query that reads it (0.6 s for this one)
     name = _new_name("features")
-    create = sge.Create(this=sg.table(name, quoted=True), kind="VIEW", replace=True, expression=sql)
+    create = sge.Create(
+        this=sg.table(name, quoted=True),
+        kind="VIEW",
+        replace=True,
+        expression=sql,
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+    )
     con.raw_sql(create.sql(dialect=con.dialect))
     # the schema the Ibis expression has (the engine may store e.g. a flag wider), which the
     # results are converted to as before
