@@ -135,3 +135,24 @@ def test_spark_gives_the_same_numbers_as_duckdb(spark):  # the session fixture i
                 )
             else:
                 assert got[col].tolist() == expected[col].tolist(), col
+
+
+def test_kept_rows_are_read_again_for_the_same_lines_and_date(monkeypatch):
+    con = ibis.duckdb.connect()
+    p = con.create_table("p", purchases())
+    first = _frame(feature_query(p, None, date(2021, 7, 1), keep=True).table)
+    runs = []
+    original = con.raw_sql
+
+    def counting(sql, *args, **kwargs):
+        runs.append(str(sql))
+        return original(sql, *args, **kwargs)
+
+    monkeypatch.setattr(con, "raw_sql", counting)
+    again = _frame(feature_query(p, None, date(2021, 7, 1)).table)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert not any('VIEW "custlens_features_' in s for s in runs)  # not run
+    # another date or other lines run the query
+    other = _frame(feature_query(p, None, date(2021, 4, 2)).table)
+    assert list(other.index) == ["A"]
+    assert any('VIEW "custlens_features_' in s for s in runs)

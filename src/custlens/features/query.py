@@ -20,6 +20,7 @@ import uuid
 import weakref
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import ibis
@@ -31,6 +32,8 @@ import sqlglot.expressions as sge
 from custlens.config import FeaturesConfig
 from custlens.features.behavioral import behavioral_table
 from custlens.features.rfm import customer_table_before
+from custlens.io.materialize import workdir
+from custlens.io.sql import sql_ident, sql_literal
 
 __all__ = ["FeatureQuery", "feature_query"]
 
@@ -43,6 +46,7 @@ _PROBE = "custlens_placeholder_probe"
 _MAX_TEMPLATES = 16
 
 _templates: dict[tuple[Any, ...], _Template] = {}
+_kept: weakref.WeakKeyDictionary[Any, dict[tuple[str, ...], Path]] = weakref.WeakKeyDictionary()
 _lock = threading.Lock()
 
 
@@ -72,14 +76,27 @@ def feature_query(
     config: FeaturesConfig | None = None,
     *,
     behavioral: bool = True,
+    keep: bool = False,
 ) -> FeatureQuery:
     """``customer_table_before(purchases, returns, as_of)`` left-joined with
     ``behavioral_features(purchases, returns, as_of=as_of)`` on ``customer_id`` (its columns
     first, then the behavioural ones it lacks), without compiling the Ibis expression again for
-    another date or other lines of the same columns."""
+    another date or other lines of the same columns.
+
+    ``keep``: on DuckDB, store the rows (in the connection's private folder, removed with it) so
+    that a later call with the same lines, date and settings reads them instead of running the
+    query again (the pipeline keeps the customer table's; the final scoring asks for the same).
+    """
     config = config or FeaturesConfig()
     con = purchases._find_backend(use_default=True)
     template = _template(con, purchases, returns, config, behavioral)
+    key = _kept_key(con, template, purchases, returns, as_of)
+    stored = None if key is None else _kept.get(con, {}).get(key)
+    if stored is not None and stored.exists():
+        log.debug("features as of %s read from %s", as_of, stored.name)
+        name = _new_name("kept")
+        con.read_parquet(stored, table_name=name)
+        return _result(con, template, name, ())
     sql = template.sql.replace(template.day_text, _day_text(con, as_of))
     views = {_PURCHASES: _view(con, purchases, "purchases")}
     if returns is not None:
@@ -97,18 +114,37 @@ def feature_query(
         properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
     )
     con.raw_sql(create.sql(dialect=con.dialect))
+    for note in template.skipped:
+        log.info("feature skipped: %s", note)
+    if keep and key is not None:
+        path = workdir(con) / f"{name}.parquet"
+        con.raw_sql(
+            f"COPY (SELECT * FROM {sql_ident(name)}) TO {sql_literal(str(path))} (FORMAT parquet)"
+        )
+        _kept.setdefault(con, {})[key] = path
+    return _result(con, template, name, tuple(views.values()))
+
+
+def _result(con: Any, template: _Template, name: str, inputs: tuple[str, ...]) -> FeatureQuery:
     # the schema the Ibis expression has (the engine may store e.g. a flag wider), which the
     # results are converted to as before
     table = ops.DatabaseTable(
         name, schema=template.schema, source=con, namespace=ops.Namespace()
     ).to_expr()
     # the views go with the last expression that reads them
-    names = (name, *views.values())
-    finalizer = weakref.finalize(table.op(), _drop_views, weakref.ref(con), names)
+    finalizer = weakref.finalize(table.op(), _drop_views, weakref.ref(con), (name, *inputs))
     finalizer.atexit = False
-    for note in template.skipped:
-        log.info("feature skipped: %s", note)
     return FeatureQuery(table, template.skipped, template.behavioral_columns)
+
+
+def _kept_key(
+    con: Any, template: _Template, purchases: ir.Table, returns: ir.Table | None, day: date
+) -> tuple[str, ...] | None:
+    """What identifies a result (the query and its inputs' SQL), on DuckDB; None elsewhere."""
+    if getattr(con, "name", None) != "duckdb":
+        return None
+    lines = con.compile(purchases), "" if returns is None else con.compile(returns)
+    return template.sql, *lines, day.isoformat()
 
 
 def _template(

@@ -194,13 +194,14 @@ def prepare(
         with clock.stage("customer table"):
             resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
             # one query, compiled once per run for every date the run needs it at (the
-            # predictions' backtests and scoring reuse it)
+            # predictions' backtests reuse it); its rows are kept for the final scoring
             features = feature_query(
                 cleaned.purchases,
                 cleaned.returns,
                 resolved_as_of,
                 settings.features,
                 behavioral=with_features,
+                keep=True,
             )
             scored = score_rfm(features.table, settings.rfm)
             behavioral = features.behavioral_columns  # after the scores, as they always were
