@@ -94,9 +94,7 @@ def feature_query(
     stored = None if key is None else _kept.get(con, {}).get(key)
     if stored is not None and stored.exists():
         log.debug("features as of %s read from %s", as_of, stored.name)
-        name = _new_name("kept")
-        con.read_parquet(stored, table_name=name)
-        return _result(con, template, name, ())
+        return _read_kept(con, template, stored)
     sql = template.sql.replace(template.day_text, _day_text(con, as_of))
     views = {_PURCHASES: _view(con, purchases, "purchases")}
     if returns is not None:
@@ -116,13 +114,20 @@ def feature_query(
     con.raw_sql(create.sql(dialect=con.dialect))
     for note in template.skipped:
         log.info("feature skipped: %s", note)
-    if keep and key is not None:
+    if keep and key is not None:  # run once into the file; the result reads it
         path = workdir(con) / f"{name}.parquet"
-        con.raw_sql(
-            f"COPY (SELECT * FROM {sql_ident(name)}) TO {sql_literal(str(path))} (FORMAT parquet)"
-        )
+        target = f"{sql_literal(str(path))} (FORMAT parquet)"
+        con.raw_sql(f"COPY (SELECT * FROM {sql_ident(name)}) TO {target}")
+        _drop_views(weakref.ref(con), (name, *views.values()))
         _kept.setdefault(con, {})[key] = path
+        return _read_kept(con, template, path)
     return _result(con, template, name, tuple(views.values()))
+
+
+def _read_kept(con: Any, template: _Template, path: Path) -> FeatureQuery:
+    name = _new_name("kept")
+    con.read_parquet(path, table_name=name)
+    return _result(con, template, name, ())
 
 
 def _result(con: Any, template: _Template, name: str, inputs: tuple[str, ...]) -> FeatureQuery:
