@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 import ibis
 import ibis.expr.types as ir
@@ -67,13 +67,28 @@ def behavioral_features(
         where="behavioral_features(as_of=...)",
         fix="pass a datetime.date or YYYY-MM-DD text; only lines before that day are used",
     )
+    table, skipped = behavioral_table(purchases, returns, ibis.literal(as_of, type="date"), config)
+    for note in skipped:
+        log.info("feature skipped: %s", note)
+    return FeatureResult(table=table, skipped=skipped)
+
+
+def behavioral_table(
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    as_of: ir.DateValue,
+    config: FeaturesConfig,
+) -> tuple[ir.Table, list[str]]:
+    """``behavioral_features`` with ``as_of`` an Ibis date (a literal, or a placeholder that
+    ``custlens.features.query`` replaces): every date the features use is derived from it in
+    the engine. Returns the table and the notes on the features left out."""
     _check_columns(purchases, PURCHASE_COLUMNS, "purchases", numeric=_NUMERIC)
     if returns is not None:
         _check_columns(returns, RETURN_COLUMNS, "returns", numeric=("quantity",))
 
     available = set(purchases.columns) | ({RETURNS} if returns is not None else set())
     wanted, skipped = _plan(available)
-    cutoff = ibis.literal(datetime.combine(as_of, time()), type="timestamp")
+    cutoff = as_of.cast("timestamp")
     lines = purchases.filter(purchases.order_ts < cutoff, purchases.customer_id.notnull())
 
     orders = temporal.add_calendar(_orders(lines))
@@ -115,10 +130,7 @@ def behavioral_features(
             returned_items_share=t._returned_items.fill_null(0.0) / _f(t.total_items).nullif(0.0),
             return_orders=t.return_orders.fill_null(0),
         )
-    table = t.select("customer_id", *[s.name for s in wanted])
-    for note in skipped:
-        log.info("feature skipped: %s", note)
-    return FeatureResult(table=table, skipped=skipped)
+    return t.select("customer_id", *[s.name for s in wanted]), skipped
 
 
 def _plan(available: set[str]) -> tuple[list[FeatureSpec], list[str]]:

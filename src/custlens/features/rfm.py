@@ -120,8 +120,11 @@ def customer_table(
     return customer_table_before(purchases, returns, resolve_as_of(purchases, as_of))
 
 
-def customer_table_before(purchases: ir.Table, returns: ir.Table | None, day: date) -> ir.Table:
-    """``customer_table`` as of ``day``, a date already checked with ``resolve_as_of``.
+def customer_table_before(
+    purchases: ir.Table, returns: ir.Table | None, day: date | ir.DateValue
+) -> ir.Table:
+    """``customer_table`` as of ``day``, a date already checked with ``resolve_as_of`` (or an
+    Ibis date value, such as the placeholder of ``custlens.features.query``).
 
     No query runs here (``customer_table`` runs one to check or find the date): for callers that
     build several tables from one checked range, such as a series of month starts after the first
@@ -130,7 +133,7 @@ def customer_table_before(purchases: ir.Table, returns: ir.Table | None, day: da
     _check(purchases, "purchases")
     if returns is not None:
         _check(returns, "returns")
-    cutoff = ibis.literal(day, type="date")
+    cutoff = day if isinstance(day, ir.Value) else ibis.literal(day, type="date")
     p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
     has_products = "product_id" in p.columns
     products = p.product_id.nunique() if has_products else ibis.null().cast("int64")

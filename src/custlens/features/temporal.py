@@ -8,7 +8,7 @@ Day differences are taken on dates, ratios divide floats, ties are broken explic
 from __future__ import annotations
 
 import math
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import ibis
@@ -37,12 +37,21 @@ def add_calendar(orders: ir.Table) -> ir.Table:
     )
 
 
-def calendar_aggregates(o: ir.Table, as_of: date) -> dict[str, Any]:
+def as_of_value(as_of: date | ir.DateValue) -> ir.DateValue:
+    """``as_of`` as an Ibis date (a Python date becomes a literal)."""
+    return as_of if isinstance(as_of, ir.Value) else ibis.literal(as_of, type="date")
+
+
+def days_before(as_of: date | ir.DateValue, days: int) -> ir.DateValue:
+    """The date ``days`` days before ``as_of``, computed by the engine (so that a query built
+    for one as_of date holds it in one place; see ``custlens.features.query``)."""
+    return (as_of_value(as_of) - ibis.interval(days=days)).cast("date")
+
+
+def calendar_aggregates(o: ir.Table, as_of: date | ir.DateValue) -> dict[str, Any]:
     """Per-customer aggregations over orders for the temporal features (one pass)."""
-    recent_from = as_of - timedelta(days=RECENT_DAYS)
-    prev_from = as_of - timedelta(days=2 * RECENT_DAYS)
-    recent = o.d >= ibis.literal(recent_from)
-    prev = (o.d >= ibis.literal(prev_from)) & ~recent
+    recent = o.d >= days_before(as_of, RECENT_DAYS)
+    prev = (o.d >= days_before(as_of, 2 * RECENT_DAYS)) & ~recent
     # filtered counts and sums (COUNT(*) FILTER (WHERE ...)) run several times faster than
     # sums of CASE expressions on engines like DuckDB; a filtered sum over no rows is null
     aggs: dict[str, Any] = {
@@ -106,16 +115,16 @@ def _argmax_first(values: list[ir.NumericValue], labels: list[int]) -> ir.Intege
     return ibis.cases(*branches, else_=labels[-1])
 
 
-def timing_columns(t: ir.Table, as_of: date) -> dict[str, ir.Value]:
+def timing_columns(t: ir.Table, as_of: date | ir.DateValue) -> dict[str, ir.Value]:
     """Timing features from the customer table (needs the calendar aggregates and intervals)."""
-    as_of_lit = ibis.literal(as_of)
+    as_of_lit = as_of_value(as_of)
     span = _f(t._last_date.delta(t._first_date, unit="day"))
     gaps = t.distinct_order_days - 1
     mean = (gaps > 0).ifelse(span / _f(gaps), ibis.null("float64"))
     recency = _f(as_of_lit.delta(t._last_date, unit="day"))
     cv = t.interval_std_days / mean
-    last_ym = (as_of - timedelta(days=1)).year * 12 + (as_of - timedelta(days=1)).month - 1
-    tenure_months = ibis.literal(last_ym + 1) - t._first_ym
+    last_day = days_before(as_of, 1)  # the month of the day before as_of, inclusive
+    tenure_months = (last_day.year() * 12 + last_day.month()) - t._first_ym
     return {
         "interval_mean_days": mean,
         "interval_cv": cv,

@@ -25,8 +25,8 @@ import pandas as pd
 from custlens._validation import as_date
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
-from custlens.features.behavioral import behavioral_features
-from custlens.features.rfm import customer_table
+from custlens.features.query import feature_query
+from custlens.features.rfm import resolve_as_of
 from custlens.io.frames import round_floats, to_frame
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
@@ -135,13 +135,10 @@ def customer_features(
     """
     config = config or ModelsConfig()
     cutoff = as_of - timedelta(days=1)
-    table = customer_table(purchases, returns, as_of)
-    if config.behavioral:
-        behave = behavioral_features(purchases, returns, as_of=as_of).table
-        extra = [c for c in behave.columns if c not in table.columns]
-        behave = behave.select("customer_id", *extra).rename(_cid="customer_id")
-        joined = table.left_join(behave, table.customer_id == behave._cid)
-        table = joined.select(*table.columns, *extra)
+    day = resolve_as_of(purchases, as_of)  # checked: some purchase comes before it
+    # the customer table and the behavioural features (default settings) in one query that is
+    # compiled once for every date and set of lines of these columns
+    table = feature_query(purchases, returns, day, behavioral=config.behavioral).table
     period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
     joined = table.left_join(period, table.customer_id == period._cid)
     table = joined.select(*table.columns, *PERIOD_COLUMNS)

@@ -20,8 +20,8 @@ import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
 from custlens.errors import ConfigError, CustlensError, DataError, MappingError
-from custlens.features.behavioral import behavioral_features
-from custlens.features.rfm import customer_table_before, resolve_as_of
+from custlens.features.query import feature_query
+from custlens.features.rfm import resolve_as_of
 from custlens.io.clean import Cleaned, clean
 from custlens.io.frames import to_frame
 from custlens.io.load import load
@@ -193,20 +193,20 @@ def prepare(
             cleaned = clean(transactions, settings.cleaning)
         with clock.stage("customer table"):
             resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
-            expr = score_rfm(
-                customer_table_before(cleaned.purchases, cleaned.returns, resolved_as_of),
-                settings.rfm,
+            # one query, compiled once per run for every date the run needs it at (the
+            # predictions' backtests reuse it); its rows are kept for the final scoring
+            features = feature_query(
+                cleaned.purchases,
+                cleaned.returns,
+                resolved_as_of,
+                settings.features,
+                behavioral=with_features,
+                keep=True,
             )
-            skipped_features: tuple[str, ...] = ()
-            if with_features:
-                feats = behavioral_features(
-                    cleaned.purchases,
-                    cleaned.returns,
-                    as_of=resolved_as_of,
-                    config=settings.features,
-                )
-                expr = expr.left_join(feats.table, "customer_id").drop("customer_id_right")
-                skipped_features = tuple(feats.skipped)
+            scored = score_rfm(features.table, settings.rfm)
+            behavioral = features.behavioral_columns  # after the scores, as they always were
+            expr = scored.select(*[c for c in scored.columns if c not in behavioral], *behavioral)
+            skipped_features = features.skipped
             customers = _deterministic(to_frame(expr.order_by("customer_id")))
         if len(customers) < RFM_BINS:
             raise DataError(
