@@ -146,3 +146,49 @@ def test_sigterm_leaves_no_temporary_files(tmp_path: Path) -> None:
     assert proc.returncode == 130, err.decode()
     assert b"Traceback" not in err
     assert sorted(p.name for p in tmp_path.iterdir()) == []
+
+
+def test_interrupted_follows_the_exception_chain() -> None:
+    from custlens.cli import interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise RuntimeError("Query interrupted") from exc
+    except RuntimeError as caught:
+        assert interrupted(caught)
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt:
+            raise ValueError("while interrupted") from None  # suppressed cause, context kept
+    except ValueError as caught:
+        assert interrupted(caught)
+    assert not interrupted(RuntimeError("Query failed"))
+    assert not interrupted(None)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_during_a_duckdb_query_ends_without_a_traceback(tmp_path: Path) -> None:
+    """DuckDB turns the interruption into ``RuntimeError: Query interrupted`` (seen on a
+    100M-line run); the command line still ends like Ctrl-C: exit 130, no traceback."""
+    script = (
+        "import duckdb, custlens.cli as cli\n"
+        "def app():\n"
+        "    print('query started', flush=True)\n"
+        "    duckdb.sql('select sum(x % 7) from range(100000000000) t(x)').fetchall()\n"
+        "cli.app = app\n"
+        "cli.main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(SRC), "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == b"query started\n"
+    time.sleep(1.0)  # inside the query
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"Interrupted." in err

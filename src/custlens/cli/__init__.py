@@ -371,12 +371,29 @@ def _terminate(signum: int, frame: object) -> None:  # pragma: no cover - a sign
     raise KeyboardInterrupt  # SIGTERM ends a run like Ctrl-C: staging files are removed
 
 
+def interrupted(exc: BaseException | None) -> bool:
+    """True when ``exc`` is, or was caused by, an interruption (Ctrl-C or SIGTERM): DuckDB
+    turns one that arrives during a query into ``RuntimeError: Query interrupted``."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main() -> None:
     import signal
 
     signal.signal(signal.SIGTERM, _terminate)
     try:
         app()
+    except Exception as exc:
+        if not interrupted(exc):
+            raise
+        err.print("Interrupted.")
+        sys.exit(130)
     except KeyboardInterrupt:  # pragma: no cover - interactive only
         err.print("Interrupted.")
         sys.exit(130)
