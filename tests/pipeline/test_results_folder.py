@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import custlens
+
+if sys.platform != "win32":
+    import resource
 from custlens.config import Settings
 from custlens.errors import OutputError
 from custlens.exports import write_results
@@ -44,6 +49,21 @@ def test_every_stage_ran(written):
     assert results.skipped == {}
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="ru_maxrss in KB: Linux")
+def test_each_stage_records_the_memory_high_water_mark(written):
+    results, out = written
+    peaks = results.stage_peak_mb
+    assert list(peaks) == list(results.stage_seconds)  # every stage, in run order
+    values = list(peaks.values())
+    assert all(v > 0 for v in values)
+    assert values == sorted(values)  # a high-water mark never falls
+    # read independently of the code under test: this process's peak, now, bounds them all
+    now = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KB
+    assert max(values) <= now + 0.1
+    info = json.loads((out / "run.json").read_text())
+    assert info["peak_rss_mb"] == peaks
+
+
 def test_reloaded_folder_equals_the_run(written):
     results, out = written
     again = Results.from_folder(out)
@@ -53,6 +73,7 @@ def test_reloaded_folder_equals_the_run(written):
     assert again.quality == results.quality
     assert again.notes == results.notes
     assert again.stage_rows == results.stage_rows
+    assert again.stage_peak_mb == results.stage_peak_mb
     _same(again.customers, results.customers, "customers")
     _same(again.segment_summary, results.segment_summary, "segment_summary")
     assert list(again.stages) == list(results.stages)

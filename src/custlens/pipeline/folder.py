@@ -75,6 +75,7 @@ def read_results(folder: Path) -> Any:
         customers=_read_parquet(folder / CUSTOMERS),
         segment_summary=_read_table(folder, SEGMENT_SUMMARY),
         stage_seconds=dict(info["seconds"]),
+        stage_peak_mb=dict(info.get("peak_rss_mb", {})),
         stage_rows=dict(info["rows"]),
         stages=stages,
         skipped=dict(info.get("skipped", {})),

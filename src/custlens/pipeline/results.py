@@ -54,6 +54,10 @@ class Results:
         The result of every analysis stage that ran, by stage name, in run order.
     skipped : dict of str to str
         Stages that were selected but could not run on these data, with the reason.
+    stage_seconds, stage_peak_mb : dict of str to float
+        Each stage's wall seconds and the process's resident-memory high-water mark (MB) at
+        its end (``run.json``: ``seconds``, ``peak_rss_mb``): a stage whose mark is above the
+        previous one's raised the peak.
     """
 
     source: SourceInfo
@@ -69,6 +73,7 @@ class Results:
     notes: tuple[str, ...] = ()
     score_distribution: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     versions: dict[str, str] = field(default_factory=dict)
+    stage_peak_mb: dict[str, float] = field(default_factory=dict)
 
     def stage(self, name: str) -> StageResult | None:
         """The result of stage ``name``, or None when it did not run."""
@@ -87,6 +92,7 @@ class Results:
             "seed": self.settings.seed,
             "rows": dict(self.stage_rows),
             "seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
+            "peak_rss_mb": dict(self.stage_peak_mb),
             "settings": self.settings.model_dump(mode="json"),
             "versions": dict(self.versions),
             "notes": list(self.notes),

@@ -7,6 +7,7 @@ itself never prints.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -68,9 +69,24 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def peak_rss_mb() -> float | None:
+    """The process's resident-memory high-water mark so far, in MB (None where the platform
+    does not report it)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
+
+
 class _Clock:
+    """Each stage's seconds and the memory high-water mark at its end (``peak_mb``: a stage
+    whose value is above the previous stage's raised the process's peak)."""
+
     def __init__(self, on_stage: StageCallback | None) -> None:
         self.seconds: dict[str, float] = {}
+        self.peak_mb: dict[str, float] = {}
         self._on_stage = on_stage
 
     @contextmanager
@@ -80,6 +96,9 @@ class _Clock:
         start = time.perf_counter()
         yield
         self.seconds[name] = time.perf_counter() - start
+        peak = peak_rss_mb()
+        if peak is not None:
+            self.peak_mb[name] = peak
         log.info("stage %s took %.3f s", name, self.seconds[name])
         if self._on_stage:
             self._on_stage(name, "end")
@@ -125,6 +144,7 @@ class Prepared:
             customers=customers,
             segment_summary=self.segment_summary,
             stage_seconds=dict(self.clock.seconds),
+            stage_peak_mb=dict(self.clock.peak_mb),
             stage_rows={
                 "loaded": self.loaded_rows if self.loaded_rows is not None else report.rows_in,
                 "purchases": report.rows_out,
