@@ -47,7 +47,7 @@ def materialize(table: ir.Table, name: str) -> ir.Table:
     con = table._find_backend(use_default=True)
     if getattr(con, "name", None) != "duckdb":
         return table.cache()
-    path = workdir(con) / f"{name}_{uuid.uuid4().hex[:12]}.parquet"
+    path = stored_file(con, name)
     setting = "preserve_insertion_order"
     [(before,)] = con.raw_sql(f"SELECT current_setting('{setting}')").fetchall()
     con.raw_sql(f"SET {setting} = false")
@@ -55,6 +55,17 @@ def materialize(table: ir.Table, name: str) -> ir.Table:
         con.to_parquet(table, path)
     finally:
         con.raw_sql(f"SET {setting} = {bool(before)}")
+    return read_stored(con, path)
+
+
+def stored_file(con: Any, name: str) -> Path:
+    """A new Parquet path named after ``name`` in ``con``'s private folder."""
+    return workdir(con) / f"{name}_{uuid.uuid4().hex[:12]}.parquet"
+
+
+def read_stored(con: Any, path: Path) -> ir.Table:
+    """The Parquet file ``path`` (written to :func:`stored_file`) as a table of ``con``; the
+    file is removed when the table is no longer referenced."""
     stored = con.read_parquet(path, table_name=path.stem)
     weakref.finalize(stored.op(), _remove, path)
     return stored

@@ -127,16 +127,20 @@ _TEXT_OPTIONS = ("no_header", "columns", "delimiter", "encoding")
 _READER_OPTIONS = ("table", "sheet", *_TEXT_OPTIONS)  # date_format is for io.load
 
 
-def _reject(origin: str, options: ReadOptions, *names: str) -> None:
-    """Refuse the options among ``names`` that were given: they do not apply to this source."""
+_OPTIONS_FIX = (
+    "--table is for database sources, --sheet for Excel, --no-header/--columns/--delimiter/"
+    "--encoding for text files; drop the others"
+)
+
+
+def reject_options(
+    origin: str, options: ReadOptions, *names: str, on: str = "", fix: str = _OPTIONS_FIX
+) -> None:
+    """Refuse the options among ``names`` that were given: they do not apply to this source
+    (``on``: the engine, e.g. " on Spark", named in the message)."""
     used = options.given(*names)
     if used:
-        raise InputError(
-            f"Option(s) {used} do not apply to this source",
-            where=origin,
-            fix="--table is for database sources, --sheet for Excel, --no-header/--columns/"
-            "--delimiter/--encoding for text files; drop the others",
-        )
+        raise InputError(f"Option(s) {used} do not apply to this source{on}", where=origin, fix=fix)
 
 
 def dataframe_to_arrow(frame: Any) -> pa.Table:
@@ -210,7 +214,7 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
             fix=f"use one of {', '.join(SUPPORTED)} (text formats may be .gz-compressed)",
         )
     if suffix in SQLITE or suffix in DUCKDB:
-        _reject(origin, opts, "sheet", *_TEXT_OPTIONS)
+        reject_options(origin, opts, "sheet", *_TEXT_OPTIONS)
         if suffix in SQLITE:
             engine = _engine(con, origin)
             data = databases.read_sqlite(path, opts.table)
@@ -226,22 +230,22 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
             _engine(con, origin)
         table, engine = databases.read_duckdb_file(path, opts.table, con)
         return RawTable(table, engine, f"{origin}, table {opts.table}", None, "duckdb")
-    _reject(origin, opts, "table")
+    reject_options(origin, opts, "table")
     engine = _engine(con, origin)
     sha = file_sha256(path)
     if suffix in EXCEL:
-        _reject(origin, opts, *_TEXT_OPTIONS)
+        reject_options(origin, opts, *_TEXT_OPTIONS)
         data, notes = spreadsheets.read_excel(path, opts.sheet)
         return RawTable(
             _register(engine, data), engine, origin, sha, "excel", data.num_rows, tuple(notes)
         )
-    _reject(origin, opts, "sheet")
+    reject_options(origin, opts, "sheet")
     if suffix in PARQUET:
-        _reject(origin, opts, *_TEXT_OPTIONS)
+        reject_options(origin, opts, *_TEXT_OPTIONS)
         table, rows = _read_parquet(engine, path)
         return RawTable(table, engine, origin, sha, "parquet", rows)
     if suffix in JSON_LINES or suffix == ".json":
-        _reject(origin, opts, *_TEXT_OPTIONS)
+        reject_options(origin, opts, *_TEXT_OPTIONS)
         read = json_lines.read_json_lines(engine, path, lines_only=suffix != ".json")
         return RawTable(read.table, engine, origin, sha, "json", read.rows, tuple(read.notes))
     if suffix in TEXT_LOGS and opts.delimiter is None and not _looks_delimited(path):
@@ -281,7 +285,7 @@ def read_table(
     if isinstance(source, RawTable):  # already read (e.g. by Spark: custlens.io.spark_session)
         return source
     if isinstance(source, ibis.Table):
-        _reject("the Ibis table", opts, *_READER_OPTIONS)
+        reject_options("the Ibis table", opts, *_READER_OPTIONS)
         try:
             backend = source.get_backend()
         except Exception:  # noqa: BLE001 - an unbound table has no engine to run on
@@ -291,21 +295,21 @@ def read_table(
             ) from None
         return RawTable(source, backend, "an Ibis table", None, "ibis")
     if isinstance(source, pa.Table):
-        _reject("the Arrow table", opts, *_READER_OPTIONS)
+        reject_options("the Arrow table", opts, *_READER_OPTIONS)
         text_files.check_duplicate_names(list(source.column_names), "the Arrow table")
         engine = _engine(con, "the Arrow table")
         return RawTable(
             _register(engine, source), engine, "an Arrow table", None, "arrow", source.num_rows
         )
     if type(source).__name__ == "DataFrame" and hasattr(source, "iloc"):
-        _reject("the DataFrame", opts, *_READER_OPTIONS)
+        reject_options("the DataFrame", opts, *_READER_OPTIONS)
         data = dataframe_to_arrow(source)
         engine = _engine(con, "the DataFrame")
         return RawTable(
             _register(engine, data), engine, "a pandas DataFrame", None, "dataframe", data.num_rows
         )
     if isinstance(source, str) and "://" in source:
-        _reject(databases.redact_url(source), opts, "sheet", *_TEXT_OPTIONS)
+        reject_options(databases.redact_url(source), opts, "sheet", *_TEXT_OPTIONS)
         scheme = source.split("://", 1)[0].lower()
         if scheme == "sqlite":
             path = databases.sqlite_url_path(source)

@@ -15,11 +15,9 @@ PySpark is imported only when a function here is called (``pip install 'custlens
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import uuid
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,7 +29,7 @@ import pyarrow.parquet as pq
 from custlens.config import SparkConfig
 from custlens.errors import InputError
 from custlens.io import databases, text_files
-from custlens.io.materialize import workdir
+from custlens.io.materialize import read_stored, stored_file
 from custlens.io.options import ReadOptions
 from custlens.io.readers import (
     DELIMITED,
@@ -42,6 +40,7 @@ from custlens.io.readers import (
     SQLITE,
     RawTable,
     file_sha256,
+    reject_options,
 )
 
 __all__ = [
@@ -145,14 +144,11 @@ def _unsupported(origin: str, suffix: str) -> InputError:
 
 
 def _reject(origin: str, options: ReadOptions, *names: str) -> None:
-    used = options.given(*names)
-    if used:
-        raise InputError(
-            f"Option(s) {used} do not apply to this source on Spark",
-            where=origin,
-            fix="--table names a Spark/Hive table; --no-header/--columns/--delimiter/--encoding "
-            "are for CSV paths; drop the others",
-        )
+    fix = (
+        "--table names a Spark/Hive table; --no-header/--columns/--delimiter/--encoding are for "
+        "CSV paths; drop the others"
+    )
+    reject_options(origin, options, *names, on=" on Spark", fix=fix)
 
 
 def _view(con: Any, frame: Any) -> ibis.Table:
@@ -315,13 +311,6 @@ def _to_arrow(table: ibis.Table) -> pa.Table:
 def to_duckdb(table: ibis.Table, engine: Any, name: str) -> ibis.Table:
     """``table`` (on Spark) copied to ``engine`` (a DuckDB connection) as a Parquet file in its
     private folder; the file goes when the returned table is no longer referenced."""
-    path = workdir(engine) / f"{name}_{uuid.uuid4().hex[:12]}.parquet"
+    path = stored_file(engine, name)
     pq.write_table(_to_arrow(table), path)
-    stored = engine.read_parquet(path, table_name=path.stem)
-    weakref.finalize(stored.op(), _remove, path)
-    return stored
-
-
-def _remove(path: Path) -> None:
-    with contextlib.suppress(OSError):
-        path.unlink()
+    return read_stored(engine, path)
