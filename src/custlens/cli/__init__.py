@@ -190,14 +190,15 @@ def _execute(
     flags.check_figures(figures)
     check_not_overlapping(out_dir, [source] if source else [], what="the input")
     check_output_dir(out_dir, force=force)
-    with stage_progress(not quiet and err.is_terminal) as on_stage:
+    with stage_progress(not quiet and err.is_terminal) as display:
         results = run_pipeline(
             source,
             settings=settings,
             read=read,
-            on_stage=on_stage,
+            on_stage=display,
             engine=engine,
             spark_master=spark_master,
+            on_engine=display.watch if display else None,
         )
     from custlens.report.write import write_documents
 

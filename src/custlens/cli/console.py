@@ -2,49 +2,114 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
 
 if TYPE_CHECKING:
-    from rich.progress import TaskID
+    from rich.progress import Progress, TaskID
 
     from custlens.pipeline import Results
-    from custlens.pipeline.run import StageCallback
 
 err = Console(stderr=True)
 out = Console()
 
 
+class StageProgress:
+    """One progress line per stage: a bar that follows the query running on the engine (how
+    much of its input DuckDB has scanned) and pulses between queries, and the elapsed time.
+
+    Called as the pipeline's ``on_stage``; ``watch`` is its ``on_engine``. A daemon thread
+    polls the engine a few times a second while the display is open.
+    """
+
+    POLL_SECONDS = 0.25
+
+    def __init__(self, progress: Progress) -> None:
+        self._progress = progress
+        self._tasks: dict[str, TaskID] = {}
+        self._running: TaskID | None = None
+        self._probe: Callable[[], float | None] | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._poller = threading.Thread(target=self._poll, name="custlens-progress", daemon=True)
+
+    def __call__(self, name: str, event: str) -> None:
+        with self._lock:
+            if event == "start":
+                self._running = self._tasks[name] = self._progress.add_task(
+                    escape(name), total=None
+                )
+            else:
+                self._running = None
+                self._progress.update(
+                    self._tasks[name],
+                    total=1,
+                    completed=1,
+                    description=f"[green]{escape(name)}[/green]",
+                )
+
+    def watch(self, con: Any) -> None:
+        """Follow the queries running on ``con`` (an Ibis connection) from now on."""
+        from custlens.io.progress import query_progress
+
+        probe = query_progress(con)
+        with self._lock:
+            self._probe = probe
+
+    def _poll(self) -> None:
+        while not self._stop.wait(self.POLL_SECONDS):
+            with self._lock:
+                if self._running is None or self._probe is None:
+                    continue
+                done = self._probe()
+                if done is None:  # between two queries: the bar pulses
+                    self._progress.update(self._running, total=None)
+                else:
+                    self._progress.update(self._running, total=100, completed=done)
+
+    def __enter__(self) -> StageProgress:
+        self._progress.start()
+        self._poller.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._poller.join()
+        self._progress.stop()
+
+
 @contextmanager
-def stage_progress(enabled: bool) -> Iterator[StageCallback | None]:
-    """Rich progress lines per stage on a terminal; silent otherwise."""
+def stage_progress(enabled: bool, console: Console | None = None) -> Iterator[StageProgress | None]:
+    """Progress lines per stage on a terminal (``console``: default stderr); silent otherwise."""
     if not enabled:
         yield None
         return
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
 
     progress = Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        TaskProgressColumn(),
         TimeElapsedColumn(),
-        console=err,
+        console=console or err,
         transient=False,
     )
-    tasks: dict[str, TaskID] = {}
-
-    def on_stage(name: str, event: str) -> None:
-        if event == "start":
-            tasks[name] = progress.add_task(name, total=1)
-        else:
-            progress.update(tasks[name], completed=1, description=f"[green]{name}[/green]")
-
-    with progress:
-        yield on_stage
+    with StageProgress(progress) as display:
+        yield display
 
 
 def print_summary(results: Results, target: Path) -> None:

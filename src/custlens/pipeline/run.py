@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 CORE_STAGES = ("load", "clean", "customer table", "segments")
 StageCallback = Callable[[str, str], None]
+EngineCallback = Callable[[Any], None]
 
 _VERSIONED_PACKAGES = (
     "custlens",
@@ -188,6 +189,7 @@ def prepare(
     on_stage: StageCallback | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    on_engine: EngineCallback | None = None,
 ) -> Prepared:
     """Load, clean, build the customer table (with the behavioural features when asked) and
     segment it: what every stage and ``score`` start from. ``engine="spark"`` reads ``source``
@@ -206,6 +208,8 @@ def prepare(
             except MappingError as exc:
                 _point_to_profile(exc, source, read)
                 raise
+            if on_engine is not None:  # before the long queries start (progress bars)
+                on_engine(src.table._find_backend(use_default=True))
             # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
             # read the canonical lines again
             transactions = materialize(src.table, "transactions")
@@ -270,6 +274,7 @@ def run(
     on_stage: StageCallback | None = None,
     engine: str = "duckdb",
     spark_master: str | None = None,
+    on_engine: EngineCallback | None = None,
 ) -> Results:
     """Run the whole pipeline: load, clean, customer table, RFM segments, then every selected
     analysis stage of the registry (personas, anomalies, timing, predictions ...).
@@ -297,6 +302,10 @@ def run(
         (``settings.spark`` configures the session; see docs/scaling.md).
     spark_master : str, optional
         The Spark master URL (overrides ``settings.spark.master``).
+    on_engine : callable, optional
+        ``on_engine(con)`` is called with the Ibis connection the lines were loaded into,
+        before the long queries run on it, and again when they move to another one (Spark's
+        lines copied to DuckDB); the CLI polls it for progress bars.
 
     Returns
     -------
@@ -347,6 +356,7 @@ def run(
         on_stage=on_stage,
         engine=engine,
         spark_master=spark_master,
+        on_engine=on_engine,
     )
     customers = core.customers
     transactions, cleaned = core.transactions, core.cleaned
@@ -354,6 +364,8 @@ def run(
     if engine == "spark" and local and any(s.reads_lines for s in stages):
         with core.clock.stage("lines to DuckDB"):
             transactions, cleaned = to_local_lines(transactions, cleaned)
+        if on_engine is not None:
+            on_engine(transactions._find_backend(use_default=True))
     results: dict[str, StageResult] = {}
     skipped: dict[str, str] = {}
     for declared in stages:
