@@ -96,9 +96,7 @@ def with_exact_std_terms(table: ir.Table, column: str, by: str | list[str], name
     )
     stats = stats.rename({f"_by{i}": key for i, key in enumerate(keys)})
     same = [table[key].identical_to(stats[f"_by{i}"]) for i, key in enumerate(keys)]
-    with_stats = table.join(stats, same).select(
-        *table.columns, f"{name}_mean", f"{name}_scale"
-    )
+    with_stats = table.join(stats, same).select(*table.columns, f"{name}_mean", f"{name}_scale")
     scale = with_stats[f"{name}_scale"]
     deviation = (with_stats[column].cast("float64") - with_stats[f"{name}_mean"]) / scale.nullif(
         0.0
