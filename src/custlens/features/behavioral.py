@@ -21,16 +21,7 @@ from custlens.config import FeaturesConfig
 from custlens.errors import InputError
 from custlens.features import temporal
 from custlens.features.catalog import FEATURES, RETURNS, FeatureSpec
-from custlens.features.rfm import customer_columns
-from custlens.io.sums import (
-    exact_entropy,
-    exact_mean,
-    exact_std,
-    exact_sum,
-    exact_sum_of_parts,
-    exact_sum_parts,
-    with_exact_std_terms,
-)
+from custlens.io.sums import exact_entropy, exact_mean, exact_std, exact_sum, with_exact_std_terms
 
 log = logging.getLogger(__name__)
 
@@ -87,16 +78,10 @@ def behavioral_table(
     returns: ir.Table | None,
     as_of: ir.DateValue,
     config: FeaturesConfig,
-    *,
-    customer_table: bool = False,
 ) -> tuple[ir.Table, list[str]]:
     """``behavioral_features`` with ``as_of`` an Ibis date (a literal, or a placeholder that
     ``custlens.features.query`` replaces): every date the features use is derived from it in
-    the engine. Returns the table and the notes on the features left out.
-
-    ``customer_table``: the columns of ``customer_table_before`` come first (the same values),
-    derived from the per-order and per-product groups these features build anyway instead of
-    counting distinct orders and products over the lines once more."""
+    the engine. Returns the table and the notes on the features left out."""
     _check_columns(purchases, PURCHASE_COLUMNS, "purchases", numeric=_NUMERIC)
     if returns is not None:
         _check_columns(returns, RETURN_COLUMNS, "returns", numeric=("quantity",))
@@ -109,9 +94,7 @@ def behavioral_table(
     orders = temporal.add_calendar(_orders(lines))
     with_std = with_exact_std_terms(orders, "value", "customer_id", _VALUE_SD)
     customers = with_std.group_by("customer_id").aggregate(
-        **_order_aggregates(with_std),
-        **temporal.calendar_aggregates(with_std, as_of),
-        **(_customer_table_aggregates(with_std) if customer_table else {}),
+        **_order_aggregates(with_std), **temporal.calendar_aggregates(with_std, as_of)
     )
     parts = [
         temporal.day_and_month_counts(orders),
@@ -119,10 +102,7 @@ def behavioral_table(
         temporal.preferred_hour(orders),
     ]
     if "product_id" in available:
-        # with the customer table, the groups of products also count the distinct products
-        counted = "distinct_products" if customer_table else None
-        outputs = {"product_entropy": "entropy"}
-        parts.append(_spend_diversity(lines, "product_id", outputs, count_all=counted))
+        parts.append(_spend_diversity(lines, "product_id", {"product_entropy": "entropy"}))
     if "category" in available:
         parts.append(
             _spend_diversity(
@@ -136,7 +116,7 @@ def behavioral_table(
             )
         )
     if returns is not None:
-        parts.append(_returns(returns, cutoff, value=customer_table))
+        parts.append(_returns(returns, cutoff))
     t = customers
     for part in parts:
         t = _left_join(t, part)
@@ -150,20 +130,7 @@ def behavioral_table(
             returned_items_share=t._returned_items.fill_null(0.0) / _f(t.total_items).nullif(0.0),
             return_orders=t.return_orders.fill_null(0),
         )
-    names = [s.name for s in wanted]
-    if not customer_table:
-        return t.select("customer_id", *names), skipped
-    if "product_id" not in available:
-        t = t.mutate(distinct_products=ibis.null().cast("int64"))
-    first = t.mutate(
-        first_order=t._first_order,
-        last_order=t._last_order,
-        frequency=t._frequency,
-        monetary=t._monetary,
-    )
-    returned = first._returned if returns is not None else None
-    columns = customer_columns(first, returned, as_of)
-    return first.select("customer_id", **columns, **{n: first[n] for n in names}), skipped
+    return t.select("customer_id", *[s.name for s in wanted]), skipped
 
 
 def _plan(available: set[str]) -> tuple[list[FeatureSpec], list[str]]:
@@ -189,32 +156,15 @@ def _f(x: ir.Value) -> ir.FloatingValue:
 
 
 def _orders(lines: ir.Table) -> ir.Table:
-    """One row per (customer, order): first and last timestamp, value (with its exact parts,
-    which add up to the customer's exact total), items, lines, price extremes."""
-    exact, rest = exact_sum_parts(lines.amount)
-    orders = lines.group_by("customer_id", "order_id").aggregate(
+    """One row per (customer, order): first timestamp, value, items, lines, price extremes."""
+    return lines.group_by("customer_id", "order_id").aggregate(
         ts=lines.order_ts.min(),
-        _ts_last=lines.order_ts.max(),
-        _value_exact=exact,
-        _value_rest=rest,
+        value=exact_sum(lines.amount),
         items=exact_sum(lines.quantity),
         n_lines=lines.count(),
         pmax=lines.unit_price.max(),
         pmin=lines.unit_price.min(),
     )
-    value = exact_sum_of_parts(orders._value_exact, orders._value_rest)
-    return orders.mutate(value=value)
-
-
-def _customer_table_aggregates(o: ir.Table) -> dict[str, ir.Value]:
-    """Per customer over their orders: what ``customer_table_before`` aggregates over the lines
-    (the order ids are distinct within a customer, so counting them counts distinct orders)."""
-    return {
-        "_first_order": o.ts.min(),
-        "_last_order": o._ts_last.max(),
-        "_frequency": o.order_id.count(),
-        "_monetary": exact_sum_of_parts(o._value_exact.sum(), o._value_rest.sum()),
-    }
 
 
 def _order_aggregates(o: ir.Table) -> dict[str, ir.Value]:
@@ -251,27 +201,14 @@ def _monetary_basket_columns(t: ir.Table, config: FeaturesConfig) -> dict[str, i
     }
 
 
-def _spend_diversity(
-    lines: ir.Table, column: str, outputs: dict[str, str], count_all: str | None = None
-) -> ir.Table:
+def _spend_diversity(lines: ir.Table, column: str, outputs: dict[str, str]) -> ir.Table:
     """Entropy / count / top share of the spend shares over ``column`` per customer.
 
     Shannon entropy ``-sum(p_i ln p_i)`` of the shares p_i = s_i / S, summed exactly (the same
-    on every run whatever the engine's threads). Only lines with a positive amount spend;
-    ``count_all`` names an extra output: the distinct values of ``column`` over every line.
+    on every run whatever the engine's threads).
     """
-    named = lines.filter(lines[column].notnull())
-    if count_all is None:
-        keep = named.filter(named.amount > 0)
-        spend = keep.group_by("customer_id", keep[column]).aggregate(s=exact_sum(keep.amount))
-    else:
-        # every value groups; the spend counts the positive lines (null: none, as if the
-        # value had been filtered out with them)
-        groups = named.group_by("customer_id", named[column]).aggregate(
-            s=exact_sum(named.amount, where=named.amount > 0)
-        )
-        counts = groups.group_by(_cc="customer_id").aggregate(_all=groups.count())
-        spend = groups.filter(groups.s.notnull())
+    keep = lines.filter(lines[column].notnull(), lines.amount > 0)
+    spend = keep.group_by("customer_id", keep[column]).aggregate(s=exact_sum(keep.amount))
     # the customer's total joined back, not a window: DuckDB turns such a window into a join of
     # two copies of ``spend``, each grouping every line again; read twice here, ``spend`` is
     # one shared (materialised) part of the query
@@ -290,21 +227,13 @@ def _spend_diversity(
         "n": agg._n,
         "top": agg._top / agg._S,
     }
-    out = agg.select("customer_id", **{name: exprs[kind] for name, kind in outputs.items()})
-    if count_all is None:
-        return out
-    # customers whose every line of a value has no positive amount have counts, not spend
-    joined = counts.left_join(out, counts._cc == out.customer_id)
-    return joined.select(
-        customer_id=joined._cc, **{n: joined[n] for n in outputs}, **{count_all: joined._all}
-    )
+    return agg.select("customer_id", **{name: exprs[kind] for name, kind in outputs.items()})
 
 
-def _returns(returns: ir.Table, cutoff: ir.Value, *, value: bool = False) -> ir.Table:
+def _returns(returns: ir.Table, cutoff: ir.Value) -> ir.Table:
     r = returns.filter(returns.order_ts < cutoff, returns.customer_id.notnull())
-    returned = {"_returned": exact_sum(r.amount.abs())} if value else {}
     return r.group_by("customer_id").aggregate(
-        _returned_items=exact_sum(r.quantity.abs()), return_orders=r.order_id.nunique(), **returned
+        _returned_items=exact_sum(r.quantity.abs()), return_orders=r.order_id.nunique()
     )
 
 

@@ -170,14 +170,15 @@ def _template(
     p = ibis.table(purchases.schema(), name=_PURCHASES)
     r = None if returns is None else ibis.table(returns.schema(), name=_RETURNS)
     day = ibis.literal(_PLACEHOLDER_DAY, type="date")
-    table = customer_table_before(p, r, day)  # also checks the inputs
+    table = customer_table_before(p, r, day)
     skipped: list[str] = []
     extra: list[str] = []
     if behave:
-        # the customer table's columns, then the behavioural ones, from one set of groups
-        features, skipped = behavioral_table(p, r, day, config, customer_table=True)
+        features, skipped = behavioral_table(p, r, day, config)
         extra = [c for c in features.columns if c not in table.columns]
-        table = features.select(*table.columns, *extra)
+        features = features.select("customer_id", *extra).rename(_cid="customer_id")
+        joined = table.left_join(features, table.customer_id == features._cid)
+        table = joined.select(*table.columns, *extra)
     sql = con.compile(table)
     day_text = _day_text(con, _PLACEHOLDER_DAY)
     if day_text not in sql or _PURCHASES not in sql:  # pragma: no cover - an Ibis change

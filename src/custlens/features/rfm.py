@@ -148,45 +148,19 @@ def customer_table_before(
         r = returns.filter(returns.customer_id.notnull() & (returns.order_ts.date() < cutoff))
         ret = r.group_by(_cid=r.customer_id).aggregate(_returned=exact_sum(r.amount.abs()))
         agg = agg.left_join(ret, agg.customer_id == ret._cid)
-        returned = agg._returned
-    else:
-        returned = None
-    return agg.select("customer_id", **customer_columns(agg, returned, cutoff))
-
-
-CUSTOMER_COLUMNS = (
-    "customer_id",
-    "first_order",
-    "last_order",
-    "tenure_days",
-    "recency_days",
-    "frequency",
-    "monetary",
-    "avg_order_value",
-    "distinct_products",
-    "return_rate",
-)
-
-
-def customer_columns(
-    agg: ir.Table, returned: ir.FloatingValue | None, cutoff: ir.DateValue
-) -> dict[str, ir.Value]:
-    """The customer table's columns after ``customer_id`` from one row per customer holding
-    ``first_order``, ``last_order``, ``frequency``, ``monetary`` and ``distinct_products``, and
-    the value returned (``None``: no returns table; null: no returns)."""
-    if returned is not None:
-        returned = returned.fill_null(0.0).cast("float64")
+        returned = agg._returned.fill_null(0.0).cast("float64")
     else:
         returned = ibis.literal(0.0, type="float64")
     return_rate = ibis.ifelse(agg.monetary > 0.0, returned / agg.monetary, 0.0)
-    return {
-        "first_order": agg.first_order,
-        "last_order": agg.last_order,
-        "tenure_days": cutoff.delta(agg.first_order.date(), unit="day").cast("int64"),
-        "recency_days": cutoff.delta(agg.last_order.date(), unit="day").cast("int64"),
-        "frequency": agg.frequency.cast("int64"),
-        "monetary": agg.monetary,
-        "avg_order_value": agg.monetary / agg.frequency.cast("float64"),
-        "distinct_products": agg.distinct_products.cast("int64"),
-        "return_rate": return_rate.cast("float64"),
-    }
+    return agg.select(
+        "customer_id",
+        "first_order",
+        "last_order",
+        tenure_days=cutoff.delta(agg.first_order.date(), unit="day").cast("int64"),
+        recency_days=cutoff.delta(agg.last_order.date(), unit="day").cast("int64"),
+        frequency=agg.frequency.cast("int64"),
+        monetary=agg.monetary,
+        avg_order_value=agg.monetary / agg.frequency.cast("float64"),
+        distinct_products=agg.distinct_products.cast("int64"),
+        return_rate=return_rate.cast("float64"),
+    )
