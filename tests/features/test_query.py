@@ -156,3 +156,48 @@ def test_kept_rows_are_read_again_for_the_same_lines_and_date(monkeypatch):
     other = _frame(feature_query(p, None, date(2021, 4, 2)).table)
     assert list(other.index) == ["A"]
     assert any('VIEW "custlens_features_' in s for s in runs)
+
+
+def _edge_lines() -> pd.DataFrame:
+    rows = [
+        # C1's lines have two dates: the customer's last purchase is C1's later line
+        _line("C", "C1", "2021-03-01 09:00", 2.0, 5.0),
+        _line("C", "C1", "2021-03-20 18:30", 1.0, 2.5),
+        # a line without an order id: its money counts, it is no order
+        {**_line("C", "x", "2021-03-05 10:00", 1.0, 4.0), "order_id": None},
+        # a product bought only with quantity 0: a distinct product without spend
+        {**_line("C", "C2", "2021-03-10 10:00", 0.0, 3.0), "product_id": "pzero"},
+        _line("C", "C3", "2021-03-12 10:00", 1.0, 0.25),
+        # D only has a zero-amount line: no spend shares at all
+        {**_line("D", "D1", "2021-03-02 10:00", 0.0, 9.0), "product_id": "pd"},
+    ]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("with_products", [True, False])
+def test_customer_columns_from_order_groups_match_hand_values(with_products):
+    con = ibis.duckdb.connect()
+    lines = _edge_lines() if with_products else _edge_lines().drop(columns="product_id")
+    p = con.create_table("p", lines)
+    r = con.create_table("r", pd.DataFrame([_line("C", "R1", "2021-03-11 10:00", -1.0, 5.0)]))
+    got = _frame(feature_query(p, r, date(2021, 4, 1)).table)
+    c, d = got.loc["C"], got.loc["D"]
+    assert c.first_order == pd.Timestamp("2021-03-01 09:00")
+    assert c.last_order == pd.Timestamp("2021-03-20 18:30")
+    assert c.recency_days == 12
+    assert (c.frequency, d.frequency) == (3, 1)  # C1, C2, C3 (the line without an id is none)
+    assert c.monetary == 10.0 + 2.5 + 4.0 + 0.0 + 0.25
+    assert c.avg_order_value == pytest.approx(16.75 / 3)
+    assert c.return_rate == pytest.approx(5.0 / 16.75)
+    assert (d.monetary, d.return_rate, d.recency_days) == (0.0, 0.0, 30)
+    if with_products:
+        # C: pC1, px, pzero, pC3 (each line's product; C1's two lines share pC1)
+        assert (c.distinct_products, d.distinct_products) == (4, 1)
+        assert np.isnan(d.product_entropy)  # no positive spend to share out
+        shares = np.array([12.5, 4.0, 0.25]) / 16.75
+        assert c.product_entropy == pytest.approx(-(shares * np.log(shares)).sum())
+    else:
+        assert got["distinct_products"].isna().all()
+    # the same as the line-level customer table
+    table = _frame(customer_table_before(p, r, date(2021, 4, 1)))
+    pd.testing.assert_frame_equal(got[table.columns], table, check_exact=True)

@@ -83,12 +83,21 @@ def _is_cancelled(t: ir.Table, prefix: str) -> ir.BooleanValue:
     return t.order_id.startswith(prefix).fill_null(False) if prefix else ibis.literal(False)
 
 
-def _purchase_orders(t: ir.Table, prefix: str) -> ir.Table:
-    lines = t.filter(t.quantity > 0, t.amount > 0, ~_is_cancelled(t, prefix))
+def _purchase_lines(t: ir.Table, prefix: str) -> ir.Table:
+    return t.filter(t.quantity > 0, t.amount > 0, ~_is_cancelled(t, prefix))
+
+
+def _order_values(lines: ir.Table) -> ir.Table:
+    """One row per purchase order: its id and value (all the threshold needs)."""
+    return lines.group_by("order_id").aggregate(value=exact_sum(lines.amount))
+
+
+def _order_details(lines: ir.Table, ids: ir.Table) -> ir.Table:
+    """Customer, time, lines and units of the orders in ``ids`` (only those lines are read)."""
+    lines = lines.semi_join(ids, lines.order_id == ids.order_id)
     return lines.group_by("order_id").aggregate(
         customer_id=lines.customer_id.min(),
         order_ts=lines.order_ts.min(),
-        value=exact_sum(lines.amount),
         n_lines=lines.count(),
         units=exact_sum(lines.quantity),
     )
@@ -107,8 +116,10 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         ("order_id", "customer_id", "order_ts", "quantity", "amount"),
         "extreme_orders",
     )
-    # computed once: the statistics, the count and the listing all read it
-    orders = materialize(_purchase_orders(transactions, config.cancellation_prefix), "orders")
+    # the order values, computed once: the statistics, the count and the listing read them;
+    # the other columns are added for the listed orders only
+    lines = _purchase_lines(transactions, config.cancellation_prefix)
+    orders = materialize(_order_values(lines), "orders")
     lv = orders.value.ln()
     stats = (
         orders.aggregate(
@@ -148,16 +159,19 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         rule = f"order value above the {config.order_value_quantile:g} quantile ({threshold:,.2f})"
     med_value = float(stats["med_value"])
     extreme = orders.filter(orders.value > threshold)
-    # one query: the count of every extreme order rides along the listed ones as a window
-    listed = (
+    # the count of every extreme order rides along the listed ones as a window
+    top = (
         extreme.mutate(
             times_median=extreme.value / ibis.literal(med_value, type="float64"),
             _n=_rows(extreme.order_id),
         )
         .order_by([ibis.desc("value"), "order_id"])
         .limit(config.max_listed)
-        .select(*EXTREME_COLUMNS, "_n")
-        .to_pandas()
+    )
+    details = _order_details(lines, top.select("order_id"))
+    joined = top.join(details, "order_id")
+    listed = (
+        joined.select(*EXTREME_COLUMNS, "_n").order_by([ibis.desc("value"), "order_id"]).to_pandas()
     )
     n_extreme = int(listed["_n"].iloc[0]) if len(listed) else 0
     listed = listed.drop(columns="_n")

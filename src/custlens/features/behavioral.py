@@ -209,7 +209,13 @@ def _spend_diversity(lines: ir.Table, column: str, outputs: dict[str, str]) -> i
     """
     keep = lines.filter(lines[column].notnull(), lines.amount > 0)
     spend = keep.group_by("customer_id", keep[column]).aggregate(s=exact_sum(keep.amount))
-    spend = spend.group_by("customer_id").mutate(_S=exact_sum(spend.s))
+    # the customer's total joined back, not a window: DuckDB turns such a window into a join of
+    # two copies of ``spend``, each grouping every line again; read twice here, ``spend`` is
+    # one shared (materialised) part of the query
+    totals = spend.group_by(_cid=spend.customer_id).aggregate(_S=exact_sum(spend.s))
+    spend = spend.join(totals, spend.customer_id == totals._cid).select(
+        "customer_id", column, "s", "_S"
+    )
     agg = spend.group_by("customer_id").aggregate(
         _S=spend._S.max(),
         _H=exact_entropy(spend.s / spend._S),

@@ -8,12 +8,31 @@ dtypes for the numeric, string and timestamp columns custlens fetches, in about 
 from __future__ import annotations
 
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
+
+__all__ = ["round_floats", "to_frame", "to_rounded_frame"]
 
 
 def to_frame(table: ir.Table) -> pd.DataFrame:
     """The rows of ``table`` as pandas (numbers, strings and timestamps as ``to_pandas``)."""
     return table.to_pyarrow().to_pandas()
+
+
+def to_rounded_frame(table: ir.Table, decimals: int = 9) -> pd.DataFrame:
+    """``round_floats(to_frame(table), decimals)`` without a second copy of the rows: each Arrow
+    column is released once converted and each float column is rounded on its own, so a wide
+    table (1M customers x 80 columns, about 0.6 GB) is held about once instead of three times.
+
+    >>> import ibis
+    >>> to_rounded_frame(ibis.memtable({"x": [0.1 + 0.2], "n": [1]})).x.tolist()
+    [0.3]
+    """
+    frame = table.to_pyarrow().to_pandas(self_destruct=True, split_blocks=True)
+    for name in frame.select_dtypes("float").columns:
+        # what DataFrame.round does, one column at a time
+        frame[name] = np.round(frame[name].to_numpy(), decimals)
+    return frame
 
 
 def round_floats(frame: pd.DataFrame, decimals: int = 9) -> pd.DataFrame:

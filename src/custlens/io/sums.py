@@ -87,9 +87,16 @@ def with_exact_std_terms(table: ir.Table, column: str, by: str | list[str], name
     """``table`` with the columns ``{name}_scale`` (the group's largest absolute value of
     ``column``) and ``{name}_term`` (the squared deviation from the group's exact mean, divided
     by the scale squared) that :func:`exact_std` aggregates, per group of ``by``."""
+    keys = [by] if isinstance(by, str) else list(by)
     x = table[column].cast("float64")
-    grouped = table.group_by(by)
-    with_stats = grouped.mutate(**{f"{name}_mean": exact_mean(x), f"{name}_scale": x.abs().max()})
+    # the group's statistics joined back, not a window over the groups: the engine hashes the
+    # groups once instead of partitioning and sorting every row (the same exact values)
+    stats = table.group_by(keys).aggregate(
+        **{f"{name}_mean": exact_mean(x), f"{name}_scale": x.abs().max()}
+    )
+    stats = stats.rename({f"_by{i}": key for i, key in enumerate(keys)})
+    same = [table[key].identical_to(stats[f"_by{i}"]) for i, key in enumerate(keys)]
+    with_stats = table.join(stats, same).select(*table.columns, f"{name}_mean", f"{name}_scale")
     scale = with_stats[f"{name}_scale"]
     deviation = (with_stats[column].cast("float64") - with_stats[f"{name}_mean"]) / scale.nullif(
         0.0

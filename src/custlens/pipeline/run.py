@@ -24,7 +24,7 @@ from custlens.errors import ConfigError, CustlensError, DataError, MappingError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
 from custlens.io.clean import Cleaned, clean
-from custlens.io.frames import to_frame
+from custlens.io.frames import to_rounded_frame
 from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
@@ -231,7 +231,7 @@ def prepare(
             behavioral = features.behavioral_columns  # after the scores, as they always were
             expr = scored.select(*[c for c in scored.columns if c not in behavioral], *behavioral)
             skipped_features = features.skipped
-            customers = _deterministic(to_frame(expr.order_by("customer_id")))
+            customers = to_rounded_frame(expr.order_by("customer_id"))
         if len(customers) < RFM_BINS:
             raise DataError(
                 f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "

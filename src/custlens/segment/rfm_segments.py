@@ -209,7 +209,8 @@ def describe_segments(customers_df: pd.DataFrame, rfm: RFMConfig | None = None) 
     require_columns(customers_df, ("segment",), what="the scored customers", fix=_FIX)
     desc = {rule.name: rule.description for rule in rfm.segments}
     action = {rule.name: rule.action for rule in rfm.segments}
-    out = customers_df.copy()
+    # the rows are shared, not copied: only the two new columns are written
+    out = customers_df.copy(deep=False)
     out["description"] = out["segment"].map(desc)
     out["action"] = out["segment"].map(action)
     return out

@@ -81,7 +81,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
             customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of).order_by("customer_id")
         )
     )
-    frame = customers.merge(signals, on="customer_id", how="left", validate="1:1")
+    frame = _with_signals(customers, signals)
     detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
     scored = detector.fit_transform(frame)
     columns = pd.DataFrame(
@@ -96,8 +96,9 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
     )
     extreme = extreme_orders(ctx.transactions, cfg)
     pairs = cancellation_pairs(ctx.transactions, cfg)
-    listed = pd.concat([customers, columns], axis=1)
-    listed = listed.loc[listed["is_anomaly"].astype(bool)]
+    flagged = columns["is_anomaly"].to_numpy(dtype=bool)
+    shown = [c for c in customers.columns if c in LISTED_COLUMNS]  # the others are not listed
+    listed = pd.concat([customers.loc[flagged, shown], columns.loc[flagged]], axis=1)
     listed = listed.sort_values(["anomaly_score", "customer_id"], ascending=[False, True])
     summary = {
         "contamination": cfg.contamination,
@@ -119,6 +120,17 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
         notes=tuple(detector.notes_),
     )
     return columns, result
+
+
+def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
+    """``customers.merge(signals, on="customer_id", how="left", validate="1:1")`` without
+    copying the customer table: the signals are looked up by customer id and put beside it."""
+    keyed = signals.set_index("customer_id")
+    if not keyed.index.is_unique or not customers["customer_id"].is_unique:
+        raise RuntimeError("customer ids repeat in the customer table or its order signals")
+    aligned = keyed.reindex(customers["customer_id"].to_numpy())
+    aligned.index = customers.index
+    return pd.concat([customers, aligned], axis=1).reset_index(drop=True)
 
 
 def _reasons_text(reasons: object) -> str:
