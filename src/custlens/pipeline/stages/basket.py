@@ -248,20 +248,23 @@ def _over_index(
     groupings: list[str],
     cfg: BasketConfig,
 ) -> pd.DataFrame:
-    from custlens.basket import over_index
+    from custlens.basket.over_index import over_index_by
 
     frames = []
     for level, items, labels in levels:
+        if not groupings:
+            continue
+        by = over_index_by(
+            items,
+            customers,
+            groupings,
+            min_buyers=cfg.min_buyers,
+            min_index=cfg.min_index,
+            alpha=cfg.alpha,
+            top=cfg.over_index_per_segment,
+        )
         for grouping in groupings:
-            found = over_index(
-                items,
-                customers,
-                grouping,
-                min_buyers=cfg.min_buyers,
-                min_index=cfg.min_index,
-                alpha=cfg.alpha,
-                top=cfg.over_index_per_segment,
-            )
+            found = by[grouping]
             found.insert(0, "by", grouping)
             found.insert(0, "level", level)
             found["label"] = found["item"].map(lambda i, lb=labels: lb.get(i, i))
