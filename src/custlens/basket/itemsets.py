@@ -14,6 +14,7 @@ the lines) every group is counted separately against its own number of baskets.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import ibis.expr.types as ir
 import numpy as np
@@ -49,11 +50,12 @@ def frequent_itemsets(
     min_count: int = 1,
     max_size: int = 3,
     by: str | None = None,
-    baskets: int | None = None,
+    baskets: int | Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Frequent itemsets of ``lines`` (``basket, item`` and ``by``), one row each.
 
-    ``baskets``: the number of baskets in ``lines`` when known (without ``by``); else counted.
+    ``baskets``: the number of baskets in ``lines`` when known (with ``by``: of each group
+    present in ``lines``, by group value); else counted.
 
     Columns: ``[by,] size, item_1, item_2, item_3`` (items in ascending order, missing ones
     null), ``count`` (baskets containing every item), ``baskets`` (of the group) and ``support``.
@@ -66,7 +68,11 @@ def frequent_itemsets(
         )
     if by:
         t = lines.select(g=lines[by].cast("string"), basket="basket", item="item")
-        groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
+        if isinstance(baskets, Mapping):
+            known = sorted((str(g), int(n)) for g, n in baskets.items())
+            groups = pd.DataFrame(known, columns=["g", "baskets"])
+        else:
+            groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
     else:  # one group: no group column in the engine at all
         t = lines.select("basket", "item")
         n = baskets if baskets is not None else t.basket.nunique().to_pandas()
