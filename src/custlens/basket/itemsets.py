@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.basket.baskets import lookup
+from custlens.basket.masks import MAX_MASK_ITEMS, holding, mask_counts, sets_of
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
 from custlens.io.tuning import perfect_hash_groups
@@ -93,6 +94,14 @@ def frequent_itemsets(
         m = len(names)
         frequent = pd.DataFrame({"fg": singles["g"], "fitem": singles["i1"]})
         frequent["code"] = np.searchsorted(names, frequent["fitem"].to_numpy()).astype("int64")
+        if m <= MAX_MASK_ITEMS:
+            pairs, triples = _from_masks(t, frequent, groups, lines, keys, m, max_size)
+            for k in (1, 2, 3):
+                triples[f"i{k}"] = names[triples.pop(f"c{k}").to_numpy(dtype="int64")]
+            for k in (1, 2):
+                pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
+            found += [f.assign(size=k) for k, f in ((2, pairs), (3, triples)) if len(f)]
+            return _finish(found, groups, by)
         if by:
             f = lookup(frequent, lines)
             kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "code")
@@ -118,6 +127,11 @@ def frequent_itemsets(
         for k in (1, 2):
             pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
         found.insert(1, pairs.drop(columns="pair").assign(size=2))
+    return _finish(found, groups, by)
+
+
+def _finish(found: list[pd.DataFrame], groups: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """One table of the itemsets found, with their group's baskets and support, sorted."""
     out = pd.concat(found, ignore_index=True)
     out = out.rename(columns={"i1": "item_1", "i2": "item_2", "i3": "item_3", "n": "count"})
     for col in ITEM_COLUMNS:
@@ -179,3 +193,44 @@ def _triples(
     x = x.semi_join(z, [x.basket == z.zb, x.c3 == z.zc])
     found = keep(x.group_by([*keys, "c1", "c2", "c3"]).aggregate(n=x.count())).to_pandas()
     return found.assign(g=found.get("g", _ALL))
+
+
+def _from_masks(
+    t: ir.Table,
+    frequent: pd.DataFrame,
+    groups: pd.DataFrame,
+    near: ir.Table,
+    keys: list[str],
+    m: int,
+    max_size: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Frequent pairs and triples (``g, c1, c2[, c3], n``) of at most ``MAX_MASK_ITEMS``
+    frequent items, from the baskets counted per set of frequent items (exact counts, so the
+    same itemsets as the level-wise joins)."""
+    frequent = frequent.assign(bit=np.left_shift(1, frequent["code"].to_numpy(dtype="int64")))
+    if keys:
+        f = lookup(frequent[["fg", "fitem", "bit"]], near)
+        coded = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "bit")
+    else:
+        f = lookup(frequent[["fitem", "bit"]], near)
+        coded = t.join(f, t.item == f.fitem).select("basket", "bit")
+    counts = mask_counts(coded, keys)
+    if not keys:
+        counts["g"] = _ALL
+    thresholds = dict(zip(groups["g"], groups["threshold"].astype("int64"), strict=True))
+    sizes = [2, 3] if max_size == 3 else [2]
+    parts: dict[int, list[pd.DataFrame]] = {2: [], 3: []}
+    for g, rows in counts.groupby("g", sort=True):
+        h = holding(rows["mask"].to_numpy(), rows["n"].to_numpy(), m)
+        for size in sizes:
+            sets = sets_of(m, size)
+            n = h[np.left_shift(1, sets).sum(axis=1)]
+            keep = n >= thresholds[g]
+            part = pd.DataFrame({f"c{k + 1}": sets[keep, k] for k in range(size)})
+            parts[size].append(part.assign(g=g, n=n[keep]))
+    empty = {2: ["g", "c1", "c2", "n"], 3: ["g", "c1", "c2", "c3", "n"]}
+    pairs, triples = (
+        pd.concat(parts[k], ignore_index=True) if parts[k] else pd.DataFrame(columns=empty[k])
+        for k in (2, 3)
+    )
+    return pairs, triples
