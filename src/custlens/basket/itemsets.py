@@ -76,6 +76,12 @@ def frequent_itemsets(
             groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
     else:  # one group: no group column in the engine at all
         t = lines.select("basket", "item")
+        if isinstance(baskets, Mapping):
+            raise DataError(
+                "baskets per group were given without a group column",
+                where="frequent_itemsets(baskets=...)",
+                fix="pass by= with a mapping of baskets, or one number of baskets",
+            )
         n = baskets if baskets is not None else t.basket.nunique().to_pandas()
         groups = pd.DataFrame({"g": [_ALL], "baskets": [int(n)]})
     keys = ["g"] if by else []
