@@ -71,7 +71,12 @@ def frequent_itemsets(
         t = lines.select(g=lines[by].cast("string"), basket="basket", item="item")
         if isinstance(baskets, Mapping):
             known = sorted((str(g), int(n)) for g, n in baskets.items())
-            groups = pd.DataFrame(known, columns=["g", "baskets"])
+            groups = pd.DataFrame(
+                {
+                    "g": pd.Series([g for g, _ in known], dtype=object),
+                    "baskets": pd.Series([n for _, n in known], dtype="int64"),
+                }
+            )
         else:
             groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
     else:  # one group: no group column in the engine at all
