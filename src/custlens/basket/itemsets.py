@@ -73,7 +73,7 @@ def frequent_itemsets(
             known = sorted((str(g), int(n)) for g, n in baskets.items())
             groups = pd.DataFrame(
                 {
-                    "g": pd.Series([g for g, _ in known], dtype=object),
+                    "g": pd.Series([g for g, _ in known], dtype="str"),
                     "baskets": pd.Series([n for _, n in known], dtype="int64"),
                 }
             )
