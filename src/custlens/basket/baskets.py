@@ -31,6 +31,7 @@ class Baskets:
 
     lines: ir.Table
     every: ir.Table  # the same for every basket, capped ones included
+    orders: ir.Table  # one row per basket (capped ones included): basket, customer_id, size
     column: str  # the transaction column the items come from
     baskets: int  # baskets kept (single-item ones included: the support denominator)
     multi_item: int  # kept baskets with at least two items
@@ -78,27 +79,35 @@ def basket_lines(
     # number in order-id order (the itemset joins compare integers, not order-id strings);
     # joined back to the lines by hash instead of windows over every line
     orders = distinct.group_by(_order="order_id").aggregate(
-        size=distinct.count(), _customer=distinct.customer_id.min()
+        size=distinct.count(), _customer=distinct.customer_id.min(), _first=distinct.item.min()
     )
     orders = orders.mutate(basket=ibis.row_number().over(order_by=orders._order).cast("int64"))
     joined = distinct.join(orders, distinct.order_id.identical_to(orders._order))
     every = joined.select(
-        "order_id", "item", customer_id=joined._customer, size=joined.size, basket=joined.basket
+        "order_id",
+        "item",
+        customer_id=joined._customer,
+        size=joined.size,
+        basket=joined.basket,
+        # one line per basket is marked (its smallest item): the baskets are then counted
+        # and listed from the stored lines without grouping them again
+        _first=joined.item == joined._first,
     )
     every = materialize(every, "basket_all_lines")
-    sizes = every.group_by("basket").aggregate(size=every.size.max())
-    kept_expr = sizes.size <= max_items if max_items is not None else ibis.literal(True)
-    stats = sizes.aggregate(
-        kept=sizes.count(where=kept_expr),
-        multi=sizes.count(where=kept_expr & (sizes.size >= 2)),
-        capped=sizes.count(where=~kept_expr),
-        largest=sizes.size.max(),
+    per_basket = every.filter(every._first).select("basket", "customer_id", "size")
+    kept_expr = per_basket.size <= max_items if max_items is not None else ibis.literal(True)
+    stats = per_basket.aggregate(
+        kept=per_basket.count(where=kept_expr),
+        multi=per_basket.count(where=kept_expr & (per_basket.size >= 2)),
+        capped=per_basket.count(where=~kept_expr),
+        largest=per_basket.size.max(),
     ).to_pandas()
     row = stats.iloc[0]
     lines = every if max_items is None else every.filter(every.size <= max_items)
     return Baskets(
         lines=lines.select("basket", "order_id", "customer_id", "item"),
         every=every.select("basket", "order_id", "customer_id", "item"),
+        orders=per_basket,
         column=column,
         baskets=_int(row["kept"]),
         multi_item=_int(row["multi"]),

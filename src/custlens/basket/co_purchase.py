@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from custlens.basket.baskets import lookup
+from custlens.basket.masks import MAX_MASK_ITEMS, holding, mask_counts, sets_of
 
 CO_PURCHASE_COLUMNS = (
     "item_a",
@@ -30,12 +32,7 @@ def co_purchase(lines: ir.Table, baskets: int, top: int = 15) -> pd.DataFrame:
     ranked = counts.order_by([ibis.desc(counts.n), counts.item]).limit(top).to_pandas()
     if len(ranked) < 2:
         return pd.DataFrame(columns=list(CO_PURCHASE_COLUMNS))
-    chosen = lookup(ranked[["item"]].rename(columns={"item": "top_item"}), lines)
-    kept = lines.semi_join(chosen, lines.item == chosen.top_item).select("basket", "item")
-    a = kept.select("basket", ia="item")
-    b = kept.select(b2="basket", ib="item")
-    pairs = a.join(b, [a.basket == b.b2, a.ia < b.ib])
-    together = pairs.group_by(["ia", "ib"]).aggregate(together=pairs.count()).to_pandas()
+    together = _together(lines, ranked["item"].tolist())
     n = dict(zip(ranked["item"], ranked["n"].astype("int64"), strict=True))
     grid = pd.DataFrame(
         [(x, y) for x in ranked["item"] for y in ranked["item"] if x != y],
@@ -57,3 +54,31 @@ def co_purchase(lines: ir.Table, baskets: int, top: int = 15) -> pd.DataFrame:
     grid["support"] = grid["together"] / total
     grid["lift"] = grid["support"] / ((grid["baskets_a"] / total) * (grid["baskets_b"] / total))
     return grid[list(CO_PURCHASE_COLUMNS)]
+
+
+def _together(lines: ir.Table, top: list) -> pd.DataFrame:
+    """``ia, ib, together``: the baskets holding both items, for the pairs of ``top`` items
+    (``ia < ib``; pairs never bought together may be left out)."""
+    if len(top) <= MAX_MASK_ITEMS:  # the baskets counted per set of top items
+        bits = pd.DataFrame({"top_item": top, "bit": np.left_shift(1, np.arange(len(top)))})
+        chosen = lookup(bits, lines)
+        coded = lines.join(chosen, lines.item == chosen.top_item).select("basket", "bit")
+        counts = mask_counts(coded, [])
+        h = holding(counts["mask"].to_numpy(), counts["n"].to_numpy(), len(top))
+        pairs = sets_of(len(top), 2)
+        names = np.array(top, dtype=object)
+        a, b = names[pairs[:, 0]], names[pairs[:, 1]]
+        first = np.array([x < y for x, y in zip(a, b, strict=True)], dtype=bool)
+        return pd.DataFrame(
+            {
+                "ia": np.where(first, a, b),
+                "ib": np.where(first, b, a),
+                "together": h[np.left_shift(1, pairs).sum(axis=1)],
+            }
+        )
+    chosen = lookup(pd.DataFrame({"top_item": top}), lines)
+    kept = lines.semi_join(chosen, lines.item == chosen.top_item).select("basket", "item")
+    a = kept.select("basket", ia="item")
+    b = kept.select(b2="basket", ib="item")
+    pairs = a.join(b, [a.basket == b.b2, a.ia < b.ib])
+    return pairs.group_by(["ia", "ib"]).aggregate(together=pairs.count()).to_pandas()

@@ -14,12 +14,14 @@ the lines) every group is counted separately against its own number of baskets.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from custlens.basket.baskets import lookup
+from custlens.basket.masks import MAX_MASK_ITEMS, holding, mask_counts, sets_of
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
 from custlens.io.tuning import perfect_hash_groups
@@ -49,11 +51,12 @@ def frequent_itemsets(
     min_count: int = 1,
     max_size: int = 3,
     by: str | None = None,
-    baskets: int | None = None,
+    baskets: int | Mapping[str, int] | None = None,
 ) -> pd.DataFrame:
     """Frequent itemsets of ``lines`` (``basket, item`` and ``by``), one row each.
 
-    ``baskets``: the number of baskets in ``lines`` when known (without ``by``); else counted.
+    ``baskets``: the number of baskets in ``lines`` when known (with ``by``: of each group
+    present in ``lines``, by group value); else counted.
 
     Columns: ``[by,] size, item_1, item_2, item_3`` (items in ascending order, missing ones
     null), ``count`` (baskets containing every item), ``baskets`` (of the group) and ``support``.
@@ -66,9 +69,24 @@ def frequent_itemsets(
         )
     if by:
         t = lines.select(g=lines[by].cast("string"), basket="basket", item="item")
-        groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
+        if isinstance(baskets, Mapping):
+            known = sorted((str(g), int(n)) for g, n in baskets.items())
+            groups = pd.DataFrame(
+                {
+                    "g": pd.Series([g for g, _ in known], dtype="str"),
+                    "baskets": pd.Series([n for _, n in known], dtype="int64"),
+                }
+            )
+        else:
+            groups = t.group_by("g").aggregate(baskets=t.basket.nunique()).to_pandas()
     else:  # one group: no group column in the engine at all
         t = lines.select("basket", "item")
+        if isinstance(baskets, Mapping):
+            raise DataError(
+                "baskets per group were given without a group column",
+                where="frequent_itemsets(baskets=...)",
+                fix="pass by= with a mapping of baskets, or one number of baskets",
+            )
         n = baskets if baskets is not None else t.basket.nunique().to_pandas()
         groups = pd.DataFrame({"g": [_ALL], "baskets": [int(n)]})
     keys = ["g"] if by else []
@@ -87,6 +105,14 @@ def frequent_itemsets(
         m = len(names)
         frequent = pd.DataFrame({"fg": singles["g"], "fitem": singles["i1"]})
         frequent["code"] = np.searchsorted(names, frequent["fitem"].to_numpy()).astype("int64")
+        if m <= MAX_MASK_ITEMS:
+            pairs, triples = _from_masks(t, frequent, groups, lines, keys, m, max_size)
+            for k in (1, 2, 3):
+                triples[f"i{k}"] = names[triples.pop(f"c{k}").to_numpy(dtype="int64")]
+            for k in (1, 2):
+                pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
+            found += [f.assign(size=k) for k, f in ((2, pairs), (3, triples)) if len(f)]
+            return _finish(found, groups, by)
         if by:
             f = lookup(frequent, lines)
             kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "code")
@@ -112,6 +138,11 @@ def frequent_itemsets(
         for k in (1, 2):
             pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
         found.insert(1, pairs.drop(columns="pair").assign(size=2))
+    return _finish(found, groups, by)
+
+
+def _finish(found: list[pd.DataFrame], groups: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """One table of the itemsets found, with their group's baskets and support, sorted."""
     out = pd.concat(found, ignore_index=True)
     out = out.rename(columns={"i1": "item_1", "i2": "item_2", "i3": "item_3", "n": "count"})
     for col in ITEM_COLUMNS:
@@ -173,3 +204,44 @@ def _triples(
     x = x.semi_join(z, [x.basket == z.zb, x.c3 == z.zc])
     found = keep(x.group_by([*keys, "c1", "c2", "c3"]).aggregate(n=x.count())).to_pandas()
     return found.assign(g=found.get("g", _ALL))
+
+
+def _from_masks(
+    t: ir.Table,
+    frequent: pd.DataFrame,
+    groups: pd.DataFrame,
+    near: ir.Table,
+    keys: list[str],
+    m: int,
+    max_size: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Frequent pairs and triples (``g, c1, c2[, c3], n``) of at most ``MAX_MASK_ITEMS``
+    frequent items, from the baskets counted per set of frequent items (exact counts, so the
+    same itemsets as the level-wise joins)."""
+    frequent = frequent.assign(bit=np.left_shift(1, frequent["code"].to_numpy(dtype="int64")))
+    if keys:
+        f = lookup(frequent[["fg", "fitem", "bit"]], near)
+        coded = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "bit")
+    else:
+        f = lookup(frequent[["fitem", "bit"]], near)
+        coded = t.join(f, t.item == f.fitem).select("basket", "bit")
+    counts = mask_counts(coded, keys)
+    if not keys:
+        counts["g"] = _ALL
+    thresholds = dict(zip(groups["g"], groups["threshold"].astype("int64"), strict=True))
+    sizes = [2, 3] if max_size == 3 else [2]
+    parts: dict[int, list[pd.DataFrame]] = {2: [], 3: []}
+    for g, rows in counts.groupby("g", sort=True):
+        h = holding(rows["mask"].to_numpy(), rows["n"].to_numpy(), m)
+        for size in sizes:
+            sets = sets_of(m, size)
+            n = h[np.left_shift(1, sets).sum(axis=1)]
+            keep = n >= thresholds[g]
+            part = pd.DataFrame({f"c{k + 1}": sets[keep, k] for k in range(size)})
+            parts[size].append(part.assign(g=g, n=n[keep]))
+    empty = {2: ["g", "c1", "c2", "n"], 3: ["g", "c1", "c2", "c3", "n"]}
+    pairs, triples = (
+        pd.concat(parts[k], ignore_index=True) if parts[k] else pd.DataFrame(columns=empty[k])
+        for k in (2, 3)
+    )
+    return pairs, triples

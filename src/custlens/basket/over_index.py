@@ -5,9 +5,15 @@ of all customers who did; ``index`` is their ratio. Counts run in the engine on 
 customer-item table; each (group, item) with at least ``min_buyers`` buyers in the group is
 tested (one-sided hypergeometric test: would a random draw of the group's size hold that many
 buyers?) and the p-values are adjusted with Benjamini-Hochberg over every test.
+
+Several groupings (segment, persona) share one pass over the customer-item table
+(:func:`over_index_by`): the engine counts buyers per combination of the groups and item, and
+each grouping's counts are sums of those (exact integers).
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import ibis.expr.types as ir
 import numpy as np
@@ -46,20 +52,78 @@ def over_index(
     ``customer_items``: ``customer_id, item`` (Ibis); ``groups``: pandas ``customer_id`` and
     ``column``. At most ``top`` rows per group, highest index first.
     """
-    mapping = groups[["customer_id", column]].dropna()
-    mapping = pd.DataFrame(
-        {"customer_id": mapping["customer_id"].astype(str), "grp": mapping[column].astype(str)}
+    found = over_index_by(
+        customer_items,
+        groups,
+        [column],
+        min_buyers=min_buyers,
+        min_index=min_index,
+        alpha=alpha,
+        top=top,
     )
-    m = lookup(mapping, customer_items)
+    return found[column]
+
+
+def over_index_by(
+    customer_items: ir.Table,
+    groups: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    min_buyers: int = 10,
+    min_index: float = 1.2,
+    alpha: float = 0.05,
+    top: int = 10,
+) -> dict[str, pd.DataFrame]:
+    """:func:`over_index` for each grouping column of ``groups``, from two engine queries in
+    all (the buyers per groups and item, the customers per groups)."""
+    columns = list(columns)
+    keys = [f"g{k}" for k in range(len(columns))]
+    # a customer without a group in one grouping is left out of that grouping only
+    mapping = pd.DataFrame({"customer_id": groups["customer_id"].astype(str).to_numpy()})
+    for key, column in zip(keys, columns, strict=True):
+        values = groups[column]
+        mapping[key] = values.astype(str).where(values.notna(), None).astype(object).to_numpy()
+    mapping = mapping[mapping[keys].notna().any(axis=1)]
+    m = lookup(
+        mapping, customer_items, schema={"customer_id": "string", **dict.fromkeys(keys, "string")}
+    )
     ci = customer_items.select("customer_id", "item")
-    ci = ci.join(m, ci.customer_id == m.customer_id).select(ci.customer_id, ci.item, m.grp)
-    present = ci.select("customer_id", "grp").distinct()
-    sizes = present.group_by("grp").aggregate(group_customers=present.count()).to_pandas()
+    ci = ci.join(m, ci.customer_id == m.customer_id).select(ci.customer_id, ci.item, *keys)
+    cells = ci.group_by([*keys, "item"]).aggregate(buyers=ci.count()).to_pandas()
+    present = ci.select("customer_id", *keys).distinct()
+    present = present.group_by(keys).aggregate(n=present.count()).to_pandas()
+    return {
+        column: _tested(
+            cells.rename(columns={key: "grp"}),
+            present.rename(columns={key: "grp"}),
+            min_buyers=min_buyers,
+            min_index=min_index,
+            alpha=alpha,
+            top=top,
+        )
+        for key, column in zip(keys, columns, strict=True)
+    }
+
+
+def _tested(
+    cells: pd.DataFrame,
+    present: pd.DataFrame,
+    *,
+    min_buyers: int,
+    min_index: float,
+    alpha: float,
+    top: int,
+) -> pd.DataFrame:
+    """The tests of one grouping ``grp`` from the counts per combination of groups."""
+    cells = cells[cells["grp"].notna()]
+    present = present[present["grp"].notna()]
+    sizes = present.groupby("grp", as_index=False)["n"].sum()
+    sizes = sizes.rename(columns={"n": "group_customers"})
     customers = int(sizes["group_customers"].sum())
-    item_buyers = ci.group_by("item").aggregate(all_buyers=ci.count())
-    cells = ci.group_by(["grp", "item"]).aggregate(buyers=ci.count())
-    cells = cells.filter(cells.buyers >= min_buyers)
-    cells = cells.join(item_buyers, "item").to_pandas()
+    item_buyers = cells.groupby("item", as_index=False)["buyers"].sum()
+    item_buyers = item_buyers.rename(columns={"buyers": "all_buyers"})
+    cells = cells.groupby(["grp", "item"], as_index=False)["buyers"].sum()
+    cells = cells[cells["buyers"] >= min_buyers].merge(item_buyers, on="item")
     out = cells.merge(sizes, on="grp").rename(columns={"grp": "group"})
     if out.empty:
         return pd.DataFrame(columns=list(OVER_INDEX_COLUMNS))

@@ -57,11 +57,18 @@ def recommend(
     )
     ci = customer_items.select("customer_id", "item")
     cand = ci.join(r, ci.item == r.a1).select(ci.customer_id, r.rule_id, r.a2, r.c, r.score)
-    ci2 = ci.select(k="customer_id", i2="item")
+    # the pairs that can match a second antecedent or a consequent are those of the rules'
+    # items only (a handful): filtered before the joins, not after
+    seconds = sorted({str(i) for i in single["antecedent_2"] if not pd.isna(i)})
+    ci2 = ci.filter(ci.item.isin(seconds or [""])).select(k="customer_id", i2="item")
     two = cand.filter(cand.a2 != "")
     two = two.semi_join(ci2, [two.customer_id == ci2.k, two.a2 == ci2.i2])
     cand = cand.filter(cand.a2 == "").union(two)
-    seen = ci if exclude is None else ci.union(exclude.select("customer_id", "item"))
+    offered = sorted(set(single["consequent_1"].astype(str)))
+    seen = ci.filter(ci.item.isin(offered))
+    if exclude is not None:
+        more = exclude.select("customer_id", "item")
+        seen = seen.union(more.filter(more.item.isin(offered)))
     ci3 = seen.select(k="customer_id", i3="item")
     cand = cand.anti_join(ci3, [cand.customer_id == ci3.k, cand.c == ci3.i3])
     best = cand.mutate(

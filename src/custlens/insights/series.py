@@ -179,18 +179,26 @@ def _customer_months(purchases: ir.Table, last: date) -> ir.Table:
     p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
     p = p.mutate(_m=_month_number(p.order_ts))
     exact, rest = exact_sum_parts(p.amount)
-    per_order = p.group_by(["customer_id", "order_id", "_m"]).aggregate(
+    # two passes over the lines, each one aggregate: the month's lines (the decimal parts add
+    # up exactly whatever the grouping), and each order's first month (a window or a self-join
+    # of a per-order table costs more: DuckDB computes that table twice)
+    per_month = p.group_by(["customer_id", "_m"]).aggregate(
         last_order=p.order_ts.max(), _exact=exact, _rest=rest
     )
-    first_month = per_order._m.min().over(group_by=[per_order.customer_id, per_order.order_id])
-    per_order = per_order.mutate(_first=first_month)
-    months = per_order.group_by(["customer_id", "_m"]).aggregate(
-        last_order=per_order.last_order.max(),
-        orders=per_order.count(
-            where=(per_order._m == per_order._first) & per_order.order_id.notnull()
-        ),
-        _exact=per_order._exact.sum(),
-        _rest=per_order._rest.sum(),
+    o = p.filter(p.order_id.notnull())
+    firsts = o.group_by(["customer_id", "order_id"]).aggregate(_f=o._m.min())
+    started = firsts.group_by(["customer_id", "_f"]).aggregate(orders=firsts.count())
+    joined = per_month.left_join(
+        started,
+        [per_month.customer_id == started.customer_id, per_month._m == started._f],
+    )
+    months = joined.select(
+        per_month.customer_id,
+        per_month._m,
+        per_month.last_order,
+        orders=joined.orders.fill_null(0).cast("int64"),
+        _exact=per_month._exact,
+        _rest=per_month._rest,
     )
     return materialize(months, "insight_customer_months")
 

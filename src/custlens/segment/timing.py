@@ -25,6 +25,7 @@ from custlens.io.sums import exact_sum
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # index = weekday (Monday=0)
 _REQUIRED = ("customer_id", "order_id", "order_ts", "amount")
+_NO_VALUE = 31  # a missing weekday or hour in the most-common-value key (values are 0..23)
 
 
 def _check(transactions: ir.Table, stage: str) -> None:
@@ -254,11 +255,18 @@ def _in_windows(orders: ir.Table, windows: list[TimingWindow]) -> ir.BooleanValu
 
 
 def _most_common(orders: ir.Table, column: str) -> ir.Table:
-    """Per customer, the most frequent value of ``column`` (ties: the smallest value)."""
+    """Per customer, the most frequent value of ``column`` (ties: the smallest value; a
+    missing value counts as the largest), for values in 0..30 (weekdays, hours).
+
+    One aggregate instead of a window per customer: each value's count and value are packed
+    into one integer, ``n * 32 + (31 - value)``, whose largest is the value wanted."""
     counted = orders.group_by(["customer_id", column]).aggregate(n=orders.count())
-    win = ibis.window(group_by="customer_id", order_by=[ibis.desc("n"), column])
-    ranked = counted.mutate(_r=ibis.row_number().over(win))
-    return ranked.filter(ranked._r == 0).select("customer_id", **{f"usual_{column}": column})
+    value = counted[column].cast("int64").fill_null(_NO_VALUE)
+    key = counted.n.cast("int64") * (_NO_VALUE + 1) + (_NO_VALUE - value)
+    best = counted.group_by("customer_id").aggregate(_k=key.max())
+    found = (_NO_VALUE - best._k % (_NO_VALUE + 1)).cast("int64")
+    usual = ibis.ifelse(found == _NO_VALUE, ibis.null().cast("int64"), found)
+    return best.select("customer_id", **{f"usual_{column}": usual})
 
 
 def timing_personas(

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     import altair as alt
     import ibis.expr.types as ir
 
+    from custlens.basket import Baskets
     from custlens.config import BasketConfig
     from custlens.pipeline.results import Results
 
@@ -140,7 +141,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     )
 
     groupings = [g for g in GROUPINGS if g in ctx.customers.columns]
-    tables["segment_rules"] = _group_rules(baskets.lines, ctx.customers, groupings, cfg, labels)
+    tables["segment_rules"] = _group_rules(baskets, ctx.customers, groupings, cfg, labels)
     tables["over_index"] = _over_index(levels, ctx.customers, groupings, cfg)
     summary["groupings"] = groupings
 
@@ -197,7 +198,7 @@ def _readable(rules: pd.DataFrame, labels: dict) -> pd.DataFrame:
 
 
 def _group_rules(
-    lines: ir.Table,
+    baskets: Baskets,
     customers: pd.DataFrame,
     groupings: list[str],
     cfg: BasketConfig,
@@ -208,36 +209,47 @@ def _group_rules(
     from custlens.basket.baskets import lookup
     from custlens.io.materialize import materialize
 
+    if not groupings:
+        return pd.DataFrame(columns=["by", "group", "rule"])
+    keys = [f"g{k}" for k in range(len(groupings))]
+    mapping = pd.DataFrame({"cid": customers["customer_id"].astype(str).to_numpy()})
+    for key, grouping in zip(keys, groupings, strict=True):
+        mapping[key] = customers[grouping].astype(str).to_numpy()
+    schema = {"cid": "string", **dict.fromkeys(keys, "string")}
+    # the kept baskets of every combination of groups, from one row per basket
+    orders = baskets.orders
+    if baskets.max_items is not None:
+        orders = orders.filter(orders.size <= baskets.max_items)
+    m = lookup(mapping, orders, schema)
+    joined = orders.join(m, orders.customer_id == m.cid)
+    counts = joined.group_by(keys).aggregate(n=joined.count()).to_pandas()
+    chosen = mapping[["cid"]].copy()
+    sizes: dict[str, dict[str, int]] = {}
+    for key in keys:
+        per_group = counts.groupby(key, as_index=False)["n"].sum()
+        top = per_group.sort_values(["n", key], ascending=[False, True]).head(cfg.top_segments)
+        sizes[key] = dict(zip(top[key], top["n"].astype("int64"), strict=True))
+        chosen[key] = mapping[key].where(mapping[key].isin(list(sizes[key])), None)
+    chosen = chosen[chosen[keys].notna().any(axis=1)]
+    lines = baskets.lines
+    c = lookup(chosen.astype(object), lines, schema)
+    grouped = lines.join(c, lines.customer_id == c.cid).select("basket", "item", *keys)
+    # the lines of the chosen groups, stored once for every grouping
+    grouped = materialize(grouped, "basket_group_lines")
     frames = []
-    for grouping in groupings:
-        m = lookup(
-            pd.DataFrame(
-                {
-                    "cid": customers["customer_id"].astype(str).to_numpy(),
-                    "grp": customers[grouping].astype(str).to_numpy(),
-                }
-            ),
-            lines,
-        )
-        grouped = lines.join(m, lines.customer_id == m.cid).select("basket", "item", "grp")
-        sizes = grouped.group_by("grp").aggregate(n=grouped.basket.nunique()).to_pandas()
-        top = sizes.sort_values(["n", "grp"], ascending=[False, True]).head(cfg.top_segments)
-        chosen = lookup(top[["grp"]].rename(columns={"grp": "top_grp"}), lines)
-        grouped = materialize(
-            grouped.semi_join(chosen, grouped.grp == chosen.top_grp), "basket_group_lines"
-        )
+    for key, grouping in zip(keys, groupings, strict=True):
+        part = grouped.filter(grouped[key].notnull()).select("basket", "item", grp=key)
         sets = frequent_itemsets(
-            grouped,
+            part,
             min_support=cfg.min_support,
             min_count=cfg.min_count,
             max_size=cfg.max_itemset_size,
             by="grp",
+            baskets=sizes[key],
         )
         rules = association_rules(sets, min_confidence=cfg.min_confidence, by="grp")
         rules = rules.groupby("grp", sort=False).head(cfg.rules_per_segment)
         frames.append(_readable(rules, labels).rename(columns={"grp": "group"}).assign(by=grouping))
-    if not frames:
-        return pd.DataFrame(columns=["by", "group", "rule"])
     out = pd.concat(frames, ignore_index=True)
     return out[["by", *[c for c in out.columns if c != "by"]]]
 
@@ -248,20 +260,23 @@ def _over_index(
     groupings: list[str],
     cfg: BasketConfig,
 ) -> pd.DataFrame:
-    from custlens.basket import over_index
+    from custlens.basket.over_index import over_index_by
 
     frames = []
     for level, items, labels in levels:
+        if not groupings:
+            continue
+        by = over_index_by(
+            items,
+            customers,
+            groupings,
+            min_buyers=cfg.min_buyers,
+            min_index=cfg.min_index,
+            alpha=cfg.alpha,
+            top=cfg.over_index_per_segment,
+        )
         for grouping in groupings:
-            found = over_index(
-                items,
-                customers,
-                grouping,
-                min_buyers=cfg.min_buyers,
-                min_index=cfg.min_index,
-                alpha=cfg.alpha,
-                top=cfg.over_index_per_segment,
-            )
+            found = by[grouping]
             found.insert(0, "by", grouping)
             found.insert(0, "level", level)
             found["label"] = found["item"].map(lambda i, lb=labels: lb.get(i, i))
