@@ -166,8 +166,22 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     depend only on their own row, so the blocks change no value and bound the temporary
     arrays); then the reasons, for the customers ``reason_customers`` picks."""
     cfg = models.config
+    # the BTYD quantities once for every customer: they are computed per distinct (x, t_x, T)
+    btyd = (
+        models.btyd.predict(frame, models.horizon_days, cfg.discount_rate).reset_index(drop=True)
+        if models.btyd
+        else None
+    )
     starts = range(0, len(frame), SCORE_BLOCK)
-    blocks = [_score_block(models, frame.iloc[i : i + SCORE_BLOCK]) for i in starts]
+    blocks = [
+        _score_block(
+            models,
+            frame.iloc[i : i + SCORE_BLOCK],
+            None if btyd is None else btyd.iloc[i : i + SCORE_BLOCK],
+        )
+        for i in starts
+    ]
+    del btyd
     out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     del blocks
     if _LGBM_CLV in out.columns:
@@ -197,8 +211,11 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """The scores (all but the reasons) of the customers of ``frame``."""
+def _score_block(
+    models: TrainedModels, frame: pd.DataFrame, btyd_pred: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The scores (all but the reasons) of the customers of ``frame`` (``btyd_pred``: their
+    BTYD predictions, when there is a BTYD model)."""
     cfg = models.config
     X = frame[list(models.feature_names)]
     h = models.horizon_days
@@ -207,7 +224,6 @@ def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     lgbm_churn = models.churn.predict_proba(X)
     raw = raw_churn_scores(frame)
     mapped = {name: models.score_maps[name].predict(s) for name, s in raw.items()}
-    btyd_pred = models.btyd.predict(frame, h, cfg.discount_rate) if models.btyd else None
     fallback = "btyd" if btyd_pred is not None else "recency"
     fallback_p = btyd_pred["churn_probability"].to_numpy() if btyd_pred is not None else None
     if fallback_p is None:
