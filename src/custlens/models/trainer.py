@@ -203,6 +203,33 @@ def mean_abs_shap(
     return {k: float(v) for k, v in imp.items()}
 
 
+def evaluation_sample(ev: BacktestData, cap: int | None, seed: int) -> BacktestData:
+    """The customers the backtest's metrics are computed on: every customer of ``ev``, or a
+    seeded sample of ``cap`` of them (``ModelsConfig.eval_rows``) in the frame's order."""
+    pick = sample_rows(len(ev.frame), cap, seed)
+    if pick is None:
+        return ev
+    log.info("backtest metrics on a seeded sample of %d of %d customers", len(pick), len(ev.frame))
+    return BacktestData(
+        cutoff=ev.cutoff,
+        horizon_days=ev.horizon_days,
+        frame=ev.frame.iloc[pick].reset_index(drop=True),
+        feature_names=ev.feature_names,
+    )
+
+
+def sample_note(metrics: dict[str, Any]) -> str | None:
+    """The run note when the backtest's metrics use a sample of the evaluation period's
+    customers (``periods.eval_sample`` in ``metrics``), else None."""
+    periods = metrics.get("periods", {})
+    if "eval_sample" not in periods:
+        return None
+    return (
+        f"backtest metrics computed on a seeded sample of {periods['eval_sample']:,} of the "
+        f"{periods['eval_customers']:,} customers of the evaluation period ([models] eval_rows)"
+    )
+
+
 @dataclass(frozen=True)
 class _Predictions:
     """Each model's predictions on the evaluation backtest, computed once."""
@@ -391,8 +418,9 @@ def backtest_and_evaluate(
     ev = make_backtest(
         purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
     )
+    scored = evaluation_sample(ev, config.eval_rows, seed)
     selection, btyd_tables = btyd_report(
-        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows
+        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows, scored=scored.frame
     )
     first = min(ev.frame["first_order"]).date()
     if eval_cutoff - timedelta(days=h) < first:
@@ -404,12 +432,12 @@ def backtest_and_evaluate(
             "BTYD models and the baselines are evaluated on the future period"
         )
         log.info(why)
-        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start)
+        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start, scored)
     trs = stacked_backtests(purchases, returns, eval_cutoff - timedelta(days=h), config, history)
     models = train(trs, config, seed)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
-    metrics, tables = evaluate(models, ev, prior, btyd=selection.chosen)
+    metrics, tables = evaluate(models, scored, prior, btyd=selection.chosen)
     metrics["notes"].extend(selection.notes)
     metrics["btyd"] = selection.metrics
     tables.update(btyd_tables)
@@ -427,6 +455,9 @@ def backtest_and_evaluate(
         "lightgbm_train_rows": len(tr.frame) if cap is None else min(cap, len(tr.frame)),
         "eval_customers": len(ev.frame),
     }
+    if len(scored.frame) < len(ev.frame):
+        metrics["periods"]["eval_sample"] = len(scored.frame)
+        metrics["notes"].insert(0, sample_note(metrics))
     for task, chosen in defaults.items():
         if chosen != "lightgbm":
             msg = f"{task}: the {chosen} baseline beats LightGBM on the future period"

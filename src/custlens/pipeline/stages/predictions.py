@@ -129,7 +129,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     cutoff can reach a feature.
     """
     from custlens.models.scoring import fit_final, reasons_note
-    from custlens.models.trainer import backtest_and_evaluate
+    from custlens.models.trainer import backtest_and_evaluate, sample_note
 
     cfg, settings = ctx.settings.models, ctx.settings
     purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
@@ -150,7 +150,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     )
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
-    note = reasons_note(len(scores), cfg)
+    notes = (sample_note(evaluation.metrics), reasons_note(len(scores), cfg))
     result = PredictionsResult(
         tables=dict(evaluation.tables),
         summary={
@@ -165,7 +165,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         columns=tuple(columns.columns),
         metrics=evaluation.metrics,
         models=models,
-        notes=(note,) if note else (),
+        notes=tuple(n for n in notes if n),
     )
     return columns, result
 
