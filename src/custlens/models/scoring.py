@@ -293,7 +293,7 @@ def fit_final(
     day = resolve_as_of(purchases, as_of)
     h = config.horizon_days
     last = day - timedelta(days=1 + h)
-    bts = stacked_backtests(purchases, returns, last, config, history, known)
+    bts = stacked_backtests(purchases, returns, last, config, history, known, seed=seed)
     models = train(bts, config, seed)
     frame, _ = customer_features(purchases, returns, day, config)
     try:

@@ -12,6 +12,7 @@ baselines are fitted on the evaluation period's feature window (they need no lab
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 from custlens.config import ModelsConfig
@@ -28,6 +30,7 @@ from custlens.errors import DataError
 from custlens.models.backtest import (
     BacktestData,
     History,
+    backtest_customer_ids,
     data_range,
     make_backtest,
     resolve_cutoff,
@@ -97,31 +100,40 @@ def stacked_backtests(
     config: ModelsConfig,
     history: History | None = None,
     known: tuple[BacktestData, ...] = (),
+    seed: int = 42,
 ) -> list[BacktestData]:
     """Training backtests at ``training_cutoffs`` (latest first); an older cutoff whose
     backtest cannot be built (too few customers or churners) is skipped with a log line.
 
     ``known``: backtests already built from the same purchases, history and config (e.g. the
     evaluation's); one with the same cutoff and horizon is used instead of building it again.
+    With a single cutoff, a backtest with more customers than ``max_train_rows`` is built for
+    LightGBM's seeded sample of them alone (see ``lightgbm_customers``).
     """
     first, _ = data_range(purchases)
     out = []
-    for i, day in enumerate(training_cutoffs(last, first, config)):
+    cutoffs = training_cutoffs(last, first, config)
+    for i, day in enumerate(cutoffs):
         same = [b for b in known if b.cutoff == day and b.horizon_days == config.horizon_days]
         if same:
             out.append(same[0])
             continue
+        customers, population = (
+            lightgbm_customers(purchases, day, config, history, seed)
+            if len(cutoffs) == 1
+            else (None, 0)
+        )
         try:
-            out.append(
-                make_backtest(
-                    purchases,
-                    returns,
-                    cutoff=day,
-                    horizon_days=config.horizon_days,
-                    config=config,
-                    history=history,
-                )
+            bt = make_backtest(
+                purchases,
+                returns,
+                cutoff=day,
+                horizon_days=config.horizon_days,
+                config=config,
+                history=history,
+                customers=customers,
             )
+            out.append(dataclasses.replace(bt, population=population))
         except DataError as exc:
             if i == 0:
                 raise
@@ -129,11 +141,37 @@ def stacked_backtests(
     return out
 
 
+def lightgbm_customers(
+    purchases: ir.Table, day: date, config: ModelsConfig, history: History | None, seed: int
+) -> tuple[pa.Array | None, int]:
+    """The customers of LightGBM's seeded training sample in the backtest with cutoff ``day``
+    (the rows ``_train_rows`` keeps of the whole backtest) and how many customers the whole
+    backtest has; ``(None, 0)`` when the sample keeps everyone (or off DuckDB).
+
+    Building the backtest for these customers alone gives LightGBM the same rows while the
+    features are computed for a fraction of the customers; the baseline score maps and the
+    class shares then learn from the same sample."""
+    cap = config.max_train_rows
+    con = purchases._find_backend(use_default=True)
+    if cap is None or getattr(con, "name", None) != "duckdb":
+        return None, 0
+    ids = backtest_customer_ids(purchases, day, history)
+    pick = sample_rows(len(ids), cap, seed)
+    if pick is None:
+        return None, 0
+    log.info(
+        "training backtest %s built for a seeded sample of %d of %d customers", day, cap, len(ids)
+    )
+    return ids.take(pa.array(pick)), len(ids)
+
+
 def stack(bts: BacktestData | list[BacktestData]) -> BacktestData:
     """One backtest whose rows are those of ``bts`` (a customer once per cutoff), latest
     cutoff's metadata; the feature names must agree."""
     if isinstance(bts, BacktestData):
         return bts
+    if len(bts) == 1:
+        return bts[0]
     names = bts[0].feature_names
     if any(b.feature_names != names for b in bts):
         raise DataError(
@@ -433,7 +471,9 @@ def backtest_and_evaluate(
         )
         log.info(why)
         return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start, scored)
-    trs = stacked_backtests(purchases, returns, eval_cutoff - timedelta(days=h), config, history)
+    trs = stacked_backtests(
+        purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
+    )
     models = train(trs, config, seed)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
@@ -450,9 +490,9 @@ def backtest_and_evaluate(
         "train_cutoffs": [b.cutoff.isoformat() for b in trs],
         "eval_cutoff": ev.cutoff.isoformat(),
         "horizon_days": h,
-        "train_customers": int(tr.frame["customer_id"].nunique()),
-        "train_rows": len(tr.frame),
-        "lightgbm_train_rows": len(tr.frame) if cap is None else min(cap, len(tr.frame)),
+        "train_customers": tr.population or int(tr.frame["customer_id"].nunique()),
+        "train_rows": tr.customers,
+        "lightgbm_train_rows": tr.customers if cap is None else min(cap, tr.customers),
         "eval_customers": len(ev.frame),
     }
     if len(scored.frame) < len(ev.frame):
