@@ -7,6 +7,7 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from sklearn.metrics import roc_auc_score
 
@@ -14,8 +15,9 @@ from custlens.config import CleaningConfig, ModelsConfig
 from custlens.datasets.synthetic import synthetic
 from custlens.io.clean import clean
 from custlens.io.load import load
-from custlens.models.backtest import BacktestData
+from custlens.models.backtest import BacktestData, backtest_customer_ids, make_backtest
 from custlens.models.baselines import BtydBaseline, p_no_purchase, p_no_purchase_pareto
+from custlens.models.churn import ChurnModel
 from custlens.models.trainer import backtest_and_evaluate, evaluation_sample, sample_note
 
 
@@ -139,3 +141,40 @@ def test_remembered_p_alive_follows_the_rows_and_cannot_be_changed_from_outside(
         assert one[0] == pytest.approx(again[i], rel=1e-12)
     shifted = model.conditional_probability_alive(x, tx, big_t + 5.0)
     assert not np.allclose(shifted, again)
+
+
+def test_backtest_of_some_customers_equals_those_rows_of_the_whole_backtest(purchases):
+    p, r = purchases
+    full = make_backtest(p, r, cutoff=None, horizon_days=90, config=ModelsConfig())
+    ids = backtest_customer_ids(p, full.cutoff)
+    assert ids.to_pylist() == full.frame["customer_id"].tolist()
+    rows = np.sort(np.random.default_rng(2).choice(len(ids), size=300, replace=False))
+    part = make_backtest(
+        p,
+        r,
+        cutoff=full.cutoff,
+        horizon_days=90,
+        config=ModelsConfig(min_class=2),
+        customers=ids.take(pa.array(rows)),
+    )
+    expected = full.frame.iloc[rows].reset_index(drop=True)
+    pd.testing.assert_frame_equal(part.frame, expected, check_exact=True)
+
+
+def test_training_on_the_sample_built_alone_gives_the_same_models(purchases):
+    p, r = purchases
+    config = ModelsConfig(n_estimators=30, max_train_rows=1000)
+    ev = backtest_and_evaluate(p, r, config=config, seed=7)
+    train_cutoff = date.fromisoformat(ev.metrics["periods"]["train_cutoff"])
+    whole = make_backtest(p, r, cutoff=train_cutoff, horizon_days=90, config=config)
+    n = len(whole.frame)
+    assert n > 1000
+    assert ev.metrics["periods"]["train_customers"] == ev.metrics["periods"]["train_rows"] == n
+    assert ev.metrics["periods"]["lightgbm_train_rows"] == 1000
+    # LightGBM's sample of the whole training backtest, drawn here without the code under test
+    rows = whole.frame.iloc[np.sort(np.random.default_rng(7).choice(n, size=1000, replace=False))]
+    direct = ChurnModel(config=config, seed=7).fit(
+        rows.loc[:, list(whole.feature_names)], rows["churned"], rows["last_period_revenue"]
+    )
+    scored = ev.backtest.frame
+    np.testing.assert_array_equal(ev.models.churn.predict_raw(scored), direct.predict_raw(scored))
