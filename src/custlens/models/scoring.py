@@ -289,21 +289,54 @@ def fit_final(
     ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``. ``known``:
     backtests already built from the same purchases, history and config (by default the
     evaluation backtest's cutoff is the refit's latest one), used instead of building them."""
+    models = refit(
+        purchases,
+        returns,
+        as_of=as_of,
+        config=config,
+        seed=seed,
+        defaults=defaults,
+        metrics=metrics,
+        history=history,
+        known=known,
+    )
+    return models, score_all(models, purchases, returns)
+
+
+def refit(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    *,
+    as_of: date | datetime | str | None = None,
+    config: ModelsConfig | None = None,
+    seed: int = 42,
+    defaults: dict[str, str] | None = None,
+    metrics: dict | None = None,
+    history: History | None = None,
+    known: tuple[BacktestData, ...] = (),
+) -> TrainedModels:
+    """The LightGBM models and score maps of ``fit_final`` (no BTYD model, no scores yet)."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
-    h = config.horizon_days
-    last = day - timedelta(days=1 + h)
+    last = day - timedelta(days=1 + config.horizon_days)
     bts = stacked_backtests(purchases, returns, last, config, history, known, seed=seed)
     models = train(bts, config, seed)
-    frame, _ = customer_features(purchases, returns, day, config)
-    try:
-        kind = (defaults or {}).get("btyd", "bgnbd")
-        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
-    except DataError as exc:
-        log.warning("BTYD not fitted for scoring: %s", exc.what)
     models.as_of = day
     if defaults:
         models.defaults = dict(defaults)
     if metrics:
         models.metrics = metrics
-    return models, score_customers(models, frame)
+    return models
+
+
+def score_all(models: TrainedModels, purchases: ir.Table, returns: ir.Table | None) -> pd.DataFrame:
+    """Fit the BTYD model of ``refit``'s models (``defaults['btyd']``, BG/NBD by default) on
+    every customer's features as of ``models.as_of`` and score every customer."""
+    config = models.config
+    frame, _ = customer_features(purchases, returns, models.as_of, config)
+    try:
+        kind = models.defaults.get("btyd", "bgnbd")
+        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
+    except DataError as exc:
+        log.warning("BTYD not fitted for scoring: %s", exc.what)
+    return score_customers(models, frame)
