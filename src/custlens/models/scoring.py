@@ -333,7 +333,8 @@ def score_all(models: TrainedModels, purchases: ir.Table, returns: ir.Table | No
     """Fit the BTYD model of ``refit``'s models (``defaults['btyd']``, BG/NBD by default) on
     every customer's features as of ``models.as_of`` and score every customer."""
     config = models.config
-    frame, _ = customer_features(purchases, returns, models.as_of, config)
+    day = models.as_of or resolve_as_of(purchases, None)  # refit sets it
+    frame, _ = customer_features(purchases, returns, day, config)
     try:
         kind = models.defaults.get("btyd", "bgnbd")
         models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
