@@ -13,6 +13,7 @@ baselines are fitted on the evaluation period's feature window (they need no lab
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -113,6 +114,8 @@ def stacked_backtests(
     first, _ = data_range(purchases)
     out = []
     cutoffs = training_cutoffs(last, first, config)
+    if history is not None:  # asked twice per date (the sample's customers, the backtest)
+        history = functools.lru_cache(maxsize=2)(history)
     for i, day in enumerate(cutoffs):
         same = [b for b in known if b.cutoff == day and b.horizon_days == config.horizon_days]
         if same:
