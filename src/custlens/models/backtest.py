@@ -14,6 +14,7 @@ a future order has ``future_orders = 0`` (``churned = True``), ``future_revenue 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -21,6 +22,7 @@ from datetime import date, datetime, timedelta
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from custlens._validation import as_date
 from custlens.config import ModelsConfig
@@ -49,6 +51,13 @@ class BacktestData:
     horizon_days: int
     frame: pd.DataFrame
     feature_names: tuple[str, ...]
+    # customers of the whole backtest when ``frame`` holds a seeded sample of them (0: all)
+    population: int = 0
+
+    @property
+    def customers(self) -> int:
+        """Customers of the whole backtest (``frame`` may hold a sample of them)."""
+        return self.population or len(self.frame)
 
     @property
     def as_of(self) -> date:
@@ -180,6 +189,24 @@ def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
 History = Callable[[date], "tuple[ir.Table, ir.Table | None]"]
 
 
+def backtest_customer_ids(
+    purchases: ir.Table, cutoff: date, history: History | None = None
+) -> pa.Array:
+    """The customers of the backtest with this cutoff (those with a purchase on or before it,
+    in the lines knowable the day after it), sorted as the backtest's rows."""
+    as_of = cutoff + timedelta(days=1)
+    past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
+    ids = past.filter(past.customer_id.notnull()).select("customer_id").distinct()
+    return ids.order_by("customer_id").to_pyarrow()["customer_id"].combine_chunks()
+
+
+def _only(table: ir.Table, name: str) -> ir.Table:
+    """The lines of ``table`` whose customer is in the engine table ``name``."""
+    con = table._find_backend(use_default=True)
+    keep = con.table(name)
+    return table.filter(table.customer_id.isin(keep.customer_id))
+
+
 def make_backtest(
     purchases: ir.Table,
     returns: ir.Table | None = None,
@@ -189,6 +216,7 @@ def make_backtest(
     config: ModelsConfig | None = None,
     check_classes: bool = True,
     history: History | None = None,
+    customers: pa.Array | None = None,
 ) -> BacktestData:
     """Features as of the cutoff and labels from ``(cutoff, cutoff + horizon_days]``.
 
@@ -196,12 +224,34 @@ def make_backtest(
     raw lines before it, cleaned on their own. Without it, features come from ``purchases``
     cleaned on the whole period, where a cleaning rule that pairs a purchase with a *later*
     cancellation could let a line after the cutoff change a feature.
+
+    ``customers`` (some of ``backtest_customer_ids``, sorted; DuckDB only): the backtest's rows
+    of these customers alone, computed from their lines alone (every feature, label and BTYD
+    value of a customer comes from that customer's lines, so the rows are those of the whole
+    backtest).
     """
     config = (config or ModelsConfig()).model_copy(update={"horizon_days": horizon_days})
     day = resolve_cutoff(purchases, cutoff, horizon_days)
     as_of = day + timedelta(days=1)
     past_purchases, past_returns = history(as_of) if history else (purchases, returns)
-    frame, names = customer_features(past_purchases, past_returns, as_of, config)
+    if customers is not None:
+        con = purchases._find_backend(use_default=True)
+        name = f"custlens_backtest_customers_{uuid.uuid4().hex[:12]}"
+        con.create_table(name, pa.table({"customer_id": customers}), temp=True)
+        try:
+            past_purchases = _only(past_purchases, name)
+            past_returns = None if past_returns is None else _only(past_returns, name)
+            frame, names = customer_features(past_purchases, past_returns, as_of, config)
+        finally:
+            con.drop_table(name, force=True)
+        if frame["customer_id"].tolist() != customers.to_pylist():
+            raise DataError(
+                "The backtest of some customers does not hold exactly those customers",
+                where=f"backtest with cutoff {day.isoformat()}",
+                fix="report this as a bug",
+            )
+    else:
+        frame, names = customer_features(past_purchases, past_returns, as_of, config)
     labels = round_floats(future_labels(purchases, day, horizon_days).to_pandas())
     frame = frame.merge(labels, on="customer_id", how="left", validate="one_to_one")
     frame["future_orders"] = frame["future_orders"].fillna(0).astype("int64")
@@ -227,4 +277,9 @@ def make_backtest(
             fix="choose another --cutoff or --horizon, use more data, or lower models.min_class",
         )
     log.info("%s: %d customers, %d churners", where, len(frame), churners)
-    return BacktestData(cutoff=day, horizon_days=horizon_days, frame=frame, feature_names=names)
+    return BacktestData(
+        cutoff=day,
+        horizon_days=horizon_days,
+        frame=frame,
+        feature_names=names,
+    )

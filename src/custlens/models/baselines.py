@@ -158,15 +158,21 @@ class BtydBaseline:
     def predict(
         self, frame: pd.DataFrame, horizon_days: int, discount_rate: float = 0.0
     ) -> pd.DataFrame:
-        """p_alive, churn_probability, expected_purchases (purchase days) and clv per row."""
+        """p_alive, churn_probability, expected_purchases (purchase days) and clv per row.
+
+        All but the CLV's spend depend on (x, t_x, T) alone: they are computed once per distinct
+        triple (customers share them: whole days and small counts) and spread to the rows."""
         x, tx, big_t, m = btyd_inputs(frame)
+        uniq, inverse = np.unique(np.column_stack([x, tx, big_t]), axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        ux, utx, ut = (np.ascontiguousarray(uniq[:, i]) for i in range(3))
         out = pd.DataFrame(index=frame.index)
-        out["p_alive"] = self.bg.conditional_probability_alive(x, tx, big_t)
-        out["churn_probability"] = self.p_no_purchase(x, tx, big_t, float(horizon_days))
+        out["p_alive"] = self.bg.conditional_probability_alive(ux, utx, ut)[inverse]
+        out["churn_probability"] = self.p_no_purchase(ux, utx, ut, float(horizon_days))[inverse]
         try:
             out["expected_purchases"] = self.bg.conditional_expected_purchases(
-                float(horizon_days), x, tx, big_t
-            )
+                float(horizon_days), ux, utx, ut
+            )[inverse]
         except DataError as exc:  # eq. 10 can fail for extreme (a, b); keep P(alive) and churn
             self.note = f"BG/NBD expected purchases unavailable: {exc.what}"
             log.warning(self.note)

@@ -99,11 +99,16 @@ def _holdout_actual(frame: pd.DataFrame, holdout: pd.DataFrame) -> np.ndarray:
 
 
 def select_btyd(
-    frame: pd.DataFrame, actual: np.ndarray, horizon_days: int, fit_rows: int | None = None
+    frame: pd.DataFrame,
+    actual: np.ndarray,
+    horizon_days: int,
+    fit_rows: int | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> BtydSelection:
     """Fit BG/NBD and Pareto/NBD on ``frame`` (a backtest frame; on a seeded sample of
-    ``fit_rows`` customers when there are more) and choose on ``actual`` (every customer)."""
-    x, tx, big_t, _ = btyd_inputs(frame)
+    ``fit_rows`` customers when there are more) and choose on ``actual``, the future purchase
+    days of the customers of ``scored`` (default: every customer of ``frame``)."""
+    x, tx, big_t, _ = btyd_inputs(frame if scored is None else scored)
     selection = BtydSelection(chosen=None)
     errors: dict[str, float] = {}
     for kind in ("bgnbd", "pareto_nbd"):
@@ -217,14 +222,20 @@ def btyd_report(
     cutoff: date,
     horizon_days: int,
     fit_rows: int | None = None,
+    scored: pd.DataFrame | None = None,
 ) -> tuple[BtydSelection, dict[str, pd.DataFrame]]:
-    """Choose between BG/NBD and Pareto/NBD on the future period and build the diagnostics."""
+    """Choose between BG/NBD and Pareto/NBD on the future period and build the diagnostics.
+
+    The models are fitted on ``frame`` (a seeded sample of ``fit_rows`` of its customers when
+    there are more); the choice and the table per calibration repeats use the customers of
+    ``scored`` (default: all of ``frame``); the tracking table the whole calibration cohort."""
+    scored = frame if scored is None else scored
     days = purchase_days(purchases, cutoff + timedelta(days=horizon_days))
-    actual = _holdout_actual(frame, holdout_days(days, cutoff))
-    selection = select_btyd(frame, actual, horizon_days, fit_rows)
+    actual = _holdout_actual(scored, holdout_days(days, cutoff))
+    selection = select_btyd(frame, actual, horizon_days, fit_rows, scored)
     tables: dict[str, pd.DataFrame] = {}
     if selection.chosen is not None:
-        tables["btyd_by_frequency"] = by_frequency(frame, actual, selection.chosen, horizon_days)
+        tables["btyd_by_frequency"] = by_frequency(scored, actual, selection.chosen, horizon_days)
         tables["btyd_tracking"] = tracking(days, cutoff, horizon_days, selection.chosen)
     return selection, tables
 
@@ -236,16 +247,18 @@ def btyd_only_evaluation(
     config: ModelsConfig,
     why: str,
     start: float,
+    scored: BacktestData | None = None,
 ) -> ModelEvaluation:
     """The evaluation when the data leave no labelled period for LightGBM: the BTYD models and
-    the baselines on the future period (the classic CDNOW calibration / holdout split).
+    the baselines on the future period (the classic CDNOW calibration / holdout split), on the
+    customers of ``scored`` (default: all of ``ev``; see ``trainer.evaluation_sample``).
 
     The baselines whose scores are not probabilities get no Brier score (their isotonic maps
     would need a training period).
     """
-    from custlens.models.trainer import ModelEvaluation, choose_default
+    from custlens.models.trainer import ModelEvaluation, choose_default, sample_note
 
-    f, h = ev.frame, ev.horizon_days
+    f, h = (ev if scored is None else scored).frame, ev.horizon_days
     y = f["churned"].to_numpy("int64")
     actual_revenue = f["future_revenue"].to_numpy("float64")
     churn: dict[str, Any] = {}
@@ -290,8 +303,11 @@ def btyd_only_evaluation(
         "horizon_days": h,
         "train_customers": 0,
         "lightgbm_train_rows": 0,
-        "eval_customers": len(f),
+        "eval_customers": len(ev.frame),
     }
+    if len(f) < len(ev.frame):
+        metrics["periods"]["eval_sample"] = len(f)
+        metrics["notes"].insert(0, sample_note(metrics))
     return ModelEvaluation(
         metrics=metrics,
         tables=tables,

@@ -11,6 +11,7 @@ rows are merged into weights first.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
 import numpy as np
@@ -200,10 +201,22 @@ class ParetoNBDModel(BtydModel):
         """
         r, alpha, s, beta = self._p()
         x, tx, big_t = validate_rfm(frequency, recency, T)
-        return self._alive(x, tx, big_t)
+        return self._alive(x, tx, big_t).copy()
 
     def _alive(self, x, tx, big_t) -> np.ndarray:
-        return pareto_nbd_alive(np.array(self._p()), x, tx, big_t)
+        """P(alive) per row; the last result is remembered (keyed by the parameters and the
+        rows' bytes), since scoring asks for it again for the same customers with every
+        quantity and every discounting period of the CLV. Callers must not change it."""
+        params = np.array(self._p())
+        digest = hashlib.blake2b(digest_size=16)
+        for a in (params, x, tx, big_t):
+            digest.update(np.ascontiguousarray(a, dtype="float64").tobytes())
+        key = digest.digest()
+        memo = getattr(self, "_alive_memo", None)
+        if memo is None or memo[0] != key:
+            memo = (key, pareto_nbd_alive(params, x, tx, big_t))
+            self._alive_memo = memo
+        return memo[1]
 
     def conditional_expected_purchases(
         self, t: object, frequency: object, recency: object, T: object

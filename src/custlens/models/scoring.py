@@ -166,8 +166,22 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     depend only on their own row, so the blocks change no value and bound the temporary
     arrays); then the reasons, for the customers ``reason_customers`` picks."""
     cfg = models.config
+    # the BTYD quantities once for every customer: they are computed per distinct (x, t_x, T)
+    btyd = (
+        models.btyd.predict(frame, models.horizon_days, cfg.discount_rate).reset_index(drop=True)
+        if models.btyd
+        else None
+    )
     starts = range(0, len(frame), SCORE_BLOCK)
-    blocks = [_score_block(models, frame.iloc[i : i + SCORE_BLOCK]) for i in starts]
+    blocks = [
+        _score_block(
+            models,
+            frame.iloc[i : i + SCORE_BLOCK],
+            None if btyd is None else btyd.iloc[i : i + SCORE_BLOCK],
+        )
+        for i in starts
+    ]
+    del btyd
     out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     del blocks
     if _LGBM_CLV in out.columns:
@@ -197,8 +211,11 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """The scores (all but the reasons) of the customers of ``frame``."""
+def _score_block(
+    models: TrainedModels, frame: pd.DataFrame, btyd_pred: pd.DataFrame | None
+) -> pd.DataFrame:
+    """The scores (all but the reasons) of the customers of ``frame`` (``btyd_pred``: their
+    BTYD predictions, when there is a BTYD model)."""
     cfg = models.config
     X = frame[list(models.feature_names)]
     h = models.horizon_days
@@ -207,7 +224,6 @@ def _score_block(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
     lgbm_churn = models.churn.predict_proba(X)
     raw = raw_churn_scores(frame)
     mapped = {name: models.score_maps[name].predict(s) for name, s in raw.items()}
-    btyd_pred = models.btyd.predict(frame, h, cfg.discount_rate) if models.btyd else None
     fallback = "btyd" if btyd_pred is not None else "recency"
     fallback_p = btyd_pred["churn_probability"].to_numpy() if btyd_pred is not None else None
     if fallback_p is None:
@@ -273,21 +289,55 @@ def fit_final(
     ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``. ``known``:
     backtests already built from the same purchases, history and config (by default the
     evaluation backtest's cutoff is the refit's latest one), used instead of building them."""
+    models = refit(
+        purchases,
+        returns,
+        as_of=as_of,
+        config=config,
+        seed=seed,
+        defaults=defaults,
+        metrics=metrics,
+        history=history,
+        known=known,
+    )
+    return models, score_all(models, purchases, returns)
+
+
+def refit(
+    purchases: ir.Table,
+    returns: ir.Table | None = None,
+    *,
+    as_of: date | datetime | str | None = None,
+    config: ModelsConfig | None = None,
+    seed: int = 42,
+    defaults: dict[str, str] | None = None,
+    metrics: dict | None = None,
+    history: History | None = None,
+    known: tuple[BacktestData, ...] = (),
+) -> TrainedModels:
+    """The LightGBM models and score maps of ``fit_final`` (no BTYD model, no scores yet)."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
-    h = config.horizon_days
-    last = day - timedelta(days=1 + h)
-    bts = stacked_backtests(purchases, returns, last, config, history, known)
+    last = day - timedelta(days=1 + config.horizon_days)
+    bts = stacked_backtests(purchases, returns, last, config, history, known, seed=seed)
     models = train(bts, config, seed)
-    frame, _ = customer_features(purchases, returns, day, config)
-    try:
-        kind = (defaults or {}).get("btyd", "bgnbd")
-        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
-    except DataError as exc:
-        log.warning("BTYD not fitted for scoring: %s", exc.what)
     models.as_of = day
     if defaults:
         models.defaults = dict(defaults)
     if metrics:
         models.metrics = metrics
-    return models, score_customers(models, frame)
+    return models
+
+
+def score_all(models: TrainedModels, purchases: ir.Table, returns: ir.Table | None) -> pd.DataFrame:
+    """Fit the BTYD model of ``refit``'s models (``defaults['btyd']``, BG/NBD by default) on
+    every customer's features as of ``models.as_of`` and score every customer."""
+    config = models.config
+    day = models.as_of or resolve_as_of(purchases, None)  # refit sets it
+    frame, _ = customer_features(purchases, returns, day, config)
+    try:
+        kind = models.defaults.get("btyd", "bgnbd")
+        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
+    except DataError as exc:
+        log.warning("BTYD not fitted for scoring: %s", exc.what)
+    return score_customers(models, frame)

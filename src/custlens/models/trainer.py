@@ -12,6 +12,8 @@ baselines are fitted on the evaluation period's feature window (they need no lab
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ from typing import Any
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 from custlens.config import ModelsConfig
@@ -28,6 +31,7 @@ from custlens.errors import DataError
 from custlens.models.backtest import (
     BacktestData,
     History,
+    backtest_customer_ids,
     data_range,
     make_backtest,
     resolve_cutoff,
@@ -97,31 +101,42 @@ def stacked_backtests(
     config: ModelsConfig,
     history: History | None = None,
     known: tuple[BacktestData, ...] = (),
+    seed: int = 42,
 ) -> list[BacktestData]:
     """Training backtests at ``training_cutoffs`` (latest first); an older cutoff whose
     backtest cannot be built (too few customers or churners) is skipped with a log line.
 
     ``known``: backtests already built from the same purchases, history and config (e.g. the
     evaluation's); one with the same cutoff and horizon is used instead of building it again.
+    With a single cutoff, a backtest with more customers than ``max_train_rows`` is built for
+    LightGBM's seeded sample of them alone (see ``lightgbm_customers``).
     """
     first, _ = data_range(purchases)
     out = []
-    for i, day in enumerate(training_cutoffs(last, first, config)):
+    cutoffs = training_cutoffs(last, first, config)
+    if history is not None:  # asked twice per date (the sample's customers, the backtest)
+        history = functools.lru_cache(maxsize=2)(history)
+    for i, day in enumerate(cutoffs):
         same = [b for b in known if b.cutoff == day and b.horizon_days == config.horizon_days]
         if same:
             out.append(same[0])
             continue
+        customers, population = (
+            lightgbm_customers(purchases, day, config, history, seed)
+            if len(cutoffs) == 1
+            else (None, 0)
+        )
         try:
-            out.append(
-                make_backtest(
-                    purchases,
-                    returns,
-                    cutoff=day,
-                    horizon_days=config.horizon_days,
-                    config=config,
-                    history=history,
-                )
+            bt = make_backtest(
+                purchases,
+                returns,
+                cutoff=day,
+                horizon_days=config.horizon_days,
+                config=config,
+                history=history,
+                customers=customers,
             )
+            out.append(dataclasses.replace(bt, population=population))
         except DataError as exc:
             if i == 0:
                 raise
@@ -129,11 +144,37 @@ def stacked_backtests(
     return out
 
 
+def lightgbm_customers(
+    purchases: ir.Table, day: date, config: ModelsConfig, history: History | None, seed: int
+) -> tuple[pa.Array | None, int]:
+    """The customers of LightGBM's seeded training sample in the backtest with cutoff ``day``
+    (the rows ``_train_rows`` keeps of the whole backtest) and how many customers the whole
+    backtest has; ``(None, 0)`` when the sample keeps everyone (or off DuckDB).
+
+    Building the backtest for these customers alone gives LightGBM the same rows while the
+    features are computed for a fraction of the customers; the baseline score maps and the
+    class shares then learn from the same sample."""
+    cap = config.max_train_rows
+    con = purchases._find_backend(use_default=True)
+    if cap is None or getattr(con, "name", None) != "duckdb":
+        return None, 0
+    ids = backtest_customer_ids(purchases, day, history)
+    pick = sample_rows(len(ids), cap, seed)
+    if pick is None:
+        return None, 0
+    log.info(
+        "training backtest %s built for a seeded sample of %d of %d customers", day, cap, len(ids)
+    )
+    return ids.take(pa.array(pick)), len(ids)
+
+
 def stack(bts: BacktestData | list[BacktestData]) -> BacktestData:
     """One backtest whose rows are those of ``bts`` (a customer once per cutoff), latest
     cutoff's metadata; the feature names must agree."""
     if isinstance(bts, BacktestData):
         return bts
+    if len(bts) == 1:
+        return bts[0]
     names = bts[0].feature_names
     if any(b.feature_names != names for b in bts):
         raise DataError(
@@ -201,6 +242,33 @@ def mean_abs_shap(
         X = X.iloc[sample_rows(len(X), max_rows, seed)]
     imp = models.churn.contributions(X).abs().mean().sort_values(ascending=False)
     return {k: float(v) for k, v in imp.items()}
+
+
+def evaluation_sample(ev: BacktestData, cap: int | None, seed: int) -> BacktestData:
+    """The customers the backtest's metrics are computed on: every customer of ``ev``, or a
+    seeded sample of ``cap`` of them (``ModelsConfig.eval_rows``) in the frame's order."""
+    pick = sample_rows(len(ev.frame), cap, seed)
+    if pick is None:
+        return ev
+    log.info("backtest metrics on a seeded sample of %d of %d customers", len(pick), len(ev.frame))
+    return BacktestData(
+        cutoff=ev.cutoff,
+        horizon_days=ev.horizon_days,
+        frame=ev.frame.iloc[pick].reset_index(drop=True),
+        feature_names=ev.feature_names,
+    )
+
+
+def sample_note(metrics: dict[str, Any]) -> str | None:
+    """The run note when the backtest's metrics use a sample of the evaluation period's
+    customers (``periods.eval_sample`` in ``metrics``), else None."""
+    periods = metrics.get("periods", {})
+    if "eval_sample" not in periods:
+        return None
+    return (
+        f"backtest metrics computed on a seeded sample of {periods['eval_sample']:,} of the "
+        f"{periods['eval_customers']:,} customers of the evaluation period ([models] eval_rows)"
+    )
 
 
 @dataclass(frozen=True)
@@ -391,8 +459,9 @@ def backtest_and_evaluate(
     ev = make_backtest(
         purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
     )
+    scored = evaluation_sample(ev, config.eval_rows, seed)
     selection, btyd_tables = btyd_report(
-        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows
+        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows, scored=scored.frame
     )
     first = min(ev.frame["first_order"]).date()
     if eval_cutoff - timedelta(days=h) < first:
@@ -404,12 +473,14 @@ def backtest_and_evaluate(
             "BTYD models and the baselines are evaluated on the future period"
         )
         log.info(why)
-        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start)
-    trs = stacked_backtests(purchases, returns, eval_cutoff - timedelta(days=h), config, history)
+        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start, scored)
+    trs = stacked_backtests(
+        purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
+    )
     models = train(trs, config, seed)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
-    metrics, tables = evaluate(models, ev, prior, btyd=selection.chosen)
+    metrics, tables = evaluate(models, scored, prior, btyd=selection.chosen)
     metrics["notes"].extend(selection.notes)
     metrics["btyd"] = selection.metrics
     tables.update(btyd_tables)
@@ -422,11 +493,14 @@ def backtest_and_evaluate(
         "train_cutoffs": [b.cutoff.isoformat() for b in trs],
         "eval_cutoff": ev.cutoff.isoformat(),
         "horizon_days": h,
-        "train_customers": int(tr.frame["customer_id"].nunique()),
-        "train_rows": len(tr.frame),
-        "lightgbm_train_rows": len(tr.frame) if cap is None else min(cap, len(tr.frame)),
+        "train_customers": tr.population or int(tr.frame["customer_id"].nunique()),
+        "train_rows": tr.customers,
+        "lightgbm_train_rows": tr.customers if cap is None else min(cap, tr.customers),
         "eval_customers": len(ev.frame),
     }
+    if len(scored.frame) < len(ev.frame):
+        metrics["periods"]["eval_sample"] = len(scored.frame)
+        metrics["notes"].insert(0, sample_note(metrics))
     for task, chosen in defaults.items():
         if chosen != "lightgbm":
             msg = f"{task}: the {chosen} baseline beats LightGBM on the future period"

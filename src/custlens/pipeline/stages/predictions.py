@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from datetime import date
@@ -128,8 +129,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     own gives (derived from the one cleaning, see ``custlens.io.past_lines``), so nothing after a
     cutoff can reach a feature.
     """
-    from custlens.models.scoring import fit_final, reasons_note
-    from custlens.models.trainer import backtest_and_evaluate
+    from custlens.models.scoring import reasons_note, refit, score_all
+    from custlens.models.trainer import backtest_and_evaluate, sample_note
 
     cfg, settings = ctx.settings.models, ctx.settings
     purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
@@ -137,7 +138,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     evaluation = backtest_and_evaluate(
         purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed, history=history
     )
-    models, scores = fit_final(
+    models = refit(
         purchases,
         returns,
         as_of=ctx.as_of,
@@ -148,9 +149,13 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         history=history,
         known=(evaluation.backtest,) if evaluation.backtest is not None else (),
     )
+    # the evaluation backtest (every customer, as of the cutoff) is not needed any more: freed
+    # before every customer's features as of ``as_of`` are fetched
+    evaluation = dataclasses.replace(evaluation, backtest=None)
+    scores = score_all(models, purchases, returns)
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
-    note = reasons_note(len(scores), cfg)
+    notes = (sample_note(evaluation.metrics), reasons_note(len(scores), cfg))
     result = PredictionsResult(
         tables=dict(evaluation.tables),
         summary={
@@ -165,7 +170,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         columns=tuple(columns.columns),
         metrics=evaluation.metrics,
         models=models,
-        notes=(note,) if note else (),
+        notes=tuple(n for n in notes if n),
     )
     return columns, result
 
