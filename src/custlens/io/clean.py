@@ -32,10 +32,13 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
 
 Rules 9-10 come last in the numbering (rows removed by an earlier rule count there). Rules 3-10
 also apply to the return lines. Counting (rows, revenue, customers) is defined in
-:mod:`custlens.io.quality`. The rule flags are computed once as columns and the flagged lines are
-stored once (:func:`custlens.io.materialize.materialize`); the report takes two aggregate
-queries. Rules 5 and 6 need windows (sorts) over the lines; two small hash tables first pick the
-few lines that can be duplicates or pairs, and only those go through the windows.
+:mod:`custlens.io.quality`. On DuckDB the input lines are stored once, with one column per rule
+that looks at the line alone and each line's row number (its position in the stored file,
+:func:`custlens.io.materialize.materialize_numbered`). Rules 5 and 6 need windows (sorts) over
+the lines: two small hash tables first pick the few lines that can be duplicates or pairs, only
+those go through the windows, and the lines the windows remove (a small table of row numbers)
+are joined back to the stored lines, which are not written again; the report takes two
+aggregate queries. Other engines cache the flagged lines instead (no stable row numbers).
 """
 
 from __future__ import annotations
@@ -338,14 +341,16 @@ def _row_flag_columns(table: ir.Table, config: CleaningConfig, on: dict[str, boo
     return table.mutate(**{f"_f_{k}": v for k, v in _row_flags(table, config, on).items()})
 
 
-def _flag_stored(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
-    """:func:`_flag` on the stored lines: their row-level flags and row numbers are columns.
+def _flag_stored(
+    t: ir.Table, original: list[str], config: CleaningConfig, on: dict[str, bool]
+) -> ir.Table:
+    """:func:`_flag` on the stored lines (``original`` columns, the row-level flags and the row
+    numbers).
 
     The windows of rules 5-6 run on the few lines that may need them, and only the lines they
     remove are kept (a small table of row numbers) and joined back by row number: every line is
     stored once, by :func:`clean`, and never with hashes of its own.
     """
-    original = [c for c in t.columns if c != _ROW and not c.startswith("_f_")]
     t = t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"], "_cl_absq": t.quantity.abs()})
     near = _window_rows(t, t, config, on)
     false = ibis.literal(False)
@@ -447,7 +452,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
         flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
     else:
         lines = stored.select(*table.columns)
-        flagged = _canonical_numbers(_flag_stored(stored, config, on))
+        flagged = _canonical_numbers(_flag_stored(stored, list(table.columns), config, on))
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     lost = _customers_lost(flagged)

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from custlens.outputs import private_temp_dir
 
+_FILE_ROW = "file_row_number"  # DuckDB's read_parquet option and column
 _WORKDIRS: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()
 
 
@@ -53,9 +54,10 @@ def materialize(table: ir.Table, name: str) -> ir.Table:
 def materialize_numbered(table: ir.Table, name: str, row: str) -> ir.Table | None:
     """On DuckDB, :func:`materialize` plus the int64 column ``row``: each row's position in the
     stored file, the same in every query that reads it (so that a few rows picked by one query
-    can be joined back by the next ones). None on other engines (no stable row numbers)."""
+    can be joined back by the next ones). None on other engines (no stable row numbers), and
+    when ``table`` has a column named like DuckDB's row numbers."""
     con = table._find_backend(use_default=True)
-    if getattr(con, "name", None) != "duckdb":
+    if getattr(con, "name", None) != "duckdb" or _FILE_ROW in table.columns:
         return None
     return read_stored(con, _store(con, table, name), row_number=row)
 
@@ -81,10 +83,10 @@ def read_stored(con: Any, path: Path, row_number: str | None = None) -> ir.Table
     """The Parquet file ``path`` (written to :func:`stored_file`) as a table of ``con``; the
     file is removed when the table is no longer referenced. ``row_number``: also each row's
     position in the file, as a column of that name."""
-    options = {"file_row_number": True} if row_number else {}
+    options = {_FILE_ROW: True} if row_number else {}
     stored = con.read_parquet(path, table_name=path.stem, **options)
     weakref.finalize(stored.op(), _remove, path)
-    return stored.rename({row_number: "file_row_number"}) if row_number else stored
+    return stored.rename({row_number: _FILE_ROW}) if row_number else stored
 
 
 def _remove(path: Path) -> None:
