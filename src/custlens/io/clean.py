@@ -32,10 +32,13 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
 
 Rules 9-10 come last in the numbering (rows removed by an earlier rule count there). Rules 3-10
 also apply to the return lines. Counting (rows, revenue, customers) is defined in
-:mod:`custlens.io.quality`. The rule flags are computed once as columns and the flagged lines are
-stored once (:func:`custlens.io.materialize.materialize`); the report takes two aggregate
-queries. Rules 5 and 6 need windows (sorts) over the lines; two small hash tables first pick the
-few lines that can be duplicates or pairs, and only those go through the windows.
+:mod:`custlens.io.quality`. On DuckDB the input lines are stored once, with one column per rule
+that looks at the line alone and each line's row number (its position in the stored file,
+:func:`custlens.io.materialize.materialize_numbered`). Rules 5 and 6 need windows (sorts) over
+the lines: two small hash tables first pick the few lines that can be duplicates or pairs, only
+those go through the windows, and the lines the windows remove (a small table of row numbers)
+are joined back to the stored lines, which are not written again; the report takes two
+aggregate queries. Other engines cache the flagged lines instead (no stable row numbers).
 """
 
 from __future__ import annotations
@@ -54,12 +57,14 @@ from custlens._validation import require_columns
 from custlens.config import CleaningConfig
 from custlens.errors import DataError
 from custlens.io.canonical import ALWAYS_PRESENT, CANONICAL_TYPES
-from custlens.io.materialize import materialize
+from custlens.io.materialize import materialize, materialize_numbered
 from custlens.io.quality import QualityReport, RuleResult
+from custlens.io.strings import strip
 
 log = logging.getLogger(__name__)
 
 _STAGE, _RETURN, _PAIR, _CANCEL = "_cl_stage", "_cl_return", "_cl_pair", "_cl_cancel"
+_ROW = "_cl_row"  # a line's position in the stored lines (DuckDB)
 _ROW_RULES = ("nonpositive_price", "non_product")  # rules 3-4: removal by the line alone
 _KEPT_LEVEL = 99  # "survived every rule" in the customers-lost computation
 
@@ -117,11 +122,16 @@ _NEEDS = {
 
 @dataclass(frozen=True)
 class Cleaned:
-    """Purchase lines, return lines of known customers, and the quality report."""
+    """Purchase lines, return lines of known customers, and the quality report.
+
+    ``lines`` are the input lines (every line, the input's columns) as cleaning stored them: read
+    them rather than the input to avoid computing it again.
+    """
 
     purchases: ir.Table
     returns: ir.Table
     report: QualityReport
+    lines: ir.Table | None = None
 
 
 def _resolve_rules(table: ir.Table, config: CleaningConfig) -> tuple[dict[str, bool], dict]:
@@ -151,7 +161,7 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     false = ibis.literal(False)
     flags: dict[str, ir.Value] = {}
     cid = t.customer_id
-    flags["missing_customer"] = (cid.isnull() | (cid.strip() == "")).fill_null(True)
+    flags["missing_customer"] = (cid.isnull() | (strip(cid) == "")).fill_null(True)
     cancel = t.quantity < 0
     if config.cancellation_prefix:
         cancel = cancel | t.order_id.startswith(config.cancellation_prefix)
@@ -159,8 +169,10 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     price = t.unit_price
     flags["nonpositive_price"] = (price.isnull() | (price <= 0.0)).fill_null(True)
     if on["non_product"]:
-        code = t.product_id.strip().lower()
-        cond = code.isin([c.strip().lower() for c in config.non_product_codes] or [""])
+        code = strip(t.product_id).lower()
+        # an array, not ``isin``: DuckDB joins every line to a list of more than a few values
+        codes = [c.strip().lower() for c in config.non_product_codes] or [""]
+        cond = ibis.array(codes).contains(code)
         for prefix in config.non_product_prefixes:
             if prefix:
                 cond = cond | code.startswith(prefix.lower())
@@ -179,7 +191,7 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
         flags["date_range"] = false
     if on["country_filter"]:
         wanted = [c.strip().lower() for c in config.countries or []]
-        flags["country_filter"] = (~t.country.strip().lower().isin(wanted)).fill_null(True)
+        flags["country_filter"] = (~strip(t.country).lower().isin(wanted)).fill_null(True)
     else:
         flags["country_filter"] = false
     day = t.order_ts.date()
@@ -198,10 +210,14 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
 
 def _duplicate_key(t: ir.Table) -> list[str]:
     """The columns hashed to find candidate duplicates: identical lines agree on every column,
-    so they agree on these; the texts that follow from them (description, country...) are left
-    out of the hash, which only lets a few more lines into the window (never a wrong flag: the
-    window compares every column)."""
-    return [c for c in (*ALWAYS_PRESENT, "product_id") if c in t.columns]
+    so they agree on these. The order, product and quantity rarely repeat without the rest
+    (hashing the customer, time, price and amount too cost a third more in this pass over every
+    line); lines that agree only on these go through the window, which compares every column,
+    so a looser key costs time, never a wrong flag. Without a product column, every always-present
+    column is hashed (the order and quantity alone repeat often)."""
+    if "product_id" in t.columns:
+        return ["order_id", "product_id", "quantity"]
+    return list(ALWAYS_PRESENT)
 
 
 def _hash(t: ir.Table, columns: list[str]) -> ir.IntegerValue:
@@ -215,12 +231,12 @@ def _pair_key(t: ir.Table) -> ir.IntegerValue:
 
 
 def _with_row_flags(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
-    t = table.mutate(**{f"_f_{k}": v for k, v in _row_flags(table, config, on).items()})
+    t = _row_flag_columns(table, config, on)
     return t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"], "_cl_absq": t.quantity.abs()})
 
 
 def _window_rows(
-    table: ir.Table, config: CleaningConfig, on: dict[str, bool]
+    table: ir.Table, flags: ir.Table, config: CleaningConfig, on: dict[str, bool]
 ) -> ir.BooleanValue | None:
     """Lines that may be exact duplicates or in an offsetting pair (None: no such rule is on).
 
@@ -239,7 +255,7 @@ def _window_rows(
         repeated = counts.filter(counts._n > 1).select("_h").cache()
         marks.append(_hash(table, key).isin(repeated._h))
     if on["offsetting_pairs"]:
-        t = _with_row_flags(table, config, on)
+        t = flags  # ``table`` with the row-level flags
         c = t.filter(t[_CANCEL], t.quantity < 0.0, t.product_id.notnull(), ~_blocked(t, on))
         keys = c.select(_k=_pair_key(c)).distinct().cache()
         marks.append(_pair_key(table).isin(keys._k))
@@ -310,7 +326,7 @@ def _flag(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Ta
     result for the engine to hold).
     """
     original = list(table.columns)
-    near = _window_rows(table, config, on)
+    near = _window_rows(table, _with_row_flags(table, config, on), config, on)
     if near is None:
         t = _with_row_flags(table, config, on)
         false = ibis.literal(False)
@@ -322,6 +338,43 @@ def _flag(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Ta
         _f_exact_duplicates=ibis.literal(False), _f_offsetting_pairs=ibis.literal(False)
     )
     return _stages(windowed, original, on).union(_stages(rest, original, on))
+
+
+def _row_flag_columns(table: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> ir.Table:
+    """``table`` plus one column per rule that looks at the line alone (``_f_<rule>``)."""
+    return table.mutate(**{f"_f_{k}": v for k, v in _row_flags(table, config, on).items()})
+
+
+def _flag_stored(
+    t: ir.Table, original: list[str], config: CleaningConfig, on: dict[str, bool]
+) -> ir.Table:
+    """:func:`_flag` on the stored lines (``original`` columns, the row-level flags and the row
+    numbers).
+
+    The windows of rules 5-6 run on the few lines that may need them, and only the lines they
+    remove are kept (a small table of row numbers) and joined back by row number: every line is
+    stored once, by :func:`clean`, and never with hashes of its own.
+    """
+    t = t.mutate(**{_CANCEL: t["_f_cancellations_and_returns"], "_cl_absq": t.quantity.abs()})
+    near = _window_rows(t, t, config, on)
+    false = ibis.literal(False)
+    if near is None:
+        return _stages(t.mutate(_f_exact_duplicates=false, _f_offsetting_pairs=false), original, on)
+    w = _with_window_flags(t.filter(near), original, on, config)
+    removed = (
+        w.filter(w._f_exact_duplicates | w._f_offsetting_pairs)
+        .select(_cl_wrow=w[_ROW], _cl_dup=w._f_exact_duplicates, _cl_off=w._f_offsetting_pairs)
+        .cache()
+    )
+    joined = t.left_join(removed, t[_ROW] == removed._cl_wrow)
+    return _stages(
+        joined.mutate(
+            _f_exact_duplicates=joined._cl_dup.fill_null(False),
+            _f_offsetting_pairs=joined._cl_off.fill_null(False),
+        ),
+        original,
+        on,
+    )
 
 
 def _stages(t: ir.Table, original: list[str], on: dict[str, bool]) -> ir.Table:
@@ -396,7 +449,14 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
         fix="load the source with custlens.io.load (it maps and derives these columns)",
     )
     on, notes = _resolve_rules(table, config)
-    flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
+    # DuckDB: the lines are stored once, with their row-level flags and row numbers
+    stored = materialize_numbered(_row_flag_columns(table, config, on), "lines", _ROW)
+    if stored is None:  # other engines: the flagged lines are cached
+        lines = table
+        flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
+    else:
+        lines = stored.select(*table.columns)
+        flagged = _canonical_numbers(_flag_stored(stored, list(table.columns), config, on))
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     lost = _customers_lost(flagged)
@@ -406,33 +466,32 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     log.info("cleaning: %s", " | ".join(report.summary_lines()))
     purchases = flagged.filter(flagged[_STAGE] == 0).drop(*helpers)
     returns = flagged.filter(flagged[_RETURN]).drop(*helpers)
-    return Cleaned(purchases=purchases, returns=returns, report=report)
+    return Cleaned(purchases=purchases, returns=returns, report=report, lines=lines)
 
 
 def _stage_stats(f: ir.Table) -> dict:
-    """One aggregate: rows and positive revenue per stage, orders out, return lines."""
-    # summed as decimals: exact and independent of the engine's order (byte-identical reports)
+    """One aggregate per stage: rows and positive revenue, orders out, return lines."""
+    # summed as decimals: exact and independent of the engine's order (byte-identical reports);
+    # grouped by stage rather than a filtered sum per stage (one decimal cast per line)
     ok = (f.amount > 0.0) & ~f.amount.isnan() & (f.amount <= _LIMIT)
     positive = ibis.ifelse(ok.fill_null(False), f.amount, 0.0).cast("decimal(38, 6)")
-    # grouped by stage (a handful of groups) rather than one filtered sum per stage: each line
-    # is added once instead of being tested against every stage
-    per_stage = f.group_by(_s=f[_STAGE]).aggregate(
+    per_stage = f.group_by(_stage=f[_STAGE]).aggregate(
         rows=f.count(),
         rev=positive.sum().cast("float64"),
-        orders=f.order_id.nunique(),
-        returns_rows=f[_STAGE].count(where=f[_RETURN]),
-        paired_returns=f[_STAGE].count(where=f[_PAIR]),
+        orders=f.order_id.nunique(where=f[_STAGE] == 0),
+        returns_rows=f.count(where=f[_RETURN]),
+        paired_returns=f.count(where=f[_PAIR]),
     )
-    found = {int(r["_s"]): r for r in per_stage.to_pyarrow().to_pylist()}
-    stats: dict = {}
-    for stage in range(0, len(RULES) + 1):
-        row = found.get(stage)
-        stats[f"rows_{stage}"] = int(row["rows"]) if row else 0
-        rev = row["rev"] if row else None
-        stats[f"rev_{stage}"] = rev if rev is not None else 0
-    stats["orders_out"] = int(found[0]["orders"]) if 0 in found else 0
-    stats["returns_rows"] = sum(int(r["returns_rows"]) for r in found.values())
-    stats["paired_returns"] = sum(int(r["paired_returns"]) for r in found.values())
+    stats: dict = {f"{k}_{stage}": 0 for k in ("rows", "rev") for stage in range(len(RULES) + 1)}
+    stats.update(orders_out=0, returns_rows=0, paired_returns=0)
+    for row in per_stage.to_pyarrow().to_pylist():
+        stage = int(row["_stage"])
+        stats[f"rows_{stage}"] = row["rows"]
+        stats[f"rev_{stage}"] = row["rev"] if row["rev"] is not None else 0
+        stats["returns_rows"] += row["returns_rows"]
+        stats["paired_returns"] += row["paired_returns"]
+        if stage == 0:
+            stats["orders_out"] = row["orders"]
     return stats
 
 
@@ -450,7 +509,7 @@ def _canonical_numbers(t: ir.Table) -> ir.Table:
 
 def _customers_lost(f: ir.Table) -> dict[int, int]:
     """One aggregate: customers by the last stage at which they still had lines."""
-    known = f.filter(f.customer_id.notnull() & (f.customer_id.strip() != ""))
+    known = f.filter(f.customer_id.notnull() & (strip(f.customer_id) != ""))
     level = ibis.ifelse(known[_STAGE] == 0, _KEPT_LEVEL, known[_STAGE])
     per_customer = known.group_by("customer_id").aggregate(level=level.max())
     counts = per_customer.group_by("level").aggregate(n=per_customer.count())

@@ -22,6 +22,7 @@ from custlens.io.date_formats import (
     parse_expr,
     parse_expr_duckdb,
 )
+from custlens.io.strings import strip
 
 _DECIMAL_COMMA = r"^[+-]?([0-9]{1,3}(\.[0-9]{3})+|[0-9]+)(,[0-9]+)?$"
 _WHOLE_FLOAT_TEXT = r"^-?[0-9]+\.0+$"
@@ -50,7 +51,7 @@ class Pending:
 
 
 def _clean_text(col: ibis.Value) -> ibis.StringValue:
-    return col.cast("string").strip().nullif("")
+    return strip(col.cast("string")).nullif("")
 
 
 def _float_text(col: ibis.Value) -> ibis.StringValue:
@@ -68,7 +69,7 @@ def id_value(col: ibis.Value, *, whole_float_text: bool = True) -> ibis.StringVa
     if dtype.is_floating() or dtype.is_decimal():
         return _float_text(col)
     if dtype.is_string():
-        text = col.strip().nullif("")
+        text = strip(col).nullif("")
         if not whole_float_text:
             return text
         # the cheap "contains a dot" test first: engines then run the regex on those rows only

@@ -21,6 +21,7 @@ import ibis.expr.types as ir
 
 from custlens.outputs import private_temp_dir
 
+_FILE_ROW = "file_row_number"  # DuckDB's read_parquet option and column
 _WORKDIRS: weakref.WeakKeyDictionary[Any, Path] = weakref.WeakKeyDictionary()
 
 
@@ -47,6 +48,21 @@ def materialize(table: ir.Table, name: str) -> ir.Table:
     con = table._find_backend(use_default=True)
     if getattr(con, "name", None) != "duckdb":
         return table.cache()
+    return read_stored(con, _store(con, table, name))
+
+
+def materialize_numbered(table: ir.Table, name: str, row: str) -> ir.Table | None:
+    """On DuckDB, :func:`materialize` plus the int64 column ``row``: each row's position in the
+    stored file, the same in every query that reads it (so that a few rows picked by one query
+    can be joined back by the next ones). None on other engines (no stable row numbers), and
+    when ``table`` has a column named like DuckDB's row numbers."""
+    con = table._find_backend(use_default=True)
+    if getattr(con, "name", None) != "duckdb" or _FILE_ROW in table.columns:
+        return None
+    return read_stored(con, _store(con, table, name), row_number=row)
+
+
+def _store(con: Any, table: ir.Table, name: str) -> Path:
     path = stored_file(con, name)
     setting = "preserve_insertion_order"
     [(before,)] = con.raw_sql(f"SELECT current_setting('{setting}')").fetchall()
@@ -55,7 +71,7 @@ def materialize(table: ir.Table, name: str) -> ir.Table:
         con.to_parquet(table, path)
     finally:
         con.raw_sql(f"SET {setting} = {bool(before)}")
-    return read_stored(con, path)
+    return path
 
 
 def stored_file(con: Any, name: str) -> Path:
@@ -63,12 +79,14 @@ def stored_file(con: Any, name: str) -> Path:
     return workdir(con) / f"{name}_{uuid.uuid4().hex[:12]}.parquet"
 
 
-def read_stored(con: Any, path: Path) -> ir.Table:
+def read_stored(con: Any, path: Path, row_number: str | None = None) -> ir.Table:
     """The Parquet file ``path`` (written to :func:`stored_file`) as a table of ``con``; the
-    file is removed when the table is no longer referenced."""
-    stored = con.read_parquet(path, table_name=path.stem)
+    file is removed when the table is no longer referenced. ``row_number``: also each row's
+    position in the file, as a column of that name."""
+    options = {_FILE_ROW: True} if row_number else {}
+    stored = con.read_parquet(path, table_name=path.stem, **options)
     weakref.finalize(stored.op(), _remove, path)
-    return stored
+    return stored.rename({row_number: _FILE_ROW}) if row_number else stored
 
 
 def _remove(path: Path) -> None:

@@ -211,10 +211,15 @@ def prepare(
             if on_engine is not None:  # before the long queries start (progress bars)
                 on_engine(src.table._find_backend(use_default=True))
             # read, parsed and coerced once: cleaning, the order anomalies and the backtest each
-            # read the canonical lines again
-            transactions = materialize(src.table, "transactions")
+            # read the canonical lines again. On DuckDB cleaning stores them (with its row-level
+            # flags); other engines cache them here.
+            transactions = src.table
+            if getattr(src.con, "name", None) != "duckdb":
+                transactions = materialize(transactions, "transactions")
         with clock.stage("clean"):
             cleaned = clean(transactions, settings.cleaning)
+            if cleaned.lines is not None:
+                transactions = cleaned.lines
         with clock.stage("customer table"):
             resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
             # one query, compiled once per run for every date the run needs it at (the
