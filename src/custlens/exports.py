@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -148,33 +147,6 @@ def _write_table(df: pd.DataFrame, folder: Path, relative: str) -> None:
             df.to_parquet(path, index=False)
 
 
-def _write_tables(results: Results, tmp: Path) -> None:
-    """The customer table, CRM lists, quality report and every stage's tables and files."""
-    customers = results.customers
-    customers.to_parquet(tmp / CUSTOMERS, index=False)
-    _write_csv(customers, tmp / "customers.csv")
-    _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
-    if not results.score_distribution.empty:
-        _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
-    seg_dir = tmp / "segments"
-    seg_dir.mkdir()
-    names = sorted(customers["segment"].astype(str).unique())
-    files = crm_file_names(names)
-    for name in names:
-        _write_csv(crm_list(customers, name), seg_dir / files[name])
-    _write_json(tmp / QUALITY, results.quality.to_dict())
-    for stage, result in results.stages.items():
-        for name, table in result.tables.items():
-            _write_table(table, tmp, table_path(stage, name))
-        if result.summary:
-            _write_json(tmp / summary_path(stage), result.summary)
-        for relative, text in result.documents().items():
-            path = tmp / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        result.write_files(tmp)
-
-
 def write_results(
     results: Results,
     out: str | Path,
@@ -185,24 +157,39 @@ def write_results(
 ) -> Path:
     """Write every output of a run into ``out`` atomically; return the folder.
 
-    ``extra(folder)`` writes more files (figures, the report) on a background thread while the
-    tables are written, before ``run.json``. The warnings raised or logged while writing become
-    notes in ``run.json`` (and are appended to ``notes`` when given, for the caller's summary)
-    instead of lines on stderr.
+    ``extra(folder)`` writes more files (figures, the report) before ``run.json``; the warnings
+    it raises or logs become notes in ``run.json`` (and are appended to ``notes`` when given, for
+    the caller's summary) instead of lines on stderr.
     """
     target = Path(out).expanduser().resolve()
-    late: list[str] = []
     with atomic_dir(target, force=force) as tmp:
-        with (
-            routed_warnings("writing the results", late),
-            ThreadPoolExecutor(1, thread_name_prefix="custlens-documents") as background,
-        ):
-            # the figures and the report are drawn while the tables and models are written
-            # (the charts render outside the GIL); leaving the block waits for them
-            documents = background.submit(extra, tmp) if extra is not None else None
-            _write_tables(results, tmp)
-            if documents is not None:
-                documents.result()
+        customers = results.customers
+        customers.to_parquet(tmp / CUSTOMERS, index=False)
+        _write_csv(customers, tmp / "customers.csv")
+        _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
+        if not results.score_distribution.empty:
+            _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
+        seg_dir = tmp / "segments"
+        seg_dir.mkdir()
+        names = sorted(customers["segment"].astype(str).unique())
+        files = crm_file_names(names)
+        for name in names:
+            _write_csv(crm_list(customers, name), seg_dir / files[name])
+        _write_json(tmp / QUALITY, results.quality.to_dict())
+        for stage, result in results.stages.items():
+            for name, table in result.tables.items():
+                _write_table(table, tmp, table_path(stage, name))
+            if result.summary:
+                _write_json(tmp / summary_path(stage), result.summary)
+            for relative, text in result.documents().items():
+                path = tmp / relative
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            result.write_files(tmp)
+        late: list[str] = []
+        if extra is not None:
+            with routed_warnings("figures and report", late):
+                extra(tmp)
         info = results.run_info()
         info["notes"] = [*info["notes"], *late]
         _write_json(tmp / MARKER, info)

@@ -70,9 +70,9 @@ def test_warnings_while_cleaning_and_writing_figures_become_notes(
         "load and clean warning: a calculation overflowed or divided by zero; the values "
         "affected were left out (RuntimeWarning: overflow encountered in multiply)",
         "load and clean warning: cleaning said so",
-        "writing the results warning: a correlation could not be computed because one input "
+        "figures and report warning: a correlation could not be computed because one input "
         "was constant (ConstantInputWarning: An input array is constant)",
-        "writing the results warning: a figure said so",
+        "figures and report warning: a figure said so",
     ]
     for note in expected:
         assert note in notes
