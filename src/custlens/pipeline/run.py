@@ -179,6 +179,17 @@ def _point_to_profile(exc: MappingError, source: Any, read: ReadOptions | None) 
         ) from None
 
 
+def _stored(cleaned: Cleaned) -> Cleaned:
+    """``cleaned`` with its purchases and returns stored (DuckDB): on the stored lines they are
+    derived by joining the few lines rules 5-6 remove, again in every query that reads them."""
+    return Cleaned(
+        purchases=materialize(cleaned.purchases, "purchases"),
+        returns=materialize(cleaned.returns, "returns"),
+        report=cleaned.report,
+        lines=cleaned.lines,
+    )
+
+
 def prepare(
     source: Any,
     settings: Settings,
@@ -190,6 +201,7 @@ def prepare(
     engine: str = "duckdb",
     spark_master: str | None = None,
     on_engine: EngineCallback | None = None,
+    store_cleaned: bool = False,
 ) -> Prepared:
     """Load, clean, build the customer table (with the behavioural features when asked) and
     segment it: what every stage and ``score`` start from. ``engine="spark"`` reads ``source``
@@ -220,6 +232,8 @@ def prepare(
             cleaned = clean(transactions, settings.cleaning)
             if cleaned.lines is not None:
                 transactions = cleaned.lines
+                if store_cleaned:  # read by many queries: stored once, not derived each time
+                    cleaned = _stored(cleaned)
         with clock.stage("customer table"):
             resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
             # one query, compiled once per run for every date the run needs it at (the
@@ -362,6 +376,7 @@ def run(
         engine=engine,
         spark_master=spark_master,
         on_engine=on_engine,
+        store_cleaned=any(s.reads_lines for s in stages),
     )
     customers = core.customers
     transactions, cleaned = core.transactions, core.cleaned
