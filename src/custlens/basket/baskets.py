@@ -28,8 +28,8 @@ _REQUIRED = ("order_id", "customer_id")
 
 @dataclass(frozen=True)
 class Baskets:
-    """Basket lines ``basket`` (an integer per order), ``order_id, customer_id, item``: one row
-    per distinct item of a kept basket."""
+    """Basket lines ``basket`` (an integer per order, in order-id order), ``customer_id, item``:
+    one row per distinct item of a kept basket."""
 
     lines: ir.Table
     every: ir.Table  # the same for every basket, capped ones included
@@ -85,8 +85,8 @@ def basket_lines(
     )
     orders = orders.mutate(basket=ibis.row_number().over(order_by=orders._order).cast("int64"))
     joined = distinct.join(orders, distinct.order_id.identical_to(orders._order))
+    # the order id itself is not stored: nothing reads it after the numbering
     every = joined.select(
-        "order_id",
         "item",
         customer_id=joined._customer,
         size=joined.size,
@@ -107,8 +107,8 @@ def basket_lines(
     row = stats.iloc[0]
     lines = every if max_items is None else every.filter(every.size <= max_items)
     return Baskets(
-        lines=lines.select("basket", "order_id", "customer_id", "item"),
-        every=every.select("basket", "order_id", "customer_id", "item"),
+        lines=lines.select("basket", "customer_id", "item"),
+        every=every.select("basket", "customer_id", "item"),
         orders=per_basket,
         column=column,
         baskets=_int(row["kept"]),

@@ -25,13 +25,39 @@ def _before(purchases: ir.Table, as_of: date) -> ir.Table:
     return purchases.filter(purchases.order_ts.date() < cutoff)
 
 
-def daily_totals(purchases: ir.Table, as_of: date) -> pd.DataFrame:
+def order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = ()) -> ir.Table:
+    """One row per order, customer, month (``_m``) and value of the ``by`` columns of the lines
+    before ``as_of``: ``first_ts``, ``last_ts`` and the parts of the exact revenue sum
+    (``_exact``, ``_rest``). Not stored (:func:`stored_order_parts` stores it).
+
+    The daily totals, the monthly totals per ``by`` column and the customer-month table are sums
+    of these rows: the exact parts add up to the same totals whatever the grouping
+    (:func:`custlens.io.sums.exact_sum_parts`), and a month holds whole rows."""
+    p = _before(purchases, as_of)
+    keys = {"order_id": p.order_id, "customer_id": p.customer_id, "_m": _month_number(p.order_ts)}
+    keys.update({c: p[c] for c in by})
+    exact, rest = exact_sum_parts(p.amount)
+    return p.group_by(**keys).aggregate(
+        first_ts=p.order_ts.min(), last_ts=p.order_ts.max(), _exact=exact, _rest=rest
+    )
+
+
+def stored_order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = ()) -> ir.Table:
+    """:func:`order_parts`, computed once and stored: several series read it instead of the
+    lines (an order has far fewer rows there than lines)."""
+    from custlens.io.materialize import materialize
+
+    return materialize(order_parts(purchases, as_of, by), "insight_order_parts")
+
+
+def daily_totals(purchases: ir.Table, as_of: date, parts: ir.Table | None = None) -> pd.DataFrame:
     """``day`` (datetime64), ``orders``, ``revenue``, ``revenue_sq`` (sum of squared order
     values, for the counting noise of the anomaly scores) for every day from the first purchase to the
-    day before ``as_of`` (days without orders are zero)."""
-    p = _before(purchases, as_of)
+    day before ``as_of`` (days without orders are zero). ``parts``: :func:`order_parts` of the
+    same lines and ``as_of`` when already stored."""
+    p = order_parts(purchases, as_of) if parts is None else parts
     orders = p.group_by("order_id").aggregate(
-        day=p.order_ts.min().date(), revenue=exact_sum(p.amount)
+        day=p.first_ts.min().date(), revenue=exact_sum_of_parts(p._exact.sum(), p._rest.sum())
     )
     daily = orders.group_by("day").aggregate(
         orders=orders.count(),
@@ -70,18 +96,26 @@ def complete_periods(daily: pd.DataFrame, period: str) -> pd.DataFrame:
 
 
 def monthly_by(
-    purchases: ir.Table, as_of: date, column: str, first: date | None = None
+    purchases: ir.Table,
+    as_of: date,
+    column: str,
+    first: date | None = None,
+    parts: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Revenue and orders per complete month and value of ``column``: ``month`` (first day),
     ``key``, ``orders``, ``revenue``; months without sales are zero. ``first`` is the day of the
-    first purchase (``first_day``; queried when not given)."""
-    p = _before(purchases, as_of)
-    p = p.filter(p[column].notnull())
-    p = p.mutate(
-        _m=(p.order_ts.year().cast("int64") * 12 + p.order_ts.month().cast("int64") - 1),
-        key=p[column].cast("string"),
-    )
-    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=exact_sum(p.amount))
+    first purchase (``first_day``; queried when not given). ``parts``: :func:`order_parts` of
+    the same lines and ``as_of`` when already stored (used when it holds ``column``)."""
+    if parts is not None and column in parts.columns:
+        p = parts.filter(parts[column].notnull())
+        p = p.mutate(key=p[column].cast("string"))
+        revenue = exact_sum_of_parts(p._exact.sum(), p._rest.sum())
+    else:  # from the lines (the same sums)
+        p = _before(purchases, as_of)
+        p = p.filter(p[column].notnull())
+        p = p.mutate(_m=_month_number(p.order_ts), key=p[column].cast("string"))
+        revenue = exact_sum(p.amount)
+    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=revenue)
     agg = per_order.group_by(["_m", "key"]).aggregate(
         orders=per_order.count(), revenue=exact_sum(per_order.revenue)
     )
@@ -119,7 +153,11 @@ def month_starts(first: date, as_of: date, months: int) -> list[date]:
 
 
 def segment_sizes(
-    purchases: ir.Table, returns: ir.Table | None, dates: list[date], rfm: RFMConfig
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    dates: list[date],
+    rfm: RFMConfig,
+    parts: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Customers per RFM segment (each date scored against its own quintiles) at each date:
     ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
@@ -130,12 +168,13 @@ def segment_sizes(
     once: a stored table of one row per customer and month (last purchase, orders first seen
     that month, the parts of the exact revenue sum) gives each date's recency, frequency and
     monetary value exactly as the customer table before that date would (the same numbers, so
-    the same scores), without scanning every line again per date."""
+    the same scores), without scanning every line again per date. ``parts``: :func:`order_parts`
+    of the same lines before a date on or after the last of ``dates``, when already stored."""
     from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
     if all(d.day == 1 for d in dates):
-        months = _customer_months(purchases, max(dates)) if dates else None
+        months = _customer_months(purchases, max(dates), parts) if dates else None
         tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
     else:
         tables = [customer_table_before(purchases, None, d) for d in dates]
@@ -164,26 +203,24 @@ def _month_number(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
 
 
-def _customer_months(purchases: ir.Table, last: date) -> ir.Table:
+def _customer_months(purchases: ir.Table, last: date, parts: ir.Table | None = None) -> ir.Table:
     """Stored: ``customer_id, _m`` (month number), ``last_order`` (latest line of the month),
     ``orders`` (orders whose first line of this customer falls in the month) and ``_exact``,
-    ``_rest`` (the parts of the exact revenue sum), from the lines before ``last``.
+    ``_rest`` (the parts of the exact revenue sum), from the lines before ``last`` (the first
+    day of a month).
 
     A line is before a month's first day exactly when its month number is smaller, so the rows
     with ``_m`` below a date's month hold exactly the lines before that date: an order counts
     from its first month (``frequency`` is the number of distinct orders with a line before the
-    date), and the revenue parts add up exactly (:func:`custlens.io.sums.exact_sum_parts`)."""
+    date), and the revenue parts add up exactly (:func:`custlens.io.sums.exact_sum_parts`).
+    Both come from :func:`order_parts` (``parts`` when given: of the lines before ``last`` or a
+    later day), far fewer rows than the lines."""
     from custlens.io.materialize import materialize
 
-    cutoff = ibis.literal(last, type="date")
-    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
-    p = p.mutate(_m=_month_number(p.order_ts))
-    exact, rest = exact_sum_parts(p.amount)
-    # two passes over the lines, each one aggregate: the month's lines (the decimal parts add
-    # up exactly whatever the grouping), and each order's first month (a window or a self-join
-    # of a per-order table costs more: DuckDB computes that table twice)
+    p = order_parts(purchases, last) if parts is None else parts
+    p = p.filter(p.customer_id.notnull() & (p._m < last.year * 12 + last.month - 1))
     per_month = p.group_by(["customer_id", "_m"]).aggregate(
-        last_order=p.order_ts.max(), _exact=exact, _rest=rest
+        last_order=p.last_ts.max(), _exact=p._exact.sum(), _rest=p._rest.sum()
     )
     o = p.filter(p.order_id.notnull())
     firsts = o.group_by(["customer_id", "order_id"]).aggregate(_f=o._m.min())
