@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from custlens.config import RFMConfig
+from custlens.config import RFM_BINS, RFMConfig
 from custlens.io.sums import exact_sum, exact_sum_of_parts, exact_sum_parts
 
 
@@ -178,17 +178,19 @@ def segment_sizes(
         tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
     else:
         tables = [customer_table_before(purchases, None, d) for d in dates]
-    parts = []
-    for d, table in zip(dates, tables, strict=True):
-        scored = score_rfm(table, rfm)
-        parts.append(
-            scored.group_by(key=scored.segment)
-            .aggregate(customers=scored.count())
-            .mutate(date=ibis.literal(d, type="date"))
-        )
-    if not parts:
+    if not tables:
         return pd.DataFrame(columns=["date", "key", "customers"])
-    frame = ibis.union(*parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    frame = _segment_counts(tables, dates, rfm)
+    if frame is None:  # missing or NaN values: the engine's scoring orders them
+        parts = []
+        for d, table in zip(dates, tables, strict=True):
+            scored = score_rfm(table, rfm)
+            parts.append(
+                scored.group_by(key=scored.segment)
+                .aggregate(customers=scored.count())
+                .mutate(date=ibis.literal(d, type="date"))
+            )
+        frame = ibis.union(*parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
     names = [r.name for r in rfm.segments]
     grid = pd.MultiIndex.from_product([dates, names], names=["date", "key"]).to_frame(index=False)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -197,6 +199,52 @@ def segment_sizes(
     totals = out.groupby("date")["customers"].transform("sum")
     out["share"] = (out["customers"] / totals.where(totals > 0)).astype("float64")
     return out
+
+
+_RFM_VALUES = ("recency_days", "frequency", "monetary")
+
+
+def _segment_counts(
+    tables: list[ir.Table], dates: list[date], rfm: RFMConfig
+) -> pd.DataFrame | None:
+    """``date, key, customers``: the customers per segment of each date's customer table, scored
+    as :func:`custlens.segment.rfm_segments.score_rfm` scores them (the same tie-aware quintile
+    groups and segment rules), in numpy from the three values per customer: one sort per value
+    and date instead of three rank windows in the engine. None when a value is missing or NaN
+    (the engine's ordering of those is kept by scoring there)."""
+    rows: dict[tuple[date, str], int] = {}
+    for day, table in zip(dates, tables, strict=True):
+        values = table.select(*_RFM_VALUES).to_pyarrow()
+        if any(values.column(c).null_count for c in _RFM_VALUES):
+            return None
+        columns = [values.column(c).to_numpy() for c in _RFM_VALUES]
+        if any(np.isnan(x).any() for x in columns if x.dtype.kind == "f"):
+            return None
+        n = values.num_rows
+        r = RFM_BINS - _tied_groups(columns[0], n)
+        fm = (_tied_groups(columns[1], n) + _tied_groups(columns[2], n) + 3) // 2
+        segment = np.full(n, -1, dtype="int64")
+        for k in reversed(range(len(rfm.segments))):  # the first matching rule wins
+            rule = rfm.segments[k]
+            hit = (r >= rule.r[0]) & (r <= rule.r[1]) & (fm >= rule.fm[0]) & (fm <= rule.fm[1])
+            segment[hit] = k
+        counts = np.bincount(segment[segment >= 0], minlength=len(rfm.segments))
+        for rule, count in zip(rfm.segments, counts, strict=True):
+            if count:
+                rows[(day, rule.name)] = rows.get((day, rule.name), 0) + int(count)
+    return pd.DataFrame(
+        [(d, key, c) for (d, key), c in rows.items()], columns=["date", "key", "customers"]
+    )
+
+
+def _tied_groups(values: np.ndarray, n: int) -> np.ndarray:
+    """The 0-based ``ntile(5)`` group of the first position each value holds in the sorted
+    order (ties share it): :func:`custlens.segment.rfm_segments._tied_group` in numpy."""
+    position = np.searchsorted(np.sort(values, kind="stable"), values, side="left")
+    q, extra = divmod(n, RFM_BINS)
+    big = extra * (q + 1)
+    late = extra + (position - big) // max(q, 1)
+    return np.where(position < big, position // (q + 1), late).astype("int64")
 
 
 def _month_number(ts: ir.TimestampValue) -> ir.IntegerValue:
