@@ -111,3 +111,16 @@ def test_ties_and_missing_values_score_as_the_customer_tables():
         got = got.sort_values(["date", "key"]).reset_index(drop=True)
         want = want.sort_values(["date", "key"]).reset_index(drop=True)
         pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True)
+
+
+def test_positions_count_the_values_below_each_value():
+    from custlens.insights.series import _positions
+
+    rng = np.random.default_rng(1)
+    for x in (
+        rng.integers(-5, 50, 500),  # a small range: counted per integer
+        rng.integers(0, 10**9, 500),  # a wide range: searched
+        rng.normal(size=500).round(1),  # floats with ties
+    ):
+        want = np.array([(x < v).sum() for v in x], dtype="int64")
+        assert np.array_equal(_positions(x), want)

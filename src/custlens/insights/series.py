@@ -173,24 +173,31 @@ def segment_sizes(
     from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
+    values: list[list[np.ndarray] | None]
     if all(d.day == 1 for d in dates):
         months = _customer_months(purchases, max(dates), parts) if dates else None
         tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
+        values = _month_values(months, dates) if months is not None else []
     else:
         tables = [customer_table_before(purchases, None, d) for d in dates]
+        values = [_table_values(t) for t in tables]
     if not tables:
         return pd.DataFrame(columns=["date", "key", "customers"])
-    frame = _segment_counts(tables, dates, rfm)
+    frame = _segment_counts(values, dates, rfm)
     if frame is None:  # missing or NaN values: the engine's scoring orders them
-        parts = []
+        scored_parts = []
         for d, table in zip(dates, tables, strict=True):
             scored = score_rfm(table, rfm)
-            parts.append(
+            scored_parts.append(
                 scored.group_by(key=scored.segment)
                 .aggregate(customers=scored.count())
                 .mutate(date=ibis.literal(d, type="date"))
             )
-        frame = ibis.union(*parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+        frame = (
+            ibis.union(*scored_parts).to_pandas()
+            if len(scored_parts) > 1
+            else scored_parts[0].to_pandas()
+        )
     names = [r.name for r in rfm.segments]
     grid = pd.MultiIndex.from_product([dates, names], names=["date", "key"]).to_frame(index=False)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -205,22 +212,19 @@ _RFM_VALUES = ("recency_days", "frequency", "monetary")
 
 
 def _segment_counts(
-    tables: list[ir.Table], dates: list[date], rfm: RFMConfig
+    values: list[list[np.ndarray] | None], dates: list[date], rfm: RFMConfig
 ) -> pd.DataFrame | None:
-    """``date, key, customers``: the customers per segment of each date's customer table, scored
-    as :func:`custlens.segment.rfm_segments.score_rfm` scores them (the same tie-aware quintile
-    groups and segment rules), in numpy from the three values per customer: one sort per value
-    and date instead of three rank windows in the engine. None when a value is missing or NaN
-    (the engine's ordering of those is kept by scoring there)."""
+    """``date, key, customers``: the customers per segment at each date, scored as
+    :func:`custlens.segment.rfm_segments.score_rfm` scores a customer table (the same tie-aware
+    quintile groups and segment rules), in numpy from each date's recency, frequency and
+    monetary arrays: one sort per value and date instead of three rank windows in the engine.
+    None when a date's values are None (missing or NaN: the engine's ordering of those is kept
+    by scoring there)."""
     rows: dict[tuple[date, str], int] = {}
-    for day, table in zip(dates, tables, strict=True):
-        values = table.select(*_RFM_VALUES).to_pyarrow()
-        if any(values.column(c).null_count for c in _RFM_VALUES):
+    for day, columns in zip(dates, values, strict=True):
+        if columns is None:
             return None
-        columns = [values.column(c).to_numpy() for c in _RFM_VALUES]
-        if any(np.isnan(x).any() for x in columns if x.dtype.kind == "f"):
-            return None
-        n = values.num_rows
+        n = len(columns[0])
         r = RFM_BINS - _tied_groups(columns[0], n)
         fm = (_tied_groups(columns[1], n) + _tied_groups(columns[2], n) + 3) // 2
         segment = np.full(n, -1, dtype="int64")
@@ -237,10 +241,81 @@ def _segment_counts(
     )
 
 
+def _checked(columns: list[np.ndarray], nulls: int) -> list[np.ndarray] | None:
+    if nulls or any(np.isnan(x).any() for x in columns if x.dtype.kind == "f"):
+        return None
+    return columns
+
+
+def _table_values(table: ir.Table) -> list[np.ndarray] | None:
+    """Recency, frequency and monetary of a customer table, or None when one is missing/NaN."""
+    values = table.select(*_RFM_VALUES).to_pyarrow()
+    nulls = sum(values.column(c).null_count for c in _RFM_VALUES)
+    return _checked([values.column(c).to_numpy() for c in _RFM_VALUES], nulls)
+
+
+def _month_values(months: ir.Table, dates: list[date]) -> list[list[np.ndarray] | None]:
+    """For each date (first days of months): the recency, frequency and monetary value of every
+    customer with a line before it, as :func:`_rfm_before_month` gives them, from one query.
+
+    Each row of ``months`` counts for every date after its month: the rows are summed per
+    customer and *bucket* (the first date they count for), then cumulated over the buckets in
+    order (exact decimal sums, so the same totals as summing the rows before each date); a
+    customer's values at a date are those of its last bucket on or before it (``_b <= i <
+    _next``)."""
+    order = sorted(range(len(dates)), key=lambda i: dates[i])
+    starts = [dates[i].year * 12 + dates[i].month - 1 for i in order]
+    bucket = ibis.cases(*((months._m < m, k) for k, m in enumerate(starts)), else_=len(starts))
+    t = months.mutate(_b=bucket.cast("int64"))
+    t = t.filter(t._b < len(starts))
+    per = t.group_by(["customer_id", "_b"]).aggregate(
+        last_order=t.last_order.max(),
+        orders=t.orders.sum(),
+        _exact=t._exact.sum(),
+        _rest=t._rest.sum(),
+    )
+    upto = ibis.window(group_by=per.customer_id, order_by=per._b, preceding=None, following=0)
+    cumulative = per.select(
+        "_b",
+        _next=per._b.lead().over(ibis.window(group_by=per.customer_id, order_by=per._b)),
+        last_day=per.last_order.max().over(upto).date(),
+        frequency=per.orders.sum().over(upto).cast("int64"),
+        monetary=exact_sum_of_parts(per._exact.sum().over(upto), per._rest.sum().over(upto)),
+    )
+    got = cumulative.to_pyarrow()
+    if got.column("monetary").null_count or got.column("last_day").null_count:
+        return [None] * len(dates)
+    b = got.column("_b").to_numpy()
+    following = got.column("_next").fill_null(len(starts)).to_numpy()
+    last_day = got.column("last_day").to_numpy().astype("datetime64[D]").astype("int64")
+    frequency = got.column("frequency").to_numpy()
+    monetary = got.column("monetary").to_numpy()
+    out: list[list[np.ndarray] | None] = [None] * len(dates)
+    for k, i in enumerate(order):
+        at = (b <= k) & (k < following)
+        day = np.datetime64(dates[i], "D").astype("int64")
+        columns = [day - last_day[at], frequency[at], monetary[at]]
+        out[i] = _checked(columns, 0)
+    return out
+
+
+def _positions(values: np.ndarray) -> np.ndarray:
+    """The number of values below each value (SQL's 0-based ``rank()``): a count per integer
+    when the integers span a small range, else a search in the sorted values."""
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values):
+            shifted = (values - low).astype("int64")
+            counts = np.bincount(shifted, minlength=high - low + 1)
+            below = np.cumsum(counts) - counts
+            return below[shifted]
+    return np.searchsorted(np.sort(values), values, side="left")
+
+
 def _tied_groups(values: np.ndarray, n: int) -> np.ndarray:
     """The 0-based ``ntile(5)`` group of the first position each value holds in the sorted
     order (ties share it): :func:`custlens.segment.rfm_segments._tied_group` in numpy."""
-    position = np.searchsorted(np.sort(values, kind="stable"), values, side="left")
+    position = _positions(values)
     q, extra = divmod(n, RFM_BINS)
     big = extra * (q + 1)
     late = extra + (position - big) // max(q, 1)
