@@ -67,3 +67,14 @@ def test_monthly_country_totals_from_parts_are_the_pandas_sums():
     assert np.allclose(got.loc[want.index, "revenue"], want["revenue"], rtol=1e-12)
     from_lines = monthly_by(table, AS_OF, "country").set_index(["month", "key"])
     pd.testing.assert_frame_equal(from_lines, got)
+
+
+def test_first_day_from_parts_is_the_first_purchase():
+    from custlens.insights.series import first_day
+
+    frame = _lines()
+    table = ibis.memtable(frame)
+    first = frame["order_ts"].min().date()
+    assert first_day(table, stored_order_parts(table, AS_OF)) == first
+    # no line before as_of: no parts, the lines are read
+    assert first_day(table, stored_order_parts(table, date(2022, 1, 1))) == first

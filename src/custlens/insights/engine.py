@@ -73,7 +73,7 @@ def series_insights(
     series: dict[tuple[str, str], pd.Series] = {}
     # the first purchase day, queried once for the monthly series and the month starts
     wanted = {"category", "country"} & set(purchases.columns) or config.segment_trend_months
-    first = first_day(purchases) if wanted else None
+    first = first_day(purchases, parts) if wanted else None
     for dimension in ("category", "country"):
         if dimension not in purchases.columns:
             run.skipped[f"trend:{dimension}"] = f"the purchases have no {dimension} column"
@@ -83,7 +83,9 @@ def series_insights(
             rows = monthly[monthly["key"] == key]
             series[(dimension, key)] = rows.set_index("month")["revenue"]
     if config.segment_trend_months:
-        dates = month_starts(first or first_day(purchases), as_of, config.segment_trend_months)
+        dates = month_starts(
+            first or first_day(purchases, parts), as_of, config.segment_trend_months
+        )
         if len(dates) >= config.trend_min_periods:
             sizes = segment_sizes(purchases, returns, dates, rfm, parts)
             for key, rows in sizes.groupby("key", sort=False):

@@ -123,8 +123,14 @@ def monthly_by(
     return _complete_months(frame, first or first_day(purchases), as_of)
 
 
-def first_day(purchases: ir.Table) -> date:
-    """The day of the first purchase (one query)."""
+def first_day(purchases: ir.Table, parts: ir.Table | None = None) -> date:
+    """The day of the first purchase (one query). ``parts``: :func:`order_parts` of the same
+    purchases when stored: the first purchase is before ``as_of`` exactly when any line is, so
+    the first of the parts is the first purchase unless there are no parts."""
+    if parts is not None:
+        found = parts.first_ts.min().to_pyarrow().as_py()
+        if found is not None:
+            return found.date()
     return purchases.order_ts.min().to_pyarrow().as_py().date()
 
 
