@@ -166,10 +166,17 @@ def basket_masks(
     ``2**MAX_MASK_ITEMS`` masks, and every itemset count is a superset sum over them
     (:mod:`custlens.basket.masks`).
     """
-    t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
-    found = t.select("item").distinct().limit(MAX_MASK_ITEMS + 1).to_pandas()["item"]
+    if column not in purchases.columns:
+        _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)  # raises
+    # the candidate items: the column's distinct values trimmed (one cheap pass over one
+    # column); an item whose lines are all filtered out below gets a bit but no basket
+    raw = purchases.select(_raw=purchases[column].cast("string")).distinct()
+    raw = raw.select(item=raw._raw.strip())
+    raw = raw.filter(raw.item.notnull() & (raw.item.length() > 0)).distinct()
+    found = raw.limit(MAX_MASK_ITEMS + 1).to_pandas()["item"]
     if len(found) > MAX_MASK_ITEMS:
         return None
+    t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
     items = tuple(sorted(str(i) for i in found))
     if not items:
         bit = ibis.literal(0, type="int64")
