@@ -9,6 +9,8 @@ would otherwise add more pairs than thousands of ordinary orders.
 
 from __future__ import annotations
 
+import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -179,11 +181,17 @@ def basket_masks(
     t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
     items = tuple(sorted(str(i) for i in found))
     if not items:
-        bit = ibis.literal(0, type="int64")
-    else:
+        mask = ibis.literal(0, type="int64")
+    elif getattr(t._find_backend(use_default=True), "name", None) == "duckdb":
         bit = ibis.cases(*((t.item == i, 1 << k) for k, i in enumerate(items))).cast("int64")
+        mask = bit.bit_or()
+    else:  # engines without a bitwise-or aggregate in Ibis (PySpark): each item's bit, added
+        bits = [
+            ibis.ifelse(t.item == i, 1 << k, 0).cast("int64").max() for k, i in enumerate(items)
+        ]
+        mask = functools.reduce(operator.add, bits)
     per_order = t.group_by(_order=t.order_id.cast("string")).aggregate(
-        customer_id=t.customer_id.cast("string").min(), mask=bit.bit_or()
+        customer_id=t.customer_id.cast("string").min(), mask=mask
     )
     orders = materialize(per_order.select("customer_id", "mask"), "basket_masks")
     counts = orders.group_by("mask").aggregate(n=orders.count()).to_pandas()
