@@ -47,3 +47,27 @@ def test_duckdb_and_spark_find_the_same_itemsets(spark):
         pd.testing.assert_frame_equal(
             a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
         )
+
+
+def _masks(table: ibis.Table):
+    from custlens.basket.baskets import basket_masks, bought_mask_items
+    from custlens.basket.itemsets import itemsets_of_masks
+
+    masks = basket_masks(table, "product_id", max_items=4, non_product_codes=CODES)
+    assert masks is not None
+    sets = itemsets_of_masks(masks.kept(), masks.items, min_support=0.03, min_count=5)
+    bought = bought_mask_items(masks).to_pandas().sort_values(["customer_id", "item"])
+    return masks.summary(), sets, bought
+
+
+def test_duckdb_and_spark_build_the_same_mask_baskets(spark):
+    lines = purchase_lines(random_orders(400, n_items=10, seed=5))
+    duck = _masks(ibis.memtable(pa.Table.from_pandas(lines, preserve_index=False)))
+    spark.createDataFrame(lines).createOrReplaceTempView("basket_mask_parity")
+    on_spark = _masks(ibis.pyspark.connect(spark).table("basket_mask_parity"))
+
+    assert duck[0] == on_spark[0] and duck[0]["capped_baskets"] > 0
+    for a, b in zip(duck[1:], on_spark[1:], strict=True):
+        pd.testing.assert_frame_equal(
+            a.reset_index(drop=True), b.reset_index(drop=True), check_dtype=False
+        )

@@ -95,3 +95,32 @@ def test_scores_see_frequency_and_money_before_each_date():
     assert feb.loc["a"].tolist() == [2, 1, 0.1]  # recency from Jan 30 to Feb 1
     assert mar.loc["a"].tolist() == [19, 2, 5.3]  # 0.1 + 0.2 + 5.0 exactly, two orders
     assert sorted(mar.index) == ["a", "b", "c", "d", "e"]
+
+
+def test_ties_and_missing_values_score_as_the_customer_tables():
+    """Many equal values (the numpy scoring's tie groups), and a NaN amount (scored in the
+    engine instead): the same sizes as the definition."""
+    rfm = RFMConfig()
+    frame = _lines(3)
+    frame["amount"] = np.where(np.arange(len(frame)) % 4 == 0, 10.0, frame["amount"])
+    frame["order_ts"] = frame["order_ts"].dt.floor("7D")  # recency ties too
+    for amounts in (frame["amount"], frame["amount"].where(frame.index != 5, np.nan)):
+        table = ibis.memtable(frame.assign(amount=amounts))
+        got = segment_sizes(table, None, DATES, rfm)
+        want = _expected(table, rfm)
+        got = got.sort_values(["date", "key"]).reset_index(drop=True)
+        want = want.sort_values(["date", "key"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True)
+
+
+def test_positions_count_the_values_below_each_value():
+    from custlens.insights.series import _positions
+
+    rng = np.random.default_rng(1)
+    for x in (
+        rng.integers(-5, 50, 500),  # a small range: counted per integer
+        rng.integers(0, 10**9, 500),  # a wide range: searched
+        rng.normal(size=500).round(1),  # floats with ties
+    ):
+        want = np.array([(x < v).sum() for v in x], dtype="int64")
+        assert np.array_equal(_positions(x), want)

@@ -9,6 +9,8 @@ would otherwise add more pairs than thousands of ordinary orders.
 
 from __future__ import annotations
 
+import functools
+import operator
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,8 +18,10 @@ from datetime import date
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
+from custlens.basket.masks import MAX_MASK_ITEMS
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
 
@@ -26,8 +30,8 @@ _REQUIRED = ("order_id", "customer_id")
 
 @dataclass(frozen=True)
 class Baskets:
-    """Basket lines ``basket`` (an integer per order), ``order_id, customer_id, item``: one row
-    per distinct item of a kept basket."""
+    """Basket lines ``basket`` (an integer per order, in order-id order), ``customer_id, item``:
+    one row per distinct item of a kept basket."""
 
     lines: ir.Table
     every: ir.Table  # the same for every basket, capped ones included
@@ -83,8 +87,8 @@ def basket_lines(
     )
     orders = orders.mutate(basket=ibis.row_number().over(order_by=orders._order).cast("int64"))
     joined = distinct.join(orders, distinct.order_id.identical_to(orders._order))
+    # the order id itself is not stored: nothing reads it after the numbering
     every = joined.select(
-        "order_id",
         "item",
         customer_id=joined._customer,
         size=joined.size,
@@ -105,8 +109,8 @@ def basket_lines(
     row = stats.iloc[0]
     lines = every if max_items is None else every.filter(every.size <= max_items)
     return Baskets(
-        lines=lines.select("basket", "order_id", "customer_id", "item"),
-        every=every.select("basket", "order_id", "customer_id", "item"),
+        lines=lines.select("basket", "customer_id", "item"),
+        every=every.select("basket", "customer_id", "item"),
         orders=per_basket,
         column=column,
         baskets=_int(row["kept"]),
@@ -115,6 +119,103 @@ def basket_lines(
         largest=_int(row["largest"]),
         max_items=max_items,
     )
+
+
+@dataclass(frozen=True)
+class MaskBaskets:
+    """The baskets of a level of at most ``MAX_MASK_ITEMS`` items (e.g. the categories), one row
+    per order: ``customer_id`` and ``mask`` (item ``k`` of ``items`` is bit ``k``), every basket
+    (capped ones included; a basket's size is its number of bits)."""
+
+    orders: ir.Table
+    items: tuple[str, ...]  # distinct items in ascending order
+    counts: pd.DataFrame  # mask, n: baskets per mask (every basket)
+    column: str
+    max_items: int | None
+
+    def kept(self) -> pd.DataFrame:
+        """``mask, n`` of the kept baskets (at most ``max_items`` items)."""
+        c = self.counts
+        return c if self.max_items is None else c[_sizes(c["mask"]) <= self.max_items]
+
+    def summary(self) -> dict[str, int | None]:
+        sizes = _sizes(self.counts["mask"])
+        n = self.counts["n"].to_numpy(dtype="int64")
+        kept = sizes <= self.max_items if self.max_items is not None else np.ones(len(n), bool)
+        return {
+            "baskets": int(n[kept].sum()),
+            "multi_item_baskets": int(n[kept & (sizes >= 2)].sum()),
+            "capped_baskets": int(n[~kept].sum()),
+            "largest_basket": int(sizes.max()) if len(sizes) else 0,
+            "max_basket_items": self.max_items,
+        }
+
+
+def basket_masks(
+    purchases: ir.Table,
+    column: str,
+    *,
+    max_items: int | None = 100,
+    non_product_codes: Sequence[str] = (),
+    non_product_prefixes: Sequence[str] = (),
+    before: date | None = None,
+) -> MaskBaskets | None:
+    """The baskets of ``column`` as one bit mask per order, when the column holds at most
+    ``MAX_MASK_ITEMS`` distinct items (else None: use :func:`basket_lines`).
+
+    The same baskets as :func:`basket_lines` (the same lines, items and customers), from one
+    aggregate per order instead of the distinct (order, item) lines: a few items give at most
+    ``2**MAX_MASK_ITEMS`` masks, and every itemset count is a superset sum over them
+    (:mod:`custlens.basket.masks`).
+    """
+    if column not in purchases.columns:
+        _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)  # raises
+    # the candidate items: the column's distinct values trimmed (one cheap pass over one
+    # column); an item whose lines are all filtered out below gets a bit but no basket
+    raw = purchases.select(_raw=purchases[column].cast("string")).distinct()
+    raw = raw.select(item=raw._raw.strip())
+    raw = raw.filter(raw.item.notnull() & (raw.item.length() > 0)).distinct()
+    found = raw.limit(MAX_MASK_ITEMS + 1).to_pandas()["item"]
+    if len(found) > MAX_MASK_ITEMS:
+        return None
+    t = _item_lines(purchases, column, non_product_codes, non_product_prefixes, before)
+    items = tuple(sorted(str(i) for i in found))
+    if not items:
+        mask = ibis.literal(0, type="int64")
+    elif getattr(t._find_backend(use_default=True), "name", None) == "duckdb":
+        bit = ibis.cases(*((t.item == i, 1 << k) for k, i in enumerate(items))).cast("int64")
+        mask = bit.bit_or()
+    else:  # engines without a bitwise-or aggregate in Ibis (PySpark): each item's bit, added
+        bits = [
+            ibis.ifelse(t.item == i, 1 << k, 0).cast("int64").max() for k, i in enumerate(items)
+        ]
+        mask = functools.reduce(operator.add, bits)
+    per_order = t.group_by(_order=t.order_id.cast("string")).aggregate(
+        customer_id=t.customer_id.cast("string").min(), mask=mask
+    )
+    orders = materialize(per_order.select("customer_id", "mask"), "basket_masks")
+    counts = orders.group_by("mask").aggregate(n=orders.count()).to_pandas()
+    counts = counts.astype({"mask": "int64", "n": "int64"})
+    counts = counts.sort_values("mask").reset_index(drop=True)
+    return MaskBaskets(orders, items, counts, column, max_items)
+
+
+def bought_mask_items(baskets: MaskBaskets) -> ir.Table:
+    """:func:`bought_items` of mask baskets: ``customer_id, item, orders`` (every basket)."""
+    bits = pd.DataFrame(
+        {"item": list(baskets.items), "bit": [1 << k for k in range(len(baskets.items))]}
+    )
+    o = baskets.orders.filter(baskets.orders.customer_id.notnull())
+    b = lookup(bits, o, {"item": "string", "bit": "int64"})
+    joined = o.join(b, (o.mask & b.bit) != 0)
+    items = joined.group_by(["customer_id", "item"]).aggregate(orders=joined.count())
+    return materialize(items, "customer_items")
+
+
+def _sizes(masks: pd.Series) -> np.ndarray:
+    """The number of bits of each mask (items of each basket)."""
+    m = masks.to_numpy(dtype="int64")
+    return np.array([bin(int(x)).count("1") for x in m], dtype="int64")
 
 
 def bought_items(baskets: Baskets) -> ir.Table:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from itertools import combinations
+
 import ibis
 import ibis.expr.types as ir
 import numpy as np
@@ -32,7 +35,35 @@ def co_purchase(lines: ir.Table, baskets: int, top: int = 15) -> pd.DataFrame:
     ranked = counts.order_by([ibis.desc(counts.n), counts.item]).limit(top).to_pandas()
     if len(ranked) < 2:
         return pd.DataFrame(columns=list(CO_PURCHASE_COLUMNS))
-    together = _together(lines, ranked["item"].tolist())
+    return _grid(ranked, _together(lines, ranked["item"].tolist()), baskets)
+
+
+def co_purchase_of_masks(
+    counts: pd.DataFrame, items: Sequence[str], baskets: int, top: int = 15
+) -> pd.DataFrame:
+    """:func:`co_purchase` of baskets given as bit masks (``counts``: ``mask, n`` of the kept
+    baskets, item ``k`` of ``items`` being bit ``k``; at most ``MAX_MASK_ITEMS`` items)."""
+    m = len(items)
+    h = holding(counts["mask"].to_numpy(), counts["n"].to_numpy(), m)
+    singles = pd.DataFrame({"item": list(items), "n": h[np.left_shift(1, np.arange(m))]})
+    singles = singles[singles["n"] > 0]
+    ranked = singles.sort_values(["n", "item"], ascending=[False, True], kind="stable").head(top)
+    if len(ranked) < 2:
+        return pd.DataFrame(columns=list(CO_PURCHASE_COLUMNS))
+    bit = dict(zip(items, range(m), strict=True))
+    pairs = [(a, b) for a, b in combinations(sorted(ranked["item"]), 2)]
+    together = pd.DataFrame(
+        {
+            "ia": [a for a, _ in pairs],
+            "ib": [b for _, b in pairs],
+            "together": [int(h[(1 << bit[a]) | (1 << bit[b])]) for a, b in pairs],
+        }
+    )
+    return _grid(ranked.reset_index(drop=True), together, baskets)
+
+
+def _grid(ranked: pd.DataFrame, together: pd.DataFrame, baskets: int) -> pd.DataFrame:
+    """The ordered pairs of the ``ranked`` items (``item, n``) with their joint baskets."""
     n = dict(zip(ranked["item"], ranked["n"].astype("int64"), strict=True))
     grid = pd.DataFrame(
         [(x, y) for x in ranked["item"] for y in ranked["item"] if x != y],

@@ -14,7 +14,7 @@ the lines) every group is counted separately against its own number of baskets.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import ibis.expr.types as ir
 import numpy as np
@@ -139,6 +139,51 @@ def frequent_itemsets(
             pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
         found.insert(1, pairs.drop(columns="pair").assign(size=2))
     return _finish(found, groups, by)
+
+
+def itemsets_of_masks(
+    counts: pd.DataFrame,
+    items: Sequence[str],
+    *,
+    min_support: float,
+    min_count: int = 1,
+    max_size: int = 3,
+) -> pd.DataFrame:
+    """:func:`frequent_itemsets` of baskets given as bit masks: ``counts`` holds ``mask, n``
+    (the number of kept baskets of each set of ``items``, item ``k`` being bit ``k``; at most
+    ``MAX_MASK_ITEMS`` items). The same table as the engine's counting of the basket lines.
+
+    Every set of items is counted by a superset sum over the masks; a set is frequent when its
+    count passes the threshold (a frequent set's items are then frequent too, so no candidate
+    is needed)."""
+    if max_size not in (1, 2, 3):
+        raise DataError(
+            f"max_size must be 1, 2 or 3, got {max_size}",
+            where="itemsets_of_masks",
+            fix="count pairs (2) or pairs and triples (3)",
+        )
+    m = len(items)
+    if m > MAX_MASK_ITEMS:
+        raise DataError(
+            f"{m} items are too many for bit masks (at most {MAX_MASK_ITEMS})",
+            where="itemsets_of_masks",
+            fix="count the basket lines with frequent_itemsets",
+        )
+    n = int(counts["n"].sum())
+    groups = pd.DataFrame({"g": [_ALL], "baskets": [n]})
+    threshold = count_threshold(n, min_support, min_count) if n else 1
+    names = np.array(list(items), dtype=object)
+    h = holding(counts["mask"].to_numpy(), counts["n"].to_numpy(), m)
+    found = []
+    for size in range(1, max_size + 1):
+        sets = sets_of(m, size)
+        got = h[np.left_shift(1, sets).sum(axis=1)] if len(sets) else np.zeros(0, "int64")
+        keep = got >= threshold
+        part = pd.DataFrame({f"i{k + 1}": names[sets[keep, k]] for k in range(size)})
+        part = part.assign(g=_ALL, n=got[keep].astype("int64"), size=size)
+        if size == 1 or len(part):
+            found.append(part)
+    return _finish(found, groups, None)
 
 
 def _finish(found: list[pd.DataFrame], groups: pd.DataFrame, by: str | None) -> pd.DataFrame:

@@ -28,6 +28,7 @@ from custlens.insights.series import (
     month_starts,
     monthly_by,
     segment_sizes,
+    stored_order_parts,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +54,11 @@ def series_insights(
     run: InsightRun,
 ) -> None:
     """Anomalies and trends (the kinds that read the purchase lines)."""
-    daily = daily_totals(purchases, as_of)
+    # the lines before as_of once per order, customer, month (and country): the daily totals,
+    # the monthly country totals and the customer-month table are sums of its rows
+    by = ("country",) if "country" in purchases.columns else ()
+    parts = stored_order_parts(purchases, as_of, by)
+    daily = daily_totals(purchases, as_of, parts)
     scores = []
     for period in ("week", "month"):
         periods = complete_periods(daily, period)
@@ -68,19 +73,21 @@ def series_insights(
     series: dict[tuple[str, str], pd.Series] = {}
     # the first purchase day, queried once for the monthly series and the month starts
     wanted = {"category", "country"} & set(purchases.columns) or config.segment_trend_months
-    first = first_day(purchases) if wanted else None
+    first = first_day(purchases, parts) if wanted else None
     for dimension in ("category", "country"):
         if dimension not in purchases.columns:
             run.skipped[f"trend:{dimension}"] = f"the purchases have no {dimension} column"
             continue
-        monthly = monthly_by(purchases, as_of, dimension, first)
+        monthly = monthly_by(purchases, as_of, dimension, first, parts)
         for key in series_kinds.select_series(monthly, config):
             rows = monthly[monthly["key"] == key]
             series[(dimension, key)] = rows.set_index("month")["revenue"]
     if config.segment_trend_months:
-        dates = month_starts(first or first_day(purchases), as_of, config.segment_trend_months)
+        dates = month_starts(
+            first or first_day(purchases, parts), as_of, config.segment_trend_months
+        )
         if len(dates) >= config.trend_min_periods:
-            sizes = segment_sizes(purchases, returns, dates, rfm)
+            sizes = segment_sizes(purchases, returns, dates, rfm, parts)
             for key, rows in sizes.groupby("key", sort=False):
                 if rows["customers"].median() >= config.cohort_min_customers:
                     series[("segment", str(key))] = rows.set_index("date")["share"]

@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from custlens.config import RFMConfig
+from custlens.config import RFM_BINS, RFMConfig
 from custlens.io.sums import exact_sum, exact_sum_of_parts, exact_sum_parts
 
 
@@ -25,13 +25,39 @@ def _before(purchases: ir.Table, as_of: date) -> ir.Table:
     return purchases.filter(purchases.order_ts.date() < cutoff)
 
 
-def daily_totals(purchases: ir.Table, as_of: date) -> pd.DataFrame:
+def order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = ()) -> ir.Table:
+    """One row per order, customer, month (``_m``) and value of the ``by`` columns of the lines
+    before ``as_of``: ``first_ts``, ``last_ts`` and the parts of the exact revenue sum
+    (``_exact``, ``_rest``). Not stored (:func:`stored_order_parts` stores it).
+
+    The daily totals, the monthly totals per ``by`` column and the customer-month table are sums
+    of these rows: the exact parts add up to the same totals whatever the grouping
+    (:func:`custlens.io.sums.exact_sum_parts`), and a month holds whole rows."""
+    p = _before(purchases, as_of)
+    keys = {"order_id": p.order_id, "customer_id": p.customer_id, "_m": _month_number(p.order_ts)}
+    keys.update({c: p[c] for c in by})
+    exact, rest = exact_sum_parts(p.amount)
+    return p.group_by(**keys).aggregate(
+        first_ts=p.order_ts.min(), last_ts=p.order_ts.max(), _exact=exact, _rest=rest
+    )
+
+
+def stored_order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = ()) -> ir.Table:
+    """:func:`order_parts`, computed once and stored: several series read it instead of the
+    lines (an order has far fewer rows there than lines)."""
+    from custlens.io.materialize import materialize
+
+    return materialize(order_parts(purchases, as_of, by), "insight_order_parts")
+
+
+def daily_totals(purchases: ir.Table, as_of: date, parts: ir.Table | None = None) -> pd.DataFrame:
     """``day`` (datetime64), ``orders``, ``revenue``, ``revenue_sq`` (sum of squared order
     values, for the counting noise of the anomaly scores) for every day from the first purchase to the
-    day before ``as_of`` (days without orders are zero)."""
-    p = _before(purchases, as_of)
+    day before ``as_of`` (days without orders are zero). ``parts``: :func:`order_parts` of the
+    same lines and ``as_of`` when already stored."""
+    p = order_parts(purchases, as_of) if parts is None else parts
     orders = p.group_by("order_id").aggregate(
-        day=p.order_ts.min().date(), revenue=exact_sum(p.amount)
+        day=p.first_ts.min().date(), revenue=exact_sum_of_parts(p._exact.sum(), p._rest.sum())
     )
     daily = orders.group_by("day").aggregate(
         orders=orders.count(),
@@ -70,18 +96,26 @@ def complete_periods(daily: pd.DataFrame, period: str) -> pd.DataFrame:
 
 
 def monthly_by(
-    purchases: ir.Table, as_of: date, column: str, first: date | None = None
+    purchases: ir.Table,
+    as_of: date,
+    column: str,
+    first: date | None = None,
+    parts: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Revenue and orders per complete month and value of ``column``: ``month`` (first day),
     ``key``, ``orders``, ``revenue``; months without sales are zero. ``first`` is the day of the
-    first purchase (``first_day``; queried when not given)."""
-    p = _before(purchases, as_of)
-    p = p.filter(p[column].notnull())
-    p = p.mutate(
-        _m=(p.order_ts.year().cast("int64") * 12 + p.order_ts.month().cast("int64") - 1),
-        key=p[column].cast("string"),
-    )
-    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=exact_sum(p.amount))
+    first purchase (``first_day``; queried when not given). ``parts``: :func:`order_parts` of
+    the same lines and ``as_of`` when already stored (used when it holds ``column``)."""
+    if parts is not None and column in parts.columns:
+        p = parts.filter(parts[column].notnull())
+        p = p.mutate(key=p[column].cast("string"))
+        revenue = exact_sum_of_parts(p._exact.sum(), p._rest.sum())
+    else:  # from the lines (the same sums)
+        p = _before(purchases, as_of)
+        p = p.filter(p[column].notnull())
+        p = p.mutate(_m=_month_number(p.order_ts), key=p[column].cast("string"))
+        revenue = exact_sum(p.amount)
+    per_order = p.group_by(["_m", "key", "order_id"]).aggregate(revenue=revenue)
     agg = per_order.group_by(["_m", "key"]).aggregate(
         orders=per_order.count(), revenue=exact_sum(per_order.revenue)
     )
@@ -89,8 +123,14 @@ def monthly_by(
     return _complete_months(frame, first or first_day(purchases), as_of)
 
 
-def first_day(purchases: ir.Table) -> date:
-    """The day of the first purchase (one query)."""
+def first_day(purchases: ir.Table, parts: ir.Table | None = None) -> date:
+    """The day of the first purchase (one query). ``parts``: :func:`order_parts` of the same
+    purchases when stored: the first purchase is before ``as_of`` exactly when any line is, so
+    the first of the parts is the first purchase unless there are no parts."""
+    if parts is not None:
+        found = parts.first_ts.min().to_pyarrow().as_py()
+        if found is not None:
+            return found.date()
     return purchases.order_ts.min().to_pyarrow().as_py().date()
 
 
@@ -119,7 +159,11 @@ def month_starts(first: date, as_of: date, months: int) -> list[date]:
 
 
 def segment_sizes(
-    purchases: ir.Table, returns: ir.Table | None, dates: list[date], rfm: RFMConfig
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    dates: list[date],
+    rfm: RFMConfig,
+    parts: ir.Table | None = None,
 ) -> pd.DataFrame:
     """Customers per RFM segment (each date scored against its own quintiles) at each date:
     ``date``, ``key`` (segment), ``customers`` and ``share`` (of the customers at that date: the
@@ -130,26 +174,36 @@ def segment_sizes(
     once: a stored table of one row per customer and month (last purchase, orders first seen
     that month, the parts of the exact revenue sum) gives each date's recency, frequency and
     monetary value exactly as the customer table before that date would (the same numbers, so
-    the same scores), without scanning every line again per date."""
+    the same scores), without scanning every line again per date. ``parts``: :func:`order_parts`
+    of the same lines before a date on or after the last of ``dates``, when already stored."""
     from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
+    values: list[list[np.ndarray] | None]
     if all(d.day == 1 for d in dates):
-        months = _customer_months(purchases, max(dates)) if dates else None
+        months = _customer_months(purchases, max(dates), parts) if dates else None
         tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
+        values = _month_values(months, dates) if months is not None else []
     else:
         tables = [customer_table_before(purchases, None, d) for d in dates]
-    parts = []
-    for d, table in zip(dates, tables, strict=True):
-        scored = score_rfm(table, rfm)
-        parts.append(
-            scored.group_by(key=scored.segment)
-            .aggregate(customers=scored.count())
-            .mutate(date=ibis.literal(d, type="date"))
-        )
-    if not parts:
+        values = [_table_values(t) for t in tables]
+    if not tables:
         return pd.DataFrame(columns=["date", "key", "customers"])
-    frame = ibis.union(*parts).to_pandas() if len(parts) > 1 else parts[0].to_pandas()
+    frame = _segment_counts(values, dates, rfm)
+    if frame is None:  # missing or NaN values: the engine's scoring orders them
+        scored_parts = []
+        for d, table in zip(dates, tables, strict=True):
+            scored = score_rfm(table, rfm)
+            scored_parts.append(
+                scored.group_by(key=scored.segment)
+                .aggregate(customers=scored.count())
+                .mutate(date=ibis.literal(d, type="date"))
+            )
+        frame = (
+            ibis.union(*scored_parts).to_pandas()
+            if len(scored_parts) > 1
+            else scored_parts[0].to_pandas()
+        )
     names = [r.name for r in rfm.segments]
     grid = pd.MultiIndex.from_product([dates, names], names=["date", "key"]).to_frame(index=False)
     frame["date"] = pd.to_datetime(frame["date"]).dt.date
@@ -160,30 +214,142 @@ def segment_sizes(
     return out
 
 
+_RFM_VALUES = ("recency_days", "frequency", "monetary")
+
+
+def _segment_counts(
+    values: list[list[np.ndarray] | None], dates: list[date], rfm: RFMConfig
+) -> pd.DataFrame | None:
+    """``date, key, customers``: the customers per segment at each date, scored as
+    :func:`custlens.segment.rfm_segments.score_rfm` scores a customer table (the same tie-aware
+    quintile groups and segment rules), in numpy from each date's recency, frequency and
+    monetary arrays: one sort per value and date instead of three rank windows in the engine.
+    None when a date's values are None (missing or NaN: the engine's ordering of those is kept
+    by scoring there)."""
+    rows: dict[tuple[date, str], int] = {}
+    for day, columns in zip(dates, values, strict=True):
+        if columns is None:
+            return None
+        n = len(columns[0])
+        r = RFM_BINS - _tied_groups(columns[0], n)
+        fm = (_tied_groups(columns[1], n) + _tied_groups(columns[2], n) + 3) // 2
+        segment = np.full(n, -1, dtype="int64")
+        for k in reversed(range(len(rfm.segments))):  # the first matching rule wins
+            rule = rfm.segments[k]
+            hit = (r >= rule.r[0]) & (r <= rule.r[1]) & (fm >= rule.fm[0]) & (fm <= rule.fm[1])
+            segment[hit] = k
+        counts = np.bincount(segment[segment >= 0], minlength=len(rfm.segments))
+        for rule, count in zip(rfm.segments, counts, strict=True):
+            if count:
+                rows[(day, rule.name)] = rows.get((day, rule.name), 0) + int(count)
+    return pd.DataFrame(
+        [(d, key, c) for (d, key), c in rows.items()], columns=["date", "key", "customers"]
+    )
+
+
+def _checked(columns: list[np.ndarray], nulls: int) -> list[np.ndarray] | None:
+    if nulls or any(np.isnan(x).any() for x in columns if x.dtype.kind == "f"):
+        return None
+    return columns
+
+
+def _table_values(table: ir.Table) -> list[np.ndarray] | None:
+    """Recency, frequency and monetary of a customer table, or None when one is missing/NaN."""
+    values = table.select(*_RFM_VALUES).to_pyarrow()
+    nulls = sum(values.column(c).null_count for c in _RFM_VALUES)
+    return _checked([values.column(c).to_numpy() for c in _RFM_VALUES], nulls)
+
+
+def _month_values(months: ir.Table, dates: list[date]) -> list[list[np.ndarray] | None]:
+    """For each date (first days of months): the recency, frequency and monetary value of every
+    customer with a line before it, as :func:`_rfm_before_month` gives them, from one query.
+
+    Each row of ``months`` counts for every date after its month: the rows are summed per
+    customer and *bucket* (the first date they count for), then cumulated over the buckets in
+    order (exact decimal sums, so the same totals as summing the rows before each date); a
+    customer's values at a date are those of its last bucket on or before it (``_b <= i <
+    _next``)."""
+    order = sorted(range(len(dates)), key=lambda i: dates[i])
+    starts = [dates[i].year * 12 + dates[i].month - 1 for i in order]
+    bucket = ibis.cases(*((months._m < m, k) for k, m in enumerate(starts)), else_=len(starts))
+    t = months.mutate(_b=bucket.cast("int64"))
+    t = t.filter(t._b < len(starts))
+    per = t.group_by(["customer_id", "_b"]).aggregate(
+        last_order=t.last_order.max(),
+        orders=t.orders.sum(),
+        _exact=t._exact.sum(),
+        _rest=t._rest.sum(),
+    )
+    upto = ibis.window(group_by=per.customer_id, order_by=per._b, preceding=None, following=0)
+    cumulative = per.select(
+        "_b",
+        _next=per._b.lead().over(ibis.window(group_by=per.customer_id, order_by=per._b)),
+        last_day=per.last_order.max().over(upto).date(),
+        frequency=per.orders.sum().over(upto).cast("int64"),
+        monetary=exact_sum_of_parts(per._exact.sum().over(upto), per._rest.sum().over(upto)),
+    )
+    got = cumulative.to_pyarrow()
+    if got.column("monetary").null_count or got.column("last_day").null_count:
+        return [None] * len(dates)
+    b = got.column("_b").to_numpy()
+    following = got.column("_next").fill_null(len(starts)).to_numpy()
+    last_day = got.column("last_day").to_numpy().astype("datetime64[D]").astype("int64")
+    frequency = got.column("frequency").to_numpy()
+    monetary = got.column("monetary").to_numpy()
+    out: list[list[np.ndarray] | None] = [None] * len(dates)
+    for k, i in enumerate(order):
+        at = (b <= k) & (k < following)
+        day = np.datetime64(dates[i], "D").astype("int64")
+        columns = [day - last_day[at], frequency[at], monetary[at]]
+        out[i] = _checked(columns, 0)
+    return out
+
+
+def _positions(values: np.ndarray) -> np.ndarray:
+    """The number of values below each value (SQL's 0-based ``rank()``): a count per integer
+    when the integers span a small range, else a search in the sorted values."""
+    if values.dtype.kind in "iu" and len(values):
+        low, high = int(values.min()), int(values.max())
+        if high - low <= 4 * len(values):
+            shifted = (values - low).astype("int64")
+            counts = np.bincount(shifted, minlength=high - low + 1)
+            below = np.cumsum(counts) - counts
+            return below[shifted]
+    return np.searchsorted(np.sort(values), values, side="left")
+
+
+def _tied_groups(values: np.ndarray, n: int) -> np.ndarray:
+    """The 0-based ``ntile(5)`` group of the first position each value holds in the sorted
+    order (ties share it): :func:`custlens.segment.rfm_segments._tied_group` in numpy."""
+    position = _positions(values)
+    q, extra = divmod(n, RFM_BINS)
+    big = extra * (q + 1)
+    late = extra + (position - big) // max(q, 1)
+    return np.where(position < big, position // (q + 1), late).astype("int64")
+
+
 def _month_number(ts: ir.TimestampValue) -> ir.IntegerValue:
     return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
 
 
-def _customer_months(purchases: ir.Table, last: date) -> ir.Table:
+def _customer_months(purchases: ir.Table, last: date, parts: ir.Table | None = None) -> ir.Table:
     """Stored: ``customer_id, _m`` (month number), ``last_order`` (latest line of the month),
     ``orders`` (orders whose first line of this customer falls in the month) and ``_exact``,
-    ``_rest`` (the parts of the exact revenue sum), from the lines before ``last``.
+    ``_rest`` (the parts of the exact revenue sum), from the lines before ``last`` (the first
+    day of a month).
 
     A line is before a month's first day exactly when its month number is smaller, so the rows
     with ``_m`` below a date's month hold exactly the lines before that date: an order counts
     from its first month (``frequency`` is the number of distinct orders with a line before the
-    date), and the revenue parts add up exactly (:func:`custlens.io.sums.exact_sum_parts`)."""
+    date), and the revenue parts add up exactly (:func:`custlens.io.sums.exact_sum_parts`).
+    Both come from :func:`order_parts` (``parts`` when given: of the lines before ``last`` or a
+    later day), far fewer rows than the lines."""
     from custlens.io.materialize import materialize
 
-    cutoff = ibis.literal(last, type="date")
-    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
-    p = p.mutate(_m=_month_number(p.order_ts))
-    exact, rest = exact_sum_parts(p.amount)
-    # two passes over the lines, each one aggregate: the month's lines (the decimal parts add
-    # up exactly whatever the grouping), and each order's first month (a window or a self-join
-    # of a per-order table costs more: DuckDB computes that table twice)
+    p = order_parts(purchases, last) if parts is None else parts
+    p = p.filter(p.customer_id.notnull() & (p._m < last.year * 12 + last.month - 1))
     per_month = p.group_by(["customer_id", "_m"]).aggregate(
-        last_order=p.order_ts.max(), _exact=exact, _rest=rest
+        last_order=p.last_ts.max(), _exact=p._exact.sum(), _rest=p._rest.sum()
     )
     o = p.filter(p.order_id.notnull())
     firsts = o.group_by(["customer_id", "order_id"]).aggregate(_f=o._m.min())

@@ -115,26 +115,11 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
 
     items = bought_items(baskets)
     levels: list[tuple[str, ir.Table, dict]] = [("product", items, labels)]
-    co_lines, co_labels = baskets.lines, labels
     if "category" in purchases.columns:
-        cat = basket_lines(purchases, "category", max_items=cfg.max_basket_items, **codes)
-        cat_sets = frequent_itemsets(
-            cat.lines,
-            min_support=cfg.min_support,
-            min_count=cfg.min_count,
-            max_size=cfg.max_itemset_size,
-            baskets=cat.baskets,
-        )
-        cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
-        tables["category_itemsets"] = cat_sets
-        tables["category_rules"] = cat_rules
-        summary["category"] = {**cat.summary(), **_counts(cat_sets, cat_rules, cfg.alpha)}
-        levels.append(("category", bought_items(cat), {}))
-        co_lines, co_labels = cat.lines, {}
-        co_baskets = cat.baskets
+        co, co_labels = _category_level(purchases, codes, cfg, tables, summary, levels)
     else:
-        co_baskets = baskets.baskets
-    co = co_purchase(co_lines, co_baskets, top=cfg.co_purchase_items)
+        co = co_purchase(baskets.lines, baskets.baskets, top=cfg.co_purchase_items)
+        co_labels = labels
     tables["co_purchase"] = co.assign(
         label_a=co["item_a"].map(lambda i: co_labels.get(i, i)),
         label_b=co["item_b"].map(lambda i: co_labels.get(i, i)),
@@ -162,6 +147,62 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         notes=tuple(notes),
     )
     return _text_as_str(columns), result
+
+
+def _category_level(
+    purchases: ir.Table,
+    codes: dict[str, Any],
+    cfg: BasketConfig,
+    tables: dict[str, pd.DataFrame],
+    summary: dict[str, Any],
+    levels: list[tuple[str, ir.Table, dict]],
+) -> tuple[pd.DataFrame, dict]:
+    """The category itemsets, rules, summary and bought items (added to ``tables``,
+    ``summary`` and ``levels``); returns the co-purchase matrix of the categories. A few
+    categories (at most 16) are counted from one bit mask per order, more from the lines."""
+    from custlens.basket import (
+        association_rules,
+        basket_lines,
+        bought_items,
+        co_purchase,
+        frequent_itemsets,
+    )
+    from custlens.basket.baskets import basket_masks, bought_mask_items
+    from custlens.basket.co_purchase import co_purchase_of_masks
+    from custlens.basket.itemsets import itemsets_of_masks
+
+    masks = basket_masks(purchases, "category", max_items=cfg.max_basket_items, **codes)
+    if masks is not None:
+        kept = masks.kept()
+        level_summary = masks.summary()
+        cat_sets = itemsets_of_masks(
+            kept,
+            masks.items,
+            min_support=cfg.min_support,
+            min_count=cfg.min_count,
+            max_size=cfg.max_itemset_size,
+        )
+        bought = bought_mask_items(masks)
+        n = int(level_summary["baskets"] or 0)
+        co = co_purchase_of_masks(kept, masks.items, n, top=cfg.co_purchase_items)
+    else:
+        cat = basket_lines(purchases, "category", max_items=cfg.max_basket_items, **codes)
+        level_summary = cat.summary()
+        cat_sets = frequent_itemsets(
+            cat.lines,
+            min_support=cfg.min_support,
+            min_count=cfg.min_count,
+            max_size=cfg.max_itemset_size,
+            baskets=cat.baskets,
+        )
+        bought = bought_items(cat)
+        co = co_purchase(cat.lines, cat.baskets, top=cfg.co_purchase_items)
+    cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
+    tables["category_itemsets"] = cat_sets
+    tables["category_rules"] = cat_rules
+    summary["category"] = {**level_summary, **_counts(cat_sets, cat_rules, cfg.alpha)}
+    levels.append(("category", bought, {}))
+    return co, {}
 
 
 def _text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
