@@ -303,9 +303,9 @@ def btyd_only_evaluation(
         "horizon_days": h,
         "train_customers": 0,
         "lightgbm_train_rows": 0,
-        "eval_customers": len(ev.frame),
+        "eval_customers": ev.customers,
     }
-    if len(f) < len(ev.frame):
+    if len(f) < ev.customers:
         metrics["periods"]["eval_sample"] = len(f)
         metrics["notes"].insert(0, sample_note(metrics))
     return ModelEvaluation(
