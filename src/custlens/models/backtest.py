@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -100,8 +101,20 @@ class BacktestData:
         return self.frame.loc[:, ["customer_id", *LABEL_COLUMNS]]
 
 
+_RANGES: weakref.WeakKeyDictionary[object, tuple[date, date]] = weakref.WeakKeyDictionary()
+
+
 def data_range(purchases: ir.Table) -> tuple[date, date]:
-    """First and last purchase dates (DataError when there are none)."""
+    """First and last purchase dates (DataError when there are none), remembered for the
+    expression (a run asks for them about ten times, each a pass over every line)."""
+    node = purchases.op()
+    found = _RANGES.get(node)
+    if found is None:
+        found = _RANGES[node] = _data_range(purchases)
+    return found
+
+
+def _data_range(purchases: ir.Table) -> tuple[date, date]:
     row = (
         purchases.filter(purchases.customer_id.notnull())
         .aggregate(first=purchases.order_ts.min(), last=purchases.order_ts.max())
