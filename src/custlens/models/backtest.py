@@ -196,9 +196,7 @@ def customer_features(
     # each Arrow column released once converted: the rows are not held twice (1M customers x
     # 60 columns is about 0.5 GB)
     frame = (
-        table.order_by("customer_id")
-        .to_pyarrow()
-        .to_pandas(self_destruct=True, split_blocks=True)
+        table.order_by("customer_id").to_pyarrow().to_pandas(self_destruct=True, split_blocks=True)
     )
     if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
         frame["cutoff_month"] = float(cutoff.month)
