@@ -92,6 +92,33 @@ def test_labels_match_an_independent_pandas_computation(cleaned):
     np.testing.assert_allclose(got["last_period_revenue"], past.reindex(exp.index).fillna(0.0))
 
 
+def test_btyd_summary_columns_match_an_independent_pandas_computation(cleaned):
+    purchases, returns, data = cleaned
+    cutoff = data.cutoff - timedelta(days=45)
+    bt = make_backtest(purchases, returns, cutoff=cutoff, horizon_days=H)
+    lines = purchases.to_pandas()
+    lines["day"] = lines["order_ts"].dt.normalize()
+    c0 = pd.Timestamp(cutoff)
+    seen = lines[lines["day"] <= c0]
+    totals = seen.groupby(["customer_id", "day"])["amount"].sum().reset_index()
+    exp = {}
+    for cid, g in totals.groupby("customer_id"):
+        g = g.sort_values("day")
+        first, last, x = g["day"].iloc[0], g["day"].iloc[-1], len(g) - 1
+        exp[cid] = (
+            float(x),
+            float((last - first).days) if x else 0.0,
+            float((c0 - first).days),
+            float(g["amount"].iloc[1:].mean()) if x else 0.0,
+        )
+    got = bt.frame.set_index("customer_id")
+    assert sorted(exp) == list(got.index)
+    want = pd.DataFrame.from_dict(exp, orient="index", columns=list(BTYD_COLUMNS))
+    np.testing.assert_allclose(got[list(BTYD_COLUMNS)], want.loc[got.index], rtol=1e-9)
+    # the frame is one row per customer in customer_id order, with a plain row index
+    assert bt.frame.index.equals(pd.RangeIndex(len(bt.frame)))
+
+
 def _tiny() -> ibis.Table:
     rows = []
     # 60 customers: c00..c59; even customers buy again 10 (c < 20) or 45 days after the cutoff
