@@ -466,9 +466,10 @@ def evaluation_rows(n: int, config: ModelsConfig, seed: int) -> np.ndarray | Non
         sample_rows(n, config.shap_rows, seed),
         sample_rows(n, config.max_train_rows, seed),
     ]
-    if any(p is None for p in picks):
+    drawn = [p for p in picks if p is not None]
+    if len(drawn) < len(picks):
         return None
-    rows = np.unique(np.concatenate(picks))
+    rows: np.ndarray = np.unique(np.concatenate(drawn))
     return None if len(rows) == n else rows
 
 
