@@ -174,3 +174,27 @@ def test_too_few_customers_or_positives():
         make_backtest(_tiny(), cutoff=date(2024, 3, 1), config=ModelsConfig(min_customers=100))
     with pytest.raises(DataError, match="Too few customers in one class"):
         make_backtest(_tiny(), cutoff=date(2024, 3, 1), config=ModelsConfig(min_class=31))
+
+
+def test_features_from_a_known_customer_table_equal_those_read_again(cleaned):
+    from custlens.features.query import feature_query
+    from custlens.io.frames import round_floats
+    from custlens.models.backtest import customer_features
+
+    purchases, returns, data = cleaned
+    as_of = data.cutoff
+    table = feature_query(purchases, returns, as_of, behavioral=True).table
+    known = round_floats(table.order_by("customer_id").to_pandas())
+    known["r_score"] = 1  # a column of the pipeline's table that is not a feature
+    read, names = customer_features(purchases, returns, as_of)
+    got, got_names = customer_features(purchases, returns, as_of, known=known)
+    assert got_names == names
+    pd.testing.assert_frame_equal(got, read, check_exact=True)
+    # the known rows are what is read: a changed value shows through
+    changed = known.assign(monetary=known["monetary"] + 1.0)
+    moved, _ = customer_features(purchases, returns, as_of, known=changed)
+    np.testing.assert_allclose(moved["monetary"], read["monetary"] + 1.0)
+    # not one row per customer of the query in customer_id order: read again
+    for bad in (changed.iloc[1:], changed.iloc[::-1], changed.drop(columns="monetary")):
+        again, _ = customer_features(purchases, returns, as_of, known=bad)
+        pd.testing.assert_frame_equal(again, read, check_exact=True)

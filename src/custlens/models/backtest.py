@@ -178,11 +178,17 @@ def customer_features(
     returns: ir.Table | None,
     as_of: date,
     config: ModelsConfig | None = None,
+    known: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Model features, BTYD summary and last-period values as of ``as_of`` (exclusive).
 
     Returns the frame (one row per customer, sorted by customer_id) and the model feature
     names. Every feature is float64; ``lifecycle_stage`` is coded by ``LIFECYCLE_CODES``.
+
+    ``known``: the customer table with its behavioural features (default feature settings)
+    already fetched from the same lines as of the same date (the pipeline's, rounded as
+    ``round_floats`` rounds), whose columns are used instead of reading the rows again when it
+    holds them all, one row per customer of the query, sorted by customer_id (checked).
     """
     config = config or ModelsConfig()
     cutoff = as_of - timedelta(days=1)
@@ -191,13 +197,23 @@ def customer_features(
     # compiled once for every date and set of lines of these columns
     table = feature_query(purchases, returns, day, behavioral=config.behavioral).table
     period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
-    joined = table.left_join(period, table.customer_id == period._cid)
-    table = joined.select(*table.columns, *PERIOD_COLUMNS)
-    # each Arrow column released once converted: the rows are not held twice (1M customers x
-    # 60 columns is about 0.5 GB)
-    frame = (
-        table.order_by("customer_id").to_pyarrow().to_pandas(self_destruct=True, split_blocks=True)
-    )
+    frame = None if known is None else _known_rows(known, table)
+    if frame is not None:  # only the last period's values come from the engine
+        got = period.to_pyarrow().to_pandas()
+        aligned = got.set_index("_cid").reindex(frame["customer_id"].to_numpy())
+        for c in PERIOD_COLUMNS:
+            frame[c] = aligned[c].to_numpy()
+        del got, aligned
+    else:
+        joined = table.left_join(period, table.customer_id == period._cid)
+        table = joined.select(*table.columns, *PERIOD_COLUMNS)
+        # each Arrow column released once converted: the rows are not held twice (1M
+        # customers x 60 columns is about 0.5 GB)
+        frame = (
+            table.order_by("customer_id")
+            .to_pyarrow()
+            .to_pandas(self_destruct=True, split_blocks=True)
+        )
     if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
         frame["cutoff_month"] = float(cutoff.month)
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
@@ -237,6 +253,20 @@ def customer_features(
     for c in frame.select_dtypes("float").columns:  # ``round_floats``, one column at a time
         frame[c] = frame[c].round(ROUND_DECIMALS)
     return frame, tuple(names)
+
+
+def _known_rows(known: pd.DataFrame, table: ir.Table) -> pd.DataFrame | None:
+    """The columns of ``table`` (the feature query) taken from ``known``, or None when
+    ``known`` lacks one, or does not hold one row per customer of it in customer_id order."""
+    columns = list(table.columns)
+    if any(c not in known.columns for c in columns):
+        return None
+    ids = known["customer_id"]
+    if not (ids.is_unique and ids.is_monotonic_increasing):
+        return None
+    if len(known) != table.count().to_pyarrow().as_py():
+        return None
+    return known.loc[:, columns].reset_index(drop=True)
 
 
 def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
