@@ -532,6 +532,8 @@ def backtest_and_evaluate(
     config = config or ModelsConfig()
     h = config.horizon_days
     eval_cutoff = resolve_cutoff(purchases, cutoff or config.cutoff, h)
+    if history is not None:  # asked twice for the cutoff (its customers, the backtest)
+        history = functools.lru_cache(maxsize=2)(history)
     ev, first = evaluation_backtest(purchases, returns, eval_cutoff, config, history, seed)
     scored = evaluation_sample(ev, config.eval_rows, seed)
     # the BTYD models' fitting sample, drawn as ``BtydBaseline.fit`` draws it
