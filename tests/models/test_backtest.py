@@ -92,6 +92,33 @@ def test_labels_match_an_independent_pandas_computation(cleaned):
     np.testing.assert_allclose(got["last_period_revenue"], past.reindex(exp.index).fillna(0.0))
 
 
+def test_btyd_summary_columns_match_an_independent_pandas_computation(cleaned):
+    purchases, returns, data = cleaned
+    cutoff = data.cutoff - timedelta(days=45)
+    bt = make_backtest(purchases, returns, cutoff=cutoff, horizon_days=H)
+    lines = purchases.to_pandas()
+    lines["day"] = lines["order_ts"].dt.normalize()
+    c0 = pd.Timestamp(cutoff)
+    seen = lines[lines["day"] <= c0]
+    totals = seen.groupby(["customer_id", "day"])["amount"].sum().reset_index()
+    exp = {}
+    for cid, g in totals.groupby("customer_id"):
+        g = g.sort_values("day")
+        first, last, x = g["day"].iloc[0], g["day"].iloc[-1], len(g) - 1
+        exp[cid] = (
+            float(x),
+            float((last - first).days) if x else 0.0,
+            float((c0 - first).days),
+            float(g["amount"].iloc[1:].mean()) if x else 0.0,
+        )
+    got = bt.frame.set_index("customer_id")
+    assert sorted(exp) == list(got.index)
+    want = pd.DataFrame.from_dict(exp, orient="index", columns=list(BTYD_COLUMNS))
+    np.testing.assert_allclose(got[list(BTYD_COLUMNS)], want.loc[got.index], rtol=1e-9)
+    # the frame is one row per customer in customer_id order, with a plain row index
+    assert bt.frame.index.equals(pd.RangeIndex(len(bt.frame)))
+
+
 def _tiny() -> ibis.Table:
     rows = []
     # 60 customers: c00..c59; even customers buy again 10 (c < 20) or 45 days after the cutoff
@@ -147,3 +174,27 @@ def test_too_few_customers_or_positives():
         make_backtest(_tiny(), cutoff=date(2024, 3, 1), config=ModelsConfig(min_customers=100))
     with pytest.raises(DataError, match="Too few customers in one class"):
         make_backtest(_tiny(), cutoff=date(2024, 3, 1), config=ModelsConfig(min_class=31))
+
+
+def test_features_from_a_known_customer_table_equal_those_read_again(cleaned):
+    from custlens.features.query import feature_query
+    from custlens.io.frames import round_floats
+    from custlens.models.backtest import customer_features
+
+    purchases, returns, data = cleaned
+    as_of = data.cutoff
+    table = feature_query(purchases, returns, as_of, behavioral=True).table
+    known = round_floats(table.order_by("customer_id").to_pandas())
+    known["r_score"] = 1  # a column of the pipeline's table that is not a feature
+    read, names = customer_features(purchases, returns, as_of)
+    got, got_names = customer_features(purchases, returns, as_of, known=known)
+    assert got_names == names
+    pd.testing.assert_frame_equal(got, read, check_exact=True)
+    # the known rows are what is read: a changed value shows through
+    changed = known.assign(monetary=known["monetary"] + 1.0)
+    moved, _ = customer_features(purchases, returns, as_of, known=changed)
+    np.testing.assert_allclose(moved["monetary"], read["monetary"] + 1.0)
+    # not one row per customer of the query in customer_id order: read again
+    for bad in (changed.iloc[1:], changed.iloc[::-1], changed.drop(columns="monetary")):
+        again, _ = customer_features(purchases, returns, as_of, known=bad)
+        pd.testing.assert_frame_equal(again, read, check_exact=True)

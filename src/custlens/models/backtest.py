@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -23,20 +24,24 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from custlens._validation import as_date
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
-from custlens.io.frames import round_floats, to_frame
+from custlens.io.frames import round_floats
+from custlens.io.materialize import materialize
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
+from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 
 LIFECYCLE_CODES = {"new": 0.0, "growing": 1.0, "mature": 2.0, "at_risk": 3.0, "lapsed": 4.0}
 _NOT_FEATURES = ("customer_id", "first_order", "last_order")
+ROUND_DECIMALS = 9  # ``round_floats``'s
 BTYD_COLUMNS = ("btyd_frequency", "btyd_recency", "btyd_T", "btyd_monetary")
 PERIOD_COLUMNS = ("last_period_orders", "last_period_revenue")
 LABEL_COLUMNS = ("future_orders", "future_revenue", "days_to_next", "churned", "next_window")
@@ -53,11 +58,36 @@ class BacktestData:
     feature_names: tuple[str, ...]
     # customers of the whole backtest when ``frame`` holds a seeded sample of them (0: all)
     population: int = 0
+    # positions (ascending) of the frame's rows among the whole backtest's customers, sorted by
+    # customer_id, when ``frame`` holds some of them (None: the rows are not known)
+    rows: np.ndarray | None = None
 
     @property
     def customers(self) -> int:
         """Customers of the whole backtest (``frame`` may hold a sample of them)."""
         return self.population or len(self.frame)
+
+    def sample(self, cap: int | None, seed: int) -> pd.DataFrame:
+        """The frame of ``sample_rows(customers, cap, seed)``: a seeded sample of ``cap`` of the
+        whole backtest's customers (every customer when ``cap`` is None or not below their
+        number), in the backtest's order, whether ``frame`` holds every customer or only some
+        (``rows``); DataError when ``frame`` lacks one of them."""
+        pick = sample_rows(self.customers, cap, seed)
+        rows = self.rows
+        if rows is None and len(self.frame) == self.customers:
+            return self.frame if pick is None else self.frame.iloc[pick]
+        held = np.arange(self.customers) if pick is None else pick
+        at = np.zeros(0, dtype="int64")
+        if rows is not None and len(rows):
+            at = np.searchsorted(rows, held).clip(max=len(rows) - 1)
+        if rows is None or len(at) == 0 or not np.array_equal(rows[at], held):
+            raise DataError(
+                f"The backtest holds {len(self.frame):,} of its {self.customers:,} customers, "
+                f"not the seeded sample of {len(held):,} asked for",
+                where=f"backtest with cutoff {self.cutoff.isoformat()}",
+                fix="report this as a bug",
+            )
+        return self.frame if len(at) == len(self.frame) else self.frame.iloc[at]
 
     @property
     def as_of(self) -> date:
@@ -72,8 +102,20 @@ class BacktestData:
         return self.frame.loc[:, ["customer_id", *LABEL_COLUMNS]]
 
 
+_RANGES: weakref.WeakKeyDictionary[object, tuple[date, date]] = weakref.WeakKeyDictionary()
+
+
 def data_range(purchases: ir.Table) -> tuple[date, date]:
-    """First and last purchase dates (DataError when there are none)."""
+    """First and last purchase dates (DataError when there are none), remembered for the
+    expression (a run asks for them about ten times, each a pass over every line)."""
+    node = purchases.op()
+    found = _RANGES.get(node)
+    if found is None:
+        found = _RANGES[node] = _data_range(purchases)
+    return found
+
+
+def _data_range(purchases: ir.Table) -> tuple[date, date]:
     row = (
         purchases.filter(purchases.customer_id.notnull())
         .aggregate(first=purchases.order_ts.min(), last=purchases.order_ts.max())
@@ -136,11 +178,17 @@ def customer_features(
     returns: ir.Table | None,
     as_of: date,
     config: ModelsConfig | None = None,
+    known: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, tuple[str, ...]]:
     """Model features, BTYD summary and last-period values as of ``as_of`` (exclusive).
 
     Returns the frame (one row per customer, sorted by customer_id) and the model feature
     names. Every feature is float64; ``lifecycle_stage`` is coded by ``LIFECYCLE_CODES``.
+
+    ``known``: the customer table with its behavioural features (default feature settings)
+    already fetched from the same lines as of the same date (the pipeline's, rounded as
+    ``round_floats`` rounds), whose columns are used instead of reading the rows again when it
+    holds them all, one row per customer of the query, sorted by customer_id (checked).
     """
     config = config or ModelsConfig()
     cutoff = as_of - timedelta(days=1)
@@ -149,9 +197,23 @@ def customer_features(
     # compiled once for every date and set of lines of these columns
     table = feature_query(purchases, returns, day, behavioral=config.behavioral).table
     period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
-    joined = table.left_join(period, table.customer_id == period._cid)
-    table = joined.select(*table.columns, *PERIOD_COLUMNS)
-    frame = to_frame(table.order_by("customer_id"))
+    frame = None if known is None else _known_rows(known, table)
+    if frame is not None:  # only the last period's values come from the engine
+        got = period.to_pyarrow().to_pandas()
+        aligned = got.set_index("_cid").reindex(frame["customer_id"].to_numpy())
+        for c in PERIOD_COLUMNS:
+            frame[c] = aligned[c].to_numpy()
+        del got, aligned
+    else:
+        joined = table.left_join(period, table.customer_id == period._cid)
+        table = joined.select(*table.columns, *PERIOD_COLUMNS)
+        # each Arrow column released once converted: the rows are not held twice (1M
+        # customers x 60 columns is about 0.5 GB)
+        frame = (
+            table.order_by("customer_id")
+            .to_pyarrow()
+            .to_pandas(self_destruct=True, split_blocks=True)
+        )
     if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
         frame["cutoff_month"] = float(cutoff.month)
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
@@ -170,14 +232,41 @@ def customer_features(
             "monetary_value": "btyd_monetary",
         }
     )
-    frame = frame.merge(summary, on="customer_id", how="left", validate="one_to_one")
+    # what a left merge on customer_id gives, without copying every column of ``frame``
+    if not summary["customer_id"].is_unique:  # cannot happen: one row per customer
+        raise DataError(
+            "The BTYD summary has a customer twice",
+            where=f"as_of {as_of.isoformat()}",
+            fix="report this as a bug",
+        )
+    aligned = summary.set_index("customer_id").reindex(frame["customer_id"].to_numpy())
+    del summary
+    for c in aligned.columns:
+        frame[c] = aligned[c].to_numpy()
+    del aligned
     if frame["btyd_T"].isna().any():  # cannot happen: both use order dates <= cutoff
         raise DataError(
             "The BTYD summary misses customers of the customer table",
             where=f"as_of {as_of.isoformat()}",
             fix="report this as a bug",
         )
-    return round_floats(frame.reset_index(drop=True)), tuple(names)
+    for c in frame.select_dtypes("float").columns:  # ``round_floats``, one column at a time
+        frame[c] = frame[c].round(ROUND_DECIMALS)
+    return frame, tuple(names)
+
+
+def _known_rows(known: pd.DataFrame, table: ir.Table) -> pd.DataFrame | None:
+    """The columns of ``table`` (the feature query) taken from ``known``, or None when
+    ``known`` lacks one, or does not hold one row per customer of it in customer_id order."""
+    columns = list(table.columns)
+    if any(c not in known.columns for c in columns):
+        return None
+    ids = known["customer_id"]
+    if not (ids.is_unique and ids.is_monotonic_increasing):
+        return None
+    if len(known) != table.count().to_pyarrow().as_py():
+        return None
+    return known.loc[:, columns].reset_index(drop=True)
 
 
 def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:
@@ -198,6 +287,26 @@ def backtest_customer_ids(
     past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
     ids = past.filter(past.customer_id.notnull()).select("customer_id").distinct()
     return ids.order_by("customer_id").to_pyarrow()["customer_id"].combine_chunks()
+
+
+def backtest_population(
+    purchases: ir.Table, cutoff: date, history: History | None = None
+) -> tuple[pa.Array, datetime]:
+    """``backtest_customer_ids`` and the earliest ``first_order`` of the backtest (its first
+    purchase line's timestamp), from one query."""
+    as_of = cutoff + timedelta(days=1)
+    past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
+    past = past.filter(past.customer_id.notnull())
+    per = past.group_by("customer_id").aggregate(_first=past.order_ts.min())
+    table = per.order_by("customer_id").to_pyarrow()
+    ids = table["customer_id"].combine_chunks()
+    if len(ids) == 0:
+        raise DataError(
+            f"No customer bought on or before the cutoff {cutoff.isoformat()}",
+            where="backtest",
+            fix="choose a later --cutoff or use more data",
+        )
+    return ids, pc.min(table["_first"]).as_py()
 
 
 def _only(table: ir.Table, name: str) -> ir.Table:
@@ -239,11 +348,16 @@ def make_backtest(
         name = f"custlens_backtest_customers_{uuid.uuid4().hex[:12]}"
         con.create_table(name, pa.table({"customer_id": customers}), temp=True)
         try:
-            past_purchases = _only(past_purchases, name)
-            past_returns = None if past_returns is None else _only(past_returns, name)
-            frame, names = customer_features(past_purchases, past_returns, as_of, config)
+            # their lines stored once: the queries that follow read them instead of deriving
+            # every line knowable at ``as_of`` again (half the work for a quarter of the
+            # customers at scale)
+            past_purchases = materialize(_only(past_purchases, name), "backtest_purchases")
+            if past_returns is not None:
+                past_returns = materialize(_only(past_returns, name), "backtest_returns")
         finally:
             con.drop_table(name, force=True)
+        frame, names = customer_features(past_purchases, past_returns, as_of, config)
+        del past_purchases, past_returns  # their files go with them
         if frame["customer_id"].tolist() != customers.to_pylist():
             raise DataError(
                 "The backtest of some customers does not hold exactly those customers",

@@ -36,6 +36,7 @@ from custlens.models.sampling import sample_rows
 log = logging.getLogger(__name__)
 
 CHURN_BASELINES = ("btyd", "last_period", "recency")
+FIT_SEED = 0  # seed of the BTYD models' fitting sample (``BtydBaseline.fit``)
 CLV_BASELINES = ("btyd", "last_period")
 
 
@@ -108,7 +109,11 @@ class BtydBaseline:
 
     @classmethod
     def fit(
-        cls, frame: pd.DataFrame, kind: str = "bgnbd", max_rows: int | None = None, seed: int = 0
+        cls,
+        frame: pd.DataFrame,
+        kind: str = "bgnbd",
+        max_rows: int | None = None,
+        seed: int = FIT_SEED,
     ) -> BtydBaseline:
         """Fit on the customers of ``frame``, or on a seeded sample of ``max_rows`` of them when
         there are more (the parameters describe the population; a sample of 100,000 pins

@@ -34,6 +34,7 @@ import pandas as pd
 
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
+from custlens.io.materialize import materialize
 from custlens.models.backtest import BacktestData
 from custlens.models.baselines import (
     BTYD_NAMES,
@@ -230,7 +231,8 @@ def btyd_report(
     there are more); the choice and the table per calibration repeats use the customers of
     ``scored`` (default: all of ``frame``); the tracking table the whole calibration cohort."""
     scored = frame if scored is None else scored
-    days = purchase_days(purchases, cutoff + timedelta(days=horizon_days))
+    # stored once: the holdout counts and the tracking table read it three times
+    days = materialize(purchase_days(purchases, cutoff + timedelta(days=horizon_days)), "days")
     actual = _holdout_actual(scored, holdout_days(days, cutoff))
     selection = select_btyd(frame, actual, horizon_days, fit_rows, scored)
     tables: dict[str, pd.DataFrame] = {}
@@ -303,9 +305,9 @@ def btyd_only_evaluation(
         "horizon_days": h,
         "train_customers": 0,
         "lightgbm_train_rows": 0,
-        "eval_customers": len(ev.frame),
+        "eval_customers": ev.customers,
     }
-    if len(f) < len(ev.frame):
+    if len(f) < ev.customers:
         metrics["periods"]["eval_sample"] = len(f)
         metrics["notes"].insert(0, sample_note(metrics))
     return ModelEvaluation(

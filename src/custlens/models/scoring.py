@@ -329,12 +329,18 @@ def refit(
     return models
 
 
-def score_all(models: TrainedModels, purchases: ir.Table, returns: ir.Table | None) -> pd.DataFrame:
+def score_all(
+    models: TrainedModels,
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    known: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Fit the BTYD model of ``refit``'s models (``defaults['btyd']``, BG/NBD by default) on
-    every customer's features as of ``models.as_of`` and score every customer."""
+    every customer's features as of ``models.as_of`` and score every customer (``known``: see
+    ``customer_features``)."""
     config = models.config
     day = models.as_of or resolve_as_of(purchases, None)  # refit sets it
-    frame, _ = customer_features(purchases, returns, day, config)
+    frame, _ = customer_features(purchases, returns, day, config, known=known)
     try:
         kind = models.defaults.get("btyd", "bgnbd")
         models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)

@@ -32,11 +32,13 @@ from custlens.models.backtest import (
     BacktestData,
     History,
     backtest_customer_ids,
+    backtest_population,
     data_range,
     make_backtest,
     resolve_cutoff,
 )
 from custlens.models.baselines import (
+    FIT_SEED,
     BtydBaseline,
     clv_forecasts,
     fit_score_maps,
@@ -121,10 +123,10 @@ def stacked_backtests(
         if same:
             out.append(same[0])
             continue
-        customers, population = (
+        customers, population, rows = (
             lightgbm_customers(purchases, day, config, history, seed)
             if len(cutoffs) == 1
-            else (None, 0)
+            else (None, 0, None)
         )
         try:
             bt = make_backtest(
@@ -136,7 +138,7 @@ def stacked_backtests(
                 history=history,
                 customers=customers,
             )
-            out.append(dataclasses.replace(bt, population=population))
+            out.append(dataclasses.replace(bt, population=population, rows=rows))
         except DataError as exc:
             if i == 0:
                 raise
@@ -146,26 +148,31 @@ def stacked_backtests(
 
 def lightgbm_customers(
     purchases: ir.Table, day: date, config: ModelsConfig, history: History | None, seed: int
-) -> tuple[pa.Array | None, int]:
+) -> tuple[pa.Array | None, int, np.ndarray | None]:
     """The customers of LightGBM's seeded training sample in the backtest with cutoff ``day``
-    (the rows ``_train_rows`` keeps of the whole backtest) and how many customers the whole
-    backtest has; ``(None, 0)`` when the sample keeps everyone (or off DuckDB).
+    (the rows ``_train_rows`` keeps of the whole backtest), how many customers the whole
+    backtest has and the sample's positions among them; ``(None, 0, None)`` when the sample
+    keeps everyone (or off DuckDB).
 
     Building the backtest for these customers alone gives LightGBM the same rows while the
     features are computed for a fraction of the customers; the baseline score maps and the
     class shares then learn from the same sample."""
     cap = config.max_train_rows
-    con = purchases._find_backend(use_default=True)
-    if cap is None or getattr(con, "name", None) != "duckdb":
-        return None, 0
+    if cap is None or not _on_duckdb(purchases):
+        return None, 0, None
     ids = backtest_customer_ids(purchases, day, history)
     pick = sample_rows(len(ids), cap, seed)
     if pick is None:
-        return None, 0
+        return None, 0, None
     log.info(
         "training backtest %s built for a seeded sample of %d of %d customers", day, cap, len(ids)
     )
-    return ids.take(pa.array(pick)), len(ids)
+    return ids.take(pa.array(pick)), len(ids), pick
+
+
+def _on_duckdb(purchases: ir.Table) -> bool:
+    con = purchases._find_backend(use_default=True)
+    return getattr(con, "name", None) == "duckdb"
 
 
 def stack(bts: BacktestData | list[BacktestData]) -> BacktestData:
@@ -192,7 +199,8 @@ def train(
     bt: BacktestData | list[BacktestData], config: ModelsConfig | None = None, seed: int = 42
 ) -> TrainedModels:
     """Fit churn, CLV and next-purchase LightGBM models and the baseline score maps on ``bt``
-    (one backtest or several stacked; the churn model holds out whole customers)."""
+    (one backtest or several stacked; the churn model holds out whole customers), all on the
+    rows ``_train_rows`` keeps (every row, or a seeded sample of ``max_train_rows``)."""
     config = config or ModelsConfig()
     cutoffs = (bt.cutoff,) if isinstance(bt, BacktestData) else tuple(b.cutoff for b in bt)
     bt = stack(bt)
@@ -211,7 +219,7 @@ def train(
         churn=churn,
         clv=clv,
         next_purchase=nxt,
-        score_maps=fit_score_maps(bt.frame),
+        score_maps=fit_score_maps(f),
         feature_names=bt.feature_names,
         train_cutoff=bt.cutoff,
         horizon_days=bt.horizon_days,
@@ -224,13 +232,17 @@ def train(
 def _train_rows(
     bt: BacktestData, config: ModelsConfig, seed: int
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Features and frame of the customers the models learn from: all, or a seeded sample."""
-    pick = sample_rows(len(bt.frame), config.max_train_rows, seed)
-    if pick is None:
+    """Features and frame of the customers the models learn from: all, or a seeded sample of
+    the whole backtest's customers (``bt.frame`` may hold only some of them, see
+    ``BacktestData.sample``)."""
+    frame = bt.sample(config.max_train_rows, seed)
+    if frame is bt.frame and bt.rows is None:
         return bt.features, bt.frame
-    log.info("models trained on a seeded sample of %d of %d customers", len(pick), len(bt.frame))
-    frame = bt.frame.iloc[pick]  # the sample's features only: no copy of every row's features
-    return frame.loc[:, list(bt.feature_names)], frame
+    if len(frame) < bt.customers:
+        log.info(
+            "models trained on a seeded sample of %d of %d customers", len(frame), bt.customers
+        )
+    return frame.loc[:, list(bt.feature_names)], frame  # the sample's features only
 
 
 def mean_abs_shap(
@@ -247,14 +259,14 @@ def mean_abs_shap(
 def evaluation_sample(ev: BacktestData, cap: int | None, seed: int) -> BacktestData:
     """The customers the backtest's metrics are computed on: every customer of ``ev``, or a
     seeded sample of ``cap`` of them (``ModelsConfig.eval_rows``) in the frame's order."""
-    pick = sample_rows(len(ev.frame), cap, seed)
-    if pick is None:
+    frame = ev.sample(cap, seed)
+    if frame is ev.frame and ev.rows is None:
         return ev
-    log.info("backtest metrics on a seeded sample of %d of %d customers", len(pick), len(ev.frame))
+    log.info("backtest metrics on a seeded sample of %d of %d customers", len(frame), ev.customers)
     return BacktestData(
         cutoff=ev.cutoff,
         horizon_days=ev.horizon_days,
-        frame=ev.frame.iloc[pick].reset_index(drop=True),
+        frame=frame.reset_index(drop=True),
         feature_names=ev.feature_names,
     )
 
@@ -439,6 +451,70 @@ class ModelEvaluation:
     backtest: BacktestData | None = None  # the evaluation backtest (reused by the final refit)
 
 
+def evaluation_rows(n: int, config: ModelsConfig, seed: int) -> np.ndarray | None:
+    """Positions (ascending) of the evaluation backtest's customers (``n`` of them) that its
+    readers use when every sample is capped: the metrics' sample (``eval_rows``), the BTYD
+    models' fitting sample (``btyd_fit_rows``), the SHAP sample (``shap_rows``) and the final
+    refit's LightGBM sample (``max_train_rows``; the refit reuses this backtest when its
+    cutoff is the refit's). None when they need every customer (a cap not reached, or several
+    stacked training cutoffs: the refit then learns from the whole backtest's rows)."""
+    if config.stack_cutoffs > 1:
+        return None
+    picks = [
+        sample_rows(n, config.eval_rows, seed),
+        sample_rows(n, config.btyd_fit_rows, FIT_SEED),
+        sample_rows(n, config.shap_rows, seed),
+        sample_rows(n, config.max_train_rows, seed),
+    ]
+    drawn = [p for p in picks if p is not None]
+    if len(drawn) < len(picks):
+        return None
+    rows: np.ndarray = np.unique(np.concatenate(drawn))
+    return None if len(rows) == n else rows
+
+
+def evaluation_backtest(
+    purchases: ir.Table,
+    returns: ir.Table | None,
+    cutoff: date,
+    config: ModelsConfig,
+    history: History | None,
+    seed: int,
+) -> tuple[BacktestData, date]:
+    """The evaluation backtest (cutoff ``cutoff``) and its first purchase date.
+
+    On DuckDB, when ``evaluation_rows`` says its readers use only some customers, it is built
+    for those customers alone (``BacktestData.rows``; each customer's row comes from their own
+    lines, so the rows are those of the whole backtest) and the readers draw their samples
+    with ``BacktestData.sample``."""
+    h = config.horizon_days
+    rows = None
+    if _on_duckdb(purchases):
+        ids, first_ts = backtest_population(purchases, cutoff, history)
+        rows = evaluation_rows(len(ids), config, seed)
+    if rows is None:
+        ev = make_backtest(
+            purchases, returns, cutoff=cutoff, horizon_days=h, config=config, history=history
+        )
+        return ev, min(ev.frame["first_order"]).date()
+    log.info(
+        "evaluation backtest %s built for the %d of %d customers its samples use",
+        cutoff,
+        len(rows),
+        len(ids),
+    )
+    ev = make_backtest(
+        purchases,
+        returns,
+        cutoff=cutoff,
+        horizon_days=h,
+        config=config,
+        history=history,
+        customers=ids.take(pa.array(rows)),
+    )
+    return dataclasses.replace(ev, population=len(ids), rows=rows), first_ts.date()
+
+
 def backtest_and_evaluate(
     purchases: ir.Table,
     returns: ir.Table | None = None,
@@ -456,14 +532,13 @@ def backtest_and_evaluate(
     config = config or ModelsConfig()
     h = config.horizon_days
     eval_cutoff = resolve_cutoff(purchases, cutoff or config.cutoff, h)
-    ev = make_backtest(
-        purchases, returns, cutoff=eval_cutoff, horizon_days=h, config=config, history=history
-    )
+    if history is not None:  # asked twice for the cutoff (its customers, the backtest)
+        history = functools.lru_cache(maxsize=2)(history)
+    ev, first = evaluation_backtest(purchases, returns, eval_cutoff, config, history, seed)
     scored = evaluation_sample(ev, config.eval_rows, seed)
-    selection, btyd_tables = btyd_report(
-        purchases, ev.frame, ev.cutoff, h, fit_rows=config.btyd_fit_rows, scored=scored.frame
-    )
-    first = min(ev.frame["first_order"]).date()
+    # the BTYD models' fitting sample, drawn as ``BtydBaseline.fit`` draws it
+    fit_frame = ev.sample(config.btyd_fit_rows, FIT_SEED)
+    selection, btyd_tables = btyd_report(purchases, fit_frame, ev.cutoff, h, scored=scored.frame)
     if eval_cutoff - timedelta(days=h) < first:
         # BG/NBD, Pareto/NBD and Gamma-Gamma need no labelled period: evaluate them alone
         why = (
@@ -485,7 +560,7 @@ def backtest_and_evaluate(
     metrics["btyd"] = selection.metrics
     tables.update(btyd_tables)
     defaults = choose_default(metrics, config.choose_margin)
-    importance = mean_abs_shap(models, ev.frame, config.shap_rows, seed)
+    importance = mean_abs_shap(models, ev.sample(config.shap_rows, seed))
     metrics["defaults"] = defaults
     cap = config.max_train_rows
     metrics["periods"] = {
@@ -496,9 +571,9 @@ def backtest_and_evaluate(
         "train_customers": tr.population or int(tr.frame["customer_id"].nunique()),
         "train_rows": tr.customers,
         "lightgbm_train_rows": tr.customers if cap is None else min(cap, tr.customers),
-        "eval_customers": len(ev.frame),
+        "eval_customers": ev.customers,
     }
-    if len(scored.frame) < len(ev.frame):
+    if len(scored.frame) < ev.customers:
         metrics["periods"]["eval_sample"] = len(scored.frame)
         metrics["notes"].insert(0, sample_note(metrics))
     for task, chosen in defaults.items():

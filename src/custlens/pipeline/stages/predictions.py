@@ -129,6 +129,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     own gives (derived from the one cleaning, see ``custlens.io.past_lines``), so nothing after a
     cutoff can reach a feature.
     """
+    from custlens.config import FeaturesConfig
     from custlens.models.scoring import reasons_note, refit, score_all
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
@@ -152,7 +153,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     # the evaluation backtest (every customer, as of the cutoff) is not needed any more: freed
     # before every customer's features as of ``as_of`` are fetched
     evaluation = dataclasses.replace(evaluation, backtest=None)
-    scores = score_all(models, purchases, returns)
+    # the customer table's rows already hold the features as of ``as_of`` when it was built
+    # with the default feature settings the models use
+    same = ctx.as_of == models.as_of and settings.features == FeaturesConfig()
+    scores = score_all(models, purchases, returns, known=ctx.customers if same else None)
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
     notes = (sample_note(evaluation.metrics), reasons_note(len(scores), cfg))
