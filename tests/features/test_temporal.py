@@ -152,3 +152,42 @@ def test_pyspark_gives_the_same_numbers_as_duckdb(spark):  # the session fixture
             np.testing.assert_allclose(
                 got[col].to_numpy(float), expected[col].to_numpy(float), rtol=1e-9, err_msg=col
             )
+
+
+def test_orders_carry_the_calendar_parts_of_their_first_line():
+    # the orders table computes the calendar parts inside its aggregation (one stored table of
+    # orders in the engine); expected values from pandas' own calendar of each first line
+    from custlens.features.behavioral import _orders as orders_of
+
+    lines = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "b", "b"],
+            "order_id": ["1", "1", "2", "3", "3"],
+            "order_ts": pd.to_datetime(
+                [
+                    "2021-03-31 23:59",  # order 1 starts on a Wednesday in March (Q1) ...
+                    "2021-04-01 08:00",  # ... and ends in April (Q2): the first line counts
+                    "2021-12-26 00:30",  # a Sunday
+                    "2020-06-06 13:15",  # a Saturday
+                    "2020-06-05 07:00",  # order 3's first line, a Friday
+                ]
+            ),
+            "quantity": [1.0, 2.0, 1.0, 1.0, 3.0],
+            "unit_price": [2.0, 1.0, 5.0, 4.0, 1.0],
+        }
+    )
+    lines["amount"] = lines.quantity * lines.unit_price
+    got = orders_of(ibis.memtable(lines)).to_pandas().set_index("order_id").sort_index()
+    first = lines.groupby("order_id").order_ts.min().sort_index()
+    assert got.ts.tolist() == first.tolist()
+    assert [d.isoformat() for d in pd.to_datetime(got.d).dt.date] == [
+        "2021-03-31",
+        "2021-12-26",
+        "2020-06-05",
+    ]
+    assert got.qtr.tolist() == [1, 4, 2]
+    assert got.mon.tolist() == [3, 12, 6]
+    assert got.hr.tolist() == [23, 0, 7]
+    assert got.dow.tolist() == [2, 6, 4]  # Monday = 0
+    assert got.ym.tolist() == [2021 * 12 + 2, 2021 * 12 + 11, 2020 * 12 + 5]
+    assert got.value.tolist() == [4.0, 5.0, 7.0]

@@ -26,15 +26,21 @@ def _f(x: ir.Value) -> ir.FloatingValue:
 
 def add_calendar(orders: ir.Table) -> ir.Table:
     """Calendar parts of each order's first timestamp: date, quarter, month, hour, weekday."""
-    ts = orders.ts
-    return orders.mutate(
-        d=ts.date(),
-        qtr=ts.quarter(),
-        mon=ts.month(),
-        hr=ts.hour(),
-        dow=ts.day_of_week.index(),  # Monday = 0 ... Sunday = 6 on every backend
-        ym=ts.year() * 12 + ts.month() - 1,
-    )
+    return orders.mutate(**calendar_parts(orders.ts))
+
+
+def calendar_parts(ts: ir.TimestampValue) -> dict[str, ir.Value]:
+    """The columns of :func:`add_calendar` from a timestamp (also the ``min`` of an order's
+    line times inside the aggregation that builds the orders: the engine then stores one table
+    of orders instead of the orders and a copy of them with these columns)."""
+    return {
+        "d": ts.date(),
+        "qtr": ts.quarter(),
+        "mon": ts.month(),
+        "hr": ts.hour(),
+        "dow": ts.day_of_week.index(),  # Monday = 0 ... Sunday = 6 on every backend
+        "ym": ts.year() * 12 + ts.month() - 1,
+    }
 
 
 def as_of_value(as_of: date | ir.DateValue) -> ir.DateValue:

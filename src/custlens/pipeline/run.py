@@ -21,7 +21,7 @@ import pandas as pd
 
 from custlens.config import RFM_BINS, Settings, load_settings
 from custlens.errors import ConfigError, CustlensError, DataError, MappingError
-from custlens.features.query import feature_query
+from custlens.features.query import FeatureQuery, feature_query
 from custlens.features.rfm import resolve_as_of
 from custlens.io.clean import Cleaned, clean
 from custlens.io.frames import to_rounded_frame
@@ -112,6 +112,20 @@ def _deterministic(frame: pd.DataFrame) -> pd.DataFrame:
     if len(floats):
         frame[floats] = frame[floats].round(9)
     return frame
+
+
+def _scored(features: FeatureQuery, settings: Settings) -> ibis.Table:
+    """The customer table with its RFM scores after its own columns and before the behavioural
+    ones. The scores' ranks run over the three columns they read and are joined back by
+    customer: ranking the whole table sorted every one of its ~80 columns three times."""
+    table, behavioral = features.table, features.behavioral_columns
+    narrow = table.select("customer_id", "recency_days", "frequency", "monetary")
+    scores = score_rfm(narrow, settings.rfm)
+    added = [c for c in scores.columns if c not in narrow.columns]
+    scores = scores.select(*added, _scored_id=scores.customer_id)
+    joined = table.join(scores, table.customer_id == scores._scored_id)
+    own = [c for c in table.columns if c not in behavioral]
+    return joined.select(*own, *added, *behavioral)
 
 
 @dataclass
@@ -246,11 +260,8 @@ def prepare(
                 behavioral=with_features,
                 keep=True,
             )
-            scored = score_rfm(features.table, settings.rfm)
-            behavioral = features.behavioral_columns  # after the scores, as they always were
-            expr = scored.select(*[c for c in scored.columns if c not in behavioral], *behavioral)
             skipped_features = features.skipped
-            customers = to_rounded_frame(expr.order_by("customer_id"))
+            customers = to_rounded_frame(_scored(features, settings).order_by("customer_id"))
         if len(customers) < RFM_BINS:
             raise DataError(
                 f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
