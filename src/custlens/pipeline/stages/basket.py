@@ -70,7 +70,6 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         co_purchase,
         count_threshold,
         customer_items,
-        frequent_itemsets,
         item_labels,
     )
 
@@ -91,13 +90,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
             "basket.min_baskets in custlens.toml",
         )
     labels = dict(item_labels(purchases).itertuples(index=False, name=None))
-    itemsets = frequent_itemsets(
-        baskets.lines,
-        min_support=cfg.min_support,
-        min_count=cfg.min_count,
-        max_size=cfg.max_itemset_size,
-        baskets=baskets.baskets,
-    )
+    itemsets = _itemsets(baskets, cfg)
     rules = _readable(association_rules(itemsets, min_confidence=cfg.min_confidence), labels)
     tables: dict[str, pd.DataFrame] = {"itemsets": _labelled(itemsets, labels), "rules": rules}
     notes: list[str] = []
@@ -149,6 +142,19 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     return _text_as_str(columns), result
 
 
+def _itemsets(baskets: Baskets, cfg: BasketConfig) -> pd.DataFrame:
+    """The frequent itemsets of ``baskets`` with the configured support and size."""
+    from custlens.basket import frequent_itemsets
+
+    return frequent_itemsets(
+        baskets.lines,
+        min_support=cfg.min_support,
+        min_count=cfg.min_count,
+        max_size=cfg.max_itemset_size,
+        baskets=baskets.baskets,
+    )
+
+
 def _category_level(
     purchases: ir.Table,
     codes: dict[str, Any],
@@ -165,7 +171,6 @@ def _category_level(
         basket_lines,
         bought_items,
         co_purchase,
-        frequent_itemsets,
     )
     from custlens.basket.baskets import basket_masks, bought_mask_items
     from custlens.basket.co_purchase import co_purchase_of_masks
@@ -188,13 +193,7 @@ def _category_level(
     else:
         cat = basket_lines(purchases, "category", max_items=cfg.max_basket_items, **codes)
         level_summary = cat.summary()
-        cat_sets = frequent_itemsets(
-            cat.lines,
-            min_support=cfg.min_support,
-            min_count=cfg.min_count,
-            max_size=cfg.max_itemset_size,
-            baskets=cat.baskets,
-        )
+        cat_sets = _itemsets(cat, cfg)
         bought = bought_items(cat)
         co = co_purchase(cat.lines, cat.baskets, top=cfg.co_purchase_items)
     cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
