@@ -8,15 +8,20 @@ dtypes for the numeric, string and timestamp columns custlens fetches, in about 
 from __future__ import annotations
 
 import ibis.expr.types as ir
-import numpy as np
 import pandas as pd
 
-__all__ = ["round_floats", "to_frame", "to_rounded_frame"]
+__all__ = ["fetch_released", "round_floats", "to_frame", "to_rounded_frame"]
 
 
 def to_frame(table: ir.Table) -> pd.DataFrame:
     """The rows of ``table`` as pandas (numbers, strings and timestamps as ``to_pandas``)."""
     return table.to_pyarrow().to_pandas()
+
+
+def fetch_released(table: ir.Table) -> pd.DataFrame:
+    """``to_frame(table)`` with each Arrow column released once converted: the rows are not
+    held twice (1M customers x 60 columns is about 0.5 GB)."""
+    return table.to_pyarrow().to_pandas(self_destruct=True, split_blocks=True)
 
 
 def to_rounded_frame(table: ir.Table, decimals: int = 9) -> pd.DataFrame:
@@ -28,11 +33,7 @@ def to_rounded_frame(table: ir.Table, decimals: int = 9) -> pd.DataFrame:
     >>> to_rounded_frame(ibis.memtable({"x": [0.1 + 0.2], "n": [1]})).x.tolist()
     [0.3]
     """
-    frame = table.to_pyarrow().to_pandas(self_destruct=True, split_blocks=True)
-    for name in frame.select_dtypes("float").columns:
-        # what DataFrame.round does, one column at a time
-        frame[name] = np.round(frame[name].to_numpy(), decimals)
-    return frame
+    return round_floats(fetch_released(table), decimals)
 
 
 def round_floats(frame: pd.DataFrame, decimals: int = 9) -> pd.DataFrame:
@@ -43,7 +44,7 @@ def round_floats(frame: pd.DataFrame, decimals: int = 9) -> pd.DataFrame:
     >>> round_floats(pd.DataFrame({"x": [0.1 + 0.2], "n": [1]})).x.tolist()
     [0.3]
     """
-    floats = frame.select_dtypes("float").columns
-    if len(floats):
-        frame[floats] = frame[floats].round(decimals)
+    for name in frame.select_dtypes("float").columns:
+        # what DataFrame.round does, one column at a time (no copy of every float column)
+        frame[name] = frame[name].round(decimals)
     return frame

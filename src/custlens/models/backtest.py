@@ -31,7 +31,7 @@ from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
-from custlens.io.frames import round_floats
+from custlens.io.frames import fetch_released, round_floats
 from custlens.io.materialize import materialize
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 
 LIFECYCLE_CODES = {"new": 0.0, "growing": 1.0, "mature": 2.0, "at_risk": 3.0, "lapsed": 4.0}
 _NOT_FEATURES = ("customer_id", "first_order", "last_order")
-ROUND_DECIMALS = 9  # ``round_floats``'s
 BTYD_COLUMNS = ("btyd_frequency", "btyd_recency", "btyd_T", "btyd_monetary")
 PERIOD_COLUMNS = ("last_period_orders", "last_period_revenue")
 LABEL_COLUMNS = ("future_orders", "future_revenue", "days_to_next", "churned", "next_window")
@@ -207,13 +206,7 @@ def customer_features(
     else:
         joined = table.left_join(period, table.customer_id == period._cid)
         table = joined.select(*table.columns, *PERIOD_COLUMNS)
-        # each Arrow column released once converted: the rows are not held twice (1M
-        # customers x 60 columns is about 0.5 GB)
-        frame = (
-            table.order_by("customer_id")
-            .to_pyarrow()
-            .to_pandas(self_destruct=True, split_blocks=True)
-        )
+        frame = fetch_released(table.order_by("customer_id"))
     if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
         frame["cutoff_month"] = float(cutoff.month)
     names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
@@ -250,9 +243,7 @@ def customer_features(
             where=f"as_of {as_of.isoformat()}",
             fix="report this as a bug",
         )
-    for c in frame.select_dtypes("float").columns:  # ``round_floats``, one column at a time
-        frame[c] = frame[c].round(ROUND_DECIMALS)
-    return frame, tuple(names)
+    return round_floats(frame), tuple(names)
 
 
 def _known_rows(known: pd.DataFrame, table: ir.Table) -> pd.DataFrame | None:
@@ -283,9 +274,8 @@ def backtest_customer_ids(
 ) -> pa.Array:
     """The customers of the backtest with this cutoff (those with a purchase on or before it,
     in the lines knowable the day after it), sorted as the backtest's rows."""
-    as_of = cutoff + timedelta(days=1)
-    past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
-    ids = past.filter(past.customer_id.notnull()).select("customer_id").distinct()
+    past = _known_lines(purchases, cutoff, history)
+    ids = past.select("customer_id").distinct()
     return ids.order_by("customer_id").to_pyarrow()["customer_id"].combine_chunks()
 
 
@@ -294,9 +284,7 @@ def backtest_population(
 ) -> tuple[pa.Array, datetime]:
     """``backtest_customer_ids`` and the earliest ``first_order`` of the backtest (its first
     purchase line's timestamp), from one query."""
-    as_of = cutoff + timedelta(days=1)
-    past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
-    past = past.filter(past.customer_id.notnull())
+    past = _known_lines(purchases, cutoff, history)
     per = past.group_by("customer_id").aggregate(_first=past.order_ts.min())
     table = per.order_by("customer_id").to_pyarrow()
     ids = table["customer_id"].combine_chunks()
@@ -307,6 +295,14 @@ def backtest_population(
             fix="choose a later --cutoff or use more data",
         )
     return ids, pc.min(table["_first"]).as_py()
+
+
+def _known_lines(purchases: ir.Table, cutoff: date, history: History | None) -> ir.Table:
+    """The purchase lines of known customers on or before ``cutoff``, as knowable the day after
+    it."""
+    as_of = cutoff + timedelta(days=1)
+    past = history(as_of)[0] if history else purchases.filter(purchases.order_ts < as_of)
+    return past.filter(past.customer_id.notnull())
 
 
 def _only(table: ir.Table, name: str) -> ir.Table:

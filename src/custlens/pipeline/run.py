@@ -6,6 +6,7 @@ itself never prints.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import sys
 import time
@@ -196,11 +197,10 @@ def _point_to_profile(exc: MappingError, source: Any, read: ReadOptions | None) 
 def _stored(cleaned: Cleaned) -> Cleaned:
     """``cleaned`` with its purchases and returns stored (DuckDB): on the stored lines they are
     derived by joining the few lines rules 5-6 remove, again in every query that reads them."""
-    return Cleaned(
+    return dataclasses.replace(
+        cleaned,
         purchases=materialize(cleaned.purchases, "purchases"),
         returns=materialize(cleaned.returns, "returns"),
-        report=cleaned.report,
-        lines=cleaned.lines,
     )
 
 
