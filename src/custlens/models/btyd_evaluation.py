@@ -217,6 +217,42 @@ def tracking(days: ir.Table, cutoff: date, horizon_days: int, model: BtydBaselin
     return out
 
 
+@dataclass(frozen=True)
+class BtydHoldout:
+    """What the future period holds for the BTYD choice: every customer's purchase days up to
+    its end (stored: the holdout counts and the tracking table read it) and the future
+    purchase days of the customers scored."""
+
+    days: ir.Table
+    actual: np.ndarray
+
+
+def btyd_holdout(
+    purchases: ir.Table, scored: pd.DataFrame, cutoff: date, horizon_days: int
+) -> BtydHoldout:
+    """The purchase days up to ``cutoff + horizon_days`` and the future purchase days of the
+    customers of ``scored`` (a backtest frame); the engine's part of :func:`btyd_report`."""
+    days = materialize(purchase_days(purchases, cutoff + timedelta(days=horizon_days)), "days")
+    return BtydHoldout(days, _holdout_actual(scored, holdout_days(days, cutoff)))
+
+
+def btyd_tables(
+    holdout: BtydHoldout,
+    scored: pd.DataFrame,
+    selection: BtydSelection,
+    cutoff: date,
+    horizon_days: int,
+) -> dict[str, pd.DataFrame]:
+    """The diagnostics of the chosen model (none when neither could be fitted)."""
+    chosen = selection.chosen
+    if chosen is None:
+        return {}
+    return {
+        "btyd_by_frequency": by_frequency(scored, holdout.actual, chosen, horizon_days),
+        "btyd_tracking": tracking(holdout.days, cutoff, horizon_days, chosen),
+    }
+
+
 def btyd_report(
     purchases: ir.Table,
     frame: pd.DataFrame,
@@ -229,17 +265,13 @@ def btyd_report(
 
     The models are fitted on ``frame`` (a seeded sample of ``fit_rows`` of its customers when
     there are more); the choice and the table per calibration repeats use the customers of
-    ``scored`` (default: all of ``frame``); the tracking table the whole calibration cohort."""
+    ``scored`` (default: all of ``frame``); the tracking table the whole calibration cohort.
+    The fits need no engine: ``btyd_holdout``, ``select_btyd`` and ``btyd_tables`` are the
+    steps, for callers that fit the BTYD models while the engine does other work."""
     scored = frame if scored is None else scored
-    # stored once: the holdout counts and the tracking table read it three times
-    days = materialize(purchase_days(purchases, cutoff + timedelta(days=horizon_days)), "days")
-    actual = _holdout_actual(scored, holdout_days(days, cutoff))
-    selection = select_btyd(frame, actual, horizon_days, fit_rows, scored)
-    tables: dict[str, pd.DataFrame] = {}
-    if selection.chosen is not None:
-        tables["btyd_by_frequency"] = by_frequency(scored, actual, selection.chosen, horizon_days)
-        tables["btyd_tracking"] = tracking(days, cutoff, horizon_days, selection.chosen)
-    return selection, tables
+    holdout = btyd_holdout(purchases, scored, cutoff, horizon_days)
+    selection = select_btyd(frame, holdout.actual, horizon_days, fit_rows, scored)
+    return selection, btyd_tables(holdout, scored, selection, cutoff, horizon_days)
 
 
 def btyd_only_evaluation(

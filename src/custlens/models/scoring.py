@@ -15,6 +15,7 @@ score: theirs comes from BG/NBD (or, when it could not be fitted, the recency ru
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 
 import ibis.expr.types as ir
@@ -281,6 +282,7 @@ def fit_final(
     metrics: dict | None = None,
     history: History | None = None,
     known: tuple[BacktestData, ...] = (),
+    table: pd.DataFrame | None = None,
 ) -> tuple[TrainedModels, pd.DataFrame]:
     """Refit on everything before ``as_of`` (default: the day after the last purchase) and
     score every customer; returns the models (for ``persist.save_models``) and the scores.
@@ -288,19 +290,42 @@ def fit_final(
     The refit uses the same stacked training cutoffs as the evaluation (see
     ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``. ``known``:
     backtests already built from the same purchases, history and config (by default the
-    evaluation backtest's cutoff is the refit's latest one), used instead of building them."""
-    models = refit(
-        purchases,
-        returns,
-        as_of=as_of,
-        config=config,
-        seed=seed,
-        defaults=defaults,
-        metrics=metrics,
-        history=history,
-        known=known,
-    )
-    return models, score_all(models, purchases, returns)
+    evaluation backtest's cutoff is the refit's latest one), used instead of building them.
+    ``table``: the customer table as of ``as_of`` (see ``customer_features``' ``known``).
+
+    The BTYD model (``defaults['btyd']``, BG/NBD by default) needs no engine: it is fitted on
+    every customer's features as of ``as_of`` on a thread of its own while the LightGBM models
+    train (each fit is seeded: the same models either way)."""
+    config = config or ModelsConfig()
+    day = resolve_as_of(purchases, as_of)
+    frame, _ = customer_features(purchases, returns, day, config, known=table)
+    kind = (defaults or {}).get("btyd", "bgnbd")
+    with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:
+        btyd = side.submit(fit_btyd, frame, kind, config)
+        models = refit(
+            purchases,
+            returns,
+            as_of=day,
+            config=config,
+            seed=seed,
+            defaults=defaults,
+            metrics=metrics,
+            history=history,
+            known=known,
+        )
+        models.btyd = btyd.result()
+    return models, score_customers(models, frame)
+
+
+def fit_btyd(frame: pd.DataFrame, kind: str, config: ModelsConfig) -> BtydBaseline | None:
+    """The BTYD model ``kind`` fitted on the customers of ``frame`` (from
+    ``customer_features``; a seeded sample of ``config.btyd_fit_rows`` when there are more), or
+    None with a warning when it cannot be fitted."""
+    try:
+        return BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
+    except DataError as exc:
+        log.warning("BTYD not fitted for scoring: %s", exc.what)
+        return None
 
 
 def refit(
@@ -341,9 +366,5 @@ def score_all(
     config = models.config
     day = models.as_of or resolve_as_of(purchases, None)  # refit sets it
     frame, _ = customer_features(purchases, returns, day, config, known=known)
-    try:
-        kind = models.defaults.get("btyd", "bgnbd")
-        models.btyd = BtydBaseline.fit(frame, kind=kind, max_rows=config.btyd_fit_rows)
-    except DataError as exc:
-        log.warning("BTYD not fitted for scoring: %s", exc.what)
+    models.btyd = fit_btyd(frame, models.defaults.get("btyd", "bgnbd"), config)
     return score_customers(models, frame)

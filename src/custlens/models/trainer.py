@@ -47,7 +47,12 @@ from custlens.models.baselines import (
     fit_score_maps,
     raw_churn_scores,
 )
-from custlens.models.btyd_evaluation import btyd_only_evaluation, btyd_report
+from custlens.models.btyd_evaluation import (
+    btyd_holdout,
+    btyd_only_evaluation,
+    btyd_tables,
+    select_btyd,
+)
 from custlens.models.churn import ChurnModel
 from custlens.models.clv import ClvModel
 from custlens.models.evaluation import (
@@ -557,8 +562,11 @@ def backtest_and_evaluate(
     scored = evaluation_sample(ev, config.eval_rows, seed)
     # the BTYD models' fitting sample, drawn as ``BtydBaseline.fit`` draws it
     fit_frame = ev.sample(config.btyd_fit_rows, FIT_SEED)
-    selection, btyd_tables = btyd_report(purchases, fit_frame, ev.cutoff, h, scored=scored.frame)
+    holdout = btyd_holdout(purchases, scored.frame, ev.cutoff, h)
+    choose = functools.partial(select_btyd, fit_frame, holdout.actual, h, scored=scored.frame)
     if eval_cutoff - timedelta(days=h) < first:
+        selection = choose()
+        diagnostics = btyd_tables(holdout, scored.frame, selection, ev.cutoff, h)
         # BG/NBD, Pareto/NBD and Gamma-Gamma need no labelled period: evaluate them alone
         why = (
             f"LightGBM skipped: training needs a {h}-day labelled period before the cutoff "
@@ -567,17 +575,23 @@ def backtest_and_evaluate(
             "BTYD models and the baselines are evaluated on the future period"
         )
         log.info(why)
-        return btyd_only_evaluation(ev, selection, btyd_tables, config, why, start, scored)
-    trs = stacked_backtests(
-        purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
-    )
-    models = train(trs, config, seed)
+        return btyd_only_evaluation(ev, selection, diagnostics, config, why, start, scored)
+    # the BTYD fits need no engine: on a thread of their own while the engine builds the
+    # training backtests and LightGBM trains (each fit is seeded: the same models either way)
+    with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:
+        chosen = side.submit(choose)
+        trs = stacked_backtests(
+            purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
+        )
+        models = train(trs, config, seed)
+        selection = chosen.result()
+    diagnostics = btyd_tables(holdout, scored.frame, selection, ev.cutoff, h)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
     metrics, tables = evaluate(models, scored, prior, btyd=selection.chosen)
     metrics["notes"].extend(selection.notes)
     metrics["btyd"] = selection.metrics
-    tables.update(btyd_tables)
+    tables.update(diagnostics)
     defaults = choose_default(metrics, config.choose_margin)
     importance = mean_abs_shap(models, ev.sample(config.shap_rows, seed))
     metrics["defaults"] = defaults

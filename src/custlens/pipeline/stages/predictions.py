@@ -130,7 +130,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     cutoff can reach a feature.
     """
     from custlens.config import FeaturesConfig
-    from custlens.models.scoring import reasons_note, refit, score_all
+    from custlens.features.rfm import resolve_as_of
+    from custlens.models.scoring import fit_final, reasons_note
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
     cfg, settings = ctx.settings.models, ctx.settings
@@ -139,24 +140,25 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     evaluation = backtest_and_evaluate(
         purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed, history=history
     )
-    models = refit(
+    known = (evaluation.backtest,) if evaluation.backtest is not None else ()
+    # the refit reuses the evaluation backtest's rows (``known``); nothing else reads them
+    evaluation = dataclasses.replace(evaluation, backtest=None)
+    # the customer table's rows already hold the features as of ``as_of`` when it was built
+    # with the default feature settings the models use
+    day = resolve_as_of(purchases, ctx.as_of)
+    same = ctx.as_of == day and settings.features == FeaturesConfig()
+    models, scores = fit_final(
         purchases,
         returns,
-        as_of=ctx.as_of,
+        as_of=day,
         config=cfg,
         seed=settings.seed,
         defaults=evaluation.defaults,
         metrics=evaluation.metrics,
         history=history,
-        known=(evaluation.backtest,) if evaluation.backtest is not None else (),
+        known=known,
+        table=ctx.customers if same else None,
     )
-    # the evaluation backtest (every customer, as of the cutoff) is not needed any more: freed
-    # before every customer's features as of ``as_of`` are fetched
-    evaluation = dataclasses.replace(evaluation, backtest=None)
-    # the customer table's rows already hold the features as of ``as_of`` when it was built
-    # with the default feature settings the models use
-    same = ctx.as_of == models.as_of and settings.features == FeaturesConfig()
-    scores = score_all(models, purchases, returns, known=ctx.customers if same else None)
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
     notes = (sample_note(evaluation.metrics), reasons_note(len(scores), cfg))
