@@ -100,6 +100,45 @@ def test_hour_weekday_matches_independent_pandas(tx):
     assert table.sum() == expected.sum()
 
 
+def test_stored_orders_give_the_tables_of_the_lines():
+    """Orders running over midnight into the next day, lines without an order id or a
+    customer: the stored orders (from the lines summed per order and day) give the same grids,
+    seasonality and personas as the lines."""
+    import numpy as np
+
+    from custlens.segment.timing import stored_orders
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    orders = rng.integers(0, 400, n)
+    start = pd.Timestamp("2024-01-01 20:00") + pd.to_timedelta(orders % 300, unit="D")
+    ts = start + pd.to_timedelta(rng.integers(0, 6 * 3600, n), unit="s")  # some past midnight
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{o}" for o in orders],
+            "customer_id": [f"c{o % 90}" for o in orders],
+            "order_ts": ts.astype("datetime64[us]"),
+            "amount": np.round(rng.lognormal(2.0, 1.0, n), 2),
+        }
+    )
+    frame.loc[rng.random(n) < 0.03, "order_id"] = None
+    frame.loc[rng.random(n) < 0.03, "customer_id"] = None
+    lines = ibis.memtable(frame)
+    stored = stored_orders(lines)
+    segments = pd.DataFrame({"customer_id": [f"c{i}" for i in range(90)], "segment": "A"})
+    segments.loc[::3, "segment"] = "B"
+    for of_lines, of_stored in (
+        (hour_weekday(lines), hour_weekday(lines, orders=stored)),
+        (hour_weekday(lines, segments), hour_weekday(lines, segments, orders=stored)),
+        (
+            seasonality(lines, segments, period="month"),
+            seasonality(lines, segments, period="month", orders=stored),
+        ),
+        (timing_personas(lines), timing_personas(lines, orders=stored)),
+    ):
+        pd.testing.assert_frame_equal(of_stored, of_lines, check_exact=True)
+
+
 def test_hour_weekday_per_segment(tx):
     table = hour_weekday(tx, SEGMENTS, segment_column="tier")
     assert sorted(table["segment"].unique()) == ["Gold", "Silver"]

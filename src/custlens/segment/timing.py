@@ -21,7 +21,7 @@ import pandas as pd
 from custlens._validation import require_columns
 from custlens.config import TimingConfig, TimingWindow
 from custlens.errors import DataError
-from custlens.io.sums import exact_sum
+from custlens.io.sums import exact_sum, exact_sum_of_parts
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # index = weekday (Monday=0)
 _REQUIRED = ("customer_id", "order_id", "order_ts", "amount")
@@ -52,12 +52,28 @@ def orders_with_time(transactions: ir.Table) -> ir.Table:
 
 
 def stored_orders(transactions: ir.Table) -> ir.Table:
-    """:func:`orders_with_time` computed once and stored: the grids, the seasonality and the
-    timing personas then each read one row per order instead of grouping every line again
-    (pass it as ``orders=``)."""
+    """:func:`orders_with_time` (but ``order_id``) computed once and stored: the grids, the
+    seasonality and the timing personas then each read one row per order instead of grouping
+    every line again (pass it as ``orders=``)."""
+    from custlens.features.order_days import order_days
     from custlens.io.materialize import materialize
 
-    return materialize(orders_with_time(transactions), "timing_orders")
+    _check(transactions, "stored_orders")
+    # from the lines summed per order and day (stored once per run, read by other analyses
+    # too): the same first timestamp, customer and exact revenue per order
+    rows = order_days(transactions)
+    orders = rows.group_by("order_id").aggregate(
+        customer_id=rows.customer_id.min(),
+        order_ts=rows.first_ts.min(),
+        revenue=exact_sum_of_parts(rows._exact.sum(), rows._rest.sum()),
+    )
+    orders = orders.mutate(
+        weekday=orders.order_ts.day_of_week.index().cast("int64"),
+        hour=orders.order_ts.hour().cast("int64"),
+    )
+    # without ``order_id``: no analysis of these rows reads it, and it is the costliest
+    # column to write
+    return materialize(orders.drop("order_id"), "timing_orders")
 
 
 def _orders(transactions: ir.Table, orders: ir.Table | None) -> ir.Table:
