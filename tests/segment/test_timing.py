@@ -334,3 +334,28 @@ def test_pyspark_gives_the_same_timing_as_duckdb(tx, spark):
     want = timing_personas(tx).set_index("customer_id")
     assert got["timing_persona"].to_dict() == want["timing_persona"].to_dict()
     assert got["usual_weekday"].tolist() == want["usual_weekday"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("stamps", "want"),
+    [
+        (["2024-03-04 00:00", "2024-03-04 00:00", "2024-03-05 00:00"], False),
+        (["2024-03-04 00:00", "2024-03-04 00:00:01", "2024-03-05 00:00"], True),  # last line
+        (["2024-03-04 00:00", "2024-03-04 10:00", "2024-03-05 00:00"], True),  # a middle line
+        (["2024-03-04 00:00:00.5", "2024-03-04 00:00", "2024-03-05 00:00"], False),  # < 1 s
+    ],
+)
+def test_has_time_of_day_sees_any_line_past_midnight(stamps, want):
+    from custlens.segment.timing import has_time_of_day
+
+    frame = pd.DataFrame(
+        {
+            "order_id": ["1", "1", "1"],  # one order over two days
+            "customer_id": ["a", "a", "a"],
+            "order_ts": pd.to_datetime(stamps, format="ISO8601").astype("datetime64[us]"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    ts = frame["order_ts"]
+    assert ((ts.dt.hour != 0) | (ts.dt.minute != 0) | (ts.dt.second != 0)).any() == want
+    assert has_time_of_day(ibis.memtable(frame)) is want

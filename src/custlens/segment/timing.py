@@ -90,12 +90,19 @@ def has_time_of_day(transactions: ir.Table) -> bool:
     Date-only sources (``2024-01-05``) load as midnight timestamps: an hour analysis on them
     would put every order at 00:00.
     """
+    from custlens.features.order_days import order_days
+
     _check(transactions, "has_time_of_day")
-    ts = transactions.order_ts
-    timed = (ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)
-    return bool(
-        transactions.aggregate(n=timed.cast("int64").sum().fill_null(0)).to_pandas()["n"].iloc[0]
-    )
+    # read from the lines summed per order and day (stored once per run): the lines of a row
+    # lie between its first and last timestamp on one day, so when both are at midnight
+    # (within the second) all of them are
+    rows = order_days(transactions)
+
+    def timed(ts: ir.TimestampValue) -> ir.BooleanValue:
+        return (ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)
+
+    either = timed(rows.first_ts) | timed(rows.last_ts)
+    return bool(rows.aggregate(n=either.cast("int64").sum().fill_null(0)).to_pandas()["n"].iloc[0])
 
 
 def date_only_config(config: TimingConfig) -> TimingConfig:
