@@ -359,3 +359,32 @@ def test_has_time_of_day_sees_any_line_past_midnight(stamps, want):
     ts = frame["order_ts"]
     assert ((ts.dt.hour != 0) | (ts.dt.minute != 0) | (ts.dt.second != 0)).any() == want
     assert has_time_of_day(ibis.memtable(frame)) is want
+
+
+def test_usual_weekday_and_hour_match_independent_pandas():
+    """Many customers with few orders (many ties: the smallest value wins)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n)],
+            "customer_id": [f"c{c}" for c in rng.integers(0, 700, n)],
+            "order_ts": (
+                pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+                + pd.to_timedelta(rng.integers(0, 24, n), unit="h")
+            ).astype("datetime64[us]"),
+            "amount": 1.0,
+        }
+    )
+    got = timing_personas(ibis.memtable(frame)).set_index("customer_id")
+    ts = frame.set_index("customer_id")["order_ts"]
+    for column, values in (("usual_weekday", ts.dt.dayofweek), ("usual_hour", ts.dt.hour)):
+        counts = values.groupby(level=0).value_counts().rename("n").reset_index()
+        counts.columns = ["customer_id", "value", "n"]
+        best = counts.sort_values(["customer_id", "n", "value"], ascending=[True, False, True])
+        want = best.groupby("customer_id")["value"].first()
+        assert (got.loc[want.index, column].to_numpy() == want.to_numpy()).all()
+    assert (got["n_orders"] == frame.groupby("customer_id").size().loc[got.index]).all()

@@ -277,19 +277,20 @@ def _in_windows(orders: ir.Table, windows: list[TimingWindow]) -> ir.BooleanValu
     return cond
 
 
-def _most_common(orders: ir.Table, column: str) -> ir.Table:
-    """Per customer, the most frequent value of ``column`` (ties: the smallest value; a
-    missing value counts as the largest), for values in 0..30 (weekdays, hours).
+def _most_common(orders: ir.Table, column: str, values: int) -> ir.IntegerValue:
+    """Per customer (an aggregate of the customer's orders), the most frequent value of
+    ``column`` (ties: the smallest value; a missing value counts as the largest), for values in
+    ``0 .. values - 1`` (at most 30: weekdays, hours).
 
-    One aggregate instead of a window per customer: each value's count and value are packed
-    into one integer, ``n * 32 + (31 - value)``, whose largest is the value wanted."""
-    counted = orders.group_by(["customer_id", column]).aggregate(n=orders.count())
-    value = counted[column].cast("int64").fill_null(_NO_VALUE)
-    key = counted.n.cast("int64") * (_NO_VALUE + 1) + (_NO_VALUE - value)
-    best = counted.group_by("customer_id").aggregate(_k=key.max())
-    found = (_NO_VALUE - best._k % (_NO_VALUE + 1)).cast("int64")
-    usual = ibis.ifelse(found == _NO_VALUE, ibis.null().cast("int64"), found)
-    return best.select("customer_id", **{f"usual_{column}": usual})
+    Each value's count and value are packed into one integer, ``n * 32 + (31 - value)``, whose
+    largest is the value wanted: the counts of every value are sums in the one pass that
+    groups the orders per customer (no grouping per customer and value, no join). A value the
+    customer never used packs to at most 31, below any used value."""
+    v = orders[column]
+    keys = [orders.count(where=v == k) * (_NO_VALUE + 1) + (_NO_VALUE - k) for k in range(values)]
+    keys.append(orders.count(where=v.isnull()) * (_NO_VALUE + 1))
+    found = (_NO_VALUE - ibis.greatest(*keys) % (_NO_VALUE + 1)).cast("int64")
+    return ibis.ifelse(found == _NO_VALUE, ibis.null().cast("int64"), found)
 
 
 def timing_personas(
@@ -310,9 +311,8 @@ def timing_personas(
             col: ibis.ifelse(_in_windows(orders, rule.windows), 1.0, 0.0).sum() / n.cast("float64")
             for col, rule in share_cols.items()
         },
-    )
-    per_customer = per_customer.join(_most_common(orders, "weekday"), "customer_id").join(
-        _most_common(orders, "hour"), "customer_id"
+        usual_weekday=_most_common(orders, "weekday", 7),
+        usual_hour=_most_common(orders, "hour", 24),
     )
     frame = per_customer.order_by("customer_id").to_pandas().reset_index(drop=True)
     frame["n_orders"] = frame["n_orders"].astype("int64")
