@@ -8,8 +8,17 @@ from datetime import date
 import ibis
 import numpy as np
 import pandas as pd
+import pytest
 
-from custlens.insights.series import daily_totals, monthly_by, stored_order_parts
+from custlens.insights.series import (
+    daily_totals,
+    monthly_by,
+    shared_order_parts,
+    stored_order_parts,
+)
+
+# the parts stored for the insights, and the rows per order and day shared with other analyses
+PARTS = pytest.mark.parametrize("parts_of", [stored_order_parts, shared_order_parts])
 
 AS_OF = date(2023, 12, 1)
 
@@ -34,10 +43,11 @@ def _lines() -> pd.DataFrame:
     )
 
 
-def test_daily_totals_from_parts_are_the_pandas_sums():
+@PARTS
+def test_daily_totals_from_parts_are_the_pandas_sums(parts_of):
     frame = _lines()
     table = ibis.memtable(frame)
-    parts = stored_order_parts(table, AS_OF, ("country",))
+    parts = parts_of(table, AS_OF, ("country",))
     got = daily_totals(table, AS_OF, parts)
     before = frame[frame["order_ts"] < pd.Timestamp(AS_OF)]
     per_order = before.groupby("order_id").agg(day=("order_ts", "min"), revenue=("amount", "sum"))
@@ -50,10 +60,11 @@ def test_daily_totals_from_parts_are_the_pandas_sums():
     pd.testing.assert_frame_equal(daily_totals(table, AS_OF).set_index("day"), got)
 
 
-def test_monthly_country_totals_from_parts_are_the_pandas_sums():
+@PARTS
+def test_monthly_country_totals_from_parts_are_the_pandas_sums(parts_of):
     frame = _lines()
     table = ibis.memtable(frame)
-    parts = stored_order_parts(table, AS_OF, ("country",))
+    parts = parts_of(table, AS_OF, ("country",))
     got = monthly_by(table, AS_OF, "country", parts=parts)
     before = frame[frame["order_ts"] < pd.Timestamp(AS_OF)].copy()
     before["month"] = before["order_ts"].dt.to_period("M").dt.to_timestamp()
@@ -69,12 +80,13 @@ def test_monthly_country_totals_from_parts_are_the_pandas_sums():
     pd.testing.assert_frame_equal(from_lines, got)
 
 
-def test_first_day_from_parts_is_the_first_purchase():
+@PARTS
+def test_first_day_from_parts_is_the_first_purchase(parts_of):
     from custlens.insights.series import first_day
 
     frame = _lines()
     table = ibis.memtable(frame)
     first = frame["order_ts"].min().date()
-    assert first_day(table, stored_order_parts(table, AS_OF)) == first
+    assert first_day(table, parts_of(table, AS_OF)) == first
     # no line before as_of: no parts, the lines are read
-    assert first_day(table, stored_order_parts(table, date(2022, 1, 1))) == first
+    assert first_day(table, parts_of(table, date(2022, 1, 1))) == first

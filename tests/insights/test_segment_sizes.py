@@ -65,6 +65,21 @@ def test_segment_sizes_equal_customer_tables_per_date():
         pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True)
 
 
+def test_segment_sizes_from_the_shared_order_rows_equal_customer_tables_per_date():
+    """The insights read the lines summed per order and day (``shared_order_parts``, some
+    orders running into the next month): the same sizes as the definition."""
+    from custlens.insights.series import shared_order_parts
+
+    rfm = RFMConfig()
+    table = ibis.memtable(_lines(4))
+    parts = shared_order_parts(table, date(2023, 12, 15))
+    got = segment_sizes(table, None, DATES, rfm, parts)
+    want = _expected(table, rfm)
+    got = got.sort_values(["date", "key"]).reset_index(drop=True)
+    want = want.sort_values(["date", "key"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(got[want.columns], want, check_exact=True)
+
+
 def test_scores_see_frequency_and_money_before_each_date():
     """Hand example: one customer's order spans a month boundary; it counts once, from its first
     month, and only the lines before the date add to the money."""

@@ -100,6 +100,45 @@ def test_hour_weekday_matches_independent_pandas(tx):
     assert table.sum() == expected.sum()
 
 
+def test_stored_orders_give_the_tables_of_the_lines():
+    """Orders running over midnight into the next day, lines without an order id or a
+    customer: the stored orders (from the lines summed per order and day) give the same grids,
+    seasonality and personas as the lines."""
+    import numpy as np
+
+    from custlens.segment.timing import stored_orders
+
+    rng = np.random.default_rng(3)
+    n = 1500
+    orders = rng.integers(0, 400, n)
+    start = pd.Timestamp("2024-01-01 20:00") + pd.to_timedelta(orders % 300, unit="D")
+    ts = start + pd.to_timedelta(rng.integers(0, 6 * 3600, n), unit="s")  # some past midnight
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{o}" for o in orders],
+            "customer_id": [f"c{o % 90}" for o in orders],
+            "order_ts": ts.astype("datetime64[us]"),
+            "amount": np.round(rng.lognormal(2.0, 1.0, n), 2),
+        }
+    )
+    frame.loc[rng.random(n) < 0.03, "order_id"] = None
+    frame.loc[rng.random(n) < 0.03, "customer_id"] = None
+    lines = ibis.memtable(frame)
+    stored = stored_orders(lines)
+    segments = pd.DataFrame({"customer_id": [f"c{i}" for i in range(90)], "segment": "A"})
+    segments.loc[::3, "segment"] = "B"
+    for of_lines, of_stored in (
+        (hour_weekday(lines), hour_weekday(lines, orders=stored)),
+        (hour_weekday(lines, segments), hour_weekday(lines, segments, orders=stored)),
+        (
+            seasonality(lines, segments, period="month"),
+            seasonality(lines, segments, period="month", orders=stored),
+        ),
+        (timing_personas(lines), timing_personas(lines, orders=stored)),
+    ):
+        pd.testing.assert_frame_equal(of_stored, of_lines, check_exact=True)
+
+
 def test_hour_weekday_per_segment(tx):
     table = hour_weekday(tx, SEGMENTS, segment_column="tier")
     assert sorted(table["segment"].unique()) == ["Gold", "Silver"]
@@ -295,3 +334,57 @@ def test_pyspark_gives_the_same_timing_as_duckdb(tx, spark):
     want = timing_personas(tx).set_index("customer_id")
     assert got["timing_persona"].to_dict() == want["timing_persona"].to_dict()
     assert got["usual_weekday"].tolist() == want["usual_weekday"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("stamps", "want"),
+    [
+        (["2024-03-04 00:00", "2024-03-04 00:00", "2024-03-05 00:00"], False),
+        (["2024-03-04 00:00", "2024-03-04 00:00:01", "2024-03-05 00:00"], True),  # last line
+        (["2024-03-04 00:00", "2024-03-04 10:00", "2024-03-05 00:00"], True),  # a middle line
+        (["2024-03-04 00:00:00.5", "2024-03-04 00:00", "2024-03-05 00:00"], False),  # < 1 s
+    ],
+)
+def test_has_time_of_day_sees_any_line_past_midnight(stamps, want):
+    from custlens.segment.timing import has_time_of_day
+
+    frame = pd.DataFrame(
+        {
+            "order_id": ["1", "1", "1"],  # one order over two days
+            "customer_id": ["a", "a", "a"],
+            "order_ts": pd.to_datetime(stamps, format="ISO8601").astype("datetime64[us]"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    ts = frame["order_ts"]
+    assert ((ts.dt.hour != 0) | (ts.dt.minute != 0) | (ts.dt.second != 0)).any() == want
+    assert has_time_of_day(ibis.memtable(frame)) is want
+
+
+def test_usual_weekday_and_hour_match_independent_pandas():
+    """Many customers with few orders (many ties: the smallest value wins)."""
+    import numpy as np
+
+    rng = np.random.default_rng(11)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "order_id": [f"o{i}" for i in range(n)],
+            "customer_id": [f"c{c}" for c in rng.integers(0, 700, n)],
+            "order_ts": (
+                pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(rng.integers(0, 60, n), unit="D")
+                + pd.to_timedelta(rng.integers(0, 24, n), unit="h")
+            ).astype("datetime64[us]"),
+            "amount": 1.0,
+        }
+    )
+    got = timing_personas(ibis.memtable(frame)).set_index("customer_id")
+    ts = frame.set_index("customer_id")["order_ts"]
+    for column, values in (("usual_weekday", ts.dt.dayofweek), ("usual_hour", ts.dt.hour)):
+        counts = values.groupby(level=0).value_counts().rename("n").reset_index()
+        counts.columns = ["customer_id", "value", "n"]
+        best = counts.sort_values(["customer_id", "n", "value"], ascending=[True, False, True])
+        want = best.groupby("customer_id")["value"].first()
+        assert (got.loc[want.index, column].to_numpy() == want.to_numpy()).all()
+    assert (got["n_orders"] == frame.groupby("customer_id").size().loc[got.index]).all()

@@ -28,7 +28,7 @@ from custlens.insights.series import (
     month_starts,
     monthly_by,
     segment_sizes,
-    stored_order_parts,
+    shared_order_parts,
 )
 
 log = logging.getLogger(__name__)
@@ -54,10 +54,10 @@ def series_insights(
     run: InsightRun,
 ) -> None:
     """Anomalies and trends (the kinds that read the purchase lines)."""
-    # the lines before as_of once per order, customer, month (and country): the daily totals,
-    # the monthly country totals and the customer-month table are sums of its rows
+    # the lines before as_of summed per order, customer, day (and country), stored once per run:
+    # the daily totals, the monthly country totals and the customer-month table are sums of them
     by = ("country",) if "country" in purchases.columns else ()
-    parts = stored_order_parts(purchases, as_of, by)
+    parts = shared_order_parts(purchases, as_of, by)
     daily = daily_totals(purchases, as_of, parts)
     scores = []
     for period in ("week", "month"):

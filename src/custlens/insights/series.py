@@ -50,6 +50,22 @@ def stored_order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = (
     return materialize(order_parts(purchases, as_of, by), "insight_order_parts")
 
 
+def shared_order_parts(purchases: ir.Table, as_of: date, by: tuple[str, ...] = ()) -> ir.Table:
+    """Rows that sum to :func:`order_parts` (the same columns, plus ``day`` and ``lines``): the
+    lines before ``as_of`` summed per order and *day*
+    (:func:`custlens.features.order_days.order_days`, stored once per run and read by other
+    analyses too). A day before ``as_of`` holds exactly the lines before it, and every series
+    here sums these rows per order, month or customer. :func:`stored_order_parts` when the
+    stored rows lack a ``by`` column."""
+    from custlens.features.order_days import order_days
+
+    rows = order_days(purchases)
+    if any(c not in rows.columns for c in by):
+        return stored_order_parts(purchases, as_of, by)
+    r = rows.filter(rows.day < ibis.literal(as_of, type="date"))
+    return r.mutate(_m=_month_number(r.day))
+
+
 def daily_totals(purchases: ir.Table, as_of: date, parts: ir.Table | None = None) -> pd.DataFrame:
     """``day`` (datetime64), ``orders``, ``revenue``, ``revenue_sq`` (sum of squared order
     values, for the counting noise of the anomaly scores) for every day from the first purchase to the
@@ -179,18 +195,24 @@ def segment_sizes(
     from custlens.features.rfm import customer_table_before
     from custlens.segment.rfm_segments import score_rfm
 
+    if not dates:
+        return pd.DataFrame(columns=["date", "key", "customers"])
     values: list[list[np.ndarray] | None]
+    months: ir.Table | None = None
     if all(d.day == 1 for d in dates):
-        months = _customer_months(purchases, max(dates), parts) if dates else None
-        tables = [_rfm_before_month(months, d) for d in dates] if months is not None else []
-        values = _month_values(months, dates) if months is not None else []
+        # not stored: one query reads it (and the fallback below, which stores it first)
+        months = _customer_months(purchases, max(dates), parts, store=False)
+        values = _month_values(months, dates)
     else:
         tables = [customer_table_before(purchases, None, d) for d in dates]
         values = [_table_values(t) for t in tables]
-    if not tables:
-        return pd.DataFrame(columns=["date", "key", "customers"])
     frame = _segment_counts(values, dates, rfm)
     if frame is None:  # missing or NaN values: the engine's scoring orders them
+        if months is not None:
+            from custlens.io.materialize import materialize
+
+            stored = materialize(months, "insight_customer_months")
+            tables = [_rfm_before_month(stored, d) for d in dates]
         scored_parts = []
         for d, table in zip(dates, tables, strict=True):
             scored = score_rfm(table, rfm)
@@ -307,7 +329,7 @@ def _month_values(months: ir.Table, dates: list[date]) -> list[list[np.ndarray] 
 
 def _positions(values: np.ndarray) -> np.ndarray:
     """The number of values below each value (SQL's 0-based ``rank()``): a count per integer
-    when the integers span a small range, else a search in the sorted values."""
+    when the integers span a small range, else from one sort of the values."""
     if values.dtype.kind in "iu" and len(values):
         low, high = int(values.min()), int(values.max())
         if high - low <= 4 * len(values):
@@ -315,7 +337,17 @@ def _positions(values: np.ndarray) -> np.ndarray:
             counts = np.bincount(shifted, minlength=high - low + 1)
             below = np.cumsum(counts) - counts
             return below[shifted]
-    return np.searchsorted(np.sort(values), values, side="left")
+    # one sort; each value's position is the start of its run of equal values in the sorted
+    # order (as a search in the sorted values finds it, without a search per value)
+    order = np.argsort(values)
+    ordered = values[order]
+    starts = np.ones(len(values), dtype=bool)
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    first = np.where(starts, np.arange(len(values)), 0)
+    np.maximum.accumulate(first, out=first)
+    position = np.empty(len(values), dtype="int64")
+    position[order] = first
+    return position
 
 
 def _tied_groups(values: np.ndarray, n: int) -> np.ndarray:
@@ -328,12 +360,14 @@ def _tied_groups(values: np.ndarray, n: int) -> np.ndarray:
     return np.where(position < big, position // (q + 1), late).astype("int64")
 
 
-def _month_number(ts: ir.TimestampValue) -> ir.IntegerValue:
+def _month_number(ts: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
     return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
 
 
-def _customer_months(purchases: ir.Table, last: date, parts: ir.Table | None = None) -> ir.Table:
-    """Stored: ``customer_id, _m`` (month number), ``last_order`` (latest line of the month),
+def _customer_months(
+    purchases: ir.Table, last: date, parts: ir.Table | None = None, *, store: bool = True
+) -> ir.Table:
+    """Stored (unless ``store`` is false): ``customer_id, _m`` (month number), ``last_order`` (latest line of the month),
     ``orders`` (orders whose first line of this customer falls in the month) and ``_exact``,
     ``_rest`` (the parts of the exact revenue sum), from the lines before ``last`` (the first
     day of a month).
@@ -366,7 +400,7 @@ def _customer_months(purchases: ir.Table, last: date, parts: ir.Table | None = N
         _exact=per_month._exact,
         _rest=per_month._rest,
     )
-    return materialize(months, "insight_customer_months")
+    return materialize(months, "insight_customer_months") if store else months
 
 
 def _rfm_before_month(months: ir.Table, day: date) -> ir.Table:

@@ -18,19 +18,26 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from custlens.io.sums import exact_sum
+from custlens.io.sums import exact_sum, exact_sum_of_parts
 
 
-def _month(ts: ir.TimestampValue) -> ir.IntegerValue:
+def _month(ts: ir.TimestampValue | ir.DateValue) -> ir.IntegerValue:
     return (ts.year().cast("int64") * 12 + ts.month().cast("int64") - 1).cast("int64")
 
 
 def cohort_table(purchases: ir.Table, as_of: date, max_months: int = 24) -> pd.DataFrame:
     """Retention of each monthly acquisition cohort, long format (see the module docstring)."""
+    from custlens.features.order_days import order_days
+
     cutoff = ibis.literal(as_of, type="date")
-    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cutoff))
-    p = p.mutate(_m=_month(p.order_ts))
-    per_month = p.group_by(["customer_id", "_m"]).aggregate(_rev=exact_sum(p.amount))
+    # the lines summed per order and day (stored once per run): the days before as_of hold
+    # exactly the lines before it, and the revenue parts add up to the lines' exact sum
+    rows = order_days(purchases)
+    p = rows.filter(rows.customer_id.notnull() & (rows.day < cutoff))
+    p = p.mutate(_m=_month(p.day))
+    per_month = p.group_by(["customer_id", "_m"]).aggregate(
+        _rev=exact_sum_of_parts(p._exact.sum(), p._rest.sum())
+    )
     first = per_month.group_by("customer_id").aggregate(_first=per_month._m.min())
     j = per_month.join(first, "customer_id")
     j = j.mutate(months_since=(j._m - j._first).cast("int64"))

@@ -103,24 +103,27 @@ def segments_at(
 def rfm_at_two_dates(purchases: ir.Table, then: date, now: date) -> tuple[ir.Table, ir.Table]:
     """``customer_id, recency_days, frequency, monetary`` before ``then`` and before ``now``
     (``then < now``), as ``customer_table_before`` gives them at each date, from one stored table
-    of one row per customer (a pass over the lines, then per order, then per customer: the
+    of one row per customer (from the lines summed per order and day,
+    :func:`custlens.features.order_days.order_days`, then per order, then per customer: the
     orders with a line before each date count once, the money adds up exactly)."""
+    from custlens.features.order_days import order_days
     from custlens.io.materialize import materialize
-    from custlens.io.sums import exact_sum_of_parts, exact_sum_parts
+    from custlens.io.sums import exact_sum_of_parts
 
     cut_then, cut_now = ibis.literal(then, type="date"), ibis.literal(now, type="date")
-    p = purchases.filter(purchases.customer_id.notnull() & (purchases.order_ts.date() < cut_now))
-    early = p.order_ts.date() < cut_then
-    exact_now, rest_now = exact_sum_parts(p.amount)
-    exact_then, rest_then = exact_sum_parts(p.amount, where=early)
+    # the lines summed per order and day (stored once per run): a day before a date holds
+    # exactly the lines before it
+    rows = order_days(purchases)
+    p = rows.filter(rows.customer_id.notnull() & (rows.day < cut_now))
+    early = p.day < cut_then
     orders = p.group_by(["customer_id", "order_id"]).aggregate(
-        last_now=p.order_ts.max(),
-        last_then=p.order_ts.max(where=early),
-        lines_then=p.count(where=early),
-        exact_now=exact_now,
-        rest_now=rest_now,
-        exact_then=exact_then,
-        rest_then=rest_then,
+        last_now=p.last_ts.max(),
+        last_then=p.last_ts.max(where=early),
+        lines_then=p.lines.sum(where=early).fill_null(0),
+        exact_now=p._exact.sum(),
+        rest_now=p._rest.sum(),
+        exact_then=p._exact.sum(where=early),
+        rest_then=p._rest.sum(where=early),
     )
     counted = orders.order_id.notnull()
     per_customer = orders.group_by("customer_id").aggregate(

@@ -21,7 +21,7 @@ import pandas as pd
 from custlens._validation import require_columns
 from custlens.config import TimingConfig, TimingWindow
 from custlens.errors import DataError
-from custlens.io.sums import exact_sum
+from custlens.io.sums import exact_sum, exact_sum_of_parts
 
 WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # index = weekday (Monday=0)
 _REQUIRED = ("customer_id", "order_id", "order_ts", "amount")
@@ -52,12 +52,28 @@ def orders_with_time(transactions: ir.Table) -> ir.Table:
 
 
 def stored_orders(transactions: ir.Table) -> ir.Table:
-    """:func:`orders_with_time` computed once and stored: the grids, the seasonality and the
-    timing personas then each read one row per order instead of grouping every line again
-    (pass it as ``orders=``)."""
+    """:func:`orders_with_time` (but ``order_id``) computed once and stored: the grids, the
+    seasonality and the timing personas then each read one row per order instead of grouping
+    every line again (pass it as ``orders=``)."""
+    from custlens.features.order_days import order_days
     from custlens.io.materialize import materialize
 
-    return materialize(orders_with_time(transactions), "timing_orders")
+    _check(transactions, "stored_orders")
+    # from the lines summed per order and day (stored once per run, read by other analyses
+    # too): the same first timestamp, customer and exact revenue per order
+    rows = order_days(transactions)
+    orders = rows.group_by("order_id").aggregate(
+        customer_id=rows.customer_id.min(),
+        order_ts=rows.first_ts.min(),
+        revenue=exact_sum_of_parts(rows._exact.sum(), rows._rest.sum()),
+    )
+    orders = orders.mutate(
+        weekday=orders.order_ts.day_of_week.index().cast("int64"),
+        hour=orders.order_ts.hour().cast("int64"),
+    )
+    # without ``order_id``: no analysis of these rows reads it, and it is the costliest
+    # column to write
+    return materialize(orders.drop("order_id"), "timing_orders")
 
 
 def _orders(transactions: ir.Table, orders: ir.Table | None) -> ir.Table:
@@ -74,12 +90,19 @@ def has_time_of_day(transactions: ir.Table) -> bool:
     Date-only sources (``2024-01-05``) load as midnight timestamps: an hour analysis on them
     would put every order at 00:00.
     """
+    from custlens.features.order_days import order_days
+
     _check(transactions, "has_time_of_day")
-    ts = transactions.order_ts
-    timed = (ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)
-    return bool(
-        transactions.aggregate(n=timed.cast("int64").sum().fill_null(0)).to_pandas()["n"].iloc[0]
-    )
+    # read from the lines summed per order and day (stored once per run): the lines of a row
+    # lie between its first and last timestamp on one day, so when both are at midnight
+    # (within the second) all of them are
+    rows = order_days(transactions)
+
+    def timed(ts: ir.TimestampValue) -> ir.BooleanValue:
+        return (ts.hour() != 0) | (ts.minute() != 0) | (ts.second() != 0)
+
+    either = timed(rows.first_ts) | timed(rows.last_ts)
+    return bool(rows.aggregate(n=either.cast("int64").sum().fill_null(0)).to_pandas()["n"].iloc[0])
 
 
 def date_only_config(config: TimingConfig) -> TimingConfig:
@@ -254,19 +277,20 @@ def _in_windows(orders: ir.Table, windows: list[TimingWindow]) -> ir.BooleanValu
     return cond
 
 
-def _most_common(orders: ir.Table, column: str) -> ir.Table:
-    """Per customer, the most frequent value of ``column`` (ties: the smallest value; a
-    missing value counts as the largest), for values in 0..30 (weekdays, hours).
+def _most_common(orders: ir.Table, column: str, values: int) -> ir.IntegerValue:
+    """Per customer (an aggregate of the customer's orders), the most frequent value of
+    ``column`` (ties: the smallest value; a missing value counts as the largest), for values in
+    ``0 .. values - 1`` (at most 30: weekdays, hours).
 
-    One aggregate instead of a window per customer: each value's count and value are packed
-    into one integer, ``n * 32 + (31 - value)``, whose largest is the value wanted."""
-    counted = orders.group_by(["customer_id", column]).aggregate(n=orders.count())
-    value = counted[column].cast("int64").fill_null(_NO_VALUE)
-    key = counted.n.cast("int64") * (_NO_VALUE + 1) + (_NO_VALUE - value)
-    best = counted.group_by("customer_id").aggregate(_k=key.max())
-    found = (_NO_VALUE - best._k % (_NO_VALUE + 1)).cast("int64")
-    usual = ibis.ifelse(found == _NO_VALUE, ibis.null().cast("int64"), found)
-    return best.select("customer_id", **{f"usual_{column}": usual})
+    Each value's count and value are packed into one integer, ``n * 32 + (31 - value)``, whose
+    largest is the value wanted: the counts of every value are sums in the one pass that
+    groups the orders per customer (no grouping per customer and value, no join). A value the
+    customer never used packs to at most 31, below any used value."""
+    v = orders[column]
+    keys = [orders.count(where=v == k) * (_NO_VALUE + 1) + (_NO_VALUE - k) for k in range(values)]
+    keys.append(orders.count(where=v.isnull()) * (_NO_VALUE + 1))
+    found = (_NO_VALUE - ibis.greatest(*keys) % (_NO_VALUE + 1)).cast("int64")
+    return ibis.ifelse(found == _NO_VALUE, ibis.null().cast("int64"), found)
 
 
 def timing_personas(
@@ -287,9 +311,8 @@ def timing_personas(
             col: ibis.ifelse(_in_windows(orders, rule.windows), 1.0, 0.0).sum() / n.cast("float64")
             for col, rule in share_cols.items()
         },
-    )
-    per_customer = per_customer.join(_most_common(orders, "weekday"), "customer_id").join(
-        _most_common(orders, "hour"), "customer_id"
+        usual_weekday=_most_common(orders, "weekday", 7),
+        usual_hour=_most_common(orders, "hour", 24),
     )
     frame = per_customer.order_by("customer_id").to_pandas().reset_index(drop=True)
     frame["n_orders"] = frame["n_orders"].astype("int64")
