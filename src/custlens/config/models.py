@@ -40,7 +40,7 @@ class ModelsConfig(_Strict):
     learning_rate: float = Field(default=0.03, gt=0, le=1)
     num_leaves: int = Field(default=7, ge=2)
     min_child_samples: int = Field(default=50, ge=1)
-    n_jobs: int = Field(default=1, ge=1)  # threads; more is slower on busy small machines
+    n_jobs: int = Field(default=1, ge=1)  # threads per model fit (fits run side by side)
     # LightGBM trains on a seeded sample of this many rows (customers; with stacked cutoffs,
     # customer x cutoff rows, capped in total) (None: all); every customer is still scored.
     # Beyond ~50k-100k rows more rows barely change these small trees (docs/benchmarks.md).
