@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -132,9 +133,23 @@ def csv_bytes(df: pd.DataFrame) -> bytes:
 def crm_list(customers: pd.DataFrame, segment: str) -> pd.DataFrame:
     """The CRM list of one segment, as in ``segments/<slug>.csv``: the CRM columns present, the
     most valuable customers first."""
+    return _by_value(customers[customers["segment"] == segment])
+
+
+def _by_value(customers: pd.DataFrame) -> pd.DataFrame:
+    """The CRM columns present, the most valuable customers first (customer ids are unique:
+    no ties)."""
     cols = [c for c in CRM_COLUMNS if c in customers.columns]
-    group = customers[customers["segment"] == segment]
-    return group.sort_values(["monetary", "customer_id"], ascending=[False, True])[cols]
+    keys = ["monetary", "customer_id"]
+    return customers[list(dict.fromkeys([*cols, *keys]))].sort_values(
+        keys, ascending=[False, True]
+    )[cols]
+
+
+def _crm_lists(customers: pd.DataFrame, names: list[str]) -> dict[str, pd.DataFrame]:
+    """``crm_list`` of every segment of ``names``, from one sort of the CRM columns."""
+    ordered = _by_value(customers)
+    return {name: ordered[ordered["segment"] == name] for name in names}
 
 
 def _write_table(df: pd.DataFrame, folder: Path, relative: str) -> None:
@@ -164,17 +179,21 @@ def write_results(
     target = Path(out).expanduser().resolve()
     with atomic_dir(target, force=force) as tmp:
         customers = results.customers
-        customers.to_parquet(tmp / CUSTOMERS, index=False)
-        _write_csv(customers, tmp / "customers.csv")
-        _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
-        if not results.score_distribution.empty:
-            _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
-        seg_dir = tmp / "segments"
-        seg_dir.mkdir()
-        names = sorted(customers["segment"].astype(str).unique())
-        files = crm_file_names(names)
-        for name in names:
-            _write_csv(crm_list(customers, name), seg_dir / files[name])
+        # the widest file, on a thread of its own (Arrow writes it without holding the GIL)
+        # while the others are written
+        with ThreadPoolExecutor(1, thread_name_prefix="custlens-csv") as side:
+            wide = side.submit(_write_csv, customers, tmp / "customers.csv")
+            customers.to_parquet(tmp / CUSTOMERS, index=False)
+            _write_table(results.segment_summary, tmp, SEGMENT_SUMMARY)
+            if not results.score_distribution.empty:
+                _write_table(results.score_distribution, tmp, SCORE_DISTRIBUTION)
+            seg_dir = tmp / "segments"
+            seg_dir.mkdir()
+            names = sorted(customers["segment"].astype(str).unique())
+            files = crm_file_names(names)
+            for name, crm in _crm_lists(customers, names).items():
+                _write_csv(crm, seg_dir / files[name])
+            wide.result()
         _write_json(tmp / QUALITY, results.quality.to_dict())
         for stage, result in results.stages.items():
             for name, table in result.tables.items():

@@ -134,6 +134,12 @@ def test_crm_lists_hold_every_customer_exactly_once(hostile_run: Path) -> None:
     names = {p.name for p in (hostile_run / "segments").glob("*.csv")}
     assert "schläfer_ü.csv" in names  # non-ASCII letters are kept
     assert len(names) == customers["segment"].nunique()
+    for frame in lists:  # each list: the most valuable first, ties by customer id
+        ids = frame["customer_id"].str.removeprefix("'")
+        money = customers.set_index("customer_id").loc[ids, "monetary"].to_numpy()
+        pairs = list(zip(-money, ids, strict=True))
+        assert pairs == sorted(pairs)
+        assert frame["segment"].nunique() == 1
 
 
 def test_every_json_written_is_strict(hostile_run: Path) -> None:
