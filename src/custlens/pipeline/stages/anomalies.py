@@ -14,7 +14,6 @@ if TYPE_CHECKING:
     import altair as alt
 
     from custlens.anomalies.isolation import CustomerAnomalyDetector
-
     from custlens.pipeline.results import Results
     from custlens.story import Section
 
