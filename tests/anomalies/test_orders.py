@@ -75,6 +75,24 @@ def test_extreme_orders_quantile_rule():
     assert list(result.orders["order_id"]) == ["8", "7"]
 
 
+def test_extreme_orders_fall_back_to_the_quantile_when_most_orders_share_a_value():
+    # five of eight orders are worth 100: the MAD of ln(value) is 0, so the log-MAD rule
+    # cannot scale and the quantile rule decides
+    rows = [(str(i), "a", "p1", 10, 10.0, i) for i in range(5)]
+    rows += [("5", "b", "p2", 3, 10.0, 5), ("6", "b", "p2", 50, 10.0, 6)]
+    rows += [("7", "c", "p3", 400, 10.0, 7)]
+    cfg = AnomalyConfig(order_value_quantile=0.75)
+    assert cfg.order_value_rule == "log_mad"
+    result = extreme_orders(_lines(rows), cfg)
+    values = np.array([100, 100, 100, 100, 100, 30, 500, 4000], dtype=float)
+    assert np.median(np.abs(np.log(values) - np.median(np.log(values)))) == 0.0
+    q = float(np.quantile(values, 0.75))  # linear interpolation: 200.0
+    assert result.threshold == pytest.approx(q)
+    assert "MAD = 0" in result.notes[0] and "quantile" in result.rule
+    assert list(result.orders["order_id"]) == ["7", "6"]
+    assert result.n_extreme == 2
+
+
 def test_extreme_orders_bad_input():
     with pytest.raises(MappingError, match="amount"):
         extreme_orders(_lines(TINY_ORDERS).drop("amount"))

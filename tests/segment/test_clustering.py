@@ -7,7 +7,9 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 from sklearn.base import clone
+from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
+from threadpoolctl import threadpool_limits
 
 from custlens.config import Settings
 from custlens.errors import ConfigError, DataError, InputError, MappingError, NotFittedError
@@ -344,3 +346,19 @@ def test_bad_parameters_are_config_errors_naming_the_parameter(planted, name, va
     with pytest.raises(ConfigError, match=name) as err:
         PersonaClusterer(features=FEATURES, **{name: value}).fit(frame)
     assert err.value.where == f"PersonaClusterer({name}=...)"
+
+
+def test_stability_is_the_mean_ari_of_the_seeded_runs():
+    # structureless data: each seed finds other clusters, so the ARI is well below 1
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.uniform(0.0, 1.0, (600, 3)), columns=["a", "b", "c"])
+    model = PersonaClusterer(
+        features=["a", "b", "c"], k_range=(4, 4), seed=7, stability_seeds=3, n_init=1
+    ).fit(frame)
+    z = model.transform(frame).to_numpy()[~model.is_outlier_]
+    with threadpool_limits(limits=1):
+        runs = [KMeans(4, random_state=7 + s, n_init=1).fit(z).labels_ for s in range(3)]
+    pairs = [(0, 1), (0, 2), (1, 2)]
+    want = np.mean([adjusted_rand_score(runs[i], runs[j]) for i, j in pairs])
+    assert want < 0.95
+    assert model.stability_ == pytest.approx(want, abs=1e-12)

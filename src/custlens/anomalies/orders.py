@@ -121,12 +121,14 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
     lines = _purchase_lines(transactions, config.cancellation_prefix)
     orders = materialize(_order_values(lines), "orders")
     lv = orders.value.ln()
+    # the high quantile only for the quantile rule (each quantile is a pass over the orders)
+    quantile_rule = config.order_value_rule == "quantile"
     stats = (
         orders.aggregate(
             n=orders.count(),
             med_value=orders.value.median(),
             med_log=lv.median(),
-            q_value=orders.value.quantile(config.order_value_quantile),
+            **({"q_value": _high_quantile(orders, config)} if quantile_rule else {}),
         )
         .to_pandas()
         .iloc[0]
@@ -155,7 +157,11 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
             )
             rule_name = "quantile"
     if rule_name == "quantile":
-        threshold = float(stats["q_value"])
+        if quantile_rule:
+            threshold = float(stats["q_value"])
+        else:  # the log-MAD rule fell back
+            q = orders.aggregate(q_value=_high_quantile(orders, config)).to_pandas()
+            threshold = float(q["q_value"].iloc[0])
         rule = f"order value above the {config.order_value_quantile:g} quantile ({threshold:,.2f})"
     med_value = float(stats["med_value"])
     extreme = orders.filter(orders.value > threshold)
@@ -184,6 +190,10 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         rule=rule,
         notes=tuple(notes),
     )
+
+
+def _high_quantile(orders: ir.Table, config: AnomalyConfig) -> ir.FloatingScalar:
+    return orders.value.quantile(config.order_value_quantile)
 
 
 def cancellation_pairs(
@@ -216,6 +226,8 @@ def cancellation_pairs(
         cancel_ts=cancels.order_ts,
         c_qty=cancels.quantity,
     ).distinct()
+    # read by the semi-join and the join below: stored once instead of scanning the lines twice
+    cancels = materialize(cancels, "cancels")
     buys = t.filter(known, t.quantity > 0, ~cancelled)
     # only purchase lines that some cancellation could match (same customer, key and opposite
     # quantity) take part: a semi-join keeps the distinct and the join small on large logs

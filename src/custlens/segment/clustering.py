@@ -261,7 +261,7 @@ class PersonaClusterer(BaseEstimator):
             self.selection_, self.knee_k_, self.k_ = choose_k(pd.DataFrame(rows))
             self.cluster_centers_ = _order_by_size(models[self.k_], fit_z)
             self.labels_ = self._nearest(z)
-            self.stability_ = self._stability(fit_z, self.k_)
+            self.stability_ = self._stability(fit_z, self.k_, models[self.k_].labels_)
         self.selection_reason_ = selection_reason(
             self.selection_, self.k_, self.knee_k_, self.stability_
         )
@@ -385,10 +385,12 @@ class PersonaClusterer(BaseEstimator):
             "calinski_harabasz": ch,
         }
 
-    def _stability(self, z: np.ndarray, k: int) -> float:
-        labelings = [
+    def _stability(self, z: np.ndarray, k: int, first: np.ndarray) -> float:
+        """Mean pairwise ARI of the runs seeded ``seed``, ``seed + 1``, ...; ``first`` holds
+        the labels of the run seeded ``seed`` (the model scored for k, not fitted again)."""
+        labelings = [first] + [
             self._kmeans(k, self.seed + s, len(z)).fit(z).labels_
-            for s in range(self.stability_seeds)
+            for s in range(1, self.stability_seeds)
         ]
         pairs = [adjusted_rand_score(a, b) for a, b in combinations(labelings, 2)]
         return float(np.mean(pairs))

@@ -90,7 +90,7 @@ def explain_personas(
         what="the customer table",
         fix="pass the features the personas were clustered on (clusterer.features_)",
     )
-    if len(np.unique(labels)) < 2:
+    if len(pd.unique(labels)) < 2:  # hashed: np.unique would sort a million strings
         raise DataError(
             "Only one persona: there is nothing to tell apart",
             where="persona labels",
@@ -148,6 +148,9 @@ def _matrix(
     seed: int,
     max_rows: int,
 ) -> tuple[np.ndarray, np.ndarray]:
+    keep = None  # the sampled rows (the missing values still take the median of every row)
+    if len(labels) > max_rows:
+        keep = np.sort(np.random.default_rng(seed).choice(len(labels), max_rows, replace=False))
     columns = []
     for name in features:
         values = feature_values(customers, name)
@@ -161,12 +164,11 @@ def _matrix(
         if n_missing:
             values = np.where(np.isnan(values), np.nanmedian(values), values)
             notes.append(f"feature {name!r}: {n_missing} missing values set to the median")
-        columns.append(values)
+        columns.append(values if keep is None else values[keep])
     x = np.column_stack(columns)
-    if len(x) > max_rows:
-        keep = np.sort(np.random.default_rng(seed).choice(len(x), max_rows, replace=False))
-        notes.append(f"explained on a seeded sample of {max_rows:,} of {len(x):,} customers")
-        x, labels = x[keep], labels[keep]
+    if keep is not None:
+        notes.append(f"explained on a seeded sample of {max_rows:,} of {len(labels):,} customers")
+        labels = labels[keep]
     return x, labels
 
 

@@ -13,6 +13,7 @@ from custlens.pipeline.stage import StageContext, StageResult
 if TYPE_CHECKING:
     import altair as alt
 
+    from custlens.anomalies.isolation import CustomerAnomalyDetector
     from custlens.pipeline.results import Results
     from custlens.story import Section
 
@@ -76,13 +77,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
 
     customers, settings = ctx.customers, ctx.settings
     cfg = settings.anomalies
-    signals = round_floats(
-        to_frame(
-            customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of).order_by("customer_id")
-        )
-    )
-    frame = _with_signals(customers, signals)
+    # in any order: they are looked up by customer id
+    signals = round_floats(to_frame(customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of)))
     detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
+    frame = _with_signals(customers[_detector_columns(customers, detector)], signals)
     scored = detector.fit_transform(frame)
     columns = pd.DataFrame(
         {
@@ -90,7 +88,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
             "cancelled_units_share": frame["cancelled_units_share"].to_numpy(),
             "anomaly_score": scored["anomaly_score"].round(9).to_numpy(),
             "is_anomaly": scored["is_anomaly"].to_numpy(),
-            "anomaly_reasons": [_reasons_text(r) for r in scored["anomaly_reasons"]],
+            # the detector's reasons are text already ("" for customers it did not flag)
+            "anomaly_reasons": scored["anomaly_reasons"].to_numpy(dtype=object),
         },
         index=customers.index,
     )
@@ -122,6 +121,15 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
     return columns, result
 
 
+def _detector_columns(customers: pd.DataFrame, detector: CustomerAnomalyDetector) -> list[str]:
+    """The customer columns the detector reads: its id and features (every column when it
+    chooses the features itself), so that the signals are put beside those only."""
+    if detector.features is None:
+        return list(customers.columns)
+    wanted = {detector.id_column, *detector.features}
+    return [c for c in customers.columns if c in wanted]
+
+
 def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
     """``customers.merge(signals, on="customer_id", how="left", validate="1:1")`` without
     copying the customer table: the signals are looked up by customer id and put beside it."""
@@ -131,11 +139,3 @@ def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFram
     aligned = keyed.reindex(customers["customer_id"].to_numpy())
     aligned.index = customers.index
     return pd.concat([customers, aligned], axis=1).reset_index(drop=True)
-
-
-def _reasons_text(reasons: object) -> str:
-    if isinstance(reasons, str):
-        return reasons
-    if reasons is None:
-        return ""
-    return "; ".join(str(r) for r in reasons)  # type: ignore[attr-defined]  # a list of reasons
