@@ -90,7 +90,9 @@ def over_index_by(
     ci = customer_items.select("customer_id", "item")
     ci = ci.join(m, ci.customer_id == m.customer_id).select(ci.customer_id, ci.item, *keys)
     cells = ci.group_by([*keys, "item"]).aggregate(buyers=ci.count()).to_pandas()
-    present = ci.select("customer_id", *keys).distinct()
+    # the customers present: their distinct ids first (one per customer), then their groups
+    ids = customer_items.select(cid="customer_id").distinct()
+    present = m.join(ids, m.customer_id == ids.cid)
     present = present.group_by(keys).aggregate(n=present.count()).to_pandas()
     return {
         column: _tested(

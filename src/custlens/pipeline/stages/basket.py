@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from custlens.errors import DataError
@@ -340,13 +341,20 @@ def _recommendations(
     found = recommend(items, rules, n=n, score=cfg.recommend_by, exclude=returned)
     names = [f"recommendation_{k}" for k in range(1, n + 1)]
     columns = pd.DataFrame(index=customers.index)
-    ids = customers["customer_id"].astype(str)
+    ids = pd.Index(customers["customer_id"].astype(str).to_numpy())
     because = _because(rules, cfg.recommend_by)
+    # each recommendation's customer row, looked up once for every rank (missing: NaN)
+    rows = ids.get_indexer(found["customer_id"].astype(str).to_numpy())
+    ranks = found["rank"].to_numpy()
     for k, name in enumerate(names, start=1):
-        picked = found[found["rank"] == k].set_index("customer_id")
-        why = because.reindex(picked["rule_id"].to_numpy()).to_numpy()
-        columns[name] = ids.map(picked["item"]).astype(object).to_numpy()
-        columns[f"{name}_rule"] = ids.map(pd.Series(why, index=picked.index, dtype=object))
+        at = (ranks == k) & (rows >= 0)
+        item = np.full(len(ids), np.nan, dtype=object)
+        item[rows[at]] = found["item"].to_numpy()[at]
+        why = np.full(len(ids), np.nan, dtype=object)
+        why[rows[at]] = because.reindex(found["rule_id"].to_numpy()[at]).to_numpy()
+        columns[name] = item
+        # as pandas infers it: a column without any justification is a float column of NaN
+        columns[f"{name}_rule"] = why.astype("float64") if pd.isna(why).all() else why
     return columns, int(found["customer_id"].nunique()) if len(found) else 0
 
 
