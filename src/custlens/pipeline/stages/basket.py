@@ -108,7 +108,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         )
 
     items = bought_items(baskets)
-    levels: list[tuple[str, ir.Table, dict]] = [("product", items, labels)]
+    # each level: its customer-item table, one row per order of its customers, its labels
+    levels: list[tuple[str, ir.Table, ir.Table, dict]] = [
+        ("product", items, _order_customers(baskets.orders), labels)
+    ]
     if "category" in purchases.columns:
         co, co_labels = _category_level(purchases, codes, cfg, tables, summary, levels)
     else:
@@ -162,7 +165,7 @@ def _category_level(
     cfg: BasketConfig,
     tables: dict[str, pd.DataFrame],
     summary: dict[str, Any],
-    levels: list[tuple[str, ir.Table, dict]],
+    levels: list[tuple[str, ir.Table, ir.Table, dict]],
 ) -> tuple[pd.DataFrame, dict]:
     """The category itemsets, rules, summary and bought items (added to ``tables``,
     ``summary`` and ``levels``); returns the co-purchase matrix of the categories. A few
@@ -189,6 +192,7 @@ def _category_level(
             max_size=cfg.max_itemset_size,
         )
         bought = bought_mask_items(masks)
+        orders = masks.orders
         n = int(level_summary["baskets"] or 0)
         co = co_purchase_of_masks(kept, masks.items, n, top=cfg.co_purchase_items)
     else:
@@ -196,13 +200,20 @@ def _category_level(
         level_summary = cat.summary()
         cat_sets = _itemsets(cat, cfg)
         bought = bought_items(cat)
+        orders = cat.orders
         co = co_purchase(cat.lines, cat.baskets, top=cfg.co_purchase_items)
     cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
     tables["category_itemsets"] = cat_sets
     tables["category_rules"] = cat_rules
     summary["category"] = {**level_summary, **_counts(cat_sets, cat_rules, cfg.alpha)}
-    levels.append(("category", bought, {}))
+    levels.append(("category", bought, _order_customers(orders), {}))
     return co, {}
+
+
+def _order_customers(orders: ir.Table) -> ir.Table:
+    """``customer_id`` of every order with a customer: the customers of the level's
+    customer-item table (every order, capped ones included), from far fewer rows."""
+    return orders.filter(orders.customer_id.notnull()).select("customer_id")
 
 
 def _text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
@@ -306,7 +317,7 @@ def _group_rules(
 
 
 def _over_index(
-    levels: list[tuple[str, ir.Table, dict]],
+    levels: list[tuple[str, ir.Table, ir.Table, dict]],
     customers: pd.DataFrame,
     groupings: list[str],
     cfg: BasketConfig,
@@ -314,7 +325,7 @@ def _over_index(
     from custlens.basket.over_index import over_index_by
 
     frames = []
-    for level, items, labels in levels:
+    for level, items, present, labels in levels:
         if not groupings:
             continue
         by = over_index_by(
@@ -325,6 +336,7 @@ def _over_index(
             min_index=cfg.min_index,
             alpha=cfg.alpha,
             top=cfg.over_index_per_segment,
+            present=present,
         )
         for grouping in groupings:
             found = by[grouping]
