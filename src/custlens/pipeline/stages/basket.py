@@ -291,13 +291,17 @@ def _group_rules(
         keep = joined[key].isin(list(top[key])) if len(top) else ibis.literal(False)
         chosen = joined.filter(keep)
         parts.append(
-            chosen.select(gb=chosen.basket * len(keys) + k, grp=ibis.literal(f"{k}:") + chosen[key])
+            chosen.select(
+                ob=chosen.basket,
+                gb=chosen.basket * len(keys) + k,
+                grp=ibis.literal(f"{k}:") + chosen[key],
+            )
         )
     # not stored: read twice (the group's items counted, then the lines of their frequent
     # items stored by frequent_itemsets), each time joined to the lines on the basket number
     grouped = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
     lines = baskets.lines
-    part = lines.join(grouped, lines.basket == grouped.gb)
+    part = lines.join(grouped, lines.basket == grouped.ob)
     part = part.select(basket=part.gb, item=part.item, grp=part.grp)
     sets = frequent_itemsets(
         part,
