@@ -256,15 +256,10 @@ def _group_rules(
     cfg: BasketConfig,
     labels: dict,
 ) -> pd.DataFrame:
-    """Rules within each of the largest segments (and personas), the best by lift per group.
-
-    Every grouping is mined in one pass: each chosen basket is copied once per grouping under a
-    basket number of its own (``basket * groupings + k``) and a group labelled ``k:group``, so
-    that one count of itemsets serves every group of every grouping."""
-    import ibis
-
+    """Rules within each of the largest segments (and personas), the best by lift per group."""
     from custlens.basket import association_rules, frequent_itemsets
     from custlens.basket.baskets import lookup
+    from custlens.io.materialize import materialize
 
     if not groupings:
         return pd.DataFrame(columns=["by", "group", "rule"])
@@ -280,43 +275,34 @@ def _group_rules(
     m = lookup(mapping, orders, schema)
     joined = orders.join(m, orders.customer_id == m.cid)
     counts = joined.group_by(keys).aggregate(n=joined.count()).to_pandas()
-    sizes: dict[str, int] = {}
-    parts = []
-    for k, key in enumerate(keys):
+    chosen = mapping[["cid"]].copy()
+    sizes: dict[str, dict[str, int]] = {}
+    for key in keys:
         per_group = counts.groupby(key, as_index=False)["n"].sum()
         top = per_group.sort_values(["n", key], ascending=[False, True]).head(cfg.top_segments)
-        sizes.update(
-            (f"{k}:{g}", int(n)) for g, n in zip(top[key], top["n"].astype("int64"), strict=True)
-        )
-        keep = joined[key].isin(list(top[key])) if len(top) else ibis.literal(False)
-        chosen = joined.filter(keep)
-        parts.append(
-            chosen.select(
-                ob=chosen.basket,
-                gb=chosen.basket * len(keys) + k,
-                grp=ibis.literal(f"{k}:") + chosen[key],
-            )
-        )
-    # not stored: read twice (the group's items counted, then the lines of their frequent
-    # items stored by frequent_itemsets), each time joined to the lines on the basket number
-    grouped = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+        sizes[key] = dict(zip(top[key], top["n"].astype("int64"), strict=True))
+        chosen[key] = mapping[key].where(mapping[key].isin(list(sizes[key])), None)
+    chosen = chosen[chosen[keys].notna().any(axis=1)]
     lines = baskets.lines
-    part = lines.join(grouped, lines.basket == grouped.ob)
-    part = part.select(basket=part.gb, item=part.item, grp=part.grp)
-    sets = frequent_itemsets(
-        part,
-        min_support=cfg.min_support,
-        min_count=cfg.min_count,
-        max_size=cfg.max_itemset_size,
-        by="grp",
-        baskets=sizes,
-    )
-    rules = association_rules(sets, min_confidence=cfg.min_confidence, by="grp")
-    out = _readable(rules.groupby("grp", sort=False).head(cfg.rules_per_segment), labels)
-    split = out["grp"].astype(object).str.split(":", n=1)
-    names = dict(enumerate(groupings))
-    out = out.assign(grp=split.str[1], by=split.str[0].map(lambda k: names[int(k)]))
-    out = out.rename(columns={"grp": "group"}).reset_index(drop=True)
+    c = lookup(chosen.astype(object), lines, schema)
+    grouped = lines.join(c, lines.customer_id == c.cid).select("basket", "item", *keys)
+    # the lines of the chosen groups, stored once for every grouping
+    grouped = materialize(grouped, "basket_group_lines")
+    frames = []
+    for key, grouping in zip(keys, groupings, strict=True):
+        part = grouped.filter(grouped[key].notnull()).select("basket", "item", grp=key)
+        sets = frequent_itemsets(
+            part,
+            min_support=cfg.min_support,
+            min_count=cfg.min_count,
+            max_size=cfg.max_itemset_size,
+            by="grp",
+            baskets=sizes[key],
+        )
+        rules = association_rules(sets, min_confidence=cfg.min_confidence, by="grp")
+        rules = rules.groupby("grp", sort=False).head(cfg.rules_per_segment)
+        frames.append(_readable(rules, labels).rename(columns={"grp": "group"}).assign(by=grouping))
+    out = pd.concat(frames, ignore_index=True)
     return out[["by", *[c for c in out.columns if c != "by"]]]
 
 
