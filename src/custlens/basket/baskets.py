@@ -201,15 +201,17 @@ def basket_masks(
 
 
 def bought_mask_items(baskets: MaskBaskets) -> ir.Table:
-    """:func:`bought_items` of mask baskets: ``customer_id, item, orders`` (every basket)."""
+    """:func:`bought_items` of mask baskets: ``customer_id, item, orders`` (every basket).
+
+    Not stored: it is computed from the one row per order of ``baskets`` (far fewer rows than
+    the lines) by each query that reads it, which costs less than writing it once."""
     bits = pd.DataFrame(
         {"item": list(baskets.items), "bit": [1 << k for k in range(len(baskets.items))]}
     )
     o = baskets.orders.filter(baskets.orders.customer_id.notnull())
     b = lookup(bits, o, {"item": "string", "bit": "int64"})
     joined = o.join(b, (o.mask & b.bit) != 0)
-    items = joined.group_by(["customer_id", "item"]).aggregate(orders=joined.count())
-    return materialize(items, "customer_items")
+    return joined.group_by(["customer_id", "item"]).aggregate(orders=joined.count())
 
 
 def _sizes(masks: pd.Series) -> np.ndarray:

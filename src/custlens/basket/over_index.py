@@ -73,9 +73,14 @@ def over_index_by(
     min_index: float = 1.2,
     alpha: float = 0.05,
     top: int = 10,
+    present: ir.Table | None = None,
 ) -> dict[str, pd.DataFrame]:
     """:func:`over_index` for each grouping column of ``groups``, from two engine queries in
-    all (the buyers per groups and item, the customers per groups)."""
+    all (the buyers per groups and item, the customers per groups).
+
+    ``present``: a table whose ``customer_id`` values are exactly the customers of
+    ``customer_items`` (e.g. one row per order, far fewer rows); by default they are read from
+    ``customer_items``."""
     columns = list(columns)
     keys = [f"g{k}" for k in range(len(columns))]
     # a customer without a group in one grouping is left out of that grouping only
@@ -90,7 +95,9 @@ def over_index_by(
     ci = customer_items.select("customer_id", "item")
     ci = ci.join(m, ci.customer_id == m.customer_id).select(ci.customer_id, ci.item, *keys)
     cells = ci.group_by([*keys, "item"]).aggregate(buyers=ci.count()).to_pandas()
-    present = ci.select("customer_id", *keys).distinct()
+    # the customers present: their distinct ids first (one per customer), then their groups
+    ids = (customer_items if present is None else present).select(cid="customer_id").distinct()
+    present = m.join(ids, m.customer_id == ids.cid)
     present = present.group_by(keys).aggregate(n=present.count()).to_pandas()
     return {
         column: _tested(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 import pandas as pd
 
 from custlens.basket.baskets import lookup
@@ -35,28 +36,30 @@ def recommend(
     single = rules[rules["consequent_2"].isna()]
     if single.empty:
         return pd.DataFrame(columns=list(RECOMMENDATION_COLUMNS))
+    # each rule's place in the order a customer's candidates are ranked (score descending, NaN
+    # first as the engine sorts it, then the rule's id): the best rule of a candidate is then
+    # the one with the smallest place, a plain aggregate instead of a window
+    ids = single.index.to_numpy().astype("int64")
+    scores = single[score].astype("float64").to_numpy()
+    nan = np.isnan(scores)
+    order = np.lexsort((ids, -np.where(nan, 0.0, scores), ~nan))
+    place = np.empty(len(order), dtype="int64")
+    place[order] = np.arange(len(order), dtype="int64")
     r = lookup(
         pd.DataFrame(
             {
-                "rule_id": single.index.to_numpy().astype("int64"),
+                "place": place,
                 "a1": single["antecedent_1"].astype(str).to_numpy(),
                 # "" for none: PySpark turns a missing string of a pandas lookup into "NaN"
                 "a2": ["" if pd.isna(i) else str(i) for i in single["antecedent_2"]],
                 "c": single["consequent_1"].astype(str).to_numpy(),
-                "score": single[score].astype("float64").to_numpy(),
             }
         ),
         customer_items,
-        schema={
-            "rule_id": "int64",
-            "a1": "string",
-            "a2": "string",
-            "c": "string",
-            "score": "float64",
-        },
+        schema={"place": "int64", "a1": "string", "a2": "string", "c": "string"},
     )
     ci = customer_items.select("customer_id", "item")
-    cand = ci.join(r, ci.item == r.a1).select(ci.customer_id, r.rule_id, r.a2, r.c, r.score)
+    cand = ci.join(r, ci.item == r.a1).select(ci.customer_id, r.place, r.a2, r.c)
     # the pairs that can match a second antecedent or a consequent are those of the rules'
     # items only (a handful): filtered before the joins, not after
     seconds = sorted({str(i) for i in single["antecedent_2"] if not pd.isna(i)})
@@ -71,24 +74,18 @@ def recommend(
         seen = seen.union(more.filter(more.item.isin(offered)))
     ci3 = seen.select(k="customer_id", i3="item")
     cand = cand.anti_join(ci3, [cand.customer_id == ci3.k, cand.c == ci3.i3])
-    best = cand.mutate(
-        pick=ibis.row_number().over(
-            group_by=[cand.customer_id, cand.c], order_by=[ibis.desc(cand.score), cand.rule_id]
-        )
-    )
-    best = best.filter(best.pick == 0)
+    best = cand.group_by(["customer_id", "c"]).aggregate(place=cand.place.min())
+    # a rule has one consequent: the best rules of a customer's candidates are distinct, so
+    # their places alone rank them (score, then rule id)
     ranked = best.mutate(
-        rank=ibis.row_number().over(
-            group_by=best.customer_id,
-            order_by=[ibis.desc(best.score), best.rule_id, best.c],
-        )
+        rank=ibis.row_number().over(group_by=best.customer_id, order_by=best.place)
     )
     ranked = ranked.filter(ranked["rank"] < n)
     out = ranked.select(
-        "customer_id",
-        rank=(ranked["rank"] + 1).cast("int64"),
-        item="c",
-        score="score",
-        rule_id="rule_id",
+        "customer_id", rank=(ranked["rank"] + 1).cast("int64"), item="c", place="place"
     ).to_pandas()
+    at = order[out.pop("place").to_numpy(dtype="int64")]
+    out["score"] = scores[at]
+    out["rule_id"] = ids[at]
+    out = out[list(RECOMMENDATION_COLUMNS)]
     return out.sort_values(["customer_id", "rank"], kind="stable").reset_index(drop=True)

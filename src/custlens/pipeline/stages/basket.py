@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from custlens.errors import DataError
@@ -107,7 +108,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         )
 
     items = bought_items(baskets)
-    levels: list[tuple[str, ir.Table, dict]] = [("product", items, labels)]
+    # each level: its customer-item table, one row per order of its customers, its labels
+    levels: list[tuple[str, ir.Table, ir.Table, dict]] = [
+        ("product", items, _order_customers(baskets.orders), labels)
+    ]
     if "category" in purchases.columns:
         co, co_labels = _category_level(purchases, codes, cfg, tables, summary, levels)
     else:
@@ -161,7 +165,7 @@ def _category_level(
     cfg: BasketConfig,
     tables: dict[str, pd.DataFrame],
     summary: dict[str, Any],
-    levels: list[tuple[str, ir.Table, dict]],
+    levels: list[tuple[str, ir.Table, ir.Table, dict]],
 ) -> tuple[pd.DataFrame, dict]:
     """The category itemsets, rules, summary and bought items (added to ``tables``,
     ``summary`` and ``levels``); returns the co-purchase matrix of the categories. A few
@@ -188,6 +192,7 @@ def _category_level(
             max_size=cfg.max_itemset_size,
         )
         bought = bought_mask_items(masks)
+        orders = masks.orders
         n = int(level_summary["baskets"] or 0)
         co = co_purchase_of_masks(kept, masks.items, n, top=cfg.co_purchase_items)
     else:
@@ -195,13 +200,20 @@ def _category_level(
         level_summary = cat.summary()
         cat_sets = _itemsets(cat, cfg)
         bought = bought_items(cat)
+        orders = cat.orders
         co = co_purchase(cat.lines, cat.baskets, top=cfg.co_purchase_items)
     cat_rules = _readable(association_rules(cat_sets, min_confidence=cfg.min_confidence), {})
     tables["category_itemsets"] = cat_sets
     tables["category_rules"] = cat_rules
     summary["category"] = {**level_summary, **_counts(cat_sets, cat_rules, cfg.alpha)}
-    levels.append(("category", bought, {}))
+    levels.append(("category", bought, _order_customers(orders), {}))
     return co, {}
+
+
+def _order_customers(orders: ir.Table) -> ir.Table:
+    """``customer_id`` of every order with a customer: the customers of the level's
+    customer-item table (every order, capped ones included), from far fewer rows."""
+    return orders.filter(orders.customer_id.notnull()).select("customer_id")
 
 
 def _text_as_str(frame: pd.DataFrame) -> pd.DataFrame:
@@ -295,7 +307,7 @@ def _group_rules(
 
 
 def _over_index(
-    levels: list[tuple[str, ir.Table, dict]],
+    levels: list[tuple[str, ir.Table, ir.Table, dict]],
     customers: pd.DataFrame,
     groupings: list[str],
     cfg: BasketConfig,
@@ -303,7 +315,7 @@ def _over_index(
     from custlens.basket.over_index import over_index_by
 
     frames = []
-    for level, items, labels in levels:
+    for level, items, present, labels in levels:
         if not groupings:
             continue
         by = over_index_by(
@@ -314,6 +326,7 @@ def _over_index(
             min_index=cfg.min_index,
             alpha=cfg.alpha,
             top=cfg.over_index_per_segment,
+            present=present,
         )
         for grouping in groupings:
             found = by[grouping]
@@ -340,13 +353,20 @@ def _recommendations(
     found = recommend(items, rules, n=n, score=cfg.recommend_by, exclude=returned)
     names = [f"recommendation_{k}" for k in range(1, n + 1)]
     columns = pd.DataFrame(index=customers.index)
-    ids = customers["customer_id"].astype(str)
+    ids = pd.Index(customers["customer_id"].astype(str).to_numpy())
     because = _because(rules, cfg.recommend_by)
+    # each recommendation's customer row, looked up once for every rank (missing: NaN)
+    rows = ids.get_indexer(found["customer_id"].astype(str).to_numpy())
+    ranks = found["rank"].to_numpy()
     for k, name in enumerate(names, start=1):
-        picked = found[found["rank"] == k].set_index("customer_id")
-        why = because.reindex(picked["rule_id"].to_numpy()).to_numpy()
-        columns[name] = ids.map(picked["item"]).astype(object).to_numpy()
-        columns[f"{name}_rule"] = ids.map(pd.Series(why, index=picked.index, dtype=object))
+        at = (ranks == k) & (rows >= 0)
+        item = np.full(len(ids), np.nan, dtype=object)
+        item[rows[at]] = found["item"].to_numpy()[at]
+        why = np.full(len(ids), np.nan, dtype=object)
+        why[rows[at]] = because.reindex(found["rule_id"].to_numpy()[at]).to_numpy()
+        columns[name] = item
+        # as pandas infers it: a column without any justification is a float column of NaN
+        columns[f"{name}_rule"] = why.astype("float64") if pd.isna(why).all() else why
     return columns, int(found["customer_id"].nunique()) if len(found) else 0
 
 
