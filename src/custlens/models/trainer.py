@@ -579,12 +579,12 @@ def backtest_and_evaluate(
     # the BTYD fits need no engine: on a thread of their own while the engine builds the
     # training backtests and LightGBM trains (each fit is seeded: the same models either way)
     with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:
-        chosen = side.submit(choose)
+        choosing = side.submit(choose)
         trs = stacked_backtests(
             purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
         )
         models = train(trs, config, seed)
-        selection = chosen.result()
+        selection = choosing.result()
     diagnostics = btyd_tables(holdout, scored.frame, selection, ev.cutoff, h)
     tr = stack(trs)
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
