@@ -231,7 +231,8 @@ def btyd_holdout(
     purchases: ir.Table, scored: pd.DataFrame, cutoff: date, horizon_days: int
 ) -> BtydHoldout:
     """The purchase days up to ``cutoff + horizon_days`` and the future purchase days of the
-    customers of ``scored`` (a backtest frame); the engine's part of :func:`btyd_report`."""
+    customers of ``scored`` (a backtest frame): the engine's part of the BTYD choice, before
+    :func:`select_btyd` (which needs no engine) and :func:`btyd_tables`."""
     days = materialize(purchase_days(purchases, cutoff + timedelta(days=horizon_days)), "days")
     return BtydHoldout(days, _holdout_actual(scored, holdout_days(days, cutoff)))
 
@@ -251,27 +252,6 @@ def btyd_tables(
         "btyd_by_frequency": by_frequency(scored, holdout.actual, chosen, horizon_days),
         "btyd_tracking": tracking(holdout.days, cutoff, horizon_days, chosen),
     }
-
-
-def btyd_report(
-    purchases: ir.Table,
-    frame: pd.DataFrame,
-    cutoff: date,
-    horizon_days: int,
-    fit_rows: int | None = None,
-    scored: pd.DataFrame | None = None,
-) -> tuple[BtydSelection, dict[str, pd.DataFrame]]:
-    """Choose between BG/NBD and Pareto/NBD on the future period and build the diagnostics.
-
-    The models are fitted on ``frame`` (a seeded sample of ``fit_rows`` of its customers when
-    there are more); the choice and the table per calibration repeats use the customers of
-    ``scored`` (default: all of ``frame``); the tracking table the whole calibration cohort.
-    The fits need no engine: ``btyd_holdout``, ``select_btyd`` and ``btyd_tables`` are the
-    steps, for callers that fit the BTYD models while the engine does other work."""
-    scored = frame if scored is None else scored
-    holdout = btyd_holdout(purchases, scored, cutoff, horizon_days)
-    selection = select_btyd(frame, holdout.actual, horizon_days, fit_rows, scored)
-    return selection, btyd_tables(holdout, scored, selection, cutoff, horizon_days)
 
 
 def btyd_only_evaluation(
