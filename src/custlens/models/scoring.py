@@ -352,19 +352,3 @@ def refit(
     if metrics:
         models.metrics = metrics
     return models
-
-
-def score_all(
-    models: TrainedModels,
-    purchases: ir.Table,
-    returns: ir.Table | None,
-    known: pd.DataFrame | None = None,
-) -> pd.DataFrame:
-    """Fit the BTYD model of ``refit``'s models (``defaults['btyd']``, BG/NBD by default) on
-    every customer's features as of ``models.as_of`` and score every customer (``known``: see
-    ``customer_features``)."""
-    config = models.config
-    day = models.as_of or resolve_as_of(purchases, None)  # refit sets it
-    frame, _ = customer_features(purchases, returns, day, config, known=known)
-    models.btyd = fit_btyd(frame, models.defaults.get("btyd", "bgnbd"), config)
-    return score_customers(models, frame)
