@@ -31,9 +31,10 @@ def _digests(folder: Path) -> dict[str, str]:
         data = path.read_bytes()
         if path.name == "run.json" and path.parent == folder:
             info = json.loads(data)
-            # timings and memory high-water marks are the one thing allowed to differ
+            # timings and memory figures are the one thing allowed to differ
             info.pop("seconds", None)
             info.pop("peak_rss_mb", None)
+            info.pop("resident_mb", None)
             data = json.dumps(info, sort_keys=True).encode()
         out[str(path.relative_to(folder))] = hashlib.sha256(data).hexdigest()
     return out

@@ -62,6 +62,13 @@ def test_each_stage_records_the_memory_high_water_mark(written):
     assert max(values) <= now + 0.1
     info = json.loads((out / "run.json").read_text())
     assert info["peak_rss_mb"] == peaks
+    resident = results.stage_resident_mb
+    assert list(resident) == list(results.stage_seconds)
+    for name, mb in resident.items():
+        assert 0 < mb["before"] <= mb["max"], name
+        # a stage's own maximum is below the process's high-water mark at its end
+        assert mb["max"] <= peaks[name] + 1, name
+    assert info["resident_mb"] == resident
 
 
 def test_reloaded_folder_equals_the_run(written):
@@ -74,6 +81,7 @@ def test_reloaded_folder_equals_the_run(written):
     assert again.notes == results.notes
     assert again.stage_rows == results.stage_rows
     assert again.stage_peak_mb == results.stage_peak_mb
+    assert again.stage_resident_mb == results.stage_resident_mb
     _same(again.customers, results.customers, "customers")
     _same(again.segment_summary, results.segment_summary, "segment_summary")
     assert list(again.stages) == list(results.stages)

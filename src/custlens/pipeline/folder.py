@@ -76,6 +76,7 @@ def read_results(folder: Path) -> Any:
         segment_summary=_read_table(folder, SEGMENT_SUMMARY),
         stage_seconds=dict(info["seconds"]),
         stage_peak_mb=dict(info.get("peak_rss_mb", {})),
+        stage_resident_mb={k: dict(v) for k, v in info.get("resident_mb", {}).items()},
         stage_rows=dict(info["rows"]),
         stages=stages,
         skipped=dict(info.get("skipped", {})),

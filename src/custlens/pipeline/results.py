@@ -58,6 +58,9 @@ class Results:
         Each stage's wall seconds and the process's resident-memory high-water mark (MB) at
         its end (``run.json``: ``seconds``, ``peak_rss_mb``): a stage whose mark is above the
         previous one's raised the peak.
+    stage_resident_mb : dict of str to dict
+        Each stage's own resident memory (MiB; ``run.json``: ``resident_mb``): ``before``, on
+        entry, and ``max``, the largest sampled while it ran (every 50 ms; Linux only).
     """
 
     source: SourceInfo
@@ -74,6 +77,7 @@ class Results:
     score_distribution: pd.DataFrame = field(default_factory=lambda: _empty_frame())
     versions: dict[str, str] = field(default_factory=dict)
     stage_peak_mb: dict[str, float] = field(default_factory=dict)
+    stage_resident_mb: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def stage(self, name: str) -> StageResult | None:
         """The result of stage ``name``, or None when it did not run."""
@@ -93,6 +97,7 @@ class Results:
             "rows": dict(self.stage_rows),
             "seconds": {k: round(v, 4) for k, v in self.stage_seconds.items()},
             "peak_rss_mb": dict(self.stage_peak_mb),
+            "resident_mb": {k: dict(v) for k, v in self.stage_resident_mb.items()},
             "settings": self.settings.model_dump(mode="json"),
             "versions": dict(self.versions),
             "notes": list(self.notes),

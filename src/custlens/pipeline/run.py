@@ -30,6 +30,7 @@ from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
 from custlens.pipeline.engines import check_engine, spark_source, to_local_lines
+from custlens.pipeline.memory import ResidentSampler
 from custlens.pipeline.notices import routed_warnings
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
@@ -83,12 +84,14 @@ def peak_rss_mb() -> float | None:
 
 
 class _Clock:
-    """Each stage's seconds and the memory high-water mark at its end (``peak_mb``: a stage
-    whose value is above the previous stage's raised the process's peak)."""
+    """Each stage's seconds, the memory high-water mark at its end (``peak_mb``: a stage whose
+    value is above the previous stage's raised the process's peak) and its own resident memory
+    (``resident_mb``: on entry and the largest sampled while it ran, MiB)."""
 
     def __init__(self, on_stage: StageCallback | None) -> None:
         self.seconds: dict[str, float] = {}
         self.peak_mb: dict[str, float] = {}
+        self.resident_mb: dict[str, dict[str, float]] = {}
         self._on_stage = on_stage
 
     @contextmanager
@@ -96,11 +99,17 @@ class _Clock:
         if self._on_stage:
             self._on_stage(name, "start")
         start = time.perf_counter()
-        yield
+        with ResidentSampler() as resident:
+            yield
         self.seconds[name] = time.perf_counter() - start
         peak = peak_rss_mb()
         if peak is not None:
             self.peak_mb[name] = peak
+        if resident.before is not None and resident.max is not None:
+            self.resident_mb[name] = {
+                "before": round(resident.before, 1),
+                "max": round(resident.max, 1),
+            }
         log.info("stage %s took %.3f s", name, self.seconds[name])
         if self._on_stage:
             self._on_stage(name, "end")
@@ -161,6 +170,7 @@ class Prepared:
             segment_summary=self.segment_summary,
             stage_seconds=dict(self.clock.seconds),
             stage_peak_mb=dict(self.clock.peak_mb),
+            stage_resident_mb={k: dict(v) for k, v in self.clock.resident_mb.items()},
             stage_rows={
                 "loaded": self.loaded_rows if self.loaded_rows is not None else report.rows_in,
                 "purchases": report.rows_out,

@@ -1,0 +1,68 @@
+"""How much memory a stage of the run holds: the process's resident set, sampled while it runs.
+
+The process's high-water mark (``getrusage``) only says which stage raised the peak; a stage that
+runs after a larger one looks free. :class:`ResidentSampler` reads the resident set size from
+``/proc/self/statm`` (Linux) on a daemon thread every ``interval`` seconds while a stage runs,
+so each stage gets its own maximum, and what it held on entry. Reading the file takes a few
+microseconds; the thread sleeps between reads and holds no lock of the run's. Elsewhere (no
+``/proc``) it reports nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from types import TracebackType
+
+STATM = Path("/proc/self/statm")
+MIB = 2**20
+
+
+def resident_mb() -> float | None:
+    """This process's resident set size now, in MiB (None where ``/proc/self/statm`` is absent)."""
+    try:
+        fields = STATM.read_text().split()
+    except OSError:
+        return None
+    return int(fields[1]) * os.sysconf("SC_PAGE_SIZE") / MIB
+
+
+class ResidentSampler:
+    """Context manager: ``before`` (MiB on entry) and ``max`` (the largest resident set seen
+    until exit, entry and exit included), both None where the platform does not report it."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.before: float | None = None
+        self.max: float | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self) -> None:
+        now = resident_mb()
+        if now is not None and (self.max is None or now > self.max):
+            self.max = now
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._sample()
+
+    def __enter__(self) -> ResidentSampler:
+        self.before = resident_mb()
+        self.max = self.before
+        if self.before is not None:
+            self._thread = threading.Thread(target=self._loop, name="custlens-memory", daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self._sample()

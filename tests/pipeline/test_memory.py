@@ -1,0 +1,51 @@
+"""Each stage's own resident memory, sampled while it runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from custlens.pipeline.memory import ResidentSampler, resident_mb
+
+pytestmark = pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="/proc/self/statm: Linux"
+)
+
+
+def _status_kib(field: str) -> int:
+    """A field of /proc/self/status (read independently of the code under test), KiB."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(field)
+
+
+def test_resident_now_agrees_with_proc_status():
+    ours = resident_mb()
+    theirs = _status_kib("VmRSS") / 1024
+    assert ours is not None
+    assert abs(ours - theirs) < 8  # the two reads are a few allocations apart
+
+
+def test_a_block_held_and_freed_inside_shows_in_max_not_after():
+    size = 300 * 2**20  # bytes
+    with ResidentSampler(interval=0.01) as sampler:
+        block = np.ones(size // 8)  # every page written: resident
+        time.sleep(0.1)  # a few samples while it is held
+        del block
+    assert sampler.before is not None and sampler.max is not None
+    grown = sampler.max - sampler.before
+    assert 0.9 * 300 <= grown <= 300 + 64
+    after = resident_mb()
+    assert after is not None and after < sampler.max - 200
+
+
+def test_max_is_never_below_entry():
+    with ResidentSampler(interval=0.01) as sampler:
+        pass
+    assert sampler.before is not None
+    assert sampler.max is not None and sampler.max >= sampler.before
