@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from custlens.pipeline.memory import ResidentSampler, resident_mb
+from custlens.pipeline.memory import ResidentSampler, release_free_memory, resident_mb
 
 pytestmark = pytest.mark.skipif(
     not sys.platform.startswith("linux"), reason="/proc/self/statm: Linux"
@@ -49,3 +49,16 @@ def test_max_is_never_below_entry():
         pass
     assert sampler.before is not None
     assert sampler.max is not None and sampler.max >= sampler.before
+
+
+def test_released_heap_leaves_the_resident_set():
+    # 2,000-byte objects come from the C heap (above Python's small-object allocator, below
+    # glibc's mmap threshold); the last one stays alive so the heap's top cannot shrink alone
+    blocks = [bytes(2000) + bytes([i % 256]) for i in range(150_000)]  # about 300 MB
+    keep = blocks[-1]
+    del blocks
+    held = _status_kib("VmRSS") / 1024
+    assert release_free_memory()
+    after = _status_kib("VmRSS") / 1024
+    assert keep  # still alive
+    assert held - after > 200, (held, after)

@@ -30,7 +30,7 @@ from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
 from custlens.pipeline.engines import check_engine, spark_source, to_local_lines
-from custlens.pipeline.memory import ResidentSampler
+from custlens.pipeline.memory import ResidentSampler, release_free_memory
 from custlens.pipeline.notices import routed_warnings
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
@@ -101,6 +101,7 @@ class _Clock:
         start = time.perf_counter()
         with ResidentSampler() as resident:
             yield
+        release_free_memory()  # the next stage's peak does not stack on this one's freed heap
         self.seconds[name] = time.perf_counter() - start
         peak = peak_rss_mb()
         if peak is not None:
