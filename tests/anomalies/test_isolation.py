@@ -296,3 +296,27 @@ def test_bad_parameters_are_config_errors_naming_the_parameter(name, value):
     with pytest.raises(ConfigError, match=name) as err:
         CustomerAnomalyDetector(**{name: value}).fit(frame)
     assert err.value.where == f"CustomerAnomalyDetector({name}=...)"
+
+
+def test_fitted_on_a_seeded_sample_and_scored_in_blocks(monkeypatch):
+    import custlens.anomalies.isolation as isolation
+
+    monkeypatch.setattr(isolation, "SCORE_BLOCK", 300)  # four blocks of 1,000 customers
+    frame, truth = _customers(seed=5)
+    det = CustomerAnomalyDetector(seed=4, n_estimators=60, fit_rows=1000)
+    # fit_rows >= 1000: 1,000 customers is the smallest sample; here every customer is used
+    assert det.fit(frame).notes_ == []
+    big = pd.concat([frame] * 3, ignore_index=True)
+    big["customer_id"] = [f"c{i:05d}" for i in range(len(big))]
+    scored = det.fit_transform(big)
+    assert any("seeded sample of 1,000 of 3,000 customers" in n for n in det.notes_)
+    # independently: the same sample drawn with numpy, scikit-learn's forest fitted on it,
+    # every customer scored at once
+    rows = np.sort(np.random.default_rng(4).choice(len(big), size=1000, replace=False))
+    z = np.nan_to_num(det.preprocessor_.robust_z(big), nan=0.0)
+    forest = IsolationForest(n_estimators=60, contamination="auto", random_state=4).fit(z[rows])
+    expected = np.round(-forest.score_samples(z), 10)
+    np.testing.assert_allclose(scored["anomaly_score"], expected, rtol=0, atol=2e-10)
+    assert det.threshold_ == pytest.approx(np.percentile(expected, 98.0), abs=1e-9)
+    # the planted extremes are still found from the sample
+    assert roc_auc_score(np.tile(truth, 3), scored["anomaly_score"]) >= 0.9

@@ -37,10 +37,12 @@ from custlens.errors import DataError
 from custlens.features.customer_frame import as_customer_frame, feature_values
 from custlens.features.formatting import format_number
 from custlens.features.preprocess import CustomerFeaturePreprocessor
+from custlens.features.sampling import sample_rows
 
 logger = logging.getLogger(__name__)
 
 MIN_CUSTOMERS = 5
+SCORE_BLOCK = 250_000  # customers scored at a time
 
 
 class CustomerAnomalyDetector(BaseEstimator):
@@ -111,6 +113,7 @@ class CustomerAnomalyDetector(BaseEstimator):
         "skew_threshold": [Interval(Real, None, None, closed="neither")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "id_column": [str],
+        "fit_rows": [Interval(Integral, 1000, None, closed="left"), None],
     }
 
     def __init__(
@@ -123,6 +126,7 @@ class CustomerAnomalyDetector(BaseEstimator):
         skew_threshold: float = 1.0,
         n_estimators: int = 200,
         id_column: str = "customer_id",
+        fit_rows: int | None = 200_000,
     ) -> None:
         self.features = features
         self.contamination = contamination
@@ -131,6 +135,7 @@ class CustomerAnomalyDetector(BaseEstimator):
         self.skew_threshold = skew_threshold
         self.n_estimators = n_estimators
         self.id_column = id_column
+        self.fit_rows = fit_rows
 
     @classmethod
     def from_config(cls, config: AnomalyConfig, seed: int = 0) -> CustomerAnomalyDetector:
@@ -142,6 +147,7 @@ class CustomerAnomalyDetector(BaseEstimator):
             n_top_reasons=config.n_top_reasons,
             skew_threshold=config.skew_threshold,
             n_estimators=config.n_estimators,
+            fit_rows=config.fit_rows,
         )
 
     # ------------------------------------------------------------------ fit
@@ -150,8 +156,8 @@ class CustomerAnomalyDetector(BaseEstimator):
         self._fit(customers)
         return self
 
-    def _fit(self, customers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
-        """Fit; return the frame, its robust scores ``z`` and its anomaly scores."""
+    def _fit(self, customers: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        """Fit; return the frame and its anomaly scores."""
         validate_params(self)
         frame = as_customer_frame(customers, where="CustomerAnomalyDetector input")
         if len(frame) < MIN_CUSTOMERS:
@@ -167,32 +173,46 @@ class CustomerAnomalyDetector(BaseEstimator):
         self.features_, self.log_features_ = pre.features_, pre.log_features_
         self.centers_, self.scales_, self.medians_ = pre.centers_, pre.scales_, pre.medians_
         self.notes_ = list(pre.notes_)
-        z = pre.robust_z(frame)
+        # each tree learns from 256 customers: a seeded sample of ``fit_rows`` gives the trees
+        # the same population to draw from, and the robust scores are never held for every row
+        rows = sample_rows(len(frame), self.fit_rows, self.seed)
+        fitted = frame if rows is None else frame.iloc[rows]
+        if rows is not None:
+            self.notes_.append(
+                f"isolation forest fitted on a seeded sample of {len(rows):,} of {len(frame):,} "
+                "customers (anomalies.fit_rows); every customer is scored"
+            )
         # contamination="auto" spares the forest a scoring pass over the training rows; the
         # threshold is the same quantile of the scores, taken from our one pass
         self.forest_ = IsolationForest(
             n_estimators=self.n_estimators, contamination="auto", random_state=self.seed
-        ).fit(np.nan_to_num(z, nan=0.0))
-        score = self._score(z)
+        ).fit(np.nan_to_num(pre.robust_z(fitted), nan=0.0))
+        score = self._score(frame)
         self.threshold_ = float(np.percentile(score, 100.0 * (1.0 - self.contamination)))
-        return frame, z, score
+        return frame, score
 
     # ------------------------------------------------------------ transform
     def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         """Score customers: ``anomaly_score``, ``is_anomaly``, ``anomaly_reasons`` (index kept)."""
         check_fitted(self, "forest_")
         frame = as_customer_frame(customers, where="CustomerAnomalyDetector input")
-        z = self.preprocessor_.robust_z(frame)
-        return self._scored(frame, z, self._score(z))
+        return self._scored(frame, self._score(frame))
 
-    def _score(self, z: np.ndarray) -> np.ndarray:
+    def _score(self, frame: pd.DataFrame) -> np.ndarray:
+        """Anomaly scores of every row, computed ``SCORE_BLOCK`` rows at a time (a row's score
+        does not depend on the others; the robust scores of one block are held at a time)."""
+        out = np.empty(len(frame))
         # the trees walk the rows without the GIL: threads halve the time on two cores; the
         # threads add the trees' depths in any order, so the last bits vary between runs:
         # rounding to 10 decimals makes the scores and the threshold reproducible
         with parallel_config(backend="threading", n_jobs=-1):
-            return np.round(-self.forest_.score_samples(np.nan_to_num(z, nan=0.0)), 10)
+            for start in range(0, len(frame), SCORE_BLOCK):
+                block = frame.iloc[start : start + SCORE_BLOCK]
+                z = np.nan_to_num(self.preprocessor_.robust_z(block), nan=0.0)
+                out[start : start + len(block)] = -self.forest_.score_samples(z)
+        return np.round(out, 10)
 
-    def _scored(self, frame: pd.DataFrame, z: np.ndarray, score: np.ndarray) -> pd.DataFrame:
+    def _scored(self, frame: pd.DataFrame, score: np.ndarray) -> pd.DataFrame:
         out = pd.DataFrame(index=frame.index)
         if self.id_column in frame.columns:
             out[self.id_column] = frame[self.id_column]
@@ -203,7 +223,8 @@ class CustomerAnomalyDetector(BaseEstimator):
         # million rows and say little about typical customers (see ``reasons`` for any row)
         reasons = np.full(len(frame), "", dtype=object)
         rows = np.flatnonzero(flagged)
-        reasons[rows] = self._reasons(frame.iloc[rows], z[rows])
+        flagged_frame = frame.iloc[rows]
+        reasons[rows] = self._reasons(flagged_frame, self.preprocessor_.robust_z(flagged_frame))
         out["anomaly_reasons"] = reasons
         return out
 

@@ -56,6 +56,9 @@ class AnomalyConfig(_Strict):
     n_estimators: int = Field(default=200, ge=10)
     skew_threshold: float = 1.0  # a non-negative feature with skewness above this gets log1p
     n_top_reasons: int = Field(default=3, ge=1)
+    # the forest is fitted on a seeded sample of this many customers when there are more (each
+    # tree learns from 256 either way); every customer is scored. None = fit on every customer
+    fit_rows: int | None = Field(default=200_000, ge=1000)
     # order level: an order is extreme when its total value is beyond a robust threshold
     order_value_rule: Literal["log_mad", "quantile"] = "log_mad"
     order_value_mad_k: float = Field(default=4.0, gt=0.0)  # median + k * 1.4826 * MAD of ln(value)

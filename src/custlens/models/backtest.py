@@ -31,11 +31,11 @@ from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
+from custlens.features.sampling import sample_rows
 from custlens.io.frames import fetch_released, round_floats
 from custlens.io.materialize import materialize
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import future_labels, last_period
-from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 

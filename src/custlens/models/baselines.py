@@ -30,8 +30,8 @@ from sklearn.isotonic import IsotonicRegression
 
 from custlens._validation import check_fitted
 from custlens.errors import DataError
+from custlens.features.sampling import sample_rows
 from custlens.models.btyd import BetaGeoModel, GammaGammaModel, ParetoNBDModel
-from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 

@@ -31,6 +31,7 @@ from sklearn.metrics import accuracy_score, log_loss, roc_auc_score
 
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
+from custlens.features.sampling import sample_rows
 from custlens.models.backtest import (
     BacktestData,
     History,
@@ -64,7 +65,6 @@ from custlens.models.evaluation import (
     regression_metrics,
 )
 from custlens.models.next_purchase import NextPurchaseModel
-from custlens.models.sampling import sample_rows
 
 log = logging.getLogger(__name__)
 
