@@ -5,7 +5,7 @@
 Issue 16, target 5 (memory bounded at 3.3M customers: say each stage's peak). Runs the command
 once in a fresh process and prints the process's wall time, CPU seconds and peak RSS (wait4),
 then per stage from its run.json: seconds, resident MiB on entry (``before``), the largest
-resident set sampled while it ran (``max``, every 50 ms) and the difference (what the stage
+resident set sampled while it ran (``max``, every 0.2 s) and the difference (what the stage
 added on top of what it found). Extra arguments go to ``custlens run`` (default: every analysis,
 ``--figures none``).
 """

@@ -2,7 +2,7 @@
 
 The process's high-water mark (``getrusage``) only says which stage raised the peak; a stage that
 runs after a larger one looks free. :class:`ResidentSampler` reads the resident set size from
-``/proc/self/statm`` (Linux) on a daemon thread every ``interval`` seconds while a stage runs,
+``/proc/self/statm`` (Linux) on a daemon thread every ``interval`` seconds (0.2) while a stage runs,
 so each stage gets its own maximum, and what it held on entry. Reading the file takes a few
 microseconds; the thread sleeps between reads and holds no lock of the run's. Elsewhere (no
 ``/proc``) it reports nothing.
@@ -51,7 +51,7 @@ class ResidentSampler:
     """Context manager: ``before`` (MiB on entry) and ``max`` (the largest resident set seen
     until exit, entry and exit included), both None where the platform does not report it."""
 
-    def __init__(self, interval: float = 0.05) -> None:
+    def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.before: float | None = None
         self.max: float | None = None

@@ -60,7 +60,7 @@ class Results:
         previous one's raised the peak.
     stage_resident_mb : dict of str to dict
         Each stage's own resident memory (MiB; ``run.json``: ``resident_mb``): ``before``, on
-        entry, and ``max``, the largest sampled while it ran (every 50 ms; Linux only).
+        entry, and ``max``, the largest sampled while it ran (every 0.2 s; Linux only).
     """
 
     source: SourceInfo
