@@ -57,6 +57,7 @@ from custlens.errors import ConfigError, DataError
 from custlens.features.customer_frame import as_customer_frame
 from custlens.features.formatting import format_number
 from custlens.features.preprocess import CustomerFeaturePreprocessor
+from custlens.features.sampling import sample_rows
 from custlens.segment.k_choice import choose_k, knee_point, selection_reason
 from custlens.segment.silhouette import mean_silhouettes, sample_indices
 
@@ -240,8 +241,7 @@ class PersonaClusterer(BaseEstimator):
         if k_max_eff < k_max:
             notes.append(f"k limited to {k_max_eff}: only {len(fit_z)} customers in the fit")
         if self.fit_sample and len(fit_z) > self.fit_sample:
-            rng = np.random.default_rng(self.seed)
-            pick = np.sort(rng.choice(len(fit_z), size=self.fit_sample, replace=False))
+            pick = sample_rows(len(fit_z), self.fit_sample, self.seed)
             notes.append(
                 f"k chosen and centres fitted on a seeded sample of {self.fit_sample:,} of "
                 f"{len(fit_z):,} customers; every customer is then assigned to the nearest centre"
