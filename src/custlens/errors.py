@@ -53,3 +53,24 @@ class ModelError(CustlensError):
 
 class NotFittedError(ModelError):
     """An estimator was used (predict, transform, score) before ``fit``."""
+
+
+class ResourceError(CustlensError):
+    """The machine ran out of something the run needs (disk space for working files)."""
+
+
+def out_of_disk_space(exc: BaseException) -> bool:
+    """True when ``exc`` or an exception behind it says the disk is full (``ENOSPC``; DuckDB
+    reports it as an ``IOException`` whose message ends "No space left on device")."""
+    import errno
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
+            return True
+        if "No space left on device" in str(current):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -192,3 +192,56 @@ def test_sigterm_during_a_duckdb_query_ends_without_a_traceback(tmp_path: Path) 
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err.decode()
     assert b"Traceback" not in err and b"Interrupted." in err
+
+
+@pytest.mark.parametrize(
+    "full",
+    [
+        # what DuckDB raises when its spill file cannot grow
+        "duckdb",
+        # what Python raises when a results file cannot be written
+        "oserror",
+    ],
+)
+def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path: Path, monkeypatch, full):
+    import errno
+
+    import duckdb
+
+    import importlib
+
+    import custlens.exports as exports
+
+    pipeline_run = importlib.import_module("custlens.pipeline.run")
+
+    data = tmp_path / "orders.parquet"
+    synthetic(200, seed=2).orders.to_parquet(data, index=False)
+    before = data.read_bytes()
+    out = tmp_path / "res"
+    if full == "duckdb":
+
+        def segments(*args, **kwargs):
+            raise duckdb.IOException(
+                'IO Error: Could not write file "/tmp/custlens-duckdb-1/duckdb_temp_storage.tmp":'
+                " No space left on device"
+            )
+
+        monkeypatch.setattr(pipeline_run, "segment_summary", segments)
+    else:
+        real = exports.write_results
+
+        def write(results, folder, **kwargs):
+            def extra(staging: Path) -> None:
+                raise OSError(errno.ENOSPC, "No space left on device", str(staging / "x.csv"))
+
+            return real(results, folder, **{**kwargs, "extra": extra})
+
+        monkeypatch.setattr(exports, "write_results", write)
+    result, text = _invoke("run", str(data), "--out", str(out), "--analyses", "rfm", "-q")
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text
+    assert "ran out of space" in text and "TMPDIR" in text and "Fix:" in text
+    assert "No space left on device" in text
+    assert not out.exists()  # nothing half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]  # no staging left
+    assert data.read_bytes() == before

@@ -9,6 +9,8 @@ process exits with code 2, leaving no output files behind.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,7 +28,7 @@ from custlens.cli.common import (
     fail,
 )
 from custlens.cli.console import err, out, print_summary, stage_progress
-from custlens.errors import CustlensError
+from custlens.errors import CustlensError, ResourceError, out_of_disk_space
 
 if TYPE_CHECKING:
     from custlens.config import Settings
@@ -190,16 +192,6 @@ def _execute(
     flags.check_figures(figures)
     check_not_overlapping(out_dir, [source] if source else [], what="the input")
     check_output_dir(out_dir, force=force)
-    with stage_progress(not quiet and err.is_terminal) as display:
-        results = run_pipeline(
-            source,
-            settings=settings,
-            read=read,
-            on_stage=display,
-            engine=engine,
-            spark_master=spark_master,
-            on_engine=display.watch if display else None,
-        )
     from custlens.report.write import write_documents
 
     def extra(folder: Path) -> None:
@@ -208,7 +200,18 @@ def _execute(
 
     written: list = []
     late: list[str] = []  # warnings while writing the figures and the report
-    target = write_results(results, out_dir, force=force, extra=extra, notes=late)
+    with disk_space_errors(out_dir):
+        with stage_progress(not quiet and err.is_terminal) as display:
+            results = run_pipeline(
+                source,
+                settings=settings,
+                read=read,
+                on_stage=display,
+                engine=engine,
+                spark_master=spark_master,
+                on_engine=display.watch if display else None,
+            )
+        target = write_results(results, out_dir, force=force, extra=extra, notes=late)
     results = dataclasses.replace(results, notes=(*results.notes, *late))
     if not quiet:
         print_summary(results, target)
@@ -382,6 +385,28 @@ def interrupted(exc: BaseException | None) -> bool:
         seen.add(id(exc))
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+@contextmanager
+def disk_space_errors(out_dir: Path) -> Iterator[None]:
+    """A full disk (DuckDB's spill files, the run's working copies of the lines, the results
+    folder) becomes one clear error instead of a traceback; the staging folders are removed by
+    the code that made them."""
+    try:
+        yield
+    except Exception as exc:
+        if not out_of_disk_space(exc):
+            raise
+        import tempfile
+
+        raise ResourceError(
+            f"The disk ran out of space during the run ({exc.__class__.__name__}: "
+            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no space left'})",
+            where=f"working folder {tempfile.gettempdir()} (TMPDIR) or the output folder {out_dir}",
+            fix="free some disk space, or set TMPDIR to a folder on a disk with more room "
+            "(the run keeps working copies of the lines there, and DuckDB writes there what does "
+            "not fit under CUSTLENS_MEMORY_LIMIT), then run again",
+        ) from exc
 
 
 def main() -> None:
