@@ -205,10 +205,9 @@ def test_sigterm_during_a_duckdb_query_ends_without_a_traceback(tmp_path: Path) 
 )
 def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path: Path, monkeypatch, full):
     import errno
+    import importlib
 
     import duckdb
-
-    import importlib
 
     import custlens.exports as exports
 
