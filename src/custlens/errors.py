@@ -6,6 +6,8 @@ The CLI prints ``str(err)`` and exits with code 2; it never shows a traceback fo
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 
 class CustlensError(Exception):
     """Base class: a problem with the user's input, configuration or environment."""
@@ -59,18 +61,22 @@ class ResourceError(CustlensError):
     """The machine ran out of something the run needs (disk space for working files)."""
 
 
+def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
+    """``exc`` and the exceptions behind it (``raise ... from`` or raised while handling),
+    each once."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def out_of_disk_space(exc: BaseException) -> bool:
     """True when ``exc`` or an exception behind it says the disk is full (``ENOSPC``; DuckDB
     reports it as an ``IOException`` whose message ends "No space left on device")."""
     import errno
 
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno == errno.ENOSPC:
-            return True
-        if "No space left on device" in str(current):
-            return True
-        current = current.__cause__ or current.__context__
-    return False
+    return any(
+        (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
+        for e in exception_chain(exc)
+    )

@@ -28,7 +28,7 @@ from custlens.cli.common import (
     fail,
 )
 from custlens.cli.console import err, out, print_summary, stage_progress
-from custlens.errors import CustlensError, ResourceError, out_of_disk_space
+from custlens.errors import CustlensError, ResourceError, exception_chain, out_of_disk_space
 
 if TYPE_CHECKING:
     from custlens.config import Settings
@@ -378,13 +378,7 @@ def _terminate(signum: int, frame: object) -> None:  # pragma: no cover - a sign
 def interrupted(exc: BaseException | None) -> bool:
     """True when ``exc`` is, or was caused by, an interruption (Ctrl-C or SIGTERM): DuckDB
     turns one that arrives during a query into ``RuntimeError: Query interrupted``."""
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        if isinstance(exc, KeyboardInterrupt):
-            return True
-        seen.add(id(exc))
-        exc = exc.__cause__ or exc.__context__
-    return False
+    return any(isinstance(e, KeyboardInterrupt) for e in exception_chain(exc))
 
 
 @contextmanager

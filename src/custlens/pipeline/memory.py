@@ -11,11 +11,13 @@ microseconds; the thread sleeps between reads and holds no lock of the run's. El
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
+import functools
 import os
+import sys
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 STATM = Path("/proc/self/statm")
 MIB = 2**20
@@ -36,15 +38,32 @@ def release_free_memory() -> bool:
     pandas and NumPy allocate most columns below glibc's mmap threshold (up to 32 MiB), so
     the freed columns of a finished stage stay in the heap, counted as resident, and the next
     stage's peak stacks on top of them. Returns False where there is no glibc."""
-    name = ctypes.util.find_library("c")
-    if not name:
-        return False
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):
+    trim = _malloc_trim()
+    if trim is None:
         return False
     trim(ctypes.c_size_t(0))
     return True
+
+
+@functools.cache
+def _malloc_trim() -> Any:
+    """glibc's ``malloc_trim`` among the symbols already loaded in the process, looked up once
+    (None elsewhere: musl, macOS, Windows)."""
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError, TypeError):
+        return None
+
+
+def peak_rss_mb() -> float | None:
+    """The process's resident-memory high-water mark so far, in MB (None where the platform
+    does not report it)."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return None
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
+    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 class ResidentSampler:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from custlens.io.load import load
 from custlens.io.materialize import materialize
 from custlens.io.options import ReadOptions
 from custlens.pipeline.engines import check_engine, spark_source, to_local_lines
-from custlens.pipeline.memory import ResidentSampler, release_free_memory
+from custlens.pipeline.memory import ResidentSampler, peak_rss_mb, release_free_memory
 from custlens.pipeline.notices import routed_warnings
 from custlens.pipeline.registry import ANALYSES, selected
 from custlens.pipeline.results import Results, SourceInfo
@@ -70,17 +69,6 @@ def package_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[name] = "not installed"
     return versions
-
-
-def peak_rss_mb() -> float | None:
-    """The process's resident-memory high-water mark so far, in MB (None where the platform
-    does not report it)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux, bytes on macOS
-    return round(peak / (1024 * 1024 if sys.platform == "darwin" else 1024), 1)
 
 
 class _Clock:
