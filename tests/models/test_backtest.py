@@ -15,7 +15,8 @@ from custlens.datasets.synthetic import synthetic
 from custlens.errors import DataError
 from custlens.io.clean import clean
 from custlens.io.load import load
-from custlens.models.backtest import BTYD_COLUMNS, PERIOD_COLUMNS, make_backtest
+from custlens.models.backtest import make_backtest
+from custlens.models.model_rows import BTYD_COLUMNS, PERIOD_COLUMNS
 
 H = 60
 
@@ -179,7 +180,7 @@ def test_too_few_customers_or_positives():
 def test_features_from_a_known_customer_table_equal_those_read_again(cleaned):
     from custlens.features.query import feature_query
     from custlens.io.frames import round_floats
-    from custlens.models.backtest import customer_features
+    from custlens.models.model_rows import customer_features
 
     purchases, returns, data = cleaned
     as_of = data.cutoff

@@ -19,7 +19,7 @@ from custlens.errors import MappingError, ModelError
 from custlens.io.clean import clean
 from custlens.io.load import load
 from custlens.models import persist
-from custlens.models.backtest import customer_features
+from custlens.models.model_rows import customer_features
 from custlens.models.persist import load_models, save_models
 from custlens.models.scoring import fit_final, score_new
 

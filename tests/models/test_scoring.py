@@ -14,7 +14,7 @@ from custlens.config import CleaningConfig, ModelsConfig, TierRule
 from custlens.datasets.synthetic import synthetic
 from custlens.io.clean import clean
 from custlens.io.load import load
-from custlens.models.backtest import customer_features
+from custlens.models.model_rows import customer_features
 from custlens.models.scoring import (
     confidence_tiers,
     fit_final,

@@ -29,20 +29,14 @@ import pyarrow.compute as pc
 from custlens._validation import as_date
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
-from custlens.features.query import feature_query
-from custlens.features.rfm import resolve_as_of
 from custlens.features.sampling import sample_rows
-from custlens.io.frames import fetch_released, round_floats
+from custlens.io.frames import round_floats
 from custlens.io.materialize import materialize
-from custlens.models.btyd import summary_from_transactions
-from custlens.models.labels import future_labels, last_period
+from custlens.models.labels import future_labels
+from custlens.models.model_rows import customer_features
 
 log = logging.getLogger(__name__)
 
-LIFECYCLE_CODES = {"new": 0.0, "growing": 1.0, "mature": 2.0, "at_risk": 3.0, "lapsed": 4.0}
-_NOT_FEATURES = ("customer_id", "first_order", "last_order")
-BTYD_COLUMNS = ("btyd_frequency", "btyd_recency", "btyd_T", "btyd_monetary")
-PERIOD_COLUMNS = ("last_period_orders", "last_period_revenue")
 LABEL_COLUMNS = ("future_orders", "future_revenue", "days_to_next", "churned", "next_window")
 
 
@@ -170,94 +164,6 @@ def resolve_cutoff(
             f" or a horizon of at most {(last - day).days} days",
         )
     return day
-
-
-def customer_features(
-    purchases: ir.Table,
-    returns: ir.Table | None,
-    as_of: date,
-    config: ModelsConfig | None = None,
-    known: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, tuple[str, ...]]:
-    """Model features, BTYD summary and last-period values as of ``as_of`` (exclusive).
-
-    Returns the frame (one row per customer, sorted by customer_id) and the model feature
-    names. Every feature is float64; ``lifecycle_stage`` is coded by ``LIFECYCLE_CODES``.
-
-    ``known``: the customer table with its behavioural features (default feature settings)
-    already fetched from the same lines as of the same date (the pipeline's, rounded as
-    ``round_floats`` rounds), whose columns are used instead of reading the rows again when it
-    holds them all, one row per customer of the query, sorted by customer_id (checked).
-    """
-    config = config or ModelsConfig()
-    cutoff = as_of - timedelta(days=1)
-    day = resolve_as_of(purchases, as_of)  # checked: some purchase comes before it
-    # the customer table and the behavioural features (default settings) in one query that is
-    # compiled once for every date and set of lines of these columns
-    table = feature_query(purchases, returns, day, behavioral=config.behavioral).table
-    period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
-    frame = None if known is None else _known_rows(known, table)
-    if frame is not None:  # only the last period's values come from the engine
-        got = period.to_pyarrow().to_pandas()
-        aligned = got.set_index("_cid").reindex(frame["customer_id"].to_numpy())
-        for c in PERIOD_COLUMNS:
-            frame[c] = aligned[c].to_numpy()
-        del got, aligned
-    else:
-        joined = table.left_join(period, table.customer_id == period._cid)
-        table = joined.select(*table.columns, *PERIOD_COLUMNS)
-        frame = fetch_released(table.order_by("customer_id"))
-    if config.stack_cutoffs > 1 and config.stack_month_feature:  # the cutoff's season
-        frame["cutoff_month"] = float(cutoff.month)
-    names = [c for c in frame.columns if c not in _NOT_FEATURES and c not in PERIOD_COLUMNS]
-    if "lifecycle_stage" in frame.columns:
-        frame["lifecycle_stage"] = frame["lifecycle_stage"].map(LIFECYCLE_CODES)
-    for c in names:
-        frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("float64")
-    for c in PERIOD_COLUMNS:
-        frame[c] = frame[c].fillna(0).astype("float64")
-    summary = summary_from_transactions(purchases, calibration_end=cutoff, time_unit="D")
-    summary = summary.rename(
-        columns={
-            "frequency": "btyd_frequency",
-            "recency": "btyd_recency",
-            "T": "btyd_T",
-            "monetary_value": "btyd_monetary",
-        }
-    )
-    # what a left merge on customer_id gives, without copying every column of ``frame``
-    if not summary["customer_id"].is_unique:  # cannot happen: one row per customer
-        raise DataError(
-            "The BTYD summary has a customer twice",
-            where=f"as_of {as_of.isoformat()}",
-            fix="report this as a bug",
-        )
-    aligned = summary.set_index("customer_id").reindex(frame["customer_id"].to_numpy())
-    del summary
-    for c in aligned.columns:
-        frame[c] = aligned[c].to_numpy()
-    del aligned
-    if frame["btyd_T"].isna().any():  # cannot happen: both use order dates <= cutoff
-        raise DataError(
-            "The BTYD summary misses customers of the customer table",
-            where=f"as_of {as_of.isoformat()}",
-            fix="report this as a bug",
-        )
-    return round_floats(frame), tuple(names)
-
-
-def _known_rows(known: pd.DataFrame, table: ir.Table) -> pd.DataFrame | None:
-    """The columns of ``table`` (the feature query) taken from ``known``, or None when
-    ``known`` lacks one, or does not hold one row per customer of it in customer_id order."""
-    columns = list(table.columns)
-    if any(c not in known.columns for c in columns):
-        return None
-    ids = known["customer_id"]
-    if not (ids.is_unique and ids.is_monotonic_increasing):
-        return None
-    if len(known) != table.count().to_pyarrow().as_py():
-        return None
-    return known.loc[:, columns].reset_index(drop=True)
 
 
 def next_window(days_to_next: pd.Series, edges: tuple[int, int]) -> np.ndarray:

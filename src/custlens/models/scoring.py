@@ -27,8 +27,9 @@ from custlens.config import ModelsConfig, TierRule
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
 from custlens.features.rfm import resolve_as_of
-from custlens.models.backtest import BacktestData, History, customer_features
+from custlens.models.backtest import BacktestData, History
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
+from custlens.models.model_rows import BTYD_COLUMNS, FeatureRows, feature_rows
 from custlens.models.next_purchase import window_labels
 from custlens.models.trainer import TrainedModels, stacked_backtests, train
 
@@ -43,7 +44,7 @@ _LABELS = {
     "days_overdue": "days overdue",
     "lifecycle_stage": "lifecycle stage",
 }
-_STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # backtest.LIFECYCLE_CODES order
+_STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # model_rows.LIFECYCLE_CODES order
 REASON_BLOCK = 100_000  # customers per block of SHAP contributions (about 60 MB)
 _LGBM_CLV = "_lightgbm_clv"  # a block's LightGBM CLV, kept until the BTYD CLV is checked
 SCORE_BLOCK = 250_000  # customers scored at a time (bounds LightGBM's and BTYD's temporaries)
@@ -160,27 +161,27 @@ def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
         )
 
 
-def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per customer of ``frame`` (from ``customer_features``) with the scores.
+def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) -> pd.DataFrame:
+    """One row per customer of ``frame`` (from ``customer_features``, or its ``FeatureRows``)
+    with the scores.
 
     The scores are computed in blocks of ``SCORE_BLOCK`` customers (each customer's scores
     depend only on their own row, so the blocks change no value and bound the temporary
-    arrays); then the reasons, for the customers ``reason_customers`` picks."""
+    arrays; with ``FeatureRows`` no block's features are held beside another's); then the
+    reasons, for the customers ``reason_customers`` picks."""
+    rows = frame if isinstance(frame, FeatureRows) else FeatureRows.whole(frame)
     cfg = models.config
     # the BTYD quantities once for every customer: they are computed per distinct (x, t_x, T)
     btyd = (
-        models.btyd.predict(frame, models.horizon_days, cfg.discount_rate).reset_index(drop=True)
+        models.btyd.predict(
+            rows.select(["customer_id", *BTYD_COLUMNS]), models.horizon_days, cfg.discount_rate
+        )
         if models.btyd
         else None
     )
-    starts = range(0, len(frame), SCORE_BLOCK)
     blocks = [
-        _score_block(
-            models,
-            frame.iloc[i : i + SCORE_BLOCK],
-            None if btyd is None else btyd.iloc[i : i + SCORE_BLOCK],
-        )
-        for i in starts
+        _score_block(models, rows.select(rows=part), None if btyd is None else btyd.iloc[part])
+        for part in rows.blocks(SCORE_BLOCK)
     ]
     del btyd
     out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
@@ -189,26 +190,29 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame) -> pd.DataFrame:
         if not np.all(np.isfinite(out["clv"].to_numpy("float64"))):
             out["clv"], out["clv_source"] = out[_LGBM_CLV], "lightgbm"
         out = out.drop(columns=_LGBM_CLV)
-    low = out["low_confidence"].to_numpy(dtype=bool)
+    low = np.flatnonzero(out["low_confidence"].to_numpy(dtype=bool))
     fallback = "btyd" if models.btyd is not None else "recency"
-    pick = reason_customers(out["churn_probability"].to_numpy(), frame, cfg.reason_rows)
-    # ``reasons`` reads the model's feature columns from the frame
-    if len(pick) == len(frame):
-        words = reasons(models, frame, cfg.top_reasons)
-    else:
-        words = [[] for _ in range(len(frame))]
-        for i, w in zip(pick, reasons(models, frame.iloc[pick], cfg.top_reasons), strict=True):
-            words[i] = w
-        log.info(reasons_note(len(frame), cfg))
-    for i in np.flatnonzero(low):
-        note = (
-            f"few orders so far ({frame['frequency'].iat[i]:.0f}, tenure "
-            f"{frame['tenure_days'].iat[i]:.0f} days): low-confidence score from the "
-            f"{fallback} baseline"
-        )
-        words[i] = [note, *words[i][: cfg.top_reasons - 1]]
+    spend = rows.select(["monetary"])
+    pick = reason_customers(out["churn_probability"].to_numpy(), spend, cfg.reason_rows)
+    if len(pick) < len(rows):
+        log.info(reasons_note(len(rows), cfg))
+    # one column per reason: a customer's reasons fill the first ones, "" after them
+    words = np.full((cfg.top_reasons, len(rows)), "", dtype=object)
+    names = list(models.churn.feature_names_)
+    for start in range(0, len(pick), REASON_BLOCK):
+        at = pick[start : start + REASON_BLOCK]
+        for i, w in zip(at, reasons(models, rows.select(names, at), cfg.top_reasons), strict=True):
+            words[: len(w), i] = w
+    if len(low):  # the low-confidence note first, the customer's other reasons after it
+        few = rows.select(["frequency", "tenure_days"], low)
+        words[1:, low] = words[:-1, low]
+        words[0, low] = [
+            f"few orders so far ({orders:.0f}, tenure {tenure:.0f} days): low-confidence "
+            f"score from the {fallback} baseline"
+            for orders, tenure in zip(few["frequency"], few["tenure_days"], strict=True)
+        ]
     for k in range(cfg.top_reasons):
-        out[f"reason_{k + 1}"] = [w[k] if len(w) > k else "" for w in words]
+        out[f"reason_{k + 1}"] = words[k]
     return out
 
 
@@ -298,10 +302,10 @@ def fit_final(
     train (each fit is seeded: the same models either way)."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
-    frame, _ = customer_features(purchases, returns, day, config, known=table)
+    rows = feature_rows(purchases, returns, day, config, known=table)
     kind = (defaults or {}).get("btyd", "bgnbd")
     with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:
-        btyd = side.submit(fit_btyd, frame, kind, config)
+        btyd = side.submit(fit_btyd, rows.select(BTYD_COLUMNS), kind, config)
         models = refit(
             purchases,
             returns,
@@ -314,7 +318,7 @@ def fit_final(
             known=known,
         )
         models.btyd = btyd.result()
-    return models, score_customers(models, frame)
+    return models, score_customers(models, rows)
 
 
 def fit_btyd(frame: pd.DataFrame, kind: str, config: ModelsConfig) -> BtydBaseline | None:

@@ -64,7 +64,7 @@ def score(
     >>> bool(scored.customers["churn_probability"].between(0, 1).all())
     True
     """
-    from custlens.models.backtest import customer_features
+    from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
     from custlens.models.scoring import score_new
 
