@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from custlens.io.past_lines import PastLines
@@ -189,8 +190,14 @@ def history_of(transactions: ibis.Table, settings: Settings, cleaned: Cleaned | 
 
 def align_scores(customers: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """The score columns in the customer table's row order (missing customers get nulls)."""
-    cols = ["customer_id", *[c for c in SCORE_COLUMNS if c in scores.columns]]
-    merged = customers[["customer_id"]].merge(scores[cols], on="customer_id", how="left")
-    out = merged.drop(columns="customer_id")
+    cols = [c for c in SCORE_COLUMNS if c in scores.columns]
+    ids = customers["customer_id"].to_numpy()
+    if len(scores) == len(customers) and np.array_equal(scores["customer_id"].to_numpy(), ids):
+        out = scores[cols]  # the same customers in the same order (the usual case): no merge
+    else:
+        keyed = customers[["customer_id"]].merge(
+            scores[["customer_id", *cols]], on="customer_id", how="left"
+        )
+        out = keyed.drop(columns="customer_id")
     out.index = customers.index
     return out
