@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import pandas as pd
 
 from custlens.io.past_lines import PastLines
@@ -191,8 +190,8 @@ def history_of(transactions: ibis.Table, settings: Settings, cleaned: Cleaned | 
 def align_scores(customers: pd.DataFrame, scores: pd.DataFrame) -> pd.DataFrame:
     """The score columns in the customer table's row order (missing customers get nulls)."""
     cols = [c for c in SCORE_COLUMNS if c in scores.columns]
-    ids = customers["customer_id"].to_numpy()
-    if len(scores) == len(customers) and np.array_equal(scores["customer_id"].to_numpy(), ids):
+    ids = pd.Index(customers["customer_id"])
+    if ids.equals(pd.Index(scores["customer_id"])):  # compared as Arrow strings: no copy
         out = scores[cols]  # the same customers in the same order (the usual case): no merge
     else:
         keyed = customers[["customer_id"]].merge(
