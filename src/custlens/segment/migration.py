@@ -29,6 +29,7 @@ import pandas as pd
 
 from custlens.config import RFMConfig
 from custlens.features.rfm import customer_table_before
+from custlens.io.frames import fetch_released
 from custlens.segment.rfm_segments import score_rfm, segment_expr
 
 NEW = "new"
@@ -96,7 +97,8 @@ def segments_at(
         cols = ["r_score", "f_score", "m_score", "recency_days", "frequency", "monetary"]
         cuts = cut_points(now_scored.select(*cols).to_pandas())
         frames = [score_with_cuts(t, cuts, rfm) for t in (then_t, now_t)]
-    then, now = (f.select(*_KEEP).order_by("customer_id").to_pandas() for f in frames)
+    # through Arrow, each column released once converted (two tables of every customer)
+    then, now = (fetch_released(f.select(*_KEEP).order_by("customer_id")) for f in frames)
     return then, now, cuts
 
 
@@ -181,6 +183,8 @@ def states(then: pd.DataFrame, now: pd.DataFrame, lost_after_days: int | None) -
     merged["state_then"] = merged["state_then"].fillna(NEW)
     for col in ("state_then", "state_now", "segment_then", "segment_now"):
         merged[col] = merged[col].astype("str").where(merged[col].notna())
+    if merged["customer_id"].is_monotonic_increasing:  # ``now``'s order: sorted by the engine
+        return merged.reset_index(drop=True)
     return merged.sort_values("customer_id", kind="stable").reset_index(drop=True)
 
 
