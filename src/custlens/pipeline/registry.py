@@ -39,6 +39,9 @@ STAGES: tuple[Stage, ...] = (
         f"{_S}.predictions:run",
         f"{_S}.predictions:PredictionsResult",
         "churn, CLV and next purchase, backtested on a future period",
+        # the final scoring reads every customer's features from the customer table (without
+        # them it would run the feature query again and hold its rows whole)
+        features=True,
         # an explicit --cutoff that cannot work is the user's error, not a reason to skip
         strict=lambda settings: settings.models.cutoff is not None,
     ),
