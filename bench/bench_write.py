@@ -7,7 +7,8 @@ not timed) in a fresh process and times what ``custlens run`` does after the pip
 ``exports.write_results`` with the figures and the report (vl-convert's JavaScript worker starts
 inside the timed part, as in a run). With several ``--tree`` (``src`` folders, e.g. the code
 before and after a change) the trees alternate, so a busy machine slows them alike. Prints the
-median wall and CPU seconds (CPU: user + system of every thread, from getrusage).
+median wall and CPU seconds (CPU: user + system of every thread, and of the worker processes
+that draw the figures, from getrusage).
 """
 
 from __future__ import annotations
@@ -49,8 +50,11 @@ def extra(out):
 
 
 def cpu():
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    # this process and the processes it started and waited for (the figures' workers)
+    return sum(
+        u.ru_utime + u.ru_stime
+        for u in (resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN))
+    )
 
 
 with tempfile.TemporaryDirectory(dir="/tmp/custlens-bench") as tmp:

@@ -13,6 +13,8 @@ from custlens.pipeline import Results
 if TYPE_CHECKING:
     import altair as alt
 
+    from custlens.charts.processes import ChartProcesses
+
 FIGURE_FORMATS = ("png", "svg")
 
 
@@ -43,14 +45,17 @@ def write_figures(
     fmt: str = "png",
     *,
     specs: Mapping[str, Mapping[str, Any]] | None = None,
+    processes: ChartProcesses | None = None,
 ) -> list[Path]:
     """Save every figure as ``folder/figures/<name>.<fmt>``; return the paths (a run with only
     RFM does not import Altair for its two figures).
 
     ``specs`` (name -> Vega-Lite spec, e.g. the report story's charts, which are the same
-    figures) saves building the charts a second time.
+    figures) saves building the charts a second time; ``processes`` draw them (see
+    :func:`custlens.charts.save_charts`).
     """
     out = Path(folder) / "figures"
     out.mkdir(parents=True, exist_ok=True)
     charts = specs if specs is not None else _charts(results)
-    return save_charts({out / f"{name}.{fmt}": chart for name, chart in charts.items()})
+    paths = {out / f"{name}.{fmt}": chart for name, chart in charts.items()}
+    return save_charts(paths, processes=processes)

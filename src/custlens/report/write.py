@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from custlens.charts import save_charts, warm_up
+from custlens.charts import save_charts
+from custlens.charts.processes import ChartProcesses
 from custlens.errors import OutputError
 from custlens.pipeline import Results
 from custlens.report import figures as figure_files
@@ -103,9 +104,10 @@ def write_documents(results: Results, folder: str | Path, figures: str = "png") 
     """The figures (``figures``: png, svg or none) and the report of a run, into ``folder``.
 
     The charts are built once, for the report's story, and the figures are saved from the
-    same specs (the story holds every figure of the run). The renderer starts on a background
-    thread while the story is built, and the figures are drawn there while ``report.html`` and
-    ``report.md`` are written; ``report.md`` links the figures (none with ``figures="none"``).
+    same specs (the story holds every figure of the run). When the run has more than its two
+    RFM figures, worker processes draw them (vl-convert holds the GIL): they start their
+    renderers while the story is built, and draw while ``report.html`` and ``report.md`` are
+    written here; ``report.md`` links the figures (none with ``figures="none"``).
     """
     folder = Path(folder)
     start = time.perf_counter()
@@ -114,13 +116,19 @@ def write_documents(results: Results, folder: str | Path, figures: str = "png") 
         return _write_renderings(
             story, folder, chart_images(story, folder, render_missing=False), start
         )
-    with ThreadPoolExecutor(1, thread_name_prefix="custlens-figures") as background:
-        warm = background.submit(warm_up)
+    if not results.stages:  # RFM only: two figures, drawn here
         story = build_story(results)
         specs = {chart.name: chart.spec for chart in story.charts()}
-        drawn = background.submit(figure_files.write_figures, results, folder, figures, specs=specs)
+        figure_files.write_figures(results, folder, figures, specs=specs)
+        images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
+        return _write_renderings(story, folder, images, start)
+    with ChartProcesses() as processes, ThreadPoolExecutor(1) as waiting:
+        story = build_story(results)
+        specs = {chart.name: chart.spec for chart in story.charts()}
+        drawn = waiting.submit(
+            figure_files.write_figures, results, folder, figures, specs=specs, processes=processes
+        )
         images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
         written = _write_renderings(story, folder, images, start)
         drawn.result()
-        warm.result()
     return written

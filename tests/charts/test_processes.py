@@ -1,0 +1,103 @@
+"""Charts drawn in worker processes: the same bytes, errors as OutputError, a fallback."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+import vl_convert as vlc
+
+from custlens.charts import VEGA_LITE_SCHEMA, save_charts, vega_lite_version
+from custlens.charts.processes import ChartProcesses
+from custlens.errors import OutputError
+
+
+def _spec(n: int) -> dict:
+    return {
+        "$schema": VEGA_LITE_SCHEMA,
+        "data": {"values": [{"x": i, "y": (i * n) % 7, "label": f"<b>{i}</b>"} for i in range(9)]},
+        "mark": "bar",
+        "encoding": {
+            "x": {"field": "label", "type": "nominal"},
+            "y": {"field": "y", "type": "quantitative", "title": f"chart {n}"},
+        },
+    }
+
+
+def _expected_png(spec: dict) -> bytes:
+    # vl-convert's own one-step PNG, in this process (what save_chart's bytes must equal)
+    version = vega_lite_version(spec)
+    version = version if version in vlc.get_vegalite_versions() else None
+    return vlc.vegalite_to_png(spec, vl_version=version, scale=2.0)
+
+
+def test_workers_write_the_bytes_of_one_step_png_and_svg(tmp_path):
+    specs = {f"c{n}": _spec(n) for n in range(5)}
+    targets = {tmp_path / f"{name}.png": spec for name, spec in specs.items()}
+    targets[tmp_path / "c0.svg"] = specs["c0"]
+    with ChartProcesses(2) as processes:
+        paths = save_charts(targets, processes=processes)
+    assert paths == list(targets)  # in the order given
+    for name, spec in specs.items():
+        assert (tmp_path / f"{name}.png").read_bytes() == _expected_png(spec), name
+    svg = vlc.vegalite_to_svg(specs["c0"], vl_version=None)
+    assert (tmp_path / "c0.svg").read_text(encoding="utf-8") == svg
+
+
+def test_an_error_in_a_worker_is_the_same_output_error(tmp_path):
+    folder = tmp_path / "figures"
+    with ChartProcesses(1) as processes, pytest.raises(OutputError) as caught:
+        # the folder is checked by save_charts; here it is gone when the worker writes
+        processes.draw([(_spec(1), folder / "a.png", ".png")], 2.0)
+    assert "Cannot write the chart" in caught.value.what
+    assert caught.value.where == str(folder / "a.png")
+    assert "permissions" in (caught.value.fix or "")
+    assert not folder.exists()
+
+
+def test_charts_of_a_worker_that_stopped_are_drawn_here(tmp_path):
+    specs = [_spec(n) for n in range(4)]
+    with ChartProcesses(2) as processes:
+        first = processes._workers[0]
+        assert first is not None
+        first.kill()
+        first.wait()
+        processes.draw([(s, tmp_path / f"{i}.png", ".png") for i, s in enumerate(specs)], 2.0)
+    for i, spec in enumerate(specs):
+        assert (tmp_path / f"{i}.png").read_bytes() == _expected_png(spec)
+
+
+def test_charts_are_drawn_here_when_no_worker_can_start(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    with ChartProcesses(2) as processes:
+        assert processes._workers == [None, None]
+        processes.draw([(_spec(3), tmp_path / "a.png", ".png")], 2.0)
+    assert (tmp_path / "a.png").read_bytes() == _expected_png(_spec(3))
+
+
+def test_closing_stops_workers_that_drew_nothing():
+    processes = ChartProcesses(2)
+    workers = [w for w in processes._workers if w is not None]
+    assert len(workers) == 2 and all(w.poll() is None for w in workers)  # waiting for charts
+    processes.close()
+    assert all(w.poll() is not None for w in workers)
+
+
+def test_a_report_of_rfm_only_starts_no_worker(tmp_path, monkeypatch):
+    import custlens
+    import custlens.report.write as write
+    from custlens.datasets import synthetic
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a worker process was started for two figures")
+
+    monkeypatch.setattr(write, "ChartProcesses", refuse)
+    data = tmp_path / "orders.parquet"
+    synthetic(150, seed=4).orders.to_parquet(data, index=False)
+    results = custlens.run(str(data), settings=custlens.Settings(analyses=[]))
+    written = write.write_documents(results, tmp_path / "out", "png")
+    assert sorted(p.name for p in (tmp_path / "out" / "figures").iterdir()) == [
+        "rfm_grid.png",
+        "segments.png",
+    ]
+    assert written.charts == 2
