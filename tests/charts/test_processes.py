@@ -101,3 +101,15 @@ def test_a_report_of_rfm_only_starts_no_worker(tmp_path, monkeypatch):
         "segments.png",
     ]
     assert written.charts == 2
+
+
+def test_workers_do_not_import_from_the_current_folder(tmp_path, monkeypatch, caplog):
+    # a user's json.py in the folder they run custlens from must not shadow the standard library
+    (tmp_path / "json.py").write_text("raise SystemExit(3)\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    with caplog.at_level("INFO", logger="custlens.charts.processes"), ChartProcesses(1) as workers:
+        workers.draw([(_spec(2), out / "a.png", ".png")], 2.0)
+    assert "stopped" not in caplog.text  # drawn by the worker, not by the fallback
+    assert (out / "a.png").read_bytes() == _expected_png(_spec(2))

@@ -2,10 +2,11 @@
 
 vl-convert (1.9) holds the GIL while it lays a chart out and while it draws the pixels, so a
 thread that draws a run's figures takes turns with the thread that writes the report. A worker
-process does not: :class:`ChartProcesses` starts a few ``python -m custlens.charts.processes``
-processes, each of which starts its renderer at once (about 0.4 s of CPU) and then waits for its
-share of the charts on its standard input. They are started before the charts are known (while
-the report's story is built) and given the charts with :meth:`ChartProcesses.draw`.
+process does not: :class:`ChartProcesses` starts a few Python processes (``-P``: the current
+folder is not on their path), each of which starts its renderer at once (about 0.4 s of CPU)
+and then waits for its share of the charts on its standard input. They are started before the
+charts are known (while the report's story is built) and given the charts with
+:meth:`ChartProcesses.draw`.
 
 Each file is written atomically by the same code as :func:`custlens.charts.save_chart`, so its
 bytes do not depend on the process that drew it. An error of the drawing code (a folder that
@@ -30,6 +31,13 @@ from custlens.errors import OutputError
 log = logging.getLogger(__name__)
 
 Job = tuple[dict[str, Any], Path, str]  # a chart's Vega-Lite spec, its file, the file's suffix
+_WORKER = """import sys
+folder = {folder}
+if folder not in sys.path:
+    sys.path.insert(0, folder)
+from custlens.charts.processes import _serve
+sys.exit(_serve())
+"""
 
 
 class ChartProcesses:
@@ -37,19 +45,18 @@ class ChartProcesses:
 
     def __init__(self, processes: int = 2) -> None:
         count = max(1, min(processes, os.cpu_count() or 1))
-        env = dict(os.environ)
         # the workers import the same custlens as this process, wherever it was imported from
+        # (its folder goes first on their path only when it is not on it already)
         here = str(Path(__file__).resolve().parents[2])
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (here, env.get("PYTHONPATH")) if p)
+        code = _WORKER.format(folder=json.dumps(here))
         self._workers: list[subprocess.Popen[bytes] | None] = []
         for _ in range(count):
             try:
                 worker: subprocess.Popen[bytes] | None = subprocess.Popen(
-                    [sys.executable, "-m", "custlens.charts.processes"],
+                    [sys.executable, "-P", "-c", code],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
-                    env=env,
                 )
             except OSError as exc:
                 log.info("no chart process (%s); its charts are drawn in this process", exc)
@@ -136,7 +143,3 @@ def _serve() -> int:
         return 0
     sys.stdout.write(json.dumps(reply))
     return 1
-
-
-if __name__ == "__main__":
-    sys.exit(_serve())
