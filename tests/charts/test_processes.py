@@ -113,3 +113,16 @@ def test_workers_do_not_import_from_the_current_folder(tmp_path, monkeypatch, ca
         workers.draw([(_spec(2), out / "a.png", ".png")], 2.0)
     assert "stopped" not in caplog.text  # drawn by the worker, not by the fallback
     assert (out / "a.png").read_bytes() == _expected_png(_spec(2))
+
+
+def test_a_worker_stopped_by_sigterm_is_an_error_not_a_fallback(tmp_path):
+    import signal
+
+    with ChartProcesses(1) as processes:
+        worker = processes._workers[0]
+        assert worker is not None
+        worker.send_signal(signal.SIGTERM)
+        worker.wait()
+        with pytest.raises(OutputError, match=r"stopped \(SIGTERM\)"):
+            processes.draw([(_spec(1), tmp_path / "a.png", ".png")], 2.0)
+    assert not (tmp_path / "a.png").exists()

@@ -12,7 +12,8 @@ Each file is written atomically by the same code as :func:`custlens.charts.save_
 bytes do not depend on the process that drew it. An error of the drawing code (a folder that
 cannot be written, for one) comes back as the same :class:`~custlens.errors.OutputError`. When a
 worker cannot start or stops without saying why, the charts it was given are drawn in the
-calling process instead (and a log line says so).
+calling process instead (and a log line says so); one stopped by Ctrl-C or SIGTERM is an error
+(the run is being stopped: nothing is drawn again).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -31,6 +33,7 @@ from custlens.errors import OutputError
 log = logging.getLogger(__name__)
 
 Job = tuple[dict[str, Any], Path, str]  # a chart's Vega-Lite spec, its file, the file's suffix
+_STOPPED = (signal.SIGINT, signal.SIGTERM)
 _WORKER = """import sys
 folder = {folder}
 if folder not in sys.path:
@@ -86,6 +89,12 @@ class ChartProcesses:
             reply = _reply(answer)
             if reply is not None:
                 raise OutputError(reply["what"], where=reply["where"], fix=reply["fix"])
+            if code is not None and -code in _STOPPED:  # Ctrl-C or a stop request: no fallback
+                raise OutputError(
+                    f"The process drawing the figures was stopped ({signal.Signals(-code).name})",
+                    where="the report's figures",
+                    fix="run again; --figures none skips the figures",
+                )
             log.info("a chart process stopped (exit code %s); its charts are drawn here", code)
             _draw_here(share, scale)
 
