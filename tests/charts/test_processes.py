@@ -67,8 +67,12 @@ def test_charts_of_a_worker_that_stopped_are_drawn_here(tmp_path):
         assert (tmp_path / f"{i}.png").read_bytes() == _expected_png(spec)
 
 
-def test_charts_are_drawn_here_when_no_worker_can_start(tmp_path, monkeypatch):
-    monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+@pytest.mark.parametrize("how", ["missing interpreter", "frozen application"])
+def test_charts_are_drawn_here_when_no_worker_can_start(tmp_path, monkeypatch, how):
+    if how == "missing interpreter":
+        monkeypatch.setattr(sys, "executable", str(tmp_path / "no-python"))
+    else:  # e.g. PyInstaller: sys.executable is the application itself
+        monkeypatch.setattr(sys, "frozen", True, raising=False)
     with ChartProcesses(2) as processes:
         assert processes._workers == [None, None]
         processes.draw([(_spec(3), tmp_path / "a.png", ".png")], 2.0)

@@ -53,6 +53,10 @@ class ChartProcesses:
         here = str(Path(__file__).resolve().parents[2])
         code = _WORKER.format(folder=json.dumps(here))
         self._workers: list[subprocess.Popen[bytes] | None] = []
+        if getattr(sys, "frozen", False) or not sys.executable:
+            # a bundled application: its executable is not a Python interpreter to start
+            self._workers = [None] * count
+            return
         for _ in range(count):
             try:
                 worker: subprocess.Popen[bytes] | None = subprocess.Popen(
