@@ -130,3 +130,19 @@ def test_a_worker_stopped_by_sigterm_is_an_error_not_a_fallback(tmp_path):
         with pytest.raises(OutputError, match=r"stopped \(SIGTERM\)"):
             processes.draw([(_spec(1), tmp_path / "a.png", ".png")], 2.0)
     assert not (tmp_path / "a.png").exists()
+
+
+def test_no_pipe_or_process_is_left_behind(tmp_path):
+    # an unclosed pipe is a ResourceWarning, which a run reports as a note to the user
+    import gc
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with ChartProcesses(2) as drew:
+            drew.draw([(_spec(n), tmp_path / f"{n}.png", ".png") for n in range(3)], 2.0)
+        with ChartProcesses(1):  # started, never given a chart
+            pass
+        del drew
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []

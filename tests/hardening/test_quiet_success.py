@@ -103,6 +103,11 @@ def _quiet(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
 def test_demo_prints_nothing_on_stderr(tmp_path: Path) -> None:
     done = _quiet(["demo", "--dir", str(tmp_path / "demo"), "--customers", "300"], tmp_path)
     assert "Results written to" in done.stdout
+    # and no warning of a library became a note (e.g. a figure worker's pipe left open)
+    (run_json,) = (tmp_path / "demo").rglob("run.json")
+    notes = json.loads(run_json.read_text(encoding="utf-8"))["notes"]
+    assert [n for n in notes if "reported a warning" in n] == []
+    assert "reported a warning" not in done.stdout
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ calling process instead (and a log line says so); one stopped by Ctrl-C or SIGTE
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -85,8 +86,8 @@ class ChartProcesses:
                 pass
         for i, share in enumerate(shares):
             worker, answer, code = self._workers[i], b"", None
-            if worker is not None and worker.stdout is not None:
-                answer, code = worker.stdout.read(), worker.wait()
+            if worker is not None:
+                answer, code = _finish(worker)
                 self._workers[i] = None
             if code == 0:
                 continue
@@ -108,7 +109,7 @@ class ChartProcesses:
         for worker in self._workers:
             if worker is not None:
                 worker.kill()
-                worker.wait()
+                _finish(worker)
         self._workers = [None] * len(self._workers)
 
     def __enter__(self) -> ChartProcesses:
@@ -116,6 +117,16 @@ class ChartProcesses:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _finish(worker: subprocess.Popen[bytes]) -> tuple[bytes, int]:
+    """What the worker wrote on stdout and its exit code, its pipes closed."""
+    answer = worker.stdout.read() if worker.stdout is not None else b""
+    for pipe in (worker.stdin, worker.stdout):
+        if pipe is not None:
+            with contextlib.suppress(OSError):  # stdin may hold what a stopped worker never read
+                pipe.close()
+    return answer, worker.wait()
 
 
 def _reply(answer: bytes) -> dict[str, Any] | None:
