@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -116,13 +117,9 @@ def write_documents(results: Results, folder: str | Path, figures: str = "png") 
         return _write_renderings(
             story, folder, chart_images(story, folder, render_missing=False), start
         )
-    if not results.stages:  # RFM only: two figures, drawn here
-        story = build_story(results)
-        specs = {chart.name: chart.spec for chart in story.charts()}
-        figure_files.write_figures(results, folder, figures, specs=specs)
-        images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
-        return _write_renderings(story, folder, images, start)
-    with ChartProcesses() as processes, ThreadPoolExecutor(1) as waiting:
+    # a run with only RFM has two figures: not worth starting the worker processes for
+    drawing = ChartProcesses() if results.stages else contextlib.nullcontext()
+    with drawing as processes, ThreadPoolExecutor(1) as waiting:
         story = build_story(results)
         specs = {chart.name: chart.spec for chart in story.charts()}
         drawn = waiting.submit(
