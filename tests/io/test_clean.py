@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date
+from datetime import date, datetime
 
 import duckdb
 import ibis
@@ -18,8 +18,8 @@ import pytest
 
 from custlens.config import CleaningConfig
 from custlens.errors import DataError, MappingError
-from custlens.features.rfm import customer_table
-from custlens.io.clean import clean
+from custlens.features.rfm import customer_table, resolve_as_of
+from custlens.io.clean import PurchaseSpan, clean
 
 COLUMNS = ["customer_id", "order_id", "order_ts", "product_id", "quantity", "unit_price", "country"]
 
@@ -103,6 +103,21 @@ def test_purchases_and_returns_are_the_expected_lines(cleaned):
     assert sorted(returns["order_id"]) == ["103", "C102", "C114"]
     assert (returns["amount"] < 0).all()
     assert list(purchases.columns) == list(_frame().columns)
+
+
+def test_span_of_the_purchases_by_hand(cleaned):
+    # kept: 113 (Jan 1, 10:00, the first), 115, 100, 107, 112 (Jan 20, 10:00, the last)
+    span = cleaned.span
+    assert (span.first, span.last, span.rows) == (
+        datetime(2021, 1, 1, 10, 0),
+        datetime(2021, 1, 20, 10, 0),
+        5,
+    )
+    # resolve_as_of takes it instead of a query: a span that says otherwise wins
+    assert resolve_as_of(cleaned.purchases, span=span) == date(2021, 1, 21)
+    later = PurchaseSpan(span.first, datetime(2021, 2, 3, 8, 0), span.rows)
+    assert resolve_as_of(cleaned.purchases, span=later) == date(2021, 2, 4)
+    assert resolve_as_of(cleaned.purchases) == date(2021, 1, 21)
 
 
 def test_offsetting_pair_prefers_the_nearest_earlier_purchase(cleaned):

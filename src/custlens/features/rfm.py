@@ -30,6 +30,7 @@ import ibis.expr.types as ir
 
 from custlens._validation import as_date, require_columns
 from custlens.errors import DataError
+from custlens.io.clean import PurchaseSpan
 from custlens.io.sums import exact_sum
 
 _NEEDED = ("customer_id", "order_id", "order_ts", "amount")
@@ -44,23 +45,33 @@ def _check(table: ir.Table, what: str) -> None:
     )
 
 
-def resolve_as_of(purchases: ir.Table, as_of: date | datetime | str | None = None) -> date:
-    """The as-of date: ``as_of`` if given (checked), else the day after the last purchase."""
+def resolve_as_of(
+    purchases: ir.Table,
+    as_of: date | datetime | str | None = None,
+    *,
+    span: PurchaseSpan | None = None,
+) -> date:
+    """The as-of date: ``as_of`` if given (checked), else the day after the last purchase.
+
+    ``span``: the purchases' first and last order time and count when already known
+    (``Cleaned.span``, from cleaning's report query): no query runs then."""
     _check(purchases, "purchases")
-    row = (
-        purchases.aggregate(
-            first=purchases.order_ts.min(), last=purchases.order_ts.max(), n=purchases.count()
+    if span is None:
+        row = (
+            purchases.aggregate(
+                first=purchases.order_ts.min(), last=purchases.order_ts.max(), n=purchases.count()
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
         )
-        .to_pyarrow()
-        .to_pylist()[0]
-    )
-    if not row["n"] or row["first"] is None:
+        span = PurchaseSpan(row["first"], row["last"], int(row["n"] or 0))
+    if not span.rows or span.first is None or span.last is None:
         raise DataError(
             "There are no purchases with a date to build customers from",
             where="purchases (0 dated lines)",
             fix="check the cleaning report: a rule or filter may have removed every line",
         )
-    first, last = row["first"].date(), row["last"].date()
+    first, last = span.first.date(), span.last.date()
     if as_of is None:
         return last + timedelta(days=1)
     resolved = as_date(

@@ -47,7 +47,7 @@ import functools
 import logging
 import operator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -132,6 +132,18 @@ class Cleaned:
     returns: ir.Table
     report: QualityReport
     lines: ir.Table | None = None
+    span: PurchaseSpan | None = None  # of ``purchases``, from the report's query
+
+
+@dataclass(frozen=True)
+class PurchaseSpan:
+    """The first and last order time of the purchase lines and their number, which cleaning
+    counts anyway: ``custlens.features.rfm.resolve_as_of`` takes it instead of another pass
+    over the purchases."""
+
+    first: datetime | None
+    last: datetime | None
+    rows: int
 
 
 def _resolve_rules(table: ir.Table, config: CleaningConfig) -> tuple[dict[str, bool], dict]:
@@ -459,6 +471,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
         flagged = _canonical_numbers(_flag_stored(stored, list(table.columns), config, on))
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
+    span = PurchaseSpan(stats["first_0"], stats["last_0"], int(stats["rows_0"]))
     lost = _customers_lost(flagged)
     report = _build_report(stats, lost, on, notes)
     if report.rows_out == 0:
@@ -466,11 +479,12 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     log.info("cleaning: %s", " | ".join(report.summary_lines()))
     purchases = flagged.filter(flagged[_STAGE] == 0).drop(*helpers)
     returns = flagged.filter(flagged[_RETURN]).drop(*helpers)
-    return Cleaned(purchases=purchases, returns=returns, report=report, lines=lines)
+    return Cleaned(purchases=purchases, returns=returns, report=report, lines=lines, span=span)
 
 
 def _stage_stats(f: ir.Table) -> dict:
-    """One aggregate per stage: rows and positive revenue, orders out, return lines."""
+    """One aggregate per stage: rows and positive revenue, orders out, return lines, and the
+    first and last order time of the lines kept (stage 0)."""
     # summed as decimals: exact and independent of the engine's order (byte-identical reports);
     # grouped by stage rather than a filtered sum per stage (one decimal cast per line)
     ok = (f.amount > 0.0) & ~f.amount.isnan() & (f.amount <= _LIMIT)
@@ -481,9 +495,11 @@ def _stage_stats(f: ir.Table) -> dict:
         orders=f.order_id.nunique(where=f[_STAGE] == 0),
         returns_rows=f.count(where=f[_RETURN]),
         paired_returns=f.count(where=f[_PAIR]),
+        first=f.order_ts.min(),
+        last=f.order_ts.max(),
     )
     stats: dict = {f"{k}_{stage}": 0 for k in ("rows", "rev") for stage in range(len(RULES) + 1)}
-    stats.update(orders_out=0, returns_rows=0, paired_returns=0)
+    stats.update(orders_out=0, returns_rows=0, paired_returns=0, first_0=None, last_0=None)
     for row in per_stage.to_pyarrow().to_pylist():
         stage = int(row["_stage"])
         stats[f"rows_{stage}"] = row["rows"]
@@ -492,6 +508,7 @@ def _stage_stats(f: ir.Table) -> dict:
         stats["paired_returns"] += row["paired_returns"]
         if stage == 0:
             stats["orders_out"] = row["orders"]
+            stats["first_0"], stats["last_0"] = row["first"], row["last"]
     return stats
 
 

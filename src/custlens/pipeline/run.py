@@ -248,7 +248,7 @@ def prepare(
                 if store_cleaned:  # read by many queries: stored once, not derived each time
                     cleaned = _stored(cleaned)
         with clock.stage("customer table"):
-            resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of)
+            resolved_as_of = resolve_as_of(cleaned.purchases, settings.as_of, span=cleaned.span)
             # one query, compiled once per run for every date the run needs it at (the
             # predictions' backtests reuse it); its rows are kept for the final scoring
             features = feature_query(
