@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
-import time
 
-import numpy as np
 import pytest
 
 from custlens.pipeline.memory import ResidentSampler, release_free_memory, resident_mb
@@ -31,20 +31,33 @@ def test_resident_now_agrees_with_proc_status():
     assert abs(ours - theirs) < 8  # the two reads are a few allocations apart
 
 
+# run in a new interpreter: in the suite's worker, memory that other tests' threads and caches
+# hand back while the block is held lowers the resident set under the sampler (seen in CI:
+# 232 of 300 MB)
+_BLOCK = """
+import json, time
+import numpy as np
+from custlens.pipeline.memory import ResidentSampler, release_free_memory, resident_mb
+
+with ResidentSampler(interval=0.01) as sampler:
+    block = np.ones(300 * 2**20 // 8)  # every page written: resident
+    time.sleep(0.1)  # a few samples while it is held
+    del block
+release_free_memory()
+print(json.dumps({"before": sampler.before, "max": sampler.max, "after": resident_mb()}))
+"""
+
+
 def test_a_block_held_and_freed_inside_shows_in_max_not_after():
-    size = 300 * 2**20  # bytes
-    with ResidentSampler(interval=0.01) as sampler:
-        block = np.ones(size // 8)  # every page written: resident
-        time.sleep(0.1)  # a few samples while it is held
-        del block
-    assert sampler.before is not None and sampler.max is not None
-    grown = sampler.max - sampler.before
+    done = subprocess.run(
+        [sys.executable, "-c", _BLOCK], capture_output=True, text=True, timeout=120, check=True
+    )
+    seen = json.loads(done.stdout)
+    assert seen["before"] is not None and seen["max"] is not None
+    grown = seen["max"] - seen["before"]
     assert 0.9 * 300 <= grown <= 300 + 64
-    # freed: unmapped at once, or (when a library has raised glibc's mmap threshold, as in the
-    # whole suite) back in the heap until it is trimmed
-    release_free_memory()
-    after = resident_mb()
-    assert after is not None and after < sampler.max - 200
+    # freed: unmapped at once, or back in the heap until it is trimmed
+    assert seen["after"] is not None and seen["after"] < seen["max"] - 200
 
 
 def test_max_is_never_below_entry():
