@@ -41,7 +41,7 @@ from custlens.pipeline.memory import ResidentSampler, release_free_memory, resid
 
 with ResidentSampler(interval=0.01) as sampler:
     block = np.ones(300 * 2**20 // 8)  # every page written: resident
-    time.sleep(0.1)  # a few samples while it is held
+    time.sleep(0.3)  # samples while it is held
     del block
 release_free_memory()
 print(json.dumps({"before": sampler.before, "max": sampler.max, "after": resident_mb()}))
