@@ -100,7 +100,8 @@ class ChartProcesses:
                     where="the report's figures",
                     fix="run again; --figures none skips the figures",
                 )
-            log.info("a chart process stopped (exit code %s); its charts are drawn here", code)
+            if code is not None:  # a worker that never started was logged when it failed
+                log.info("a chart process stopped (exit code %s); its charts are drawn here", code)
             _draw_here(share, scale)
 
     def close(self) -> None:
