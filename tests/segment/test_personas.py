@@ -207,6 +207,34 @@ def test_pca_map_matches_an_eigen_decomposition(result):
     assert pc1.var(ddof=1) == pytest.approx(eig[0], rel=1e-6)
 
 
+def test_rows_scored_in_blocks_give_the_one_block_results(result, monkeypatch):
+    """Blocks of 37 rows and a fit on a sample of 300: the outliers, every customer's nearest
+    centre and the map are those computed here with numpy on all robust scores at once."""
+    frame, _, _, _ = result
+    monkeypatch.setattr("custlens.segment.clustering.ROW_BLOCK", 37)
+    clusterer = PersonaClusterer(features=FEATURES, k_range=(2, 6), seed=0, fit_sample=300)
+    personas = build_personas(frame, clusterer.fit(frame))
+    assert frame.loc[clusterer.is_outlier_, "customer_id"].tolist() == independent_outliers(
+        frame, clusterer
+    )
+    z = clusterer.transform(frame).to_numpy()  # every row at once
+    centres = clusterer.cluster_centers_
+    nearest = ((z[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2).argmin(axis=1)
+    assert np.array_equal(clusterer.labels_, nearest)
+    fitted = clusterer.fit_rows_
+    assert len(fitted) == 300 and not clusterer.is_outlier_[fitted].any()
+    values, vectors = np.linalg.eigh(np.cov(z[fitted], rowvar=False))
+    top = np.argsort(values)[::-1][:2]
+    assert personas.map.explained_variance == pytest.approx(
+        tuple(values[top] / values.sum()), rel=1e-6
+    )
+    centred = z - z[fitted].mean(axis=0)
+    for axis, column in zip(top, ("pc1", "pc2"), strict=True):
+        expected = np.abs(centred @ vectors[:, axis])  # an axis's sign is arbitrary
+        got = np.abs(personas.map.coordinates[column].to_numpy())
+        assert got == pytest.approx(expected, abs=1e-9)
+
+
 def test_build_personas_needs_the_fitted_table(result):
     frame, _, clusterer, _ = result
     with pytest.raises(DataError, match="same table"):

@@ -35,7 +35,7 @@ Clusters are numbered by size (0 = largest), so labels do not depend on K-Means'
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from itertools import combinations
 from numbers import Integral, Real
 
@@ -67,6 +67,7 @@ __all__ = ["PersonaClusterer", "knee_point"]
 
 MIN_CUSTOMERS = 10
 SMALL_FIT = 20_000  # customers up to which K-Means runs single-threaded
+ROW_BLOCK = 250_000  # customers whose robust scores are held at a time
 
 
 class PersonaClusterer(BaseEstimator):
@@ -117,6 +118,8 @@ class PersonaClusterer(BaseEstimator):
         The scores of every k and why the chosen one won.
     is_outlier_, outliers_, n_fit_, notes_ : ndarray, DataFrame, int, list of str
         Customers kept out of the fit and why; customers fitted on; notes.
+    fit_rows_ : ndarray
+        Positions of the customers fitted on (the non-outliers, or the seeded sample of them).
 
     Raises
     ------
@@ -227,26 +230,28 @@ class PersonaClusterer(BaseEstimator):
         self.features_, self.log_features_ = pre.features_, pre.log_features_
         self.centers_, self.scales_, self.medians_ = pre.centers_, pre.scales_, pre.medians_
         notes: list[str] = list(pre.notes_)
-        z = pre.transform(frame).to_numpy()
-        self.is_outlier_, self.outliers_ = self._find_outliers(frame, z, notes)
-        fit_z = z[~self.is_outlier_]
-        k_max_eff = min(k_max, len(fit_z) - 1)
-        if len(fit_z) < MIN_CUSTOMERS or k_max_eff < k_min:
+        # the robust scores of every customer are never held at once: the outlier rule reads
+        # three numbers per row, computed a block of rows at a time; the fit reads its rows
+        self.is_outlier_, self.outliers_ = self._find_outliers(frame, notes)
+        fit_rows = np.flatnonzero(~self.is_outlier_)
+        k_max_eff = min(k_max, len(fit_rows) - 1)
+        if len(fit_rows) < MIN_CUSTOMERS or k_max_eff < k_min:
             raise DataError(
                 f"Clustering needs at least {max(MIN_CUSTOMERS, k_min + 1)} customers after "
-                f"outliers are set aside, got {len(fit_z)}",
+                f"outliers are set aside, got {len(fit_rows)}",
                 where="customer feature table",
                 fix="run it on more customers, or lower k_min / raise outlier_z",
             )
         if k_max_eff < k_max:
-            notes.append(f"k limited to {k_max_eff}: only {len(fit_z)} customers in the fit")
-        if self.fit_sample and len(fit_z) > self.fit_sample:
-            pick = sample_rows(len(fit_z), self.fit_sample, self.seed)
+            notes.append(f"k limited to {k_max_eff}: only {len(fit_rows)} customers in the fit")
+        if self.fit_sample and len(fit_rows) > self.fit_sample:
             notes.append(
                 f"k chosen and centres fitted on a seeded sample of {self.fit_sample:,} of "
-                f"{len(fit_z):,} customers; every customer is then assigned to the nearest centre"
+                f"{len(fit_rows):,} customers; every customer is then assigned to the nearest centre"
             )
-            fit_z = fit_z[pick]
+            fit_rows = fit_rows[sample_rows(len(fit_rows), self.fit_sample, self.seed)]
+        self.fit_rows_ = fit_rows
+        fit_z = pre.transform(frame.iloc[fit_rows]).to_numpy()
         models = {}
         # one thread below SMALL_FIT: thread start-up dominates and oversubscribes busy machines
         with threadpool_limits(limits=1 if len(fit_z) <= SMALL_FIT else None):
@@ -260,7 +265,7 @@ class PersonaClusterer(BaseEstimator):
             rows = [self._scores(fit_z, models[k], k, silhouettes[k]) for k in models]
             self.selection_, self.knee_k_, self.k_ = choose_k(pd.DataFrame(rows))
             self.cluster_centers_ = _order_by_size(models[self.k_], fit_z)
-            self.labels_ = self._nearest(z)
+            self.labels_ = self._nearest_blocks(frame)
             self.stability_ = self._stability(fit_z, self.k_, models[self.k_].labels_)
         self.selection_reason_ = selection_reason(
             self.selection_, self.k_, self.knee_k_, self.stability_
@@ -277,7 +282,7 @@ class PersonaClusterer(BaseEstimator):
     def predict(self, customers: pd.DataFrame) -> np.ndarray:
         """The nearest cluster of every customer (outliers included)."""
         check_fitted(self, "cluster_centers_")
-        return self._nearest(self.transform(customers).to_numpy())
+        return self._nearest_blocks(as_customer_frame(customers, where="PersonaClusterer input"))
 
     def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         """The clustering space: log1p where chosen, robust-scaled; missing -> 0 (the median)."""
@@ -308,24 +313,36 @@ class PersonaClusterer(BaseEstimator):
             )
         return k_min, k_max
 
+    def blocks(self, frame: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
+        """``(start, z)``: the robust scores (missing -> 0) of ``ROW_BLOCK`` rows at a time."""
+        for start in range(0, len(frame), ROW_BLOCK):
+            yield (
+                start,
+                self.preprocessor_.transform(frame.iloc[start : start + ROW_BLOCK]).to_numpy(),
+            )
+
     def _find_outliers(
-        self, frame: pd.DataFrame, z: np.ndarray, notes: list[str]
+        self, frame: pd.DataFrame, notes: list[str]
     ) -> tuple[np.ndarray, pd.DataFrame]:
-        absz = np.abs(z)
-        worst = absz.argmax(axis=1)
-        max_z = absz[np.arange(len(z)), worst]
-        distance = np.sqrt((z**2).sum(axis=1))
+        n = len(frame)
+        worst, signed, distance = np.empty(n, np.int64), np.empty(n), np.empty(n)
+        for start, z in self.blocks(frame):
+            part = slice(start, start + len(z))
+            worst[part] = np.abs(z).argmax(axis=1)
+            signed[part] = z[np.arange(len(z)), worst[part]]
+            distance[part] = np.sqrt((z**2).sum(axis=1))
+        max_z = np.abs(signed)
         by_z = max_z > self.outlier_z
-        by_dist = np.zeros(len(z), dtype=bool)
+        by_dist = np.zeros(n, dtype=bool)
         threshold = np.nan
         if self.outlier_quantile is not None:
             threshold = float(np.quantile(distance, self.outlier_quantile))
             by_dist = distance > threshold
         flagged = by_z | by_dist
-        cap = int(np.floor(self.max_outlier_share * len(z)))
+        cap = int(np.floor(self.max_outlier_share * n))
         if flagged.sum() > cap:
             order = np.argsort(-np.where(flagged, distance, -np.inf), kind="stable")
-            keep = np.zeros(len(z), dtype=bool)
+            keep = np.zeros(n, dtype=bool)
             keep[order[:cap]] = True
             notes.append(
                 f"{int(flagged.sum())} customers met the outlier rule; only the {cap} most "
@@ -338,7 +355,7 @@ class PersonaClusterer(BaseEstimator):
             value = float(frame[name].iloc[i]) if pd.notna(frame[name].iloc[i]) else np.nan
             if by_z[i]:
                 reason = (
-                    f"{name} = {format_number(value)} is {z[i, worst[i]]:+.1f} robust SD from "
+                    f"{name} = {format_number(value)} is {signed[i]:+.1f} robust SD from "
                     f"the typical {format_number(self.medians_[name])} (limit {self.outlier_z:g})"
                 )
             else:
@@ -353,7 +370,7 @@ class PersonaClusterer(BaseEstimator):
                     self.id_column: ident,
                     "feature": name,
                     "value": value,
-                    "robust_z": float(z[i, worst[i]]),
+                    "robust_z": float(signed[i]),
                     "distance": float(distance[i]),
                     "reason": reason,
                 }
@@ -395,8 +412,12 @@ class PersonaClusterer(BaseEstimator):
         pairs = [adjusted_rand_score(a, b) for a, b in combinations(labelings, 2)]
         return float(np.mean(pairs))
 
-    def _nearest(self, z: np.ndarray) -> np.ndarray:
-        return _assign(z, self.cluster_centers_)
+    def _nearest_blocks(self, frame: pd.DataFrame) -> np.ndarray:
+        """The nearest centre of every row of ``frame``, scored a block of rows at a time."""
+        out = np.empty(len(frame), dtype=np.int64)
+        for start, z in self.blocks(frame):
+            out[start : start + len(z)] = _assign(z, self.cluster_centers_)
+        return out
 
 
 def _assign(z: np.ndarray, centers: np.ndarray, chunk: int = 65_536) -> np.ndarray:

@@ -220,15 +220,48 @@ def pca_map(
     variance ratios and loadings. A single feature gives a zero second axis."""
     values = z.to_numpy(dtype="float64")
     fit_rows = values if fit_mask is None else values[np.asarray(fit_mask, bool)]
-    n_comp = min(2, values.shape[1], len(fit_rows))
-    pca = PCA(n_components=n_comp, random_state=seed).fit(fit_rows)
-    coords = np.zeros((len(values), 2))
-    coords[:, :n_comp] = pca.transform(values)
-    ratio = list(pca.explained_variance_ratio_) + [0.0] * (2 - n_comp)
-    comps = np.zeros((2, values.shape[1]))
-    comps[:n_comp] = pca.components_
-    loadings = pd.DataFrame(comps.T, index=list(z.columns), columns=["pc1", "pc2"])
-    return coords, (float(ratio[0]), float(ratio[1])), loadings
+    axes = MapAxes.fit(fit_rows, list(z.columns), seed)
+    return axes.project(values), axes.ratio, axes.loadings
+
+
+@dataclass(frozen=True)
+class MapAxes:
+    """The first two principal axes of a robust-score matrix (a single feature gives a zero
+    second axis): ``project`` places any rows on them."""
+
+    pca: PCA
+    n_components: int
+    ratio: tuple[float, float]
+    loadings: pd.DataFrame
+
+    @classmethod
+    def fit(cls, values: np.ndarray, features: list[str], seed: int) -> MapAxes:
+        n_comp = min(2, values.shape[1], len(values))
+        pca = PCA(n_components=n_comp, random_state=seed).fit(values)
+        ratio = list(pca.explained_variance_ratio_) + [0.0] * (2 - n_comp)
+        comps = np.zeros((2, values.shape[1]))
+        comps[:n_comp] = pca.components_
+        loadings = pd.DataFrame(comps.T, index=features, columns=["pc1", "pc2"])
+        return cls(pca, n_comp, (float(ratio[0]), float(ratio[1])), loadings)
+
+    def project(self, values: np.ndarray) -> np.ndarray:
+        coords = np.zeros((len(values), 2))
+        coords[:, : self.n_components] = self.pca.transform(values)
+        return coords
+
+
+def _map_coordinates(
+    customers: pd.DataFrame, clusterer: PersonaClusterer, seed: int
+) -> tuple[np.ndarray, MapAxes]:
+    """Every customer's place on the axes fitted on the customers the clusters were fitted on
+    (the non-outliers, or the seeded sample of them), a block of customers at a time."""
+    # in row order (C): the axes' sums run in the same order whatever the frame's layout
+    fitted = np.ascontiguousarray(clusterer.transform(customers.iloc[clusterer.fit_rows_]))
+    axes = MapAxes.fit(fitted, list(clusterer.features_), seed)
+    coords = np.empty((len(customers), 2))
+    for start, z in clusterer.blocks(customers):
+        coords[start : start + len(z)] = axes.project(z)
+    return coords, axes
 
 
 def build_personas(
@@ -284,8 +317,7 @@ def build_personas(
     assignments["persona"] = [names[c] for c in labels]
     assignments["persona_outlier"] = outliers
 
-    z = clusterer.transform(customers)
-    coords, ratio, loadings = pca_map(z, ~outliers, seed=seed)
+    coords, axes = _map_coordinates(customers, clusterer, seed)
     coordinates = assignments.copy()
     coordinates.insert(len(coordinates.columns) - 3, "pc1", coords[:, 0])
     coordinates.insert(len(coordinates.columns) - 3, "pc2", coords[:, 1])
@@ -294,7 +326,7 @@ def build_personas(
     return Personas(
         profiles=profiles,
         assignments=assignments,
-        map=PersonaMap(coordinates, ratio, loadings),
+        map=PersonaMap(coordinates, axes.ratio, axes.loadings),
         decisions=decisions,
         features=features,
         notes=notes,
