@@ -251,7 +251,7 @@ class PersonaClusterer(BaseEstimator):
             )
             fit_rows = fit_rows[sample_rows(len(fit_rows), self.fit_sample, self.seed)]
         self.fit_rows_ = fit_rows
-        fit_z = pre.transform(frame.iloc[fit_rows]).to_numpy()
+        fit_z = self.rows_z(frame, fit_rows)
         models = {}
         # one thread below SMALL_FIT: thread start-up dominates and oversubscribes busy machines
         with threadpool_limits(limits=1 if len(fit_z) <= SMALL_FIT else None):
@@ -312,6 +312,12 @@ class PersonaClusterer(BaseEstimator):
                 fix="pass e.g. k_range=(2, 10)",
             )
         return k_min, k_max
+
+    def rows_z(self, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+        """The robust scores (missing -> 0) of the rows at positions ``rows`` (only the
+        features of those rows are copied, not the whole table's columns)."""
+        picked = pd.DataFrame({name: frame[name].take(rows) for name in self.features_})
+        return self.preprocessor_.transform(picked).to_numpy()
 
     def blocks(self, frame: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, z)``: the robust scores (missing -> 0) of ``ROW_BLOCK`` rows at a time."""

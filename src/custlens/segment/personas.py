@@ -256,7 +256,7 @@ def _map_coordinates(
     """Every customer's place on the axes fitted on the customers the clusters were fitted on
     (the non-outliers, or the seeded sample of them), a block of customers at a time."""
     # in row order (C): the axes' sums run in the same order whatever the frame's layout
-    fitted = np.ascontiguousarray(clusterer.transform(customers.iloc[clusterer.fit_rows_]))
+    fitted = np.ascontiguousarray(clusterer.rows_z(customers, clusterer.fit_rows_))
     axes = MapAxes.fit(fitted, list(clusterer.features_), seed)
     coords = np.empty((len(customers), 2))
     for start, z in clusterer.blocks(customers):
