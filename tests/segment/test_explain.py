@@ -71,6 +71,19 @@ def test_same_seed_same_explanation():
     assert a.fidelity == b.fidelity
 
 
+def test_a_series_of_names_explains_as_its_array_on_a_sample():
+    """The pipeline passes the persona column itself (indexed like the table, Arrow strings):
+    the sample's rows and names are those of the array."""
+    frame, truth = planted_customers(n_per=60, seed=2)
+    names = np.array(list(PLANTED))[truth]
+    series = pd.Series(names, index=frame.index + 1000, dtype="str")
+    a = explain_personas(frame, names, FEATURES, seed=4, forest_trees=20, max_rows=150)
+    b = explain_personas(frame, series, FEATURES, seed=4, forest_trees=20, max_rows=150)
+    pd.testing.assert_frame_equal(a.rules, b.rules)
+    pd.testing.assert_frame_equal(a.forest_importance, b.forest_importance)
+    assert (a.fidelity, a.n_train, a.n_test) == (b.fidelity, b.n_train, b.n_test)
+
+
 def test_missing_values_and_sampling_are_noted():
     frame, truth = planted_customers(n_per=60, seed=2)
     frame.loc[:4, "monetary"] = np.nan

@@ -71,7 +71,13 @@ def explain_personas(
             where="explain_personas(max_depth=...)",
             fix="pass max_depth between 1 and 4",
         )
-    labels = np.asarray(personas, dtype=object)
+    # a Series stays as it is (a million names as Python strings would take 60 bytes each);
+    # only the explained sample's names are taken out of it (``_matrix``)
+    labels = (
+        personas.reset_index(drop=True)
+        if isinstance(personas, pd.Series)
+        else pd.Series(np.asarray(personas, dtype=object))
+    )
     if len(labels) != len(customers):
         raise InputError(
             f"{len(labels)} persona labels for {len(customers)} customers",
@@ -143,7 +149,7 @@ def explain_personas(
 def _matrix(
     customers: pd.DataFrame,
     features: list[str],
-    labels: np.ndarray,
+    labels: pd.Series,
     notes: list[str],
     seed: int,
     max_rows: int,
@@ -168,8 +174,8 @@ def _matrix(
     x = np.column_stack(columns)
     if keep is not None:
         notes.append(f"explained on a seeded sample of {max_rows:,} of {len(labels):,} customers")
-        labels = labels[keep]
-    return x, labels
+        return x, labels.iloc[keep].to_numpy(dtype=object)
+    return x, labels.to_numpy(dtype=object)
 
 
 def _split(

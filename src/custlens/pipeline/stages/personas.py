@@ -89,7 +89,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PersonasResult]:
     found = build_personas(customers, clusterer, settings.personas, seed=settings.seed)
     explanation = explain_personas(
         customers,
-        found.assignments["persona"].to_numpy(),
+        found.assignments["persona"],
         clusterer.features_,
         seed=settings.seed,
         max_depth=settings.personas.tree_max_depth,
