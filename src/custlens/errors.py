@@ -58,7 +58,8 @@ class NotFittedError(ModelError):
 
 
 class ResourceError(CustlensError):
-    """The machine ran out of something the run needs (disk space for working files)."""
+    """The machine ran out of something the run needs (disk space for working files, or the
+    engine's memory under its cap)."""
 
 
 def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
@@ -78,5 +79,15 @@ def out_of_disk_space(exc: BaseException) -> bool:
 
     return any(
         (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
+        for e in exception_chain(exc)
+    )
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """True when ``exc`` or an exception behind it says the engine ran out of memory (DuckDB's
+    ``OutOfMemoryException``, raised when a query needs more than its ``memory_limit`` and
+    cannot spill the rest) or Python could not allocate (``MemoryError``)."""
+    return any(
+        isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryException"
         for e in exception_chain(exc)
     )

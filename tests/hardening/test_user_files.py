@@ -244,3 +244,34 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path: Path, monke
     assert not out.exists()  # nothing half-written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]  # no staging left
     assert data.read_bytes() == before
+
+
+def test_an_engine_out_of_memory_is_one_clear_error_and_leaves_nothing(tmp_path: Path):
+    """A memory cap too small for any query (CUSTLENS_MEMORY_LIMIT=1MB): DuckDB's
+    OutOfMemoryException becomes one message naming the cap and the fix, exit code 2."""
+    data = tmp_path / "orders.parquet"
+    synthetic(200, seed=2).orders.to_parquet(data, index=False)
+    before = data.read_bytes()
+    out = tmp_path / "res"
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(SRC),
+        "TMPDIR": str(tmp_path),
+        "CUSTLENS_MEMORY_LIMIT": "1MB",
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "custlens", "run", str(data), "--out", str(out)]
+        + ["--analyses", "rfm", "--figures", "none", "-q"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    text = proc.stdout + proc.stderr
+    assert proc.returncode == 2, text
+    assert "Traceback" not in text
+    assert "ran out of memory" in text and "Out of Memory Error" in text
+    assert "Where: CUSTLENS_MEMORY_LIMIT=1MB" in text and "Fix:" in text
+    assert not out.exists()  # nothing half-written
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]  # no staging left
+    assert data.read_bytes() == before

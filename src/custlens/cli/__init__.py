@@ -28,7 +28,13 @@ from custlens.cli.common import (
     fail,
 )
 from custlens.cli.console import err, out, print_summary, stage_progress
-from custlens.errors import CustlensError, ResourceError, exception_chain, out_of_disk_space
+from custlens.errors import (
+    CustlensError,
+    ResourceError,
+    exception_chain,
+    out_of_disk_space,
+    out_of_memory,
+)
 
 if TYPE_CHECKING:
     from custlens.config import Settings
@@ -200,7 +206,7 @@ def _execute(
 
     written: list = []
     late: list[str] = []  # warnings while writing the figures and the report
-    with disk_space_errors(out_dir):
+    with resource_errors(out_dir):
         with stage_progress(not quiet and err.is_terminal) as display:
             results = run_pipeline(
                 source,
@@ -382,25 +388,46 @@ def interrupted(exc: BaseException | None) -> bool:
 
 
 @contextmanager
-def disk_space_errors(out_dir: Path) -> Iterator[None]:
+def resource_errors(out_dir: Path) -> Iterator[None]:
     """A full disk (DuckDB's spill files, the run's working copies of the lines, the results
-    folder) becomes one clear error instead of a traceback; the staging folders are removed by
-    the code that made them."""
+    folder) or an engine out of memory becomes one clear error instead of a traceback; the
+    staging folders are removed by the code that made them."""
     try:
         yield
     except Exception as exc:
-        if not out_of_disk_space(exc):
-            raise
-        import tempfile
+        if out_of_disk_space(exc):
+            import tempfile
 
-        raise ResourceError(
-            f"The disk ran out of space during the run ({exc.__class__.__name__}: "
-            f"{str(exc).strip().splitlines()[-1] if str(exc).strip() else 'no space left'})",
-            where=f"working folder {tempfile.gettempdir()} (TMPDIR) or the output folder {out_dir}",
-            fix="free some disk space, or set TMPDIR to a folder on a disk with more room "
-            "(the run keeps working copies of the lines there, and DuckDB writes there what does "
-            "not fit under CUSTLENS_MEMORY_LIMIT), then run again",
-        ) from exc
+            raise ResourceError(
+                "The disk ran out of space during the run "
+                f"({_message_line(exc) or 'no space left'})",
+                where=f"working folder {tempfile.gettempdir()} (TMPDIR) or the output folder "
+                f"{out_dir}",
+                fix="free some disk space, or set TMPDIR to a folder on a disk with more room "
+                "(the run keeps working copies of the lines there, and DuckDB writes there "
+                "what does not fit under CUSTLENS_MEMORY_LIMIT), then run again",
+            ) from exc
+        if out_of_memory(exc):
+            import os
+
+            cap = os.environ.get("CUSTLENS_MEMORY_LIMIT")
+            raise ResourceError(
+                "The engine ran out of memory during the run "
+                f"({_message_line(exc, first=True) or 'out of memory'})",
+                where=f"CUSTLENS_MEMORY_LIMIT={cap}"
+                if cap
+                else "the engine's memory cap (a quarter of the machine's memory)",
+                fix="set CUSTLENS_MEMORY_LIMIT higher (e.g. 4GB) or CUSTLENS_THREADS=1 (each "
+                "engine thread needs working memory of its own), then run again",
+            ) from exc
+        raise
+
+
+def _message_line(exc: BaseException, *, first: bool = False) -> str:
+    """``Class: line of the message``: the last one (DuckDB's disk errors end with their
+    details), or the first (its memory errors start with them, then list remedies)."""
+    lines = str(exc).strip().splitlines()
+    return f"{exc.__class__.__name__}: {lines[0 if first else -1]}" if lines else ""
 
 
 def main() -> None:
