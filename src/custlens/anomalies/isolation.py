@@ -176,7 +176,7 @@ class CustomerAnomalyDetector(BaseEstimator):
         # each tree learns from 256 customers: a seeded sample of ``fit_rows`` gives the trees
         # the same population to draw from, and the robust scores are never held for every row
         rows = sample_rows(len(frame), self.fit_rows, self.seed)
-        fitted = frame if rows is None else frame.iloc[rows]
+        fitted = frame if rows is None else pre.rows(frame, rows)
         if rows is not None:
             self.notes_.append(
                 f"isolation forest fitted on a seeded sample of {len(rows):,} of {len(frame):,} "
@@ -223,8 +223,8 @@ class CustomerAnomalyDetector(BaseEstimator):
         # million rows and say little about typical customers (see ``reasons`` for any row)
         reasons = np.full(len(frame), "", dtype=object)
         rows = np.flatnonzero(flagged)
-        flagged_frame = frame.iloc[rows]
-        reasons[rows] = self._reasons(flagged_frame, self.preprocessor_.robust_z(flagged_frame))
+        picked = self.preprocessor_.rows(frame, rows)  # their features only
+        reasons[rows] = self._reasons(picked, self.preprocessor_.robust_z(picked))
         out["anomaly_reasons"] = reasons
         return out
 

@@ -241,6 +241,19 @@ class CustomerFeaturePreprocessor(TransformerMixin, BaseEstimator):
             cols.append((values - self.centers_[name]) / self.scales_[name])
         return np.column_stack(cols) if cols else np.empty((len(frame), 0))
 
+    def rows(self, X: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+        """The fitted features of the rows at ``positions`` (only those cells are copied, not
+        every column of a wide table; index kept)."""
+        check_fitted(self, "features_")
+        frame = as_customer_frame(X, where=f"{type(self).__name__} input")
+        require_columns(
+            frame,
+            self.features_,
+            what="the customer features",
+            fix="compute the same features as for fitting (or refit on this table)",
+        )
+        return pd.DataFrame({name: frame[name].take(positions) for name in self.features_})
+
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Robust scores as a frame (index kept); missing values are the median, ``z = 0``."""
         z = np.nan_to_num(self.robust_z(X), nan=0.0)

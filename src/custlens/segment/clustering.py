@@ -316,8 +316,7 @@ class PersonaClusterer(BaseEstimator):
     def rows_z(self, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
         """The robust scores (missing -> 0) of the rows at positions ``rows`` (only the
         features of those rows are copied, not the whole table's columns)."""
-        picked = pd.DataFrame({name: frame[name].take(rows) for name in self.features_})
-        return self.preprocessor_.transform(picked).to_numpy()
+        return self.preprocessor_.transform(self.preprocessor_.rows(frame, rows)).to_numpy()
 
     def blocks(self, frame: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
         """``(start, z)``: the robust scores (missing -> 0) of ``ROW_BLOCK`` rows at a time."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from custlens.io.frames import round_floats, to_frame
@@ -13,7 +14,6 @@ from custlens.pipeline.stage import StageContext, StageResult
 if TYPE_CHECKING:
     import altair as alt
 
-    from custlens.anomalies.isolation import CustomerAnomalyDetector
     from custlens.pipeline.results import Results
     from custlens.story import Section
 
@@ -80,7 +80,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
     # in any order: they are looked up by customer id
     signals = round_floats(to_frame(customer_order_signals(ctx.transactions, cfg, as_of=ctx.as_of)))
     detector = CustomerAnomalyDetector.from_config(cfg, seed=settings.seed)
-    frame = _with_signals(customers[_detector_columns(customers, detector)], signals)
+    # the customer table itself (not a copy of the detector's columns) with the signals beside
+    frame = _with_signals(customers, signals)
     scored = detector.fit_transform(frame)
     columns = pd.DataFrame(
         {
@@ -121,21 +122,24 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
     return columns, result
 
 
-def _detector_columns(customers: pd.DataFrame, detector: CustomerAnomalyDetector) -> list[str]:
-    """The customer columns the detector reads: its id and features (every column when it
-    chooses the features itself), so that the signals are put beside those only."""
-    if detector.features is None:
-        return list(customers.columns)
-    wanted = {detector.id_column, *detector.features}
-    return [c for c in customers.columns if c in wanted]
-
-
 def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
     """``customers.merge(signals, on="customer_id", how="left", validate="1:1")`` without
-    copying the customer table: the signals are looked up by customer id and put beside it."""
-    keyed = signals.set_index("customer_id")
-    if not keyed.index.is_unique or not customers["customer_id"].is_unique:
-        raise RuntimeError("customer ids repeat in the customer table or its order signals")
-    aligned = keyed.reindex(customers["customer_id"].to_numpy())
-    aligned.index = customers.index
-    return pd.concat([customers, aligned], axis=1).reset_index(drop=True)
+    copying the customer table: each customer's row of the signals is found with Arrow's hash
+    lookup of the ids (no Python string per customer, as pandas' index would make) and the
+    signal columns are put beside the customers' (missing -> NaN)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    ids, keys = pa.array(customers["customer_id"]), pa.array(signals["customer_id"])
+    for values in (ids, keys):
+        if pc.count_distinct(values).as_py() != len(values):
+            raise RuntimeError("customer ids repeat in the customer table or its order signals")
+    at = pc.fill_null(pc.index_in(ids, value_set=keys), -1).to_numpy()
+    found = at >= 0
+    frame = customers.reset_index(drop=True)
+    for name in signals.columns.drop("customer_id"):
+        values = signals[name].to_numpy(dtype="float64", na_value=np.nan)
+        frame[name] = np.where(found, values[np.where(found, at, 0)], np.nan)
+    del ids, keys, at, found
+    pa.default_memory_pool().release_unused()  # the lookups' hash tables, not kept resident
+    return frame
