@@ -68,3 +68,24 @@ def test_exact_std_terms_by_two_columns():
     # hand values: sd(1, 3) = sqrt(2); single values have none
     assert abs(got["sd"].iloc[0] - np.sqrt(2.0)) < 1e-12
     assert got["sd"].iloc[1:].isna().all()
+
+
+def test_positions_of_match_a_pandas_reindex():
+    import pyarrow as pa
+    import pytest
+
+    from custlens.io.frames import positions_of, taken
+
+    rng = np.random.default_rng(4)
+    keys = pd.Series([f"c{i}" for i in rng.permutation(50)], dtype="str")
+    ids = pd.Series([f"c{i}" for i in rng.integers(0, 70, 200)], dtype="str")  # some absent
+    values = rng.random(50)
+    want = pd.Series(values, index=keys.to_numpy(dtype=object)).reindex(ids.to_numpy(dtype=object))
+    for k, i in ((keys, ids), (pa.array(keys), pa.array(ids)), (keys.to_numpy(), ids.to_numpy())):
+        at = positions_of(i, k)
+        assert ((at == -1) == ~ids.isin(keys)).all()
+        np.testing.assert_array_equal(taken(values, at), want.to_numpy())
+    whole = positions_of(keys[::-1], keys)  # every id found: the values keep their dtype
+    assert taken(np.arange(50), whole).dtype == np.int64
+    with pytest.raises(RuntimeError, match="repeats"):
+        positions_of(ids, pd.Series(["a", "b", "a"], dtype="str"))

@@ -77,3 +77,21 @@ def test_whole_frame_rows_select_without_changing_values():
     assert rows.added is None and len(rows) == 3
     got = rows.select(["btyd_T"], np.array([2, 0]))
     assert got["btyd_T"].tolist() == [3.0, 1.0] and got.index.tolist() == [0, 1]
+
+
+def test_the_customer_table_is_used_only_with_one_row_per_customer_in_order():
+    import ibis
+
+    from custlens.models.model_rows import _holds_rows
+
+    query = ibis.memtable({"customer_id": ["a", "b", "c"], "x": [1.0, 2.0, 3.0]})
+
+    def table(ids: list) -> pd.DataFrame:
+        return pd.DataFrame({"customer_id": pd.array(ids, dtype="str"), "x": 0.0, "segment": "s"})
+
+    assert _holds_rows(table(["a", "b", "c"]), query)
+    assert not _holds_rows(table(["b", "a", "c"]), query)  # out of order
+    assert not _holds_rows(table(["a", "a", "c"]), query)  # a customer twice
+    assert not _holds_rows(table(["a", None, "c"]), query)  # an id missing
+    assert not _holds_rows(table(["a", "b"]), query)  # a customer missing
+    assert not _holds_rows(table(["a", "b", "c"]).drop(columns="x"), query)  # a column missing

@@ -12,16 +12,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from custlens.config import ModelsConfig
 from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
-from custlens.io.frames import fetch_released, round_floats
+from custlens.io.frames import fetch_released, positions_of, round_floats, taken
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import last_period
 
@@ -169,41 +172,43 @@ def feature_rows(
     period = last_period(purchases, cutoff, config.horizon_days).rename(_cid="customer_id")
     month = float(cutoff.month) if config.stack_cutoffs > 1 and config.stack_month_feature else None
     if known is not None and _holds_rows(known, table):
-        ids = known["customer_id"].to_numpy()
-        got = period.to_pyarrow().to_pandas().set_index("_cid")
-        added = got.reindex(ids)[list(PERIOD_COLUMNS)].reset_index(drop=True)
-        del got
+        ids = pa.array(known["customer_id"])  # found by Arrow's hash lookup (``positions_of``)
+        got = period.to_pyarrow()
+        at = positions_of(ids, got["_cid"])
+        added = pd.DataFrame({c: taken(got[c].to_numpy(), at) for c in PERIOD_COLUMNS})
+        del got, at
         for c, values in _btyd_summary(purchases, cutoff, ids, as_of).items():
             added[c] = values
         return FeatureRows(known, tuple(table.columns), added, month)
     joined = table.left_join(period, table.customer_id == period._cid)
     frame = fetch_released(joined.select(*table.columns, *PERIOD_COLUMNS).order_by("customer_id"))
-    summary = _btyd_summary(purchases, cutoff, frame["customer_id"].to_numpy(), as_of)
+    summary = _btyd_summary(purchases, cutoff, frame["customer_id"], as_of)
     frame = finish(frame, pd.DataFrame(summary), month)
     return FeatureRows.whole(frame)
 
 
 def _btyd_summary(
-    purchases: ir.Table, cutoff: date, ids: np.ndarray, as_of: date
+    purchases: ir.Table, cutoff: date, ids: Any, as_of: date
 ) -> dict[str, np.ndarray]:
     """The BTYD summary's columns (``BTYD_COLUMNS``) of the customers ``ids``, in their order
     (what a left merge on customer_id gives, without copying the customers' other columns)."""
     summary = summary_from_transactions(purchases, calibration_end=cutoff, time_unit="D")
-    if not summary["customer_id"].is_unique:  # cannot happen: one row per customer
+    try:
+        at = positions_of(ids, summary["customer_id"])
+    except RuntimeError:  # cannot happen: one row per customer
         raise DataError(
             "The BTYD summary has a customer twice",
             where=f"as_of {as_of.isoformat()}",
             fix="report this as a bug",
-        )
-    aligned = summary.rename(columns=_BTYD_NAMES).set_index("customer_id").reindex(ids)
-    del summary
-    if aligned["btyd_T"].isna().any():  # cannot happen: both use order dates <= cutoff
+        ) from None
+    if (at < 0).any():  # cannot happen: both use order dates <= cutoff
         raise DataError(
             "The BTYD summary misses customers of the customer table",
             where=f"as_of {as_of.isoformat()}",
             fix="report this as a bug",
         )
-    return {c: aligned[c].to_numpy() for c in BTYD_COLUMNS}
+    named = summary.rename(columns=_BTYD_NAMES)
+    return {c: named[c].to_numpy()[at] for c in BTYD_COLUMNS}
 
 
 def _holds_rows(known: pd.DataFrame, table: ir.Table) -> bool:
@@ -211,7 +216,9 @@ def _holds_rows(known: pd.DataFrame, table: ir.Table) -> bool:
     customer of it, in customer_id order."""
     if any(c not in known.columns for c in table.columns):
         return False
-    ids = known["customer_id"]
-    if not (ids.is_unique and ids.is_monotonic_increasing):
+    ids = pa.array(known["customer_id"])
+    # strictly increasing: one row per customer, in order (Arrow compares without a Python
+    # string per customer; a null id compares null, and so is not in order)
+    if len(ids) > 1 and not pc.all(pc.greater(ids[1:], ids[:-1]), skip_nulls=False).as_py():
         return False
     return bool(len(known) == table.count().to_pyarrow().as_py())

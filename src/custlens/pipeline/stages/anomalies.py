@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from custlens.io.frames import round_floats, to_frame
+from custlens.io.frames import positions_of, round_floats, taken, to_frame
 from custlens.pipeline.stage import StageContext, StageResult
 
 if TYPE_CHECKING:
@@ -124,22 +124,22 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
 
 def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:
     """``customers.merge(signals, on="customer_id", how="left", validate="1:1")`` without
-    copying the customer table: each customer's row of the signals is found with Arrow's hash
-    lookup of the ids (no Python string per customer, as pandas' index would make) and the
-    signal columns are put beside the customers' (missing -> NaN)."""
+    copying the customer table: each customer's row of the signals is found by id
+    (``positions_of``: no Python string per customer) and the signal columns are put beside
+    the customers' (missing -> NaN)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    ids, keys = pa.array(customers["customer_id"]), pa.array(signals["customer_id"])
-    for values in (ids, keys):
-        if pc.count_distinct(values).as_py() != len(values):
-            raise RuntimeError("customer ids repeat in the customer table or its order signals")
-    at = pc.fill_null(pc.index_in(ids, value_set=keys), -1).to_numpy()
-    found = at >= 0
+    ids = pa.array(customers["customer_id"])
+    if pc.count_distinct(ids).as_py() != len(ids):
+        raise RuntimeError("customer ids repeat in the customer table")
+    try:
+        at = positions_of(ids, signals["customer_id"])
+    except RuntimeError:
+        raise RuntimeError("customer ids repeat in the order signals") from None
     frame = customers.reset_index(drop=True)
     for name in signals.columns.drop("customer_id"):
         values = signals[name].to_numpy(dtype="float64", na_value=np.nan)
-        frame[name] = np.where(found, values[np.where(found, at, 0)], np.nan)
-    del ids, keys, at, found
-    pa.default_memory_pool().release_unused()  # the lookups' hash tables, not kept resident
+        frame[name] = taken(values, at)
+    pa.default_memory_pool().release_unused()  # the lookup's hash table, not kept resident
     return frame
