@@ -224,14 +224,7 @@ class CustomerFeaturePreprocessor(TransformerMixin, BaseEstimator):
 
     def robust_z(self, X: pd.DataFrame) -> np.ndarray:
         """Robust scores (rows x ``features_``) with NaN where a value is missing or infinite."""
-        check_fitted(self, "features_")
-        frame = as_customer_frame(X, where=f"{type(self).__name__} input")
-        require_columns(
-            frame,
-            self.features_,
-            what="the customer features",
-            fix="compute the same features as for fitting (or refit on this table)",
-        )
+        frame = self._fitted_input(X)
         cols = []
         for name in self.features_:
             values = feature_values(frame, name)
@@ -244,6 +237,11 @@ class CustomerFeaturePreprocessor(TransformerMixin, BaseEstimator):
     def rows(self, X: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
         """The fitted features of the rows at ``positions`` (only those cells are copied, not
         every column of a wide table; index kept)."""
+        frame = self._fitted_input(X)
+        return pd.DataFrame({name: frame[name].take(positions) for name in self.features_})
+
+    def _fitted_input(self, X: pd.DataFrame) -> pd.DataFrame:
+        """``X`` as a customer frame holding the fitted features (checked)."""
         check_fitted(self, "features_")
         frame = as_customer_frame(X, where=f"{type(self).__name__} input")
         require_columns(
@@ -252,7 +250,7 @@ class CustomerFeaturePreprocessor(TransformerMixin, BaseEstimator):
             what="the customer features",
             fix="compute the same features as for fitting (or refit on this table)",
         )
-        return pd.DataFrame({name: frame[name].take(positions) for name in self.features_})
+        return frame
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
         """Robust scores as a frame (index kept); missing values are the median, ``z = 0``."""
