@@ -78,20 +78,3 @@ def test_released_heap_leaves_the_resident_set():
     after = _status_kib("VmRSS") / 1024
     assert keep  # still alive
     assert held - after > 200, (held, after)
-
-
-def test_arrow_pools_freed_buffers_leave_the_resident_set():
-    # Arrow's pool (mimalloc or jemalloc) keeps the pages of freed buffers, such as those of
-    # query results and hash lookups, until it is told to release them
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    buffers = [pc.add(pa.array(np.arange(200_000, dtype="float64")), 1.0) for _ in range(200)]
-    keep = buffers[-1]  # about 320 MB in 1.6 MB buffers
-    del buffers
-    held = _status_kib("VmRSS") / 1024
-    release_free_memory()
-    after = _status_kib("VmRSS") / 1024
-    assert len(keep) == 200_000  # still alive
-    assert held - after > 200, (held, after)

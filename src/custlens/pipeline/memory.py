@@ -33,17 +33,11 @@ def resident_mb() -> float | None:
 
 
 def release_free_memory() -> bool:
-    """Hand the C heap's free pages back to the operating system (glibc's ``malloc_trim``),
-    and Arrow's memory pool its unused pages (when Arrow is loaded).
+    """Hand the C heap's free pages back to the operating system (glibc's ``malloc_trim``).
 
     pandas and NumPy allocate most columns below glibc's mmap threshold (up to 32 MiB), so
     the freed columns of a finished stage stay in the heap, counted as resident, and the next
-    stage's peak stacks on top of them; Arrow's pool (mimalloc or jemalloc) keeps the freed
-    buffers of query results and hash lookups the same way. Returns False where there is no
-    glibc."""
-    arrow = sys.modules.get("pyarrow")
-    if arrow is not None:
-        arrow.default_memory_pool().release_unused()
+    stage's peak stacks on top of them. Returns False where there is no glibc."""
     trim = _malloc_trim()
     if trim is None:
         return False

@@ -141,5 +141,4 @@ def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFram
     for name in signals.columns.drop("customer_id"):
         values = signals[name].to_numpy(dtype="float64", na_value=np.nan)
         frame[name] = taken(values, at)
-    pa.default_memory_pool().release_unused()  # the lookup's hash table, not kept resident
     return frame
