@@ -127,16 +127,7 @@ def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFram
     copying the customer table: each customer's row of the signals is found by id
     (``positions_of``: no Python string per customer) and the signal columns are put beside
     the customers' (missing -> NaN)."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    ids = pa.array(customers["customer_id"])
-    if pc.count_distinct(ids).as_py() != len(ids):
-        raise RuntimeError("customer ids repeat in the customer table")
-    try:
-        at = positions_of(ids, signals["customer_id"])
-    except RuntimeError:
-        raise RuntimeError("customer ids repeat in the order signals") from None
+    at = positions_of(customers["customer_id"], signals["customer_id"], unique_ids=True)
     frame = customers.reset_index(drop=True)
     for name in signals.columns.drop("customer_id"):
         values = signals[name].to_numpy(dtype="float64", na_value=np.nan)
