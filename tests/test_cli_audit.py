@@ -60,3 +60,26 @@ def test_audit_bad_input(tmp_path: Path, mutate, args, needle) -> None:
     assert result.exit_code == 2, text
     assert "Traceback" not in text and needle.lower() in text.lower()
     assert not out.exists()
+
+
+def test_audit_of_more_anomalies_than_a_chart_holds_writes_its_figures(tmp_path: Path):
+    """An order log audited by country flags nearly all of its 5,771 lines (the threshold is
+    tiny against the quantities): once Altair refused the chart of every anomaly with a
+    traceback."""
+    from custlens.datasets import synthetic
+
+    data = tmp_path / "orders.parquet"
+    synthetic(200, seed=2).orders.to_parquet(data, index=False)
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(data), "--segment", "Country", "--metric", "Quantity",
+                           "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, text
+    quantity = pd.read_parquet(data).groupby("Country")["Quantity"]
+    rows = int(quantity.size().sum())
+    flagged = int(
+        ((quantity.transform("mean") - pd.read_parquet(data)["Quantity"]).abs() > 0.15).sum()
+    )
+    assert flagged > 5000  # more anomalies than the chart's 5,000 points
+    assert f"{flagged:,} of {rows:,} rows" in text
+    assert (out / "deviation.png").stat().st_size > 10_000
+    assert f"5,000 of {rows:,} rows" in (out / "audit.html").read_text()

@@ -75,19 +75,72 @@ def exception_chain(exc: BaseException | None) -> Iterator[BaseException]:
 def out_of_disk_space(exc: BaseException) -> bool:
     """True when ``exc`` or an exception behind it says the disk is full (``ENOSPC``; DuckDB
     reports it as an ``IOException`` whose message ends "No space left on device")."""
-    import errno
-
-    return any(
-        (isinstance(e, OSError) and e.errno == errno.ENOSPC) or "No space left on device" in str(e)
-        for e in exception_chain(exc)
-    )
+    return any(_disk_itself(e) for e in exception_chain(exc))
 
 
 def out_of_memory(exc: BaseException) -> bool:
     """True when ``exc`` or an exception behind it says the engine ran out of memory (DuckDB's
     ``OutOfMemoryException``, raised when a query needs more than its ``memory_limit`` and
     cannot spill the rest) or Python could not allocate (``MemoryError``)."""
-    return any(
-        isinstance(e, MemoryError) or type(e).__name__ == "OutOfMemoryException"
-        for e in exception_chain(exc)
-    )
+    return any(_memory_itself(e) for e in exception_chain(exc))
+
+
+def out_of_resources(exc: BaseException) -> bool:
+    """True when ``exc`` or an exception behind it says the disk is full or memory ran out:
+    readers re-raise those as they are instead of calling the file unreadable."""
+    return out_of_disk_space(exc) or out_of_memory(exc)
+
+
+def resource_error(
+    exc: BaseException, *, doing: str, output: str | None = None
+) -> ResourceError | None:
+    """The :class:`ResourceError` for ``exc`` (what ran out, where, how to fix it), or None
+    when neither the disk nor the memory ran out. ``doing``: what was running ("the run", "the
+    profile"); ``output``: the folder or file being written, named with the working folder
+    when the disk is full."""
+    if out_of_disk_space(exc):
+        import tempfile
+
+        written = f" or the output {output}" if output else ""
+        return ResourceError(
+            f"The disk ran out of space during {doing} ({_message_line(exc) or 'no space left'})",
+            where=f"working folder {tempfile.gettempdir()} (TMPDIR){written}",
+            fix="free some disk space, or set TMPDIR to a folder on a disk with more room "
+            "(custlens keeps working copies of the data there, and DuckDB writes there what "
+            "does not fit under CUSTLENS_MEMORY_LIMIT), then try again",
+        )
+    if out_of_memory(exc):
+        import os
+
+        cap = os.environ.get("CUSTLENS_MEMORY_LIMIT")
+        return ResourceError(
+            f"The engine ran out of memory during {doing} "
+            f"({_message_line(exc, first=True) or 'out of memory'})",
+            where=f"CUSTLENS_MEMORY_LIMIT={cap}"
+            if cap
+            else "the engine's memory cap (a quarter of the machine's memory)",
+            fix="set CUSTLENS_MEMORY_LIMIT higher (e.g. 4GB) or CUSTLENS_THREADS=1 (each "
+            "engine thread needs working memory of its own), then try again",
+        )
+    return None
+
+
+def _message_line(exc: BaseException, *, first: bool = False) -> str:
+    """``Class: line of the message`` of the exception in ``exc``'s chain that ran out:
+    the last line (DuckDB's disk errors end with their details) or the first (its memory
+    errors start with them, then list remedies)."""
+    culprit = next((e for e in exception_chain(exc) if _disk_itself(e) or _memory_itself(e)), exc)
+    lines = str(culprit).strip().splitlines()
+    return f"{culprit.__class__.__name__}: {lines[0 if first else -1]}" if lines else ""
+
+
+def _memory_itself(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or type(exc).__name__ == "OutOfMemoryException"
+
+
+def _disk_itself(exc: BaseException) -> bool:
+    import errno
+
+    return (
+        isinstance(exc, OSError) and exc.errno == errno.ENOSPC
+    ) or "No space left on device" in str(exc)

@@ -96,3 +96,29 @@ def test_a_bad_settings_file_is_a_panel(app_env, tmp_path):
     app_env(config=config)
     at = new_app()
     assert "cleaning.mode" in _panel(at).replace("\\", "")
+
+
+def test_an_engine_out_of_memory_is_a_panel_then_the_run_works(app_env, monkeypatch):
+    """CUSTLENS_MEMORY_LIMIT too small for any query: reading the upload, then the run, each
+    show what ran out, the cap and the fix (not "cannot parse the file" or a bare exception
+    name); with the cap lifted the same session runs."""
+    app_env()
+    # lines of their own: the app caches what it read and ran by the file's bytes
+    good = _lines(n_customers=6, note=["memory"] * 40).rename(columns={"buyer_ref": "customer"})
+    monkeypatch.setenv("CUSTLENS_MEMORY_LIMIT", "1MB")
+    at = upload(new_app(), "orders.csv", good.to_csv(index=False).encode())
+    text = _panel(at)
+    assert "ran out of memory" in text and "Out of Memory Error" in text
+    assert "CUSTLENS\\_MEMORY\\_LIMIT=1MB" in text and "parse" not in text
+    monkeypatch.delenv("CUSTLENS_MEMORY_LIMIT")
+    at.file_uploader(key="upload").clear()
+    upload(at, "orders2.csv", good.to_csv(index=False).encode())
+    assert not errors(at)
+    monkeypatch.setenv("CUSTLENS_MEMORY_LIMIT", "1MB")  # the run opens its own engine
+    run_rfm_only(at)
+    text = _panel(at)
+    assert "The run stopped" in text and "ran out of memory during the run" in text
+    monkeypatch.delenv("CUSTLENS_MEMORY_LIMIT")
+    run_rfm_only(at)
+    assert not errors(at)
+    assert {m.label: m.value for m in at.metric}["Customers"] == "6"

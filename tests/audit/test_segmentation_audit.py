@@ -432,3 +432,26 @@ def test_point_charts_keep_every_anomaly_and_a_seeded_sample(demo: pd.DataFrame)
     assert (dev["group"] == "anomaly").sum() == r.n_anomalies
     again = audit_segmentation(demo, segment=SEG, metric=MET, config=cfg)
     pd.testing.assert_frame_equal(dev, again.figures["deviation"])
+
+
+def test_point_charts_hold_at_most_their_points_when_the_anomalies_alone_are_more(
+    demo: pd.DataFrame,
+) -> None:
+    """A threshold that flags every row but a few: the charts draw ``max_chart_points`` rows,
+    a tenth of them the unflagged rows (all of them when fewer), the rest a seeded sample of
+    the anomalies; the chart titles say it is a sample of how many rows."""
+    from custlens.charts.audit import audit_charts
+
+    cfg = AuditConfig(max_chart_points=200)
+    r = audit_segmentation(demo, segment=SEG, metric=MET, threshold=0.002, config=cfg)
+    rest = len(r.rows) - r.n_anomalies
+    assert r.n_anomalies > 200 and rest > 0  # the case this test is about
+    dev = r.figures["deviation"]
+    assert len(dev) == 200
+    assert (dev["group"] == "rest").sum() == min(rest, 20)
+    assert (dev["group"] == "anomaly").sum() == 200 - min(rest, 20)
+    assert set(dev.index) <= set(r.rows.index)
+    again = audit_segmentation(demo, segment=SEG, metric=MET, threshold=0.002, config=cfg)
+    pd.testing.assert_frame_equal(dev, again.figures["deviation"])
+    title = audit_charts(r)["deviation"].to_dict()["title"]
+    assert title.endswith(f"(a sample of 200 of {len(r.rows):,} rows, anomalies kept first)")

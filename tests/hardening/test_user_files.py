@@ -246,11 +246,28 @@ def test_a_full_disk_is_one_clear_error_and_leaves_nothing(tmp_path: Path, monke
     assert data.read_bytes() == before
 
 
-def test_an_engine_out_of_memory_is_one_clear_error_and_leaves_nothing(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("command", "suffix", "doing"),
+    [
+        (["run", "--analyses", "rfm", "--figures", "none", "-q"], ".parquet", "the run"),
+        # the text reader once called this file unparseable and told the user to pass --delimiter
+        (["run", "--analyses", "rfm", "--figures", "none", "-q"], ".csv", "the run"),
+        (["profile", "--figures", "none"], ".csv", "the profile"),
+        (["audit", "--segment", "Country", "--metric", "Quantity"], ".csv", "the audit"),
+    ],
+)
+def test_an_engine_out_of_memory_is_one_clear_error_and_leaves_nothing(
+    tmp_path: Path, command: list[str], suffix: str, doing: str
+):
     """A memory cap too small for any query (CUSTLENS_MEMORY_LIMIT=1MB): DuckDB's
-    OutOfMemoryException becomes one message naming the cap and the fix, exit code 2."""
-    data = tmp_path / "orders.parquet"
-    synthetic(200, seed=2).orders.to_parquet(data, index=False)
+    OutOfMemoryException becomes one message naming the cap and the fix, exit code 2, for
+    every command that runs the engine."""
+    data = tmp_path / f"orders{suffix}"
+    orders = synthetic(200, seed=2).orders
+    if suffix == ".csv":
+        orders.to_csv(data, index=False)
+    else:
+        orders.to_parquet(data, index=False)
     before = data.read_bytes()
     out = tmp_path / "res"
     env = {
@@ -260,8 +277,7 @@ def test_an_engine_out_of_memory_is_one_clear_error_and_leaves_nothing(tmp_path:
         "CUSTLENS_MEMORY_LIMIT": "1MB",
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "custlens", "run", str(data), "--out", str(out)]
-        + ["--analyses", "rfm", "--figures", "none", "-q"],
+        [sys.executable, "-m", "custlens", command[0], str(data), "--out", str(out), *command[1:]],
         env=env,
         capture_output=True,
         text=True,
@@ -270,8 +286,44 @@ def test_an_engine_out_of_memory_is_one_clear_error_and_leaves_nothing(tmp_path:
     text = proc.stdout + proc.stderr
     assert proc.returncode == 2, text
     assert "Traceback" not in text
-    assert "ran out of memory" in text and "Out of Memory Error" in text
+    assert f"ran out of memory during {doing} (OutOfMemoryException: Out of Memory Error" in text
     assert "Where: CUSTLENS_MEMORY_LIMIT=1MB" in text and "Fix:" in text
+    assert "parse" not in text and "--delimiter" not in text
     assert not out.exists()  # nothing half-written
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["orders.parquet"]  # no staging left
+    assert sorted(p.name for p in tmp_path.iterdir()) == [data.name]  # no staging left
     assert data.read_bytes() == before
+
+
+def test_what_ran_out_is_named_from_the_exception_that_says_so():
+    """``resource_error`` finds a full disk or an engine out of memory anywhere in the chain of
+    exceptions and quotes that exception's own line; anything else is not its business."""
+    import errno
+
+    import duckdb
+
+    from custlens.errors import ResourceError, resource_error
+
+    assert resource_error(ValueError("No space on the form"), doing="the run") is None
+    try:
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device", "/out/x.csv")
+        except OSError as inner:
+            raise RuntimeError("writing the tables failed") from inner
+    except RuntimeError as outer:
+        disk = resource_error(outer, doing="the profile", output="folder /out")
+    assert isinstance(disk, ResourceError)
+    assert disk.what.startswith("The disk ran out of space during the profile (OSError: ")
+    assert "No space left on device" in disk.what and "folder /out" in (disk.where or "")
+    memory = duckdb.OutOfMemoryException("Out of Memory Error: no room\n\nPossible solutions:\n* x")
+    try:
+        try:
+            raise memory
+        except duckdb.Error as inner:
+            raise KeyError("wrapped") from inner
+    except KeyError as outer:
+        found = resource_error(outer, doing="the run")
+    assert found is not None
+    assert found.what == (
+        "The engine ran out of memory during the run "
+        "(OutOfMemoryException: Out of Memory Error: no room)"
+    )

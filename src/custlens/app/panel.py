@@ -6,7 +6,7 @@ import logging
 
 import streamlit as st
 
-from custlens.errors import CustlensError
+from custlens.errors import CustlensError, resource_error
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,8 @@ def error_panel(exc: BaseException, *, context: str | None = None, warning: bool
     logged with its traceback and shown as one line with what to do next. ``warning``: shown as
     a warning (something to check) instead of an error."""
     title = f"**{context}**\n\n" if context else ""
+    if not isinstance(exc, CustlensError):  # the disk or the engine's memory ran out
+        exc = resource_error(exc, doing="this step") or exc
     if isinstance(exc, CustlensError):
         parts = [f"{title}**What:** {_md(exc.what)}"]
         if exc.where:

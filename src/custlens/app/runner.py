@@ -12,7 +12,7 @@ from custlens.app.cache import Run, run_key
 from custlens.app.panel import error_panel
 from custlens.app.sources import DataFile
 from custlens.config import Settings
-from custlens.errors import CustlensError
+from custlens.errors import CustlensError, resource_error
 from custlens.io.options import ReadOptions
 from custlens.pipeline import ANALYSES, CORE_STAGES, run
 from custlens.pipeline.registry import selected
@@ -54,9 +54,12 @@ def start_run(
 
     try:
         result, _ = srv.cache.get_or_compute(key, compute)
-    except CustlensError as exc:
+    except Exception as exc:
+        failure = exc if isinstance(exc, CustlensError) else resource_error(exc, doing="the run")
+        if failure is None:
+            raise
         bar.empty()
-        error_panel(exc, context="The run stopped")
+        error_panel(failure, context="The run stopped")
         return None
     bar.progress(1.0, text="Done")
     return result

@@ -324,15 +324,21 @@ def _figure_data(
     seed: int,
     max_points: int,
 ) -> dict[str, pd.DataFrame]:
-    """Small tables the charts draw from; point charts keep every anomaly plus a seeded sample."""
+    """Small tables the charts draw from. Point charts draw at most ``max_points`` rows: every
+    anomaly and a seeded sample of the rest; when the anomalies alone are more, a seeded sample
+    of them and a tenth of the points for the rest."""
     flag = rows["is_anomaly"]
     sample = rows
     if len(rows) > max_points:
-        rest = rows.index[~flag].to_numpy()
-        n_rest = max(0, max_points - int(flag.sum()))
+        rng = np.random.default_rng(seed)
+        anomalies, rest = rows.index[flag].to_numpy(), rows.index[~flag].to_numpy()
+        n_rest = max(0, max_points - len(anomalies))
+        if len(anomalies) > max_points:
+            n_rest = min(len(rest), max_points // 10)
+            anomalies = rng.choice(anomalies, size=max_points - n_rest, replace=False)
         if len(rest) > n_rest:
-            rest = np.random.default_rng(seed).choice(rest, size=n_rest, replace=False)
-        keep = np.concatenate([rows.index[flag].to_numpy(), rest])
+            rest = rng.choice(rest, size=n_rest, replace=False)
+        keep = np.concatenate([anomalies, rest])
         sample = rows.loc[rows.index.isin(keep)]
     group = sample["is_anomaly"].map({True: "anomaly", False: "rest"})
     figs: dict[str, pd.DataFrame] = {

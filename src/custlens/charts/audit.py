@@ -19,7 +19,16 @@ TITLES = {
 }
 
 
-def deviation_chart(data: pd.DataFrame, metric: str, order: list[str] | None = None) -> alt.Chart:
+def _title(name: str, drawn: int, rows: int | None) -> str:
+    """The chart's title; when it draws a sample, how many rows of how many."""
+    if rows is None or drawn >= rows:
+        return TITLES[name]
+    return f"{TITLES[name]} (a sample of {drawn:,} of {rows:,} rows, anomalies kept first)"
+
+
+def deviation_chart(
+    data: pd.DataFrame, metric: str, order: list[str] | None = None, rows: int | None = None
+) -> alt.Chart:
     points = (
         alt.Chart(data)
         .mark_circle(size=18, opacity=0.55)
@@ -39,7 +48,7 @@ def deviation_chart(data: pd.DataFrame, metric: str, order: list[str] | None = N
         .encode(x="x:Q", y=alt.Y("segment:N", sort=order))
     )
     return (points + edge).properties(
-        title=TITLES["deviation"], width=520, height=60 * limits.shape[0]
+        title=_title("deviation", len(data), rows), width=520, height=60 * limits.shape[0]
     )
 
 
@@ -81,7 +90,7 @@ def seasonal_chart(data: pd.DataFrame, order: list[str] | None = None) -> alt.Ch
     )
 
 
-def scatter_chart(data: pd.DataFrame, name: str) -> alt.Chart:
+def scatter_chart(data: pd.DataFrame, name: str, rows: int | None = None) -> alt.Chart:
     x_name, y_name = data["x_name"].iloc[0], data["y_name"].iloc[0]
     return (
         alt.Chart(data)
@@ -93,7 +102,7 @@ def scatter_chart(data: pd.DataFrame, name: str) -> alt.Chart:
             order=alt.Order("group:N", sort="descending"),
             tooltip=["segment", "group", "x", "y"],
         )
-        .properties(title=TITLES[name], width=460, height=320)
+        .properties(title=_title(name, len(data), rows), width=460, height=320)
     )
 
 
@@ -126,14 +135,14 @@ def audit_charts(result: AuditResult) -> dict[str, alt.TopLevelMixin]:
     out: dict[str, alt.TopLevelMixin] = {}
     order = [str(s) for s in result.segments["segment"]]  # by segment mean, highest first
     if "deviation" in figs:
-        out["deviation"] = deviation_chart(figs["deviation"], metric, order)
+        out["deviation"] = deviation_chart(figs["deviation"], metric, order, len(result.rows))
     if "segment_rates" in figs and int(figs["segment_rates"][["above", "below"]].to_numpy().sum()):
         out["segment_rates"] = segment_rates_chart(figs["segment_rates"])
     if "seasonal" in figs:
         out["seasonal"] = seasonal_chart(figs["seasonal"], order)
     for name in ("value_realisation", "stability"):
         if name in figs and figs[name][["x", "y"]].notna().all(axis=1).any():
-            out[name] = scatter_chart(figs[name], name)
+            out[name] = scatter_chart(figs[name], name, len(result.rows))
     if "cluster_selection" in figs:
         out["cluster_selection"] = cluster_selection_chart(figs["cluster_selection"])
     if "importances" in figs:

@@ -9,8 +9,6 @@ process exits with code 2, leaving no output files behind.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -26,15 +24,10 @@ from custlens.cli.common import (
     TableOpt,
     app,
     fail,
+    resource_errors,
 )
 from custlens.cli.console import err, out, print_summary, stage_progress
-from custlens.errors import (
-    CustlensError,
-    ResourceError,
-    exception_chain,
-    out_of_disk_space,
-    out_of_memory,
-)
+from custlens.errors import CustlensError, exception_chain
 
 if TYPE_CHECKING:
     from custlens.config import Settings
@@ -206,7 +199,7 @@ def _execute(
 
     written: list = []
     late: list[str] = []  # warnings while writing the figures and the report
-    with resource_errors(out_dir):
+    with resource_errors("the run", f"folder {out_dir}"):
         with stage_progress(not quiet and err.is_terminal) as display:
             results = run_pipeline(
                 source,
@@ -245,12 +238,13 @@ def report(
     from custlens.report.write import write_report
 
     try:
-        results = Results.from_folder(folder)
-        if config is not None:
-            report_cfg = flags.settings(config, maps=[], overrides={}).report
-            settings = results.settings.model_copy(update={"report": report_cfg})
-            results = dataclasses.replace(results, settings=settings)
-        written = write_report(results, folder)
+        with resource_errors("the report", f"folder {folder}"):
+            results = Results.from_folder(folder)
+            if config is not None:
+                report_cfg = flags.settings(config, maps=[], overrides={}).report
+                settings = results.settings.model_copy(update={"report": report_cfg})
+                results = dataclasses.replace(results, settings=settings)
+            written = write_report(results, folder)
     except CustlensError as exc:
         fail(exc)
     out.print(
@@ -271,8 +265,9 @@ def generate(
     from custlens.datasets import write_synthetic
 
     try:
-        flags.check_customers(customers)
-        info = write_synthetic(out_path, customers, seed=seed)
+        with resource_errors("writing the data", f"file {out_path}"):
+            flags.check_customers(customers)
+            info = write_synthetic(out_path, customers, seed=seed)
     except CustlensError as exc:
         fail(exc)
     out.print(
@@ -333,15 +328,16 @@ def score(
     from custlens.pipeline import score as score_pipeline
 
     try:
-        settings = flags.settings(
-            config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
-        )
-        read = flags.read_options(table=table, sheet=sheet)
-        check_not_overlapping(out_dir, [source], what="the input")
-        check_not_overlapping(out_dir, [models_dir], what="the models folder")
-        check_output_dir(out_dir, force=force)
-        results = score_pipeline(models_dir, source, settings=settings, read=read)
-        target = write_results(results, out_dir, force=force)
+        with resource_errors("the scoring", f"folder {out_dir}"):
+            settings = flags.settings(
+                config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
+            )
+            read = flags.read_options(table=table, sheet=sheet)
+            check_not_overlapping(out_dir, [source], what="the input")
+            check_not_overlapping(out_dir, [models_dir], what="the models folder")
+            check_output_dir(out_dir, force=force)
+            results = score_pipeline(models_dir, source, settings=settings, read=read)
+            target = write_results(results, out_dir, force=force)
     except CustlensError as exc:
         fail(exc)
     out.print(
@@ -385,49 +381,6 @@ def interrupted(exc: BaseException | None) -> bool:
     """True when ``exc`` is, or was caused by, an interruption (Ctrl-C or SIGTERM): DuckDB
     turns one that arrives during a query into ``RuntimeError: Query interrupted``."""
     return any(isinstance(e, KeyboardInterrupt) for e in exception_chain(exc))
-
-
-@contextmanager
-def resource_errors(out_dir: Path) -> Iterator[None]:
-    """A full disk (DuckDB's spill files, the run's working copies of the lines, the results
-    folder) or an engine out of memory becomes one clear error instead of a traceback; the
-    staging folders are removed by the code that made them."""
-    try:
-        yield
-    except Exception as exc:
-        if out_of_disk_space(exc):
-            import tempfile
-
-            raise ResourceError(
-                "The disk ran out of space during the run "
-                f"({_message_line(exc) or 'no space left'})",
-                where=f"working folder {tempfile.gettempdir()} (TMPDIR) or the output folder "
-                f"{out_dir}",
-                fix="free some disk space, or set TMPDIR to a folder on a disk with more room "
-                "(the run keeps working copies of the lines there, and DuckDB writes there "
-                "what does not fit under CUSTLENS_MEMORY_LIMIT), then run again",
-            ) from exc
-        if out_of_memory(exc):
-            import os
-
-            cap = os.environ.get("CUSTLENS_MEMORY_LIMIT")
-            raise ResourceError(
-                "The engine ran out of memory during the run "
-                f"({_message_line(exc, first=True) or 'out of memory'})",
-                where=f"CUSTLENS_MEMORY_LIMIT={cap}"
-                if cap
-                else "the engine's memory cap (a quarter of the machine's memory)",
-                fix="set CUSTLENS_MEMORY_LIMIT higher (e.g. 4GB) or CUSTLENS_THREADS=1 (each "
-                "engine thread needs working memory of its own), then run again",
-            ) from exc
-        raise
-
-
-def _message_line(exc: BaseException, *, first: bool = False) -> str:
-    """``Class: line of the message``: the last one (DuckDB's disk errors end with their
-    details), or the first (its memory errors start with them, then list remedies)."""
-    lines = str(exc).strip().splitlines()
-    return f"{exc.__class__.__name__}: {lines[0 if first else -1]}" if lines else ""
 
 
 def main() -> None:

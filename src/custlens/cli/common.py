@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from custlens.cli.console import err
-from custlens.errors import CustlensError
+from custlens.errors import CustlensError, resource_error
 
 app = typer.Typer(
     name="custlens",
@@ -24,6 +26,20 @@ def fail(exc: CustlensError) -> None:
     # user text (paths, column names, values) is printed literally, never as console markup
     err.print(f"[bold red]Error:[/bold red] {escape(str(exc))}", highlight=False, soft_wrap=True)
     raise typer.Exit(code=exc.exit_code)
+
+
+@contextmanager
+def resource_errors(doing: str, output: str | None = None) -> Iterator[None]:
+    """A full disk (DuckDB's spill files, working copies of the data, the output) or an engine
+    out of memory while ``doing`` becomes one clear :class:`custlens.errors.ResourceError`
+    instead of a traceback; staging folders are removed by the code that made them."""
+    try:
+        yield
+    except Exception as exc:
+        failure = resource_error(exc, doing=doing, output=output)
+        if failure is None:
+            raise
+        raise failure from exc
 
 
 SourceArg = Annotated[

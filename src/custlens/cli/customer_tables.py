@@ -8,7 +8,15 @@ import typer
 from rich.markup import escape
 
 from custlens.cli import flags
-from custlens.cli.common import ConfigOpt, ForceOpt, OutOpt, TableOpt, app, fail
+from custlens.cli.common import (
+    ConfigOpt,
+    ForceOpt,
+    OutOpt,
+    TableOpt,
+    app,
+    fail,
+    resource_errors,
+)
 from custlens.cli.console import out
 from custlens.errors import CustlensError
 
@@ -54,22 +62,23 @@ def audit(
     from custlens.report.audit_markdown import is_audit_folder, write_audit
 
     try:
-        check_not_overlapping(out_dir, [source], what="the input")
-        check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
-        result = run_audit(
-            source,
-            segment=segment,
-            metric=metric,
-            threshold=threshold,
-            relative=relative,
-            latest_by=latest_by,
-            tie_break=tie_break,
-            customer_col=customer_col,
-            seed=seed,
-            config_path=config,
-            read=flags.read_options(table=table, sheet=sheet),
-        )
-        target = write_audit(result, out_dir, force=force)
+        with resource_errors("the audit", f"folder {out_dir}"):
+            check_not_overlapping(out_dir, [source], what="the input")
+            check_output_dir(out_dir, is_ours=is_audit_folder, force=force)
+            result = run_audit(
+                source,
+                segment=segment,
+                metric=metric,
+                threshold=threshold,
+                relative=relative,
+                latest_by=latest_by,
+                tie_break=tie_break,
+                customer_col=customer_col,
+                seed=seed,
+                config_path=config,
+                read=flags.read_options(table=table, sheet=sheet),
+            )
+            target = write_audit(result, out_dir, force=force)
     except CustlensError as exc:
         fail(exc)
     out.print(
@@ -113,21 +122,22 @@ def profile(
     from custlens.report.profile_markdown import is_profile_folder, write_profile
 
     try:
-        flags.check_figures(figures)
-        roles = flags.parse_roles(role or [])
-        check_not_overlapping(out_dir, [source], what="the input")
-        check_output_dir(out_dir, is_ours=is_profile_folder, force=force)
-        result = run_profile(
-            source,
-            roles=roles,
-            as_of=flags.parse_date(as_of, "--as-of"),
-            seed=seed,
-            config_path=config,
-            read=flags.read_options(
-                table=table, sheet=sheet, delimiter=delimiter, encoding=encoding
-            ),
-        )
-        target = write_profile(result, out_dir, figures=figures, force=force)
+        with resource_errors("the profile", f"folder {out_dir}"):
+            flags.check_figures(figures)
+            roles = flags.parse_roles(role or [])
+            check_not_overlapping(out_dir, [source], what="the input")
+            check_output_dir(out_dir, is_ours=is_profile_folder, force=force)
+            result = run_profile(
+                source,
+                roles=roles,
+                as_of=flags.parse_date(as_of, "--as-of"),
+                seed=seed,
+                config_path=config,
+                read=flags.read_options(
+                    table=table, sheet=sheet, delimiter=delimiter, encoding=encoding
+                ),
+            )
+            target = write_profile(result, out_dir, figures=figures, force=force)
     except CustlensError as exc:
         fail(exc)
     id_col = result.id_column

@@ -26,7 +26,8 @@ class AuditConfig(_Strict):
     # the fair tree must beat the segment-only tree by this much ROC-AUC to credit behaviour
     min_auc_gain: float = Field(default=0.05, ge=0, lt=0.5)
     top_rules: int = Field(default=5, ge=1)
-    max_chart_points: int = Field(default=5000, ge=100)
+    # points drawn in one chart; its data go inline into the spec, which Altair caps at 5,000 rows
+    max_chart_points: int = Field(default=5000, ge=100, le=5000)
 
 
 DEFAULT_ANOMALY_FEATURES = [
@@ -306,7 +307,8 @@ class PersonaConfig(_Strict):
     test_size: float = Field(default=0.3, gt=0, lt=1)
     permutation_repeats: int = Field(default=5, ge=1)
     forest_trees: int = Field(default=100, ge=10)
-    max_chart_points: int = Field(default=5000, ge=100)
+    # points drawn in one chart; its data go inline into the spec, which Altair caps at 5,000 rows
+    max_chart_points: int = Field(default=5000, ge=100, le=5000)
 
     @model_validator(mode="after")
     def _check(self) -> PersonaConfig:

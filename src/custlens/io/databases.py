@@ -19,7 +19,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 
-from custlens.errors import InputError
+from custlens.errors import InputError, out_of_resources
 from custlens.io.pycolumns import rows_to_arrow
 from custlens.io.sql import sql_ident, sql_literal
 from custlens.io.text_files import check_duplicate_names
@@ -111,6 +111,8 @@ def read_duckdb_file(path: Path, table: str | None, con: Any | None) -> tuple[ib
             con.con.execute(f"ATTACH {sql_literal(str(path))} AS {sql_ident(catalog)} (READ_ONLY)")
             tables = _duckdb_table_names(con.con, catalog)
     except (duckdb.Error, OSError) as exc:
+        if out_of_resources(exc):  # the disk or memory ran out, not the file
+            raise
         raise InputError(
             f"Cannot open the DuckDB database read-only: {exc}",
             where=str(path),

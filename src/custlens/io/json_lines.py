@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from custlens.errors import InputError
+from custlens.errors import InputError, out_of_resources
 from custlens.io.text_files import (
     TextRead,
     check_not_blank,
@@ -39,6 +39,8 @@ def read_json_lines(con: Any, path: Path, *, lines_only: bool) -> TextRead:
             counts = ", ".join(f"count({sql_ident(n)})" for n in names)
             rows = scan_one(con, f"SELECT count(*), {counts} FROM {sql_ident(view)}")[0]
         except duckdb.Error as exc:
+            if out_of_resources(exc):  # the disk or memory ran out, not the file
+                raise
             con.con.execute(f"DROP VIEW IF EXISTS {sql_ident(view)}")
             if isinstance(exc, duckdb.ConversionException) and not full:
                 continue

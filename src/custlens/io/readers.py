@@ -23,7 +23,7 @@ import ibis
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from custlens.errors import InputError
+from custlens.errors import InputError, out_of_resources
 from custlens.io import databases, json_lines, spreadsheets, text_files, text_logs
 from custlens.io.materialize import register_workdir
 from custlens.io.options import ReadOptions
@@ -173,6 +173,8 @@ def _read_parquet(con: Any, path: Path) -> tuple[ibis.Table, int]:
     try:
         con.con.execute(f"CREATE VIEW \"{name}\" AS SELECT * FROM read_parquet('{literal}')")
     except duckdb.Error as exc:
+        if out_of_resources(exc):  # the disk or memory ran out, not the file
+            raise
         raise InputError(
             f"Cannot read the Parquet file: {exc}",
             where=str(path),

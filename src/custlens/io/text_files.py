@@ -28,7 +28,7 @@ from typing import Any
 import duckdb
 import ibis
 
-from custlens.errors import InputError
+from custlens.errors import InputError, out_of_resources
 from custlens.io.sql import sql_ident, sql_literal
 
 log = logging.getLogger(__name__)
@@ -214,7 +214,9 @@ def _sniff(con: Any, path: Path, opts: dict[str, str], full: bool) -> dict[str, 
         prefix.write_bytes(head)
         try:
             return _sniff_file(con, prefix, opts, False)
-        except duckdb.Error:
+        except duckdb.Error as exc:
+            if out_of_resources(exc):
+                raise
             return _sniff_file(con, path, opts, False)
 
 
@@ -337,6 +339,8 @@ def read_delimited(
         try:
             sniff = _sniff(con, path, opts, full_sniff)
         except duckdb.Error as exc:
+            if out_of_resources(exc):  # the disk or memory ran out, not the file
+                raise
             if is_unicode_error(exc) and user_encoding is None and enc == "utf-8":
                 enc = "latin-1"
                 continue
@@ -384,6 +388,8 @@ def read_delimited(
         try:
             rows = scan_one(con, f"SELECT count(*), {counts} FROM {sql_ident(view)}")[0]
         except duckdb.Error as exc:
+            if out_of_resources(exc):  # the disk or memory ran out, not the file
+                raise
             con.con.execute(f"DROP VIEW IF EXISTS {sql_ident(view)}")
             if is_unicode_error(exc) and user_encoding is None and enc == "utf-8":
                 enc = "latin-1"

@@ -14,7 +14,7 @@ from typing import Any
 
 import duckdb
 
-from custlens.errors import InputError
+from custlens.errors import InputError, out_of_resources
 from custlens.io.sql import sql_ident, sql_literal
 from custlens.io.text_files import (
     TextRead,
@@ -77,6 +77,8 @@ def read_whitespace(
                 f"SELECT count(*), count(*) FILTER (WHERE len(parts) <> {len(names)}) FROM {sql_ident(inner)}",
             )
         except duckdb.Error as exc:
+            if out_of_resources(exc):  # the disk or memory ran out, not the file
+                raise
             con.con.execute(f"DROP VIEW IF EXISTS {sql_ident(inner)}")
             if is_unicode_error(exc) and user_encoding is None and enc == "utf-8":
                 enc = "latin-1"
