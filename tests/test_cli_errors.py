@@ -200,3 +200,77 @@ def test_input_untouched_and_real_process_exit_code(tmp_path: Path, out: Path) -
     assert "abc" in proc.stderr
     assert hashlib.sha256(src.read_bytes()).hexdigest() == before
     assert not out.exists()
+
+
+def _countries_and_days() -> str:
+    """Six customers, three lines each on 2011-01-01..03: customers 0-2 in UK, 3-5 in France."""
+    lines = _lines().splitlines()
+    return HEADER + "".join(
+        line.removesuffix(",UK") + (",UK" if i < 9 else ",France") + "\n"
+        for i, line in enumerate(lines)
+    )
+
+
+def _one_customer_a_day() -> str:
+    """Six customers, customer c buying once on 2011-01-0(c+1)."""
+    return HEADER + "".join(
+        f"{1000 + c},A1,Thing,1,2011-01-0{c + 1} 10:00:00,2.5,{17000 + c},UK\n" for c in range(6)
+    )
+
+
+def _no_customer_ids() -> str:
+    """The lines of ``_lines()`` with the customer id left empty."""
+    rows = [line.split(",") for line in _lines().splitlines()]
+    return HEADER + "".join(",".join([*r[:6], "", r[7]]) + "\n" for r in rows)
+
+
+@pytest.mark.parametrize(
+    ("flags", "data", "needles", "absent"),
+    [
+        # the filters say what the lines they removed hold, and how to widen them
+        (["--country", "Narnia"], _countries_and_days(), ["--country", "France, UK"], ["`widen"]),
+        (
+            ["--date-from", "2012-01-01"],
+            _countries_and_days(),
+            ["--date-from", "run from 2011-01-01 to 2011-01-03"],
+            ["`widen"],
+        ),
+        # no customer ids at all: map the right column (keeping such lines cannot help)
+        ([], _no_customer_ids(), ["--map customer_id=", "empty"], ["missing_customer = false"]),
+        # one customer: a later --as-of cannot add customers, so it is not offered
+        ([], HEADER + _lines(1), ["at least 5 customers", "mapping"], ["--as-of"]),
+        # too early an --as-of (two customers bought before it): offered, with the last
+        # purchase date
+        (
+            ["--as-of", "2011-01-03"],
+            _one_customer_a_day(),
+            ["found 2", "later --as-of date (the purchases run to 2011-01-06)"],
+            [],
+        ),
+        (["--horizon", "0d"], HEADER + _lines(), ["positive horizon"], ["not a number"]),
+    ],
+    ids=["country", "date-from", "no customer ids", "one customer", "early as-of", "horizon 0"],
+)
+def test_fixes_that_fit_the_case(
+    tmp_path: Path, out: Path, flags: list[str], data: str, needles: list[str], absent: list[str]
+) -> None:
+    """What the error offers as the fix can work in that case."""
+    src = _write(tmp_path, "orders.csv", data)
+    result, text = _invoke(["run", str(src), "--out", str(out), "--analyses", "rfm", *flags])
+    _assert_clean_failure(result, text, out, *needles)
+    for word in absent:
+        assert word not in text, (word, text)
+
+
+def test_unix_timestamps_are_named_as_such(tmp_path: Path, out: Path) -> None:
+    """Integer seconds since 1970 in the date column: the fix says to convert them, not to pass
+    a --date-format (none can read them)."""
+    import pandas as pd
+
+    frame = pd.read_csv(pd.io.common.StringIO(HEADER + _lines()))
+    since = pd.to_datetime(frame["InvoiceDate"]) - pd.Timestamp("1970-01-01")
+    frame["InvoiceDate"] = since // pd.Timedelta(seconds=1)  # e.g. 1293876000
+    src = tmp_path / "epoch.parquet"
+    frame.to_parquet(src, index=False)
+    result, text = _invoke(["run", str(src), "--out", str(out), "--analyses", "rfm"])
+    _assert_clean_failure(result, text, out, "InvoiceDate", "Unix timestamps", "unit='s'")

@@ -50,11 +50,17 @@ def parse_horizon(value: str | None) -> int | None:
     if value is None:
         return None
     match = _HORIZON.match(value.strip().lower())
-    if match is None or int(match.group(1)) < 1:
+    if match is None:
         raise ConfigError(
             f"--horizon {value!r} is not a number of days or weeks",
             where="--horizon",
             fix="write e.g. --horizon 90d or --horizon 39w",
+        )
+    if int(match.group(1)) < 1:
+        raise ConfigError(
+            f"--horizon {value!r} is no time at all: the predictions look at least a day ahead",
+            where="--horizon",
+            fix="choose a positive horizon, e.g. --horizon 90d or --horizon 39w",
         )
     unit = match.group(2) or "d"
     digits = match.group(1)

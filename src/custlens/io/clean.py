@@ -68,41 +68,64 @@ _ROW = "_cl_row"  # a line's position in the stored lines (DuckDB)
 _ROW_RULES = ("nonpositive_price", "non_product")  # rules 3-4: removal by the line alone
 _KEPT_LEVEL = 99  # "survived every rule" in the customers-lost computation
 
-# rule name -> (number, description, how to switch it off)
+# rule name -> (number, description, how to keep the lines it removes: the fix when cleaning
+# leaves nothing; {details} is filled in for the filters, from the lines)
 RULES: dict[str, tuple[int, str, str]] = {
-    "missing_customer": (1, "lines without a customer id", "missing_customer = false"),
+    "missing_customer": (
+        1,
+        "lines without a customer id",
+        "map the column that holds the customer ids (--map customer_id=<column>, or "
+        "[mapping.columns] in custlens.toml): the one mapped is empty on these lines",
+    ),
     "cancellations_and_returns": (
         2,
         "cancelled orders and returns (negative quantity), kept apart as returns",
-        "cancellations_and_returns = false",
+        "check the quantity and order id mapping (cancellations have a negative quantity or an "
+        "order id starting with the cancellation prefix); if these lines are purchases, set "
+        "`cancellations_and_returns = false` under [cleaning] in custlens.toml",
     ),
     "nonpositive_price": (
         3,
         "lines with a zero, negative or missing unit price",
-        "nonpositive_price = false",
+        "check the unit price mapping (--map unit_price=<column>); or set "
+        "`nonpositive_price = false` under [cleaning] in custlens.toml",
     ),
     "non_product": (
         4,
         "non-product lines (postage, fees, discounts, manual adjustments, ...)",
-        "non_product = false, or shorten non_product_codes / non_product_prefixes",
+        "shorten non_product_codes / non_product_prefixes, or set `non_product = false`, under "
+        "[cleaning] in custlens.toml",
     ),
-    "exact_duplicates": (5, "exact duplicate lines (one copy kept)", "exact_duplicates = false"),
+    "exact_duplicates": (
+        5,
+        "exact duplicate lines (one copy kept)",
+        "set `exact_duplicates = false` under [cleaning] in custlens.toml",
+    ),
     "offsetting_pairs": (
         6,
         "purchases offset by an exactly opposite cancellation/return (both dropped)",
-        "offsetting_pairs = false",
+        "set `offsetting_pairs = false` under [cleaning] in custlens.toml",
     ),
-    "date_range": (7, "lines dated outside date_from..date_to", "widen date_from / date_to"),
-    "country_filter": (8, "lines from countries not selected", "widen or remove countries"),
+    "date_range": (
+        7,
+        "lines dated outside date_from..date_to",
+        "widen --date-from / --date-to (date_from / date_to under [cleaning]){details}",
+    ),
+    "country_filter": (
+        8,
+        "lines from countries not selected",
+        "widen or drop --country (countries under [cleaning]){details}",
+    ),
     "implausible_date": (
         9,
         "lines without an order date or dated outside the plausible window",
-        "widen plausible_from / plausible_to",
+        "check the order date's mapping and --date-format; or widen plausible_from / "
+        "plausible_to under [cleaning] in custlens.toml",
     ),
     "invalid_numbers": (
         10,
         "lines whose quantity, price or amount is missing, NaN, infinite or beyond 1e15",
-        "fix the numbers in the source",
+        "fix the quantities and prices in the source, or check their mapping",
     ),
 }
 _MINIMAL = (
@@ -475,7 +498,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     lost = _customers_lost(flagged)
     report = _build_report(stats, lost, on, notes)
     if report.rows_out == 0:
-        _raise_empty(report)
+        _raise_empty(report, flagged)
     log.info("cleaning: %s", " | ".join(report.summary_lines()))
     purchases = flagged.filter(flagged[_STAGE] == 0).drop(*helpers)
     returns = flagged.filter(flagged[_RETURN]).drop(*helpers)
@@ -565,7 +588,7 @@ def _build_report(stats: dict, lost: dict[int, int], on: dict, notes: dict) -> Q
     )
 
 
-def _raise_empty(report: QualityReport) -> None:
+def _raise_empty(report: QualityReport, lines: ir.Table) -> None:
     if report.rows_in == 0:
         raise DataError(
             "The transactions are empty: there is nothing to clean",
@@ -573,12 +596,32 @@ def _raise_empty(report: QualityReport) -> None:
             fix="check the source file or table and any filter applied before loading",
         )
     last = [r for r in report.rules if r.rows > 0][-1]
-    switch = RULES[last.rule][2]
     counts = ", ".join(f"{r.rule} {r.rows:,}" for r in report.rules if r.rows)
     raise DataError(
         f"Cleaning left no purchase lines: rule {last.rule!r} ({last.description}) removed "
         f"the last {last.rows:,} of {report.rows_in:,} lines (removed per rule: {counts})",
         where="io.clean",
-        fix=f"check the column mapping (customer id, order id, quantity, price); or set "
-        f"`{switch}` under [cleaning] in custlens.toml",
+        fix=RULES[last.rule][2].format(details=_filter_details(last.rule, lines)),
     )
+
+
+def _filter_details(rule: str, lines: ir.Table) -> str:
+    """What the lines a filter rule removed hold: their dates, their largest countries."""
+    lines = lines.filter(lines[_STAGE] == RULES[rule][0])
+    if rule == "date_range":
+        span = lines.aggregate(first=lines.order_ts.min(), last=lines.order_ts.max())
+        row = span.to_pyarrow().to_pylist()[0]
+        if row["first"] is None:
+            return ""
+        return f"; the orders run from {row['first']:%Y-%m-%d} to {row['last']:%Y-%m-%d}"
+    if rule == "country_filter":
+        named = lines.filter(lines.country.notnull())
+        top = (
+            named.group_by("country")
+            .aggregate(n=named.count())
+            .order_by([ibis.desc("n"), "country"])
+            .limit(8)
+        )
+        found = [str(r["country"]) for r in top.to_pyarrow().to_pylist()]
+        return f"; the lines' countries include {', '.join(found)}" if found else ""
+    return ""

@@ -227,6 +227,13 @@ def failure_error(
                 "pass the layout with --date-format, e.g. --date-format '%d/%m/%Y %H:%M', "
                 "or correct that value"
             )
+            if _looks_like_epoch(value):
+                fix = (
+                    "the column holds whole numbers of 9 or more digits, which look like Unix "
+                    "timestamps (seconds or milliseconds since 1970); --date-format cannot read "
+                    "those: convert them to dates before loading, e.g. in pandas "
+                    "pd.to_datetime(df[column], unit='s') (unit='ms' for milliseconds)"
+                )
     else:
         what = (
             "is not a number"
@@ -243,3 +250,10 @@ def failure_error(
         where=where,
         fix=fix,
     )
+
+
+def _looks_like_epoch(value: str) -> bool:
+    """A whole number of 9-13 digits: seconds or milliseconds since 1970 (1973-2286), not a
+    compact layout such as 20240105 (8 digits), which --date-format '%Y%m%d' reads."""
+    digits = value.strip().removesuffix(".0")
+    return digits.isdigit() and 9 <= len(digits) <= 13

@@ -266,7 +266,13 @@ def prepare(
                 f"RFM quintile scores need at least {RFM_BINS} customers with purchases before "
                 f"{resolved_as_of}; found {len(customers)}",
                 where=src.origin,
-                fix="run on the full order log (all customers), or choose a later --as-of date",
+                fix="run on the full order log (all customers)"
+                + (
+                    ", or choose a later --as-of date (the purchases run to "
+                    f"{cleaned.span.last:%Y-%m-%d})"
+                    if _as_of_cuts(settings, cleaned)
+                    else "; each customer id is one customer, so check its mapping too"
+                ),
             )
         with clock.stage("segments"):
             customers = describe_segments(customers, settings.rfm)
@@ -290,6 +296,14 @@ def prepare(
         ],
         clock=clock,
     )
+
+
+def _as_of_cuts(settings: Settings, cleaned: Cleaned) -> bool:
+    """Whether the as-of date the user chose leaves purchases after it out."""
+    span = cleaned.span
+    if settings.as_of is None or span is None or span.last is None:
+        return False
+    return bool(span.last.date() >= settings.as_of)
 
 
 def run(
