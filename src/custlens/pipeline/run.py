@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from importlib import metadata
 from typing import Any
 
@@ -268,9 +268,8 @@ def prepare(
                 where=src.origin,
                 fix="run on the full order log (all customers)"
                 + (
-                    ", or choose a later --as-of date (the purchases run to "
-                    f"{cleaned.span.last:%Y-%m-%d})"
-                    if _as_of_cuts(settings, cleaned)
+                    f", or choose a later --as-of date (the purchases run to {cut:%Y-%m-%d})"
+                    if (cut := _cut_off_purchases(settings, cleaned)) is not None
                     else "; each customer id is one customer, so check its mapping too"
                 ),
             )
@@ -298,12 +297,12 @@ def prepare(
     )
 
 
-def _as_of_cuts(settings: Settings, cleaned: Cleaned) -> bool:
-    """Whether the as-of date the user chose leaves purchases after it out."""
+def _cut_off_purchases(settings: Settings, cleaned: Cleaned) -> datetime | None:
+    """The last purchase's time when the as-of date the user chose leaves it out, else None."""
     span = cleaned.span
     if settings.as_of is None or span is None or span.last is None:
-        return False
-    return bool(span.last.date() >= settings.as_of)
+        return None
+    return span.last if span.last.date() >= settings.as_of else None
 
 
 def run(
