@@ -274,3 +274,34 @@ def test_unix_timestamps_are_named_as_such(tmp_path: Path, out: Path) -> None:
     frame.to_parquet(src, index=False)
     result, text = _invoke(["run", str(src), "--out", str(out), "--analyses", "rfm"])
     _assert_clean_failure(result, text, out, "InvoiceDate", "Unix timestamps", "unit='s'")
+
+
+@pytest.mark.parametrize("command", ["run", "profile", "audit", "generate"])
+@pytest.mark.parametrize("seed", ["-1", "4294967296"])
+def test_a_seed_numpy_cannot_take_is_refused_up_front(
+    tmp_path: Path, out: Path, command: str, seed: str
+) -> None:
+    """NumPy and scikit-learn take seeds 0 .. 2**32 - 1; outside them every command once ran
+    until the first seeded step and died with scikit-learn's traceback."""
+    src = str(_write(tmp_path, "orders.csv", HEADER + _lines()))
+    args = {
+        "run": ["run", src, "--out", str(out)],
+        "profile": ["profile", src, "--out", str(out)],
+        "audit": ["audit", src, "--segment", "Country", "--metric", "Quantity", "--out", str(out)],
+        "generate": ["generate", "--out", str(out / "x.parquet")],
+    }[command]
+    result, text = _invoke([*args, "--seed", seed])
+    _assert_clean_failure(result, text, out, "--seed", "4294967295" if seed != "-1" else "0")
+
+
+def test_a_seed_out_of_range_in_the_settings_file(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "orders.csv", HEADER + _lines())
+    config = _write(tmp_path, "custlens.toml", "seed = -3\n")
+    result, text = _invoke(["run", str(src), "--out", str(out), "--config", str(config)])
+    _assert_clean_failure(result, text, out, "seed", "custlens.toml")
+
+
+def test_an_unknown_role_names_the_roles(tmp_path: Path, out: Path) -> None:
+    src = _write(tmp_path, "customers.csv", "ID,Income\n1,5\n2,6\n")
+    result, text = _invoke(["profile", str(src), "--out", str(out), "--role", "Income=money"])
+    _assert_clean_failure(result, text, out, "'money' is not a role", "numeric", "categorical")

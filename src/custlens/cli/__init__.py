@@ -27,6 +27,7 @@ from custlens.cli.common import (
     resource_errors,
 )
 from custlens.cli.console import err, out, print_summary, stage_progress
+from custlens.config.base import MAX_SEED
 from custlens.errors import CustlensError, exception_chain
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ def run(
     country: Annotated[
         list[str] | None, typer.Option(help="Keep only these countries, repeatable.")
     ] = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
+    ] = None,
     compare_to: Annotated[
         str | None,
         typer.Option(
@@ -259,7 +262,9 @@ def generate(
         Path, typer.Option("--out", "-o", help="File to write: .parquet, .csv or .csv.gz.")
     ],
     customers: Annotated[int, typer.Option(help="Number of customers.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
+    ] = 0,
 ) -> None:
     """Write a realistic synthetic order log (Online Retail layout) and its ground truth."""
     from custlens.datasets import write_synthetic
@@ -282,7 +287,9 @@ def demo(
         Path, typer.Option("--dir", help="Folder for the demo data and results.")
     ] = Path("custlens-demo"),
     customers: Annotated[int, typer.Option(help="Number of synthetic customers.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
+    ] = 0,
 ) -> None:
     """Generate built-in demo data and run the whole pipeline on it."""
     from custlens.datasets import write_synthetic

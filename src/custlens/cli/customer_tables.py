@@ -18,6 +18,7 @@ from custlens.cli.common import (
     resource_errors,
 )
 from custlens.cli.console import out
+from custlens.config.base import MAX_SEED
 from custlens.errors import CustlensError
 
 
@@ -53,7 +54,9 @@ def audit(
     table: TableOpt = None,
     sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
     config: ConfigOpt = None,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    seed: Annotated[
+        int, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
+    ] = 0,
     force: ForceOpt = False,
 ) -> None:
     """Find customers the current segmentation misjudges, and what would explain them."""
@@ -112,7 +115,9 @@ def profile(
         str | None, typer.Option(help="Text encoding (default: UTF-8, else Latin-1).")
     ] = None,
     config: ConfigOpt = None,
-    seed: Annotated[int | None, typer.Option(help="Random seed.")] = None,
+    seed: Annotated[
+        int | None, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
+    ] = None,
     figures: Annotated[str, typer.Option(help="Figure format: png, svg or none.")] = "png",
     force: ForceOpt = False,
 ) -> None:

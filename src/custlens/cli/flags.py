@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from custlens.config import Settings, load_settings
+from custlens.config.profile import ROLES
 from custlens.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -120,6 +121,12 @@ def parse_roles(roles: list[str]) -> dict[str, str]:
                 f"--role {item!r} is not of the form column=role",
                 where="--role",
                 fix="write e.g. --role Income=numeric --role Region=categorical",
+            )
+        if role.strip() not in ROLES:
+            raise ConfigError(
+                f"--role {item!r}: {role.strip()!r} is not a role",
+                where="--role",
+                fix=f"use one of {', '.join(ROLES)}",
             )
         parsed[column.strip()] = role.strip()
     return parsed

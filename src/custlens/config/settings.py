@@ -17,7 +17,7 @@ from custlens.config.analyses import (
     TimingConfig,
 )
 from custlens.config.app import AppConfig
-from custlens.config.base import _Strict
+from custlens.config.base import MAX_SEED, _Strict
 from custlens.config.basket import BasketConfig
 from custlens.config.cleaning import CleaningConfig, MappingConfig
 from custlens.config.insights import InsightsConfig, MigrationConfig
@@ -63,7 +63,8 @@ class Settings(_Strict):
     # the analyses after RFM, by name (custlens.pipeline.registry); None runs every one
     analyses: list[str] | None = None
     as_of: date | None = None
-    seed: int = 42
+    # every random step is seeded from it
+    seed: int = Field(default=42, ge=0, le=MAX_SEED)
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with dotted-path overrides, e.g. ``{"cleaning.mode": "minimal"}``."""
