@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from custlens.charts.processes import ChartProcesses
 
 __all__ = [
+    "MAX_ROWS",
     "SAVE_FORMATS",
     "VEGA_LITE_SCHEMA",
     "chart_spec",
@@ -40,6 +41,10 @@ __all__ = [
 ]
 
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
+# Altair's default data transformer refuses a dataset of more rows (MaxRowsError in to_dict):
+# a chart whose rows grow with the data (the length of the history, the customers) keeps to it
+# and says in its title what it shows
+MAX_ROWS = 5000
 # the schema of the plain-dict specs: the one Altair's own specs declare (tests check they agree)
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 _SCHEMA_VERSION = re.compile(r"/vega-lite/v(\d+)\.(\d+)(?:\.\d+)?\.json$")

@@ -6,45 +6,94 @@ import altair as alt
 import pandas as pd
 
 from custlens._validation import require_columns
+from custlens.charts import MAX_ROWS
 
 _SEVERITY = ["high", "medium", "low"]
 _COLOURS = ["#c0392b", "#e67e22", "#95a5a6"]
 
 
 def insight_overview(insights: pd.DataFrame) -> alt.Chart:
-    """Number of insights per kind, stacked by severity."""
+    """Number of insights per kind, stacked by severity (counted here: one row per kind and
+    severity, however many insights a long history gives)."""
     require_columns(
         insights,
         ("kind", "severity", "id"),
         what="the table given to the insights chart",
         fix="pass the insights stage's insights table",
     )
+    counts = (
+        insights.groupby(["kind", "severity"], sort=True, dropna=False)
+        .size()
+        .reset_index(name="insights")
+    )
     return (
-        alt.Chart(insights)
+        alt.Chart(counts)
         .mark_bar()
         .encode(
             y=alt.Y("kind:N", title=None),
-            x=alt.X("count():Q", title="insights"),
+            x=alt.X("sum(insights):Q", title="insights"),
             color=alt.Color(
                 "severity:N",
                 sort=_SEVERITY,
                 scale=alt.Scale(domain=_SEVERITY, range=_COLOURS),
             ),
-            tooltip=["kind:N", "severity:N", alt.Tooltip("count():Q", title="insights")],
+            tooltip=["kind:N", "severity:N", alt.Tooltip("sum(insights):Q", title="insights")],
         )
         .properties(title="Insights by kind and severity", width=360, height=alt.Step(22))
     )
 
 
-def anomaly_chart(scores: pd.DataFrame, cut_off: float = 3.5) -> alt.LayerChart:
-    """Robust z-score of every complete week and month, per measure, with the cut-offs."""
+def _latest(frame: pd.DataFrame, budget: int) -> pd.DataFrame:
+    """The rows of the latest periods (by ``start``) whose rows together fit in ``budget``."""
+    per_start = frame.groupby("start").size().sort_index(ascending=False)
+    keep = per_start.index[per_start.cumsum() <= budget]
+    return frame[frame["start"].isin(keep)]
+
+
+def _what(shown: pd.DataFrame, every: pd.DataFrame, unit: str) -> str | None:
+    n_all = every["start"].nunique()
+    n = shown["start"].nunique()
+    if n_all == 0:
+        return None
+    if n == n_all:
+        return f"all {n_all:,} {unit}s"
+    if n == 0:
+        return f"no {unit}s (too many to draw: {n_all:,})"
+    return (
+        f"the last {n:,} of {n_all:,} {unit}s, from {pd.Timestamp(shown['start'].min()):%Y-%m-%d}"
+    )
+
+
+def _shown_periods(scores: pd.DataFrame, max_rows: int) -> tuple[pd.DataFrame, str | None]:
+    """All the scores when they fit in ``max_rows``; else every month (the latest that fit when
+    even they do not) and the latest weeks that fit beside them, and what that is."""
+    if len(scores) <= max_rows:
+        return scores, None
+    weeks, months = scores[scores["period"] == "week"], scores[scores["period"] == "month"]
+    shown_months = _latest(months, max_rows)
+    shown_weeks = _latest(weeks, max_rows - len(shown_months))
+    parts = [_what(shown_weeks, weeks, "week"), _what(shown_months, months, "month")]
+    shown = pd.concat([shown_weeks, shown_months]).sort_index()
+    return shown, "; ".join(p for p in parts if p)
+
+
+def anomaly_chart(
+    scores: pd.DataFrame, cut_off: float = 3.5, max_rows: int = MAX_ROWS
+) -> alt.LayerChart:
+    """Robust z-score of every complete week and month, per measure, with the cut-offs.
+
+    Above ``max_rows`` rows (a history of about 40 years) it draws every month and the most
+    recent weeks that fit beside them, and the title says so.
+    """
     require_columns(
         scores,
         ("period", "start", "measure", "robust_z", "value"),
         what="the table given to the anomaly chart",
         fix="pass the insights stage's anomaly_scores table",
     )
-    base = alt.Chart(scores).encode(
+    data, shown = _shown_periods(scores, max_rows)
+    title = "Revenue and orders against their baseline (robust z)"
+    base = alt.Chart(data).encode(
         x=alt.X("start:T", title=None),
         y=alt.Y("robust_z:Q", title="robust z"),
     )
@@ -65,7 +114,7 @@ def anomaly_chart(scores: pd.DataFrame, cut_off: float = 3.5) -> alt.LayerChart:
         .encode(y="z:Q")
     )
     return (line + rules).properties(
-        title="Revenue and orders against their baseline (robust z)", width=560, height=220
+        title=[title, f"({shown})"] if shown else title, width=560, height=220
     )
 
 

@@ -6,6 +6,7 @@ import altair as alt
 import pandas as pd
 
 from custlens._validation import require_columns
+from custlens.charts import MAX_ROWS
 
 
 def transition_heatmap(transitions: pd.DataFrame, date_then: str, date_now: str) -> alt.Chart:
@@ -46,8 +47,14 @@ def transition_heatmap(transitions: pd.DataFrame, date_then: str, date_now: str)
     )
 
 
-def cohort_heatmap(cohorts: pd.DataFrame, metric: str = "customer_share") -> alt.Chart:
-    """Cohort (month of first order) x months since the first order; colour: retained share."""
+def cohort_heatmap(
+    cohorts: pd.DataFrame, metric: str = "customer_share", max_rows: int = MAX_ROWS
+) -> alt.Chart:
+    """Cohort (month of first order) x months since the first order; colour: retained share.
+
+    Above ``max_rows`` cells (about 200 monthly cohorts at 24 months each) it draws the latest
+    cohorts that fit, and the title says so.
+    """
     require_columns(
         cohorts,
         ("cohort", "months_since", "customers", "revenue", metric),
@@ -55,14 +62,24 @@ def cohort_heatmap(cohorts: pd.DataFrame, metric: str = "customer_share") -> alt
         fix="pass the migration stage's cohorts table",
     )
     frame = cohorts[cohorts["months_since"] > 0]
-    title = "customers retained" if metric == "customer_share" else "revenue retained"
+    what = "customers retained" if metric == "customer_share" else "revenue retained"
+    head = f"Monthly cohorts: {what}"
+    title: str | list[str] = head
+    if len(frame) > max_rows:
+        per_cohort = frame.groupby("cohort").size().sort_index(ascending=False)
+        kept = per_cohort.index[per_cohort.cumsum() <= max_rows]
+        frame = frame[frame["cohort"].isin(kept)]
+        title = [
+            head,
+            f"(the latest {len(kept):,} of {len(per_cohort):,} cohorts, from {min(kept)})",
+        ]
     return (
         alt.Chart(frame)
         .mark_rect()
         .encode(
             x=alt.X("months_since:O", title="months since first order"),
             y=alt.Y("cohort:O", title="cohort (first order)"),
-            color=alt.Color(f"{metric}:Q", title=title, scale=alt.Scale(scheme="greens")),
+            color=alt.Color(f"{metric}:Q", title=what, scale=alt.Scale(scheme="greens")),
             tooltip=[
                 "cohort:O",
                 "months_since:O",
@@ -72,5 +89,5 @@ def cohort_heatmap(cohorts: pd.DataFrame, metric: str = "customer_share") -> alt
                 alt.Tooltip(f"{metric}:Q", format=".1%"),
             ],
         )
-        .properties(title=f"Monthly cohorts: {title}", width=alt.Step(18), height=alt.Step(14))
+        .properties(title=title, width=alt.Step(18), height=alt.Step(14))
     )

@@ -4,9 +4,13 @@ features. Functions from results to Altair specs; they never fit models."""
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
+from custlens.charts import MAX_ROWS
 from custlens.models.trainer import ModelEvaluation
+
+_ADVERB = {"week": "weekly", "day": "daily"}
 
 
 def gains_chart(ev: ModelEvaluation, table: str = "churn_lift") -> alt.Chart:
@@ -94,9 +98,30 @@ def btyd_frequency_chart(table: pd.DataFrame) -> alt.Chart:
     )
 
 
-def btyd_tracking_chart(table: pd.DataFrame) -> alt.Chart:
-    """Cumulative repeat purchases, actual vs expected, with the end of calibration marked."""
-    data = table.melt(
+def _every_kth(table: pd.DataFrame, limit: int) -> tuple[pd.DataFrame, int]:
+    """At most ``limit`` rows: every k-th period counted back from the last, and the last
+    period of calibration (where the rule is drawn); k = 1 when all fit."""
+    n = len(table)
+    if n <= limit:
+        return table, 1
+    k = -(-n // (limit - 1))  # one row kept for the end of calibration
+    position = np.arange(n)
+    keep = position % k == (n - 1) % k
+    calibration = np.flatnonzero((table["phase"] == "calibration").to_numpy())
+    if len(calibration):
+        keep[calibration[-1]] = True
+    return table[keep], k
+
+
+def btyd_tracking_chart(table: pd.DataFrame, max_rows: int = MAX_ROWS) -> alt.Chart:
+    """Cumulative repeat purchases, actual vs expected, with the end of calibration marked.
+
+    Two rows are drawn per period; above ``max_rows`` (weeks over about 48 years) one period
+    in k is drawn (the cumulative counts at those periods are exact, the line between them
+    straight) and the title says so.
+    """
+    shown, k = _every_kth(table, max_rows // 2)
+    data = shown.melt(
         id_vars=["period_end", "phase"],
         value_vars=["actual_cumulative", "predicted_cumulative"],
         var_name="series",
@@ -105,8 +130,12 @@ def btyd_tracking_chart(table: pd.DataFrame) -> alt.Chart:
     data["series"] = data["series"].str.replace("_cumulative", "")
     data["period_end"] = pd.to_datetime(data["period_end"])
     unit = str(table["unit"].iloc[0]) if len(table) else "week"
+    head = f"Cumulative repeat purchases ({_ADVERB.get(unit, unit)}): actual vs expected"
+    title: str | list[str] = head
+    if k > 1:
+        title = [head, f"(one {unit} in {k} drawn: {len(shown):,} of {len(table):,})"]
     lines = (
-        alt.Chart(data, title=f"Cumulative repeat purchases ({unit}ly): actual vs expected")
+        alt.Chart(data)
         .mark_line()
         .encode(
             x=alt.X("period_end:T", title=None),
@@ -117,10 +146,11 @@ def btyd_tracking_chart(table: pd.DataFrame) -> alt.Chart:
     )
     calibration = table[table["phase"] == "calibration"]
     if calibration.empty:
-        return lines
+        return lines.properties(title=title)
     cut = pd.DataFrame({"cutoff": [pd.to_datetime(calibration["period_end"].iloc[-1])]})
     rule = alt.Chart(cut).mark_rule(strokeDash=[4, 4], color="gray").encode(x="cutoff:T")
-    return lines + rule
+    # the title on the layer: the report's caption reads the top-level title
+    return (lines + rule).properties(title=title)
 
 
 def model_charts(ev: ModelEvaluation) -> dict[str, alt.Chart]:
