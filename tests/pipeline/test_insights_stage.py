@@ -85,6 +85,14 @@ def test_folder_reopens_with_the_same_insights(run):
     assert again.stages["migration"].charts(again)["migration_matrix"].to_dict()
 
 
+def test_the_anomaly_chart_draws_the_configured_cut_off(run):
+    results, _ = run
+    assert results.settings.insights.anomaly_z == 4.0  # the default, as in the findings' text
+    spec = results.stages["insights"].charts(results)["insights_anomalies"].to_dict()
+    rules = [d for d in spec["datasets"].values() if d and set(d[0]) == {"z"}]
+    assert rules == [[{"z": -4.0}, {"z": 4.0}]]  # the chart drew +/-3.5 before
+
+
 def test_the_migration_segments_now_are_the_run_segments(run):
     results, _ = run
     states = results.stages["migration"].tables["customer_states"]

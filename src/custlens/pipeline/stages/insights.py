@@ -67,7 +67,9 @@ class InsightsResult(StageResult):
         if not self.tables["insights"].empty:
             charts["insights_overview"] = insight_overview(self.tables["insights"])
         if not self.tables["anomaly_scores"].empty:
-            charts["insights_anomalies"] = anomaly_chart(self.tables["anomaly_scores"])
+            charts["insights_anomalies"] = anomaly_chart(
+                self.tables["anomaly_scores"], cut_off=results.settings.insights.anomaly_z
+            )
         if not self.tables["trend_tests"].empty:
             charts["insights_trends"] = trend_chart(self.tables["trend_tests"])
         return charts
