@@ -98,13 +98,16 @@ def _clean(value: Any) -> Any:
 
 
 def rate(insight: Insight, config: InsightsConfig) -> Insight:
-    """The insight with its severity from the rule of its kind (low when there is none)."""
+    """The insight with its severity from the rule of its kind (low when there is none, or
+    when its metric is NaN)."""
     from dataclasses import replace
 
     rule = config.rule(insight.kind)
     if rule is None:
         return replace(insight, severity="low", severity_score=0.0)
     size = abs(float(insight.metric_value))
+    if size != size:  # no size (a slope relative to a median of 0): low, ordered last
+        return replace(insight, severity="low", severity_score=0.0)
     level = "high" if size >= rule.high else "medium" if size >= rule.medium else "low"
     return replace(insight, severity=level, severity_score=round(size / rule.high, 6))
 

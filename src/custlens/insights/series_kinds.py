@@ -103,6 +103,14 @@ def anomaly_scores(periods: pd.DataFrame, period: str, config: InsightsConfig) -
     return pd.DataFrame(rows, columns=ANOMALY_COLUMNS)
 
 
+def _amount(value: float) -> str:
+    """A count or money amount: whole numbers with separators, two significant digits below 10
+    (a baseline median of 0.38 orders is not 0)."""
+    if value == 0 or abs(value) >= 9.5:
+        return f"{value:,.0f}"
+    return f"{value:.2g}"
+
+
 def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insight]:
     out: list[Insight] = []
     if scores.empty:
@@ -110,13 +118,20 @@ def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insig
     flagged = scores[scores["robust_z"].abs() >= config.anomaly_z]
     for row in flagged.itertuples(index=False):
         label = _label(row.start, row.period)
-        ratio = row.value / row.baseline_median if row.baseline_median else float("nan")
+        # no ratio to a baseline of 0 (a week without orders): the text gives the two numbers
+        ratio = row.value / row.baseline_median if row.baseline_median > 0 else None
         direction = "high" if row.robust_z > 0 else "low"
         word = "above" if direction == "high" else "below"
+        base = _amount(row.baseline_median)
+        against = (
+            f"{ratio:,.2f} times the baseline median {base}"
+            if ratio is not None
+            else f"against a baseline median of {base}"
+        )
         finding = (
-            f"{_MEASURES[row.measure]} in {label}: {row.value:,.0f}, {ratio:.2f} times the "
-            f"baseline median {row.baseline_median:,.0f} ({row.baseline} {row.period}s, "
-            f"robust z = {row.robust_z:+.1f}, {word} the +/-{config.anomaly_z:g} cut-off)."
+            f"{_MEASURES[row.measure]} in {label}: {row.value:,.0f}, {against} "
+            f"({row.baseline} {row.period}s, robust z = {row.robust_z:+.1f}, {word} the "
+            f"+/-{config.anomaly_z:g} cut-off)."
         )
         out.append(
             Insight(
@@ -129,7 +144,7 @@ def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insig
                 test=f"robust z-score (MAD) of ln(1 + {row.measure}) against "
                 f"{row.baseline_periods} {row.baseline} {row.period}s",
                 statistic=float(row.robust_z),
-                effect_size=float(ratio),
+                effect_size=ratio,
                 effect_name="value / baseline median",
                 subject_type="period",
                 subject=label,
@@ -202,9 +217,16 @@ def trend_insights(table: pd.DataFrame, config: InsightsConfig) -> list[Insight]
             else f"revenue of {row.key}"
         )
         slope = f"{row.slope:+.2%}" if row.measure == "share" else f"{row.slope:+,.1f}"
+        relative = float(row.relative_slope)
+        level = f"{row.median_level:.1%}" if row.measure == "share" else _amount(row.median_level)
+        # a series whose median is 0 has no slope relative to it: the text gives the level
+        how = (
+            f"by {abs(relative):.1%} of its median level per month"
+            if np.isfinite(relative)
+            else f"from a median level of {level}"
+        )
         finding = (
-            f"The {what} {'fell' if down else 'rose'} by {abs(row.relative_slope):.1%} of its "
-            f"median level per month (Sen's slope {slope} per month over "
+            f"The {what} {'fell' if down else 'rose'} {how} (Sen's slope {slope} per month over "
             f"{row.n} months, {row.first} to {row.last}; {row.test} z = {row.z:+.2f}, "
             f"{format_p(row.p_value)}, BH-adjusted {format_p(row.p_adjusted)})."
         )
