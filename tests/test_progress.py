@@ -6,8 +6,11 @@ from __future__ import annotations
 import io
 import threading
 import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import ibis
+import pandas as pd
 import pytest
 from rich.console import Console
 
@@ -122,3 +125,35 @@ def test_stage_names_are_printed_literally(monkeypatch, event):
         if event == "end":
             display("[bold]odd[/bold]", "end")
     assert "[bold]odd[/bold]" in buffer.getvalue()
+
+
+def test_summary_shows_a_dash_for_the_average_of_an_empty_segment(monkeypatch):
+    screen = Console(file=io.StringIO(), width=120)
+    monkeypatch.setattr(cli_console, "out", screen)
+    results = SimpleNamespace(  # what print_summary reads of a Results
+        quality=SimpleNamespace(summary_lines=lambda: []),
+        as_of="2023-12-23",
+        segment_summary=pd.DataFrame(
+            {
+                "segment": ["Champions", "New Customers"],
+                "customers": [2, 0],
+                "share": [1.0, 0.0],
+                "revenue_share": [1.0, 0.0],
+                "avg_monetary": [1234.5, float("nan")],  # the mean of no customers
+            }
+        ),
+        stages={},
+        notes=[],
+    )
+    cli_console.print_summary(results, Path("out"))
+    printed = screen.file.getvalue()
+    rows = [
+        [cell.strip() for cell in line.split("\u2502")[1:-1]]
+        for line in printed.splitlines()
+        if line.count("\u2502") == 6  # the table's body rows
+    ]
+    assert rows == [
+        ["Champions", "2", "100.0%", "100.0%", "1,234.50"],
+        ["New Customers", "0", "0.0%", "0.0%", "-"],
+    ]
+    assert "nan" not in printed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -112,6 +113,15 @@ def stage_progress(enabled: bool, console: Console | None = None) -> Iterator[St
         yield display
 
 
+def _cell(value: Any, spec: str) -> str:
+    """A number for the segment table; "-" for a missing one (the mean of no customers)."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):  # None, pandas' NA
+        return "-"
+    return "-" if math.isnan(number) else format(number, spec)
+
+
 def print_summary(results: Results, target: Path) -> None:
     from rich.table import Table
 
@@ -126,9 +136,9 @@ def print_summary(results: Results, target: Path) -> None:
         table.add_row(
             escape(str(row.segment)),
             f"{row.customers:,}",
-            f"{row.share:.1%}",
-            f"{row.revenue_share:.1%}",
-            f"{row.avg_monetary:,.2f}",
+            _cell(row.share, ".1%"),
+            _cell(row.revenue_share, ".1%"),
+            _cell(row.avg_monetary, ",.2f"),  # NaN for a segment without customers
         )
     out.print(table)
     for result in results.stages.values():
