@@ -123,3 +123,24 @@ def test_bad_horizons_are_refused(text, said):
 
     with pytest.raises(ConfigError, match=said):
         parse_horizon(text)
+
+
+def test_as_of_long_after_the_data_end_scores_with_a_note(tmp_path: Path) -> None:
+    # the pipeline's path (the customer table's rows reused): the final last period is empty
+    orders = tmp_path / "orders.parquet"
+    data = custlens.datasets.synthetic(300, seed=12).orders
+    data.to_parquet(orders, index=False)
+    end = pd.Timestamp(data["InvoiceDate"].max()).normalize()
+    as_of = (end + pd.Timedelta(days=150)).date()
+    out = tmp_path / "r"
+    args = ["run", str(orders), "--out", str(out), "--figures", "none"]
+    result, text = _invoke(*args, "--analyses", "predictions", "--as-of", as_of.isoformat())
+    assert result.exit_code == 0, text + repr(result.exception)
+    run = json.loads((out / "run.json").read_text())
+    assert "predictions" not in run["skipped"]
+    notes = [n for n in run["notes"] if n.startswith(f"predictions: the as-of date {as_of}")]
+    assert len(notes) == 1 and "as days without orders" in notes[0]
+    customers = pd.read_parquet(out / "customers.parquet")
+    assert customers["churn_probability"].between(0, 1).all()
+    manifest = json.loads((out / "models" / "manifest.json").read_text())
+    assert manifest["train_cutoff"] < as_of.isoformat()

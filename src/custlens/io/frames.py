@@ -91,8 +91,12 @@ def taken(values: np.ndarray, at: np.ndarray) -> np.ndarray:
 
     >>> taken(np.array([10, 20]), np.array([1, -1])).tolist()
     [20.0, nan]
+    >>> taken(np.array([], dtype="int64"), np.array([-1, -1])).tolist()  # nothing to take
+    [nan, nan]
     """
     found = at >= 0
     if found.all():
         return values[at]
+    if len(values) == 0:  # every position is -1 (an empty ``keys``)
+        return np.full(len(at), np.nan)
     return np.where(found, values[np.where(found, at, 0)].astype("float64"), np.nan)

@@ -1,7 +1,9 @@
 """Score every customer: refit on everything up to the as-of date, then predict the horizon.
 
 ``fit_final`` trains on the latest labelled period (features as of ``as_of - 1 - h``, labels
-up to the day before ``as_of``) and fits BG/NBD + Gamma-Gamma on all data before ``as_of``.
+up to the day before ``as_of``; when ``as_of`` is later than the day after the last purchase,
+the latest period the data hold, see ``final_cutoff``) and fits BG/NBD + Gamma-Gamma on all
+data before ``as_of``.
 ``score_customers`` adds per customer: churn_probability (and which method gave it),
 p_alive, expected_purchases (purchase days in the horizon, BG/NBD), clv (horizon, discounted),
 next_purchase_window, confidence_tier / low_confidence (rules in ``ModelsConfig.tiers``) and the
@@ -27,7 +29,7 @@ from custlens.config import ModelsConfig, TierRule
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
 from custlens.features.rfm import resolve_as_of
-from custlens.models.backtest import BacktestData, History
+from custlens.models.backtest import BacktestData, History, data_range
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
 from custlens.models.model_rows import BTYD_COLUMNS, FeatureRows, feature_rows
 from custlens.models.next_purchase import window_labels
@@ -292,7 +294,8 @@ def fit_final(
     score every customer; returns the models (for ``persist.save_models``) and the scores.
 
     The refit uses the same stacked training cutoffs as the evaluation (see
-    ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of``. ``known``:
+    ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of`` (or before the
+    last purchase, when that is earlier: ``final_cutoff``). ``known``:
     backtests already built from the same purchases, history and config (by default the
     evaluation backtest's cutoff is the refit's latest one), used instead of building them.
     ``table``: the customer table as of ``as_of`` (see ``customer_features``' ``known``).
@@ -332,6 +335,37 @@ def fit_btyd(frame: pd.DataFrame, kind: str, config: ModelsConfig) -> BtydBaseli
         return None
 
 
+def final_cutoff(purchases: ir.Table, as_of: date, horizon_days: int) -> date:
+    """The final refit's latest training cutoff: ``as_of - 1 - horizon`` (labels up to the day
+    before ``as_of``), or ``last purchase - horizon`` when that is earlier: an ``as_of`` after
+    the day after the last purchase leaves no fully recorded labelled period that ends before
+    it, so the models learn from the latest one the data hold (see ``final_cutoff_note``)."""
+    wanted = as_of - timedelta(days=1 + horizon_days)
+    _, last_purchase = data_range(purchases)
+    return min(wanted, last_purchase - timedelta(days=horizon_days))
+
+
+def final_cutoff_note(models: TrainedModels, last_purchase: date) -> str | None:
+    """The run note when the final models learned from a period that ends before the day
+    before their as-of date (``final_cutoff``), else None."""
+    if models.as_of is None:
+        return None
+    h = models.horizon_days
+    if models.train_cutoff >= models.as_of - timedelta(days=1 + h):
+        return None
+    after = (models.as_of - last_purchase).days
+    return (
+        f"predictions: the as-of date {models.as_of} comes {after} days after the last "
+        f"purchase ({last_purchase}), so no recorded {h}-day labelled period ends the day "
+        f"before it: the models learned from the latest one the data hold (features up to "
+        f"{models.train_cutoff}, labels to {models.train_cutoff + timedelta(days=h)}) and score "
+        f"every customer as of {models.as_of}, counting the {after - 1} days in between as "
+        f"days without orders; if orders after {last_purchase} exist but are missing from the "
+        "data, churn is overstated and CLV understated (use data up to the as-of date, or "
+        "leave --as-of unset)"
+    )
+
+
 def refit(
     purchases: ir.Table,
     returns: ir.Table | None = None,
@@ -347,7 +381,7 @@ def refit(
     """The LightGBM models and score maps of ``fit_final`` (no BTYD model, no scores yet)."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
-    last = day - timedelta(days=1 + config.horizon_days)
+    last = final_cutoff(purchases, day, config.horizon_days)
     bts = stacked_backtests(purchases, returns, last, config, history, known, seed=seed)
     models = train(bts, config, seed)
     models.as_of = day

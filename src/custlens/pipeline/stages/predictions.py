@@ -131,7 +131,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     """
     from custlens.config import FeaturesConfig
     from custlens.features.rfm import resolve_as_of
-    from custlens.models.scoring import fit_final, reasons_note
+    from custlens.models.backtest import data_range
+    from custlens.models.scoring import final_cutoff_note, fit_final, reasons_note
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
     cfg, settings = ctx.settings.models, ctx.settings
@@ -161,7 +162,11 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     )
     models.importance = dict(evaluation.importance)
     columns = align_scores(ctx.customers, scores)
-    notes = (sample_note(evaluation.metrics), reasons_note(len(scores), cfg))
+    notes = (
+        final_cutoff_note(models, data_range(purchases)[1]),
+        sample_note(evaluation.metrics),
+        reasons_note(len(scores), cfg),
+    )
     result = PredictionsResult(
         tables=dict(evaluation.tables),
         summary={
