@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator
 
 from custlens._validation import check_fitted, validate_params
 from custlens.config import ModelsConfig
+from custlens.errors import DataError
 from custlens.models.churn import SCORING_THREADS, SEED_CONSTRAINT, lgbm_params, resolved_config
 
 N_CLASSES = 3
@@ -22,11 +23,32 @@ def window_labels(edges: tuple[int, int]) -> tuple[str, str, str]:
     return (f"0-{edges[0]} days", f"{edges[0] + 1}-{edges[1]} days", "later or never")
 
 
+def single_window(window: object, edges: tuple[int, int]) -> str | None:
+    """Why no next-purchase model can learn from ``window`` (every customer in one class), in
+    words, or None when it holds at least two classes."""
+    y = np.asarray(window, dtype="int64")
+    classes = np.unique(y)
+    if len(classes) > 1:
+        return None
+    if len(classes) == 0:
+        return "there are no training customers"
+    name = window_labels(edges)[int(classes[0])]
+    return f"the next order of every one of the {len(y):,} training customers fell in '{name}'"
+
+
+def missing_windows(window: object, edges: tuple[int, int]) -> list[str]:
+    """The names of the windows that no customer of ``window`` fell in."""
+    present = set(np.unique(np.asarray(window, dtype="int64")).tolist())
+    return [name for k, name in enumerate(window_labels(edges)) if k not in present]
+
+
 class NextPurchaseModel(BaseEstimator):
     """LightGBM multiclass classifier of the next purchase window (classes 0, 1, 2).
 
     Class 0 is a first order within ``config.next_purchase_edges[0]`` days, class 1 within
-    the second edge, class 2 later or never (see :func:`window_labels`).
+    the second edge, class 2 later or never (see :func:`window_labels`). When the training
+    labels hold only two of the classes, a binary LightGBM model learns them and the third
+    gets probability 0 (it was never seen); a single class is a ``DataError``.
 
     Parameters
     ----------
@@ -86,12 +108,23 @@ class NextPurchaseModel(BaseEstimator):
         ------
         ConfigError
             When ``config`` or ``seed`` is invalid.
+        DataError
+            When ``window`` holds a single class (nothing to tell apart).
         """
         validate_params(self)
         config = resolved_config(self.config)
         y = np.asarray(window, dtype="int64")
+        why = single_window(y, config.next_purchase_edges)
+        if why is not None:
+            raise DataError(
+                f"The next-purchase model needs customers in at least two windows: {why}",
+                where="next-purchase window labels",
+                fix="use a longer history, another --cutoff or other models.next_purchase_edges",
+            )
+        # LightGBM's multiclass objective needs more than two classes; two are a binary model
+        objective = "multiclass" if len(np.unique(y)) > 2 else "binary"
         self.feature_names_ = list(X.columns)
-        self.model_ = lgb.LGBMClassifier(objective="multiclass", **lgbm_params(config, self.seed))
+        self.model_ = lgb.LGBMClassifier(objective=objective, **lgbm_params(config, self.seed))
         self.model_.fit(X, y)
         return self
 

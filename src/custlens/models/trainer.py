@@ -64,7 +64,7 @@ from custlens.models.evaluation import (
     lift_table,
     regression_metrics,
 )
-from custlens.models.next_purchase import NextPurchaseModel
+from custlens.models.next_purchase import NextPurchaseModel, missing_windows, single_window
 
 log = logging.getLogger(__name__)
 
@@ -215,12 +215,26 @@ def train(
     X, f = _train_rows(bt, config, seed)
     groups = f["customer_id"] if len(cutoffs) > 1 else None
     fits: dict[str, Callable[[], Any]] = {}
-    if bt.horizon_days >= config.next_purchase_edges[1]:  # the longest fit first
+    edges = config.next_purchase_edges
+    single = single_window(f["next_window"], edges)
+    period = "training cutoff" + ("s " if len(cutoffs) > 1 else " ")
+    period += ", ".join(c.isoformat() for c in cutoffs)
+    if bt.horizon_days < edges[1]:
+        log.info("next-purchase model skipped: horizon shorter than the last window edge")
+    elif single is not None:  # a note: the scores have no next-purchase window
+        log.warning("next-purchase model skipped (%s): %s", period, single)
+    else:  # the longest fit first
+        missing = missing_windows(f["next_window"], edges)
+        if missing:
+            log.warning(
+                "next-purchase model (%s): no training customer's next order fell in %s, so "
+                "the model never predicts it",
+                period,
+                " or ".join(f"'{m}'" for m in missing),
+            )
         fits["next_purchase"] = lambda: NextPurchaseModel(config=config, seed=seed).fit(
             X, f["next_window"]
         )
-    else:
-        log.info("next-purchase model skipped: horizon shorter than the last window edge")
     fits["churn"] = lambda: ChurnModel(config=config, seed=seed).fit(
         X, f["churned"], f["last_period_revenue"], groups=groups
     )
@@ -590,6 +604,10 @@ def backtest_and_evaluate(
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
     metrics, tables = evaluate(models, scored, prior, btyd=selection.chosen)
     metrics["notes"].extend(selection.notes)
+    if models.next_purchase is None and h >= config.next_purchase_edges[1]:
+        single = single_window(tr.frame["next_window"], config.next_purchase_edges)
+        why = single or "the training customers' next orders all fell in one window"
+        metrics["notes"].append(f"next-purchase model not trained or evaluated: {why}")
     metrics["btyd"] = selection.metrics
     tables.update(diagnostics)
     defaults = choose_default(metrics, config.choose_margin)
