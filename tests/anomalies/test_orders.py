@@ -93,6 +93,95 @@ def test_extreme_orders_fall_back_to_the_quantile_when_most_orders_share_a_value
     assert result.n_extreme == 2
 
 
+# the eight orders of TINY_ORDERS: the rule's numbers by hand (numpy over the listed values)
+TINY_VALUES = np.array([50, 80, 100, 100, 120, 150, 200, 10000], dtype=float)
+
+
+def _tiny_log_mad_threshold() -> float:
+    lv = np.log(TINY_VALUES)
+    med = np.median(lv)
+    return float(np.exp(med + 4.0 * 1.4826 * np.median(np.abs(lv - med))))
+
+
+def _frame(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (order_id, customer_id, quantity, unit_price, amount); amount None -> q * p."""
+    df = pd.DataFrame(rows, columns=["order_id", "customer_id", "quantity", "unit_price", "amount"])
+    df["quantity"] = df["quantity"].astype("float64")
+    df["unit_price"] = df["unit_price"].astype("float64")
+    given = df["amount"].astype("float64")
+    df["amount"] = given.where(given.notna(), df["quantity"] * df["unit_price"])
+    df["product_id"] = "p"
+    df["order_ts"] = [T0 + timedelta(minutes=1000 + i) for i in range(len(df))]
+    return df
+
+
+def _with_tiny(extra: pd.DataFrame) -> ibis.Table:
+    return ibis.memtable(pd.concat([_lines(TINY_ORDERS).to_pandas(), extra], ignore_index=True))
+
+
+def test_extreme_orders_leave_out_orders_worth_nothing_at_six_decimals():
+    # order 11: three lines of 5e-9 each, positive but 0.0 once each is rounded to 6 decimals
+    # (io.sums.MONEY_SCALE); ln(0) used to stop the run. It has no value to compare on a log
+    # scale, so it is left out of the rule (the eight other orders decide, as without it)
+    extra = _frame([("11", "g", 5, 1e-9, None)] * 3)
+    assert (extra["amount"] > 0).all() and (extra["amount"].round(6) == 0).all()
+    result = extreme_orders(_with_tiny(extra))
+    assert result.threshold == pytest.approx(_tiny_log_mad_threshold())
+    assert result.n_orders == 8
+    assert result.median_value == pytest.approx(110.0)
+    assert list(result.orders["order_id"]) == ["8"]
+    assert any("1 order" in n and "0 at 6 decimals" in n for n in result.notes), result.notes
+    # the quantile rule leaves it out too: the 0.75 quantile of the eight values, not of nine
+    cfg = AnomalyConfig(order_value_rule="quantile", order_value_quantile=0.75)
+    quantile = extreme_orders(_with_tiny(extra), cfg)
+    assert quantile.threshold == pytest.approx(float(np.quantile(TINY_VALUES, 0.75)))  # 162.5
+    assert list(quantile.orders["order_id"]) == ["8", "7"]
+
+
+def test_extreme_orders_all_worth_nothing_is_a_data_error():
+    with pytest.raises(DataError, match="No purchase orders"):
+        extreme_orders(
+            ibis.memtable(_frame([("1", "a", 5, 1e-9, None), ("2", "b", 1, 1e-8, None)]))
+        )
+
+
+def test_extreme_orders_leave_out_orders_with_invalid_numbers():
+    # each extra order would be the largest (or has no known value): a line whose quantity,
+    # price or amount is missing, NaN, infinite or beyond 1e15 (cleaning's rule 10) makes the
+    # order's value unknown, so the whole order is left out, however large its other lines
+    inf, nan = float("inf"), float("nan")
+    extra = _frame(
+        [
+            ("12", "h", 300, 100.0, None),
+            ("12", "h", 2, inf, None),  # infinite price and amount
+            ("13", "i", 400, 100.0, None),
+            ("13", "i", 1, nan, None),  # NaN price and amount
+            ("14", "j", 2e15, 1.0, None),  # quantity and amount beyond 1e15
+            ("15", "k", 500, 100.0, None),
+            ("15", "k", 1, nan, 100.0),  # the amount given, the price NaN
+            ("16", "l", 600, 100.0, None),
+            ("16", "l", nan, 1.0, 5.0),  # no quantity
+            ("17", "m", 700, 100.0, None),
+            ("17", "m", -1, inf, None),  # a negative line, but infinite
+        ]
+    )
+    result = extreme_orders(_with_tiny(extra))
+    assert result.threshold == pytest.approx(_tiny_log_mad_threshold())
+    assert result.n_orders == 8
+    assert result.median_value == pytest.approx(110.0)
+    assert result.n_extreme == 1
+    assert list(result.orders["order_id"]) == ["8"]
+    assert np.isfinite(result.orders[["value", "units", "times_median"]].to_numpy()).all()
+    assert any("6 orders" in n and "invalid" in n for n in result.notes), result.notes
+
+
+def test_invalid_number_limit_is_cleanings():
+    from custlens.anomalies.orders import _INVALID_BEYOND
+    from custlens.io.clean import _LIMIT
+
+    assert _INVALID_BEYOND == _LIMIT
+
+
 def test_extreme_orders_bad_input():
     with pytest.raises(MappingError, match="amount"):
         extreme_orders(_lines(TINY_ORDERS).drop("amount"))

@@ -11,6 +11,12 @@
 Pass the canonical transactions from ``io.load`` (before cleaning: cleaning removes offsetting
 pairs, so their purchase would no longer be visible). Only the listed rows (at most
 ``max_listed``, largest value first) are materialised, as pandas DataFrames.
+
+Some of cleaning's rules still apply to the order values, since no value can be computed or
+compared otherwise: an order with a line whose quantity, price or amount is missing, NaN,
+infinite or beyond 1e15 in size (cleaning's rule 10, ``invalid_numbers``) has no known value, and
+an order whose value is 0 at the 6 decimals money is summed at (lines of less than 0.0000005
+each) has none on a log scale; both are left out of the rule, with a note saying how many.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from custlens.io.materialize import materialize
 from custlens.io.sums import exact_sum
 
 _MAD_TO_SIGMA = 1.4826
+# a quantity, price or amount beyond this size is an error in the source (io.clean, rule 10)
+_INVALID_BEYOND = 1e15
 
 EXTREME_COLUMNS = [
     "order_id",
@@ -48,7 +56,7 @@ class ExtremeOrders:
     orders: pd.DataFrame
     threshold: float  # order value above which an order is extreme
     median_value: float  # median purchase-order value
-    n_orders: int  # purchase orders considered
+    n_orders: int  # purchase orders considered (those with a known, positive value)
     n_extreme: int  # orders beyond the threshold (may exceed len(orders))
     rule: str  # the rule in words
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -83,13 +91,36 @@ def _is_cancelled(t: ir.Table, prefix: str) -> ir.BooleanValue:
     return t.order_id.startswith(prefix).fill_null(False) if prefix else ibis.literal(False)
 
 
+def _bought(t: ir.Table) -> ir.BooleanValue:
+    return (t.quantity > 0) & (t.amount > 0)
+
+
 def _purchase_lines(t: ir.Table, prefix: str) -> ir.Table:
-    return t.filter(t.quantity > 0, t.amount > 0, ~_is_cancelled(t, prefix))
+    return t.filter(_bought(t), ~_is_cancelled(t, prefix))
 
 
-def _order_values(lines: ir.Table) -> ir.Table:
-    """One row per purchase order: its id and value (all the threshold needs)."""
-    return lines.group_by("order_id").aggregate(value=exact_sum(lines.amount))
+def _invalid_number(t: ir.Table) -> ir.BooleanValue:
+    """True where the quantity, price or amount is missing, NaN, infinite or beyond 1e15 in size
+    (cleaning's rule 10: such a line's value is unknown)."""
+    bad = ibis.literal(False)
+    for name in ("quantity", "unit_price", "amount"):
+        if name in t.columns:
+            x = t[name].cast("float64")
+            bad = bad | (x.isnan() | x.isinf() | (x.abs() > _INVALID_BEYOND)).fill_null(True)
+    return bad
+
+
+def _order_values(t: ir.Table, prefix: str) -> ir.Table:
+    """One row per order with a purchase line or a line with invalid numbers: its id, value (the
+    purchase lines' sum) and ``invalid`` (a line of it has invalid numbers); all the threshold
+    needs. Every line of a not-cancelled order is read, so that an order with an invalid
+    line that is not a purchase line (NaN, missing or negative quantity) is known too."""
+    lines = t.filter(~_is_cancelled(t, prefix))
+    orders = lines.group_by("order_id").aggregate(
+        value=exact_sum(lines.amount, where=_bought(lines).fill_null(False)),
+        invalid=_invalid_number(lines).any(),
+    )
+    return orders.filter(orders.value.notnull() | orders.invalid)
 
 
 def _order_details(lines: ir.Table, ids: ir.Table) -> ir.Table:
@@ -109,6 +140,9 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
     Purchase orders are built from lines with positive quantity and amount whose order id does not
     carry the cancellation prefix; ``value`` is the sum of their amounts, ``n_lines`` the number of
     lines, ``units`` the total quantity and ``times_median`` the value over the median order value.
+    Orders with a line whose numbers are invalid (missing, NaN, infinite or beyond 1e15, as in
+    cleaning) and orders whose value is 0 at 6 decimals are left out of the rule (``notes`` says
+    how many); the statistics, the count and the listing read the other orders only.
     """
     config = config or AnomalyConfig()
     _require(
@@ -119,7 +153,10 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
     # the order values, computed once: the statistics, the count and the listing read them;
     # the other columns are added for the listed orders only
     lines = _purchase_lines(transactions, config.cancellation_prefix)
-    orders = materialize(_order_values(lines), "orders")
+    stored = materialize(_order_values(transactions, config.cancellation_prefix), "orders")
+    # an order with invalid numbers has no known value, one worth 0 at 6 decimals (io.sums) none
+    # on a log scale (ln(0)): the rule reads the others only
+    orders = stored.filter(~stored.invalid, stored.value > 0)
     lv = orders.value.ln()
     # the high quantile only for the quantile rule (each quantile is a pass over the orders)
     quantile_rule = config.order_value_rule == "quantile"
@@ -134,13 +171,14 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
         .iloc[0]
     )
     n_orders = int(stats["n"])
+    notes = _left_out_notes(stored)
     if n_orders == 0:
         raise DataError(
-            "No purchase orders to check: no line has a positive quantity and amount",
+            "No purchase orders to check: no line has a positive quantity and amount"
+            + "".join(f"; {note}" for note in notes),
             where="extreme_orders",
             fix="check the quantity and amount columns (and the cancellation prefix)",
         )
-    notes: list[str] = []
     rule_name = config.order_value_rule
     if rule_name == "log_mad":
         med_log = float(stats["med_log"])
@@ -194,6 +232,34 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
 
 def _high_quantile(orders: ir.Table, config: AnomalyConfig) -> ir.FloatingScalar:
     return orders.value.quantile(config.order_value_quantile)
+
+
+def _left_out_notes(stored: ir.Table) -> list[str]:
+    """Notes on the orders the rule leaves out (none when it leaves none out)."""
+    counts = (
+        stored.aggregate(
+            invalid=stored.count(where=stored.invalid),
+            zero=stored.count(where=~stored.invalid & (stored.value <= 0)),
+        )
+        .to_pandas()
+        .iloc[0]
+    )
+    notes = []
+    if invalid := int(counts["invalid"]):
+        notes.append(
+            f"{invalid:,} {_orders(invalid)} with invalid numbers (a quantity, price or amount "
+            "that is missing, NaN, infinite or beyond 1e15) left out of the extreme-order rule"
+        )
+    if zero := int(counts["zero"]):
+        notes.append(
+            f"{zero:,} {_orders(zero)} worth 0 at 6 decimals left out of the extreme-order rule "
+            "(no value on a log scale)"
+        )
+    return notes
+
+
+def _orders(n: int) -> str:
+    return "order" if n == 1 else "orders"
 
 
 def cancellation_pairs(

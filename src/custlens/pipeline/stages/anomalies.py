@@ -117,7 +117,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
         },
         summary=summary,
         columns=tuple(columns.columns),
-        notes=tuple(detector.notes_),
+        notes=(*detector.notes_, *extreme.notes),  # the orders an order rule left out
     )
     return columns, result
 
