@@ -175,6 +175,24 @@ def test_extreme_orders_leave_out_orders_with_invalid_numbers():
     assert any("6 orders" in n and "invalid" in n for n in result.notes), result.notes
 
 
+def test_extreme_orders_only_orders_of_known_customers():
+    # orders without a customer id (null or blank, cleaning's rule 1) are nobody's orders:
+    # they are neither listed nor part of the statistics, as in the cancellation pairs
+    extra = _frame(
+        [
+            ("20", None, 5000, 10.0, None),
+            ("21", "  ", 3000, 10.0, None),
+            ("22", "", 4000, 10.0, None),
+        ]
+    )
+    result = extreme_orders(_with_tiny(extra))
+    assert result.threshold == pytest.approx(_tiny_log_mad_threshold())
+    assert result.n_orders == 8
+    assert result.median_value == pytest.approx(110.0)
+    assert list(result.orders["order_id"]) == ["8"]
+    assert result.orders["customer_id"].tolist() == ["e"]
+
+
 def test_invalid_number_limit_is_cleanings():
     from custlens.anomalies.orders import _INVALID_BEYOND
     from custlens.io.clean import _LIMIT
@@ -279,6 +297,7 @@ def test_online_retail_extreme_orders_match_independent_sql(online_retail):
         """
         with o as (select order_id, ln(sum(amount)) as lv from tx
                    where quantity > 0 and amount > 0 and not starts_with(order_id, 'C')
+                     and trim(customer_id) <> ''
                    group by order_id),
              m as (select median(lv) as med from o)
         select any_value(med), median(abs(lv - med)), count(*) from o, m
@@ -288,6 +307,7 @@ def test_online_retail_extreme_orders_match_independent_sql(online_retail):
     n_extreme = con.execute(
         f"""select count(*) from (select sum(amount) as v from tx
             where quantity > 0 and amount > 0 and not starts_with(order_id, 'C')
+              and trim(customer_id) <> ''
             group by order_id) where v > {threshold!r}"""
     ).fetchone()[0]
     assert result.threshold == pytest.approx(threshold)
@@ -295,6 +315,8 @@ def test_online_retail_extreme_orders_match_independent_sql(online_retail):
     assert result.n_extreme == n_extreme
     assert list(result.orders["order_id"][:2]) == ["581483", "541431"]
     assert result.orders["value"].iloc[0] == pytest.approx(80995 * 2.08)
+    # the orders without a customer (a quarter of the lines) are not listed
+    assert result.orders["customer_id"].notna().all()
 
 
 @pytest.mark.slow

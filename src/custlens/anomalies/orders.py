@@ -2,7 +2,7 @@
 
 * :func:`extreme_orders`: orders whose total value is beyond a robust threshold. The default rule
   (``log_mad``) flags orders with ``ln(value) > median + k * 1.4826 * MAD`` of ``ln(value)`` over
-  all purchase orders; ``quantile`` flags orders above a high quantile of the order values.
+  all purchase orders of known customers; ``quantile`` flags orders above a high quantile of the order values.
 * :func:`cancellation_pairs`: a purchase line and a later cancellation line (order id starting with
   the cancellation prefix, or a negative quantity) of the same customer and product with exactly
   the opposite quantity, within ``pair_window_days`` days (e.g. Online Retail 581483 / C581484,
@@ -12,11 +12,13 @@ Pass the canonical transactions from ``io.load`` (before cleaning: cleaning remo
 pairs, so their purchase would no longer be visible). Only the listed rows (at most
 ``max_listed``, largest value first) are materialised, as pandas DataFrames.
 
-Some of cleaning's rules still apply to the order values, since no value can be computed or
-compared otherwise: an order with a line whose quantity, price or amount is missing, NaN,
-infinite or beyond 1e15 in size (cleaning's rule 10, ``invalid_numbers``) has no known value, and
-an order whose value is 0 at the 6 decimals money is summed at (lines of less than 0.0000005
-each) has none on a log scale; both are left out of the rule, with a note saying how many.
+Lines without a customer id (null or blank, cleaning's rule 1) are nobody's orders and take no
+part (as in :func:`cancellation_pairs`). Some of cleaning's other rules apply to the order values
+too, since no value can be computed or compared otherwise: an order with a line whose quantity,
+price or amount is missing, NaN, infinite or beyond 1e15 in size (cleaning's rule 10,
+``invalid_numbers``) has no known value, and an order whose value is 0 at the 6 decimals money is
+summed at (lines of less than 0.0000005 each) has none on a log scale; both are left out of the
+rule, with a note saying how many.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from custlens._validation import require_columns
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
 from custlens.io.materialize import materialize
+from custlens.io.strings import strip
 from custlens.io.sums import exact_sum
 
 _MAD_TO_SIGMA = 1.4826
@@ -91,6 +94,12 @@ def _is_cancelled(t: ir.Table, prefix: str) -> ir.BooleanValue:
     return t.order_id.startswith(prefix).fill_null(False) if prefix else ibis.literal(False)
 
 
+def _known_customer(t: ir.Table) -> ir.BooleanValue:
+    """A customer id that is neither null nor blank (cleaning's rule 1, ``missing_customer``)."""
+    cid = t.customer_id
+    return (cid.notnull() & (strip(cid) != "")).fill_null(False)
+
+
 def _bought(t: ir.Table) -> ir.BooleanValue:
     return (t.quantity > 0) & (t.amount > 0)
 
@@ -137,8 +146,8 @@ def _order_details(lines: ir.Table, ids: ir.Table) -> ir.Table:
 def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) -> ExtremeOrders:
     """Orders whose total value is beyond the robust threshold of ``config.order_value_rule``.
 
-    Purchase orders are built from lines with positive quantity and amount whose order id does not
-    carry the cancellation prefix; ``value`` is the sum of their amounts, ``n_lines`` the number of
+    Purchase orders are built from lines of known customers (id not null or blank) with positive
+    quantity and amount whose order id does not carry the cancellation prefix; ``value`` is the sum of their amounts, ``n_lines`` the number of
     lines, ``units`` the total quantity and ``times_median`` the value over the median order value.
     Orders with a line whose numbers are invalid (missing, NaN, infinite or beyond 1e15, as in
     cleaning) and orders whose value is 0 at 6 decimals are left out of the rule (``notes`` says
@@ -152,8 +161,10 @@ def extreme_orders(transactions: ir.Table, config: AnomalyConfig | None = None) 
     )
     # the order values, computed once: the statistics, the count and the listing read them;
     # the other columns are added for the listed orders only
-    lines = _purchase_lines(transactions, config.cancellation_prefix)
-    stored = materialize(_order_values(transactions, config.cancellation_prefix), "orders")
+    # the orders of known customers (as cleaning's rule 1 and the cancellation pairs)
+    owned = transactions.filter(_known_customer(transactions))
+    lines = _purchase_lines(owned, config.cancellation_prefix)
+    stored = materialize(_order_values(owned, config.cancellation_prefix), "orders")
     # an order with invalid numbers has no known value, one worth 0 at 6 decimals (io.sums) none
     # on a log scale (ln(0)): the rule reads the others only
     orders = stored.filter(~stored.invalid, stored.value > 0)
