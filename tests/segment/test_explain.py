@@ -95,6 +95,26 @@ def test_missing_values_and_sampling_are_noted():
     assert result.n_train + result.n_test == 200
 
 
+@pytest.mark.parametrize("value", [1e300, -1e39, np.inf])
+def test_values_beyond_float32_are_treated_like_missing_ones(value: float):
+    """scikit-learn's trees hold float32: a larger finite value is set to the median as inf
+    and a missing value are, so the explanation equals the one with that value missing."""
+    frame, truth = planted_customers(n_per=40, seed=3)
+    personas = np.array(list(PLANTED))[truth]
+    huge, missing = frame.copy(), frame.copy()
+    huge.loc[[0, 7], "monetary"] = value
+    missing.loc[[0, 7], "monetary"] = np.nan
+    a = explain_personas(huge, personas, FEATURES, seed=1, forest_trees=10)
+    b = explain_personas(missing, personas, FEATURES, seed=1, forest_trees=10)
+    pd.testing.assert_frame_equal(a.rules, b.rules)
+    pd.testing.assert_frame_equal(a.permutation_importance, b.permutation_importance)
+    assert a.fidelity == b.fidelity
+    notes = " | ".join(a.notes)
+    assert "'monetary': 2 missing values set to the median" in notes
+    if np.isfinite(value):
+        assert "'monetary': 2 values beyond float32's range" in notes
+
+
 def test_bad_input_gives_clear_errors():
     frame = pd.DataFrame({"x": np.arange(20.0)})
     two = np.array(["a", "b"] * 10)

@@ -1,7 +1,8 @@
 """Why a customer has their persona: a shallow surrogate tree and feature importances.
 
 * A decision tree (``max_depth`` <= 4) learns persona from the features in their original units
-  (missing values set to the median, noted). Its **fidelity** is its accuracy on a seeded,
+  (missing values set to the median, noted; so are infinite values and finite values beyond
+  float32's range, about 3.4e38, which scikit-learn's trees cannot hold). Its **fidelity** is its accuracy on a seeded,
   stratified held-out split: how far the readable rules can be trusted to reproduce the personas.
 * **Rules**: every leaf's path, with the conditions on one feature merged into one interval,
   e.g. ``"frequency > 4.5 and 120 < monetary <= 3,400"``; per persona, the leaves that predict
@@ -31,6 +32,9 @@ from custlens.features.customer_frame import feature_values
 from custlens.segment.tree_rules import leaf_bounds, rule_text
 
 logger = logging.getLogger(__name__)
+
+# scikit-learn's trees work in float32: a larger finite value would overflow to infinity
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -159,7 +163,15 @@ def _matrix(
         keep = np.sort(np.random.default_rng(seed).choice(len(labels), max_rows, replace=False))
     columns = []
     for name in features:
-        values = feature_values(customers, name)
+        values = feature_values(customers, name)  # infinite values are already NaN
+        huge = np.abs(values) > _FLOAT32_MAX
+        n_huge = int(huge.sum())
+        if n_huge:
+            values[huge] = np.nan
+            notes.append(
+                f"feature {name!r}: {n_huge} values beyond float32's range (|x| > 3.4e38) "
+                "treated as missing"
+            )
         n_missing = int(np.isnan(values).sum())
         if n_missing == len(values):
             raise DataError(
