@@ -9,8 +9,10 @@ the name patterns of ``ProfileConfig.role_patterns`` (income, recency, children,
 campaigns, complaints, customer-since and birth dates). A feature whose inputs are absent is not
 made up: it is left out and listed in the notes.
 
-Order: ``age``, ``tenure_days``, ``income`` and ``recency_days`` first, then the quality rules
-(:mod:`custlens.profile.quality`), then the totals, shares and ratios from the cleaned values.
+Order: infinite numbers and those beyond float32's range set missing
+(:func:`custlens.profile.quality.mask_unusable_numbers`), ``age``, ``tenure_days``, ``income`` and
+``recency_days``, then the quality rules (:mod:`custlens.profile.quality`), then the totals,
+shares and ratios from the cleaned values.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import numpy as np
 import pandas as pd
 
 from custlens.config.profile import ProfileConfig
-from custlens.profile.quality import apply_quality_rules
+from custlens.errors import ConfigError
+from custlens.profile.quality import apply_quality_rules, mask_unusable_numbers
 from custlens.profile.roles import RoleAssignment, matches
 
 __all__ = ["CATALOG", "CustomerFeatures", "ProfileFeature", "derive_features"]
@@ -49,7 +52,8 @@ CATALOG: tuple[ProfileFeature, ...] = (
     ),
     ProfileFeature(
         "tenure_days",
-        "Days from the customer-since date to as_of.",
+        "Days from the customer-since date to as_of; missing for a customer who joined after "
+        "as_of (an as_of on or before every such date is an error).",
         "days",
         "a date column named like since/Dt_Customer/joined (else the only date column)",
     ),
@@ -207,6 +211,19 @@ def _since_column(roles: RoleAssignment, config: ProfileConfig) -> str | None:
     return dates[0] if len(dates) == 1 else None
 
 
+def _check_as_of(as_of: date, since: str, joined: pd.Series) -> None:
+    """An as_of on or before every customer-since date leaves no customer with a tenure."""
+    first = joined.min()
+    if pd.notna(first) and pd.Timestamp(as_of) <= first.normalize():
+        raise ConfigError(
+            f"as_of {as_of} is on or before the first customer-since date, so no customer had "
+            "joined by then and every tenure_days would be negative or zero",
+            where=f"column {since!r} runs from {first.date()} to {joined.max().date()}",
+            fix=f"choose an as_of (--as-of or [profile] as_of) after {first.date()}, or leave it "
+            f"unset to use the day after the latest {since}",
+        )
+
+
 def derive_features(
     roles: RoleAssignment, config: ProfileConfig | None = None, as_of: date | None = None
 ) -> CustomerFeatures:
@@ -223,6 +240,9 @@ def derive_features(
         if roles.table.set_index("column").loc[c, "role"] not in ("constant", "text", "ignored")
     ]
     frame = roles.frame[[roles.id_column, *[c for c in usable if c != roles.id_column]]].copy()
+    numbers = [c for r in ("numeric", "spend", "purchases", "birth_year") for c in roles.columns(r)]
+    frame, unusable, unusable_notes = mask_unusable_numbers(frame, numbers)
+    notes += unusable_notes
     inputs: dict[str, list[str]] = {}
     since = _since_column(roles, config)
     if as_of is None:
@@ -238,9 +258,17 @@ def derive_features(
     if age is not None:
         frame["age"], inputs["age"] = age.astype("float64"), used
     if since is not None:
-        frame["tenure_days"] = (pd.Timestamp(as_of) - pd.to_datetime(frame[since])).dt.days.astype(
-            "float64"
-        )
+        joined = pd.to_datetime(frame[since])
+        tenure = (pd.Timestamp(as_of) - joined).dt.days.astype("float64")
+        later = joined.dt.normalize() > pd.Timestamp(as_of)
+        if later.any():
+            _check_as_of(as_of, since, joined)
+            tenure = tenure.mask(later)
+            notes.append(
+                f"{int(later.sum())} customers joined after as_of {as_of} ({since} up to "
+                f"{joined.max().date()}): their tenure_days is missing"
+            )
+        frame["tenure_days"] = tenure
         inputs["tenure_days"] = [since]
     numeric = roles.columns("numeric")
     for name, key in (("income", "income"), ("recency_days", "recency")):
@@ -249,6 +277,8 @@ def derive_features(
             frame[name], inputs[name] = frame[found[0]].astype("float64"), found[:1]
     role_map = {r: roles.columns(r) for r in ("spend", "purchases", "numeric", "flag")}
     frame, quality = apply_quality_rules(frame, config.quality_rules, role_map)
+    if len(unusable):
+        quality = pd.concat([unusable, quality], ignore_index=True)
 
     spend = role_map["spend"]
     if spend:

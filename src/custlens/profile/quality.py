@@ -3,6 +3,11 @@
 The rules are data (:class:`custlens.config.profile.QualityRule`, ``[[profile.quality_rules]]``);
 nothing is changed silently: every rule that applies gives a row of ``quality.csv`` with the
 rows it touched, the limit and a few example values.
+
+Before the rules, :func:`mask_unusable_numbers` sets missing every value of a numeric column that
+is infinite or beyond float32's range (about 3.4e38): no customer spends or earns that much, and
+the statistics (scikit-learn works in float32) cannot use it. Those values are counted in
+``quality.csv`` too (rule ``not a usable number``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,56 @@ import pandas as pd
 
 from custlens.config.profile import QualityRule
 
-__all__ = ["apply_quality_rules"]
+__all__ = ["FLOAT32_MAX", "apply_quality_rules", "mask_unusable_numbers"]
 
 QUALITY_COLUMNS = ["rule", "column", "check", "limit", "action", "rows", "share", "examples"]
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+UNUSABLE_RULE = "not a usable number"
+
+
+def mask_unusable_numbers(
+    frame: pd.DataFrame, columns: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Set missing the infinite values and those beyond float32's range in ``columns``.
+
+    Returns the new frame, the ``quality.csv`` rows (only columns that had such values) and a
+    note per column.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"visits": [3.0, 1e300, -np.inf, 5.0]})
+    >>> fixed, report, notes = mask_unusable_numbers(frame, ["visits"])
+    >>> fixed["visits"].tolist(), int(report["rows"].iloc[0])
+    ([3.0, nan, nan, 5.0], 2)
+    """
+    out = frame.copy()
+    rows = []
+    notes = []
+    for column in columns:
+        values = out[column].astype("float64")
+        bad = ~np.isfinite(values) & values.notna()
+        bad |= values.abs() > FLOAT32_MAX
+        n_bad = int(bad.sum())
+        if not n_bad:
+            continue
+        out[column] = values.mask(bad, np.nan)
+        rows.append(
+            {
+                "rule": UNUSABLE_RULE,
+                "column": column,
+                "check": "infinite or |x| above",
+                "limit": FLOAT32_MAX,
+                "action": "exclude",
+                "rows": n_bad,
+                "share": n_bad / len(values),
+                "examples": ", ".join(f"{v:g}" for v in pd.unique(values[bad])[:5]),
+            }
+        )
+        notes.append(
+            f"column {column!r}: {n_bad} value(s) infinite or beyond float32's range "
+            "(|x| > 3.4e38) set missing (quality.csv)"
+        )
+    return out, pd.DataFrame(rows, columns=QUALITY_COLUMNS), notes
 
 
 def _columns(rule: QualityRule, frame: pd.DataFrame, roles: dict[str, list[str]]) -> list[str]:
