@@ -14,7 +14,10 @@ Each column gets one role (``custlens.config.profile.ROLES``), decided in this o
    (``Num*Purchases``);
 4. values again: numbers that are only 0/1 (or yes/no/true/false text) -> ``flag``; other
    numbers -> ``numeric``; text with at most ``max_categories`` distinct values -> ``categorical``;
-   other text -> ``text`` (ignored with a note).
+   other text -> ``text`` (ignored with a note);
+5. a spend or numeric column that is the sum of other spend columns on (nearly) every row (e.g.
+   ``MntTotal``) is a total, not a spend column: role ``numeric``, listed in ``totals`` and noted
+   (:mod:`custlens.profile.totals`), so that the spend is not counted twice.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import pandas as pd
 
 from custlens.config.profile import DEFAULT_ROLE_PATTERNS, ProfileConfig
 from custlens.errors import DataError, MappingError
+from custlens.profile.totals import find_totals
 
 __all__ = ["RoleAssignment", "assign_roles", "looks_like_customer_table", "norm_name"]
 
@@ -63,6 +67,7 @@ class RoleAssignment:
     table: pd.DataFrame  # column, role, reason, overridden, dtype, missing, distinct
     id_column: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    totals: dict[str, list[str]] = field(default_factory=dict)  # total column -> its parts
 
     def columns(self, role: str) -> list[str]:
         """The columns with ``role``, in table order."""
@@ -80,6 +85,7 @@ class RoleAssignment:
                 }
                 for r in self.table.itertuples(index=False)
             },
+            "totals": {k: list(v) for k, v in self.totals.items()},
             "notes": list(self.notes),
         }
 
@@ -175,6 +181,36 @@ def _duplicated_ids(values: pd.Series) -> list[str]:
     return [str(v) for v in pd.unique(dup)[:5]]
 
 
+def _check_ids(ids: pd.Series, id_column: str) -> None:
+    """Every row has an id and no id is on two rows; else a ``DataError`` saying which."""
+    missing = ids.isna()
+    present = ids[~missing]
+    repeated = int(present.duplicated().sum())
+    if not missing.any() and not repeated:
+        return
+    problems, fixes = [], []
+    if missing.any():
+        rows = ", ".join(str(int(i) + 1) for i in np.flatnonzero(missing.to_numpy())[:5])
+        problems.append(
+            f"{int(missing.sum())} rows have no id in column {id_column!r} (data rows {rows}"
+            + (", ..." if missing.sum() > 5 else "")
+            + ")"
+        )
+        fixes.append("drop the rows without an id")
+    if repeated:
+        problems.append(
+            f"the id column {id_column!r} is not unique: duplicated ids include "
+            f"{', '.join(_duplicated_ids(present))} ({repeated} duplicate rows)"
+        )
+        fixes.append("keep one row per customer (e.g. the latest snapshot)")
+    what = "; ".join(problems)
+    raise DataError(
+        what[0].upper() + what[1:],
+        where=f"column {id_column!r}",
+        fix=", or ".join(fixes) + ", or choose another id column with --role COLUMN=id",
+    )
+
+
 def _find_id(frame: pd.DataFrame, config: ProfileConfig, overrides: dict[str, str]) -> str | None:
     forced = [c for c, r in overrides.items() if r == "id"]
     if forced:
@@ -239,25 +275,44 @@ def assign_roles(raw: pd.DataFrame, config: ProfileConfig | None = None) -> Role
             }
         )
     table = pd.DataFrame(rows)
+    totals = _spend_totals(table, parsed, notes)
     if id_column is None:
         id_column = "row_id"
         parsed = {"row_id": pd.Series(np.arange(1, len(raw) + 1), index=raw.index), **parsed}
         notes.append("no id column recognised: customers are numbered by row (row_id)")
     ids = parsed[id_column]
-    if ids.isna().any() or ids.duplicated().any():
-        dups = _duplicated_ids(ids)
-        raise DataError(
-            f"The id column {id_column!r} is not unique: "
-            + (f"{ids.isna().sum()} missing ids; " if ids.isna().any() else "")
-            + (f"duplicated ids include {', '.join(dups)}" if dups else "")
-            + f" ({int(ids.duplicated().sum())} duplicate rows)",
-            where=f"column {id_column!r}",
-            fix="keep one row per customer (e.g. the latest snapshot), or set the id column "
-            "with --role COLUMN=id",
-        )
+    _check_ids(ids, id_column)
     frame = pd.DataFrame(parsed, index=raw.index)
     frame[id_column] = ids.astype(str).str.replace(r"\.0$", "", regex=True)
-    return RoleAssignment(frame=frame, table=table, id_column=id_column, notes=tuple(notes))
+    return RoleAssignment(
+        frame=frame, table=table, id_column=id_column, notes=tuple(notes), totals=totals
+    )
+
+
+def _spend_totals(
+    table: pd.DataFrame, parsed: dict[str, pd.Series], notes: list[str]
+) -> dict[str, list[str]]:
+    """Give every inferred spend or numeric column that totals other spend columns the role
+    ``numeric`` (in place in ``table``) with a note; return total -> parts."""
+    spend = table.loc[table["role"] == "spend", "column"].tolist()
+    inferred = table.loc[~table["overridden"] & table["role"].isin(["spend", "numeric"]), "column"]
+    if len(spend) < 2:
+        return {}
+    columns = list(dict.fromkeys([*spend, *inferred]))
+    totals = find_totals(pd.DataFrame({c: parsed[c] for c in columns}), spend, inferred.tolist())
+    for column, parts in totals.items():
+        where = table["column"] == column
+        was = table.loc[where, "role"].iloc[0]
+        table.loc[where, "role"] = "numeric"
+        table.loc[where, "reason"] = f"the sum of {', '.join(parts)}: a total, not summed again" + (
+            " (named like spend)" if was == "spend" else ""
+        )
+        notes.append(
+            f"column {column!r} equals {' + '.join(parts)} on (nearly) every row: kept as a "
+            "total (role numeric), not added to total_spend, not clustered or tested (set "
+            f"--role {column}=spend if it is a separate spend)"
+        )
+    return totals
 
 
 def _coerce_for(role: str, values: pd.Series, config: ProfileConfig, inferred: pd.Series) -> Any:
