@@ -109,7 +109,9 @@ def _segmentation_features(features: Any, roles: Any, config: Any) -> tuple[list
             for f in features.derived
             if f not in _NOT_CLUSTERED and not f.startswith(_NOT_CLUSTERED_PREFIX)
         ]
-        numeric += [c for c in roles.columns("numeric") if c not in consumed]
+        numeric += [
+            c for c in roles.columns("numeric") if c not in consumed and c not in roles.totals
+        ]
         if not numeric:  # no derived feature: every numeric source column
             numeric = [c for r in ("numeric", "spend", "purchases") for c in roles.columns(r)]
     if config.categorical_features is not None:
@@ -175,6 +177,7 @@ def profile(
     """
     from custlens.pipeline.run import package_versions
     from custlens.profile.derived import catalog_entry, derive_features
+    from custlens.profile.names import keep_user_columns
     from custlens.profile.personas import build_profile_personas
     from custlens.profile.roles import assign_roles
     from custlens.profile.scores import score_customers
@@ -198,6 +201,8 @@ def profile(
     notes: list[str] = []
     with clock.stage("read"):
         raw, source_info = _read(source, read, config.min_rows)
+        raw, config, renamed = keep_user_columns(raw, config)
+        notes += renamed
     with clock.stage("roles"):
         assigned = assign_roles(raw, config)
         notes += assigned.notes
@@ -223,7 +228,9 @@ def profile(
         profile_features = [
             f
             for f in dict.fromkeys([*feats.derived, *numeric, *numeric_roles])
-            if f not in aliased and f not in ("r_score", "f_score", "m_score", "complained")
+            if f not in aliased
+            and f not in assigned.totals  # the spend again (total_spend is tested)
+            and f not in ("r_score", "f_score", "m_score", "complained")
         ]
         personas = build_profile_personas(
             frame, seg, profile_features, config, id_column=id_col, seed=seed
