@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from custlens.outputs import atomic_dir, spreadsheet_safe
-from custlens.report.audit_markdown import md_table
+from custlens.report.audit_markdown import md_table as _md_table
 
 if TYPE_CHECKING:
     from custlens.pipeline.profile import ProfileResult
@@ -36,6 +36,27 @@ HTML = "profile.html"
 MARKER = "profile.md"
 CRM_SCORES = ("loyalty_score", "churn_risk", "discount_sensitivity")
 CRM_FEATURES = ("total_spend", "total_purchases", "recency_days", "income", "age", "deal_share")
+
+
+def md_table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
+    """A Markdown table whose header cells are escaped like its body cells (a ``|`` in a
+    column name, e.g. ``<category>_top``, would otherwise split the header).
+
+    >>> print(md_table(pd.DataFrame({"a|b": ["x|y"]})))
+    | a\\|b |
+    |---|
+    | x\\|y |
+    """
+    if columns is not None:
+        df = df[[c for c in columns if c in df.columns]]
+    return _md_table(df.rename(columns=lambda c: str(c).replace("|", "\\|")))
+
+
+def _persona_rows(profiles: pd.DataFrame) -> pd.DataFrame:
+    """The persona table's rows; a persona named by its features (no rule matched) says so."""
+    if "rule" not in profiles.columns:
+        return profiles
+    return profiles.assign(rule=profiles["rule"].where(profiles["rule"].notna(), "(none)"))
 
 
 def slug(name: str) -> str:
@@ -119,7 +140,7 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
         "",
         *fig("k_selection"),
         md_table(
-            t["persona_profiles"],
+            _persona_rows(t["persona_profiles"]),
             ["persona", "size", "share", "n_outliers", "rule", "evidence"]
             + [c for c in t["persona_profiles"].columns if c.endswith("_top")],
         ),
