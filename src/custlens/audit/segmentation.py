@@ -284,6 +284,7 @@ def audit_segmentation(
             trees.importances,
             seed=seed,
             max_points=config.max_chart_points,
+            max_segments=config.max_chart_segments,
         ),
         notes=tuple(notes),
         conclusion=conclusion,
@@ -323,42 +324,37 @@ def _figure_data(
     *,
     seed: int,
     max_points: int,
+    max_segments: int,
 ) -> dict[str, pd.DataFrame]:
     """Small tables the charts draw from. Point charts draw at most ``max_points`` rows: every
     anomaly and a seeded sample of the rest; when the anomalies alone are more, a seeded sample
-    of them and a tenth of the points for the rest."""
+    of them and a tenth of the points for the rest. Per-segment charts (deviation, anomalies per
+    segment, seasonality) draw at most ``max_segments`` segments: those with the most anomalies
+    (then the most rows), in the order of ``segments``; ``segment_rates`` lists the ones drawn."""
     flag = rows["is_anomaly"]
-    sample = rows
-    if len(rows) > max_points:
-        rng = np.random.default_rng(seed)
-        anomalies, rest = rows.index[flag].to_numpy(), rows.index[~flag].to_numpy()
-        n_rest = max(0, max_points - len(anomalies))
-        if len(anomalies) > max_points:
-            n_rest = min(len(rest), max_points // 10)
-            anomalies = rng.choice(anomalies, size=max_points - n_rest, replace=False)
-        if len(rest) > n_rest:
-            rest = rng.choice(rest, size=n_rest, replace=False)
-        keep = np.concatenate([anomalies, rest])
-        sample = rows.loc[rows.index.isin(keep)]
+    shown = chart_segments(segments, max_segments)
+    in_shown = rows["segment"].isin(set(shown["segment"]))
+    sample = _point_sample(rows, max_points, seed)  # the scatter charts: every segment
+    by_segment = sample if in_shown.all() else _point_sample(rows[in_shown], max_points, seed)
     group = sample["is_anomaly"].map({True: "anomaly", False: "rest"})
     figs: dict[str, pd.DataFrame] = {
         "deviation": pd.DataFrame(
             {
-                "segment": sample["segment"],
-                "deviation": sample["deviation"],
-                "limit": sample["limit"],
-                "group": group,
+                "segment": by_segment["segment"],
+                "deviation": by_segment["deviation"],
+                "limit": by_segment["limit"],
+                "group": by_segment["is_anomaly"].map({True: "anomaly", False: "rest"}),
             }
         ),
-        "segment_rates": segments[["segment", "above", "below", "rows", "anomaly_rate"]].copy(),
+        "segment_rates": shown[["segment", "above", "below", "rows", "anomaly_rate"]].copy(),
     }
     role = dict(zip(catalog["role"], catalog["feature"], strict=True))
     quarters = [role.get(f"q{i}_share") for i in range(1, 5)]
     if all(quarters):
-        q = features[quarters].copy()
+        q = features.loc[in_shown, quarters].copy()
         q.columns = ["Q1", "Q2", "Q3", "Q4"]
-        q["segment"] = rows["segment"]
-        q["group"] = flag.map({True: "anomaly", False: "rest"})
+        q["segment"] = rows.loc[in_shown, "segment"]
+        q["group"] = flag[in_shown].map({True: "anomaly", False: "rest"})
         long = q.groupby(["segment", "group"]).mean().reset_index()
         figs["seasonal"] = long.melt(
             id_vars=["segment", "group"], var_name="quarter", value_name="share"
@@ -386,3 +382,32 @@ def _figure_data(
             .reset_index(drop=True)
         )
     return figs
+
+
+def chart_segments(segments: pd.DataFrame, max_segments: int) -> pd.DataFrame:
+    """The rows of ``segments`` a per-segment chart draws: all when there are at most
+    ``max_segments``, else the ``max_segments`` with the most anomalies (ties: more rows, then
+    the earlier row), kept in ``segments``' order."""
+    if len(segments) <= max_segments:
+        return segments
+    top = segments.sort_values(["anomalies", "rows"], ascending=False, kind="mergesort")
+    return segments.loc[segments.index.isin(top.index[:max_segments])]
+
+
+def _point_sample(rows: pd.DataFrame, max_points: int, seed: int) -> pd.DataFrame:
+    """``rows`` when at most ``max_points``; else every anomaly and a seeded sample of the rest,
+    or, when the anomalies alone are more, a seeded sample of them and a tenth of the points for
+    the rest (file order kept)."""
+    if len(rows) <= max_points:
+        return rows
+    flag = rows["is_anomaly"]
+    rng = np.random.default_rng(seed)
+    anomalies, rest = rows.index[flag].to_numpy(), rows.index[~flag].to_numpy()
+    n_rest = max(0, max_points - len(anomalies))
+    if len(anomalies) > max_points:
+        n_rest = min(len(rest), max_points // 10)
+        anomalies = rng.choice(anomalies, size=max_points - n_rest, replace=False)
+    if len(rest) > n_rest:
+        rest = rng.choice(rest, size=n_rest, replace=False)
+    keep = np.concatenate([anomalies, rest])
+    return rows.loc[rows.index.isin(keep)]

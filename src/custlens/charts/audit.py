@@ -19,15 +19,29 @@ TITLES = {
 }
 
 
-def _title(name: str, drawn: int, rows: int | None) -> str:
-    """The chart's title; when it draws a sample, how many rows of how many."""
-    if rows is None or drawn >= rows:
-        return TITLES[name]
-    return f"{TITLES[name]} (a sample of {drawn:,} of {rows:,} rows, anomalies kept first)"
+def _title(
+    name: str, drawn: int, rows: int | None, segments: tuple[int, int] | None = None
+) -> str | list[str]:
+    """The chart's title; when it draws a sample, how many rows of how many (``rows`` = those of
+    the segments drawn), and when it draws only some segments (``segments`` = (drawn, all)),
+    which ones: then on a second line, which would otherwise outgrow the chart's width."""
+    sampled = rows is not None and drawn < rows
+    if segments is None or segments[0] >= segments[1]:
+        if not sampled:
+            return TITLES[name]
+        return f"{TITLES[name]} (a sample of {drawn:,} of {rows:,} rows, anomalies kept first)"
+    which = f"the {segments[0]:,} of {segments[1]:,} segments with the most anomalies"
+    if sampled:
+        which += f"; a sample of {drawn:,} of their {rows:,} rows, anomalies kept first"
+    return [TITLES[name], f"({which})"]
 
 
 def deviation_chart(
-    data: pd.DataFrame, metric: str, order: list[str] | None = None, rows: int | None = None
+    data: pd.DataFrame,
+    metric: str,
+    order: list[str] | None = None,
+    rows: int | None = None,
+    segments: tuple[int, int] | None = None,
 ) -> alt.Chart:
     points = (
         alt.Chart(data)
@@ -48,11 +62,13 @@ def deviation_chart(
         .encode(x="x:Q", y=alt.Y("segment:N", sort=order))
     )
     return (points + edge).properties(
-        title=_title("deviation", len(data), rows), width=520, height=60 * limits.shape[0]
+        title=_title("deviation", len(data), rows, segments),
+        width=520,
+        height=60 * limits.shape[0],
     )
 
 
-def segment_rates_chart(data: pd.DataFrame) -> alt.Chart:
+def segment_rates_chart(data: pd.DataFrame, segments: tuple[int, int] | None = None) -> alt.Chart:
     long = data.melt(
         id_vars=["segment"],
         value_vars=["above", "below"],
@@ -71,11 +87,13 @@ def segment_rates_chart(data: pd.DataFrame) -> alt.Chart:
             ),
             tooltip=["segment", "direction", "anomalies"],
         )
-        .properties(title=TITLES["segment_rates"], width=480)
+        .properties(title=_title("segment_rates", 0, None, segments), width=480)
     )
 
 
-def seasonal_chart(data: pd.DataFrame, order: list[str] | None = None) -> alt.Chart:
+def seasonal_chart(
+    data: pd.DataFrame, order: list[str] | None = None, segments: tuple[int, int] | None = None
+) -> alt.Chart:
     return (
         alt.Chart(data)
         .mark_bar()
@@ -86,7 +104,7 @@ def seasonal_chart(data: pd.DataFrame, order: list[str] | None = None) -> alt.Ch
             color=alt.Color("quarter:N", scale=alt.Scale(scheme="tableau10")),
             tooltip=["segment", "group", "quarter", alt.Tooltip("share:Q", format=".2f")],
         )
-        .properties(title=TITLES["seasonal"], width=420, height=40)
+        .properties(title=_title("seasonal", 0, None, segments), width=420, height=40)
     )
 
 
@@ -133,13 +151,19 @@ def audit_charts(result: AuditResult) -> dict[str, alt.TopLevelMixin]:
     figs = result.figures
     metric = str(result.settings["metric"])
     out: dict[str, alt.TopLevelMixin] = {}
-    order = [str(s) for s in result.segments["segment"]]  # by segment mean, highest first
+    # the per-segment charts draw the segments listed in segment_rates (the most anomalies), in
+    # the order of ``result.segments`` (by segment mean, highest first); a sort list of every
+    # segment would also overflow Vega's stack at a few thousand segments
+    drawn = figs.get("segment_rates", result.segments)
+    order = [str(s) for s in drawn["segment"]]
+    segments = (len(drawn), len(result.segments))
     if "deviation" in figs:
-        out["deviation"] = deviation_chart(figs["deviation"], metric, order, len(result.rows))
+        rows = int(drawn["rows"].sum())  # the rows of the segments drawn
+        out["deviation"] = deviation_chart(figs["deviation"], metric, order, rows, segments)
     if "segment_rates" in figs and int(figs["segment_rates"][["above", "below"]].to_numpy().sum()):
-        out["segment_rates"] = segment_rates_chart(figs["segment_rates"])
+        out["segment_rates"] = segment_rates_chart(figs["segment_rates"], segments)
     if "seasonal" in figs:
-        out["seasonal"] = seasonal_chart(figs["seasonal"], order)
+        out["seasonal"] = seasonal_chart(figs["seasonal"], order, segments)
     for name in ("value_realisation", "stability"):
         if name in figs and figs[name][["x", "y"]].notna().all(axis=1).any():
             out[name] = scatter_chart(figs[name], name, len(result.rows))

@@ -28,6 +28,9 @@ class AuditConfig(_Strict):
     top_rules: int = Field(default=5, ge=1)
     # points drawn in one chart; its data go inline into the spec, which Altair caps at 5,000 rows
     max_chart_points: int = Field(default=5000, ge=100, le=5000)
+    # segments drawn in a per-segment chart (those with the most anomalies); each takes a band of
+    # the figure and adds rows to its inline data
+    max_chart_segments: int = Field(default=30, ge=2, le=200)
 
 
 DEFAULT_ANOMALY_FEATURES = [
