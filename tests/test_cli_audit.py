@@ -83,3 +83,28 @@ def test_audit_of_more_anomalies_than_a_chart_holds_writes_its_figures(tmp_path:
     assert f"{flagged:,} of {rows:,} rows" in text
     assert (out / "deviation.png").stat().st_size > 10_000
     assert f"5,000 of {rows:,} rows" in (out / "audit.html").read_text()
+
+
+def test_audit_of_an_audits_rows_csv_and_of_a_metric_beyond_float32(
+    table_csv: Path, tmp_path: Path
+) -> None:
+    """rows.csv of an audit holds derived_* columns, which once clashed with the features the
+    second audit derives; a finite 1e39 once reached scikit-learn's float32 trees."""
+    first = tmp_path / "one"
+    result, text = _invoke("audit", str(table_csv), "--segment", SEG, "--metric", METRIC,
+                           "--out", str(first))  # fmt: skip
+    assert result.exit_code == 0, text
+    again = tmp_path / "two"
+    result, text = _invoke("audit", str(first / "rows.csv"), "--segment", "segment",
+                           "--metric", "metric", "--out", str(again))  # fmt: skip
+    assert result.exit_code == 0, text
+    assert "Traceback" not in text and "renamed" in (again / "audit.md").read_text()
+    big = tmp_path / "big.csv"
+    pd.read_csv(table_csv).assign(**{METRIC: lambda d: d[METRIC].where(d.index != 0, 1e39)}).to_csv(
+        big, index=False
+    )
+    result, text = _invoke("audit", str(big), "--segment", SEG, "--metric", METRIC,
+                           "--out", str(tmp_path / "three"))  # fmt: skip
+    assert result.exit_code == 0, text
+    assert "Traceback" not in text
+    assert " of 599 rows" in text  # the 1e39 row is left out, as an infinite one is

@@ -17,7 +17,9 @@ matching a role wins; the recognised names per role are in ``ROLES`` (family, na
 
 Derived when the ingredients exist and the column itself does not; every derived feature's name
 starts with ``derived_`` (e.g. ``derived_transaction_consistency``) so that it never shadows an
-input column (a table may hold a categorical ``transaction_consistency``):
+input column (a table may hold a categorical ``transaction_consistency``); when the table has a
+column of that name too (an audit's own ``rows.csv`` audited again), the derived one gets a
+suffix (``derived_season_std_2``) and a note lists the renames:
 
 - ``transaction_consistency`` = transaction_count / (transactions_per_month x age in months),
   age in months = age_days / 30.4375: actual versus expected transactions (1 = as expected);
@@ -32,6 +34,9 @@ input column (a table may hold a categorical ``transaction_consistency``):
   z(revenue) - z(score) (z over the audited rows): negative = scores high but little revenue yet;
   ``abs_value_score_mismatch`` = its absolute value (the size of the mismatch either way).
 
+Infinite values and values beyond float32's range (which scikit-learn's trees cannot read) in
+numeric columns, and in derived features, become ``NaN`` with a note.
+
 Every other numeric column is compared too (family "other"). Text, category and boolean
 columns with 2 .. ``max_category_levels`` levels become the categorical columns.
 """
@@ -43,7 +48,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custlens.audit.prepare import norm_name
+from custlens.audit.prepare import FLOAT32_MAX, blank_unusable, norm_name
 
 DAYS_PER_MONTH = 30.4375
 
@@ -193,6 +198,7 @@ def build_features(
         and pd.api.types.is_numeric_dtype(frame[c])
         and not pd.api.types.is_bool_dtype(frame[c])
     }
+    frame = blank_unusable(frame, list(numeric.values()), notes)
     roles: dict[str, str] = {}  # role -> column
     by_norm: dict[str, str] = {}
     for c in [*numeric, metric]:
@@ -207,9 +213,18 @@ def build_features(
     cols: dict[str, pd.Series] = {}
     rows: list[dict] = []
 
+    taken = {str(c) for c in frame.columns}  # input names: a derived feature never reuses one
+    renamed: list[str] = []
+
     def add(name: str, series: pd.Series, role: str, family: str, source: str, ingr: list[str]):
         if source == "derived":
-            name = DERIVED_PREFIX + name
+            name = wanted = DERIVED_PREFIX + name
+            n = 1
+            while name in taken or name in cols:
+                n += 1
+                name = f"{wanted}_{n}"
+            if name != wanted:
+                renamed.append(f"{wanted} -> {name}")
         cols[name] = series.astype("float64")
         rows.append(
             {
@@ -230,18 +245,33 @@ def build_features(
             add(str(col), frame[col], "", "other", "column", [col])
 
     _derive(frame, roles, add, notes)
+    if renamed:
+        notes.append(
+            "The table already has columns named like derived features (e.g. the rows.csv of "
+            "an earlier audit); they are analysed as input columns and the features derived "
+            "now are renamed: " + ", ".join(renamed) + "."
+        )
 
     values = pd.DataFrame(cols, index=frame.index)
     catalog = pd.DataFrame(
         rows, columns=["feature", "role", "family", "source", "ingredients", "uses_metric"]
     )
     catalog["uses_metric"] = catalog["uses_metric"].astype(bool)  # also when empty
+    # the inputs were cleaned above; a derived ratio can still overflow from finite ingredients
+    unusable = np.isinf(values) | values.abs().gt(FLOAT32_MAX)
+    counts = unusable.sum()
+    if counts.any():
+        notes.append(
+            "Derived values that are infinite or beyond float32's range were treated as empty: "
+            + ", ".join(f"{c} ({int(n)} rows)" for c, n in counts[counts > 0].items())
+            + "."
+        )
+        values = values.mask(unusable)
     empty = [c for c in values.columns if values[c].notna().sum() == 0]
     if empty:
         notes.append("All-null features skipped: " + ", ".join(empty) + ".")
         values = values.drop(columns=empty)
         catalog = catalog[~catalog["feature"].isin(empty)].reset_index(drop=True)
-    values = values.replace([np.inf, -np.inf], np.nan)
     cats = _categoricals(frame, exclude | {metric}, max_category_levels, notes)
     return FeatureSet(values=values, catalog=catalog, categoricals=cats, notes=tuple(notes))
 

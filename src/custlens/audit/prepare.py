@@ -29,6 +29,46 @@ CUSTOMER_ID_NAMES = (
 )
 
 
+# scikit-learn's trees read features as float32: a finite float64 beyond its range becomes
+# infinite there, so the audit treats such values as it treats infinities (as empty)
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+def unusable_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Masks of the infinite values and of the finite ones beyond float32's range (|x| > about
+    3.4e38) in a float64 series."""
+    infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
+    huge = values.abs().gt(FLOAT32_MAX) & ~infinite
+    return infinite, huge
+
+
+def blank_unusable(frame: pd.DataFrame, columns: list, notes: list[str]) -> pd.DataFrame:
+    """``frame`` with infinite values and values beyond float32's range (which scikit-learn's
+    trees cannot read) in ``columns`` set to NaN before anything is derived from them, as the
+    metric's are; a note names the columns and counts."""
+    fixed: dict = {}
+    counts: list[str] = []
+    for c in columns:
+        if not pd.api.types.is_float_dtype(frame[c]):
+            continue  # integers (int64 <= 9.2e18) always fit float32's range
+        values = pd.Series(frame[c].to_numpy(dtype="float64", na_value=np.nan), index=frame.index)
+        infinite, huge = unusable_numbers(values)
+        if infinite.any() or huge.any():
+            fixed[c] = values.where(~(infinite | huge))
+            kinds = ((int(infinite.sum()), "infinite"), (int(huge.sum()), "beyond the range"))
+            counts.append(f"{c} ({', '.join(f'{n} {kind}' for n, kind in kinds if n)})")
+    if not fixed:
+        return frame
+    notes.append(
+        "Values that are infinite or too large for the decision trees' float32 (beyond "
+        f"+/-{FLOAT32_MAX:.3g}) were treated as empty: " + "; ".join(counts) + "."
+    )
+    frame = frame.copy(deep=False)
+    for c, v in fixed.items():
+        frame[c] = v
+    return frame
+
+
 def norm_name(name: object) -> str:
     return re.sub(r"[^a-z0-9]", "", str(name).lower())
 
@@ -103,12 +143,17 @@ def prepare_input(
         raise DataError("The table has no rows", where="input table", fix="audit a non-empty table")
     rows_in = len(frame)
     values = _numeric_metric(frame[metric], metric)
-    infinite = np.isinf(values)
+    infinite, huge = unusable_numbers(values)
     if infinite.any():
         notes.append(
             f"{int(infinite.sum())} rows with an infinite {metric!r} were treated as empty."
         )
-        values = values.where(~infinite)
+    if huge.any():
+        notes.append(
+            f"{int(huge.sum())} rows with a {metric!r} beyond +/-{FLOAT32_MAX:.3g} (too large "
+            "for the decision trees' float32) were treated as empty, as infinite values are."
+        )
+    values = values.where(~(infinite | huge))
     if values.notna().sum() == 0:
         raise DataError(
             f"The metric column {metric!r} has no values (all null)",
