@@ -78,10 +78,26 @@ def segment_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 # an absolute threshold smaller than this share of the metric's within-segment spread flags
-# nearly everyone; a metric whose sample skewness exceeds SKEWED has its mean pulled by a tail
+# nearly everyone (so does a relative one whose limit, threshold x |segment mean|, is); a metric
+# whose sample skewness exceeds SKEWED has its mean pulled by a tail
 SCALE_RATIO = 0.1
 SKEWED = 1.0
 MIN_ROWS_FOR_SKEW = 30  # a sample skewness of fewer rows says little
+# a deviation within this many ulps of the larger of |metric| and |segment mean| is the
+# round-off of computing the mean (a metric constant in a segment deviates by about 1e-16)
+ROUND_OFF_ULPS = 8
+NAMED = 5  # segments named in a warning before "and N more"
+
+
+def real_deviations(rows: pd.DataFrame) -> pd.Series:
+    """``rows["deviation"]`` with round-off (|deviation| <= ``ROUND_OFF_ULPS`` ulps of the
+    larger of |metric| and |segment mean|) set to 0; missing deviations dropped."""
+    dev = rows["deviation"].dropna()
+    scale = np.maximum(
+        rows.loc[dev.index, "metric"].abs(), rows.loc[dev.index, "segment_mean"].abs()
+    )
+    tol = ROUND_OFF_ULPS * np.spacing(scale.to_numpy(dtype="float64"))
+    return dev.where(dev.abs() > tol, 0.0)
 
 
 def threshold_warnings(
@@ -91,11 +107,16 @@ def threshold_warnings(
 
     - absolute threshold below ``SCALE_RATIO`` x the within-segment standard deviation of the
       metric: the limit is on the wrong scale (it flags most rows); suggest ``--relative``;
+    - relative threshold whose limit (threshold x |segment mean|) is below ``SCALE_RATIO`` x
+      that standard deviation in some segments: their means are near 0 against the spread (a
+      metric centred on 0), so nearly every row there is flagged; suggest an absolute threshold;
     - sample skewness of the within-segment deviations above ``SKEWED``: the segment mean is
       pulled by a tail, so a robust centre (the segment median) would flag fewer ordinary rows.
+
+    Deviations that are floating-point round-off count as 0 (see ``real_deviations``).
     """
     out: list[str] = []
-    dev = rows["deviation"].dropna()
+    dev = real_deviations(rows)
     spread = float(dev.std(ddof=1)) if len(dev) > 1 else 0.0
     share = float(rows["is_anomaly"].mean()) if len(rows) else 0.0
     if not relative and spread > 0 and threshold < SCALE_RATIO * spread:
@@ -107,6 +128,29 @@ def threshold_warnings(
             f"flags rows more than 15 % from their segment mean) or a threshold in {metric}'s "
             "units."
         )
+    if relative and spread > 0:
+        per_seg = rows.groupby("segment", sort=False).agg(
+            mean=("segment_mean", "first"),
+            rows=("is_anomaly", "size"),
+            flagged=("is_anomaly", "sum"),
+        )
+        near_zero = per_seg[threshold * per_seg["mean"].abs() < SCALE_RATIO * spread]
+        if len(near_zero):
+            names = [
+                f"{s} ({m:.3g})" for s, m in zip(near_zero.index, near_zero["mean"], strict=True)
+            ]
+            more = len(names) - NAMED
+            listed = ", ".join(names[:NAMED]) + (f" and {more} more" if more > 0 else "")
+            n_rows, n_flag = int(near_zero["rows"].sum()), int(near_zero["flagged"].sum())
+            out.append(
+                f"Warning: with --relative the limit is {threshold:g} x |segment mean|, and the "
+                f"mean of {metric} is near 0 against its within-segment standard deviation "
+                f"({spread:.4g}) in {len(near_zero)} of {len(per_seg)} segments: {listed}. "
+                f"Their limits are tiny, so {n_flag:,} of their {n_rows:,} rows are flagged. "
+                f"Omit --relative and pass a threshold in {metric}'s units (e.g. --threshold "
+                f"{spread:.2g} flags rows more than one standard deviation from their segment "
+                "mean)."
+            )
     if len(dev) >= MIN_ROWS_FOR_SKEW and np.ptp(dev) > 0:
         skew = float(dev.skew())
         if abs(skew) > SKEWED:
