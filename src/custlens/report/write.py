@@ -81,6 +81,8 @@ def _write_renderings(
     story: Story, folder: Path, images: Mapping[str, str], start: float
 ) -> WrittenReport:
     html_path, md_path = folder / HTML, folder / MARKDOWN
+    # the folder may not exist yet: the figures' thread, which also creates it, runs meanwhile
+    folder.mkdir(parents=True, exist_ok=True)
     _write_text(html_path, render_html(story))
     seconds = time.perf_counter() - start
     log.info("report.html built in %.2f s", seconds)
