@@ -193,13 +193,6 @@ def test_extreme_orders_only_orders_of_known_customers():
     assert result.orders["customer_id"].tolist() == ["e"]
 
 
-def test_invalid_number_limit_is_cleanings():
-    from custlens.anomalies.orders import _INVALID_BEYOND
-    from custlens.io.clean import _LIMIT
-
-    assert _INVALID_BEYOND == _LIMIT
-
-
 def test_extreme_orders_bad_input():
     with pytest.raises(MappingError, match="amount"):
         extreme_orders(_lines(TINY_ORDERS).drop("amount"))

@@ -33,13 +33,12 @@ import pandas as pd
 from custlens._validation import require_columns
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
+from custlens.io.clean import invalid_numbers
 from custlens.io.materialize import materialize
 from custlens.io.strings import strip
 from custlens.io.sums import exact_sum
 
 _MAD_TO_SIGMA = 1.4826
-# a quantity, price or amount beyond this size is an error in the source (io.clean, rule 10)
-_INVALID_BEYOND = 1e15
 
 EXTREME_COLUMNS = [
     "order_id",
@@ -108,17 +107,6 @@ def _purchase_lines(t: ir.Table, prefix: str) -> ir.Table:
     return t.filter(_bought(t), ~_is_cancelled(t, prefix))
 
 
-def _invalid_number(t: ir.Table) -> ir.BooleanValue:
-    """True where the quantity, price or amount is missing, NaN, infinite or beyond 1e15 in size
-    (cleaning's rule 10: such a line's value is unknown)."""
-    bad = ibis.literal(False)
-    for name in ("quantity", "unit_price", "amount"):
-        if name in t.columns:
-            x = t[name].cast("float64")
-            bad = bad | (x.isnan() | x.isinf() | (x.abs() > _INVALID_BEYOND)).fill_null(True)
-    return bad
-
-
 def _order_values(t: ir.Table, prefix: str) -> ir.Table:
     """One row per order with a purchase line or a line with invalid numbers: its id, value (the
     purchase lines' sum) and ``invalid`` (a line of it has invalid numbers); all the threshold
@@ -127,7 +115,7 @@ def _order_values(t: ir.Table, prefix: str) -> ir.Table:
     lines = t.filter(~_is_cancelled(t, prefix))
     orders = lines.group_by("order_id").aggregate(
         value=exact_sum(lines.amount, where=_bought(lines).fill_null(False)),
-        invalid=_invalid_number(lines).any(),
+        invalid=invalid_numbers(lines).any(),
     )
     return orders.filter(orders.value.notnull() | orders.invalid)
 

@@ -48,7 +48,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from custlens.audit.prepare import FLOAT32_MAX, blank_unusable, norm_name
+from custlens.audit.prepare import blank_unusable, norm_name
+from custlens.features.limits import FLOAT32_MAX
 
 DAYS_PER_MONTH = 30.4375
 

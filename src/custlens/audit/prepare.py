@@ -13,6 +13,7 @@ import pandas as pd
 
 from custlens._validation import require_columns
 from custlens.errors import ConfigError, DataError, InputError
+from custlens.features.limits import FLOAT32_MAX, beyond_float32
 
 # Normalised column names (lowercase, non-alphanumerics removed) recognised as a customer id,
 # in order of preference.
@@ -29,16 +30,11 @@ CUSTOMER_ID_NAMES = (
 )
 
 
-# scikit-learn's trees read features as float32: a finite float64 beyond its range becomes
-# infinite there, so the audit treats such values as it treats infinities (as empty)
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
 def unusable_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Masks of the infinite values and of the finite ones beyond float32's range (|x| > about
     3.4e38) in a float64 series."""
     infinite = pd.Series(np.isinf(values.to_numpy()), index=values.index)
-    huge = values.abs().gt(FLOAT32_MAX) & ~infinite
+    huge = pd.Series(beyond_float32(values.to_numpy()), index=values.index)
     return infinite, huge
 
 

@@ -235,12 +235,20 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
         (day < ibis.literal(config.plausible_from, type="date"))
         | (day > ibis.literal(last, type="date"))
     ).fill_null(True)
+    flags["invalid_numbers"] = invalid_numbers(t)
+    return flags
+
+
+def invalid_numbers(t: ir.Table) -> ir.BooleanValue:
+    """Rule 10 on each line: its quantity, unit price or amount (those of them ``t`` has) is
+    missing, NaN, infinite or beyond 1e15 in size. Also read by the order anomalies, which see
+    lines cleaning removes."""
     bad = ibis.literal(False)
     for col in ("quantity", "unit_price", "amount"):
-        value = t[col]
-        bad = bad | (value.isnan() | value.isinf() | (value.abs() > _LIMIT)).fill_null(True)
-    flags["invalid_numbers"] = bad
-    return flags
+        if col in t.columns:
+            value = t[col] if t[col].type().is_floating() else t[col].cast("float64")
+            bad = bad | (value.isnan() | value.isinf() | (value.abs() > _LIMIT)).fill_null(True)
+    return bad
 
 
 def _duplicate_key(t: ir.Table) -> list[str]:

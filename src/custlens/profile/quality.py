@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from custlens.config.profile import QualityRule
+from custlens.features.limits import FLOAT32_MAX, beyond_float32
 
-__all__ = ["FLOAT32_MAX", "apply_quality_rules", "mask_unusable_numbers"]
+__all__ = ["apply_quality_rules", "mask_unusable_numbers"]
 
 QUALITY_COLUMNS = ["rule", "column", "check", "limit", "action", "rows", "share", "examples"]
-FLOAT32_MAX = float(np.finfo(np.float32).max)
 UNUSABLE_RULE = "not a usable number"
 
 
@@ -45,7 +45,7 @@ def mask_unusable_numbers(
     for column in columns:
         values = out[column].astype("float64")
         bad = ~np.isfinite(values) & values.notna()
-        bad |= values.abs() > FLOAT32_MAX
+        bad |= beyond_float32(values.to_numpy())
         n_bad = int(bad.sum())
         if not n_bad:
             continue

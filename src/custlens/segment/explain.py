@@ -29,12 +29,10 @@ from sklearn.tree import DecisionTreeClassifier
 from custlens._validation import require_columns
 from custlens.errors import ConfigError, DataError, InputError
 from custlens.features.customer_frame import feature_values
+from custlens.features.limits import beyond_float32
 from custlens.segment.tree_rules import leaf_bounds, rule_text
 
 logger = logging.getLogger(__name__)
-
-# scikit-learn's trees work in float32: a larger finite value would overflow to infinity
-_FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 @dataclass(frozen=True)
@@ -164,7 +162,7 @@ def _matrix(
     columns = []
     for name in features:
         values = feature_values(customers, name)  # infinite values are already NaN
-        huge = np.abs(values) > _FLOAT32_MAX
+        huge = beyond_float32(values)
         n_huge = int(huge.sum())
         if n_huge:
             values[huge] = np.nan
