@@ -455,3 +455,25 @@ def test_point_charts_hold_at_most_their_points_when_the_anomalies_alone_are_mor
     pd.testing.assert_frame_equal(dev, again.figures["deviation"])
     title = audit_charts(r)["deviation"].to_dict()["title"]
     assert title.endswith(f"(a sample of 200 of {len(r.rows):,} rows, anomalies kept first)")
+
+
+def test_the_deviation_chart_spreads_its_points_the_same_way_every_time() -> None:
+    """The vertical jitter is data (0, 0.618.., 0.236.., the golden-ratio sequence mod 1), not
+    Vega's unseeded random(): two audits of the same table drew different PNGs before."""
+    import json
+
+    from custlens.charts.audit import deviation_chart
+
+    data = pd.DataFrame(
+        {
+            "segment": ["A", "A", "B"],
+            "deviation": [0.2, -0.1, 0.05],
+            "limit": [0.15, 0.15, 0.15],
+            "group": ["anomaly", "rest", "rest"],
+        }
+    )
+    spec = deviation_chart(data, "m").to_dict()
+    assert "random()" not in json.dumps(spec)
+    values = [v for rows in spec["datasets"].values() for v in rows if "jitter" in v]
+    golden = (5**0.5 - 1) / 2
+    assert [v["jitter"] for v in values] == pytest.approx([0.0, golden, 2 * golden - 1])

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from custlens.audit import AuditResult
 
+_GOLDEN = (5**0.5 - 1) / 2  # successive multiples mod 1 spread evenly over 0..1
 _GROUP_COLORS = alt.Scale(domain=["anomaly", "rest"], range=["#d62728", "#9aa5b1"])
 TITLES = {
     "deviation": "Deviation from the segment mean",
@@ -43,8 +45,11 @@ def deviation_chart(
     rows: int | None = None,
     segments: tuple[int, int] | None = None,
 ) -> alt.Chart:
+    # the vertical spread within a segment's band: a fixed low-discrepancy sequence, not Vega's
+    # unseeded random(), so that the same audit draws the same image
+    spread = data.assign(jitter=(np.arange(len(data)) * _GOLDEN) % 1.0)
     points = (
-        alt.Chart(data)
+        alt.Chart(spread)
         .mark_circle(size=18, opacity=0.55)
         .encode(
             x=alt.X("deviation:Q", title=f"{metric} minus segment mean"),
@@ -52,7 +57,6 @@ def deviation_chart(
             yOffset=alt.YOffset("jitter:Q"),
             color=alt.Color("group:N", scale=_GROUP_COLORS, title=None),
         )
-        .transform_calculate(jitter="random()")
     )
     limits = data.groupby("segment", as_index=False)["limit"].first()
     rules = pd.concat([limits.assign(x=limits["limit"]), limits.assign(x=-limits["limit"])])
