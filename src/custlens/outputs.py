@@ -9,7 +9,10 @@ a rename.
 CSV files meant for people go through ``spreadsheet_safe``: a text cell that begins with ``=``,
 ``+``, ``-``, ``@``, a tab or a carriage return gets a leading single quote, so that Excel,
 LibreOffice and Google Sheets show it as text instead of evaluating it as a formula (the OWASP
-rule against CSV injection). Parquet files keep every value exactly. Every JSON file is strict
+rule against CSV injection). A cell that is a plain number (``-42``, ``+1.5``, ``-3e5``: a sign,
+digits, at most one point and an exponent) is left as it is: a spreadsheet reads it as that
+number, nothing in it can be a formula, and a quote would change ids such as ``-42`` that the
+file is read back by. Parquet files keep every value exactly. Every JSON file is strict
 (``json_text``: non-finite numbers become ``null``, never bare ``NaN``/``Infinity``).
 
 A staging folder or temporary file left by a process that was killed (``SIGKILL``, power loss)
@@ -41,15 +44,22 @@ from custlens.errors import OutputError
 Ownership = Callable[[Path], bool]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# a signed plain number: no operator, reference or function can follow the sign
+_SIGNED_NUMBER = r"[-+](?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SIGNED_NUMBER_RE = re.compile(_SIGNED_NUMBER)
+
+
+def _formula_like(value: str) -> bool:
+    return value.startswith(FORMULA_PREFIXES) and _SIGNED_NUMBER_RE.fullmatch(value) is None
 
 
 def spreadsheet_safe_text(value: Any) -> Any:
     """A text cell a spreadsheet would read as a formula, made inert with a leading quote.
 
-    >>> [spreadsheet_safe_text(v) for v in ("=1+1", "-2+3", "@SUM(A1)", "Anna", 5)]
-    ["'=1+1", "'-2+3", "'@SUM(A1)", 'Anna', 5]
+    >>> [spreadsheet_safe_text(v) for v in ("=1+1", "-2+3", "@SUM(A1)", "Anna", 5, "-42")]
+    ["'=1+1", "'-2+3", "'@SUM(A1)", 'Anna', 5, '-42']
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    if isinstance(value, str) and _formula_like(value):
         return "'" + value
     return value
 
@@ -67,8 +77,11 @@ def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
             continue
         if isinstance(series.dtype, pd.StringDtype):  # every cell text or NA: vectorized
             mask = series.str.startswith(FORMULA_PREFIXES, na=False).astype(bool)
+            if bool(mask.any()):
+                number = series.str.fullmatch(_SIGNED_NUMBER, na=False).astype(bool)
+                mask = mask & ~number
         elif series.dtype == object:  # mixed cells: only the text ones are guarded
-            mask = series.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_PREFIXES))
+            mask = series.map(lambda v: isinstance(v, str) and _formula_like(v))
         else:
             continue
         if bool(mask.any()):

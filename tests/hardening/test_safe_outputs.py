@@ -42,6 +42,20 @@ def test_harmless_values_are_kept() -> None:
     assert safe["x"].tolist() == [-1.5, 2.0, 3.0]  # numbers are never touched
 
 
+# a sign then a plain number: a spreadsheet reads each as that number, no formula can follow
+SIGNED_NUMBERS = ["-42", "+7", "-1.5", "+.5", "-3.", "-3e5", "+2E-4", "-007"]
+# a sign and a number, then something a formula could use
+NOT_ONLY_NUMBERS = ["-42+1", "-1.5.2", "+7 ", "-e5", "-3e", "-", "+", "-0x1F", "-1,5", "-42%"]
+
+
+@pytest.mark.parametrize("dtype", ["str", "string[python]", "object"])
+def test_signed_plain_numbers_are_kept_and_anything_more_is_guarded(dtype: str) -> None:
+    values = [*SIGNED_NUMBERS, *NOT_ONLY_NUMBERS]
+    safe = spreadsheet_safe(pd.DataFrame({"id": pd.Series(values, dtype=dtype)}))
+    assert safe["id"].tolist() == SIGNED_NUMBERS + ["'" + v for v in NOT_ONLY_NUMBERS]
+    assert [spreadsheet_safe_text(v) for v in values] == safe["id"].tolist()
+
+
 @pytest.mark.parametrize("dtype", ["str", "string[python]", "object"])
 def test_text_columns_of_every_dtype_are_guarded(dtype: str) -> None:
     values = [*HOSTILE_IDS, "Anna", None, "a=b"]
