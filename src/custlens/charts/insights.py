@@ -99,7 +99,17 @@ def anomaly_chart(
     )
     line = base.mark_line(point=True).encode(
         color=alt.Color("measure:N"),
-        strokeDash=alt.StrokeDash("period:N"),
+        # a line sample in the legend: with points on the lines it would show two equal dots
+        strokeDash=alt.StrokeDash(
+            "period:N",
+            legend=alt.Legend(
+                symbolType="stroke",
+                symbolStrokeColor="#444",
+                symbolFillColor="#444",  # without it the sample is not drawn
+                symbolStrokeWidth=2,
+                symbolSize=500,
+            ),
+        ),
         tooltip=[
             "period:N",
             alt.Tooltip("start:T"),

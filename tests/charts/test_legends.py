@@ -1,0 +1,43 @@
+"""Legends that tell the series apart: read from the SVG the chart draws (vl-convert), so the
+test sees what a reader sees, not the spec."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import vl_convert as vlc
+
+from custlens.charts.insights import anomaly_chart
+
+
+def _legend_symbols(svg: str, title: str) -> dict[str, dict[str, str]]:
+    """Label -> the attributes of its symbol's path, for the legend titled ``title``."""
+    start = svg.index(f"Symbol legend titled '{title}'")
+    end = svg.index("role-legend-title", start)
+    part = svg[start:end]
+    symbols = re.findall(r'role-legend-symbol".*?<path ([^>]*)/>', part)
+    labels = re.findall(r'role-legend-label".*?>([^<]*)</text>', part)
+    attrs = [dict(re.findall(r'([\w-]+)="([^"]*)"', s)) for s in symbols]
+    return dict(zip(labels, attrs, strict=True))
+
+
+def test_the_anomaly_chart_legend_shows_a_solid_line_for_months_and_a_dashed_one_for_weeks():
+    rows = [
+        {"period": period, "start": start, "measure": "orders", "value": 1.0, "robust_z": 0.5}
+        for period, starts in (
+            ("week", pd.date_range("2011-01-03", periods=8, freq="W-MON")),
+            ("month", pd.date_range("2011-01-01", periods=3, freq="MS")),
+        )
+        for start in starts
+    ]
+    svg = vlc.vegalite_to_svg(anomaly_chart(pd.DataFrame(rows), 4.0).to_json())
+    symbols = _legend_symbols(svg, "period")
+    assert set(symbols) == {"month", "week"}
+    for label, attrs in symbols.items():
+        # a visible line sample: a stroke of some width, not transparent
+        assert attrs.get("stroke") not in (None, "transparent", "none"), (label, attrs)
+        assert float(attrs.get("stroke-width", "0")) > 0, (label, attrs)
+    dashes = {label: attrs.get("stroke-dasharray", "") for label, attrs in symbols.items()}
+    solid = {"", "1,0", "none"}
+    assert dashes["month"] in solid and dashes["week"] not in solid, dashes
