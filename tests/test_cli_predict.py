@@ -77,6 +77,19 @@ def test_score_refuses_tampered_models(run_dir: Path, orders: Path, tmp_path: Pa
     assert not out.exists()
 
 
+def test_score_given_the_results_folder_points_at_its_models(
+    run_dir: Path, orders: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "scored"
+    result, text = _invoke("score", str(run_dir), str(orders), "--out", str(out))
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert "not a custlens model folder" in text
+    assert f"pass the models folder inside it: {str(run_dir / 'models')!r}" in " ".join(
+        text.split()
+    )
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

@@ -286,10 +286,17 @@ def _major_minor(version: str) -> tuple[str, ...]:
 def _read_manifest(folder: Path) -> dict[str, Any]:
     path = folder / MANIFEST
     if not path.is_file():
+        inside = folder / "models"
+        fix = (
+            f"pass the models folder inside it: {str(inside)!r}"
+            if (inside / MANIFEST).is_file()  # a results folder of custlens run
+            else "pass the models/ folder of a results folder written by custlens run "
+            "(or a folder written by save_models)"
+        )
         raise ModelError(
             f"{str(folder)!r} is not a custlens model folder (no {MANIFEST})",
             where=str(folder),
-            fix="pass the folder written by custlens (models saved with save_models)",
+            fix=fix,
         )
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
