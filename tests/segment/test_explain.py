@@ -90,7 +90,7 @@ def test_missing_values_and_sampling_are_noted():
     personas = np.array(list(PLANTED))[truth]
     result = explain_personas(frame, personas, FEATURES, forest_trees=20, max_rows=200)
     notes = " | ".join(result.notes)
-    assert "'monetary': 5 missing values set to the median" in notes
+    assert "'monetary': 5 missing or infinite values set to the median" in notes
     assert "sample of 200 of 240" in notes
     assert result.n_train + result.n_test == 200
 
@@ -110,7 +110,7 @@ def test_values_beyond_float32_are_treated_like_missing_ones(value: float):
     pd.testing.assert_frame_equal(a.permutation_importance, b.permutation_importance)
     assert a.fidelity == b.fidelity
     notes = " | ".join(a.notes)
-    assert "'monetary': 2 missing values set to the median" in notes
+    assert "'monetary': 2 missing or infinite values set to the median" in notes
     if np.isfinite(value):
         assert "'monetary': 2 values beyond float32's range" in notes
 

@@ -179,7 +179,9 @@ def _matrix(
             )
         if n_missing:
             values = np.where(np.isnan(values), np.nanmedian(values), values)
-            notes.append(f"feature {name!r}: {n_missing} missing values set to the median")
+            notes.append(
+                f"feature {name!r}: {n_missing} missing or infinite values set to the median"
+            )
         columns.append(values if keep is None else values[keep])
     x = np.column_stack(columns)
     if keep is not None:

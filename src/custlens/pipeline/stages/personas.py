@@ -127,6 +127,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PersonasResult]:
         tables={k: v for k, v in tables.items() if v is not None},
         summary=summary,
         columns=tuple(columns.columns),
-        notes=tuple(clusterer.notes_) + tuple(found.notes) + tuple(explanation.notes),
+        # the clustering and the explanation each fill in a feature's missing values and say
+        # so: the same sentence is shown once
+        notes=tuple(dict.fromkeys((*clusterer.notes_, *found.notes, *explanation.notes))),
     )
     return columns, result
