@@ -115,6 +115,39 @@ def test_stuart_maxwell_on_a_larger_table_matches_statsmodels():
     assert a["p_value"] == pytest.approx(stats.chi2.sf(chi2, 1))
 
 
+def test_a_stuart_maxwell_p_value_beyond_double_precision_of_one_minus_cdf_is_its_tail():
+    """Nearly everyone moves from A to C: the statistic is large and the p-value far below
+    2.2e-16, which statsmodels' ``1 - cdf`` cannot show. The statistic by hand: d = row minus
+    column margins of the first two states, S their covariance (Stuart 1955), d' S^-1 d."""
+    cells = {("A", "A"): 100, ("A", "C"): 600, ("B", "B"): 200, ("C", "C"): 100, ("C", "B"): 30}
+    then, now = [], []
+    for (a, b), n in cells.items():
+        then += [a] * n
+        now += [b] * n
+    moves = pd.DataFrame(
+        {"customer_id": [str(i) for i in range(len(then))], "state_then": then, "state_now": now}
+    )
+    omnibus, _ = homogeneity_tests(moves, ORDER)
+    n = (
+        pd.crosstab(pd.Series(then), pd.Series(now))
+        .reindex(index=ORDER, columns=ORDER, fill_value=0)
+        .to_numpy(float)
+    )
+    d = (n.sum(axis=1) - n.sum(axis=0))[:2]
+    cov = np.array(
+        [
+            [n[i].sum() + n[:, i].sum() - 2 * n[i, i] if i == j else -(n[i, j] + n[j, i])
+             for j in range(2)]
+            for i in range(2)
+        ]
+    )  # fmt: skip
+    statistic = float(d @ np.linalg.solve(cov, d))
+    assert omnibus["statistic"] == pytest.approx(statistic)
+    assert omnibus["df"] == 2
+    assert omnibus["p_value"] == pytest.approx(stats.chi2.sf(statistic, 2), rel=1e-9)
+    assert 0 < omnibus["p_value"] < 1e-100
+
+
 def test_moved_down_lists_watched_customers_who_fell(moves):
     down = moved_down(moves, ["A"])
     assert list(down["customer_id"]) == ["1"]
