@@ -115,7 +115,9 @@ def at_risk(customers: pd.DataFrame, config: InsightsConfig) -> tuple[list[Insig
     has_clv = "clv" in customers.columns and customers["clv"].notna().any()
     value_col = "clv" if has_clv else "monetary"
     value = customers[value_col].astype(float).fillna(0.0)
-    top = value >= value.quantile(config.value_quantile)
+    # above 0 as well: when most customers have no value (a CLV of 0 for those the models see
+    # as gone), the quantile is 0 and ">= 0" would call every customer "most valuable"
+    top = (value >= value.quantile(config.value_quantile)) & (value > 0)
     gaps = customers["frequency"].astype(float) - 1
     span = (customers["last_order"] - customers["first_order"]).dt.days.astype(float)
     cadence = span / gaps.where(gaps > 0)
@@ -142,7 +144,7 @@ def at_risk(customers: pd.DataFrame, config: InsightsConfig) -> tuple[list[Insig
     share = at_stake / total if total else 0.0
     label = "CLV" if has_clv else "historical revenue (no CLV: predictions did not run)"
     rule = (
-        f"top {1 - config.value_quantile:.0%} by {value_col} and ("
+        f"top {1 - config.value_quantile:.0%} by {value_col} (above 0) and ("
         + (
             f"churn probability >= {config.churn_threshold:g} or "
             if "churn_probability" in customers
