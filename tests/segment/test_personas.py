@@ -122,6 +122,25 @@ def test_custom_rules_and_missing_features():
     assert names == ["Big Spenders", "Low-Spend Customers"]
 
 
+def test_default_features_have_words_and_any_other_feature_reads_as_words():
+    # every feature clustered by default has a phrase; one without reads with spaces
+    assert set(PersonaConfig().features) <= set(PersonaConfig().feature_phrases)
+    profiles = pd.DataFrame(
+        {
+            "cluster": [0, 1],
+            "size": [10, 5],
+            "days_overdue_z": [1.5, -1.5],
+            "avg_unit_price_z": [1.0, -1.0],
+            "weekend_share_z": [-0.5, 0.5],
+        }
+    )
+    names = [d.name for d in name_personas(profiles, PersonaConfig(rules=[]))]
+    assert names == ["Overdue, High-Price Customers", "On-Schedule, Low-Price Customers"]
+    only_new = profiles[["cluster", "size", "weekend_share_z"]]
+    names = [d.name for d in name_personas(only_new, PersonaConfig(rules=[]))]
+    assert names == ["Low weekend share Customers", "High weekend share Customers"]
+
+
 def test_bad_rules_are_rejected():
     with pytest.raises(ValidationError, match="must read"):
         PersonaRule(name="X", when=["monetary_z >> 1"])

@@ -281,6 +281,9 @@ DEFAULT_FEATURE_PHRASES = {  # feature -> (phrase when low, phrase when high), f
     "interval_mean_days": ("Short-Gap", "Long-Gap"),
     "return_rate": ("Low-Return", "High-Return"),
     "spend_cv": ("Steady-Spend", "Volatile-Spend"),
+    "avg_unit_price": ("Low-Price", "High-Price"),
+    "active_month_ratio": ("Sporadic", "Every-Month"),
+    "days_overdue": ("On-Schedule", "Overdue"),
 }
 
 

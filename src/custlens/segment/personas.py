@@ -137,7 +137,7 @@ def _phrase(feature: str, high: bool, config: PersonaConfig) -> str:
     phrases = config.feature_phrases.get(feature)
     if phrases is not None:
         return phrases[1] if high else phrases[0]
-    return f"{'High' if high else 'Low'} {feature}"
+    return f"{'High' if high else 'Low'} {feature.replace('_', ' ')}"  # e.g. "High basket size"
 
 
 def _fallback(row: pd.Series, features: list[str], config: PersonaConfig) -> tuple[str, str]:
