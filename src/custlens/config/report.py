@@ -182,7 +182,8 @@ DEFAULT_FINDINGS = [
         id="peak_quarter",
         about="timing",
         when="peak_quarter_share >= 0.3",
-        text="Q{peak_quarter} brings {peak_quarter_share:.0%} of revenue.",
+        text="Q{peak_quarter} brings {peak_quarter_share:.0%} of a year's revenue (each "
+        "quarter's revenue per day of data in it).",
         importance="peak_quarter_share - 0.25",
     ),
     FindingRule(

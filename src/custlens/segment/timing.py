@@ -263,6 +263,15 @@ def quarters_of(months: pd.DataFrame) -> pd.DataFrame:
     return _add_shares(counts, by)
 
 
+def days_per_quarter(first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
+    """How many days from ``first`` to ``last`` (both included) fall in each quarter (1-4) of
+    the year: a quarter's pooled revenue over its days is comparable with another's even when the
+    data cover it more often (18 months hold two first quarters and one fourth)."""
+    days = pd.date_range(pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize())
+    counts = pd.Series(days.quarter).value_counts()
+    return counts.reindex([1, 2, 3, 4], fill_value=0).astype("int64")
+
+
 def _slug(name: str) -> str:
     return re.sub(r"[^0-9a-z]+", "_", name.lower()).strip("_")
 

@@ -227,6 +227,7 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
 
 def timing_section(result: TimingResult, results: Results) -> Section:
     from custlens.pipeline.stages.timing import ALL_CUSTOMERS
+    from custlens.segment.timing import days_per_quarter
 
     t, cfg = result.tables, results.settings.report
     fact: dict[str, Any] = {}
@@ -247,11 +248,15 @@ def timing_section(result: TimingResult, results: Results) -> Section:
             "business_hours_share": float(business["orders"].sum()) / orders,
         }
     seasons = t["quarter_seasonality"]
-    by_quarter = seasons.groupby("quarter")["revenue"].sum()
-    if by_quarter.sum() > 0:
+    by_quarter = seasons.groupby("quarter")["revenue"].sum().reindex([1, 2, 3, 4], fill_value=0)
+    customers = results.customers
+    days = days_per_quarter(customers["first_order"].min(), customers["last_order"].max())
+    if by_quarter.sum() > 0 and bool((days > 0).all()):
+        # revenue per day the data cover each quarter: 18 months hold two first quarters
+        per_day = by_quarter.astype(float) / days.astype(float)
         fact |= {
-            "peak_quarter": int(by_quarter.idxmax()),
-            "peak_quarter_share": float(by_quarter.max() / by_quarter.sum()),
+            "peak_quarter": int(per_day.idxmax()),
+            "peak_quarter_share": float(per_day.max() / per_day.sum()),
         }
     found = findings({"timing": [fact]}, cfg.findings)
     personas_t = result.summary.get("timing_personas", {})
