@@ -31,6 +31,7 @@ class PageReport:
     requests: list[str] = field(default_factory=list)
     sorted_ok: bool | None = None
     text: str = ""
+    row_counts: list[tuple[str, int]] = field(default_factory=list)  # (count text, rows)
 
 
 def chromium_or_skip() -> str:
@@ -72,6 +73,14 @@ def open_report(
             out.rendered = int(body.get_attribute("data-charts-rendered") or 0)
             out.svgs = page.locator(".chart-target[data-rendered='1'] svg.marks").count()
             out.text = page.inner_text("main")
+            out.row_counts = [
+                (str(text), int(n))
+                for text, n in page.evaluate(
+                    "() => Array.from(document.querySelectorAll('table.data')).map(t => "
+                    "[t.closest('.table-block').querySelector('.count').textContent,"
+                    " t.tBodies[0].rows.length])"
+                )
+            ]
             if shots is not None:
                 shots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(shots / "report-top.png"))

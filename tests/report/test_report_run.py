@@ -128,6 +128,9 @@ def test_report_in_a_real_browser(hostile_run):
     assert page.console_errors == [] and page.page_errors == []
     assert page.dialogs == []  # no injected script ran
     assert page.sorted_ok is True
+    assert page.row_counts and all(
+        text == (f"{n} row" if n == 1 else f"{n} rows") for text, n in page.row_counts
+    ), page.row_counts
     assert EVIL_DESC in page.text  # the hostile description is shown as text
     assert "{{7*191}}" in page.text
 

@@ -62,7 +62,8 @@
 
     function showCount() {
       var shown = rows.filter(function (r) { return !r.hidden; }).length;
-      count.textContent = shown === rows.length ? rows.length + " rows" : shown + " of " + rows.length + " rows";
+      var noun = rows.length === 1 ? " row" : " rows";
+      count.textContent = shown === rows.length ? rows.length + noun : shown + " of " + rows.length + noun;
     }
 
     headers.forEach(function (th, index) {
