@@ -190,18 +190,18 @@ DEFAULT_FINDINGS = [
         id="churn_model",
         about="predictions",
         when="churn_auc >= baseline_auc + 0.005",
-        text="On a future period it never saw, the churn model ranks customers better than "
-        "every baseline (ROC AUC {churn_auc:.3f} against {baseline_auc:.3f} for "
-        "{best_baseline}).",
+        text="On a future period it never saw, the churn scorer ({churn_model}) ranks "
+        "customers better than every other scorer (ROC AUC {churn_auc:.3f} against "
+        "{baseline_auc:.3f} for {best_baseline}).",
         importance="0.03",
     ),
     FindingRule(
         id="churn_baseline_wins",
         about="predictions",
         when="churn_auc < baseline_auc + 0.005",
-        text="On a future period the churn model ranks customers about as well as the "
-        "{best_baseline} baseline (ROC AUC {churn_auc:.3f} against {baseline_auc:.3f}); "
-        "the baseline is nearly as good here.",
+        text="On a future period the churn scorer ({churn_model}) ranks customers about as "
+        "well as the next best, {best_baseline} (ROC AUC {churn_auc:.3f} against "
+        "{baseline_auc:.3f}).",
         importance="0.03",
     ),
     FindingRule(

@@ -58,11 +58,12 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
     defaults = s.get("defaults", {})
     fact: dict[str, Any] = {}
     model = defaults.get("churn")
+    # the model's family: its uncalibrated twin is not another scorer
+    family = "lightgbm" if str(model).startswith("lightgbm") else str(model)
     if len(churn) and model in set(churn["scorer"]):
         scores = churn.set_index("scorer")["roc_auc"].dropna()
-        baselines = scores.drop(
-            [i for i in scores.index if i == model or str(i).startswith("lightgbm")]
-        )
+        # every other scorer: the baselines, and LightGBM too when a baseline won the backtest
+        baselines = scores.drop([i for i in scores.index if str(i).startswith(family)])
         fact["churn_model"] = model
         fact["churn_auc"] = float(scores[model])
         if len(baselines):
@@ -82,7 +83,8 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
     if "churn_auc" in fact:
         cards.append(KPI("Churn ROC AUC", f"{fact['churn_auc']:.2f}", f"scorer: {model}"))
     if "baseline_auc" in fact:
-        cards.append(KPI("Best baseline", f"{fact['baseline_auc']:.2f}", fact["best_baseline"]))
+        label = "Best baseline" if family == "lightgbm" else "Next best scorer"
+        cards.append(KPI(label, f"{fact['baseline_auc']:.2f}", fact["best_baseline"]))
     cards.append(
         KPI(
             "High value at risk",
