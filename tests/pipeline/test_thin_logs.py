@@ -74,3 +74,26 @@ def test_timed_logs_keep_the_hour_analyses(three_column_log):
     timing = custlens.run(three_column_log, settings=settings).stages["timing"]
     assert {"hour_weekday", "contact_windows", "weekday"} <= set(timing.tables)
     assert timing.summary["time_of_day"] is True and timing.summary["best_windows"]
+
+
+def test_date_only_logs_name_the_weekend_persona_without_the_evening():
+    # a: four Saturdays; b: four Mondays; c-f: two orders (too few); dates only
+    saturdays = pd.date_range("2024-03-02", periods=4, freq="7D")
+    mondays = pd.date_range("2024-03-04", periods=4, freq="7D")
+    rows = [("a", d) for d in saturdays] + [("b", d) for d in mondays]
+    rows += [(c, d) for c in "cdef" for d in (mondays[0], saturdays[1])]
+    log = pd.DataFrame(
+        {
+            "customer_id": [c for c, _ in rows],
+            "date": [d.strftime("%Y-%m-%d") for _, d in rows],
+            "amount": 10.0,
+        }
+    )
+    results = custlens.run(log, settings=custlens.Settings(analyses=["timing"]))
+    customers = results.customers
+    personas = dict(zip(customers["customer_id"], customers["timing_persona"], strict=True))
+    assert personas == {
+        "a": "Weekend Buyer",
+        "b": "Anytime",
+        **{c: "Too Few Orders" for c in "cdef"},
+    }

@@ -97,6 +97,10 @@ class TimingPersonaRule(_Strict):
     windows: list[TimingWindow]
     min_share: float = Field(gt=0.0, le=1.0)
     description: str
+    # the name and description when the orders carry no time of day and only the rule's
+    # whole-day windows are kept; a rule that loses windows and has none is dropped then
+    date_only_name: str | None = None
+    date_only_description: str | None = None
 
 
 DEFAULT_TIMING_PERSONAS = [
@@ -111,6 +115,8 @@ DEFAULT_TIMING_PERSONAS = [
         windows=[TimingWindow(hours=(17, 24)), TimingWindow(hours=(0, 24), weekdays=[5, 6])],
         min_share=0.5,
         description="Most orders come in the evening or at the weekend.",
+        date_only_name="Weekend Buyer",
+        date_only_description="Most orders come at the weekend.",
     ),
     TimingPersonaRule(
         name="Business-Hours Buyer",

@@ -108,13 +108,21 @@ def has_time_of_day(transactions: ir.Table) -> bool:
 def date_only_config(config: TimingConfig) -> TimingConfig:
     """The timing personas that need no time of day: whole-day windows (hours 0-24) only.
 
-    A rule keeps its whole-day windows (e.g. the weekend); a rule with none is dropped.
+    A rule of whole-day windows only is kept as it is. A rule that also has windows of hours
+    keeps its whole-day ones (e.g. the weekend) under its ``date_only_name`` ("Evening/Weekend
+    Buyer" becomes "Weekend Buyer"), or is dropped when it has none: its name would promise
+    hours the data do not have. A rule with no whole-day window is dropped.
     """
     rules = []
     for rule in config.personas:
         whole = [w for w in rule.windows if tuple(w.hours) == (0, 24)]
-        if whole:
-            rules.append(rule.model_copy(update={"windows": whole}))
+        if len(whole) == len(rule.windows):
+            rules.append(rule)
+        elif whole and rule.date_only_name:
+            update = {"windows": whole, "name": rule.date_only_name}
+            if rule.date_only_description:
+                update["description"] = rule.date_only_description
+            rules.append(rule.model_copy(update=update))
     return config.model_copy(update={"personas": rules})
 
 
