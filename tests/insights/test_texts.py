@@ -78,3 +78,40 @@ def test_trend_from_a_median_level_of_zero_gives_the_level_not_a_relative_slope(
     assert "nan" not in insight.finding
     rated = rate(insight, config)  # no relative size: low, and a score that orders
     assert (rated.severity, rated.severity_score) == ("low", 0.0)
+
+
+def test_a_period_without_revenue_is_not_called_zero_times_its_baseline():
+    # Online Retail's week of 2010-12-27: the shop was closed, no order at all
+    scores = _scores(("week", "2010-12-27", 0.0, 119_585.0, -51.6))
+    (closed,) = anomaly_insights(scores, InsightsConfig())
+    assert closed.finding == (
+        "Orders in the week of 2010-12-27: 0, against a baseline median of 119,585 "
+        "(neighbouring weeks, robust z = -51.6, below the +/-4 cut-off)."
+    )
+
+
+def test_cross_sell_names_the_segment_once_and_its_adjusted_p_value():
+    from custlens.insights.customer_kinds import cross_sell
+
+    rules = pd.DataFrame(
+        {
+            "segment": ["Loyal Customers", "At Risk"],
+            "antecedent": ["TEA PLATE PINK", "PAPER CUPS"],
+            "consequent": ["TEA PLATE GREEN", "PAPER PLATES"],
+            "lift": [58.07, 50.33],
+            "confidence": [0.84, 0.8333],
+            "support": [0.0108, 0.0132],
+            "p_value": [1e-30, 0.004],
+            "q_value": [0.0, 0.012],
+        }
+    )
+    at_risk, loyal = cross_sell({"segment_rules": rules}, InsightsConfig())
+    assert loyal.finding == (
+        "In the segment Loyal Customers, customers who buy TEA PLATE PINK also buy TEA PLATE "
+        "GREEN with confidence 84.0%, 58.07 times as often as the segment's customers in "
+        "general (support 1.08%); p < 1e-16, BH-adjusted p < 1e-16."
+    )
+    assert at_risk.finding.endswith("(support 1.32%); p = 0.004, BH-adjusted p = 0.012.")
+    overall = cross_sell({"rules": rules.drop(columns="segment")}, InsightsConfig())
+    assert overall[0].finding.startswith("Customers who buy TEA PLATE PINK also buy")
+    assert "as often as customers in general" in overall[0].finding

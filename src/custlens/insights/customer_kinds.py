@@ -313,13 +313,19 @@ def cross_sell(basket_tables: dict[str, pd.DataFrame], config: InsightsConfig) -
     for row in frame.groupby("segment", sort=True).head(1).to_dict("records"):
         seg, ant, con = str(row["segment"]), _items(row["antecedent"]), _items(row["consequent"])
         p, q = row.get("p_value"), row.get("q_value")
+        # segment names are nouns ("Champions") or not ("At Risk"): named as the segment
+        who, general = (
+            ("Customers", "customers")
+            if seg == "all"
+            else (f"In the segment {seg}, customers", "the segment's customers")
+        )
         finding = (
-            f"{seg} customers who buy {ant} also buy {con} with confidence "
+            f"{who} who buy {ant} also buy {con} with confidence "
             f"{float(row['confidence']):.1%}, {float(row['lift']):.2f} times as often as "
-            f"{seg} customers in general"
+            f"{general} in general"
             + (f" (support {float(row['support']):.2%})" if "support" in row else "")
             + (
-                f"; {format_p(float(p))}, BH q = {float(q):.2g}"
+                f"; {format_p(float(p))}, BH-adjusted {format_p(float(q))}"
                 if p is not None and q is not None
                 else ""
             )

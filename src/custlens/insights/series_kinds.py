@@ -125,7 +125,7 @@ def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insig
         base = _amount(row.baseline_median)
         against = (
             f"{ratio:,.2f} times the baseline median {base}"
-            if ratio is not None
+            if ratio  # neither a baseline of 0 nor a value of 0 ("0.00 times")
             else f"against a baseline median of {base}"
         )
         finding = (
