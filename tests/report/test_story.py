@@ -157,6 +157,7 @@ def test_script_json_escapes_html_specials():
 
 def test_markdown_escapes_markup():
     md = render_markdown(_evil_story(), images={"c": "figures/c.png"})
-    assert not re.search(r"(?<!\\)<(img|script|/script)", md)  # only escaped: \<img
-    assert md_text("a|b <x>") == "a\\|b \\<x\\>"
+    assert not re.search(r"<(img|script|/script)", md)  # only as entities: &lt;img
+    assert "&lt;img src=x onerror=alert(1)&gt;" in md
+    assert md_text("a|b <x>") == "a\\|b &lt;x&gt;"
     assert "![" in md and "(figures/c.png)" in md

@@ -7,7 +7,6 @@ replaced only when it is empty or holds a previous audit (an ``audit.md``).
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import pandas as pd
@@ -18,32 +17,18 @@ from custlens.charts.audit import TITLES, audit_charts
 from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.audit_story import audit_story
 from custlens.report.html import render_html
+from custlens.report.markdown_text import md_table, md_text
 
 MARKER = "audit.md"
 
 
-def _fmt(v: object) -> str:
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, float):
-        if math.isnan(v):
-            return ""
-        if v != 0 and (abs(v) < 0.001 or abs(v) >= 1e6):
-            return f"{v:.2e}"
-        return f"{v:.3f}".rstrip("0").rstrip(".") if abs(v) < 100 else f"{v:,.1f}"
-    return str(v).replace("|", "\\|")
-
-
-def md_table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
-    """A GitHub-flavoured Markdown table."""
-    if columns is not None:
-        df = df[[c for c in columns if c in df.columns]]
-    if df.empty:
-        return "_(empty)_"
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "|" + "|".join("---" for _ in df.columns) + "|"
-    body = ["| " + " | ".join(_fmt(v) for v in row) + " |" for row in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body])
+def _paragraphs(text: str) -> list[str]:
+    """Plain-text paragraphs (separated by blank lines) as Markdown paragraphs, each escaped."""
+    out: list[str] = []
+    for para in text.split("\n\n"):
+        if para.strip():
+            out += [md_text(para), ""]
+    return out
 
 
 def render_audit_markdown(result: AuditResult, figures: dict[str, str]) -> str:
@@ -54,19 +39,19 @@ def render_audit_markdown(result: AuditResult, figures: dict[str, str]) -> str:
     def fig(name: str) -> str:
         return f"\n![{TITLES[name]}]({figures[name]})\n" if name in figures else ""
 
+    metric, segment = md_text(s["metric"]), md_text(s["segment"])
     out = [
-        f"# Segmentation audit: {s['metric']} by {s['segment']}",
+        f"# Segmentation audit: {metric} by {segment}",
         "",
-        f"- Anomaly: |{s['metric']} - segment mean| > {s['threshold']:g} {rel}",
+        f"- Anomaly: |{metric} - segment mean| > {s['threshold']:g} {rel}",
         f"- Rows: {s['rows_in']} in the table, {s['rows_used']} audited ({s['snapshot_mode']}); "
-        f"customer id column: {s['customer_col'] or 'none'}",
+        f"customer id column: {md_text(s['customer_col'] or 'none')}",
         f"- Anomalies: {result.n_anomalies}; significance: Benjamini-Hochberg adjusted p < "
         f"{s['alpha']:g}; an effect worth acting on: |rank-biserial| >= {s['min_effect']:g}; seed {s['seed']}",
         "",
         "## Conclusion",
         "",
-        result.conclusion,
-        "",
+        *_paragraphs(result.conclusion),
         "## Anomalies per segment",
         "",
         md_table(result.segments),
@@ -138,11 +123,11 @@ def render_audit_markdown(result: AuditResult, figures: dict[str, str]) -> str:
         ]
         for model in ("without_metric", "with_metric"):
             rules = result.tree_rules.get(model, ())
-            out += [f"Top rules ({model}):", ""] + [f"- {r}" for r in rules] + [""]
+            out += [f"Top rules ({model}):", ""] + [f"- {md_text(r)}" for r in rules] + [""]
         out += [fig("importances"), "Full trees: `tree_rules.txt`."]
     else:
         out += ["Not fitted (see the notes)."]
-    out += ["", "## Notes", ""] + [f"- {n}" for n in result.notes]
+    out += ["", "## Notes", ""] + [f"- {md_text(n)}" for n in result.notes]
     out += ["", "## Features used", "", md_table(result.feature_catalog), ""]
     return "\n".join(out).replace("\n\n\n", "\n\n") + "\n"
 

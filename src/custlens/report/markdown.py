@@ -1,19 +1,17 @@
-"""The Markdown renderer: the same ``Story`` as ``report.md``, charts as image files beside it."""
+"""The Markdown renderer: the same ``Story`` as ``report.md``, charts as image files beside it.
+
+Every text of the story goes through ``markdown_text.md_text`` (data text may be anywhere in it).
+"""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from custlens.report.html import format_value
+from custlens.report.markdown_text import md_table, md_text
 from custlens.story import Bullets, Cards, Chart, Findings, Links, Paragraph, Story, Table
 
-_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+!|~])")
-
-
-def md_text(text: str) -> str:
-    """Plain text safe in Markdown: markup characters escaped, no raw HTML, one line."""
-    return _SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+__all__ = ["md_text", "render_markdown"]
 
 
 def _table(block: Table) -> list[str]:
@@ -24,14 +22,7 @@ def _table(block: Table) -> list[str]:
         out += [md_text(block.caption), ""]
     if frame.empty:
         return [*out, "_(no rows)_", ""]
-    out.append("| " + " | ".join(md_text(c) for c in frame.columns) + " |")
-    out.append("|" + "|".join("---" for _ in frame.columns) + "|")
-    for row in frame.itertuples(index=False, name=None):
-        cells = [
-            md_text(format_value(v, str(c) in percent)[0])
-            for c, v in zip(frame.columns, row, strict=True)
-        ]
-        out.append("| " + " | ".join(cells) + " |")
+    out.append(md_table(frame, cell=lambda c, v: format_value(v, c in percent)[0]))
     if block.total_rows:
         where = f"; the full table is {block.source}" if block.source else ""
         out += ["", f"First {len(frame)} of {block.total_rows:,} rows{md_text(where)}."]

@@ -25,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from custlens.outputs import atomic_dir, spreadsheet_safe
-from custlens.report.audit_markdown import md_table as _md_table
+from custlens.report.markdown_text import md_code, md_table, md_text
 
 if TYPE_CHECKING:
     from custlens.pipeline.profile import ProfileResult
@@ -36,20 +36,6 @@ HTML = "profile.html"
 MARKER = "profile.md"
 CRM_SCORES = ("loyalty_score", "churn_risk", "discount_sensitivity")
 CRM_FEATURES = ("total_spend", "total_purchases", "recency_days", "income", "age", "deal_share")
-
-
-def md_table(df: pd.DataFrame, columns: list[str] | None = None) -> str:
-    """A Markdown table whose header cells are escaped like its body cells (a ``|`` in a
-    column name, e.g. ``<category>_top``, would otherwise split the header).
-
-    >>> print(md_table(pd.DataFrame({"a|b": ["x|y"]})))
-    | a\\|b |
-    |---|
-    | x\\|y |
-    """
-    if columns is not None:
-        df = df[[c for c in columns if c in df.columns]]
-    return _md_table(df.rename(columns=lambda c: str(c).replace("|", "\\|")))
 
 
 def _persona_rows(profiles: pd.DataFrame) -> pd.DataFrame:
@@ -92,6 +78,11 @@ def _json(path: Path, data: Any) -> None:
     path.write_text(json.dumps(data, indent=2, default=str) + "\n", encoding="utf-8")
 
 
+def _names(names: list[str]) -> str:
+    """Column names from the data, comma-separated and escaped for Markdown."""
+    return ", ".join(md_text(n) for n in names)
+
+
 def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> str:
     """``profile.md``; ``figures`` maps a figure name to its relative path (those written)."""
     from custlens.charts.profile import TITLES
@@ -103,9 +94,10 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
 
     roles = t["roles"]
     out = [
-        f"# Customer profile: {result.run['input']['origin']}",
+        f"# Customer profile: {md_text(result.run['input']['origin'])}",
         "",
-        f"- Customers: {s['customers']:,}; id column `{s['id_column']}`; as of {s['as_of']}; "
+        f"- Customers: {s['customers']:,}; id column {md_code(s['id_column'])}; as of "
+        f"{md_text(s['as_of'])}; "
         f"seed {result.run['seed']}",
         f"- Personas: k = {s['k']}; stability across seeds (mean adjusted Rand index) "
         f"{s['stability']:.2f}",
@@ -128,15 +120,15 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
         "",
         "## Personas",
         "",
-        s["k_reason"],
+        md_text(s["k_reason"]),
         "",
-        f"Segmented on {', '.join(s['segmentation']['numeric'])}"
+        f"Segmented on {_names(s['segmentation']['numeric'])}"
         + (
-            f" and the categorical {', '.join(s['segmentation']['categorical'])}"
+            f" and the categorical {_names(s['segmentation']['categorical'])}"
             if s["segmentation"]["categorical"]
             else ""
         )
-        + f" ({s['segmentation']['method']}).",
+        + f" ({md_text(s['segmentation']['method'])}).",
         "",
         *fig("k_selection"),
         md_table(
@@ -193,9 +185,9 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
             f"High value: total spend above {hv['threshold']:,.2f} (top {hv['share']:.0%}). "
             f"A depth-limited decision tree without any spend column tells them apart with "
             f"held-out accuracy {hv['fidelity']:.1%} (always answering 'other': "
-            f"{hv['majority_accuracy']:.1%}). Most important: {', '.join(hv['top_features'])}.",
+            f"{hv['majority_accuracy']:.1%}). Most important: {_names(hv['top_features'])}.",
             "",
-            *[f"- {r}" for r in hv["rules"]],
+            *[f"- {md_text(r)}" for r in hv["rules"]],
             "",
         ]
     out += [
@@ -207,7 +199,7 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
         "",
         "## Notes",
         "",
-        *[f"- {n}" for n in result.notes],
+        *[f"- {md_text(n)}" for n in result.notes],
         "",
     ]
     return "\n".join(out).replace("\n\n\n", "\n\n")
