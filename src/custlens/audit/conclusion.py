@@ -163,14 +163,28 @@ def _conclusion_body(
     n, k = len(rows), int(rows["is_anomaly"].sum())
     limit = f"{threshold:g} x |segment mean|" if relative else f"{threshold:g}"
     if k == 0:
+        # round-off is 0 in ``deviation`` already (``flags.flag_rows``)
         dev = rows["deviation"].abs()
-        worst = rows.loc[dev.idxmax()]
-        return (
+        head = (
             f"No customer's {metric} is more than {limit} away from the mean of their {segment} "
             f"({n} rows checked): at this threshold the segmentation is consistent with {metric}. "
+        )
+        if not (dev > 0).any():
+            return head + (
+                f"Every row equals its segment mean ({metric} is constant within each segment), "
+                "so no threshold would flag a row. Nothing further to test."
+            )
+        worst = rows.loc[dev.idxmax()]
+        q95 = float(dev.quantile(0.95))
+        spread = (
+            f"95 % of rows are within {q95:.4g} of their segment mean, so a threshold below "
+            "that would flag the most deviant 5 %"
+            if q95 > 0
+            else "at least 95 % of rows equal their segment mean"
+        )
+        return head + (
             f"The largest deviation is {worst['deviation']:+.4g} (segment {worst['segment']}); "
-            f"95 % of rows are within {dev.quantile(0.95):.4g} of their segment mean, so a "
-            "threshold below that would flag the most deviant 5 %. Nothing further to test."
+            f"{spread}. Nothing further to test."
         )
     paras: list[str] = []
     top = segments.sort_values("anomalies", ascending=False).head(3)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+# A deviation (or a segment mean) smaller than this share of the segment's largest |metric| is
+# floating-point round-off and counts as 0: computing a mean leaves a few ulps (about 1e-16 of
+# the values), far below this, while no recorded business value carries 13 significant digits.
+ROUND_OFF = 1e-13
+
 
 def flag_rows(
     metric: pd.Series, segment: pd.Series, *, threshold: float, relative: bool
@@ -13,9 +18,18 @@ def flag_rows(
 
     Anomaly = |metric - segment mean| > limit, where limit = threshold, or threshold x |segment
     mean| when ``relative``. The comparison is strict: a deviation equal to the limit is not one.
+
+    Floating-point round-off is 0: a segment mean or a deviation within ``ROUND_OFF`` x the
+    segment's largest |metric| of 0 is set to exactly 0 (a metric constant in a segment would
+    otherwise deviate from its own mean by about 1e-16, and a segment of 0.1, 0.2 and -0.3
+    would have a mean of about 1e-17 instead of 0).
     """
+    scale = metric.abs().groupby(segment, sort=False).transform("max")
+    tol = ROUND_OFF * scale
     seg_mean = metric.groupby(segment, sort=False).transform("mean")
+    seg_mean = seg_mean.mask(seg_mean.abs() <= tol, 0.0)
     deviation = metric - seg_mean
+    deviation = deviation.mask(deviation.abs() <= tol, 0.0)
     limit = threshold * seg_mean.abs() if relative else pd.Series(threshold, index=metric.index)
     flag = deviation.abs() > limit
     direction = np.where(flag, np.where(deviation > 0, "above", "below"), "")
@@ -40,7 +54,7 @@ def segment_table(rows: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(
         {
             "rows": g.size(),
-            "mean": g["metric"].mean(),
+            "mean": g["segment_mean"].first(),  # round-off of 0 is 0 (``flag_rows``)
             "std": g["metric"].std(ddof=1),
             "median": g["metric"].median(),
             "min": g["metric"].min(),
@@ -83,21 +97,7 @@ def segment_table(rows: pd.DataFrame) -> pd.DataFrame:
 SCALE_RATIO = 0.1
 SKEWED = 1.0
 MIN_ROWS_FOR_SKEW = 30  # a sample skewness of fewer rows says little
-# a deviation within this many ulps of the larger of |metric| and |segment mean| is the
-# round-off of computing the mean (a metric constant in a segment deviates by about 1e-16)
-ROUND_OFF_ULPS = 8
 NAMED = 5  # segments named in a warning before "and N more"
-
-
-def real_deviations(rows: pd.DataFrame) -> pd.Series:
-    """``rows["deviation"]`` with round-off (|deviation| <= ``ROUND_OFF_ULPS`` ulps of the
-    larger of |metric| and |segment mean|) set to 0; missing deviations dropped."""
-    dev = rows["deviation"].dropna()
-    scale = np.maximum(
-        rows.loc[dev.index, "metric"].abs(), rows.loc[dev.index, "segment_mean"].abs()
-    )
-    tol = ROUND_OFF_ULPS * np.spacing(scale.to_numpy(dtype="float64"))
-    return dev.where(dev.abs() > tol, 0.0)
 
 
 def threshold_warnings(
@@ -113,10 +113,10 @@ def threshold_warnings(
     - sample skewness of the within-segment deviations above ``SKEWED``: the segment mean is
       pulled by a tail, so a robust centre (the segment median) would flag fewer ordinary rows.
 
-    Deviations that are floating-point round-off count as 0 (see ``real_deviations``).
+    Deviations that are floating-point round-off are 0 already (see ``flag_rows``).
     """
     out: list[str] = []
-    dev = real_deviations(rows)
+    dev = rows["deviation"].dropna()
     spread = float(dev.std(ddof=1)) if len(dev) > 1 else 0.0
     share = float(rows["is_anomaly"].mean()) if len(rows) else 0.0
     if not relative and spread > 0 and threshold < SCALE_RATIO * spread:
