@@ -1,4 +1,5 @@
-"""``ReadOptions``: how to read a source (table, sheet, header, delimiter, encoding, dates).
+"""``ReadOptions``: how to read a source (table, sheet, header, delimiter, decimal separator,
+encoding, dates).
 
 One frozen object carries the reader options from the CLI flags or the Python API through
 ``run`` and ``load`` to ``read_table``; it checks the combinations that can never work when it is
@@ -21,6 +22,8 @@ from dataclasses import dataclass, fields
 
 from custlens.errors import ConfigError
 
+DECIMAL_SEPARATORS = (".", ",")
+
 
 @dataclass(frozen=True)
 class ReadOptions:
@@ -33,6 +36,9 @@ class ReadOptions:
     * ``delimiter``: the field separator of a delimited text file (default: sniffed).
     * ``encoding``: the text encoding (default: UTF-8, else Latin-1).
     * ``date_format``: the strptime format of the order date column (default: inferred).
+    * ``decimal``: the decimal separator of the numbers in a delimited text file, ``"."`` or
+      ``","`` (default ``"."``: ``2,55`` is then read as text, which ``run`` and ``profile``
+      still recognise as a number with a decimal comma, but ``audit`` does not).
 
     An option that does not apply to the source given is an ``InputError`` when it is read.
     """
@@ -44,6 +50,7 @@ class ReadOptions:
     delimiter: str | None = None
     encoding: str | None = None
     date_format: str | None = None
+    decimal: str | None = None  # last: positional callers keep their meaning
 
     def __post_init__(self) -> None:
         columns = self.columns
@@ -62,6 +69,20 @@ class ReadOptions:
                 "--columns names the fields of a file without a header row",
                 where="--columns",
                 fix="add --no-header, or drop --columns to use the file's own header",
+            )
+        if self.decimal is not None and self.decimal not in DECIMAL_SEPARATORS:
+            raise ConfigError(
+                f"--decimal {self.decimal!r} is not a decimal separator",
+                where="--decimal",
+                fix="pass --decimal , (decimal comma, 2,55) or --decimal . (decimal point, 2.55)",
+            )
+        if self.decimal is not None and self.decimal == self.delimiter:
+            raise ConfigError(
+                f"--decimal and --delimiter are both {self.decimal!r}: a field separator cannot "
+                "also separate the decimals",
+                where="--decimal / --delimiter",
+                fix="pass the file's field separator to --delimiter (e.g. --delimiter ';' "
+                "--decimal ,), or leave --delimiter unset to sniff it",
             )
 
     def given(self, *names: str) -> list[str]:

@@ -123,13 +123,18 @@ def _register(con: Any, data: pa.Table) -> ibis.Table:
     return con.table(name)
 
 
-_TEXT_OPTIONS = ("no_header", "columns", "delimiter", "encoding")
+_TEXT_OPTIONS = ("no_header", "columns", "delimiter", "encoding", "decimal")
 _READER_OPTIONS = ("table", "sheet", *_TEXT_OPTIONS)  # date_format is for io.load
 
 
 _OPTIONS_FIX = (
     "--table is for database sources, --sheet for Excel, --no-header/--columns/--delimiter/"
-    "--encoding for text files; drop the others"
+    "--encoding/--decimal for text files; drop the others"
+)
+
+_WHITESPACE_DECIMAL_FIX = (
+    "the fields of this file are separated by spaces and kept as text, so no decimal separator "
+    "applies: drop --decimal"
 )
 
 
@@ -251,6 +256,7 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
         read = json_lines.read_json_lines(engine, path, lines_only=suffix != ".json")
         return RawTable(read.table, engine, origin, sha, "json", read.rows, tuple(read.notes))
     if suffix in TEXT_LOGS and opts.delimiter is None and not _looks_delimited(path):
+        reject_options(origin, opts, "decimal", fix=_WHITESPACE_DECIMAL_FIX)
         read = text_logs.read_whitespace(
             engine,
             path,
@@ -271,6 +277,7 @@ def _read_file(path: Path, con: Any | None, opts: ReadOptions) -> RawTable:
         columns=list(opts.columns) if opts.columns else None,
         delimiter=delimiter,
         encoding=opts.encoding,
+        decimal=opts.decimal,
     )
     return RawTable(read.table, engine, origin, sha, "csv", read.rows, tuple(read.notes))
 

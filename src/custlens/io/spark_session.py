@@ -146,7 +146,7 @@ def _unsupported(origin: str, suffix: str) -> InputError:
 def _reject(origin: str, options: ReadOptions, *names: str) -> None:
     fix = (
         "--table names a Spark/Hive table; --no-header/--columns/--delimiter/--encoding are for "
-        "CSV paths; drop the others"
+        "CSV paths (--decimal is for DuckDB's CSV reader); drop the others"
     )
     reject_options(origin, options, *names, on=" on Spark", fix=fix)
 
@@ -249,6 +249,14 @@ def check_spark_source(source: str | None, options: ReadOptions) -> SparkSource:
         _reject(source, options, *_TEXT_OPTIONS)
         kind = "parquet"
     else:
+        reject_options(
+            source,
+            options,
+            "decimal",
+            on=" on Spark",
+            fix="Spark reads every CSV field as text and loading recognises decimal commas by "
+            "itself: drop --decimal",
+        )
         text_files.check_delimiter(options.delimiter)
         text_files.normalise_encoding(options.encoding)
         kind = "csv"

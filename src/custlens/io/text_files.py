@@ -288,7 +288,9 @@ def check_duplicate_names(names: list[str], where: str) -> None:
         )
 
 
-def _csv_sql(path: Path, sniff: dict[str, Any], types: dict[str, str], encoding: str) -> str:
+def _csv_sql(
+    path: Path, sniff: dict[str, Any], types: dict[str, str], encoding: str, decimal: str | None
+) -> str:
     quote = "" if sniff["quote"] == "(empty)" else sniff["quote"]
     escape = "" if sniff["escape"] == "(empty)" else sniff["escape"]
     cols = ", ".join(f"{sql_literal(n)}: {sql_literal(t)}" for n, t in types.items())
@@ -305,6 +307,8 @@ def _csv_sql(path: Path, sniff: dict[str, Any], types: dict[str, str], encoding:
     ]
     if sniff["comment"] not in (None, "(empty)", ""):
         parts.append(f"comment={sql_literal(sniff['comment'])}")
+    if decimal is not None:
+        parts.append(f"decimal_separator={sql_literal(decimal)}")
     return f"read_csv({', '.join(parts)})"
 
 
@@ -316,8 +320,10 @@ def read_delimited(
     columns: list[str] | None,
     delimiter: str | None,
     encoding: str | None,
+    decimal: str | None = None,
 ) -> TextRead:
-    """A CSV-like file (optionally gzip-compressed) as a lazy DuckDB view."""
+    """A CSV-like file (optionally gzip-compressed) as a lazy DuckDB view; ``decimal`` (``","``
+    or ``"."``, default ``"."``) is the decimal separator of its numbers."""
     check_not_blank(path)
     check_delimiter(delimiter)
     user_encoding = normalise_encoding(encoding) or bom_encoding(path)
@@ -336,6 +342,8 @@ def read_delimited(
             opts["delim"] = sql_literal(delim)
         if columns:
             opts["names"] = "[" + ", ".join(sql_literal(c) for c in columns) + "]"
+        if decimal is not None:
+            opts["decimal_separator"] = sql_literal(decimal)
         try:
             sniff = _sniff(con, path, opts, full_sniff)
         except duckdb.Error as exc:
@@ -382,7 +390,7 @@ def read_delimited(
                 types[name] = typ
         view = view_name()
         con.con.execute(
-            f"CREATE VIEW {sql_ident(view)} AS SELECT * FROM {_csv_sql(path, sniff, types, enc)}"
+            f"CREATE VIEW {sql_ident(view)} AS SELECT * FROM {_csv_sql(path, sniff, types, enc, decimal)}"
         )
         counts = ", ".join(f"count({sql_ident(n)})" for n in types)
         try:
