@@ -108,3 +108,37 @@ def test_audit_of_an_audits_rows_csv_and_of_a_metric_beyond_float32(
     assert result.exit_code == 0, text
     assert "Traceback" not in text
     assert " of 599 rows" in text  # the 1e39 row is left out, as an infinite one is
+
+
+# customer_id;segment;retention with decimal commas, as exported with a European locale.
+# Segment A: 0.50 0.52 0.48 0.90, mean 2.40 / 4 = 0.60, deviations 0.10 0.08 0.12 0.30;
+# segment B: 0.20 0.22 0.18 0.60, mean 1.20 / 4 = 0.30, deviations 0.10 0.08 0.12 0.30.
+# With --threshold 0.15 the two rows 0.30 away (c4 and c8) are the anomalies.
+EUROPEAN = (
+    "customer_id;segment;retention\n"
+    "c1;A;0,50\nc2;A;0,52\nc3;A;0,48\nc4;A;0,90\n"
+    "c5;B;0,20\nc6;B;0,22\nc7;B;0,18\nc8;B;0,60\n"
+)
+
+
+def test_audit_reads_a_semicolon_file_with_decimal_commas(tmp_path: Path) -> None:
+    path = tmp_path / "kunden.csv"
+    path.write_text(EUROPEAN, encoding="utf-8")
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", "segment", "--metric", "retention",
+                           "--delimiter", ";", "--decimal", ",", "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, text
+    assert "2 of 8 rows (2 of 8 customers) deviate" in text
+    anomalies = pd.read_csv(out / "anomalies.csv")
+    assert sorted(anomalies["customer_id"]) == ["c4", "c8"]
+
+
+def test_audit_of_decimal_commas_without_decimal_says_how_to_read_them(tmp_path: Path) -> None:
+    path = tmp_path / "kunden.csv"
+    path.write_text(EUROPEAN, encoding="utf-8")
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", "segment", "--metric", "retention",
+                           "--out", str(out))  # fmt: skip
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text and "'0,50'" in text and "--decimal ," in text
+    assert not out.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import sqlite3
 import subprocess
 import sys
@@ -305,3 +306,90 @@ def test_an_unknown_role_names_the_roles(tmp_path: Path, out: Path) -> None:
     src = _write(tmp_path, "customers.csv", "ID,Income\n1,5\n2,6\n")
     result, text = _invoke(["profile", str(src), "--out", str(out), "--role", "Income=money"])
     _assert_clean_failure(result, text, out, "'money' is not a role", "numeric", "categorical")
+
+
+# ---------------------------------------------------------------- reading options, per command
+
+READING_COMMANDS = ("run", "score", "profile", "audit")
+READING_OPTIONS = {
+    "--table", "--sheet", "--no-header", "--columns", "--delimiter", "--decimal", "--encoding",
+}  # fmt: skip
+
+
+def _options_of(command: str) -> set[str]:
+    import typer.main
+
+    params = typer.main.get_command(app).commands[command].params  # type: ignore[attr-defined]
+    return {name for p in params for name in p.opts if name.startswith("--")}
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> Path:
+    """A small models folder for `custlens score` (it checks the models before reading)."""
+    from custlens.config import CleaningConfig, ModelsConfig
+    from custlens.datasets.synthetic import synthetic
+    from custlens.io.clean import clean
+    from custlens.io.load import load
+    from custlens.models.persist import save_models
+    from custlens.models.scoring import fit_final
+
+    cleaned = clean(load(synthetic(300, seed=4).orders).table, CleaningConfig())
+    models, _ = fit_final(cleaned.purchases, cleaned.returns, config=ModelsConfig(n_estimators=10))
+    return save_models(models, tmp_path_factory.mktemp("m") / "models")
+
+
+def _command(command: str, source: Path, out: Path, models: Path) -> list[str]:
+    if command == "score":
+        return ["score", str(models), str(source), "--out", str(out)]
+    if command == "audit":
+        return ["audit", str(source), "--segment", "seg", "--metric", "m", "--out", str(out)]
+    return [command, str(source), "--out", str(out)]
+
+
+def test_every_reading_command_has_every_reading_option() -> None:
+    for command in READING_COMMANDS:
+        assert _options_of(command) >= READING_OPTIONS, command
+    assert "--date-format" in _options_of("run") and "--date-format" in _options_of("score")
+
+
+def _control_character_header(tmp_path: Path) -> tuple[Path, list[str], str]:
+    path = tmp_path / "ctl.csv"
+    path.write_text("Customer\x01ID,seg,m\n1,a,2\n", encoding="utf-8")
+    return path, [], "--no-header"
+
+
+def _option_for_another_source(tmp_path: Path) -> tuple[Path, list[str], str]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"id": ["1"], "seg": ["a"], "m": [2.0]}), path)
+    return path, ["--decimal", ","], "['decimal'] do not apply"
+
+
+def _ragged_line(tmp_path: Path) -> tuple[Path, list[str], str]:
+    path = _write(tmp_path, "ragged.csv", "id,seg,m\n1,a,2\n2,b,3,4\n3,a,5\n")
+    return path, [], "--delimiter/--encoding"
+
+
+READ_ERRORS = {
+    "control character in the header": _control_character_header,
+    "option for another kind of source": _option_for_another_source,
+    "ragged line": _ragged_line,
+}
+
+
+@pytest.mark.parametrize("command", READING_COMMANDS)
+def test_read_errors_name_only_options_the_command_has(
+    command: str, tmp_path: Path, models_dir: Path
+) -> None:
+    for case, make in READ_ERRORS.items():
+        folder = tmp_path / case.replace(" ", "_")
+        folder.mkdir()
+        out = folder / "results"
+        source, extra, needle = make(folder)
+        result, text = _invoke([*_command(command, source, out, models_dir), *extra])
+        _assert_clean_failure(result, text, out, needle)
+        named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
+        assert named, (case, text)  # the fix names options...
+        assert named <= _options_of(command), (case, named - _options_of(command), text)

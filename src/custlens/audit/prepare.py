@@ -28,6 +28,8 @@ CUSTOMER_ID_NAMES = (
     "customer",
     "id",
 )
+# 2,55 or -0,5: a number written with a decimal comma (what --decimal , reads)
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 
 
 def unusable_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -236,10 +238,17 @@ def _numeric_metric(col: pd.Series, name: str) -> pd.Series:
     bad = parsed.isna() & ~empty
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
+        value = col.iloc[pos]
+        fix = "fix or remove the non-numeric values, or choose a numeric metric column"
+        if isinstance(value, str) and _DECIMAL_COMMA.fullmatch(value.strip()):
+            fix = (
+                f"{value.strip()!r} looks like a number with a decimal comma: read the file with "
+                "--decimal , (ReadOptions(decimal=',') in Python)"
+            )
         raise InputError(
-            f"The metric column {name!r} is not numeric: row {pos + 1} holds {col.iloc[pos]!r}",
+            f"The metric column {name!r} is not numeric: row {pos + 1} holds {value!r}",
             where=f"column {name!r}, row {pos + 1}",
-            fix="fix or remove the non-numeric values, or choose a numeric metric column",
+            fix=fix,
         )
     return parsed.astype("float64")
 

@@ -17,9 +17,16 @@ from rich.markup import escape
 
 from custlens.cli import flags
 from custlens.cli.common import (
+    ColumnsOpt,
     ConfigOpt,
+    DateFormatOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     ForceOpt,
+    NoHeaderOpt,
     OutOpt,
+    SheetOpt,
     SourceArg,
     TableOpt,
     app,
@@ -47,22 +54,13 @@ def run(
         ),
     ] = None,
     table: TableOpt = None,
-    sheet: Annotated[
-        str | None, typer.Option(help="Excel sheet (default: all sheets with the same header).")
-    ] = None,
-    no_header: Annotated[
-        bool, typer.Option("--no-header", help="The file has no header row.")
-    ] = False,
-    columns: Annotated[
-        str | None, typer.Option(help="Column names for --no-header, comma-separated.")
-    ] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="Text encoding (default: UTF-8, else Latin-1).")
-    ] = None,
-    date_format: Annotated[
-        str | None, typer.Option(help="strptime format of the date column, e.g. %d/%m/%Y %H:%M.")
-    ] = None,
+    sheet: SheetOpt = None,
+    no_header: NoHeaderOpt = False,
+    columns: ColumnsOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
     map_: Annotated[
         list[str] | None, typer.Option("--map", help="Column mapping canonical=source, repeatable.")
     ] = None,
@@ -154,6 +152,7 @@ def run(
             no_header=no_header,
             columns=columns,
             delimiter=delimiter,
+            decimal=decimal,
             encoding=encoding,
             date_format=date_format,
         )
@@ -325,7 +324,13 @@ def score(
     out_dir: OutOpt,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date.")] = None,
     table: TableOpt = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    sheet: SheetOpt = None,
+    no_header: NoHeaderOpt = False,
+    columns: ColumnsOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
+    date_format: DateFormatOpt = None,
     config: ConfigOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -339,7 +344,16 @@ def score(
             settings = flags.settings(
                 config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
             )
-            read = flags.read_options(table=table, sheet=sheet)
+            read = flags.read_options(
+                table=table,
+                sheet=sheet,
+                no_header=no_header,
+                columns=columns,
+                delimiter=delimiter,
+                decimal=decimal,
+                encoding=encoding,
+                date_format=date_format,
+            )
             check_not_overlapping(out_dir, [source], what="the input")
             check_not_overlapping(out_dir, [models_dir], what="the models folder")
             check_output_dir(out_dir, force=force)

@@ -50,6 +50,29 @@ TableOpt = Annotated[
     str | None, typer.Option(help="Table name in a SQLite/DuckDB file or database URL.")
 ]
 ConfigOpt = Annotated[Path | None, typer.Option(help="custlens.toml settings file.")]
+
+# How to read the source (custlens.io.options.ReadOptions): one definition, given to every command
+# that reads one (run, score, profile, audit), so that the fix of a read error, which may name any
+# of them, names options the command has.
+SheetOpt = Annotated[
+    str | None, typer.Option(help="Excel sheet (default: all sheets with the same header).")
+]
+NoHeaderOpt = Annotated[bool, typer.Option("--no-header", help="The file has no header row.")]
+ColumnsOpt = Annotated[
+    str | None, typer.Option(help="Column names for --no-header, comma-separated.")
+]
+DelimiterOpt = Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")]
+DecimalOpt = Annotated[
+    str | None,
+    typer.Option(help="Decimal separator of the numbers in a CSV: . or , (default: .)."),
+]
+EncodingOpt = Annotated[
+    str | None, typer.Option(help="Text encoding (default: UTF-8, else Latin-1).")
+]
+# order logs only (io.load converts their order dates)
+DateFormatOpt = Annotated[
+    str | None, typer.Option(help="strptime format of the date column, e.g. %d/%m/%Y %H:%M.")
+]
 ForceOpt = Annotated[
     bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
 ]

@@ -9,9 +9,15 @@ from rich.markup import escape
 
 from custlens.cli import flags
 from custlens.cli.common import (
+    ColumnsOpt,
     ConfigOpt,
+    DecimalOpt,
+    DelimiterOpt,
+    EncodingOpt,
     ForceOpt,
+    NoHeaderOpt,
     OutOpt,
+    SheetOpt,
     TableOpt,
     app,
     fail,
@@ -52,7 +58,12 @@ def audit(
         str | None, typer.Option("--customer-col", help="Customer id column (default: detected).")
     ] = None,
     table: TableOpt = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
+    sheet: SheetOpt = None,
+    no_header: NoHeaderOpt = False,
+    columns: ColumnsOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
     config: ConfigOpt = None,
     seed: Annotated[
         int, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
@@ -79,7 +90,15 @@ def audit(
                 customer_col=customer_col,
                 seed=seed,
                 config_path=config,
-                read=flags.read_options(table=table, sheet=sheet),
+                read=flags.read_options(
+                    table=table,
+                    sheet=sheet,
+                    no_header=no_header,
+                    columns=columns,
+                    delimiter=delimiter,
+                    decimal=decimal,
+                    encoding=encoding,
+                ),
             )
             target = write_audit(result, out_dir, force=force)
     except CustlensError as exc:
@@ -109,11 +128,12 @@ def profile(
         str | None, typer.Option("--as-of", help="Age and tenure as of this date (YYYY-MM-DD).")
     ] = None,
     table: TableOpt = None,
-    sheet: Annotated[str | None, typer.Option(help="Excel sheet.")] = None,
-    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter (default: sniffed).")] = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="Text encoding (default: UTF-8, else Latin-1).")
-    ] = None,
+    sheet: SheetOpt = None,
+    no_header: NoHeaderOpt = False,
+    columns: ColumnsOpt = None,
+    delimiter: DelimiterOpt = None,
+    decimal: DecimalOpt = None,
+    encoding: EncodingOpt = None,
     config: ConfigOpt = None,
     seed: Annotated[
         int | None, typer.Option(help="Random seed (0 to 4294967295).", min=0, max=MAX_SEED)
@@ -139,7 +159,13 @@ def profile(
                 seed=seed,
                 config_path=config,
                 read=flags.read_options(
-                    table=table, sheet=sheet, delimiter=delimiter, encoding=encoding
+                    table=table,
+                    sheet=sheet,
+                    no_header=no_header,
+                    columns=columns,
+                    delimiter=delimiter,
+                    decimal=decimal,
+                    encoding=encoding,
                 ),
             )
             target = write_profile(result, out_dir, figures=figures, force=force)

@@ -217,7 +217,8 @@ def profile(
             raise DataError(
                 "The table has no numeric column to profile",
                 where=f"roles: {assigned.to_json()['columns']}",
-                fix="check the delimiter and decimal separator, or set roles with --role COL=numeric",
+                fix="check the delimiter and decimal separator (--delimiter, --decimal), or set "
+                "roles with --role COL=numeric",
             )
     id_col = assigned.id_column
     with clock.stage("personas"):
