@@ -7,6 +7,7 @@ counted by hand), never from the profile's own output.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -267,3 +268,62 @@ def test_persona_table_escapes_headers_and_names_a_missing_rule(
     assert _cells(lines[head]) == _cells(lines[head + 1]) == _cells(lines[head + 2])
     rows = lines[head + 2 : head + 2 + result.summary["k"]]
     assert all(" | (none) | " in row and "None" not in row for row in rows)
+
+
+# -- 7. an implausible customer-since date ------------------------------------------------------
+
+
+def test_a_since_date_in_2104_does_not_set_the_default_as_of():
+    data = _dated()
+    data.loc[11, "Dt_Customer"] = "2104-12-15"  # a typo for 2014-12-15
+    # birth dates are older than the window's 1970 start: the age rules judge them, not the window
+    data["Birthdate"] = [f"19{40 + i}-11-17" for i in range(12)]
+    feats = derive_features(assign_roles(data), ProfileConfig())
+    # the latest plausible date is 2014-11-15, so as_of is the day after it
+    assert feats.as_of == date(2014, 11, 16)
+    tenure = feats.frame["tenure_days"].tolist()
+    # 2014-01-15 .. 2014-11-16: 16 + 28 + 31 + 30 + 31 + 30 + 31 + 31 + 30 + 31 + 16 = 305 days;
+    # 2014-10-15 .. 2014-11-16: 16 + 16 = 32; 2014-11-15 .. 2014-11-16: 1
+    assert (tenure[0], tenure[9], tenure[10]) == (305.0, 32.0, 1.0)
+    assert np.isnan(tenure[11])
+    # born 17 November 1940 + i: as of 16 November 2014, one day short of 74 - i years
+    assert feats.frame["age"].tolist() == [73.0 - i for i in range(12)]
+    note = next(n for n in feats.notes if "plausible window" in n)
+    assert "'Dt_Customer': 1 date(s)" in note and "2104-12-15" in note
+    assert not any("'Birthdate'" in n for n in feats.notes)
+    row = feats.quality.loc[feats.quality["rule"] == "implausible date"].iloc[0]
+    assert (row["column"], row["rows"], row["examples"]) == ("Dt_Customer", 1, "2104-12-15")
+    assert "as of 2014-11-16: the day after the latest Dt_Customer" in feats.notes
+
+
+def test_cli_profile_takes_the_window_from_the_cleaning_settings(
+    table: pd.DataFrame, tmp_path: Path
+):
+    data = table.copy()
+    data.loc[7, "Dt_Customer"] = "04-05-2104"  # dd-mm-yyyy, as the rest of the column
+    source = tmp_path / "typo.csv"
+    data.to_csv(source, index=False)
+    since = pd.to_datetime(table["Dt_Customer"], format="%d-%m-%Y").drop(index=7)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["profile", str(source), "--out", str(out), "--figures", "none"]
+    )
+    text = (result.stdout or "") + (result.stderr or "")
+    assert result.exit_code == 0, text
+    run = json.loads((out / "run.json").read_text())
+    assert run["as_of"] == str((since.max() + pd.Timedelta(days=1)).date())
+    assert any("'Dt_Customer': 1 date(s) outside the plausible window" in n for n in run["notes"])
+    # [cleaning] plausible_to, the window of cleaning's implausible_date rule, applies here too
+    cut = since.sort_values().iloc[-10]  # ten plausible dates on or after it
+    later = int((since > cut).sum())
+    config = tmp_path / "custlens.toml"
+    config.write_text(f"[cleaning]\nplausible_to = {cut.date()}\n", encoding="utf-8")
+    out2 = tmp_path / "out2"
+    result = CliRunner().invoke(
+        app,
+        ["profile", str(source), "--out", str(out2), "--figures", "none", "--config", str(config)],
+    )
+    assert result.exit_code == 0, (result.stdout or "") + (result.stderr or "")
+    run = json.loads((out2 / "run.json").read_text())
+    assert run["as_of"] == str((cut + pd.Timedelta(days=1)).date())
+    assert any(f"'Dt_Customer': {later + 1} date(s)" in n for n in run["notes"])

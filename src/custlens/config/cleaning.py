@@ -60,9 +60,21 @@ class CleaningConfig(_Strict):
     date_from: date | None = None
     date_to: date | None = None
     countries: list[str] | None = None
-    # order dates outside this window are removed and counted (rule implausible_date)
+    # order dates outside this window are removed and counted (rule implausible_date); the
+    # profile of a customer table leaves such dates out of its date features (plausible_window)
     plausible_from: date = date(1970, 1, 1)
     plausible_to: date | None = None  # None: a year after today
+
+    def plausible_window(self, today: date | None = None) -> tuple[date, date]:
+        """The first and last plausible date (both inclusive): ``plausible_from`` ..
+        ``plausible_to``, by default a year after ``today`` (the 28th of its month, which every
+        month has).
+
+        >>> CleaningConfig().plausible_window(date(2024, 2, 29))
+        (datetime.date(1970, 1, 1), datetime.date(2025, 2, 28))
+        """
+        today = today or date.today()
+        return self.plausible_from, self.plausible_to or today.replace(year=today.year + 1, day=28)
 
     def active_rules(self) -> dict[str, bool]:
         """Which rules run, after applying the mode."""

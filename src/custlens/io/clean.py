@@ -47,7 +47,7 @@ import functools
 import logging
 import operator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -230,10 +230,9 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
     else:
         flags["country_filter"] = false
     day = t.order_ts.date()
-    last = config.plausible_to or date.today().replace(year=date.today().year + 1, day=28)
+    first, last = config.plausible_window()
     flags["implausible_date"] = (
-        (day < ibis.literal(config.plausible_from, type="date"))
-        | (day > ibis.literal(last, type="date"))
+        (day < ibis.literal(first, type="date")) | (day > ibis.literal(last, type="date"))
     ).fill_null(True)
     flags["invalid_numbers"] = invalid_numbers(t)
     return flags

@@ -207,7 +207,9 @@ def profile(
         assigned = assign_roles(raw, config)
         notes += assigned.notes
     with clock.stage("features"):
-        feats = derive_features(assigned, config, as_of)
+        feats = derive_features(
+            assigned, config, as_of, plausible=settings.cleaning.plausible_window()
+        )
         notes += feats.notes
         frame = feats.frame
         numeric_roles = [

@@ -10,9 +10,11 @@ campaigns, complaints, customer-since and birth dates). A feature whose inputs a
 made up: it is left out and listed in the notes.
 
 Order: infinite numbers and those beyond float32's range set missing
-(:func:`custlens.profile.quality.mask_unusable_numbers`), ``age``, ``tenure_days``, ``income`` and
-``recency_days``, then the quality rules (:mod:`custlens.profile.quality`), then the totals,
-shares and ratios from the cleaned values.
+(:func:`custlens.profile.quality.mask_unusable_numbers`), dates outside the plausible window of
+order dates set missing (:func:`custlens.profile.quality.mask_implausible_dates`; birth dates
+are left to the age rules, as many customers were born before 1970), the as-of date, ``age``,
+``tenure_days``, ``income`` and ``recency_days``, then the quality rules
+(:mod:`custlens.profile.quality`), then the totals, shares and ratios from the cleaned values.
 """
 
 from __future__ import annotations
@@ -25,9 +27,14 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from custlens.config.cleaning import CleaningConfig
 from custlens.config.profile import ProfileConfig
 from custlens.errors import ConfigError
-from custlens.profile.quality import apply_quality_rules, mask_unusable_numbers
+from custlens.profile.quality import (
+    apply_quality_rules,
+    mask_implausible_dates,
+    mask_unusable_numbers,
+)
 from custlens.profile.roles import RoleAssignment, matches
 
 __all__ = ["CATALOG", "CustomerFeatures", "ProfileFeature", "derive_features"]
@@ -53,7 +60,8 @@ CATALOG: tuple[ProfileFeature, ...] = (
     ProfileFeature(
         "tenure_days",
         "Days from the customer-since date to as_of; missing for a customer who joined after "
-        "as_of (an as_of on or before every such date is an error).",
+        "as_of (an as_of on or before every such date is an error) or whose date is outside "
+        "the plausible window (`[cleaning]` plausible_from .. plausible_to).",
         "days",
         "a date column named like since/Dt_Customer/joined (else the only date column)",
     ),
@@ -225,12 +233,17 @@ def _check_as_of(as_of: date, since: str, joined: pd.Series) -> None:
 
 
 def derive_features(
-    roles: RoleAssignment, config: ProfileConfig | None = None, as_of: date | None = None
+    roles: RoleAssignment,
+    config: ProfileConfig | None = None,
+    as_of: date | None = None,
+    plausible: tuple[date, date] | None = None,
 ) -> CustomerFeatures:
     """Derive every catalogued feature the table supports; apply the quality rules first.
 
-    ``as_of`` (default ``config.as_of``, else the day after the latest customer-since date, else
-    today) dates age and tenure.
+    ``as_of`` (default ``config.as_of``, else the day after the latest plausible customer-since
+    date, else today) dates age and tenure. ``plausible`` is the window of plausible dates
+    (default: that of cleaning's defaults, ``CleaningConfig().plausible_window()``); the dates of
+    date columns outside it, birth dates excepted, are set missing and noted.
     """
     config = config or ProfileConfig()
     notes: list[str] = []
@@ -243,6 +256,11 @@ def derive_features(
     numbers = [c for r in ("numeric", "spend", "purchases", "birth_year") for c in roles.columns(r)]
     frame, unusable, unusable_notes = mask_unusable_numbers(frame, numbers)
     notes += unusable_notes
+    events = [c for c in roles.columns("date") if not matches(c, "birth_date", config)]
+    window = plausible or CleaningConfig().plausible_window()
+    frame, implausible, implausible_notes = mask_implausible_dates(frame, events, window)
+    notes += implausible_notes
+    masked = [t for t in (unusable, implausible) if len(t)]  # quality.csv's first rows
     inputs: dict[str, list[str]] = {}
     since = _since_column(roles, config)
     if as_of is None:
@@ -253,7 +271,8 @@ def derive_features(
             notes.append(f"as of {as_of}: the day after the latest {since}")
         else:
             as_of = date.today()
-            notes.append(f"as of {as_of}: today (no customer-since date)")
+            why = "no customer-since date" if since is None else f"{since} has no plausible date"
+            notes.append(f"as of {as_of}: today ({why})")
     age, used = _age(frame, roles, config, as_of)
     if age is not None:
         frame["age"], inputs["age"] = age.astype("float64"), used
@@ -277,8 +296,8 @@ def derive_features(
             frame[name], inputs[name] = frame[found[0]].astype("float64"), found[:1]
     role_map = {r: roles.columns(r) for r in ("spend", "purchases", "numeric", "flag")}
     frame, quality = apply_quality_rules(frame, config.quality_rules, role_map)
-    if len(unusable):
-        quality = pd.concat([unusable, quality], ignore_index=True)
+    if masked:
+        quality = pd.concat([*masked, quality], ignore_index=True)
 
     spend = role_map["spend"]
     if spend:

@@ -7,10 +7,16 @@ rows it touched, the limit and a few example values.
 Before the rules, :func:`mask_unusable_numbers` sets missing every value of a numeric column that
 is infinite or beyond float32's range (about 3.4e38): no customer spends or earns that much, and
 the statistics (scikit-learn works in float32) cannot use it. Those values are counted in
-``quality.csv`` too (rule ``not a usable number``).
+``quality.csv`` too (rule ``not a usable number``). :func:`mask_implausible_dates` does the same
+for dates outside the plausible window of order dates (``[cleaning]`` ``plausible_from`` ..
+``plausible_to``, :meth:`custlens.config.CleaningConfig.plausible_window`; rule
+``implausible date``): a customer-since date in 2104 is a typo, and would otherwise set the
+default as-of date and every tenure.
 """
 
 from __future__ import annotations
+
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -18,10 +24,11 @@ import pandas as pd
 from custlens.config.profile import QualityRule
 from custlens.features.limits import FLOAT32_MAX, beyond_float32
 
-__all__ = ["apply_quality_rules", "mask_unusable_numbers"]
+__all__ = ["apply_quality_rules", "mask_implausible_dates", "mask_unusable_numbers"]
 
 QUALITY_COLUMNS = ["rule", "column", "check", "limit", "action", "rows", "share", "examples"]
 UNUSABLE_RULE = "not a usable number"
+IMPLAUSIBLE_DATE_RULE = "implausible date"
 
 
 def mask_unusable_numbers(
@@ -65,6 +72,56 @@ def mask_unusable_numbers(
         notes.append(
             f"column {column!r}: {n_bad} value(s) infinite or beyond float32's range "
             "(|x| > 3.4e38) set missing (quality.csv)"
+        )
+    return out, pd.DataFrame(rows, columns=QUALITY_COLUMNS), notes
+
+
+def mask_implausible_dates(
+    frame: pd.DataFrame, columns: list[str], window: tuple[date, date]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Set missing the dates in ``columns`` before ``window[0]`` or after ``window[1]`` (both
+    inclusive, compared by day, as cleaning's rule ``implausible_date`` does).
+
+    Returns the new frame, the ``quality.csv`` rows (only columns that had such dates; the window
+    is in ``check``, ``limit`` is empty) and a note per column naming it and the count.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"since": pd.to_datetime(["2013-05-01", "2104-05-04", None])})
+    >>> fixed, report, notes = mask_implausible_dates(
+    ...     frame, ["since"], (date(1970, 1, 1), date(2030, 1, 28)))
+    >>> fixed["since"].dt.year.tolist(), int(report["rows"].iloc[0])
+    ([2013.0, nan, nan], 1)
+    """
+    first, last = window
+    out = frame.copy()
+    rows = []
+    notes = []
+    for column in columns:
+        values = pd.to_datetime(out[column])
+        day = values.dt.normalize()
+        bad = values.notna() & ((day < pd.Timestamp(first)) | (day > pd.Timestamp(last)))
+        n_bad = int(bad.sum())
+        if not n_bad:
+            continue
+        out[column] = values.mask(bad)
+        examples = ", ".join(values[bad].drop_duplicates().head(5).dt.strftime("%Y-%m-%d"))
+        rows.append(
+            {
+                "rule": IMPLAUSIBLE_DATE_RULE,
+                "column": column,
+                "check": f"before {first} or after {last}",
+                "limit": np.nan,
+                "action": "exclude",
+                "rows": n_bad,
+                "share": n_bad / len(values),
+                "examples": examples,
+            }
+        )
+        notes.append(
+            f"column {column!r}: {n_bad} date(s) outside the plausible window {first} .. {last} "
+            f"({examples}) left out of the date features and of the default as-of date "
+            "(quality.csv; the window is plausible_from / plausible_to under [cleaning])"
         )
     return out, pd.DataFrame(rows, columns=QUALITY_COLUMNS), notes
 
