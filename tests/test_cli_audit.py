@@ -142,3 +142,28 @@ def test_audit_of_decimal_commas_without_decimal_says_how_to_read_them(tmp_path:
     assert result.exit_code == 2, text
     assert "Traceback" not in text and "'0,50'" in text and "--decimal ," in text
     assert not out.exists()
+
+
+def test_audit_of_columns_whose_first_value_is_infinite(tmp_path: Path) -> None:
+    """DuckDB's sniffer reads a column whose first value is inf as text: the audit then tested
+    'visits' as a category with levels 'inf', '3', '4' ... instead of leaving the infinite
+    values out of a numeric feature."""
+    path = tmp_path / "inf.csv"
+    path.write_text(
+        "customer_id,segment,spend,visits\n"
+        "c1,A,inf,inf\nc2,A,11.0,3\nc3,A,12.5,4\nc4,A,30.0,-Infinity\nc5,A,11.5,2\nc6,A,10.0,5\n"
+        "c7,B,20.0,6\nc8,B,21.5,1\nc9,B,19.0,7\nc10,B,45.0,2\nc11,B,20.5,3\nc12,B,22.0,4\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", "segment", "--metric", "spend",
+                           "--threshold", "5", "--out", str(out))  # fmt: skip
+    assert result.exit_code == 0, text
+    # A without c1: 11.0 12.5 30.0 11.5 10.0, mean 75 / 5 = 15: only 30.0 is more than 5 away;
+    # B: 20.0 21.5 19.0 45.0 20.5 22.0, mean 148 / 6 = 24.67: 45.0 (20.33) and 19.0 (5.67)
+    assert "3 of 11 rows (3 of 11 customers) deviate" in text
+    md = (out / "audit.md").read_text()
+    assert "1 rows with an infinite 'spend' were treated as empty" in md
+    # c1 is left out with its metric, so of the audited rows only c4's -Infinity is a gap
+    assert "visits (1 infinite)" in md
+    assert "No categorical column (segment) is associated" in md

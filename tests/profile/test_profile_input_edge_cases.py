@@ -8,6 +8,7 @@ counted by hand), never from the profile's own output.
 from __future__ import annotations
 
 import json
+import warnings
 from datetime import date
 from pathlib import Path
 
@@ -75,6 +76,36 @@ def test_profile_with_a_value_beyond_float32_runs_and_reports_it(table: pd.DataF
     assert quality.loc["NumWebVisitsMonth", "rule"] == "not a usable number"
     assert quality.loc["NumWebVisitsMonth", "rows"] == 1
     assert any("'NumWebVisitsMonth': 1 value(s)" in n for n in result.notes)
+
+
+def test_a_csv_column_starting_with_inf_is_numeric_and_its_infinities_counted(
+    table: pd.DataFrame, tmp_path: Path
+):
+    """DuckDB's sniffer read a column whose first value is inf as text; with more than 5% of
+    non-finite values it then became a categorical column with 'inf' and '-inf' as levels."""
+    data = table.head(40).copy()
+    visits = data["NumWebVisitsMonth"].astype(object)
+    visits.iloc[[0, 5, 9]] = ["inf", "-Infinity", "inf"]  # 3 of 40 rows: 7.5%
+    data["NumWebVisitsMonth"] = visits
+    source = tmp_path / "visits.csv"
+    data.to_csv(source, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # once: inf - inf in the totals search
+        result = custlens.profile(source, seed=0)
+    assert result.roles["columns"]["NumWebVisitsMonth"]["role"] == "numeric"
+    quality = result.tables["quality"].set_index("column")
+    assert quality.loc["NumWebVisitsMonth", "rule"] == "not a usable number"
+    assert quality.loc["NumWebVisitsMonth", "rows"] == 3
+    assert any("'NumWebVisitsMonth': 3 value(s) infinite" in n for n in result.notes)
+    customers = _by_id(result)
+    kept = table.head(40).drop(index=data.index[[0, 5, 9]])
+    assert customers["NumWebVisitsMonth"].isna().sum() == 3
+    assert customers.loc[kept["ID"].astype(str), "NumWebVisitsMonth"].tolist() == (
+        kept["NumWebVisitsMonth"].astype(float).tolist()
+    )
+    # text that is not from a CSV (a DataFrame, Excel) follows the same rule
+    roles = assign_roles(data)
+    assert roles.table.set_index("column").loc["NumWebVisitsMonth", "role"] == "numeric"
 
 
 # -- 2. input columns named like the profile's own ----------------------------------------------

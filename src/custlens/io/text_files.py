@@ -30,6 +30,7 @@ import ibis
 
 from custlens.errors import InputError, out_of_resources
 from custlens.io.sql import sql_ident, sql_literal
+from custlens.io.text_numbers import numbers_read_as_text
 
 log = logging.getLogger(__name__)
 
@@ -329,8 +330,9 @@ def read_delimited(
     user_encoding = normalise_encoding(encoding) or bom_encoding(path)
     enc = user_encoding or "utf-8"
     full_sniff = False
+    keep_text = False  # DuckDB refused a column numbers_read_as_text took for numbers
     notes: list[str] = []
-    for _attempt in range(4):
+    for _attempt in range(6):
         # skip=0: DuckDB may otherwise skip leading lines that break its guess, silently
         opts = {
             "header": "false" if no_header else "true",
@@ -388,6 +390,11 @@ def read_delimited(
                 types[name] = typ if _iso_format(sniff["tsfmt"]) else "VARCHAR"
             else:
                 types[name] = typ
+        retyped = []
+        if not keep_text:  # numeric columns the sniffer took for text (custlens.io.text_numbers)
+            source = _csv_sql(path, sniff, types, enc, decimal)
+            retyped = numbers_read_as_text(con, source, types, decimal, full_sniff)
+            types.update(dict.fromkeys(retyped, "DOUBLE"))
         view = view_name()
         con.con.execute(
             f"CREATE VIEW {sql_ident(view)} AS SELECT * FROM {_csv_sql(path, sniff, types, enc, decimal)}"
@@ -404,6 +411,9 @@ def read_delimited(
                 continue
             if isinstance(exc, duckdb.ConversionException) and not full_sniff:
                 full_sniff = True
+                continue
+            if isinstance(exc, duckdb.ConversionException) and retyped:
+                keep_text = True  # a value TRY_CAST reads but the CSV reader does not: keep text
                 continue
             if gzip_truncated(path):
                 raise truncated_error(path) from None

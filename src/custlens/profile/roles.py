@@ -52,6 +52,9 @@ _DATE_FORMATS = (
 )
 _GERMAN_NUMBER = r"[+-]?\d{1,3}(?:\.\d{3})*(?:,\d+)?|[+-]?\d+,\d+"
 _PLAIN_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?|[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?"
+# numbers, though not finite ones (the features set them missing with a note, as DuckDB's reader
+# and cleaning's invalid_numbers rule read them): inf, -Infinity, NaN ...
+_NON_FINITE = r"(?i:[+-]?(?:inf|infinity|nan))"
 
 
 def norm_name(name: object) -> str:
@@ -105,18 +108,25 @@ def parse_numbers(values: pd.Series, share: float) -> pd.Series | None:
     """Text -> float64 when at least ``share`` of the non-missing values are numbers, else None.
 
     German numbers (``1.234,5``) are read when every parsed value fits that layout better.
+    ``inf``, ``-Infinity`` and ``NaN`` are numbers too (not finite ones), when some value is an
+    ordinary number.
 
     >>> parse_numbers(pd.Series(["58.138,50", "11,2", None]), 0.95).tolist()
     [58138.5, 11.2, nan]
     >>> parse_numbers(pd.Series(["1,234.5", "7"]), 0.95).tolist()
     [1234.5, 7.0]
+    >>> parse_numbers(pd.Series(["-Infinity", "3", "inf"]), 0.95).tolist()
+    [-inf, 3.0, inf]
     """
     text = values.dropna().astype(str).str.strip()
     text = text[text != ""]
     if text.empty:
         return None
-    plain = text.str.fullmatch(_PLAIN_NUMBER)
-    german = text.str.fullmatch(_GERMAN_NUMBER)
+    special = text.str.fullmatch(_NON_FINITE)
+    if special.all():
+        return None
+    plain = text.str.fullmatch(_PLAIN_NUMBER) | special
+    german = text.str.fullmatch(_GERMAN_NUMBER) | special
     use_german = german.mean() >= share and german.mean() > plain.mean()
     if use_german:
         cleaned = values.astype("string").str.strip().str.replace(".", "", regex=False)

@@ -40,8 +40,9 @@ def _matches(total: np.ndarray, parts: np.ndarray, n_parts: int, step: float) ->
 
 
 def _informative(total: np.ndarray, matrix: np.ndarray) -> np.ndarray:
-    """Rows with every value present and not all of them zero."""
-    ok = ~np.isnan(total) & ~np.isnan(matrix).any(axis=1)
+    """Rows with every value present and finite, and not all of them zero (an infinite value,
+    set missing before the features, decides nothing)."""
+    ok = np.isfinite(total) & np.isfinite(matrix).all(axis=1)
     return ok & ((total != 0) | (matrix != 0).any(axis=1))
 
 
