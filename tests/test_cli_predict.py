@@ -64,6 +64,24 @@ def test_score_reproduces_the_run_scores(run_dir: Path, orders: Path, tmp_path: 
     )
 
 
+def test_score_maps_renamed_columns(run_dir: Path, orders: Path, tmp_path: Path) -> None:
+    renamed = tmp_path / "renamed.parquet"
+    pd.read_parquet(orders).rename(
+        columns={"CustomerID": "cust", "InvoiceDate": "when"}
+    ).to_parquet(renamed, index=False)
+    out = tmp_path / "scored"
+    plain, text = _invoke("score", str(run_dir / "models"), str(renamed), "--out", str(out))
+    assert plain.exit_code == 2 and "--map" in text and not out.exists()
+    maps = ["--map", "customer_id=cust", "--map", "order_ts=when"]
+    result, text = _invoke("score", str(run_dir / "models"), str(renamed), "--out", str(out), *maps)
+    assert result.exit_code == 0, text + repr(result.exception)
+    again = pd.read_parquet(out / "customers.parquet").set_index("customer_id")
+    first = pd.read_parquet(run_dir / "customers.parquet").set_index("customer_id")
+    pd.testing.assert_series_equal(
+        again["churn_probability"], first["churn_probability"], check_exact=False, rtol=1e-9
+    )
+
+
 def test_score_refuses_tampered_models(run_dir: Path, orders: Path, tmp_path: Path) -> None:
     bad = tmp_path / "models"
     bad.mkdir()

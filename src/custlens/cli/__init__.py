@@ -24,8 +24,10 @@ from custlens.cli.common import (
     DelimiterOpt,
     EncodingOpt,
     ForceOpt,
+    MapOpt,
     NoHeaderOpt,
     OutOpt,
+    PresetOpt,
     SheetOpt,
     SourceArg,
     TableOpt,
@@ -61,12 +63,8 @@ def run(
     decimal: DecimalOpt = None,
     encoding: EncodingOpt = None,
     date_format: DateFormatOpt = None,
-    map_: Annotated[
-        list[str] | None, typer.Option("--map", help="Column mapping canonical=source, repeatable.")
-    ] = None,
-    preset: Annotated[
-        str | None, typer.Option(help="Column preset: online_retail, online_retail_ii, simple.")
-    ] = None,
+    map_: MapOpt = None,
+    preset: PresetOpt = None,
     config: ConfigOpt = None,
     cleaning: Annotated[str | None, typer.Option(help="Cleaning mode: default or minimal.")] = None,
     as_of: Annotated[
@@ -331,6 +329,8 @@ def score(
     decimal: DecimalOpt = None,
     encoding: EncodingOpt = None,
     date_format: DateFormatOpt = None,
+    map_: MapOpt = None,
+    preset: PresetOpt = None,
     config: ConfigOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -342,7 +342,12 @@ def score(
     try:
         with resource_errors("the scoring", f"folder {out_dir}"):
             settings = flags.settings(
-                config, maps=[], overrides={"as_of": flags.parse_date(as_of, "--as-of")}
+                config,
+                maps=map_ or [],
+                overrides={
+                    "as_of": flags.parse_date(as_of, "--as-of"),
+                    "mapping.preset": preset,
+                },
             )
             read = flags.read_options(
                 table=table,

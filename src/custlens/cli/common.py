@@ -73,6 +73,13 @@ EncodingOpt = Annotated[
 DateFormatOpt = Annotated[
     str | None, typer.Option(help="strptime format of the date column, e.g. %d/%m/%Y %H:%M.")
 ]
+# order logs' column mapping (run, score)
+MapOpt = Annotated[
+    list[str] | None, typer.Option("--map", help="Column mapping canonical=source, repeatable.")
+]
+PresetOpt = Annotated[
+    str | None, typer.Option(help="Column preset: online_retail, online_retail_ii, simple.")
+]
 ForceOpt = Annotated[
     bool, typer.Option(help="Replace a non-empty output folder custlens did not write.")
 ]
