@@ -16,6 +16,22 @@ def _column(path: Path, options: ReadOptions | None = None) -> list:
     return frame["b"].tolist()
 
 
+def test_a_column_of_nothing_but_infinities_is_numbers_not_dates(tmp_path: Path) -> None:
+    # DuckDB sniffs such a column as DATE (its infinite dates), which pandas cannot hold: the
+    # profile and the audit stopped with "year 5881580 is out of range"
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\nx,inf\ny,-inf\nz,\nw,inf\n", encoding="utf-8")
+    values = _column(path)
+    assert values[:2] == [math.inf, -math.inf] and math.isnan(values[2]) and values[3] == math.inf
+    # real dates stay dates; an infinite one among them is a missing date, not a crash
+    path.write_text("a,b\nx,2024-01-05\ny,2024-02-01\n", encoding="utf-8")
+    assert [str(v)[:10] for v in _column(path)] == ["2024-01-05", "2024-02-01"]
+    path.write_text("a,b\nx,2024-01-05\ny,infinity\nz,-infinity\n", encoding="utf-8")
+    assert [str(v)[:10] for v in _column(path)] == ["2024-01-05", "NaT", "NaT"]
+    path.write_text("a,b\nx,2024-01-05 10:00\ny,infinity\n", encoding="utf-8")
+    assert [str(v)[:16] for v in _column(path)] == ["2024-01-05 10:00", "NaT"]
+
+
 def test_a_first_value_that_is_not_finite_keeps_a_numeric_column_numeric(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     for first, expected in [

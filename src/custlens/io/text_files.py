@@ -396,8 +396,16 @@ def read_delimited(
             retyped = numbers_read_as_text(con, source, types, decimal, full_sniff)
             types.update(dict.fromkeys(retyped, "DOUBLE"))
         view = view_name()
+        # an infinite date ("infinity" in a date column) is no date pandas or Python can hold
+        finite = [
+            f"CASE WHEN isfinite({sql_ident(n)}) THEN {sql_ident(n)} END AS {sql_ident(n)}"
+            for n, typ in types.items()
+            if typ == "DATE" or typ.startswith("TIMESTAMP")
+        ]
+        columns_sql = f"* REPLACE ({', '.join(finite)})" if finite else "*"
         con.con.execute(
-            f"CREATE VIEW {sql_ident(view)} AS SELECT * FROM {_csv_sql(path, sniff, types, enc, decimal)}"
+            f"CREATE VIEW {sql_ident(view)} AS SELECT {columns_sql} "
+            f"FROM {_csv_sql(path, sniff, types, enc, decimal)}"
         )
         counts = ", ".join(f"count({sql_ident(n)})" for n in types)
         try:

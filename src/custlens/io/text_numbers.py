@@ -33,19 +33,31 @@ def _number(name: str, decimal: str | None) -> str:
 def numbers_read_as_text(
     con: Any, source: str, types: dict[str, str], decimal: str | None, full: bool
 ) -> list[str]:
-    """The VARCHAR columns of ``types`` that hold numbers, at least one infinite or NaN.
+    """The VARCHAR columns of ``types`` that hold numbers, at least one infinite or NaN, and the
+    date columns that hold nothing but infinite dates (``inf`` read as a date).
 
     ``source`` is the ``read_csv(...)`` expression with ``types``; ``decimal`` the decimal
     separator it reads; ``full``: look at every line, not only the sniffer's sample.
     """
     text = [name for name, typ in types.items() if typ == "VARCHAR"]
-    if not text:
+    # a column of nothing but inf / -inf is sniffed as dates (DuckDB's infinite dates), which
+    # no date type of pandas holds: numbers too
+    dates = [name for name, typ in types.items() if typ == "DATE" or typ.startswith("TIMESTAMP")]
+    if not text and not dates:
         return []
     checks = ", ".join(
-        f"coalesce(bool_and({sql_ident(n)} IS NULL OR {_number(n, decimal)} IS NOT NULL) "
-        f"AND bool_or(NOT isfinite({_number(n, decimal)})), false)"
-        for n in text
+        [
+            f"coalesce(bool_and({sql_ident(n)} IS NULL OR {_number(n, decimal)} IS NOT NULL) "
+            f"AND bool_or(NOT isfinite({_number(n, decimal)})), false)"
+            for n in text
+        ]
+        + [
+            f"coalesce(bool_and({sql_ident(n)} IS NULL OR NOT isfinite({sql_ident(n)})) "
+            f"AND bool_or({sql_ident(n)} IS NOT NULL), false)"
+            for n in dates
+        ]
     )
+    text = text + dates
     names = ", ".join(sql_ident(n) for n in text)
     rows = "" if full else f" LIMIT {SNIFF_ROWS}"
     try:
