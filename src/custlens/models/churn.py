@@ -6,6 +6,12 @@ fitted on the first. On the held-out part, sigmoid (Platt) and isotonic calibrat
 cross-fitted in two folds; a calibration is used only when its out-of-fold Brier score beats
 the raw model's, and the decision is recorded in ``calibration_report_``. The chosen calibrator
 is then fitted on the whole held-out part, where the decision threshold is also chosen.
+
+When rows come in groups (a customer at several stacked cutoffs), whole groups are held out,
+stratified by each group's classes, so both classes reach the held-out part whenever at least
+two groups have each. A held-out part with fewer than ``min_class`` churners or non-churners
+cannot choose a calibration: the raw scores are kept and ``calibration_report_["skipped"]`` says
+why (``calibration_note``).
 """
 
 from __future__ import annotations
@@ -99,12 +105,71 @@ def resolved_config(config: ModelsConfig | None) -> ModelsConfig:
     return config if config is not None else ModelsConfig()
 
 
-def _group_split(groups: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row indices (fit, held out) with a seeded ``share`` of the distinct groups held out."""
-    uniq = np.unique(groups)
-    held = np.random.default_rng(seed).permutation(len(uniq))[: max(1, round(share * len(uniq)))]
-    hold = np.isin(groups, uniq[held])
+def _group_split(
+    y: np.ndarray, groups: np.ndarray, share: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (fit, held out) with a seeded ``share`` of the distinct groups held out,
+    stratified by the classes of each group's rows (only churned, only retained, both).
+
+    Each stratum of ``n`` groups holds out ``round(share * n)`` of them, and at least one when
+    ``n >= 2`` (``share`` < 0.5, so the fitting part keeps at least one group of every
+    stratum): the held-out part holds a class whenever two or more groups have it and the
+    fitting part holds every class the groups have. At least one group is held out."""
+    uniq, inverse = np.unique(groups, return_inverse=True)
+    churned = np.bincount(inverse, weights=y, minlength=len(uniq)) > 0
+    retained = np.bincount(inverse, weights=1 - y, minlength=len(uniq)) > 0
+    stratum = churned.astype("int64") + 2 * retained.astype("int64")  # 1, 2 or 3
+    rng = np.random.default_rng(seed)
+    held = [
+        members[rng.permutation(len(members))[: _held_count(len(members), share)]]
+        for members in (np.flatnonzero(stratum == k) for k in (1, 2, 3))
+    ]
+    picked = np.concatenate(held)
+    if len(picked) == 0:  # every stratum too small to give a group: one group at random
+        picked = rng.permutation(len(uniq))[:1]
+    hold = np.isin(inverse, picked)
     return np.flatnonzero(~hold), np.flatnonzero(hold)
+
+
+def _held_count(n: int, share: float) -> int:
+    """Groups held out of a stratum of ``n``: ``round(share * n)``, at least 1 when n >= 2."""
+    return max(1, round(share * n)) if n >= 2 else 0
+
+
+def _row_split(y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row indices (fit, held out): scikit-learn's stratified split, or, when a class has a
+    single row (which it cannot stratify), ``_group_split`` with every row its own group."""
+    if np.bincount(y, minlength=2).min() < 2:
+        return _group_split(y, np.arange(len(y)), share, seed)
+    idx_fit, idx_hold = train_test_split(
+        np.arange(len(y)), test_size=share, stratify=y, random_state=seed
+    )
+    return idx_fit, idx_hold
+
+
+def calibration_skip(y_hold: np.ndarray, min_class: int) -> str | None:
+    """Why the held-out labels ``y_hold`` cannot choose a calibration (fewer than
+    ``min_class`` churners or non-churners), else None."""
+    churners = int(y_hold.sum())
+    stayers = len(y_hold) - churners
+    if min(churners, stayers) >= min_class:
+        return None
+    return (
+        f"the {len(y_hold)} held-out training rows hold {churners} churners and {stayers} "
+        f"non-churners, fewer than the {min_class} of each ([models] min_class) that choosing "
+        "a calibration needs: the raw LightGBM probabilities are used"
+        + (
+            ", and the decision threshold chosen there rests on one class only"
+            if min(churners, stayers) == 0
+            else ""
+        )
+    )
+
+
+def calibration_note(model: ChurnModel, what: str = "churn model") -> str | None:
+    """The run note when ``model`` skipped calibration (``calibration_report_["skipped"]``)."""
+    why = getattr(model, "calibration_report_", {}).get("skipped")
+    return f"{what}: calibration skipped: {why}" if why else None
 
 
 class ChurnModel(BaseEstimator):
@@ -131,7 +196,8 @@ class ChurnModel(BaseEstimator):
     calibrator_ : sklearn estimator or None
         The calibration chosen (``None`` when the raw scores won).
     calibration_report_ : dict
-        The held-out Brier score of each calibration and the one chosen.
+        The held-out Brier score of each calibration and the one chosen; with ``"skipped"``
+        (why) when the held-out part had too few of a class to choose one.
     threshold_ : Threshold
         The decision threshold chosen on the held-out part.
 
@@ -181,8 +247,10 @@ class ChurnModel(BaseEstimator):
             (zeros when absent).
         groups : array-like of shape (n_customers,), optional
             Who each row is (e.g. the customer id when rows come from several cutoffs): the
-            held-out part then holds whole groups (a seeded ``holdout_share`` of them), so a
-            customer is never both fitted and held out.
+            held-out part then holds whole groups (a seeded ``holdout_share`` of them,
+            stratified by the classes of each group's rows), so a customer is never both fitted
+            and held out. When the held-out part has fewer than ``config.min_class`` churners
+            or non-churners, calibration is skipped (``calibration_report_["skipped"]``).
 
         Returns
         -------
@@ -199,24 +267,32 @@ class ChurnModel(BaseEstimator):
         y_arr = np.asarray(y, dtype="int64")
         v = np.zeros(len(y_arr)) if value is None else np.asarray(value, dtype="float64")
         if groups is None:
-            idx_fit, idx_hold = train_test_split(
-                np.arange(len(y_arr)),
-                test_size=config.holdout_share,
-                stratify=y_arr,
-                random_state=self.seed,
-            )
+            idx_fit, idx_hold = _row_split(y_arr, config.holdout_share, self.seed)
         else:
-            idx_fit, idx_hold = _group_split(np.asarray(groups), config.holdout_share, self.seed)
+            idx_fit, idx_hold = _group_split(
+                y_arr, np.asarray(groups), config.holdout_share, self.seed
+            )
         self.feature_names_ = list(X.columns)
         self.model_ = lgb.LGBMClassifier(**lgbm_params(config, self.seed))
         self.model_.fit(X.iloc[idx_fit], y_arr[idx_fit])
         raw = np.asarray(self.model_.predict_proba(X.iloc[idx_hold], num_threads=SCORING_THREADS))[
             :, 1
         ]
-        self.calibration_report_ = choose_calibration(raw, y_arr[idx_hold], self.seed)
-        self.calibrator_ = fit_calibrator(self.calibration_report_["chosen"], raw, y_arr[idx_hold])
+        y_hold = y_arr[idx_hold]
+        skip = calibration_skip(y_hold, config.min_class)
+        if skip is None:
+            self.calibration_report_ = choose_calibration(raw, y_hold, self.seed)
+        else:
+            log.warning("churn model: calibration skipped: %s", skip)
+            self.calibration_report_ = {
+                "chosen": "none",
+                "holdout_brier": {"none": float(brier_score_loss(y_hold, raw, labels=[0, 1]))},
+                "holdout_n": len(y_hold),
+                "skipped": skip,
+            }
+        self.calibrator_ = fit_calibrator(self.calibration_report_["chosen"], raw, y_hold)
         p_hold = apply_calibrator(self.calibrator_, raw)
-        self.threshold_: Threshold = choose_threshold(y_arr[idx_hold], p_hold, v[idx_hold], config)
+        self.threshold_: Threshold = choose_threshold(y_hold, p_hold, v[idx_hold], config)
         log.info("churn model: calibration %s", self.calibration_report_)
         return self
 

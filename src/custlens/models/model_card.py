@@ -67,12 +67,15 @@ def render_model_card(ev: ModelEvaluation) -> str:
     lines += _table(rows, ["method", "ROC-AUC", "PR-AUC", "Brier"])
     cal = churn["calibration"]
     briers = ", ".join(f"{k} {v:.4f}" for k, v in cal["holdout_brier"].items())
-    lines += [
-        "",
-        f"Calibration: **{cal['chosen']}** (out-of-fold Brier on {cal['holdout_n']} held-out "
-        f"training customers: {briers}; a calibration is used only if it lowers Brier).",
-        "",
-    ]
+    how = (
+        f"skipped: {cal['skipped']}"
+        if cal.get("skipped")
+        else (
+            f"out-of-fold Brier on {cal['holdout_n']} held-out training customers: {briers}; "
+            "a calibration is used only if it lowers Brier"
+        )
+    )
+    lines += ["", f"Calibration: **{cal['chosen']}** ({how}).", ""]
     th = churn["threshold"]
     ev_th = th["evaluation"]
     chosen = th.get("decision") or f"contact churn probability >= {ev_th['threshold']:.3f}"

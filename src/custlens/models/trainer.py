@@ -54,7 +54,7 @@ from custlens.models.btyd_evaluation import (
     btyd_tables,
     select_btyd,
 )
-from custlens.models.churn import ChurnModel
+from custlens.models.churn import ChurnModel, calibration_note
 from custlens.models.clv import ClvModel
 from custlens.models.evaluation import (
     apply_threshold,
@@ -604,6 +604,9 @@ def backtest_and_evaluate(
     prior = np.bincount(tr.frame["next_window"], minlength=3) / len(tr.frame)
     metrics, tables = evaluate(models, scored, prior, btyd=selection.chosen)
     metrics["notes"].extend(selection.notes)
+    skipped = calibration_note(models.churn, "backtest churn model")
+    if skipped:
+        metrics["notes"].append(skipped)
     if models.next_purchase is None and h >= config.next_purchase_edges[1]:
         single = single_window(tr.frame["next_window"], config.next_purchase_edges)
         why = single or "the training customers' next orders all fell in one window"

@@ -132,6 +132,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     from custlens.config import FeaturesConfig
     from custlens.features.rfm import resolve_as_of
     from custlens.models.backtest import data_range
+    from custlens.models.churn import calibration_note
     from custlens.models.scoring import final_cutoff_note, fit_final, reasons_note
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
@@ -165,6 +166,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     notes = (
         final_cutoff_note(models, data_range(purchases)[1]),
         sample_note(evaluation.metrics),
+        calibration_note(models.churn, "final churn model"),
         reasons_note(len(scores), cfg),
     )
     result = PredictionsResult(
