@@ -156,13 +156,13 @@ def test_bad_horizons_are_refused(text, said):
         parse_horizon(text)
 
 
-def test_as_of_long_after_the_data_end_scores_with_a_note(tmp_path: Path) -> None:
+def test_as_of_within_a_horizon_after_the_data_end_scores_with_a_note(tmp_path: Path) -> None:
     # the pipeline's path (the customer table's rows reused): the final last period is empty
     orders = tmp_path / "orders.parquet"
     data = custlens.datasets.synthetic(300, seed=12).orders
     data.to_parquet(orders, index=False)
     end = pd.Timestamp(data["InvoiceDate"].max()).normalize()
-    as_of = (end + pd.Timedelta(days=150)).date()
+    as_of = (end + pd.Timedelta(days=80)).date()  # 79 days in between: within the 90 days
     out = tmp_path / "r"
     args = ["run", str(orders), "--out", str(out), "--figures", "none"]
     result, text = _invoke(*args, "--analyses", "predictions", "--as-of", as_of.isoformat())
@@ -175,3 +175,58 @@ def test_as_of_long_after_the_data_end_scores_with_a_note(tmp_path: Path) -> Non
     assert customers["churn_probability"].between(0, 1).all()
     manifest = json.loads((out / "models" / "manifest.json").read_text())
     assert manifest["train_cutoff"] < as_of.isoformat()
+    summary = json.loads((out / "predictions" / "summary.json").read_text())
+    assert summary["scores"] == "computed" and summary["days_after_data"] == 79
+    assert f"Scores as of {as_of} count the 79 days after the last purchase" in text
+    assert "Notes on these predictions" in (out / "report.md").read_text()
+
+
+def test_as_of_years_after_the_data_end_withholds_the_scores(tmp_path: Path) -> None:
+    # three years after the last order: every model number would be an extrapolation that no
+    # backtest checked (LightGBM gave some long-gone customers "0-30 days" and a positive CLV)
+    orders = tmp_path / "orders.parquet"
+    data = custlens.datasets.synthetic(300, seed=12).orders
+    data.to_parquet(orders, index=False)
+    last = pd.Timestamp(data["InvoiceDate"].max()).date()
+    as_of = last.replace(year=last.year + 3)
+    gap = (as_of - last).days - 1
+    out = tmp_path / "r"
+    args = ["run", str(orders), "--out", str(out), "--figures", "none"]
+    result, text = _invoke(*args, "--analyses", "predictions", "--as-of", as_of.isoformat())
+    assert result.exit_code == 0, text + repr(result.exception)
+    assert "Customer scores skipped" in text  # the console says so
+    run = json.loads((out / "run.json").read_text())
+    assert "predictions" not in run["skipped"]  # the backtest still ran
+    notes = [n for n in run["notes"] if n.startswith("predictions: customer scores skipped")]
+    assert len(notes) == 1
+    assert f"the {gap} days in between" in notes[0] and "90-day horizon" in notes[0]
+    summary = json.loads((out / "predictions" / "summary.json").read_text())
+    assert summary["scores"] == "skipped"
+    metrics = json.loads((out / "predictions" / "metrics.json").read_text())
+    assert "lightgbm" in metrics["churn"]  # the backtest's metrics stand
+    customers = pd.read_csv(out / "customers.csv")
+    for col in ("churn_probability", "p_alive", "expected_purchases", "clv"):
+        assert customers[col].isna().all(), col
+    assert customers["next_purchase_window"].isna().all()
+    assert (customers["churn_source"] == "withheld").all()
+    assert (customers["clv_source"] == "withheld").all()
+    assert not (out / "models").exists()
+    report = (out / "report.md").read_text()
+    assert "No customer is scored as of" in report and "High-value customers at risk" not in report
+
+
+def test_score_withholds_scores_far_after_the_new_data(
+    run_dir: Path, orders: Path, tmp_path: Path
+) -> None:
+    last = pd.read_parquet(orders)["InvoiceDate"].max().date()
+    as_of = last.replace(year=last.year + 2)
+    out = tmp_path / "scored"
+    result, text = _invoke(
+        "score", str(run_dir / "models"), str(orders), "--out", str(out), "--as-of", str(as_of)
+    )
+    assert result.exit_code == 0, text + repr(result.exception)
+    customers = pd.read_parquet(out / "customers.parquet")
+    assert customers["churn_probability"].isna().all() and customers["clv"].isna().all()
+    assert (customers["churn_source"] == "withheld").all()
+    run = json.loads((out / "run.json").read_text())
+    assert any(n.startswith("predictions: customer scores skipped") for n in run["notes"])

@@ -1,6 +1,8 @@
-"""An as-of date after the data end: the final models learn from the latest labelled period the
-data hold (its labels end on the last purchase) and score every customer as of that date with a
-note, instead of failing; the customer-table path's empty last period reads as zero orders."""
+"""An as-of date after the data end: within one horizon of it, the final models learn from the
+latest labelled period the data hold (its labels end on the last purchase) and score every
+customer as of that date with a note; beyond it, no score can be checked and ``fit_final``
+refuses (the pipeline withholds the scores); the customer-table path's empty last period reads
+as zero orders."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from custlens.config import CleaningConfig, ModelsConfig
 from custlens.datasets.synthetic import synthetic
+from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.io.clean import clean
 from custlens.io.frames import round_floats
@@ -54,7 +57,7 @@ def test_final_cutoff_hand_values(data, as_of_after_last, cutoff_after_last):
 
 def test_as_of_after_the_data_end_scores_with_the_latest_recorded_period(data):
     c, last = data
-    as_of = last + timedelta(days=200)
+    as_of = last + timedelta(days=60)  # within one horizon after the data end
     models, scores = fit_final(c.purchases, c.returns, as_of=as_of, config=CONFIG)
     # the latest cutoff whose 90 days of labels are all recorded: the last purchase - 90 days
     assert models.train_cutoff == last - timedelta(days=H)
@@ -64,13 +67,26 @@ def test_as_of_after_the_data_end_scores_with_the_latest_recorded_period(data):
     assert np.isfinite(scores["clv"]).all()
     note = final_cutoff_note(models, last)
     assert note is not None
-    assert f"comes 200 days after the last purchase ({last})" in note
+    assert f"comes 60 days after the last purchase ({last})" in note
     assert f"features up to {last - timedelta(days=H)}, labels to {last}" in note
-    assert "counting the 199 days in between as days without orders" in note
+    assert "counting the 59 days in between as days without orders" in note
     default = dataclasses.replace(
         models, as_of=last + timedelta(days=1), train_cutoff=last - timedelta(days=H)
     )
     assert final_cutoff_note(default, last) is None
+
+
+def test_as_of_more_than_a_horizon_after_the_data_end_is_refused(data):
+    # the days between the last purchase and the as-of date (after - 1) exceed the horizon:
+    # nothing the data hold can check a score there (the pipeline withholds the scores)
+    c, last = data
+    as_of = last + timedelta(days=H + 1)  # exactly 90 days in between: the last one scored
+    models, scores = fit_final(c.purchases, c.returns, as_of=as_of, config=CONFIG)
+    assert models.as_of == as_of and scores["churn_probability"].notna().all()
+    for after in (H + 2, 200):
+        as_of = last + timedelta(days=after)
+        with pytest.raises(DataError, match=f"No customer can be scored as of {as_of}"):
+            fit_final(c.purchases, c.returns, as_of=as_of, config=CONFIG)
 
 
 def test_rows_from_the_customer_table_when_the_last_period_is_empty(data):

@@ -65,7 +65,9 @@ def test_scores_from_blocks_equal_the_whole_frame_scored(fitted, monkeypatch):
     shap = (blocks["reason_1"] != "") & ~blocks["low_confidence"]
     assert 0 < shap.sum() <= 150
     low = blocks["low_confidence"]
-    assert blocks.loc[low, "reason_1"].str.startswith("few orders so far").all()
+    beyond = blocks["confidence_tier"] == "out of range"  # their note names the recency
+    assert blocks.loc[low & ~beyond, "reason_1"].str.startswith("few orders so far").all()
+    assert blocks.loc[beyond, "reason_1"].str.startswith("recency ").all()
     assert (blocks.loc[~low & ~shap, ["reason_1", "reason_2", "reason_3"]] == "").all().all()
 
 

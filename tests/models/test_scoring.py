@@ -63,13 +63,15 @@ def test_scores_cover_everyone_and_one_order_customers_are_not_confident(scored)
     models, scores, frame = scored
     assert scores["customer_id"].tolist() == frame["customer_id"].tolist()
     one = (frame["frequency"] == 1).to_numpy()
-    assert one.any()
+    beyond = (frame["recency_days"] > models.train_recency_max).to_numpy()  # see below
+    assert (one & ~beyond).any()
     assert scores.loc[one, "low_confidence"].all()
     assert (scores.loc[one, "churn_source"] == "btyd").all()
-    assert scores.loc[one, "reason_1"].str.startswith("few orders so far").all()
+    assert scores.loc[one & ~beyond, "reason_1"].str.startswith("few orders so far").all()
     p = scores["churn_probability"]
     assert p.between(0, 1).all() and scores["p_alive"].between(0, 1).all()
-    assert scores["next_purchase_window"].isin(["0-30 days", "31-90 days", "later or never"]).all()
+    windows = scores.loc[~beyond, "next_purchase_window"]
+    assert windows.isin(["0-30 days", "31-90 days", "later or never"]).all()
     assert (scores["clv"] >= 0).all()
 
 
@@ -125,7 +127,9 @@ def test_reasons_only_for_the_riskiest_by_value(scored):
     assert rest.any() and (scores.loc[rest, reason_cols] == "").all().all()
     rest_low = ~chosen & low
     assert rest_low.any()
-    assert scores.loc[rest_low, "reason_1"].str.startswith("few orders so far").all()
+    beyond = (scores["confidence_tier"] == "out of range").to_numpy()
+    assert scores.loc[rest_low & ~beyond, "reason_1"].str.startswith("few orders so far").all()
+    assert scores.loc[rest_low & beyond, "reason_1"].str.startswith("recency ").all()
     assert (scores.loc[rest_low, ["reason_2", "reason_3"]] == "").all().all()
     # every other column is unchanged
     others = [c for c in scores.columns if c not in reason_cols]
@@ -162,6 +166,10 @@ def test_btyd_clv_not_finite_in_one_block_means_lightgbm_clv_for_all(scored, mon
     monkeypatch.setattr(models.btyd, "predict", predict)
     monkeypatch.setattr(scoring, "SCORE_BLOCK", 97)
     scores = score_customers(models, frame)
-    assert (scores["clv_source"] == "lightgbm").all()
-    np.testing.assert_array_equal(scores["clv"], everyone["clv"])  # the fixture's LightGBM CLV
+    # customers beyond the training range keep their (finite) BTYD CLV: never LightGBM's
+    beyond = (frame["recency_days"] > models.train_recency_max).to_numpy()
+    assert beyond.any() and not beyond[-1]
+    assert (scores.loc[~beyond, "clv_source"] == "lightgbm").all()
+    assert (scores.loc[beyond, "clv_source"] == "btyd").all()
+    np.testing.assert_array_equal(scores["clv"], everyone["clv"])  # the fixture's CLV
     assert "_lightgbm_clv" not in scores.columns

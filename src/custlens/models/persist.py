@@ -254,6 +254,7 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
             "versions": package_versions(),
             "as_of": models.as_of,
             "train_cutoff": models.train_cutoff,
+            "train_recency_max": models.train_recency_max,
             "horizon_days": models.horizon_days,
             "seed": models.seed,
             "features": [{"name": n, "dtype": "float64"} for n in models.feature_names],
@@ -420,6 +421,11 @@ def load_models(directory: str | Path) -> TrainedModels:
         score_maps=maps,
         feature_names=tuple(f["name"] for f in manifest["features"]),
         train_cutoff=date.fromisoformat(manifest["train_cutoff"]),
+        train_recency_max=(
+            None
+            if manifest.get("train_recency_max") is None
+            else float(manifest["train_recency_max"])
+        ),
         horizon_days=int(manifest["horizon_days"]),
         config=config,
         seed=int(manifest["seed"]),

@@ -11,7 +11,10 @@ top reasons of the LightGBM churn score from exact TreeSHAP values, in plain wor
 ``ModelsConfig.reason_rows`` customers: those with the largest churn probability x spend).
 
 Low-confidence customers (by default new or one-order customers) never get a LightGBM churn
-score: theirs comes from BG/NBD (or, when it could not be fitted, the recency rule).
+score: theirs comes from BG/NBD (or, when it could not be fitted, the recency rule). Neither do
+customers whose recency is beyond every recency the models learned from (tier "out of range":
+no next-purchase window, churn and CLV from BTYD); an as-of date more than one horizon after
+the data end gets no scores at all (see ``custlens.models.confidence``).
 """
 
 from __future__ import annotations
@@ -25,12 +28,21 @@ import numpy as np
 import pandas as pd
 
 from custlens._validation import require_columns
-from custlens.config import ModelsConfig, TierRule
+from custlens.config import ModelsConfig
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
 from custlens.features.rfm import resolve_as_of
 from custlens.models.backtest import BacktestData, History, data_range
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
+from custlens.models.confidence import (
+    OUT_OF_RANGE_TIER,
+    WITHHELD,
+    beyond_training,
+    beyond_training_note,
+    confidence_tiers,
+    replaced_words,
+    withheld_reason,
+)
 from custlens.models.model_rows import BTYD_COLUMNS, FeatureRows, feature_rows
 from custlens.models.next_purchase import window_labels
 from custlens.models.trainer import TrainedModels, stacked_backtests, train
@@ -49,25 +61,8 @@ _LABELS = {
 _STAGES = ("new", "growing", "mature", "at_risk", "lapsed")  # model_rows.LIFECYCLE_CODES order
 REASON_BLOCK = 100_000  # customers per block of SHAP contributions (about 60 MB)
 _LGBM_CLV = "_lightgbm_clv"  # a block's LightGBM CLV, kept until the BTYD CLV is checked
+_BEYOND = "_beyond_training"  # a block's customers beyond the training range (confidence.py)
 SCORE_BLOCK = 250_000  # customers scored at a time (bounds LightGBM's and BTYD's temporaries)
-
-
-def confidence_tiers(frame: pd.DataFrame, tiers: list[TierRule]) -> tuple[np.ndarray, np.ndarray]:
-    """Tier name and low-confidence flag per row: the first rule whose limits all hold."""
-    orders = frame["frequency"].to_numpy("float64")
-    tenure = frame["tenure_days"].to_numpy("float64")
-    names = np.full(len(frame), tiers[-1].name, dtype=object)
-    low = np.full(len(frame), tiers[-1].low_confidence)
-    done = np.zeros(len(frame), dtype=bool)
-    for rule in tiers:
-        hit = ~done
-        if rule.max_orders is not None:
-            hit &= orders <= rule.max_orders
-        if rule.max_tenure_days is not None:
-            hit &= tenure <= rule.max_tenure_days
-        names[hit], low[hit] = rule.name, rule.low_confidence
-        done |= hit
-    return names, low
 
 
 def _format(feature: str, value: float) -> str:
@@ -188,12 +183,19 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
     del btyd
     out = blocks[0] if len(blocks) == 1 else pd.concat(blocks, ignore_index=True)
     del blocks
+    beyond = out.pop(_BEYOND).to_numpy(dtype=bool)
     if _LGBM_CLV in out.columns:
-        if not np.all(np.isfinite(out["clv"].to_numpy("float64"))):
-            out["clv"], out["clv_source"] = out[_LGBM_CLV], "lightgbm"
+        btyd_clv = out["clv"].to_numpy("float64")
+        if not np.all(np.isfinite(btyd_clv)):
+            # the LightGBM CLV for everyone but those beyond the training range, who keep a
+            # finite BTYD CLV (else none)
+            keep = beyond & np.isfinite(btyd_clv)
+            out["clv"] = np.where(keep, btyd_clv, out[_LGBM_CLV].to_numpy("float64"))
+            out["clv_source"] = np.where(keep, "btyd", np.where(beyond, WITHHELD, "lightgbm"))
         out = out.drop(columns=_LGBM_CLV)
-    low = np.flatnonzero(out["low_confidence"].to_numpy(dtype=bool))
     fallback = "btyd" if models.btyd is not None else "recency"
+    out_of_range = np.flatnonzero(beyond)
+    low = np.flatnonzero(out["low_confidence"].to_numpy(dtype=bool) & ~beyond)
     spend = rows.select(["monetary"])
     pick = reason_customers(out["churn_probability"].to_numpy(), spend, cfg.reason_rows)
     if len(pick) < len(rows):
@@ -213,6 +215,14 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
             f"score from the {fallback} baseline"
             for orders, tenure in zip(few["frequency"], few["tenure_days"], strict=True)
         ]
+    if len(out_of_range):  # likewise: why these customers' scores are not LightGBM's
+        recency = rows.select(["recency_days"], out_of_range)["recency_days"]
+        words[1:, out_of_range] = words[:-1, out_of_range]
+        assert models.train_recency_max is not None  # beyond_training is all False without it
+        replaced = replaced_words(models.defaults, fallback, models.btyd is not None)
+        words[0, out_of_range] = [
+            beyond_training_note(r, models.train_recency_max, replaced) for r in recency
+        ]
     for k in range(cfg.top_reasons):
         out[f"reason_{k + 1}"] = words[k]
     return out
@@ -228,6 +238,7 @@ def _score_block(
     h = models.horizon_days
     out = pd.DataFrame({"customer_id": frame["customer_id"].to_numpy()})
     tier, low = confidence_tiers(frame, cfg.tiers)
+    beyond = beyond_training(frame["recency_days"], models.train_recency_max)
     lgbm_churn = models.churn.predict_proba(X)
     raw = raw_churn_scores(frame)
     mapped = {name: models.score_maps[name].predict(s) for name, s in raw.items()}
@@ -243,8 +254,11 @@ def _score_block(
     else:
         default = default if default in mapped else "recency"
         main = mapped[default]
-    out["churn_probability"] = np.where(low, fallback_p, main)
-    out["churn_source"] = np.where(low, fallback, default)
+    # low-confidence customers, and those beyond the training range when LightGBM is the
+    # default, get the fallback (BTYD, else the recency rule): trees cannot extrapolate
+    backup = low | (beyond & (default == "lightgbm"))
+    out["churn_probability"] = np.where(backup, fallback_p, main)
+    out["churn_source"] = np.where(backup, fallback, default)
     out["p_alive"] = btyd_pred["p_alive"].to_numpy() if btyd_pred is not None else np.nan
     out["expected_purchases"] = (
         btyd_pred["expected_purchases"].to_numpy() if btyd_pred is not None else np.nan
@@ -260,14 +274,21 @@ def _score_block(
         out["clv"] = frame["last_period_revenue"].to_numpy() * factor
         out["clv_source"] = "last_period"
     else:
-        out["clv"], out["clv_source"] = lgbm_clv, "lightgbm"
+        # beyond the training range: the BTYD CLV when finite, else none
+        other = np.full(len(frame), np.nan) if btyd_clv is None else btyd_clv
+        swap = beyond & np.isfinite(other)
+        out["clv"] = np.where(swap, other, np.where(beyond, np.nan, lgbm_clv))
+        out["clv_source"] = np.where(swap, "btyd", np.where(beyond, WITHHELD, "lightgbm"))
     if models.next_purchase is not None:
         labels = np.array(window_labels(cfg.next_purchase_edges), dtype=object)
-        out["next_purchase_window"] = labels[models.next_purchase.predict(X)]
-    out["confidence_tier"] = tier
-    out["low_confidence"] = low
+        window = labels[models.next_purchase.predict(X)]
+        window[beyond] = None  # no window beyond the training range
+        out["next_purchase_window"] = window
+    out["confidence_tier"] = np.where(beyond, OUT_OF_RANGE_TIER, tier)
+    out["low_confidence"] = low | beyond
     if clv_default == "btyd" and btyd_clv is not None:
-        out[_LGBM_CLV] = lgbm_clv
+        out[_LGBM_CLV] = np.where(beyond, np.nan, lgbm_clv)
+    out[_BEYOND] = beyond
     return out
 
 
@@ -293,6 +314,10 @@ def fit_final(
     """Refit on everything before ``as_of`` (default: the day after the last purchase) and
     score every customer; returns the models (for ``persist.save_models``) and the scores.
 
+    An ``as_of`` more than ``horizon_days`` after the day after the last purchase is refused
+    with a ``DataError`` (``confidence.withheld_reason``: nothing there can be checked; the
+    pipeline withholds the scores with a note instead).
+
     The refit uses the same stacked training cutoffs as the evaluation (see
     ``trainer.training_cutoffs``), the latest one ``horizon`` before ``as_of`` (or before the
     last purchase, when that is earlier: ``final_cutoff``). ``known``:
@@ -305,6 +330,17 @@ def fit_final(
     train (each fit is seeded: the same models either way)."""
     config = config or ModelsConfig()
     day = resolve_as_of(purchases, as_of)
+    last_purchase = data_range(purchases)[1]
+    why = withheld_reason(day, last_purchase, config.horizon_days)
+    if why is not None:
+        raise DataError(
+            f"No customer can be scored as of {day}: it is more than the "
+            f"{config.horizon_days}-day horizon after the day after the last purchase",
+            where=f"last purchase {last_purchase}, as-of date {day}",
+            fix=f"use an as-of date on or before {last_purchase + timedelta(days=1 + config.horizon_days)} "
+            "or data up to the as-of date (custlens run withholds the scores with a note; see "
+            "custlens.models.confidence)",
+        )
     rows = feature_rows(purchases, returns, day, config, known=table)
     kind = (defaults or {}).get("btyd", "bgnbd")
     with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:

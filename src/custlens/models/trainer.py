@@ -90,6 +90,9 @@ class TrainedModels:
     metrics: dict[str, Any] = field(default_factory=dict)
     importance: dict[str, float] = field(default_factory=dict)
     train_cutoffs: tuple[date, ...] = ()
+    # the largest recency_days the LightGBM models learned from (None: unknown, e.g. models
+    # saved before it was recorded); customers beyond it are scored as in models/confidence.py
+    train_recency_max: float | None = None
 
 
 def training_cutoffs(last: date, first_purchase: date, config: ModelsConfig) -> list[date]:
@@ -251,6 +254,7 @@ def train(
         config=config,
         seed=seed,
         train_cutoffs=cutoffs,
+        train_recency_max=float(f["recency_days"].max()) if "recency_days" in f else None,
     )
 
 

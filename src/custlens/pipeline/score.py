@@ -64,6 +64,8 @@ def score(
     >>> bool(scored.customers["churn_probability"].between(0, 1).all())
     True
     """
+    from custlens.models.backtest import data_range
+    from custlens.models.confidence import beyond_training_summary, withheld_reason, withheld_scores
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
     from custlens.models.scoring import score_new
@@ -82,6 +84,21 @@ def score(
     core = prepare(source, settings, with_features=False, read=read, con=con, on_stage=on_stage)
     with core.clock.stage("scores"):
         cleaned = core.cleaned
-        frame, _ = customer_features(cleaned.purchases, cleaned.returns, core.as_of, models.config)
-        scores = align_scores(core.customers, score_new(models, frame))
+        # an as-of date more than a horizon after the new data's end: nothing to check the
+        # scores against, so none are given (custlens.models.confidence)
+        withheld = withheld_reason(
+            core.as_of, data_range(cleaned.purchases)[1], models.horizon_days
+        )
+        if withheld is not None:
+            scored = withheld_scores(core.customers, models.config, withheld)
+            core.notes.append(withheld)
+        else:
+            frame, _ = customer_features(
+                cleaned.purchases, cleaned.returns, core.as_of, models.config
+            )
+            scored = score_new(models, frame)
+            beyond = beyond_training_summary(scored, models.train_recency_max)
+            if beyond:
+                core.notes.append(beyond)
+        scores = align_scores(core.customers, scored)
     return core.results(settings, pd.concat([core.customers, scores], axis=1))

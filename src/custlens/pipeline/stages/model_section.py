@@ -69,13 +69,15 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
         if len(baselines):
             fact["best_baseline"] = str(baselines.idxmax())
             fact["baseline_auc"] = float(baselines.max())
+    skipped = s.get("scores") == "skipped"  # no customer scored (models/confidence.py)
     risky = at_risk(results)
     total = float(results.customers["monetary"].sum())
-    fact |= {
-        "at_risk": len(risky),
-        "at_risk_revenue_share": float(risky["monetary"].sum()) / total if total else 0.0,
-        "at_risk_clv": float(risky["clv"].sum()) if "clv" in risky else 0.0,
-    }
+    if not skipped:  # without scores there is no "at risk" count (the findings skip it)
+        fact |= {
+            "at_risk": len(risky),
+            "at_risk_revenue_share": float(risky["monetary"].sum()) / total if total else 0.0,
+            "at_risk_clv": float(risky["clv"].sum()) if "clv" in risky else 0.0,
+        }
     drivers = sorted(s.get("importance", {}).items(), key=lambda kv: -kv[1])[:5]
     if drivers:
         fact["top_driver"] = drivers[0][0]
@@ -85,13 +87,16 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
     if "baseline_auc" in fact:
         label = "Best baseline" if family == "lightgbm" else "Next best scorer"
         cards.append(KPI(label, f"{fact['baseline_auc']:.2f}", fact["best_baseline"]))
-    cards.append(
-        KPI(
-            "High value at risk",
-            f"{fact['at_risk']:,}",
-            f"{fact['at_risk_revenue_share']:.0%} of revenue",
+    if skipped:
+        cards.append(KPI("Customer scores", "skipped", "as-of date beyond the data"))
+    else:
+        cards.append(
+            KPI(
+                "High value at risk",
+                f"{fact['at_risk']:,}",
+                f"{fact['at_risk_revenue_share']:.0%} of revenue",
+            )
         )
-    )
     n = cfg.max_table_rows
     blocks: list[Any] = [
         Cards(tuple(cards)),
@@ -115,6 +120,11 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
             f"Scorers used for every customer: churn = {defaults.get('churn')}, "
             f"value = {defaults.get('clv')} (a baseline that wins the backtest becomes the default). "
             "Full model card: models.md."
+            if not skipped
+            else f"No customer is scored as of {results.as_of}: it is more than the "
+            f"{s['horizon_days']}-day horizon after the last purchase, where no backtest can "
+            "check a prediction, so the score columns are empty (source 'withheld'). The "
+            "backtest above stands. Leave the as-of date unset, or use data up to it, for scores."
         ),
     ]
     if drivers:
@@ -124,7 +134,11 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
                 title="Top churn drivers (mean |SHAP|)",
             )
         )
+    if result.notes:  # what limits the scores (as-of date, training range, samples)
+        blocks.append(Bullets(tuple(result.notes), title="Notes on these predictions"))
     blocks += chart_nodes(result.charts(results))
+    if skipped:
+        return blocks, fact
     blocks.append(
         table_node(
             "high_value_at_risk",

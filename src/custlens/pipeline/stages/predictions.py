@@ -94,6 +94,22 @@ class PredictionsResult(StageResult):
             lines.append(btyd_headline(btyd))
         if (self.metrics or {}).get("lightgbm_skipped"):
             lines.append("LightGBM not evaluated: no labelled period before the cutoff")
+        if s.get("scores") == "skipped":
+            lines.append(
+                f"Customer scores skipped: the as-of date {results.as_of} is more than the "
+                f"{s['horizon_days']}-day horizon after the data end (see the note)"
+            )
+            return lines
+        if s.get("days_after_data"):
+            lines.append(
+                f"Scores as of {results.as_of} count the {s['days_after_data']:,} days after the "
+                "last purchase as days without orders (see the notes in run.json)"
+            )
+        if s.get("out_of_range"):
+            lines.append(
+                f"{s['out_of_range']:,} customers beyond the training recency (tier 'out of "
+                "range'): no next-purchase window; churn and CLV from BTYD, not LightGBM"
+            )
         return lines
 
     def documents(self) -> dict[str, str]:
@@ -133,6 +149,12 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     from custlens.features.rfm import resolve_as_of
     from custlens.models.backtest import data_range
     from custlens.models.churn import calibration_note
+    from custlens.models.confidence import (
+        OUT_OF_RANGE_TIER,
+        beyond_training_summary,
+        withheld_reason,
+        withheld_scores,
+    )
     from custlens.models.scoring import final_cutoff_note, fit_final, reasons_note
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
@@ -145,30 +167,41 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     known = (evaluation.backtest,) if evaluation.backtest is not None else ()
     # the refit reuses the evaluation backtest's rows (``known``); nothing else reads them
     evaluation = dataclasses.replace(evaluation, backtest=None)
-    # the customer table's rows already hold the features as of ``as_of`` when it was built
-    # with the default feature settings the models use
     day = resolve_as_of(purchases, ctx.as_of)
-    same = ctx.as_of == day and settings.features == FeaturesConfig()
-    models, scores = fit_final(
-        purchases,
-        returns,
-        as_of=day,
-        config=cfg,
-        seed=settings.seed,
-        defaults=evaluation.defaults,
-        metrics=evaluation.metrics,
-        history=history,
-        known=known,
-        table=ctx.customers if same else None,
-    )
-    models.importance = dict(evaluation.importance)
+    last_purchase = data_range(purchases)[1]
+    withheld = withheld_reason(day, last_purchase, cfg.horizon_days)
+    models: TrainedModels | None = None
+    if withheld is not None:  # nothing the data can check: no refit, no scores (confidence.py)
+        scores = withheld_scores(ctx.customers, cfg, withheld)
+        notes: tuple[str | None, ...] = (
+            withheld + "; no final models are fitted or saved (the backtest's metrics stand)",
+            sample_note(evaluation.metrics),
+        )
+    else:
+        # the customer table's rows already hold the features as of ``as_of`` when it was
+        # built with the default feature settings the models use
+        same = ctx.as_of == day and settings.features == FeaturesConfig()
+        models, scores = fit_final(
+            purchases,
+            returns,
+            as_of=day,
+            config=cfg,
+            seed=settings.seed,
+            defaults=evaluation.defaults,
+            metrics=evaluation.metrics,
+            history=history,
+            known=known,
+            table=ctx.customers if same else None,
+        )
+        models.importance = dict(evaluation.importance)
+        notes = (
+            final_cutoff_note(models, last_purchase),
+            sample_note(evaluation.metrics),
+            calibration_note(models.churn, "final churn model"),
+            reasons_note(len(scores), cfg),
+            beyond_training_summary(scores, models.train_recency_max),
+        )
     columns = align_scores(ctx.customers, scores)
-    notes = (
-        final_cutoff_note(models, data_range(purchases)[1]),
-        sample_note(evaluation.metrics),
-        calibration_note(models.churn, "final churn model"),
-        reasons_note(len(scores), cfg),
-    )
     result = PredictionsResult(
         tables=dict(evaluation.tables),
         summary={
@@ -179,6 +212,12 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             "eval_cutoff": evaluation.eval_cutoff.isoformat(),
             "horizon_days": evaluation.horizon_days,
             "importance": dict(evaluation.importance),
+            # customer scores: "computed", or "skipped" (models/confidence.py); the days
+            # between the last purchase and the as-of date counted as days without orders;
+            # the customers beyond the training recency (tier "out of range")
+            "scores": "skipped" if withheld else "computed",
+            "days_after_data": max(0, (day - last_purchase).days - 1),
+            "out_of_range": int((scores["confidence_tier"] == OUT_OF_RANGE_TIER).sum()),
         },
         columns=tuple(columns.columns),
         metrics=evaluation.metrics,

@@ -306,7 +306,11 @@ def predictions_section(result: PredictionsResult, results: Results) -> Section:
         title="Predictions",
         lead=f"Churn and customer value, trained before {s['eval_cutoff']} and checked on the "
         f"{s['horizon_days']} days after it against every baseline; then refitted up to "
-        f"{results.as_of} to score every customer.",
+        f"{results.as_of} to score every customer."
+        if s.get("scores") != "skipped"
+        else f"Churn and customer value, trained before {s['eval_cutoff']} and checked on the "
+        f"{s['horizon_days']} days after it against every baseline; no customer is scored as of "
+        f"{results.as_of}, more than a horizon after the data end.",
         findings=found,
         blocks=tuple(blocks),
     )
