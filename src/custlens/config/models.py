@@ -34,7 +34,9 @@ class ModelsConfig(_Strict):
     horizon_days: int = Field(default=90, ge=7, le=3660)
     cutoff: date | None = None  # last day of the feature window; None = last purchase - horizon
     min_customers: int = Field(default=50, ge=10)  # per backtest period
-    min_class: int = Field(default=10, ge=2)  # churners and non-churners each
+    # churners and non-churners each: per backtest period, and in the churn model's held-out
+    # part for choosing a calibration (fewer: the raw probabilities, with a note)
+    min_class: int = Field(default=10, ge=2)
     behavioral: bool = True  # add behavioral_features to the customer table
     n_estimators: int = Field(default=300, ge=1)
     learning_rate: float = Field(default=0.03, gt=0, le=1)
