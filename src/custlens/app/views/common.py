@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -40,9 +41,18 @@ def charts(results: Results, names: Iterable[str]) -> None:
     for name in names:
         chart = available.get(name)
         if chart is not None:
-            # theme=None: drawn as in the report (Streamlit's theme fits axis labels inside the
-            # given height, which squeezes heatmaps with long labels to a few pixels)
-            st.altair_chart(chart, width="content", theme=None)
+            st.altair_chart(as_in_report(chart), width="content", theme=None)
+
+
+def as_in_report(chart):
+    """The chart sized as in the report: its width and height are the plot's, with titles,
+    axis labels and legends added around it (Vega-Lite's "pad"). Streamlit otherwise makes a
+    chart without an ``autosize`` "fit" its whole drawing into the plot's size, which squeezes
+    a heatmap under long rotated labels to a few pixels, clips titles and hides bars behind
+    their labels. ``theme=None`` (above) keeps the report's fonts and colours."""
+    if getattr(chart, "autosize", alt.Undefined) is not alt.Undefined:
+        return chart
+    return chart.properties(autosize=alt.AutoSizeParams(type="pad", contains="padding"))
 
 
 def stage_charts(results: Results, stage: str) -> None:
