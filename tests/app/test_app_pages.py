@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.app.conftest import go, new_app
+from tests.app.conftest import go, new_app, run_rfm_only, upload
 
 
 def _specs(at) -> list[dict]:
@@ -26,3 +26,52 @@ def test_charts_keep_their_size_instead_of_being_squeezed(app_env, full_run):
         assert specs, page
         for spec in specs:
             assert spec.get("autosize", {}).get("type") == "pad", (page, spec.get("title"))
+
+
+HOSTILE = "**bold** [x](https://evil.example) $x^2$ <b>"
+
+
+def _shown_as_html(at) -> list[tuple[str, str]]:
+    """(Markdown source, its HTML by an independent CommonMark parser) of every text the page
+    renders as Markdown: markdown, captions, alerts, in the page and the sidebar."""
+    markdown_it = pytest.importorskip("markdown_it")
+    md = markdown_it.MarkdownIt("commonmark")
+    texts = [
+        e.value
+        for kind in ("markdown", "caption", "warning", "info", "error")
+        for e in [*at.get(kind), *getattr(at.sidebar, kind)]
+    ]
+    return [(t, md.render(t)) for t in texts]
+
+
+def _assert_literal(at, needle: str) -> None:
+    shown = [(src, html) for src, html in _shown_as_html(at) if needle in html]
+    assert shown, f"{needle!r} is not on the page"
+    for src, html in shown:
+        assert "<a " not in html and "<strong>bold" not in html, src
+        assert "<b>" not in html, src  # CommonMark keeps inline HTML; the page must not
+        assert all(src[i - 1] == "\\" for i, ch in enumerate(src) if ch == "$"), src  # no LaTeX
+
+
+def test_ids_and_file_names_are_shown_literally(app_env, orders_frame):
+    """Customer ids and file names are data: a link, emphasis or ``$...$`` in them is shown as
+    typed, not rendered (the lookup's heading was a live link and a formula)."""
+    orders = orders_frame.copy()
+    first = orders["CustomerID"].dropna().iloc[0]
+    orders["CustomerID"] = orders["CustomerID"].where(orders["CustomerID"] != first, HOSTILE)
+    name = "[shop](https://evil.example) $1$.csv"
+    app_env()
+    at = upload(new_app(), name, orders.to_csv(index=False).encode("utf-8"))
+    run_rfm_only(at)
+    _assert_literal(at, "evil.example) $1$.csv")  # the sidebar names the file
+    go(at, "Overview")
+    _assert_literal(at, "evil.example) $1$.csv")
+    go(at, "Customer lookup")
+    at.text_input(key="lookup_id").set_value(HOSTILE).run()
+    assert not at.exception, at.exception
+    _assert_literal(at, "Customer **bold** [x](https://evil.example) $x^2$")
+    _assert_literal(at, "lines from [shop](https://evil.example) $1$.csv")
+    # an id that is not there is quoted back literally, with the ids that contain it
+    at.text_input(key="lookup_id").set_value("**bold**").run()
+    _assert_literal(at, "No customer '**bold**'")
+    _assert_literal(at, "Ids containing it: **bold** [x]")

@@ -11,7 +11,7 @@ import streamlit as st
 from custlens.app import state
 from custlens.app.cache import Run
 from custlens.app.mapping import start_page
-from custlens.app.panel import error_panel
+from custlens.app.panel import error_panel, plain
 from custlens.app.views import downloads_page, lookup, overview, personas, segments, stage_page
 from custlens.errors import CustlensError
 
@@ -93,7 +93,7 @@ def main() -> None:
         page = st.radio("Page", pages, key="page", label_visibility="collapsed")
         if run is not None:
             st.caption(
-                f"{run.label}\n\n{len(run.results.customers):,} customers · as of "
+                f"{plain(run.label)}\n\n{len(run.results.customers):,} customers · as of "
                 f"{run.results.as_of}"
             )
     try:

@@ -13,7 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from custlens.app import choices, sources, state
-from custlens.app.panel import error_panel
+from custlens.app.panel import error_panel, plain
 from custlens.app.runner import start_run
 from custlens.config import Settings
 from custlens.errors import CustlensError
@@ -63,7 +63,7 @@ def choose_source(srv: state.Server, settings: Settings) -> sources.DataFile | N
                 kept: sources.DataFile | None = st.session_state.get("upload_file")
                 if kept is not None:
                     st.caption(
-                        f"Using {kept.label}, uploaded earlier; upload another to replace it."
+                        f"Using {plain(kept.label)}, uploaded earlier; upload another to replace it."
                     )
                 return kept
             return _cached_upload(srv, upload.name, upload.getvalue(), limit)
@@ -128,7 +128,7 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
     except CustlensError as exc:
         error_panel(exc, context="The file cannot be read")
         return None
-    st.caption(f"First rows of {file.label} ({file.size / 1e6:,.1f} MB)")
+    st.caption(f"First rows of {plain(file.label)} ({file.size / 1e6:,.1f} MB)")
     st.dataframe(head, hide_index=True, width="stretch")
     columns = [str(c) for c in head.columns]
     detection = choices.detect(columns, base.mapping)

@@ -19,24 +19,26 @@ def error_panel(exc: BaseException, *, context: str | None = None, warning: bool
     if not isinstance(exc, CustlensError):  # the disk or the engine's memory ran out
         exc = resource_error(exc, doing="this step") or exc
     if isinstance(exc, CustlensError):
-        parts = [f"{title}**What:** {_md(exc.what)}"]
+        parts = [f"{title}**What:** {plain(exc.what)}"]
         if exc.where:
-            parts.append(f"**Where:** {_md(exc.where)}")
+            parts.append(f"**Where:** {plain(exc.where)}")
         if exc.fix:
-            parts.append(f"**Fix:** {_md(exc.fix)}")
+            parts.append(f"**Fix:** {plain(exc.fix)}")
         show = st.warning if warning else st.error
         show("\n\n".join(parts), icon=":material/warning:" if warning else ":material/error:")
         return
     log.exception("unexpected error in the app", exc_info=exc)
     st.error(
-        f"{title}**What:** an unexpected error: {_md(type(exc).__name__)}: {_md(str(exc))}\n\n"
+        f"{title}**What:** an unexpected error: {plain(type(exc).__name__)}: {plain(str(exc))}\n\n"
         "**Fix:** check the file and the mapping and run again; if it persists, report it with "
         "the server's log (it has the details).",
         icon=":material/error:",
     )
 
 
-def _md(text: str) -> str:
-    """User text (column names, paths, values) shown literally, not as Markdown."""
-    special = "\\`*_{}[]<>()#+-.!|$~"
+def plain(text: object) -> str:
+    """Text from the data or the user (ids, product names, file names, paths, column names)
+    shown literally by Streamlit's Markdown (st.markdown, captions, alerts, labels): no links,
+    no emphasis, no LaTeX from ``$``, no headings."""
+    special = "\\`*_{}[]<>()#+-.!|$~:"
     return "".join("\\" + ch if ch in special else ch for ch in str(text))

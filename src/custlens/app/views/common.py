@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from custlens.app.panel import error_panel
+from custlens.app.panel import error_panel, plain
 from custlens.errors import CustlensError
 from custlens.pipeline import Results
 
@@ -73,11 +73,11 @@ def headline(results: Results, stage: str) -> None:
     if result is None:
         return
     for line in result.headline(results):
-        st.markdown(f"- {line}")
+        st.markdown(f"- {plain(line)}")
     if result.notes:
         with st.expander(f"Notes ({len(result.notes)})"):
             for note in result.notes:
-                st.caption(note)
+                st.caption(plain(note))
 
 
 def skipped(results: Results, stage: str) -> bool:
@@ -86,7 +86,7 @@ def skipped(results: Results, stage: str) -> bool:
         return False
     reason = results.skipped.get(stage)
     if reason:
-        st.warning(f"The {stage} analysis could not run on these data: {reason}")
+        st.warning(f"The {stage} analysis could not run on these data: {plain(reason)}")
     else:
         st.info(
             f"The {stage} analysis was not selected for this run; choose it on the Start page "

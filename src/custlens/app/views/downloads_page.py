@@ -8,7 +8,7 @@ import streamlit as st
 
 from custlens.app import downloads
 from custlens.app.cache import Run, RunCache
-from custlens.app.panel import error_panel
+from custlens.app.panel import error_panel, plain
 from custlens.errors import CustlensError
 
 
@@ -29,7 +29,7 @@ def render(cache: RunCache, run: Run, workdir: Path) -> None:
     for segment in results.segment_summary["segment"]:
         name, data = downloads.crm_csv(results, segment)
         st.download_button(
-            f"{segment} ({name})",
+            f"{plain(segment)} ({plain(name)})",
             data,
             file_name=name,
             mime="text/csv",

@@ -10,7 +10,7 @@ import streamlit as st
 
 from custlens.app.cache import Run, RunCache
 from custlens.app.history import OrderHistory, folder_source
-from custlens.app.panel import error_panel
+from custlens.app.panel import error_panel, plain
 from custlens.app.views.common import table
 from custlens.errors import CustlensError
 
@@ -31,10 +31,10 @@ def _cards(row: pd.Series, cards: list[tuple[str, str, str]]) -> None:
 
 
 def profile(row: pd.Series) -> None:
-    st.markdown(f"### Customer {row['customer_id']}")
-    st.markdown(f"**Segment:** {row['segment']} — {row.get('description', '')}")
+    st.markdown(f"### Customer {plain(row['customer_id'])}")
+    st.markdown(f"**Segment:** {plain(row['segment'])} — {plain(row.get('description', ''))}")
     if "action" in row.index:
-        st.markdown(f"**Action:** {row['action']}")
+        st.markdown(f"**Action:** {plain(row['action'])}")
     facts = [
         ("R / F / M", "rfm_cell"),
         ("Persona", "persona"),
@@ -43,7 +43,9 @@ def profile(row: pd.Series) -> None:
         ("Confidence", "confidence_tier"),
     ]
     st.markdown(
-        " · ".join(f"**{label}:** {_value(row[col])}" for label, col in facts if col in row.index)
+        " · ".join(
+            f"**{label}:** {plain(_value(row[col]))}" for label, col in facts if col in row.index
+        )
     )
     _cards(
         row,
@@ -61,10 +63,11 @@ def profile(row: pd.Series) -> None:
     if reasons:
         st.markdown("**Why (churn and value):**")
         for reason in reasons:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {plain(reason)}")
     if "is_anomaly" in row.index:
         if bool(row["is_anomaly"]):
-            st.warning(f"Flagged as unusual: {row.get('anomaly_reasons') or 'no reason recorded'}")
+            why = row.get("anomaly_reasons") or "no reason recorded"
+            st.warning(f"Flagged as unusual: {plain(why)}")
         else:
             st.caption("Not flagged as unusual.")
     with st.expander("Every value"):
@@ -92,7 +95,7 @@ def history(cache: RunCache, run: Run, customer_id: str) -> None:
         error_panel(exc, context="The order history cannot be read")
         return
     st.caption(
-        f"{len(lines):,} lines from {run.label if run.source else source}, cleaned with the "
+        f"{len(lines):,} lines from {plain(run.label if run.source else source)}, cleaned with the "
         "run's settings "
         "(purchases kept by cleaning, and returns/cancellations)"
     )
@@ -111,9 +114,9 @@ def render(cache: RunCache, run: Run) -> None:
     match = customers[customers["customer_id"] == typed]
     if match.empty:
         close = customers[customers["customer_id"].str.contains(typed, regex=False)]
-        st.warning(f"No customer {typed!r} in these results.")
+        st.warning(f"No customer {plain(repr(typed))} in these results.")
         if len(close):
-            st.caption("Ids containing it: " + ", ".join(close["customer_id"].head(10)))
+            st.caption("Ids containing it: " + ", ".join(map(plain, close["customer_id"].head(10))))
         return
     profile(match.iloc[0])
     history(cache, run, typed)

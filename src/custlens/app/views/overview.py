@@ -3,28 +3,20 @@ this month), built by the report's structure step from the same ``Results``."""
 
 from __future__ import annotations
 
-import re
-
 import streamlit as st
 
+from custlens.app.panel import plain
 from custlens.app.views.common import charts
 from custlens.pipeline import Results
 from custlens.report.structure import build_story
 from custlens.story import Bullets, Cards, Findings
 
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
-def plain(text: str) -> str:
-    """Text from the data shown literally by ``st.markdown`` (markup characters escaped)."""
-    return _MARKDOWN.sub(r"\\\1", text)
-
 
 def render(results: Results, label: str) -> None:
     st.title("Overview")
-    st.caption(label)
+    st.caption(plain(label))
     summary = build_story(results).sections[0]
-    st.caption(summary.lead)
+    st.caption(plain(summary.lead))
     for block in summary.blocks:
         if isinstance(block, Cards):
             for column, kpi in zip(st.columns(len(block.items)), block.items, strict=True):
@@ -36,7 +28,7 @@ def render(results: Results, label: str) -> None:
             st.subheader(block.title or "")
             st.markdown("\n".join(f"- {plain(item)}" for item in block.items))
     for name, why in results.skipped.items():
-        st.caption(f"{name} skipped: {why}")
+        st.caption(plain(f"{name} skipped: {why}"))
     with st.expander("Data quality: what cleaning removed"):
         for line in results.quality.summary_lines():
             st.text(line)

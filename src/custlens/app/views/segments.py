@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from custlens.app.downloads import crm_csv
+from custlens.app.panel import plain
 from custlens.app.state import initial
 from custlens.app.views.common import charts, table
 from custlens.exports import CRM_COLUMNS
@@ -60,7 +61,7 @@ def render(results: Results) -> None:
     table(rows, height=420, key="segment_customers")
     name, data = crm_csv(results, segment)
     st.download_button(
-        f"Download the CRM list of {segment} ({name})",
+        f"Download the CRM list of {plain(segment)} ({plain(name)})",
         data,
         file_name=name,
         mime="text/csv",
