@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
@@ -75,3 +76,32 @@ def test_ids_and_file_names_are_shown_literally(app_env, orders_frame):
     at.text_input(key="lookup_id").set_value("**bold**").run()
     _assert_literal(at, "No customer '**bold**'")
     _assert_literal(at, "Ids containing it: **bold** [x]")
+
+
+def test_crm_download_is_spreadsheet_safe_like_the_folder_file(tmp_path, orders_frame):
+    """The app's CRM download is the folder's ``segments/<slug>.csv``, byte for byte, so an id
+    that starts like a formula is made inert there too (Excel would run ``=cmd|...``)."""
+    import pandas as pd
+
+    import custlens
+    from custlens.app.downloads import crm_csv
+    from custlens.exports import write_results
+
+    orders = orders_frame.copy()
+    ids = list(orders["CustomerID"].dropna().unique()[:4])
+    formulas = ["=cmd|' /C calc'!A0", "+1-2", "-3+4", "@SUM(A1)"]
+    orders["CustomerID"] = orders["CustomerID"].replace(dict(zip(ids, formulas, strict=True)))
+    csv = tmp_path / "orders.csv"
+    orders.to_csv(csv, index=False)
+    results = custlens.run(str(csv), settings=custlens.Settings(analyses=[]))
+    folder = write_results(results, tmp_path / "results")
+    seen = set()
+    for segment in results.segment_summary["segment"]:
+        name, data = crm_csv(results, segment)
+        written = folder / "segments" / name
+        if written.is_file():  # the folder has no file for an empty segment
+            assert data == written.read_bytes(), segment
+        shown = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False)
+        seen |= set(shown["customer_id"]) & {"'" + f for f in formulas}
+        assert not shown["customer_id"].str.startswith(("=", "+", "-", "@")).any(), segment
+    assert seen == {"'" + f for f in formulas}
