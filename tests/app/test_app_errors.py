@@ -122,3 +122,21 @@ def test_an_engine_out_of_memory_is_a_panel_then_the_run_works(app_env, monkeypa
     run_rfm_only(at)
     assert not errors(at)
     assert {m.label: m.value for m in at.metric}["Customers"] == "6"
+
+
+def _where(at) -> str:
+    """The panel's Where line as the page shows it (Markdown escapes removed)."""
+    text = _panel(at).replace("\\", "")
+    return text.split("**Where:** ", 1)[1].split("\n", 1)[0]
+
+
+def test_errors_name_the_upload_not_the_servers_copy(app_env):
+    """An upload is stored in the server's private work folder; a message must name the file
+    the user uploaded, not a temporary path they never saw."""
+    app_env()
+    at = upload(new_app(), "my empty export.csv", b"")
+    assert _where(at) == "my empty export.csv"
+    header = b"customer,order_date,amount\n"
+    at.file_uploader(key="upload").clear()
+    at = run_rfm_only(upload(at, "only a header.csv", header))
+    assert _where(at) == "only a header.csv"

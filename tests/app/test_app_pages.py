@@ -105,3 +105,21 @@ def test_crm_download_is_spreadsheet_safe_like_the_folder_file(tmp_path, orders_
         seen |= set(shown["customer_id"]) & {"'" + f for f in formulas}
         assert not shown["customer_id"].str.startswith(("=", "+", "-", "@")).any(), segment
     assert seen == {"'" + f for f in formulas}
+
+
+@pytest.mark.slow
+def test_downloaded_folder_names_the_upload(app_env, orders_csv):
+    """The results folder and report offered for download say which file they describe: the
+    upload's name, not the server's temporary copy (gone when the app stops)."""
+    from custlens.app import state
+
+    app_env()
+    at = run_rfm_only(upload(new_app(), "march orders.csv", orders_csv))
+    go(at, "Downloads")
+    at.button(key="prepare_zip").click().run()
+    assert not at.exception, at.exception
+    run = state.server().cache.get(at.session_state["run_key"])
+    folder = run.extras["folder"]
+    assert json.loads((folder / "run.json").read_text())["input"]["origin"] == "march orders.csv"
+    report = (folder / "report.html").read_text(encoding="utf-8")
+    assert "march orders.csv" in report and "custlens-app-" not in report

@@ -25,10 +25,19 @@ def crm_csv(results: Results, segment: str) -> tuple[str, bytes]:
     return f"{segment_slug(segment)}.csv", csv_bytes(crm_list(results.customers, segment))
 
 
-def write_folder(results: Results, target: Path, *, figures: bool = True) -> Path:
+def write_folder(
+    results: Results, target: Path, *, figures: bool = True, origin: str | None = None
+) -> Path:
     """Write the run's results folder (as ``custlens run --out`` would, report included) and
-    return it."""
+    return it. ``origin``: the source as the user knows it (an upload's name), written in
+    ``run.json`` and the report instead of the server's private copy of it."""
+    import dataclasses
+
     from custlens.report.write import write_documents
+
+    if origin is not None and origin != results.source.origin:
+        source = dataclasses.replace(results.source, origin=origin)
+        results = dataclasses.replace(results, source=source)
 
     def extra(folder: Path) -> None:
         write_documents(results, folder, "png" if figures else "none")

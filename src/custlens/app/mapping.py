@@ -126,7 +126,7 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
     try:
         head = _preview(file, file.sha256, read)
     except CustlensError as exc:
-        error_panel(exc, context="The file cannot be read")
+        error_panel(exc, context="The file cannot be read", rename=file.private_names())
         return None
     st.caption(f"First rows of {plain(file.label)} ({file.size / 1e6:,.1f} MB)")
     st.dataframe(head, hide_index=True, width="stretch")

@@ -59,7 +59,7 @@ def start_run(
         if failure is None:
             raise
         bar.empty()
-        error_panel(failure, context="The run stopped")
+        error_panel(failure, context="The run stopped", rename=file.private_names())
         return None
     bar.progress(1.0, text="Done")
     return result

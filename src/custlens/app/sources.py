@@ -34,6 +34,11 @@ class DataFile:
     size: int
     kind: str  # "upload" | "demo" | "path"
 
+    def private_names(self) -> dict[str, str]:
+        """The file's path on the server -> what the user calls it (an upload's name, "demo
+        data"), for messages; a path given at start is the user's own and stays."""
+        return {} if self.kind == "path" else {str(self.path): self.label}
+
 
 def upload_limit_error(name: str, size: int, limit_mb: int) -> InputError:
     return InputError(

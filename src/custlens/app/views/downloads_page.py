@@ -18,7 +18,9 @@ def _folder(cache: RunCache, run: Run, workdir: Path) -> Path:
     return cache.extra(
         run,
         "folder",
-        lambda: downloads.write_folder(run.results, workdir / "results" / run.key / "results"),
+        lambda: downloads.write_folder(
+            run.results, workdir / "results" / run.key / "results", origin=run.label
+        ),
     )
 
 

@@ -92,7 +92,8 @@ def history(cache: RunCache, run: Run, customer_id: str) -> None:
             )
             lines = reader.lines(customer_id)
     except CustlensError as exc:
-        error_panel(exc, context="The order history cannot be read")
+        private = {run.source: run.label} if run.source and run.source != run.label else {}
+        error_panel(exc, context="The order history cannot be read", rename=private)
         return
     st.caption(
         f"{len(lines):,} lines from {plain(run.label if run.source else source)}, cleaned with the "
