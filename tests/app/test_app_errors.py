@@ -140,3 +140,24 @@ def test_errors_name_the_upload_not_the_servers_copy(app_env):
     at.file_uploader(key="upload").clear()
     at = run_rfm_only(upload(at, "only a header.csv", header))
     assert _where(at) == "only a header.csv"
+
+
+def test_a_customer_table_points_to_profile(app_env):
+    """One row per customer (an id, no date or order columns), as ``custlens run`` says."""
+    app_env()
+    table = pd.DataFrame(
+        {
+            "ID": range(1, 41),
+            "Income": [30_000.0 + 500 * i for i in range(40)],
+            "Recency": [i % 30 for i in range(40)],
+            "MntWines": [10 * i for i in range(40)],
+        }
+    )
+    at = upload(new_app(), "marketing campaign.csv", table.to_csv(index=False).encode())
+    info = " ".join(i.value for i in at.info)
+    assert "customer table" in info
+    assert "custlens profile 'marketing campaign.csv' --out DIR" in info
+    # an order log with an unknown customer column gets no such hint
+    at.file_uploader(key="upload").clear()
+    upload(at, "lines.csv", _lines().to_csv(index=False).encode())
+    assert not at.info and errors(at)

@@ -7,6 +7,7 @@ change the mapping or the options and run again.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pandas as pd
@@ -21,6 +22,7 @@ from custlens.io.options import ReadOptions
 from custlens.io.schema import resolve_mapping
 from custlens.pipeline import ANALYSES
 
+CUSTOMER_TABLE_SAMPLE = 100_000  # rows read to tell a customer table (as custlens run does)
 UPLOAD = "Upload a file"
 DEMO = "Demo data"
 
@@ -28,6 +30,24 @@ DEMO = "Demo data"
 @st.cache_data(show_spinner="Reading the first rows...", max_entries=16)
 def _preview(_file: sources.DataFile, sha256: str, read: ReadOptions) -> pd.DataFrame:
     return sources.preview(_file, read)
+
+
+@st.cache_data(show_spinner="Reading the file...", max_entries=16)
+def _customer_table(_file: sources.DataFile, sha256: str, read: ReadOptions) -> str | None:
+    """Why the file is clearly one row per customer (as ``custlens run`` says), or None."""
+    from custlens.profile.roles import looks_like_customer_table
+
+    try:
+        sample = sources.preview(_file, read, rows=CUSTOMER_TABLE_SAMPLE)
+    except CustlensError:
+        return None
+    return looks_like_customer_table(sample)
+
+
+def _shell_word(name: str) -> str:
+    if "`" in name:
+        return "FILE"
+    return name if re.fullmatch(r"[\w./-]+", name) else "'" + name.replace("'", "'\\''") + "'"
 
 
 def _source_options(srv: state.Server) -> list[str]:
@@ -158,7 +178,18 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
     try:
         resolve_mapping(columns, choices.mapping_config(chosen), where=file.label)
     except CustlensError as exc:
-        error_panel(exc, context="This mapping cannot run yet: choose the columns below")
+        unset = chosen["customer_id"] is None or chosen["order_ts"] is None
+        why = _customer_table(file, file.sha256, read) if unset else None
+        if why is not None:
+            st.info(
+                f"**This looks like a customer table, one row per customer** ({plain(why)}), "
+                "not an order log. The app explores order logs (one row per order line with "
+                "customer, date and amount). Profile a customer table with "
+                f"`custlens profile {_shell_word(file.label)} --out DIR` instead, or map the "
+                "columns above if it is an order log after all.",
+                icon=":material/info:",
+            )
+        error_panel(exc, context="This mapping cannot run yet: choose the columns above")
         return None
     # what custlens still could not decide by itself, given the columns the user changed
     changed = {c: v for c, v in chosen.items() if v != detection.columns.get(c) and v}
