@@ -123,3 +123,34 @@ def test_downloaded_folder_names_the_upload(app_env, orders_csv):
     assert json.loads((folder / "run.json").read_text())["input"]["origin"] == "march orders.csv"
     report = (folder / "report.html").read_text(encoding="utf-8")
     assert "march orders.csv" in report and "custlens-app-" not in report
+
+
+def test_overview_counts_the_orders_before_the_as_of_date(app_env):
+    """With an as-of date before the last order, the Overview's cards and lead count the
+    customers, orders and revenue the segments describe (before that date), not every line
+    cleaning kept: the cards said 12 customers while the sidebar and segments said 8."""
+    import datetime
+
+    import pandas as pd
+
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    lines = pd.DataFrame(
+        {
+            # customers c8..c11 buy only from day 40 on, after the as-of date
+            "customer": [f"c{i % 8}" if i < 40 else f"c{8 + i % 4}" for i in range(60)],
+            "order_date": days.strftime("%Y-%m-%d"),
+            "amount": [10.0 + i for i in range(60)],
+        }
+    )
+    as_of = datetime.date(2024, 2, 5)  # day 35: rows 0..34 are before it
+    before = lines[pd.to_datetime(lines["order_date"]).dt.date < as_of]
+    app_env()
+    at = upload(new_app(), "log.csv", lines.to_csv(index=False).encode())
+    at.date_input(key="as_of").set_value(as_of).run()
+    run_rfm_only(at)
+    cards = {m.label: m.value for m in at.metric}
+    assert cards["Customers"] == str(before["customer"].nunique()) == "8"
+    assert cards["Orders"] == str(len(before)) == "35"
+    assert cards["Revenue"] == f"{before['amount'].sum():,.0f}"
+    lead = " ".join(c.value for c in at.caption)
+    assert "8 customers placed 35 orders from 2024\\-01\\-01 to 2024\\-02\\-04" in lead

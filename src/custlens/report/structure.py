@@ -51,25 +51,28 @@ def build_story(results: Results) -> Story:
 
 
 def overview_facts(results: Results) -> dict[str, Any]:
-    """The run's headline numbers (facts of kind ``overview`` for the findings rules)."""
-    q, customers = results.quality, results.customers
+    """The run's headline numbers (facts of kind ``overview`` for the findings rules): the
+    customers, orders and revenue the segments describe, those before the as-of date (what
+    cleaning kept, later orders included, is the quality section's)."""
+    customers = results.customers
     monetary = customers["monetary"].sort_values(ascending=False)
     total = float(monetary.sum())
+    orders = int(customers["frequency"].sum())
     top = monetary.head(max(1, round(len(monetary) * 0.1))).sum()
     one = int((customers["frequency"] <= 1).sum())
     first = pd.to_datetime(customers["first_order"]).min()
     last = pd.to_datetime(customers["last_order"]).max()
     return {
-        "customers": int(q.customers_out),
-        "revenue": float(q.revenue_out),
-        "orders": int(q.orders_out),
+        "customers": len(customers),
+        "revenue": total,
+        "orders": orders,
         "first_order": first.date().isoformat() if pd.notna(first) else "",
         "last_order": last.date().isoformat() if pd.notna(last) else "",
         "days": int((last - first).days) + 1 if pd.notna(first) and pd.notna(last) else 0,
         "one_order_customers": one,
         "one_order_share": one / len(customers) if len(customers) else 0.0,
         "top_decile_revenue_share": float(top / total) if total else 0.0,
-        "avg_order_value": float(q.revenue_out / q.orders_out) if q.orders_out else 0.0,
+        "avg_order_value": total / orders if orders else 0.0,
     }
 
 
