@@ -154,3 +154,25 @@ def test_overview_counts_the_orders_before_the_as_of_date(app_env):
     assert cards["Revenue"] == f"{before['amount'].sum():,.0f}"
     lead = " ".join(c.value for c in at.caption)
     assert "8 customers placed 35 orders from 2024\\-01\\-01 to 2024\\-02\\-04" in lead
+
+
+def test_a_reloaded_tab_stays_on_its_page(app_env, orders_csv):
+    """Reloading the browser on the Segments page came back to the Overview."""
+    from streamlit.testing.v1 import AppTest
+    from tests.app.conftest import SCRIPT, TIMEOUT
+
+    app_env()
+    at = go(run_rfm_only(upload(new_app(), "orders.csv", orders_csv)), "Segments")
+    params = {k: v[0] if isinstance(v, list) else v for k, v in at.query_params.items()}
+    assert params["page"] == "Segments"
+    reloaded = AppTest.from_file(SCRIPT, default_timeout=TIMEOUT)
+    reloaded.query_params.update(params)
+    reloaded.run()
+    assert not reloaded.exception, reloaded.exception
+    assert reloaded.sidebar.radio(key="page").value == "Segments"
+    assert reloaded.title[0].value == "Segments"
+    # a page the run does not have (an old link) falls back to the Overview
+    stale = AppTest.from_file(SCRIPT, default_timeout=TIMEOUT)
+    stale.query_params.update({**params, "page": "Nowhere"})
+    stale.run()
+    assert stale.sidebar.radio(key="page").value == "Overview"

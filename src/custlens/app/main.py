@@ -86,11 +86,15 @@ def main() -> None:
     goto = st.session_state.pop("goto_page", None)
     if goto in pages:
         st.session_state["page"] = goto
+    elif "page" not in st.session_state and st.query_params.get("page") in pages:
+        st.session_state["page"] = st.query_params["page"]  # a reloaded or reopened tab
     if st.session_state.get("page") not in pages:
         st.session_state["page"] = pages[1] if len(pages) > 1 else START
     with st.sidebar:
         st.markdown("## custlens")
         page = st.radio("Page", pages, key="page", label_visibility="collapsed")
+        if run is not None and st.query_params.get("page") != page:
+            st.query_params["page"] = page  # a reload comes back to this page
         if run is not None:
             st.caption(
                 f"{plain(run.label)}\n\n{len(run.results.customers):,} customers · as of "

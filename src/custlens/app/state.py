@@ -79,6 +79,7 @@ def set_run(run: Run) -> None:
 def clear_run() -> None:
     st.session_state.pop("run_key", None)
     st.query_params.pop("run", None)
+    st.query_params.pop("page", None)
 
 
 def chosen_file() -> DataFile | None:
