@@ -161,3 +161,18 @@ def test_a_customer_table_points_to_profile(app_env):
     at.file_uploader(key="upload").clear()
     upload(at, "lines.csv", _lines().to_csv(index=False).encode())
     assert not at.info and errors(at)
+
+
+def test_a_long_file_name_keeps_its_format(app_env, orders_csv):
+    """A name over the length kept on disk lost its '.csv' and was refused as a file type
+    without an extension."""
+    import gzip
+
+    app_env()
+    long = "quarterly_orders_export_from_the_webshop_backend_" * 4
+    at = upload(new_app(), long + ".csv", orders_csv)
+    assert not errors(at)
+    assert any(b.key == "run_button" for b in at.button)
+    at.file_uploader(key="upload").clear()
+    upload(at, long + ".csv.gz", gzip.compress(orders_csv), "application/gzip")
+    assert not errors(at)

@@ -56,10 +56,17 @@ def _quote(name: str) -> str:
     return name if re.fullmatch(r"[\w./-]+", name) else f'"{name}"'
 
 
+NAME_LIMIT = 120  # characters of an upload's name kept on disk
+
+
 def _safe_name(name: str) -> str:
-    """The upload's own name (its suffixes tell the reader the format), made file-system safe."""
-    base = Path(name).name or "upload"
-    return re.sub(r"[^\w.\-]+", "_", base)[:120] or "upload"
+    """The upload's own name (its suffixes tell the reader the format), made file-system safe;
+    a long name is shortened before its suffixes, which are kept."""
+    safe = re.sub(r"[^\w.\-]+", "_", Path(name).name) or "upload"
+    if len(safe) <= NAME_LIMIT:
+        return safe
+    suffix = "".join(Path(safe).suffixes[-2:])[-20:]  # .csv, .csv.gz, .xlsx...
+    return safe[: NAME_LIMIT - len(suffix)] + suffix
 
 
 def save_upload(name: str, data: bytes, workdir: Path, *, limit_mb: int) -> DataFile:
