@@ -176,3 +176,21 @@ def test_a_long_file_name_keeps_its_format(app_env, orders_csv):
     at.file_uploader(key="upload").clear()
     upload(at, long + ".csv.gz", gzip.compress(orders_csv), "application/gzip")
     assert not errors(at)
+
+
+def test_a_corrected_file_with_the_same_name_and_size_is_read_again(app_env):
+    """Uploading a corrected export (same name, same size, one value changed) kept running the
+    first upload's data: the upload was recognised by its name and size only."""
+    app_env()
+    lines = _lines(n_customers=8).rename(columns={"buyer_ref": "customer"})
+    first = lines.to_csv(index=False).encode()
+    fixed = lines.assign(amount=lines["amount"].where(lines.index != 0, 9.0))  # 5.0 -> 9.0
+    second = fixed.to_csv(index=False).encode()
+    assert len(first) == len(second) and first != second
+    at = run_rfm_only(upload(new_app(), "orders.csv", first))
+    revenue = {m.label: m.value for m in at.metric}["Revenue"]
+    assert revenue == f"{lines['amount'].sum():,.0f}"
+    at.sidebar.radio(key="page").set_value("Start").run()
+    at.file_uploader(key="upload").clear()
+    at = run_rfm_only(upload(at, "orders.csv", second))
+    assert {m.label: m.value for m in at.metric}["Revenue"] == f"{fixed['amount'].sum():,.0f}"

@@ -86,7 +86,7 @@ def choose_source(srv: state.Server, settings: Settings) -> sources.DataFile | N
                         f"Using {plain(kept.label)}, uploaded earlier; upload another to replace it."
                     )
                 return kept
-            return _cached_upload(srv, upload.name, upload.getvalue(), limit)
+            return _cached_upload(srv, upload.file_id, upload.name, upload.getvalue(), limit)
         if picked == DEMO:
             with st.spinner("Writing the demo order log..."):
                 return sources.demo(srv.workdir)
@@ -97,12 +97,15 @@ def choose_source(srv: state.Server, settings: Settings) -> sources.DataFile | N
         return None
 
 
-def _cached_upload(srv: state.Server, name: str, data: bytes, limit: int) -> sources.DataFile:
+def _cached_upload(
+    srv: state.Server, file_id: str, name: str, data: bytes, limit: int
+) -> sources.DataFile:
     known: sources.DataFile | None = st.session_state.get("upload_file")
-    if known is not None and known.label == name and known.size == len(data):
-        return known  # the same upload, already stored and hashed
+    if known is not None and st.session_state.get("upload_file_id") == file_id:
+        return known  # the same upload (not only the same name and size), already stored
     file = sources.save_upload(name, data, srv.workdir, limit_mb=limit)
     st.session_state["upload_file"] = file
+    st.session_state["upload_file_id"] = file_id
     return file
 
 
