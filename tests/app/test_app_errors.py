@@ -194,3 +194,19 @@ def test_a_corrected_file_with_the_same_name_and_size_is_read_again(app_env):
     at.file_uploader(key="upload").clear()
     at = run_rfm_only(upload(at, "orders.csv", second))
     assert {m.label: m.value for m in at.metric}["Revenue"] == f"{fixed['amount'].sum():,.0f}"
+
+
+def test_the_uploader_takes_the_file_formats_custlens_run_reads(app_env):
+    """The browser refused .xls, .ods, .psv and .pq files that ``custlens run`` reads."""
+    app_env()
+    accepted = set(new_app().file_uploader(key="upload").proto.type)
+    for suffix in (".csv", ".tsv", ".psv", ".gz", ".xlsx", ".xls", ".xlsb", ".ods", ".pq"):
+        assert suffix in accepted, suffix
+
+
+def test_a_pipe_separated_upload_runs(app_env, orders_frame):
+    app_env()
+    data = orders_frame.to_csv(index=False, sep="|").encode()
+    at = run_rfm_only(upload(new_app(), "orders.psv", data))
+    assert not errors(at)
+    assert at.sidebar.radio(key="page").value == "Overview"

@@ -66,7 +66,7 @@ def choose_source(srv: state.Server, settings: Settings) -> sources.DataFile | N
     try:
         if picked == UPLOAD:
             upload = st.file_uploader(
-                "Order log: CSV, TSV, .csv.gz, XLSX, Parquet or JSON lines",
+                "Order log: CSV, TSV, .csv.gz, Excel (XLSX, XLS, ODS), Parquet or JSON lines",
                 type=list(sources.UPLOAD_TYPES),
                 max_upload_size=limit,
                 key="upload",

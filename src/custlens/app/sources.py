@@ -16,9 +16,20 @@ import pandas as pd
 
 from custlens.errors import InputError
 from custlens.io.options import ReadOptions
-from custlens.io.readers import file_sha256, read_table
+from custlens.io.readers import (
+    DELIMITED,
+    EXCEL,
+    JSON_LINES,
+    PARQUET,
+    TEXT_LOGS,
+    file_sha256,
+    read_table,
+)
 
-UPLOAD_TYPES = ("csv", "tsv", "txt", "gz", "xlsx", "xlsm", "parquet", "jsonl", "ndjson", "json")
+# every single-file format custlens reads (database files need a table name: given at start)
+UPLOAD_TYPES = tuple(
+    s.lstrip(".") for s in (*DELIMITED, *TEXT_LOGS, *JSON_LINES, ".json", *EXCEL, *PARQUET, ".gz")
+)
 DEMO_CUSTOMERS = 2000
 PREVIEW_ROWS = 10
 _MB = 1024 * 1024
