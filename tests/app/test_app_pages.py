@@ -176,3 +176,28 @@ def test_a_reloaded_tab_stays_on_its_page(app_env, orders_csv):
     stale.query_params.update({**params, "page": "Nowhere"})
     stale.run()
     assert stale.sidebar.radio(key="page").value == "Overview"
+
+
+def test_the_as_of_date_can_be_in_an_old_order_log(app_env):
+    """Online Retail is 2010-2011 and CDNOW 1997-1998: the as-of picker allowed only Streamlit's
+    default of ten years around today, so no date inside such a log could be chosen."""
+    import datetime
+
+    import pandas as pd
+
+    days = pd.date_range("1997-01-01", periods=60, freq="D")
+    lines = pd.DataFrame(
+        {
+            "customer": [f"c{i % 8}" for i in range(60)],
+            "order_date": days.strftime("%Y-%m-%d"),
+            "amount": [10.0 + i for i in range(60)],
+        }
+    )
+    app_env()
+    at = upload(new_app(), "cdnow like.csv", lines.to_csv(index=False).encode())
+    picker = at.date_input(key="as_of")
+    as_of = datetime.date(1997, 2, 1)
+    assert picker.proto.min <= as_of.isoformat() <= picker.proto.max
+    picker.set_value(as_of).run()
+    run_rfm_only(at)
+    assert "as of 1997-02-01" in at.sidebar.caption[0].value.replace("\\", "")

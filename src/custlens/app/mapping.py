@@ -8,7 +8,7 @@ change the mapping or the options and run again.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
@@ -208,6 +208,20 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
     return chosen
 
 
+def _as_of_bounds(base: Settings) -> tuple[date, date]:
+    """The dates the as-of picker offers: the plausible order dates of cleaning (1970 to a
+    year after today by default) and a day after, not Streamlit's ten years around today,
+    which ruled out every as-of date of an order log from before 2016."""
+    today = date.today()
+    first = base.cleaning.plausible_from
+    last = (base.cleaning.plausible_to or today.replace(year=today.year + 1, day=28)) + timedelta(
+        days=1
+    )
+    if base.as_of is not None:
+        first, last = min(first, base.as_of), max(last, base.as_of)
+    return first, last
+
+
 def run_options(base: Settings) -> dict:
     st.subheader("3. Cleaning and analyses")
     left, right = st.columns(2)
@@ -232,9 +246,12 @@ def run_options(base: Settings) -> dict:
             if mode == "minimal":
                 st.caption("Minimal mode applies only the first three rules.")
     with right:
+        first, last = _as_of_bounds(base)
         as_of: date | None = st.date_input(
             "As of (optional)",
             key="as_of",
+            min_value=first,
+            max_value=last,
             **state.initial("as_of", value=base.as_of),
             help="Customers are computed from the orders before this day. "
             "Default: the day after the last order.",
