@@ -210,3 +210,23 @@ def test_a_pipe_separated_upload_runs(app_env, orders_frame):
     at = run_rfm_only(upload(new_app(), "orders.psv", data))
     assert not errors(at)
     assert at.sidebar.radio(key="page").value == "Overview"
+
+
+def test_a_profile_folder_says_what_it_is(app_env, tmp_path):
+    """``custlens app DIR`` on a ``custlens profile`` folder said it was not written by this
+    version of custlens run."""
+    import custlens
+
+    table = pd.DataFrame(
+        {"ID": range(1, 41), "Income": [30_000.0 + 500 * i for i in range(40)]}
+        | {"Recency": [i % 30 for i in range(40)], "MntWines": [10 * i for i in range(40)]}
+    )
+    csv = tmp_path / "campaign.csv"
+    table.to_csv(csv, index=False)
+    from custlens.report.profile_markdown import write_profile
+
+    folder = write_profile(custlens.profile(str(csv)), tmp_path / "profile", figures="none")
+    app_env(path=folder)
+    text = _panel(new_app()).replace("\\", "")
+    assert "folder of custlens profile, not of custlens run" in text
+    assert "profile.html" in text

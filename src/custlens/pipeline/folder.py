@@ -47,6 +47,14 @@ def read_results(folder: Path) -> Any:
     from custlens.pipeline.results import Results, SourceInfo
 
     info = _read_json(folder, MARKER)
+    command = info.get("command")
+    if info.get("tool") == "custlens" and command not in (None, "run"):
+        raise OutputError(
+            f"This is the folder of custlens {command}, not of custlens run",
+            where=str(folder / MARKER),
+            fix=f"open its {command}.html (or {command}.md) to read it; the app, custlens report "
+            "and custlens predict read the folders that custlens run --out writes",
+        )
     if info.get("tool") != "custlens" or "stages" not in info:
         raise OutputError(
             "This folder was not written by this version of custlens run",
