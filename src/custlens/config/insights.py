@@ -66,7 +66,7 @@ DEFAULT_SEVERITY = [
 
 
 DEFAULT_ACTIONS = {
-    "segment_shift.shrink": "Find out why {subject} customers left (the CRM list) and win them "
+    "segment_shift.shrink": "Find out why customers left {subject} (the CRM list) and win them "
     "back before they lapse further.",
     "segment_shift.grow": "Check what drives the growth of {subject} and plan its segment "
     "action for more customers.",

@@ -50,7 +50,11 @@ def segment_shifts(
     tests["p_adjusted"] = benjamini_hochberg(tests["p_value"].to_numpy())
     out, lists = [], []
     then, now = summary["date_then"], summary["date_now"]
+    days = summary.get("lost_after_days")
+    # migration's "lost" (no order for a while) is not the RFM segment "Lost": named in words
+    gone = f"Customers with no order in {days:,} days" if days else "Customers with no recent order"
     for row in tests[tests["p_adjusted"] < config.alpha].itertuples(index=False):
+        name = gone if row.state == LOST else str(row.state)
         shrink = row.share_change < 0
         iid = f"segment_shift:{row.state}"
         if shrink:
@@ -65,7 +69,7 @@ def segment_shifts(
             ]
         lists.append(pd.DataFrame({"insight_id": iid, "customer_id": who["customer_id"]}))
         finding = (
-            f"{row.state} went from {row.customers_then:,} to {row.customers_now:,} of the "
+            f"{name} went from {row.customers_then:,} to {row.customers_now:,} of the "
             f"{summary['continuing']:,} customers present on both {then} and {now} "
             f"({row.share_change:+.1%} points; {row.left:,} left, {row.entered:,} entered; "
             f"{row.test} {format_p(row.p_value)}, BH-adjusted {format_p(row.p_adjusted)}; "
@@ -75,7 +79,7 @@ def segment_shifts(
             Insight(
                 id=iid,
                 kind="segment_shift",
-                title=f"{row.state} {'shrank' if shrink else 'grew'} since {then}",
+                title=f"{name} {'shrank' if shrink else 'grew'} since {then}",
                 finding=finding,
                 metric="share_change",
                 metric_value=float(row.share_change),
@@ -95,7 +99,7 @@ def segment_shifts(
                     else "segment_shift.shrink"
                     if shrink
                     else "segment_shift.grow",
-                    subject=str(row.state),
+                    subject=name[0].lower() + name[1:] if row.state == LOST else name,
                 ),
                 numbers={
                     "customers_then": int(row.customers_then),
