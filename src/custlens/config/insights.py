@@ -119,6 +119,10 @@ class InsightsConfig(_Strict):
     # recommended action per kind (and direction), with {subject} and kind-specific fields
     actions: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ACTIONS))
     segment_trend_months: int = Field(default=12, ge=0)  # monthly dates of segment sizes; 0 off
+    # a segment-size date counts only this long after the first purchase: before, every
+    # customer's history is cut short by the data's start (few orders, all "new"), so segment
+    # shares drift from that alone
+    segment_trend_min_history_days: int = Field(default=365, ge=0)
 
     def rule(self, kind: str) -> SeverityRule | None:
         return next((r for r in self.severity if r.kind == kind), None)

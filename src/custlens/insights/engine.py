@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import ibis.expr.types as ir
@@ -83,9 +83,11 @@ def series_insights(
             rows = monthly[monthly["key"] == key]
             series[(dimension, key)] = rows.set_index("month")["revenue"]
     if config.segment_trend_months:
-        dates = month_starts(
-            first or first_day(purchases, parts), as_of, config.segment_trend_months
-        )
+        start = first or first_day(purchases, parts)
+        dates = month_starts(start, as_of, config.segment_trend_months)
+        history = timedelta(days=config.segment_trend_min_history_days)
+        cut_short = [d for d in dates if d < start + history]
+        dates = [d for d in dates if d >= start + history]
         if len(dates) >= config.trend_min_periods:
             sizes = segment_sizes(purchases, returns, dates, rfm, parts)
             for key, rows in sizes.groupby("key", sort=False):
@@ -93,8 +95,15 @@ def series_insights(
                     series[("segment", str(key))] = rows.set_index("date")["share"]
         else:
             run.skipped["trend:segment"] = (
-                f"{len(dates)} monthly dates before {as_of}; the trend test needs "
-                f"{config.trend_min_periods}"
+                f"{len(dates)} monthly dates before {as_of}"
+                + (
+                    f" at least {config.segment_trend_min_history_days} days after the first "
+                    f"purchase ({start}; {len(cut_short)} earlier dates left out: customers' "
+                    "histories there are cut short by the data's start)"
+                    if cut_short
+                    else ""
+                )
+                + f"; the trend test needs {config.trend_min_periods}"
             )
     trends = series_kinds.trend_table(series, config)
     run.tables["trend_tests"] = trends

@@ -14,7 +14,10 @@ anomaly when ``|z| >= anomaly_z``.
 
 Trends: monthly revenue per category and per country (the ``max_series`` largest with a median
 of at least ``min_orders_per_month`` orders a month) and the size of each RFM segment at the
-first day of the last ``segment_trend_months`` months. Each series gets the Mann-Kendall test
+first day of the last ``segment_trend_months`` months that lie at least
+``segment_trend_min_history_days`` after the first purchase (earlier, every customer's history is
+cut short by the data's start, and the shares drift from that alone). Each series gets the
+Mann-Kendall test
 with Sen's slope (``statistics.trend_test``); the p-values of all series tested are adjusted
 together with Benjamini-Hochberg and a trend is reported when the adjusted p-value is below
 ``alpha``.
