@@ -274,6 +274,7 @@ def profile(
                 max_depth=config.tree_max_depth,
                 seed=seed,
             )
+            importance = hv.explanation.permutation_importance
             high_tables = {
                 "high_value_rules": hv.explanation.rules,
                 "high_value_importance": hv.explanation.permutation_importance,
@@ -284,7 +285,10 @@ def profile(
                 "share": hv.share,
                 "fidelity": hv.explanation.fidelity,
                 "majority_accuracy": hv.majority_accuracy,
-                "top_features": hv.explanation.permutation_importance["feature"].head(5).tolist(),
+                # only features whose shuffling costs accuracy: a zero importance ranks by name
+                "top_features": importance.loc[importance["importance_mean"] > 0, "feature"]
+                .head(5)
+                .tolist(),
                 "rules": hv.explanation.rules_for("high value")[:3],
             }
         else:

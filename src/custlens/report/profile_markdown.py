@@ -26,6 +26,7 @@ import pyarrow.csv as pacsv
 
 from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.markdown_text import md_code, md_table, md_text
+from custlens.report.profile_story import found_high_value_drivers, high_value_lead
 
 if TYPE_CHECKING:
     from custlens.pipeline.profile import ProfileResult
@@ -182,12 +183,9 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
         out += [
             "## What sets high-value customers apart",
             "",
-            f"High value: total spend above {hv['threshold']:,.2f} (top {hv['share']:.0%}). "
-            f"A depth-limited decision tree without any spend column tells them apart with "
-            f"held-out accuracy {hv['fidelity']:.1%} (always answering 'other': "
-            f"{hv['majority_accuracy']:.1%}). Most important: {_names(hv['top_features'])}.",
+            high_value_lead(hv, _names),
             "",
-            *[f"- {md_text(r)}" for r in hv["rules"]],
+            *[f"- {md_text(r)}" for r in (hv["rules"] if found_high_value_drivers(hv) else [])],
             "",
         ]
     out += [

@@ -3,6 +3,7 @@ rendered to ``profile.html`` by the same HTML renderer as ``report.html``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from custlens.story import (
@@ -138,16 +139,38 @@ def _segmented_on(s: dict[str, Any]) -> str:
     return text + f" ({seg['method']})."
 
 
-def _high_value(hv: dict[str, Any]) -> Section:
-    lead = (
-        f"High value: total spend above {hv['threshold']:,.2f} (top {hv['share']:.0%}). A "
-        f"depth-limited decision tree without any spend column tells them apart with held-out "
-        f"accuracy {hv['fidelity']:.1%} (always answering 'other': "
-        f"{hv['majority_accuracy']:.1%}). Most important: {', '.join(hv['top_features'])}."
+def high_value_lead(hv: dict[str, Any], names: Callable[[list[str]], str] = ", ".join) -> str:
+    """What the high-value tree found; ``names`` formats column names (escaping for Markdown).
+
+    A tree whose held-out accuracy does not beat always answering 'other' found nothing, and its
+    importances and rules are not reported as what sets high-value customers apart.
+    """
+    text = f"High value: total spend above {hv['threshold']:,.2f} (top {hv['share']:.0%}). "
+    accuracy = (
+        f"held-out accuracy {hv['fidelity']:.1%}; always answering 'other': "
+        f"{hv['majority_accuracy']:.1%}"
     )
+    if not found_high_value_drivers(hv):
+        return text + (
+            f"A depth-limited decision tree without any spend column does no better than always "
+            f"answering 'other' ({accuracy}): the other columns do not tell them apart."
+        )
+    text += f"A depth-limited decision tree without any spend column tells them apart ({accuracy})."
+    if hv["top_features"]:
+        text += f" Most important: {names(hv['top_features'])}."
+    return text
+
+
+def found_high_value_drivers(hv: dict[str, Any]) -> bool:
+    """True when the high-value tree beats always answering 'other' on held-out customers."""
+    return bool(hv["fidelity"] > hv["majority_accuracy"])
+
+
+def _high_value(hv: dict[str, Any]) -> Section:
+    rules = tuple(hv["rules"]) if found_high_value_drivers(hv) else ()
     return Section(
         "high_value",
         "What sets high-value customers apart",
-        lead=lead,
-        blocks=(Bullets(tuple(hv["rules"]), title="Rules"),),
+        lead=high_value_lead(hv),
+        blocks=(Bullets(rules, title="Rules"),) if rules else (),
     )

@@ -1,0 +1,84 @@
+"""What ``custlens profile`` writes in prose must agree with its own tables (hand-checked cases)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import custlens
+from custlens.report.profile_markdown import write_profile
+
+
+def _noise_table(n: int = 60, seed: int = 0) -> pd.DataFrame:
+    """Spend drawn independently of every other column: nothing tells high spenders apart."""
+    r = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "ID": np.arange(1, n + 1),
+            "Year_Birth": r.integers(1950, 1995, n),
+            "Education": r.choice(["Graduation", "PhD", "Master"], n),
+            "Income": r.normal(50000, 8000, n).round(),
+            "Recency": r.integers(0, 100, n),
+            "MntWines": r.integers(0, 500, n),
+            "MntFruits": r.integers(0, 50, n),
+            "NumWebPurchases": r.integers(0, 10, n),
+            "NumStorePurchases": r.integers(0, 10, n),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def noise_profile(tmp_path_factory):
+    result = custlens.profile(_noise_table(), seed=0)
+    out = write_profile(result, tmp_path_factory.mktemp("noise") / "p", figures="none")
+    return result, out
+
+
+def test_most_important_lists_only_features_whose_shuffling_costs_accuracy(noise_profile):
+    result, _ = noise_profile
+    importance = result.tables["high_value_importance"]
+    positive = set(importance.loc[importance["importance_mean"] > 0, "feature"])
+    top = result.summary["high_value"]["top_features"]
+    # before: zero-importance features filled the list in alphabetical order (Education=...)
+    assert set(top) <= positive
+    assert len(top) == min(5, len(positive))
+
+
+def test_a_tree_no_better_than_the_majority_is_not_reported_as_a_driver(noise_profile):
+    result, out = noise_profile
+    hv = result.summary["high_value"]
+    # 60 customers, the top 20 % by spend: 12 high, 48 other -> always 'other' is 80 % right
+    high = (result.customers["total_spend"] > result.customers["total_spend"].quantile(0.8)).sum()
+    assert high == 12
+    assert hv["majority_accuracy"] == pytest.approx(48 / 60)
+    assert hv["fidelity"] <= hv["majority_accuracy"]
+    text = (out / "profile.md").read_text(encoding="utf-8")
+    section = text.split("## What sets high-value customers apart")[1].split("\n## ")[0]
+    assert "does no better than always answering 'other'" in section
+    assert "tells them apart" not in section
+    assert "Most important" not in section
+    assert "\n- " not in section  # no rules of a tree that found nothing
+
+
+def test_high_value_lead_names_only_a_tree_that_beats_the_majority():
+    from custlens.report.profile_story import high_value_lead
+
+    hv = {
+        "threshold": 370.2,
+        "share": 0.2,
+        "fidelity": 0.9,
+        "majority_accuracy": 0.8,
+        "top_features": ["income", "total_purchases"],
+    }
+    assert high_value_lead(hv) == (
+        "High value: total spend above 370.20 (top 20%). A depth-limited decision tree without "
+        "any spend column tells them apart (held-out accuracy 90.0%; always answering 'other': "
+        "80.0%). Most important: income, total_purchases."
+    )
+    worse = {**hv, "fidelity": 0.778}
+    assert high_value_lead(worse) == (
+        "High value: total spend above 370.20 (top 20%). A depth-limited decision tree without "
+        "any spend column does no better than always answering 'other' (held-out accuracy "
+        "77.8%; always answering 'other': 80.0%): the other columns do not tell them apart."
+    )
