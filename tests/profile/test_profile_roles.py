@@ -160,3 +160,47 @@ def test_customer_table_is_told_apart_from_an_order_log():
         {"CustomerID": [1, 1, 2], "InvoiceDate": ["2020-01-01"] * 3, "Amount": [1.0, 2, 3]}
     )
     assert looks_like_customer_table(orders) is None
+
+
+def test_a_crm_key_is_the_id_not_a_numeric_feature_that_is_clustered_and_tested():
+    # before: customer_ref / user_key were 'numeric', customers were numbered by row (row_id)
+    # and the key was a segmentation feature with its own Kruskal-Wallis test
+    rng = np.random.default_rng(8)
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "customer_ref": rng.permutation(np.arange(10_000, 20_000))[:n],
+            "spend_wine": rng.integers(0, 500, n),
+            "spend_meat": rng.integers(0, 300, n),
+            "annual_income_eur": rng.normal(50_000, 9_000, n).round(),
+        }
+    )
+    assert _roles(frame)["customer_ref"] == "id"
+    keyed = frame.rename(columns={"customer_ref": "user_key"})
+    assert _roles(keyed)["user_key"] == "id"
+    assert assign_roles(keyed, ProfileConfig()).id_column == "user_key"
+    # a key-like name is not enough: the values must be unique and present
+    repeated = keyed.assign(user_key=np.arange(n) % 50)
+    assert _roles(repeated)["user_key"] == "numeric"
+    assert assign_roles(repeated, ProfileConfig()).id_column == "row_id"
+
+
+def test_a_crm_key_is_left_out_of_the_personas_and_tests():
+    import custlens
+
+    rng = np.random.default_rng(9)
+    n = 120
+    frame = pd.DataFrame(
+        {
+            "customer_ref": rng.permutation(np.arange(10_000, 20_000))[:n],
+            "spend_wine": rng.integers(0, 500, n),
+            "spend_meat": rng.integers(0, 300, n),
+            "annual_income_eur": rng.normal(50_000, 9_000, n).round(),
+        }
+    )
+    result = custlens.profile(frame, seed=0)
+    assert result.id_column == "customer_ref"
+    assert "customer_ref" not in result.summary["segmentation"]["numeric"]
+    assert "customer_ref" not in result.tables["tests"]["feature"].tolist()
+    ids = result.customers["customer_ref"].astype(int).sort_values().tolist()
+    assert ids == sorted(frame["customer_ref"].tolist())

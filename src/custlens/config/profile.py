@@ -45,10 +45,13 @@ Role = Literal[
 # Regular expressions on the normalised column name (lower case, only a-z and 0-9).
 DEFAULT_ROLE_PATTERNS: dict[str, list[str]] = {
     "id": [
-        r"^(customer|cust|client|kunden?|member|account)(id|no|nr|number|key)$",
+        r"^(customer|cust|client|kunden?|member|account)(id|no|nr|number|key|ref|reference|code)$",
         r"^id$",
         r"customerid$",
     ],
+    # without an id above: the first column named like a key whose values are all present and
+    # unique (a CRM's customer_ref, user_key ...), rather than a clustered "number"
+    "id_unique": [r"(id|ref|reference|key|nr|nummer)$"],
     "spend": [r"^mnt", r"^spend", r"spend$", r"revenue$", r"^umsatz", r"^amount", r"amount$"],
     "purchases": [r"^num.*purchases$", r"purchases$", r"^purchases", r"orders$", r"kaeufe$"],
     "birth_year": [r"yearbirth", r"birthyear", r"geburtsjahr", r"^yob$", r"yearofbirth"],

@@ -9,8 +9,9 @@ Each column gets one role (``custlens.config.profile.ROLES``), decided in this o
    month-first layout that parses most values; ``01/02/2020`` is ambiguous until a value like
    ``13/02/2020`` decides, and day-first is assumed and noted when none does);
 3. names (regular expressions on the lower-case alphanumeric name, data in
-   ``ProfileConfig.role_patterns``): the id (must be unique), birth years (values 1880..2030),
-   spend families (``Mnt*``, ``spend_*``, ``*_revenue``), purchase counts per channel
+   ``ProfileConfig.role_patterns``): the id (must be unique; else the first column named like
+   a key, ``*_ref``, ``*_key``, ``*id``, whose values are all present and unique), birth
+   years (values 1880..2030), spend families (``Mnt*``, ``spend_*``, ``*_revenue``), purchase counts per channel
    (``Num*Purchases``);
 4. values again: numbers that are only 0/1 (or yes/no/true/false text) -> ``flag``; other
    numbers -> ``numeric``; text with at most ``max_categories`` distinct values -> ``categorical``;
@@ -229,6 +230,12 @@ def _find_id(frame: pd.DataFrame, config: ProfileConfig, overrides: dict[str, st
         if column in overrides:
             continue
         if matches(column, "id", config):
+            return str(column)
+    for column in frame.columns:
+        if column in overrides or not matches(column, "id_unique", config):
+            continue
+        values = frame[column]
+        if values.notna().all() and values.is_unique:
             return str(column)
     return None
 
