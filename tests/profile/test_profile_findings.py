@@ -82,3 +82,65 @@ def test_high_value_lead_names_only_a_tree_that_beats_the_majority():
         "any spend column does no better than always answering 'other' (held-out accuracy "
         "77.8%; always answering 'other': 80.0%): the other columns do not tell them apart."
     )
+
+
+def _headline(differences, significant, best):
+    from custlens.pipeline.profile import ProfileResult
+
+    summary = {
+        "role_counts": {"spend": 2},
+        "k": 2,
+        "silhouette": 0.2,
+        "davies_bouldin": 1.5,
+        "stability": 0.9,
+        "personas": [],
+        "strongest_differences": differences,
+        "tests": len(differences),
+        "significant_tests": significant,
+        "best_persona_per_campaign": best,
+    }
+    return ProfileResult(pd.DataFrame(), {}, {}, summary, {}).headline()
+
+
+def _difference(feature, effect_size, p_adjusted):
+    return {
+        "feature": feature,
+        "effect": "epsilon_squared",
+        "effect_size": effect_size,
+        "p_adjusted": p_adjusted,
+        "significant": p_adjusted < 0.05,
+    }
+
+
+def test_console_says_differs_most_only_of_significant_differences():
+    # 30 customers: income (n = 6) has the largest effect size but adjusted p 0.145
+    lines = _headline(
+        [_difference("income", 0.771, 0.145), _difference("spend_share_wines", 0.724, 0.0023)],
+        1,
+        [],
+    )
+    assert [x for x in lines if x.startswith("Differs")] == [
+        "Differs most: spend_share_wines (epsilon_squared 0.72, adjusted p 0.0023)"
+    ]
+    none = _headline([_difference("income", 0.771, 0.145)], 0, [])
+    assert "No feature differs significantly across personas" in none
+    assert not [x for x in none if x.startswith("Differs")]
+
+
+def test_console_says_whether_the_best_campaign_persona_clears_the_base_rate():
+    # 2 responders of 247 (0.8 %) against 7 of 2,240 (0.3 %): Wilson 95 % lower bound 0.2 %
+    best = {
+        "campaign": "AcceptedCmp2",
+        "persona": "Gold Lovers",
+        "rate": 2 / 247,
+        "base_rate": 7 / 2240,
+        "lift": (2 / 247) / (7 / 2240),
+        "clears_base_rate": False,
+    }
+    lines = _headline([], 0, [best])
+    assert lines[-1] == (
+        "Campaign AcceptedCmp2: Gold Lovers responds best (0.8%, lift 2.59; its interval does "
+        "not clear the base rate 0.3%)"
+    )
+    lines = _headline([], 0, [{**best, "clears_base_rate": True}])
+    assert lines[-1].endswith("(0.8%, lift 2.59; its interval clears the base rate)")

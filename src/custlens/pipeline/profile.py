@@ -54,15 +54,24 @@ class ProfileResult:
         ]
         for p in s["personas"]:
             lines.append(f"  {p['persona']}: {p['size']:,} customers ({p['share']:.1%})")
-        for d in s["strongest_differences"][:3]:
+        # a large effect size that is not significant (a tiny table) is not a difference found
+        found = [d for d in s["strongest_differences"] if d["significant"]]
+        for d in found[:3]:
             lines.append(
                 f"Differs most: {d['feature']} ({d['effect']} {d['effect_size']:.2f}, "
                 f"adjusted p {d['p_adjusted']:.2g})"
             )
+        if s["tests"] and not s["significant_tests"]:
+            lines.append("No feature differs significantly across personas")
         for b in s["best_persona_per_campaign"]:
+            clears = (
+                "its interval clears the base rate"
+                if b["clears_base_rate"]
+                else f"its interval does not clear the base rate {b['base_rate']:.1%}"
+            )
             lines.append(
                 f"Campaign {b['campaign']}: {b['persona']} responds best ({b['rate']:.1%}, "
-                f"lift {b['lift']:.2f})"
+                f"lift {b['lift']:.2f}; {clears})"
             )
         return lines
 
@@ -123,7 +132,7 @@ def _segmentation_features(features: Any, roles: Any, config: Any) -> tuple[list
 
 def _summary_tests(tests: pd.DataFrame, top: int = 8) -> list[dict[str, Any]]:
     cols = ["feature", "kind", "test", "effect", "effect_size", "strength", "p_adjusted"]
-    cols += ["highest", "lowest"]
+    cols += ["significant", "highest", "lowest"]
     return [
         {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
         for row in tests.head(top)[cols].to_dict("records")
