@@ -144,3 +144,45 @@ def test_console_says_whether_the_best_campaign_persona_clears_the_base_rate():
     )
     lines = _headline([], 0, [{**best, "clears_base_rate": True}])
     assert lines[-1].endswith("(0.8%, lift 2.59; its interval clears the base rate)")
+
+
+def _two_tastes(n: int = 120, seed: int = 0) -> pd.DataFrame:
+    """Half buy mostly wine, half mostly meat; nothing else differs."""
+    r = np.random.default_rng(seed)
+    wine = np.arange(n) < n // 2
+    return pd.DataFrame(
+        {
+            "ID": np.arange(1, n + 1),
+            "Income": r.normal(50000, 5000, n).round(),
+            "Recency": r.integers(0, 100, n),
+            "MntWines": np.where(wine, r.integers(300, 500, n), r.integers(0, 40, n)),
+            "MntMeatProducts": np.where(wine, r.integers(0, 40, n), r.integers(300, 500, n)),
+            "MntFruits": r.integers(0, 30, n),
+            "NumWebPurchases": r.integers(1, 8, n),
+            "NumStorePurchases": r.integers(1, 8, n),
+        }
+    )
+
+
+def test_persona_names_do_not_repeat_a_share_in_the_exports_spelling():
+    # before: "Wines-Heavy, High MntWines Customers" (wine twice, the second a raw column name)
+    frame = _two_tastes()
+    result = custlens.profile(frame, seed=0)
+    names = [p["persona"] for p in result.summary["personas"]]
+    assert any("Wines-Heavy" in name for name in names)
+    for name in names:
+        for column in frame.columns:
+            assert column.lower() not in name.lower(), name
+        assert not ("Wines-Heavy" in name and "Little-Wines" in name)
+    # the spend columns are still profiled and tested, only not named after
+    assert "MntWines_z" in result.tables["persona_profiles"].columns
+    assert "MntWines" in result.tables["tests"]["feature"].tolist()
+
+
+def test_column_phrases_put_an_exports_names_into_words():
+    from custlens.profile.personas import column_phrases
+
+    assert column_phrases(["NumWebVisitsMonth", "MntGoldProds", "deal_share"]) == {
+        "NumWebVisitsMonth": ("Low Web Visits Month", "High Web Visits Month"),
+        "MntGoldProds": ("Low Gold Prods", "High Gold Prods"),
+    }

@@ -26,6 +26,7 @@ from custlens.io.options import ReadOptions
 __all__ = ["ProfileResult", "profile"]
 
 _NOT_CLUSTERED = ("r_score", "f_score", "m_score", "rfm_score", "complained")
+_SHARE_PREFIX = ("spend_share_", "purchase_share_")  # their source column is not named after
 _NOT_CLUSTERED_PREFIX = ("campaign_", "household_size", "tenure_days", "spend_per_purchase")
 
 
@@ -244,8 +245,17 @@ def profile(
             and f not in assigned.totals  # the spend again (total_spend is tested)
             and f not in ("r_score", "f_score", "m_score", "complained")
         ]
+        shared = [
+            c for f, cols in feats.inputs.items() if f.startswith(_SHARE_PREFIX) for c in cols
+        ]
         personas = build_profile_personas(
-            frame, seg, profile_features, config, id_column=id_col, seed=seed
+            frame,
+            seg,
+            profile_features,
+            config,
+            id_column=id_col,
+            seed=seed,
+            not_for_names=shared,
         )
     persona = personas.persona
     with clock.stage("statistics"):

@@ -5,11 +5,14 @@ z-score of every numeric feature per cluster) and add the most common level of e
 feature with its share. Names come from ``ProfileConfig.persona_rules`` (rules that are data,
 read by :func:`custlens.segment.personas.name_personas`: ``income_z > 0.5`` reads a z-score,
 ``spend_share_wines > 0.5`` a median), with the fallback phrases of
-``ProfileConfig.feature_phrases``. The map is a 2-component PCA of the clustering space.
+``ProfileConfig.feature_phrases`` (source columns in words, ``NumWebVisitsMonth`` -> "Web
+Visits Month"; a spend or channel column whose share is a feature is not named after). The
+map is a 2-component PCA of the clustering space.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +20,7 @@ import pandas as pd
 
 from custlens.config import PersonaConfig
 from custlens.config.profile import ProfileConfig
+from custlens.profile.derived import slug
 from custlens.profile.segmentation import Segmentation
 from custlens.segment.personas import NameDecision, name_personas, pca_map, profile_clusters
 
@@ -53,6 +57,27 @@ def share_phrases(features: list[str]) -> dict[str, tuple[str, str]]:
     return out
 
 
+def column_phrases(features: list[str]) -> dict[str, tuple[str, str]]:
+    """Fallback phrases in words for source columns: ``NumWebVisitsMonth`` -> "web visits month".
+
+    A derived feature (snake case already) reads as it is; a name in CamelCase or with a
+    ``Num``/``Mnt`` prefix is split into lower-case words.
+
+    >>> column_phrases(["NumWebVisitsMonth", "income"])
+    {'NumWebVisitsMonth': ('Low Web Visits Month', 'High Web Visits Month')}
+    """
+    out = {}
+    for f in features:
+        if f == f.lower():
+            continue
+        words = slug(f).split("_")
+        if len(words) > 1 and words[0] in ("num", "mnt", "n", "nb"):
+            words = words[1:]
+        text = " ".join(w.capitalize() for w in words)
+        out[f] = (f"Low {text}", f"High {text}")
+    return out
+
+
 def build_profile_personas(
     frame: pd.DataFrame,
     segmentation: Segmentation,
@@ -61,8 +86,13 @@ def build_profile_personas(
     *,
     id_column: str,
     seed: int = 0,
+    not_for_names: Collection[str] = (),
 ) -> ProfilePersonas:
-    """Profile the clusters on ``features`` (numeric), name them, and map the customers."""
+    """Profile the clusters on ``features`` (numeric), name them, and map the customers.
+
+    ``not_for_names``: features profiled but not named after (a spend column beside its share:
+    "Wines-Heavy, High MntWines" says wine twice, the second time in the export's spelling).
+    """
     labels = segmentation.labels
     profiles = profile_clusters(
         frame,
@@ -71,12 +101,18 @@ def build_profile_personas(
         log_features=None,
         outliers=segmentation.is_outlier,
     )
+    unnamed = set(not_for_names or ())
     naming = PersonaConfig(
         features=[],
         rules=list(config.persona_rules),
-        feature_phrases={**share_phrases(features), **config.feature_phrases},
+        feature_phrases={
+            **column_phrases([f for f in features if f not in unnamed]),
+            **share_phrases(features),
+            **config.feature_phrases,
+        },
     )
-    decisions = name_personas(profiles, naming)
+    dropped = [f"{f}_{x}" for f in features if f in unnamed for x in ("z", "median")]
+    decisions = name_personas(profiles.drop(columns=dropped, errors="ignore"), naming)
     names = {d.cluster: d.name for d in decisions}
     profiles.insert(1, "persona", profiles["cluster"].map(names))
     by_cluster = {d.cluster: d for d in decisions}
