@@ -150,6 +150,14 @@ def _quantifier(share: float) -> str:
     return f"a few ({share:.0%})"
 
 
+def _found_caption(found: int, listed: int) -> str:
+    """How many were found and, when the stage listed fewer (``max_listed``), how many the CSV
+    holds: the CSV is then not every one found."""
+    if listed < found:
+        return f"{found:,} found; the {listed:,} largest are listed (largest first)."
+    return f"{found:,} found; the largest first."
+
+
 def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
     s, t, cfg = result.summary, result.tables, results.settings.report
     flagged = t["customers"]
@@ -179,7 +187,12 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
             ),
             KPI("Their revenue", f"{fact['flagged_revenue_share']:.1%}", "of all revenue"),
             KPI("Extreme orders", f"{fact['extreme_orders']:,}", "by order value"),
-            KPI("Cancelled orders", f"{fact['cancellation_pairs']:,}", "order/cancellation pairs"),
+            # the pairs are of lines: one cancelled order can cancel many purchase lines
+            KPI(
+                "Cancelled purchase lines",
+                f"{fact['cancellation_pairs']:,}",
+                "each paired with its cancellation",
+            ),
         )
     )
     n = cfg.max_table_rows
@@ -199,15 +212,15 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
             t["extreme_orders"],
             n,
             source="anomalies/extreme_orders.csv",
-            caption=f"{fact['extreme_orders']:,} found; the largest first.",
+            caption=_found_caption(fact["extreme_orders"], len(t["extreme_orders"])),
         ),
         table_node(
             "cancellation_pairs",
-            "Orders cancelled after purchase",
+            "Purchase lines cancelled later",
             t["cancellation_pairs"],
             n,
             source="anomalies/cancellation_pairs.csv",
-            caption=f"{fact['cancellation_pairs']:,} pairs found; the largest first.",
+            caption=_found_caption(fact["cancellation_pairs"], len(t["cancellation_pairs"])),
         ),
     ]
     if result.notes:
