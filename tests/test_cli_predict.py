@@ -212,7 +212,7 @@ def test_as_of_years_after_the_data_end_withholds_the_scores(tmp_path: Path) -> 
     assert (customers["clv_source"] == "withheld").all()
     assert not (out / "models").exists()
     report = (out / "report.md").read_text()
-    assert "No customer is scored as of" in report and "High-value customers at risk" not in report
+    assert "No customer is scored as of" in report and "Top spenders likely to churn" not in report
 
 
 def test_score_withholds_scores_far_after_the_new_data(

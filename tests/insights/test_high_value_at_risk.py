@@ -33,7 +33,7 @@ def test_when_most_customers_have_no_value_only_those_with_some_are_most_valuabl
     assert list(crm["customer_id"]) == ["c19", "c18", "c17"]  # by value, highest first
     (insight,) = found
     assert insight.customers == 3
-    assert insight.finding.startswith("3 of the 3 most valuable customers are at risk")
+    assert insight.finding.startswith("3 of the 3 customers in the top 25% by CLV are at risk")
     assert insight.numbers["value_at_stake"] == 250.0
 
 
@@ -43,4 +43,4 @@ def test_the_top_quarter_by_value_when_values_are_spread():
     churn = [0.9 if v in (17, 19) else 0.1 for v in range(1, 21)]
     found, crm = at_risk(_customers(clv, churn), InsightsConfig())
     assert list(crm["customer_id"]) == ["c18", "c16"]
-    assert found[0].finding.startswith("2 of the 5 most valuable customers are at risk")
+    assert found[0].finding.startswith("2 of the 5 customers in the top 25% by CLV are at risk")

@@ -53,3 +53,34 @@ def test_cancellation_pairs_say_they_are_lines_and_how_many_the_csv_lists(run: P
     # "the full table", and a card "Cancelled orders" counting purchase lines
     assert f"{found['found']:,} found; the 5 largest are listed (largest first)." in text
     assert "| Cancelled purchase lines |" in text and "Cancelled orders" not in text
+
+
+def test_the_two_at_risk_lists_say_their_rules_and_counts(run: Path):
+    c = pd.read_csv(run / "customers.csv", dtype={"customer_id": str})
+    # predictions: top 20 % by spend (linear quantile), churn probability >= 0.5, confident
+    top_spend = c["monetary"] >= c["monetary"].quantile(0.8)
+    confident = ~c["low_confidence"].fillna(False).astype(bool)
+    likely = top_spend & (c["churn_probability"] >= 0.5) & confident
+    n = int(likely.sum())
+    share = c.loc[likely, "monetary"].sum() / c["monetary"].sum()
+    assert n > 0
+    text = _text(run)
+    assert (
+        f"{n:,} of the top 20% of customers by spend are likely to churn (churn probability "
+        f"50% or more); together they brought {share:.0%} of revenue."
+    ) in text
+    assert f"Call or email the {n:,} top spenders likely to churn" in text
+    # insights: top quarter by CLV (above 0), churn probability >= 0.5 or overdue
+    clv = c["clv"].fillna(0.0)
+    top = (clv >= clv.quantile(0.75)) & (clv > 0)
+    first, last = pd.to_datetime(c["first_order"]), pd.to_datetime(c["last_order"])
+    cadence = (last - first).dt.days / (c["frequency"] - 1).where(c["frequency"] > 1)
+    overdue = (c["recency_days"] / cadence.where(cadence > 0)) > 1.5
+    risky = top & ((c["churn_probability"] >= 0.5) | overdue.fillna(False))
+    assert (
+        f"{int(risky.sum()):,} of the {int(top.sum()):,} customers in the top 25% by CLV are "
+        "at risk"
+    ) in text
+    # before: both lists were "High-value customers at risk", with different counts
+    assert "Top customers by CLV at risk" in text
+    assert "High-value customers at risk" not in text and "high-value customers" not in text

@@ -208,9 +208,11 @@ DEFAULT_FINDINGS = [
         id="high_value_at_risk",
         about="predictions",
         when="at_risk > 0",
-        text="{at_risk:,} high-value customers are likely to churn; together they brought "
+        # says its rule: the insights section's high-CLV list follows another rule
+        text="{at_risk:,} of the top {high_value_share:.0%} of customers by spend are likely "
+        "to churn (churn probability {at_risk_probability:.0%} or more); together they brought "
         "{at_risk_revenue_share:.0%} of revenue.",
-        action="Call or email the {at_risk:,} high-value customers at risk (list in the "
+        action="Call or email the {at_risk:,} top spenders likely to churn (list in the "
         "predictions section).",
         importance="0.1 + at_risk_revenue_share",
     ),

@@ -162,14 +162,18 @@ def at_risk(customers: pd.DataFrame, config: InsightsConfig) -> tuple[list[Insig
         if "churn_probability" in customers.columns
         else f"all {n_overdue:,} overdue by more than {config.overdue_factor:g}x their cadence"
     )
+    # the value named in the sentence and title: the predictions section's list (top spenders
+    # likely to churn) is another rule, and "most valuable" alone read as the same list
+    by = "CLV" if has_clv else "past spend"
     finding = (
-        f"{n:,} of the {int(top.sum()):,} most valuable customers are at risk ({why}), "
+        f"{n:,} of the {int(top.sum()):,} customers in the top "
+        f"{1 - config.value_quantile:.0%} by {by} are at risk ({why}), "
         f"holding {at_stake:,.0f} of {label} ({share:.1%} of the total)."
     )
     insight = Insight(
         id="high_value_at_risk:customers",
         kind="high_value_at_risk",
-        title="High-value customers at risk",
+        title=f"Top customers by {by} at risk",
         finding=finding,
         metric="value_share",
         metric_value=share,

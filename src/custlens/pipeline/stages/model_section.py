@@ -1,4 +1,4 @@
-"""The predictions section's blocks: the model card as data and the high-value customers at risk."""
+"""The predictions section's blocks: the model card as data and the top spenders likely to churn."""
 
 from __future__ import annotations
 
@@ -77,6 +77,8 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
             "at_risk": len(risky),
             "at_risk_revenue_share": float(risky["monetary"].sum()) / total if total else 0.0,
             "at_risk_clv": float(risky["clv"].sum()) if "clv" in risky else 0.0,
+            "high_value_share": 1 - cfg.high_value_quantile,
+            "at_risk_probability": cfg.at_risk_probability,
         }
     drivers = sorted(s.get("importance", {}).items(), key=lambda kv: -kv[1])[:5]
     if drivers:
@@ -92,8 +94,9 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
     else:
         cards.append(
             KPI(
-                "High value at risk",
+                "Top spenders likely to churn",
                 f"{fact['at_risk']:,}",
+                f"top {fact['high_value_share']:.0%} by spend; "
                 f"{fact['at_risk_revenue_share']:.0%} of revenue",
             )
         )
@@ -142,7 +145,7 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
     blocks.append(
         table_node(
             "high_value_at_risk",
-            "High-value customers at risk",
+            "Top spenders likely to churn",
             risky,
             n,
             columns=AT_RISK_COLUMNS,
