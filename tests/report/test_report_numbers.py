@@ -84,3 +84,23 @@ def test_the_two_at_risk_lists_say_their_rules_and_counts(run: Path):
     # before: both lists were "High-value customers at risk", with different counts
     assert "Top customers by CLV at risk" in text
     assert "High-value customers at risk" not in text and "high-value customers" not in text
+
+
+def test_a_slipping_segment_is_compared_with_the_mean_it_is_divided_by(run: Path):
+    c = pd.read_csv(run / "customers.csv", dtype={"customer_id": str})
+    overall = c["recency_days"].mean()
+    by = c.groupby("segment").agg(
+        n=("customer_id", "size"), rec=("recency_days", "mean"), rev=("monetary", "sum")
+    )
+    by["ratio"] = by["rec"] / overall
+    by["rev_share"] = by["rev"] / c["monetary"].sum()
+    slipping = by[(by["ratio"] >= 1.5) & (by["rev_share"] >= 0.05)]
+    assert len(slipping)
+    text = _text(run)
+    for name, row in slipping.iterrows():
+        # before: "... times longer than the typical customer" (a mean read as a median)
+        assert (
+            f"last ordered {row['rec']:.0f} days ago on average, {row['ratio']:.1f} times the "
+            f"average of all customers ({overall:.0f} days)."
+        ) in text, name
+    assert "typical customer" not in text

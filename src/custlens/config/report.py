@@ -114,8 +114,8 @@ DEFAULT_FINDINGS = [
         about="segment",
         when="recency_ratio >= 1.5 and revenue_share >= 0.05",
         text="{segment} ({customers:,} customers) brought {revenue_share:.0%} of revenue but "
-        "last ordered {avg_recency:.0f} days ago on average, {recency_ratio:.1f} times longer "
-        "than the typical customer.",
+        "last ordered {avg_recency:.0f} days ago on average, {recency_ratio:.1f} times the "
+        "average of all customers ({all_avg_recency:.0f} days).",
         action="{segment} ({customers:,} customers): {action_text}",
         importance="revenue_share",
         limit=2,

@@ -179,7 +179,9 @@ def segment_facts(results: Results) -> list[dict[str, Any]]:
             "avg_monetary": float(row.avg_monetary),
             "avg_recency": float(row.avg_recency),
             "avg_frequency": float(row.avg_frequency),
+            # a mean against the mean of all customers (not the median: "typical" would mislead)
             "recency_ratio": float(row.avg_recency) / mean_recency,
+            "all_avg_recency": mean_recency,
             "action_text": str(row.action),
         }
         for row in summary.itertuples(index=False)
