@@ -104,3 +104,16 @@ def test_a_slipping_segment_is_compared_with_the_mean_it_is_divided_by(run: Path
             f"average of all customers ({overall:.0f} days)."
         ) in text, name
     assert "typical customer" not in text
+
+
+def test_markdown_tables_name_columns_as_the_html_report_does():
+    from custlens.report.markdown import render_markdown
+    from custlens.story import Section, Story, Table
+
+    frame = pd.DataFrame({"segment": ["Champions"], "revenue_share": [0.515], "avg_recency": [6.5]})
+    table = Table("segments", "Segments", frame, percent=("revenue_share",))
+    story = Story("Report", "sub", (Section("segments", "Segments", blocks=(table,)),))
+    lines = render_markdown(story, {}).splitlines()
+    # before: "| segment | revenue_share | avg_recency |" (HTML said "revenue share")
+    head = lines.index("| segment | revenue share | avg recency |")
+    assert lines[head + 2] == "| Champions | 51.5% | 6.50 |"  # the share still as a percent

@@ -22,6 +22,10 @@ def _table(block: Table) -> list[str]:
         out += [md_text(block.caption), ""]
     if frame.empty:
         return [*out, "_(no rows)_", ""]
+    # the column names as the HTML report shows them ("revenue share", not "revenue_share")
+    shown = {c: str(c).replace("_", " ") for c in frame.columns}
+    percent = {shown[c] for c in percent if c in shown}
+    frame = frame.rename(columns=shown)
     out.append(md_table(frame, cell=lambda c, v: format_value(v, c in percent)[0]))
     if block.total_rows:
         where = f"; the full table is {block.source}" if block.source else ""
