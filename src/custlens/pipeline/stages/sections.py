@@ -212,7 +212,7 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
             t["extreme_orders"],
             n,
             source="anomalies/extreme_orders.csv",
-            caption=_found_caption(fact["extreme_orders"], len(t["extreme_orders"])),
+            caption=_found_caption(int(s["extreme_orders"]["found"]), len(t["extreme_orders"])),
         ),
         table_node(
             "cancellation_pairs",
@@ -220,7 +220,9 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
             t["cancellation_pairs"],
             n,
             source="anomalies/cancellation_pairs.csv",
-            caption=_found_caption(fact["cancellation_pairs"], len(t["cancellation_pairs"])),
+            caption=_found_caption(
+                int(s["cancellation_pairs"]["found"]), len(t["cancellation_pairs"])
+            ),
         ),
     ]
     if result.notes:
