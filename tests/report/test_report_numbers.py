@@ -53,6 +53,7 @@ def test_cancellation_pairs_say_they_are_lines_and_how_many_the_csv_lists(run: P
     # "the full table", and a card "Cancelled orders" counting purchase lines
     assert f"{found['found']:,} found; the 5 largest are listed (largest first)." in text
     assert "| Cancelled purchase lines |" in text and "Cancelled orders" not in text
+    assert "orders cancelled after purchase" not in text
 
 
 def test_the_two_at_risk_lists_say_their_rules_and_counts(run: Path):

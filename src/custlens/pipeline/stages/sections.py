@@ -231,7 +231,7 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
         id="anomalies",
         title="Anomalies",
         lead=f"Customers an isolation forest finds unusual ({s['contamination']:.0%} expected), "
-        "with their reasons; extreme orders; orders cancelled after purchase.",
+        "with their reasons; extreme orders; purchase lines cancelled later.",
         findings=found,
         blocks=tuple(blocks),
     )
