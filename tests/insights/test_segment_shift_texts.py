@@ -58,3 +58,27 @@ def test_lost_is_named_in_words_and_segment_names_are_not_doubled():
     )
     assert loyal.action.startswith("Find out why customers left Loyal Customers (the CRM list)")
     assert len(crm[crm["insight_id"] == "segment_shift:Loyal Customers"]) == 20
+
+
+def test_segments_left_by_ageing_are_not_a_finding_when_they_shrink():
+    summary = {
+        "stuart_maxwell": {"p_value": 1e-9},
+        "date_then": "2011-09-11",
+        "date_now": "2011-12-10",
+        "continuing": 100,
+        "lost_after_days": 365,
+    }
+    # New Customers and Promising empty out among customers present at both dates (expected:
+    # they age into other segments); At Risk shrinks as well, which is a finding
+    tests = _tests(
+        ("New Customers", 37, 0, 37, 0), ("Promising", 20, 0, 20, 0), ("At Risk", 30, 10, 20, 0)
+    )
+    states = pd.DataFrame({"customer_id": ["c1"], "state_then": ["At Risk"], "state_now": ["Lost"]})
+    found, _ = segment_shifts(summary, tests, states, InsightsConfig())
+    assert [i.id for i in found] == ["segment_shift:At Risk"]
+    # growing is still reported, and the list of such segments is a setting
+    grown = _tests(("New Customers", 0, 30, 0, 30))
+    found, _ = segment_shifts(summary, grown, states, InsightsConfig())
+    assert [i.id for i in found] == ["segment_shift:New Customers"]
+    found, _ = segment_shifts(summary, tests, states, InsightsConfig(ageing_segments=[]))
+    assert len(found) == 3

@@ -56,6 +56,8 @@ def segment_shifts(
     for row in tests[tests["p_adjusted"] < config.alpha].itertuples(index=False):
         name = gone if row.state == LOST else str(row.state)
         shrink = row.share_change < 0
+        if shrink and row.state in config.ageing_segments:
+            continue  # left by ageing: expected among customers present at both dates
         iid = f"segment_shift:{row.state}"
         if shrink:
             who = customer_states[
