@@ -41,3 +41,36 @@ def test_the_anomaly_chart_legend_shows_a_solid_line_for_months_and_a_dashed_one
     dashes = {label: attrs.get("stroke-dasharray", "") for label, attrs in symbols.items()}
     solid = {"", "1,0", "none"}
     assert dashes["month"] in solid and dashes["week"] not in solid, dashes
+
+
+def _texts(svg: str) -> list[str]:
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+def test_persona_charts_label_features_in_words():
+    from custlens.charts.personas import importance_chart, persona_radar_chart, profile_heatmap
+
+    profiles = pd.DataFrame(
+        {
+            "persona": ["A", "B"],
+            "size": [10, 5],
+            "recency_days_z": [1.0, -1.0],
+            "q4_share_z": [-0.5, 0.5],
+            "avg_unit_price_z": [0.2, -0.2],
+        }
+    )
+    permutation = pd.DataFrame(
+        {
+            "feature": ["recency_days", "q4_share"],
+            "importance_mean": [0.3, 0.1],
+            "importance_std": [0.01, 0.02],
+        }
+    )
+    for chart in (
+        profile_heatmap(profiles),
+        persona_radar_chart(profiles),
+        importance_chart(permutation),
+    ):
+        texts = _texts(vlc.vegalite_to_svg(chart.to_json()))
+        assert "recency days" in texts and "q4 share" in texts, texts
+        assert not [t for t in texts if "_" in t], texts

@@ -16,6 +16,11 @@ from custlens.errors import DataError
 _PANEL = {"width": 220, "height": 160}
 
 
+# feature names read as words on the axes ("recency_days" -> "recency days"); tooltips and the
+# data keep the names of the columns
+WORDS = "replace(datum.label, /_/g, ' ')"
+
+
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str) -> None:
     require_columns(
         frame,
@@ -128,7 +133,12 @@ def profile_heatmap(profiles: pd.DataFrame, features: list[str] | None = None) -
     long["label"] = long["z"].map(lambda z: "" if pd.isna(z) else f"{z:+.1f}")
     order = profiles.sort_values("size", ascending=False)["persona"].tolist()
     base = alt.Chart(long).encode(
-        x=alt.X("feature:N", sort=list(features), title=None, axis=alt.Axis(labelAngle=-35)),
+        x=alt.X(
+            "feature:N",
+            sort=list(features),
+            title=None,
+            axis=alt.Axis(labelAngle=-35, labelExpr=WORDS),
+        ),
         y=alt.Y("persona:N", sort=order, title=None),
     )
     cells = base.mark_rect().encode(
@@ -165,7 +175,9 @@ def importance_chart(
         high=lambda d: d["importance_mean"] + d["importance_std"],
     )
     order = perm.sort_values("importance_mean", ascending=False)["feature"].tolist()
-    base = alt.Chart(perm).encode(y=alt.Y("feature:N", sort=order, title=None))
+    base = alt.Chart(perm).encode(
+        y=alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelExpr=WORDS))
+    )
     bars = base.mark_bar().encode(
         x=alt.X("importance_mean:Q", title="accuracy lost when shuffled"),
         tooltip=["feature:N", alt.Tooltip("importance_mean:Q", format=".3f")],
@@ -182,7 +194,7 @@ def importance_chart(
             alt.Chart(forest)
             .mark_bar(color="#7f7f7f")
             .encode(
-                y=alt.Y("feature:N", sort=order, title=None),
+                y=alt.Y("feature:N", sort=order, title=None, axis=alt.Axis(labelExpr=WORDS)),
                 x=alt.X("importance:Q", title="mean impurity decrease"),
                 tooltip=["feature:N", alt.Tooltip("importance:Q", format=".3f")],
             )
@@ -229,6 +241,7 @@ def persona_radar_chart(
             rows.append(("ring", persona, "", i, 0.5 * np.cos(t), 0.5 * np.sin(t), 0.0))
     data = pd.DataFrame(rows, columns=["kind", "persona", "feature", "i", "x", "y", "z"])
     data[["x", "y", "z"]] = data[["x", "y", "z"]].round(4)
+    data["words"] = data["feature"].str.replace("_", " ")
     axis = alt.Axis(title=None, labels=False, ticks=False, grid=False, domain=False)
     x = alt.X("x:Q", axis=axis, scale=alt.Scale(domain=[-1.45, 1.45]))
     y = alt.Y("y:Q", axis=axis, scale=alt.Scale(domain=[-1.25, 1.25]))
@@ -256,7 +269,7 @@ def persona_radar_chart(
     labels = (
         base.transform_filter(kind == "label")
         .mark_text(fontSize=9, color="#555")
-        .encode(text="feature:N")
+        .encode(text="words:N")
     )
     return (
         alt.layer(ring, spokes, shape, labels, data=data)
