@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -95,8 +97,41 @@ def skipped(results: Results, stage: str) -> bool:
     return True
 
 
+ROW_PX = 35  # the height of a row (and of the header) in st.dataframe
+
+
+def column_config(frame: pd.DataFrame) -> dict[str, Any]:
+    """Column names in words ("avg order value") and amounts with thousands separators and two
+    decimals ("66,957.02" instead of 66957.02, "4,782.64" instead of 4782.6443). Ids keep their
+    digits; a column with values below 0.01 (p-values, small shares) keeps Streamlit's own
+    format, which does not round them to 0.00."""
+    config: dict[str, Any] = {}
+    for name in frame.columns:
+        label = str(name).replace("_", " ")
+        values = frame[name]
+        is_id = str(name).lower().endswith("id")
+        if pd.api.types.is_float_dtype(values.dtype) and not is_id:
+            finite = values[np.isfinite(values.to_numpy(dtype="float64", na_value=np.nan))]
+            small = bool(((finite != 0) & (finite.abs() < 0.01)).any())
+            config[str(name)] = st.column_config.NumberColumn(
+                label, format=None if small else "%,.2f"
+            )
+        elif pd.api.types.is_integer_dtype(values.dtype) and not is_id:
+            config[str(name)] = st.column_config.NumberColumn(label, format="%,d")
+        else:
+            config[str(name)] = label
+    return config
+
+
 def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
-    st.dataframe(frame, hide_index=True, width="stretch", height=height or "auto", key=key)
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        height=height or "auto",
+        key=key,
+        column_config=column_config(frame),
+    )
 
 
 def pretty(name: str) -> str:

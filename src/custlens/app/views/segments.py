@@ -7,7 +7,7 @@ import streamlit as st
 from custlens.app.downloads import crm_csv
 from custlens.app.panel import plain
 from custlens.app.state import initial
-from custlens.app.views.common import charts, table
+from custlens.app.views.common import ROW_PX, charts, table
 from custlens.exports import CRM_COLUMNS
 from custlens.pipeline import Results
 
@@ -39,7 +39,7 @@ def render(results: Results) -> None:
     st.caption(
         f"{len(results.customers):,} customers in {len(summary)} segments, as of {results.as_of}"
     )
-    table(formatted(summary), height=36 * (len(summary) + 1) + 3, key="segment_summary")
+    table(formatted(summary), height=ROW_PX * (len(summary) + 1) + 3, key="segment_summary")
 
     st.subheader("Customers of a segment")
     names = list(summary["segment"])
