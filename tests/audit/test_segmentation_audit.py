@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -477,3 +479,42 @@ def test_the_deviation_chart_spreads_its_points_the_same_way_every_time() -> Non
     values = [v for rows in spec["datasets"].values() for v in rows if "jitter" in v]
     golden = (5**0.5 - 1) / 2
     assert [v["jitter"] for v in values] == pytest.approx([0.0, golden, 2 * golden - 1])
+
+
+def test_latest_by_ignores_dates_outside_the_plausible_window() -> None:
+    # a's 2104 row (a typo for 2024) and b's 2304 row (beyond pandas' dates) must not be latest
+    df = _snapshots()
+    df.loc[0, "as_of"] = "2104-01-31"
+    df.loc[3, "as_of"] = "2304-02-29"
+    r = audit_segmentation(
+        df,
+        segment="seg",
+        metric="m",
+        threshold=100.0,
+        latest_by="as_of",
+        plausible_dates=(date(1970, 1, 1), date(2030, 1, 28)),
+    )
+    # a: row 1 (2024-03-31) beats the typo row 0; b: row 4 (tie with row 2, the later wins)
+    assert r.rows["source_row"].tolist() == [1, 4, 6, 7]
+    note = next(n for n in r.notes if "plausible window" in n)
+    assert note.startswith("2 rows with a as_of outside the plausible window 1970-01-01 .. ")
+    assert "2104-01-31" in note and "2304-02-29" in note
+    # a customer whose only row is implausible keeps it, as an undated row does
+    alone = audit_segmentation(
+        df.assign(as_of=df["as_of"].where(df["Customer ID"] != "d", "2999-01-01")),
+        segment="seg",
+        metric="m",
+        threshold=100.0,
+        latest_by="as_of",
+        plausible_dates=(date(1970, 1, 1), date(2030, 1, 28)),
+    )
+    assert alone.rows["source_row"].tolist() == [1, 4, 6, 7]
+    assert any(n.startswith("3 rows with a as_of outside") for n in alone.notes)
+
+
+def test_latest_by_window_defaults_to_cleanings_and_applies_to_datetime_columns() -> None:
+    df = _snapshots().assign(as_of=lambda d: pd.to_datetime(d["as_of"]))
+    df.loc[0, "as_of"] = pd.Timestamp("2104-01-31")
+    r = audit_segmentation(df, segment="seg", metric="m", threshold=100.0, latest_by="as_of")
+    assert r.rows["source_row"].tolist() == [1, 4, 6, 7]
+    assert any("1 row with a as_of outside" in n and "(e.g. 2104-01-31) was" in n for n in r.notes)

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
 from custlens._validation import require_columns
+from custlens.config import CleaningConfig
 from custlens.errors import ConfigError, DataError, InputError
 from custlens.features.limits import FLOAT32_MAX, beyond_float32
 
@@ -93,8 +95,14 @@ def prepare_input(
     latest_by: str | None,
     customer_col: str | None,
     tie_break: str | None = None,
+    plausible: tuple[date, date] | None = None,
 ) -> PreparedInput:
-    """Check the table and settings; drop underscore columns and unusable rows; dedupe snapshots."""
+    """Check the table and settings; drop underscore columns and unusable rows; dedupe snapshots.
+
+    ``plausible`` is the window of plausible ``latest_by`` dates (default: cleaning's,
+    ``CleaningConfig().plausible_window()``); a date outside it counts as no date, so a typo
+    such as 2104 cannot make a snapshot the latest.
+    """
     if not isinstance(df, pd.DataFrame):
         raise InputError(
             f"The audit needs a pandas DataFrame, got {type(df).__name__}",
@@ -161,7 +169,8 @@ def prepare_input(
 
     cust = _resolve_customer_col(frame, customer_col, exclude={segment, metric, latest_by})
     if latest_by is not None:
-        frame, values = _latest_rows(frame, values, latest_by, cust, notes, tie_break)
+        window = plausible or CleaningConfig().plausible_window()
+        frame, values = _latest_rows(frame, values, latest_by, cust, notes, tie_break, window)
         mode = f"latest by {latest_by}"
     elif cust is None:
         mode = "no customer id"
@@ -279,9 +288,11 @@ def _latest_rows(
     cust: str | None,
     notes: list[str],
     tie_break: str | None = None,
+    window: tuple[date, date] | None = None,
 ) -> tuple[pd.DataFrame, pd.Series]:
     """Keep each customer's latest row by ``date_col``; ties on the date go to the largest
-    ``tie_break`` value (missing values lose), then to the last row in file order."""
+    ``tie_break`` value (missing values lose), then to the last row in file order. Dates outside
+    ``window`` (both ends inclusive, compared by day) count as missing, with a note."""
     if tie_break is not None:
         require_columns(
             frame,
@@ -303,11 +314,14 @@ def _latest_rows(
             fix="name the id column customer_id, or pass customer_col=... (the CLI's --customer-col)",
         )
     raw = frame[date_col]
+    beyond = pd.Series(False, index=frame.index)  # real dates pandas cannot hold (year > 2262)
     if pd.api.types.is_datetime64_any_dtype(raw):
         dates = raw
     else:
         dates = pd.to_datetime(raw, errors="coerce", format="mixed")
         bad = dates.isna() & raw.notna()
+        beyond = bad & raw.map(_is_calendar_date).astype(bool)
+        bad &= ~beyond
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
             raise InputError(
@@ -316,6 +330,7 @@ def _latest_rows(
                 where=f"column {date_col!r}, row {pos + 1}",
                 fix="fix the value or choose the snapshot date column",
             )
+    dates, implausible = _outside_window(dates, window, beyond)
     order = pd.DataFrame(
         {"cust": frame[cust].to_numpy(), "date": dates.to_numpy(), "pos": np.arange(len(frame))}
     )
@@ -341,4 +356,44 @@ def _latest_rows(
         f"{rule}; rows without a date lose to any dated row."
         + (f" {n_missing_id} rows without a customer id were left out." if n_missing_id else "")
     )
+    if implausible.any() and window is not None:
+        examples = raw[implausible]
+        if pd.api.types.is_datetime64_any_dtype(examples):
+            examples = examples.dt.strftime("%Y-%m-%d")
+        shown = ", ".join(map(str, examples.drop_duplicates().head(3)))
+        n_out = int(implausible.sum())
+        notes.append(
+            f"{n_out} {'row' if n_out == 1 else 'rows'} with a {date_col} outside the plausible "
+            f"window {window[0]} .. {window[1]} (e.g. {shown}) {'was' if n_out == 1 else 'were'} "
+            "treated as undated, so a typo cannot "
+            "make a snapshot the latest (cleaning's plausible_from / plausible_to set the window)."
+        )
     return frame.iloc[keep_pos], values.iloc[keep_pos]
+
+
+def _is_calendar_date(value: object) -> bool:
+    """Whether ``value`` is a date pandas cannot hold (e.g. "2304-06-30", beyond 2262): a real
+    date, so an implausible one rather than a value that is not a date."""
+    if not isinstance(value, str) or not re.search(r"\d{4}", value):
+        return False
+    from dateutil import parser
+
+    try:
+        parser.parse(value)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
+def _outside_window(
+    dates: pd.Series, window: tuple[date, date] | None, beyond: pd.Series
+) -> tuple[pd.Series, pd.Series]:
+    """``dates`` with those outside ``window`` (by day, both ends inclusive) set missing, and
+    the mask of the rows set missing (``beyond``: dates too large to parse, outside any window)."""
+    if window is None:
+        return dates, beyond & False
+    naive = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
+    day = naive.dt.normalize()
+    outside = (day < pd.Timestamp(window[0])) | (day > pd.Timestamp(window[1]))
+    outside = (outside & dates.notna()) | beyond
+    return dates.mask(outside), outside

@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -98,6 +99,7 @@ def audit_segmentation(
     seed: int = 0,
     config: AuditConfig | None = None,
     tie_break: str | None = None,
+    plausible_dates: tuple[date, date] | None = None,
 ) -> AuditResult:
     """Audit how well ``segment`` groups customers with respect to ``metric``.
 
@@ -128,6 +130,10 @@ def audit_segmentation(
         With ``latest_by``: among a customer's rows of the latest date keep the one with the
         largest value of this column; ``None`` keeps the last of them in file order. The rule
         used is printed in the notes.
+    plausible_dates : (date, date) or None, default=None
+        With ``latest_by``: the first and last plausible snapshot date (both inclusive); a date
+        outside them counts as no date (a typo such as 2104 cannot be the latest), with a note.
+        ``None`` uses cleaning's window, ``CleaningConfig().plausible_window()``.
     seed : int, default=0
         Seed of the clustering, the tree split and the chart samples.
     config : custlens.config.AuditConfig or None, default=None
@@ -174,6 +180,7 @@ def audit_segmentation(
         latest_by=latest_by,
         customer_col=customer_col,
         tie_break=tie_break,
+        plausible=plausible_dates,
     )
     notes = list(prep.notes)
     frame = prep.frame

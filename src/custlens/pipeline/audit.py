@@ -35,7 +35,8 @@ def audit(
     threshold, relative, latest_by, tie_break, customer_col, seed
         As in :func:`custlens.audit.audit_segmentation`.
     settings, config_path
-        The settings (``settings.audit``), or a ``custlens.toml`` to read them from.
+        The settings (``settings.audit``; ``settings.cleaning``'s plausible window bounds the
+        ``latest_by`` dates), or a ``custlens.toml`` to read them from.
     read : ReadOptions, optional
         How to read the source (table, sheet ...).
 
@@ -76,4 +77,5 @@ def audit(
         customer_col=customer_col,
         seed=seed,
         config=settings.audit,
+        plausible_dates=settings.cleaning.plausible_window(),
     )
