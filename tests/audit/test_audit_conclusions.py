@@ -196,3 +196,27 @@ def test_dacomp_like_table_rows_customers_ties_and_conclusion():
     )
     assert "Seasonality: cannot be assessed" not in latest.conclusion
     assert "derived_transaction_consistency" in latest.features.columns
+
+
+def test_a_tiny_segment_is_weak_evidence_and_not_listed_first() -> None:
+    # Big: 29 rows at 0.5 and one at 0.9 (mean 0.51333, the 0.9 row is 0.387 above: 1 anomaly);
+    # Tiny: 0.1, 0.5, 0.9 (mean 0.5, the outer two are 0.4 away: 2 anomalies of only 3 rows)
+    df = pd.DataFrame(
+        {
+            "seg": ["Big"] * 30 + ["Tiny"] * 3,
+            "m": [0.5] * 29 + [0.9] + [0.1, 0.5, 0.9],
+        }
+    )
+    r = audit_segmentation(df, segment="seg", metric="m", threshold=0.15)
+    assert r.segments.set_index("segment")["few_rows"].to_dict() == {"Big": False, "Tiny": True}
+    assert (
+        "Most are in: Big 1 (3% of the segment, mostly above its mean), "
+        "Tiny 2 (of only 3 rows, too few to judge). One segment has fewer than 10 rows: "
+        "Tiny (3 rows, 2 flagged); its mean rests on too few customers to judge anyone against, "
+        "so its anomalies and rate are weak evidence."
+    ) in r.conclusion
+    big = audit_segmentation(
+        df, segment="seg", metric="m", threshold=0.15, config=AuditConfig(min_segment_rows=3)
+    )
+    assert "Most are in: Tiny 2 (67% of the segment" in big.conclusion
+    assert "fewer than" not in big.conclusion

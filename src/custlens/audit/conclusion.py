@@ -187,11 +187,18 @@ def _conclusion_body(
             f"{spread}. Nothing further to test."
         )
     paras: list[str] = []
-    top = segments.sort_values("anomalies", ascending=False).head(3)
+    few = config.min_segment_rows
+    # ranked by count among segments of at least ``few`` rows first: a 3-row segment's anomalies
+    # are no place to start
+    ranked = segments.assign(_solid=segments["rows"] >= few).sort_values(
+        ["_solid", "anomalies"], ascending=False, kind="mergesort"
+    )
+    top = ranked[ranked["anomalies"] > 0].head(3)
     where = ", ".join(
         f"{r.segment} {r.anomalies} ({r.anomaly_rate:.0%} of the segment, {_SIDE[r.direction]})"
+        if r.rows >= few
+        else f"{r.segment} {r.anomalies} (of only {r.rows} rows, too few to judge)"
         for r in top.itertuples()
-        if r.anomalies > 0
     )
     who = f"{k} of {n} rows ({k / n:.1%}"
     if "customer_id" in rows.columns:
@@ -199,7 +206,7 @@ def _conclusion_body(
         who += f"; {ids[rows['is_anomaly']].nunique()} of {ids.nunique()} customers"
     paras.append(
         f"{who}) have a {metric} more than {limit} away from their "
-        f"{segment}'s mean. Most are in: {where}."
+        f"{segment}'s mean. Most are in: {where}." + _small_segments(segments, few)
     )
     paras.append(_tree_paragraph(metric, tree_metrics, config))
     for r in dimensions.itertuples():
@@ -379,3 +386,29 @@ def _categorical_sentence(chi_square: pd.DataFrame, crosstabs: pd.DataFrame, alp
             f"{r.column} (chi-square p {_fmt_p(r.p_adjusted)} adjusted, Cramer's V {r.cramers_v:.2f}{lvl})"
         )
     return "Anomalies are unevenly spread over " + "; ".join(parts) + "."
+
+
+def small_segments_sentence(segments: pd.DataFrame, few: int) -> str:
+    """A sentence naming the segments of fewer than ``few`` rows (their means are too thin to
+    judge a row against), or ``""`` when there are none."""
+    small = segments[segments["rows"] < few]
+    if small.empty:
+        return ""
+    listed = ", ".join(
+        f"{r.segment} ({r.rows} {'row' if r.rows == 1 else 'rows'}, {r.anomalies} flagged)"
+        for r in small.head(5).itertuples()
+    )
+    if len(small) > 5:
+        listed += f" and {len(small) - 5} more"
+    one = len(small) == 1
+    return (
+        f"{'One segment has' if one else f'{len(small)} segments have'} fewer than {few} rows: "
+        f"{listed}; {'its mean rests' if one else 'their means rest'} on too few customers to "
+        f"judge anyone against, so {'its' if one else 'their'} anomalies and "
+        f"{'rate are' if one else 'rates are'} weak evidence."
+    )
+
+
+def _small_segments(segments: pd.DataFrame, few: int) -> str:
+    sentence = small_segments_sentence(segments, few)
+    return f" {sentence}" if sentence else ""

@@ -186,6 +186,8 @@ def audit_segmentation(
     frame = prep.frame
     rows = flag_rows(prep.metric, prep.segment, threshold=threshold, relative=relative)
     segments = segment_table(rows)
+    # a mean of so few rows is no reference to judge a row against (the conclusion says so)
+    segments["few_rows"] = segments["rows"] < config.min_segment_rows
     warnings = threshold_warnings(rows, metric=metric, threshold=threshold, relative=relative)
     for w in warnings:
         log.warning(w)

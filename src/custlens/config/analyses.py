@@ -14,6 +14,9 @@ class AuditConfig(_Strict):
 
     alpha: float = Field(default=0.05, gt=0, lt=1)  # after Benjamini-Hochberg adjustment
     min_effect: float = Field(default=0.2, gt=0, le=1)  # |rank-biserial| worth acting on
+    # a segment with fewer rows has a mean too thin to judge its rows against: its anomalies
+    # and rate are reported as weak evidence (1 of 3 rows is no 33 % rate)
+    min_segment_rows: int = Field(default=10, ge=2)
     min_anomalies_for_clusters: int = Field(default=10, ge=3)
     max_clusters: int = Field(default=6, ge=2)
     min_class_for_tree: int = Field(default=10, ge=4)  # per class (anomaly / rest)
