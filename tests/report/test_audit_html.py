@@ -41,3 +41,17 @@ def test_audit_html_in_a_real_browser(audit_dir):
     assert page.rendered == page.specified == page.svgs >= 2
     assert page.console_errors == [] and page.page_errors == [] and page.requests == []
     assert page.dialogs == []
+
+
+def test_audit_html_conclusion_has_the_markdowns_paragraphs_and_no_crm_lists(audit_dir):
+    html = (audit_dir / "audit.html").read_text(encoding="utf-8")
+    md = (audit_dir / "audit.md").read_text(encoding="utf-8")
+    conclusion = md.split("## Conclusion\n\n", 1)[1].split("\n\n## ", 1)[0]
+    paragraphs = [p for p in conclusion.split("\n\n") if p.strip()]
+    assert len(paragraphs) >= 3
+    summary = html.split('<section id="summary"', 1)[1].split("</section>", 1)[0]
+    # one <p> per Markdown paragraph (the HTML ran them all into one)
+    assert summary.count("<p>") == len(paragraphs)
+    footer = html.split("<footer>", 1)[1].split("</footer>", 1)[0]
+    assert "CRM" not in footer and "customers as of" not in footer
+    assert "rows: all rows" in footer or "rows: one row per customer" in footer

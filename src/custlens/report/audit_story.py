@@ -30,7 +30,8 @@ def audit_story(result: Any, charts: Mapping[str, Any]) -> Story:
                     KPI("Metric", str(s["metric"])),
                 )
             ),
-            Paragraph(result.conclusion),
+            # one paragraph per finding, as audit.md has them
+            *(Paragraph(p.strip()) for p in result.conclusion.split("\n\n") if p.strip()),
         ),
     )
     nodes = {c.name: c for c in chart_nodes(charts)}
@@ -112,5 +113,8 @@ def audit_story(result: Any, charts: Mapping[str, Any]) -> Story:
         meta={
             "source": f"the {s['segment']} segmentation",
             "as_of": str(s.get("snapshot_mode", "")),
+            # an audit writes no CRM lists: its tables are the CSV files beside audit.html
+            "footer": f"rows: {s.get('snapshot_mode', '')}. The audit's tables (CSV) are "
+            "beside this file.",
         },
     )
