@@ -70,7 +70,7 @@ def test_reasons_name_the_planted_feature_with_its_value():
     median = float(np.median(frame["monetary"]))
     for i in np.flatnonzero(truth)[:5]:
         value = frame.loc[i, "monetary"]
-        expected = f"monetary {value:,.0f} (typical {median:,.0f})"
+        expected = f"spent {value:,.0f} (typical {median:,.0f})"
         assert reasons.loc[i].split("; ")[0] == expected
     assert reasons.loc[0].count("; ") == 2  # three reasons by default
     # the scored table carries the reasons of flagged customers only
@@ -78,6 +78,7 @@ def test_reasons_name_the_planted_feature_with_its_value():
     assert flagged.any() and not flagged.all()
     assert scored.loc[flagged, "anomaly_reasons"].equals(reasons[flagged])
     assert (scored.loc[~flagged, "anomaly_reasons"] == "").all()
+    assert (scored.loc[~flagged, "anomaly_reason_features"] == "").all()
 
 
 def test_reasons_example_from_hand_built_table():
@@ -90,8 +91,32 @@ def test_reasons_example_from_hand_built_table():
         }
     )
     scored = CustomerAnomalyDetector(n_top_reasons=1, seed=1).fit_transform(frame)
-    assert scored.loc[6, "anomaly_reasons"] == "monetary 152,300 (typical 650)"
+    # in words for people; feature name and raw values for machines
+    assert scored.loc[6, "anomaly_reasons"] == "spent 152,300 (typical 650)"
+    assert scored.loc[6, "anomaly_reason_features"] == "monetary 152300 (typical 650)"
     assert scored["anomaly_score"].idxmax() == 6
+
+
+def test_reasons_read_as_words_with_shares_as_percentages():
+    # 9 customers return nothing and buy 1 item per order; one returns all of its items and
+    # buys up to 8 per order: the words say 100 % (typical 0 %) and 8 items (typical 1)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(10)],
+            "returned_items_share": [0.0] * 9 + [1.0],
+            "max_items_per_order": [1.0] * 9 + [8.0],
+        }
+    )
+    det = CustomerAnomalyDetector(n_top_reasons=2, contamination=0.1, seed=0)
+    scored = det.fit_transform(frame)
+    assert scored["is_anomaly"].tolist() == [False] * 9 + [True]
+    # both are the same two-point pattern (equal |z|): the tie keeps the feature order
+    assert scored.loc[9, "anomaly_reasons"] == (
+        "returned 100% of items (typical 0%); up to 8 items in an order (typical 1)"
+    )
+    assert scored.loc[9, "anomaly_reason_features"] == (
+        "returned_items_share 1 (typical 0); max_items_per_order 8 (typical 1)"
+    )
 
 
 def test_contamination_sets_the_share_flagged():

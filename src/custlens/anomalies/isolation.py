@@ -13,9 +13,12 @@ Steps (each one a rule with a default in :class:`custlens.config.AnomalyConfig`)
 
 Outputs per customer: ``anomaly_score`` (``-score_samples``: higher is more anomalous, in 0..1),
 ``is_anomaly`` (score above the ``contamination`` quantile of the training scores) and, for
-flagged customers, ``anomaly_reasons``: the features furthest from typical (largest ``|z|``),
-each with the customer's value and the median, e.g. ``"monetary 152,300 (typical 650)"``
-(empty for the others; ``reasons()`` gives them for any customer).
+flagged customers, ``anomaly_reasons``: the features furthest from typical (largest ``|z|``), in
+words with the customer's value and the median, e.g. ``"spent 152,300 (typical 650)"``,
+``"returned 100% of items (typical 0%)"`` (the phrases of :mod:`custlens.features.labels`), and
+``anomaly_reason_features``: the same reasons for machines, feature name, value and median,
+e.g. ``"monetary 152300 (typical 650)"`` (both empty for the others; ``reasons()`` gives the
+words for any customer).
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from custlens._validation import check_fitted, validate_params
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
 from custlens.features.customer_frame import as_customer_frame, feature_values
-from custlens.features.formatting import format_number
+from custlens.features.labels import reason_text
 from custlens.features.preprocess import CustomerFeaturePreprocessor
 from custlens.features.sampling import sample_rows
 
@@ -101,8 +104,8 @@ class CustomerAnomalyDetector(BaseEstimator):
     >>> scored = CustomerAnomalyDetector(n_top_reasons=1, n_estimators=50,
     ...                                  contamination=0.1).fit_transform(customers)
     >>> scored.loc[scored["is_anomaly"], ["customer_id", "anomaly_reasons"]]
-      customer_id                  anomaly_reasons
-    6          c6  monetary 152,300 (typical 655)
+      customer_id                anomaly_reasons
+    6          c6  spent 152,300 (typical 655)
     """
 
     _parameter_constraints: dict = {
@@ -193,7 +196,8 @@ class CustomerAnomalyDetector(BaseEstimator):
 
     # ------------------------------------------------------------ transform
     def transform(self, customers: pd.DataFrame) -> pd.DataFrame:
-        """Score customers: ``anomaly_score``, ``is_anomaly``, ``anomaly_reasons`` (index kept)."""
+        """Score customers: ``anomaly_score``, ``is_anomaly``, ``anomaly_reasons``,
+        ``anomaly_reason_features`` (index kept)."""
         check_fitted(self, "forest_")
         frame = as_customer_frame(customers, where="CustomerAnomalyDetector input")
         return self._scored(frame, self._score(frame))
@@ -221,39 +225,40 @@ class CustomerAnomalyDetector(BaseEstimator):
         out["is_anomaly"] = flagged
         # reasons explain a flag; formatting them for every customer would cost seconds per
         # million rows and say little about typical customers (see ``reasons`` for any row)
-        reasons = np.full(len(frame), "", dtype=object)
+        words = np.full(len(frame), "", dtype=object)
+        names = np.full(len(frame), "", dtype=object)
         rows = np.flatnonzero(flagged)
         picked = self.preprocessor_.rows(frame, rows)  # their features only
-        reasons[rows] = self._reasons(picked, self.preprocessor_.robust_z(picked))
-        out["anomaly_reasons"] = reasons
+        words[rows], names[rows] = self._reasons(picked, self.preprocessor_.robust_z(picked))
+        out["anomaly_reasons"] = words
+        out["anomaly_reason_features"] = names
         return out
 
     def reasons(self, customers: pd.DataFrame) -> pd.Series:
-        """The top reasons of any customers (flagged or not), indexed like ``customers``."""
+        """The top reasons of any customers (flagged or not), in words, indexed like
+        ``customers``."""
         check_fitted(self, "forest_")
         frame = as_customer_frame(customers, where="CustomerAnomalyDetector input")
         z = self.preprocessor_.robust_z(frame)
-        return pd.Series(self._reasons(frame, z), index=frame.index)
+        return pd.Series(self._reasons(frame, z)[0], index=frame.index)
 
     def fit_transform(self, customers: pd.DataFrame) -> pd.DataFrame:
         """``fit(customers).transform(customers)``, scoring the rows once."""
         return self._scored(*self._fit(customers))
 
     # -------------------------------------------------------------- helpers
-    def _reasons(self, frame: pd.DataFrame, z: np.ndarray) -> list[str]:
+    def _reasons(self, frame: pd.DataFrame, z: np.ndarray) -> tuple[list[str], list[str]]:
+        """Per row: the reasons in words and for machines (``name value (typical median)``)."""
         k = min(int(self.n_top_reasons), z.shape[1])
         # rank by |z|, missing values last; stable order keeps feature order on ties
         strength = np.nan_to_num(np.abs(z), nan=-1.0)
         order = np.argsort(-strength, axis=1, kind="stable")[:, :k]
         raw = {f: feature_values(frame, f) for f in self.features_}
-        reasons = []
+        words, names = [], []
         for i, idx in enumerate(order):
-            parts = []
-            for j in idx:
-                name = self.features_[j]
-                parts.append(
-                    f"{name} {format_number(raw[name][i])} "
-                    f"(typical {format_number(self.medians_[name])})"
-                )
-            reasons.append("; ".join(parts))
-        return reasons
+            said = [self.features_[j] for j in idx]
+            words.append("; ".join(reason_text(f, raw[f][i], self.medians_[f]) for f in said))
+            names.append(
+                "; ".join(f"{f} {raw[f][i]:.6g} (typical {self.medians_[f]:.6g})" for f in said)
+            )
+        return words, names

@@ -22,6 +22,7 @@ LISTED_COLUMNS = (
     "customer_id",
     "anomaly_score",
     "anomaly_reasons",
+    "anomaly_reason_features",
     "segment",
     "persona",
     "monetary",
@@ -89,8 +90,10 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
             "cancelled_units_share": frame["cancelled_units_share"].to_numpy(),
             "anomaly_score": scored["anomaly_score"].round(9).to_numpy(),
             "is_anomaly": scored["is_anomaly"].to_numpy(),
-            # the detector's reasons are text already ("" for customers it did not flag)
+            # the detector's reasons are text already ("" for customers it did not flag): in
+            # words, and as feature names with raw values for machines
             "anomaly_reasons": scored["anomaly_reasons"].to_numpy(dtype=object),
+            "anomaly_reason_features": scored["anomaly_reason_features"].to_numpy(dtype=object),
         },
         index=customers.index,
     )

@@ -123,11 +123,21 @@ def _rule_words(rule: str) -> str:
 
 # ---------------------------------------------------------------- anomalies
 
+# one machine-readable reason: "name value (typical median)", e.g. "monetary 152300 (typical 650)"
 _REASON = re.compile(r"^\s*([A-Za-z0-9_]+)\s+(-?[0-9.eE+-]+)\s+\(typical\s+(-?[0-9.eE+-]+)\)")
 
 
-def _top_reason(reasons: pd.Series, phrases: dict[str, tuple[str, str]]) -> tuple[str, float]:
-    """The most common first reason of the flagged customers, in words, and its share."""
+def _top_reason(flagged: pd.DataFrame, phrases: dict[str, tuple[str, str]]) -> tuple[str, float]:
+    """The most common first reason of the flagged customers, in words, and its share.
+
+    Read from ``anomaly_reason_features`` (feature names, raw values); a results folder written
+    before that column existed has them in ``anomaly_reasons``."""
+    column = next(
+        (c for c in ("anomaly_reason_features", "anomaly_reasons") if c in flagged.columns), None
+    )
+    if column is None or flagged.empty:
+        return "", 0.0
+    reasons = flagged[column]
     said = []
     for text in reasons.fillna("").astype(str):
         m = _REASON.match(text.split(";")[0])
@@ -161,9 +171,7 @@ def _found_caption(found: int, listed: int) -> str:
 def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
     s, t, cfg = result.summary, result.tables, results.settings.report
     flagged = t["customers"]
-    reason, reason_share = _top_reason(
-        flagged.get("anomaly_reasons", pd.Series()), cfg.reason_phrases
-    )
+    reason, reason_share = _top_reason(flagged, cfg.reason_phrases)
     total = float(results.customers["monetary"].sum())
     flagged_revenue = float(flagged["monetary"].sum()) if "monetary" in flagged else 0.0
     fact = {
@@ -201,7 +209,8 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
         table_node(
             "anomalous_customers",
             "Most anomalous customers, with reasons",
-            flagged,
+            # the reasons in words; their machine-readable twin stays in the CSV
+            flagged.drop(columns=["anomaly_reason_features"], errors="ignore"),
             n,
             source="anomalies/customers.csv",
         ),

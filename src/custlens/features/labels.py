@@ -1,0 +1,90 @@
+"""Customer features in words: how a feature's value reads in a sentence (anomaly reasons).
+
+:data:`FEATURE_LABELS` is data, one entry per feature: a phrase with a ``{value}`` slot and whether
+the value is a share (shown as a percentage). It covers the default anomaly features
+(:data:`custlens.config.analyses.DEFAULT_ANOMALY_FEATURES`, which include the two pre-cleaning
+order signals of :func:`custlens.anomalies.orders.customer_order_signals`) and other catalogue
+features; a feature without an entry reads as its name in words, a catalogue ratio called
+``*_share`` as a percentage.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from custlens.features.catalog import FEATURES
+from custlens.features.formatting import format_number
+
+__all__ = ["FEATURE_LABELS", "FeatureLabel", "format_share", "label", "reason_text"]
+
+
+@dataclass(frozen=True)
+class FeatureLabel:
+    """How one feature reads: ``text`` with a ``{value}`` slot, e.g. ``"returned {value} of
+    items"``; ``share``: the value is a share shown as a percentage."""
+
+    text: str
+    share: bool = False
+
+
+FEATURE_LABELS: dict[str, FeatureLabel] = {
+    "recency_days": FeatureLabel("last order {value} days ago"),
+    "tenure_days": FeatureLabel("first order {value} days ago"),
+    "frequency": FeatureLabel("{value} orders"),
+    "monetary": FeatureLabel("spent {value}"),
+    "avg_order_value": FeatureLabel("average order worth {value}"),
+    "median_order_value": FeatureLabel("median order worth {value}"),
+    "max_order_value": FeatureLabel("largest order worth {value}"),
+    "min_order_value": FeatureLabel("smallest order worth {value}"),
+    "distinct_products": FeatureLabel("{value} different products"),
+    "total_items": FeatureLabel("bought {value} items"),
+    "avg_items_per_order": FeatureLabel("{value} items per order on average"),
+    "median_items_per_order": FeatureLabel("median of {value} items per order"),
+    "max_items_per_order": FeatureLabel("up to {value} items in an order"),
+    "max_line_units": FeatureLabel("up to {value} units of one product on a line"),
+    "avg_unit_price": FeatureLabel("paid {value} per item on average"),
+    "max_unit_price": FeatureLabel("paid up to {value} for one item"),
+    "min_unit_price": FeatureLabel("paid as little as {value} for one item"),
+    "return_rate": FeatureLabel("returned {value} of the value bought", share=True),
+    "returned_items_share": FeatureLabel("returned {value} of items", share=True),
+    "return_orders": FeatureLabel("{value} return orders"),
+    "cancelled_units_share": FeatureLabel("cancelled or returned {value} of units", share=True),
+    "orders_per_active_month": FeatureLabel("{value} orders per active month"),
+    "orders_last_90d": FeatureLabel("{value} orders in the last 90 days"),
+    "revenue_last_90d": FeatureLabel("spent {value} in the last 90 days"),
+    "active_months": FeatureLabel("ordered in {value} different months"),
+    "interval_mean_days": FeatureLabel("{value} days between orders on average"),
+    "weekend_share": FeatureLabel("placed {value} of orders at weekends", share=True),
+}
+
+_UNITS = {spec.name: spec.unit for spec in FEATURES}
+
+
+def label(name: str) -> FeatureLabel:
+    """The label of feature ``name``; without an entry: its name in words (``"spend cv
+    {value}"``), a shared percentage for a catalogue ratio called ``*_share``."""
+    if name in FEATURE_LABELS:
+        return FEATURE_LABELS[name]
+    share = _UNITS.get(name) == "ratio" and name.endswith("_share")
+    return FeatureLabel(name.replace("_", " ") + " {value}", share=share)
+
+
+def format_share(x: float | None) -> str:
+    """A share as a whole percentage (``0.5`` -> ``"50%"``, ``1.55`` -> ``"155%"``); below 1 %
+    but not 0, one significant digit (``"0.4%"``); a missing value reads ``"missing"``."""
+    if x is None or math.isnan(x):
+        return "missing"
+    pct = 100.0 * x
+    if 0 < abs(pct) < 1:
+        return f"{pct:.1g}%"
+    return f"{pct:,.0f}%"
+
+
+def reason_text(name: str, value: float, typical: float) -> str:
+    """One reason in words: the feature's phrase with the customer's value, then the typical
+    (median) value, e.g. ``"up to 8 items in an order (typical 1)"``."""
+    spec = label(name)
+    fmt = format_share if spec.share else format_number
+    phrase = spec.text.format(value=fmt(value))
+    return f"{phrase} (typical {fmt(typical)})"
