@@ -119,6 +119,32 @@ def test_reasons_read_as_words_with_shares_as_percentages():
     )
 
 
+def test_one_reason_per_group_of_features_that_say_one_fact():
+    # the return rate by items and by value say one fact: the second reason is the next group's
+    # by hand: both return columns are 9 zeros and one positive value, so after log1p their
+    # robust z is 3.2897 / 0.55 = 5.98 (a tie: feature order); frequency [3,3,4,4,4,4,5,5,5,40]
+    # has z = (ln 41 - ln 5) / ((Q95 - Q5) / 3.2897) = 2.104 / 0.4447 = 4.73, median 4
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(10)],
+            "returned_items_share": [0.0] * 9 + [1.0],
+            "return_rate": [0.0] * 9 + [0.8],
+            "frequency": [3.0, 4, 5, 4, 3, 5, 4, 4, 5, 40],
+        }
+    )
+    det = CustomerAnomalyDetector(n_top_reasons=2, contamination=0.1, seed=0)
+    scored = det.fit_transform(frame)
+    assert scored["is_anomaly"].tolist() == [False] * 9 + [True]
+    assert scored.loc[9, "anomaly_reasons"] == (
+        "returned 100% of items (typical 0%); 40 orders (typical 4)"
+    )
+    assert scored.loc[9, "anomaly_reason_features"] == (
+        "returned_items_share 1 (typical 0); frequency 40 (typical 4)"
+    )
+    # with room for every feature, the group's other member is still not repeated
+    assert det.set_params(n_top_reasons=3).reasons(frame).loc[9].count("returned") == 1
+
+
 def test_contamination_sets_the_share_flagged():
     frame, _ = _customers(seed=3)
     n = len(frame)

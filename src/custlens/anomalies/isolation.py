@@ -18,7 +18,9 @@ words with the customer's value and the median, e.g. ``"spent 152,300 (typical 6
 ``"returned 100% of items (typical 0%)"`` (the phrases of :mod:`custlens.features.labels`), and
 ``anomaly_reason_features``: the same reasons for machines, feature name, value and median,
 e.g. ``"monetary 152300 (typical 650)"`` (both empty for the others; ``reasons()`` gives the
-words for any customer).
+words for any customer). A reason list names at most one feature of a group that measures one
+fact (``FeatureLabel.group``: e.g. the return rate by value and by items): the next strongest
+feature of another group takes the place of a repeat.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from custlens._validation import check_fitted, validate_params
 from custlens.config import AnomalyConfig
 from custlens.errors import DataError
 from custlens.features.customer_frame import as_customer_frame, feature_values
-from custlens.features.labels import reason_text
+from custlens.features.labels import label, reason_text
 from custlens.features.preprocess import CustomerFeaturePreprocessor
 from custlens.features.sampling import sample_rows
 
@@ -60,7 +62,7 @@ class CustomerAnomalyDetector(BaseEstimator):
     seed : int, default=0
         Random seed of the forest (same data and seed give the same scores).
     n_top_reasons : int, default=3
-        How many features are named in ``anomaly_reasons``.
+        How many features are named in ``anomaly_reasons`` (at most one per feature group).
     skew_threshold : float, default=1.0
         A non-negative feature whose sample skewness exceeds this is transformed with ``log1p``.
     n_estimators : int, default=200
@@ -249,14 +251,24 @@ class CustomerAnomalyDetector(BaseEstimator):
     # -------------------------------------------------------------- helpers
     def _reasons(self, frame: pd.DataFrame, z: np.ndarray) -> tuple[list[str], list[str]]:
         """Per row: the reasons in words and for machines (``name value (typical median)``)."""
-        k = min(int(self.n_top_reasons), z.shape[1])
+        k = int(self.n_top_reasons)
         # rank by |z|, missing values last; stable order keeps feature order on ties
         strength = np.nan_to_num(np.abs(z), nan=-1.0)
-        order = np.argsort(-strength, axis=1, kind="stable")[:, :k]
+        order = np.argsort(-strength, axis=1, kind="stable")
         raw = {f: feature_values(frame, f) for f in self.features_}
+        groups = [label(f).group for f in self.features_]
         words, names = [], []
         for i, idx in enumerate(order):
-            said = [self.features_[j] for j in idx]
+            said, seen = [], set()
+            for j in idx:
+                group = groups[j]
+                if group is not None:
+                    if group in seen:  # one fact once: the group's strongest feature says it
+                        continue
+                    seen.add(group)
+                said.append(self.features_[j])
+                if len(said) == k:
+                    break
             words.append("; ".join(reason_text(f, raw[f][i], self.medians_[f]) for f in said))
             names.append(
                 "; ".join(f"{f} {raw[f][i]:.6g} (typical {self.medians_[f]:.6g})" for f in said)

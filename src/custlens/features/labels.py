@@ -1,7 +1,9 @@
 """Customer features in words: how a feature's value reads in a sentence (anomaly reasons).
 
-:data:`FEATURE_LABELS` is data, one entry per feature: a phrase with a ``{value}`` slot and whether
-the value is a share (shown as a percentage). It covers the default anomaly features
+:data:`FEATURE_LABELS` is data, one entry per feature: a phrase with a ``{value}`` slot, whether
+the value is a share (shown as a percentage) and the *group* of features that measure the same
+fact (a customer's reasons name one feature per group: returning 100 % of the items and 100 % of
+the value bought is one fact). It covers the default anomaly features
 (:data:`custlens.config.analyses.DEFAULT_ANOMALY_FEATURES`, which include the two pre-cleaning
 order signals of :func:`custlens.anomalies.orders.customer_order_signals`) and other catalogue
 features; a feature without an entry reads as its name in words, a catalogue ratio called
@@ -22,34 +24,42 @@ __all__ = ["FEATURE_LABELS", "FeatureLabel", "format_share", "label", "reason_te
 @dataclass(frozen=True)
 class FeatureLabel:
     """How one feature reads: ``text`` with a ``{value}`` slot, e.g. ``"returned {value} of
-    items"``; ``share``: the value is a share shown as a percentage."""
+    items"``; ``share``: the value is a share shown as a percentage; ``group``: features of one
+    group say one fact (at most one of them per reason list)."""
 
     text: str
     share: bool = False
+    group: str | None = None
 
+
+_RETURNS = "returns"  # returns and cancellations: custlens keeps negative lines as returns
+_QUANTITY = "quantity in an order"
+_ORDER_VALUE = "order value"
 
 FEATURE_LABELS: dict[str, FeatureLabel] = {
     "recency_days": FeatureLabel("last order {value} days ago"),
     "tenure_days": FeatureLabel("first order {value} days ago"),
     "frequency": FeatureLabel("{value} orders"),
     "monetary": FeatureLabel("spent {value}"),
-    "avg_order_value": FeatureLabel("average order worth {value}"),
-    "median_order_value": FeatureLabel("median order worth {value}"),
-    "max_order_value": FeatureLabel("largest order worth {value}"),
-    "min_order_value": FeatureLabel("smallest order worth {value}"),
+    "avg_order_value": FeatureLabel("average order worth {value}", group=_ORDER_VALUE),
+    "median_order_value": FeatureLabel("median order worth {value}", group=_ORDER_VALUE),
+    "max_order_value": FeatureLabel("largest order worth {value}", group=_ORDER_VALUE),
+    "min_order_value": FeatureLabel("smallest order worth {value}", group=_ORDER_VALUE),
     "distinct_products": FeatureLabel("{value} different products"),
     "total_items": FeatureLabel("bought {value} items"),
-    "avg_items_per_order": FeatureLabel("{value} items per order on average"),
-    "median_items_per_order": FeatureLabel("median of {value} items per order"),
-    "max_items_per_order": FeatureLabel("up to {value} items in an order"),
-    "max_line_units": FeatureLabel("up to {value} units of one product on a line"),
+    "avg_items_per_order": FeatureLabel("{value} items per order on average", group=_QUANTITY),
+    "median_items_per_order": FeatureLabel("median of {value} items per order", group=_QUANTITY),
+    "max_items_per_order": FeatureLabel("up to {value} items in an order", group=_QUANTITY),
+    "max_line_units": FeatureLabel("up to {value} units of one product on a line", group=_QUANTITY),
     "avg_unit_price": FeatureLabel("paid {value} per item on average"),
     "max_unit_price": FeatureLabel("paid up to {value} for one item"),
     "min_unit_price": FeatureLabel("paid as little as {value} for one item"),
-    "return_rate": FeatureLabel("returned {value} of the value bought", share=True),
-    "returned_items_share": FeatureLabel("returned {value} of items", share=True),
-    "return_orders": FeatureLabel("{value} return orders"),
-    "cancelled_units_share": FeatureLabel("cancelled or returned {value} of units", share=True),
+    "return_rate": FeatureLabel("returned {value} of the value bought", share=True, group=_RETURNS),
+    "returned_items_share": FeatureLabel("returned {value} of items", share=True, group=_RETURNS),
+    "return_orders": FeatureLabel("{value} return orders", group=_RETURNS),
+    "cancelled_units_share": FeatureLabel(
+        "cancelled or returned {value} of units", share=True, group=_RETURNS
+    ),
     "orders_per_active_month": FeatureLabel("{value} orders per active month"),
     "orders_last_90d": FeatureLabel("{value} orders in the last 90 days"),
     "revenue_last_90d": FeatureLabel("spent {value} in the last 90 days"),
