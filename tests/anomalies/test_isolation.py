@@ -145,6 +145,21 @@ def test_one_reason_per_group_of_features_that_say_one_fact():
     assert det.set_params(n_top_reasons=3).reasons(frame).loc[9].count("returned") == 1
 
 
+def test_a_return_share_above_100_percent_is_said_as_such():
+    # returns of goods bought before the data start: 1.55 of the items bought
+    frame = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(10)], "returned_items_share": [0.0] * 9 + [1.55]}
+    )
+    scored = CustomerAnomalyDetector(n_top_reasons=1, contamination=0.1, seed=0).fit_transform(
+        frame
+    )
+    assert scored.loc[9, "anomaly_reasons"] == (
+        "returned 155% of items: more than bought in the data (typical 0%)"
+    )
+    # the value itself is kept for machines
+    assert scored.loc[9, "anomaly_reason_features"] == "returned_items_share 1.55 (typical 0)"
+
+
 def test_contamination_sets_the_share_flagged():
     frame, _ = _customers(seed=3)
     n = len(frame)

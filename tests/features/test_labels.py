@@ -33,6 +33,26 @@ def test_reason_text(name, value, typical, expected):
     assert reason_text(name, value, typical) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        # returns of goods bought before the data start: said, not capped
+        ("returned_items_share", 1.55, "returned 155% of items: more than bought in the data"),
+        ("return_rate", 1.12, "returned 112% of the value bought: more than bought in the data"),
+        (
+            "cancelled_units_share",
+            1.02,
+            "cancelled or returned 102% of units: more than bought in the data",
+        ),
+        # reads 100%: nothing more is claimed
+        ("returned_items_share", 1.004, "returned 100% of items"),
+        ("cancelled_units_share", 0.999975, "cancelled or returned 100% of units"),
+    ],
+)
+def test_a_share_above_100_percent(name, value, expected):
+    assert reason_text(name, value, 0.0) == f"{expected} (typical 0%)"
+
+
 def test_features_without_a_label_read_as_their_name_in_words():
     assert reason_text("spend_cv", 2.5, 0.4) == "spend cv 2.5 (typical 0.4)"
     # a catalogued ratio called *_share is a percentage

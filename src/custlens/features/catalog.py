@@ -192,7 +192,8 @@ _BASKET = [
     _F(
         "returned_items_share",
         "basket",
-        "Returned quantity (absolute quantity of return lines before as_of) / total_items.",
+        "Returned quantity (absolute quantity of return lines before as_of) / total_items; can "
+        "exceed 1 for returns of goods bought before the data start.",
         "ratio",
         (RETURNS,),
     ),

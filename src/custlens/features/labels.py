@@ -8,6 +8,11 @@ the value bought is one fact). It covers the default anomaly features
 order signals of :func:`custlens.anomalies.orders.customer_order_signals`) and other catalogue
 features; a feature without an entry reads as its name in words, a catalogue ratio called
 ``*_share`` as a percentage.
+
+A return (or cancellation) share can exceed 100 %: the returns before the as-of date include
+goods bought before the data start (see ``docs/features.md``). The value is kept as it is (a
+capped share would hide it) and its phrase then says so: ``"returned 155% of items: more than
+bought in the data (typical 0%)"``.
 """
 
 from __future__ import annotations
@@ -20,16 +25,20 @@ from custlens.features.formatting import format_number
 
 __all__ = ["FEATURE_LABELS", "FeatureLabel", "format_share", "label", "reason_text"]
 
+MORE_THAN_BOUGHT = ": more than bought in the data"
+
 
 @dataclass(frozen=True)
 class FeatureLabel:
     """How one feature reads: ``text`` with a ``{value}`` slot, e.g. ``"returned {value} of
     items"``; ``share``: the value is a share shown as a percentage; ``group``: features of one
-    group say one fact (at most one of them per reason list)."""
+    group say one fact (at most one of them per reason list); ``above_full``: added after the
+    phrase when a share exceeds 1."""
 
     text: str
     share: bool = False
     group: str | None = None
+    above_full: str = ""
 
 
 _RETURNS = "returns"  # returns and cancellations: custlens keeps negative lines as returns
@@ -54,11 +63,21 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "avg_unit_price": FeatureLabel("paid {value} per item on average"),
     "max_unit_price": FeatureLabel("paid up to {value} for one item"),
     "min_unit_price": FeatureLabel("paid as little as {value} for one item"),
-    "return_rate": FeatureLabel("returned {value} of the value bought", share=True, group=_RETURNS),
-    "returned_items_share": FeatureLabel("returned {value} of items", share=True, group=_RETURNS),
+    "return_rate": FeatureLabel(
+        "returned {value} of the value bought",
+        share=True,
+        group=_RETURNS,
+        above_full=MORE_THAN_BOUGHT,
+    ),
+    "returned_items_share": FeatureLabel(
+        "returned {value} of items", share=True, group=_RETURNS, above_full=MORE_THAN_BOUGHT
+    ),
     "return_orders": FeatureLabel("{value} return orders", group=_RETURNS),
     "cancelled_units_share": FeatureLabel(
-        "cancelled or returned {value} of units", share=True, group=_RETURNS
+        "cancelled or returned {value} of units",
+        share=True,
+        group=_RETURNS,
+        above_full=MORE_THAN_BOUGHT,
     ),
     "orders_per_active_month": FeatureLabel("{value} orders per active month"),
     "orders_last_90d": FeatureLabel("{value} orders in the last 90 days"),
@@ -97,4 +116,6 @@ def reason_text(name: str, value: float, typical: float) -> str:
     spec = label(name)
     fmt = format_share if spec.share else format_number
     phrase = spec.text.format(value=fmt(value))
+    if spec.share and spec.above_full and round(100.0 * value) > 100:  # reads above 100%
+        phrase += spec.above_full
     return f"{phrase} (typical {fmt(typical)})"
