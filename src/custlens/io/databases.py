@@ -22,7 +22,7 @@ import pyarrow as pa
 from custlens.errors import InputError, out_of_resources
 from custlens.io.pycolumns import rows_to_arrow
 from custlens.io.sql import sql_ident, sql_literal
-from custlens.io.text_files import check_duplicate_names
+from custlens.io.text_checks import check_duplicate_names
 
 
 def redact_url(url: str) -> str:

@@ -12,13 +12,12 @@ from typing import Any
 import duckdb
 
 from custlens.errors import InputError, out_of_resources
-from custlens.io.text_files import (
+from custlens.io.sql import sql_ident, sql_literal
+from custlens.io.text_checks import (
     TextRead,
     check_not_blank,
     first_message_lines,
     scan_one,
-    sql_ident,
-    sql_literal,
     view_name,
 )
 

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from custlens.errors import InputError, out_of_resources
-from custlens.io import databases, json_lines, spreadsheets, text_files, text_logs
+from custlens.io import databases, json_lines, spreadsheets, text_checks, text_files, text_logs
 from custlens.io.materialize import register_workdir
 from custlens.io.options import ReadOptions
 from custlens.io.pycolumns import to_arrow_array
@@ -151,7 +151,7 @@ def reject_options(
 def dataframe_to_arrow(frame: Any) -> pa.Table:
     """A pandas DataFrame as Arrow (no index); mixed-type object columns become text."""
     names = [str(c) for c in frame.columns]
-    text_files.check_duplicate_names(names, "the DataFrame")
+    text_checks.check_duplicate_names(names, "the DataFrame")
     arrays = []
     for i, _name in enumerate(names):
         column = frame.iloc[:, i]
@@ -172,7 +172,7 @@ def _read_parquet(con: Any, path: Path) -> tuple[ibis.Table, int]:
             where=str(path),
             fix="check that the file is a complete Parquet file",
         ) from None
-    text_files.check_duplicate_names(names, str(path))
+    text_checks.check_duplicate_names(names, str(path))
     name = f"custlens_src_{uuid.uuid4().hex[:12]}"
     literal = str(path).replace("'", "''")
     try:
@@ -190,7 +190,7 @@ def _read_parquet(con: Any, path: Path) -> tuple[ibis.Table, int]:
 
 def _looks_delimited(path: Path) -> bool:
     """Whether a ``.txt``-like file's first line uses a delimiter rather than runs of spaces."""
-    with text_files.open_text(path, "latin-1") as fh:
+    with text_checks.open_text(path, "latin-1") as fh:
         for line in fh:
             if line.strip():
                 return any(ch in line for ch in ",;|\t")
@@ -305,7 +305,7 @@ def read_table(
         return RawTable(source, backend, "an Ibis table", None, "ibis")
     if isinstance(source, pa.Table):
         reject_options("the Arrow table", opts, *_READER_OPTIONS)
-        text_files.check_duplicate_names(list(source.column_names), "the Arrow table")
+        text_checks.check_duplicate_names(list(source.column_names), "the Arrow table")
         engine = _engine(con, "the Arrow table")
         return RawTable(
             _register(engine, source), engine, "an Arrow table", None, "arrow", source.num_rows

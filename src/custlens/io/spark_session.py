@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 
 from custlens.config import SparkConfig
 from custlens.errors import InputError
-from custlens.io import databases, text_files
+from custlens.io import databases, text_checks
 from custlens.io.materialize import read_stored, stored_file
 from custlens.io.options import ReadOptions
 from custlens.io.readers import (
@@ -159,13 +159,13 @@ def _view(con: Any, frame: Any) -> ibis.Table:
 
 def _csv(con: Any, path: str, local: Path | None, options: ReadOptions, suffix: str) -> Any:
     delimiter = "\t" if options.delimiter in ("\\t", "tab") else options.delimiter
-    encoding = text_files.normalise_encoding(options.encoding) or "UTF-8"
+    encoding = text_checks.normalise_encoding(options.encoding) or "UTF-8"
     if delimiter is None and suffix == ".tsv":
         delimiter = "\t"
     elif delimiter is None and suffix == ".psv":
         delimiter = "|"
     elif delimiter is None and local is not None and local.is_file():
-        with text_files.open_text(local, encoding) as fh:
+        with text_checks.open_text(local, encoding) as fh:
             line = fh.readline()
         counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
         best = max(counts, key=lambda d: counts[d])
@@ -257,8 +257,8 @@ def check_spark_source(source: str | None, options: ReadOptions) -> SparkSource:
             fix="Spark reads every CSV field as text and loading recognises decimal commas by "
             "itself: drop --decimal",
         )
-        text_files.check_delimiter(options.delimiter)
-        text_files.normalise_encoding(options.encoding)
+        text_checks.check_delimiter(options.delimiter)
+        text_checks.normalise_encoding(options.encoding)
         kind = "csv"
     path = str(local.resolve()) if local is not None else source
     return SparkSource(path=path, kind=kind, suffix=suffix, local=local, origin=source)
@@ -277,7 +277,7 @@ def read_spark(checked: SparkSource, options: ReadOptions, con: Any) -> RawTable
                 fix="check the name (database.table) with SHOW TABLES in Spark SQL, and that "
                 "the session sees the metastore (spark.sql.catalogImplementation=hive)",
             ) from None
-        text_files.check_duplicate_names(list(frame.columns), checked.origin)
+        text_checks.check_duplicate_names(list(frame.columns), checked.origin)
         return RawTable(_view(con, frame), con, checked.origin, None, "spark")
     assert checked.path is not None
     try:
@@ -294,7 +294,7 @@ def read_spark(checked: SparkSource, options: ReadOptions, con: Any) -> RawTable
             where=checked.origin,
             fix="check that the path holds complete Parquet or CSV files",
         ) from None
-    text_files.check_duplicate_names(columns, checked.origin)
+    text_checks.check_duplicate_names(columns, checked.origin)
     local = checked.local
     sha = file_sha256(local) if local is not None and local.is_file() else None
     return RawTable(_view(con, frame), con, checked.origin, sha, checked.kind or "")

@@ -16,7 +16,7 @@ import pyarrow as pa
 
 from custlens.errors import InputError
 from custlens.io.pycolumns import cell_text, rows_to_arrow
-from custlens.io.text_files import check_duplicate_names
+from custlens.io.text_checks import check_duplicate_names
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
-"""Delimited text files (CSV, ``;``, tab, ``|``; optionally .gz) read lazily by DuckDB, plus
-the helpers the other text readers (``text_logs``, ``json_lines``) share.
+"""Delimited text files (CSV, ``;``, tab, ``|``; optionally .gz) read lazily by DuckDB (the
+helpers every text reader shares are in ``custlens.io.text_checks``).
 
 The reader creates a DuckDB *view* over the file (nothing is copied or loaded into pandas) and
 runs one validation scan that touches every column. That scan counts the rows and makes DuckDB
@@ -20,165 +20,34 @@ import gzip
 import io
 import logging
 import tempfile
-import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import ibis
 
 from custlens.errors import InputError, out_of_resources
 from custlens.io.sql import sql_ident, sql_literal
+from custlens.io.text_checks import (
+    TextRead,
+    bom_encoding,
+    check_delimiter,
+    check_duplicate_names,
+    check_not_blank,
+    check_sql_safe_names,
+    first_message_lines,
+    gzip_truncated,
+    is_unicode_error,
+    normalise_encoding,
+    open_text,
+    scan_one,
+    truncated_error,
+    view_name,
+)
 from custlens.io.text_numbers import numbers_read_as_text
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_ENCODINGS = {
-    "utf-8": "utf-8",
-    "utf8": "utf-8",
-    "latin-1": "latin-1",
-    "latin1": "latin-1",
-    "iso-8859-1": "latin-1",
-    "utf-16": "utf-16",
-}
 _PREFIX_BYTES = 4 << 20  # decompressed bytes sniffed from a .gz file
-
-
-@dataclass
-class TextRead:
-    """What a text reader hands back to ``read_table``."""
-
-    table: ibis.Table
-    rows: int
-    notes: list[str] = field(default_factory=list)
-
-
-def view_name() -> str:
-    return f"custlens_src_{uuid.uuid4().hex[:12]}"
-
-
-def first_message_lines(exc: Exception, n: int = 3) -> str:
-    """The engine's message without the SQL excerpt it appends (``LINE 1: ...`` and a caret)."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    lines = [ln for ln in lines if not ln.startswith(("LINE ", "^"))]
-    cut = next((i for i, ln in enumerate(lines) if ln.startswith("Possible")), len(lines))
-    return " ".join(lines[: min(n, cut)])
-
-
-def open_text(path: Path, encoding: str) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
-    py_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
-    return io.TextIOWrapper(raw, encoding=py_encoding, errors="replace", newline="")
-
-
-def _is_blank_file(path: Path) -> bool:
-    try:
-        opener = gzip.open if path.name.lower().endswith(".gz") else open
-        with opener(path, "rb") as fh:
-            head = fh.read(65536)
-    except EOFError:
-        raise truncated_error(path) from None
-    except OSError as exc:
-        raise InputError(
-            f"Cannot read the file: {exc}",
-            where=str(path),
-            fix="check that the file is complete and not corrupted",
-        ) from None
-    return head.strip(b" \t\r\n\x00\xef\xbb\xbf") == b""
-
-
-def check_not_blank(path: Path) -> None:
-    if _is_blank_file(path):
-        raise InputError(
-            "The file is empty (no header and no data rows)",
-            where=str(path),
-            fix="export the data again, or point custlens at the right file",
-        )
-
-
-def bom_encoding(path: Path) -> str | None:
-    """``utf-16`` when the file starts with a little-endian UTF-16 byte-order mark."""
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    try:
-        with opener(path, "rb") as fh:
-            head = fh.read(2)
-    except (OSError, EOFError):
-        return None
-    if head == b"\xfe\xff":
-        raise InputError(
-            "The file is UTF-16 big-endian, which the CSV reader does not support",
-            where=str(path),
-            fix="re-save the file as UTF-8 (or UTF-16 little-endian)",
-        )
-    return "utf-16" if head == b"\xff\xfe" else None
-
-
-def gzip_truncated(path: Path) -> bool:
-    """Whether a .gz file ends before its end-of-stream marker (read through once)."""
-    if not path.name.lower().endswith(".gz"):
-        return False
-    try:
-        with gzip.open(path, "rb") as fh:
-            while fh.read(1 << 22):
-                pass
-    except EOFError:
-        return True
-    except OSError:
-        return False
-    return False
-
-
-def truncated_error(path: Path) -> InputError:
-    return InputError(
-        "The compressed file is truncated: it ends before the end of its gzip stream "
-        "(an interrupted download or copy)",
-        where=str(path),
-        fix="download or copy the file again, completely",
-    )
-
-
-def check_delimiter(delimiter: str | None) -> None:
-    if delimiter is None or delimiter in ("\\t", "tab") or len(delimiter) == 1:
-        return
-    raise InputError(
-        f"--delimiter {delimiter!r} is not one character",
-        where="--delimiter",
-        fix="pass a single character, e.g. --delimiter ';' (or --delimiter tab)",
-    )
-
-
-def check_sql_safe_names(names: list[str], where: str) -> None:
-    """Column names with a NUL or other control character are refused, naming them."""
-    bad = [n for n in names if any(ord(ch) < 32 and ch != "\t" for ch in n)]
-    if bad:
-        raise InputError(
-            f"Column name(s) {bad} contain a NUL byte or another control character",
-            where=where,
-            fix="fix the header row of the file (e.g. re-export it), or pass --no-header "
-            "with --columns to name the columns yourself",
-        )
-
-
-def normalise_encoding(encoding: str | None) -> str | None:
-    if encoding is None:
-        return None
-    key = encoding.strip().lower().replace("_", "-")
-    if key not in SUPPORTED_ENCODINGS:
-        raise InputError(
-            f"Unsupported encoding {encoding!r}",
-            fix=f"use one of {sorted(set(SUPPORTED_ENCODINGS.values()))}, or re-save the file as UTF-8",
-        )
-    return SUPPORTED_ENCODINGS[key]
-
-
-def is_unicode_error(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return "unicode" in text or "utf-8" in text or "utf8" in text
-
-
-def scan_one(con: Any, sql: str) -> tuple:
-    return con.con.execute(sql).fetchall()[0]
 
 
 # --------------------------------------------------------------------------- delimited files
@@ -263,30 +132,6 @@ def _delimiter_in_first_line(path: Path, encoding: str) -> str | None:
     counts = {d: line.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else None
-
-
-def check_duplicate_names(names: list[str], where: str) -> None:
-    """Refuse repeated column names, and names that differ only by case or surrounding spaces
-    (the engine would rename one of them, and ``--map`` could not find it)."""
-    seen: set[str] = set()
-    dups = [n for n in names if n in seen or seen.add(n)]  # type: ignore[func-returns-value]
-    if dups:
-        raise InputError(
-            f"The source has duplicate column names: {sorted(set(dups))}",
-            where=where,
-            fix="rename the columns so that each name appears once",
-        )
-    groups: dict[str, list[str]] = {}
-    for name in names:
-        groups.setdefault(name.strip().casefold(), []).append(name)
-    clashes = [group for group in groups.values() if len(group) > 1]
-    if clashes:
-        raise InputError(
-            f"The source has column names that differ only by case or spaces: {clashes}",
-            where=where,
-            fix="rename the columns so that no two names are equal ignoring case and "
-            "surrounding spaces",
-        )
 
 
 def _csv_sql(

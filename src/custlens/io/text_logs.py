@@ -16,7 +16,7 @@ import duckdb
 
 from custlens.errors import InputError, out_of_resources
 from custlens.io.sql import sql_ident, sql_literal
-from custlens.io.text_files import (
+from custlens.io.text_checks import (
     TextRead,
     check_duplicate_names,
     check_not_blank,
