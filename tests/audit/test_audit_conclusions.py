@@ -220,3 +220,15 @@ def test_a_tiny_segment_is_weak_evidence_and_not_listed_first() -> None:
     )
     assert "Most are in: Tiny 2 (67% of the segment" in big.conclusion
     assert "fewer than" not in big.conclusion
+
+
+def test_a_fair_tree_no_better_than_chance_is_said_so_and_its_importances_not_quoted():
+    from custlens.audit.conclusion import _tree_paragraph
+
+    config = AuditConfig()
+    below = _tree_paragraph(MET, _metrics(0.40, 0.46), config)
+    assert "does no better than chance at the anomaly flag (ROC-AUC 0.40 on held-out rows" in below
+    assert "behaviour adds nothing" in below and "predicts" not in below
+    above = _tree_paragraph(MET, _metrics(0.80, 0.55), config)
+    assert "predicts the anomaly flag with ROC-AUC 0.80 on held-out rows" in above
+    assert "behaviour adds +0.25" in above

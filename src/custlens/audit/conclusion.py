@@ -209,6 +209,8 @@ def _conclusion_body(
         f"{segment}'s mean. Most are in: {where}." + _small_segments(segments, few)
     )
     paras.append(_tree_paragraph(metric, tree_metrics, config))
+    # a tree no better than chance on held-out rows: its importances are no evidence
+    tree_counts = _fair_auc(tree_metrics) > 0.5
     for r in dimensions.itertuples():
         what, needs = DIMENSIONS[r.dimension][1], DIMENSIONS[r.dimension][2]
         if r.features == 0:
@@ -228,7 +230,7 @@ def _conclusion_body(
         )
         ev += (
             f"; {r.tree_importance:.0%} of the fair tree's importance)"
-            if np.isfinite(r.tree_importance)
+            if np.isfinite(r.tree_importance) and tree_counts
             else ")"
         )
         if r.recommended:
@@ -338,6 +340,13 @@ def tree_verdict(tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
     return "noise"
 
 
+def _fair_auc(tree_metrics: pd.DataFrame) -> float:
+    """The fair tree's held-out ROC-AUC (NaN when the tree test was skipped)."""
+    if tree_metrics.empty:
+        return float("nan")
+    return float(tree_metrics.set_index("model").loc["without_metric", "roc_auc"])
+
+
 def _tree_paragraph(metric: str, tree_metrics: pd.DataFrame, config: AuditConfig) -> str:
     verdict = tree_verdict(tree_metrics, config)
     if verdict == "skipped":
@@ -355,11 +364,18 @@ def _tree_paragraph(metric: str, tree_metrics: pd.DataFrame, config: AuditConfig
         "noise": "neither the segment nor behaviour explains who deviates; the deviations look "
         "like noise around the segment means",
     }[verdict]
+    fit = (
+        f"predicts the anomaly flag with ROC-AUC {auc:.2f} on held-out rows (recall "
+        f"{fair['recall']:.0%}, precision {fair['precision']:.0%})"
+        if auc > 0.5
+        else f"does no better than chance at the anomaly flag (ROC-AUC {auc:.2f} on held-out "
+        "rows, where 0.50 is a coin toss)"
+    )
+    adds = f"behaviour adds {gain:+.2f}" if auc > 0.5 else "behaviour adds nothing"
     return (
         f"Fair test: a depth-{config.tree_max_depth} decision tree that never sees {metric} (nor "
-        f"columns computed from it) predicts the anomaly flag with ROC-AUC {auc:.2f} on held-out "
-        f"rows (recall {fair['recall']:.0%}, precision {fair['precision']:.0%}); a tree on the "
-        f"segment alone reaches {seg:.2f}, so behaviour adds {gain:+.2f}: {text}. With "
+        f"columns computed from it) {fit}; a tree on the segment alone reaches {seg:.2f}, so "
+        f"{adds}: {text}. With "
         f"{metric} itself the tree reaches ROC-AUC {m.loc['with_metric', 'roc_auc']:.2f}, which is "
         "circular because the flag is computed from it."
     )
