@@ -232,3 +232,13 @@ def test_a_fair_tree_no_better_than_chance_is_said_so_and_its_importances_not_qu
     above = _tree_paragraph(MET, _metrics(0.80, 0.55), config)
     assert "predicts the anomaly flag with ROC-AUC 0.80 on held-out rows" in above
     assert "behaviour adds +0.25" in above
+
+
+def test_the_with_metric_tree_names_the_metric_in_its_rules():
+    table = _planted("behaviour").rename(columns={"m": "retention_probability"})
+    result = audit_segmentation(
+        table, segment="seg", metric="retention_probability", threshold=0.15
+    )
+    rules = " ".join(result.tree_rules["with_metric"])
+    assert "retention_probability" in rules
+    assert not any(word == "metric" for word in rules.replace("(", " ").split())

@@ -40,12 +40,14 @@ def anomaly_trees(
     *,
     seed: int,
     config: AuditConfig,
+    metric_name: str = "metric",
 ) -> Trees:
     """Depth-limited trees predicting the flag with and without the metric (the fair test),
     and from the segment alone (``segment_only``, the first column of ``categoricals``): the
     fair tree's gain over it is what behaviour adds to the segmentation.
 
-    Without the metric also means without every feature computed from it and without features
+    ``metric_name`` names the metric in the with-metric tree's rules. Without the metric also
+    means without every feature computed from it and without features
     whose |Spearman correlation| with it exceeds ``leakage_corr``. Both models share one seeded,
     stratified split, median imputation learned on the training part and balanced class weights.
     """
@@ -66,9 +68,12 @@ def anomaly_trees(
         categoricals.astype("object").fillna("(missing)").astype(str), prefix_sep=ONE_HOT_SEPARATOR
     ).astype("float64")
     base = pd.concat([fair, dummies], axis=1)
+    # the metric under its own name in the rules ("IF retention_probability > 0.95"), unless a
+    # feature or level already has that name
+    shown = metric_name if metric_name not in features.columns.union(dummies.columns) else "metric"
     with_metric = pd.concat(
         [features, dummies, rows["metric"].rename("__metric__")], axis=1
-    ).rename(columns={"__metric__": "metric"})
+    ).rename(columns={"__metric__": shown})
     idx_train, idx_test = train_test_split(
         np.arange(len(y)), test_size=config.test_size, stratify=y, random_state=seed
     )

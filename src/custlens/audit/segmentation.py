@@ -215,7 +215,13 @@ def audit_segmentation(
     comparisons, chi, tabs = _empty_comparisons(), pd.DataFrame(), pd.DataFrame()
     clusters = cluster_anomalies(fs.values, fs.catalog, rows, seed=seed, config=config)
     trees = anomaly_trees(
-        fs.values, fs.catalog, rows, frame[[segment, *fs.categoricals]], seed=seed, config=config
+        fs.values,
+        fs.catalog,
+        rows,
+        frame[[segment, *fs.categoricals]],
+        seed=seed,
+        config=config,
+        metric_name=metric,
     )
     if n_anom:
         comparisons, more = compare_groups(fs.values, fs.catalog, rows, alpha=config.alpha)
