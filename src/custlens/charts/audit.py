@@ -136,14 +136,24 @@ def cluster_selection_chart(data: pd.DataFrame) -> alt.Chart:
     return sil.properties(title=TITLES["cluster_selection"], width=360, height=220)
 
 
+# the three trees of the audit's tree test, in words and in the order the conclusion reads them
+TREE_NAMES = {
+    "without_metric": "without the metric (the fair test)",
+    "segment_only": "the segment alone",
+    "with_metric": "with the metric (circular)",
+}
+
+
 def importances_chart(data: pd.DataFrame) -> alt.Chart:
+    data = data.assign(tree=data["model"].map(TREE_NAMES).fillna(data["model"]))
+    order = [TREE_NAMES[m] for m in TREE_NAMES if m in set(data["model"])]
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("importance:Q", title="importance"),
             y=alt.Y("feature:N", sort="-x", title=None),
-            column=alt.Column("model:N", title=None),
+            column=alt.Column("tree:N", title=None, sort=order),
             tooltip=["model", "feature", alt.Tooltip("importance:Q", format=".3f")],
         )
         .properties(title=TITLES["importances"], width=260)
