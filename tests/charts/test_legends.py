@@ -74,3 +74,23 @@ def test_persona_charts_label_features_in_words():
         texts = _texts(vlc.vegalite_to_svg(chart.to_json()))
         assert "recency days" in texts and "q4 share" in texts, texts
         assert not [t for t in texts if "_" in t], texts
+
+
+def test_audit_tree_importances_name_the_trees_in_words_fair_test_first():
+    from custlens.charts.audit import importances_chart
+
+    data = pd.DataFrame(
+        {
+            "model": ["with_metric", "segment_only", "without_metric"],
+            "feature": ["retention_probability", "segment = A", "tenure"],
+            "importance": [0.9, 0.5, 0.4],
+        }
+    )
+    texts = _texts(vlc.vegalite_to_svg(importances_chart(data).to_json()))
+    heads = [t for t in texts if t.startswith(("without", "the segment", "with the"))]
+    assert heads == [
+        "without the metric (the fair test)",
+        "the segment alone",
+        "with the metric (circular)",
+    ]
+    assert not [t for t in texts if t in ("segment_only", "with_metric", "without_metric")]
