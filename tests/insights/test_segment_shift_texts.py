@@ -8,6 +8,14 @@ import pandas as pd
 from custlens.config.insights import InsightsConfig
 from custlens.insights.customer_kinds import segment_shifts
 
+SUMMARY = {  # the migration stage's summary, as much of it as the findings read
+    "stuart_maxwell": {"p_value": 1e-9},
+    "date_then": "2011-09-11",
+    "date_now": "2011-12-10",
+    "continuing": 100,
+    "lost_after_days": 365,
+}
+
 
 def _tests(*rows: tuple[str, int, int, int, int]) -> pd.DataFrame:
     n = 100  # continuing customers
@@ -33,13 +41,7 @@ def _tests(*rows: tuple[str, int, int, int, int]) -> pd.DataFrame:
 
 
 def test_lost_is_named_in_words_and_segment_names_are_not_doubled():
-    summary = {
-        "stuart_maxwell": {"p_value": 1e-9},
-        "date_then": "2011-09-11",
-        "date_now": "2011-12-10",
-        "continuing": 100,
-        "lost_after_days": 365,
-    }
+    summary = SUMMARY
     tests = _tests(("lost", 0, 20, 0, 20), ("Loyal Customers", 40, 20, 20, 0))
     states = pd.DataFrame(
         {
@@ -61,13 +63,7 @@ def test_lost_is_named_in_words_and_segment_names_are_not_doubled():
 
 
 def test_segments_left_by_ageing_are_not_a_finding_when_they_shrink():
-    summary = {
-        "stuart_maxwell": {"p_value": 1e-9},
-        "date_then": "2011-09-11",
-        "date_now": "2011-12-10",
-        "continuing": 100,
-        "lost_after_days": 365,
-    }
+    summary = SUMMARY
     # New Customers and Promising empty out among customers present at both dates (expected:
     # they age into other segments); At Risk shrinks as well, which is a finding
     tests = _tests(
