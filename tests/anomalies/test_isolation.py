@@ -288,6 +288,14 @@ def test_anomaly_charts_and_save(tmp_path):
     expected = scored.nlargest(5, "anomaly_score")["customer_id"].tolist()
     assert sorted(rows["customer"]) == sorted(expected)
     assert rows["anomaly_reasons"].str.len().gt(0).all()
+    # beside each bar the strongest reason, the first of the list; the whole list in the tooltip
+    firsts = [r.split("; ")[0] for r in rows["anomaly_reasons"]]
+    assert rows["main_reason"].tolist() == firsts
+    assert any("; " in r for r in rows["anomaly_reasons"])  # the label is shorter than the list
+    layers = top_spec["layer"]
+    assert [
+        layer["encoding"]["text"]["field"] for layer in layers if "text" in layer["encoding"]
+    ] == ["main_reason"]
     out = save_chart(top, tmp_path / "top.png")
     assert out.read_bytes()[:4] == b"\x89PNG"
     with pytest.raises(CustlensError):

@@ -76,8 +76,9 @@ def anomaly_score_distribution(
 def top_anomalies(
     scored: pd.DataFrame, n: int = 15, *, id_column: str = "customer_id"
 ) -> alt.TopLevelMixin:
-    """Horizontal bars of the ``n`` highest scores, each labelled with its reasons (only flagged
-    customers when ``is_anomaly`` is present: the others carry no reasons)."""
+    """Horizontal bars of the ``n`` highest scores, each labelled with its strongest reason (the
+    first of ``anomaly_reasons``; all of them in the tooltip); only flagged customers when
+    ``is_anomaly`` is present: the others carry no reasons."""
     _need(scored, (id_column, "anomaly_score", "anomaly_reasons"), "top anomalies")
     if "is_anomaly" in scored.columns:
         scored = scored[scored["is_anomaly"].fillna(False).astype(bool)]
@@ -85,6 +86,8 @@ def top_anomalies(
         [id_column, "anomaly_score", "anomaly_reasons"]
     ].rename(columns={id_column: "customer"})
     top["customer"] = top["customer"].astype(str)
+    # the strongest reason beside the bar (all three run off a report's page), all in the tooltip
+    top["main_reason"] = top["anomaly_reasons"].fillna("").astype(str).str.split("; ").str[0]
     y = alt.Y("customer:N", sort="-x", title=None)
     bars = (
         alt.Chart(top)
@@ -102,8 +105,10 @@ def top_anomalies(
     text = (
         alt.Chart(top)
         .mark_text(align="left", dx=4, fontSize=10)
-        .encode(x="anomaly_score:Q", y=y, text="anomaly_reasons:N")
+        .encode(x="anomaly_score:Q", y=y, text="main_reason:N")
     )
     return alt.layer(bars, text).properties(
-        title=f"Top {len(top)} unusual customers and why", width=420, height=alt.Step(18)
+        title=f"Top {len(top)} unusual customers and the main reason of each",
+        width=420,
+        height=alt.Step(18),
     )
