@@ -15,7 +15,7 @@ import pandas as pd
 from custlens._validation import require_columns
 from custlens.config import CleaningConfig
 from custlens.errors import ConfigError, DataError, InputError
-from custlens.features.limits import FLOAT32_MAX, beyond_float32
+from custlens.features.limits import FLOAT32_MAX, beyond_float32, outside_window
 
 # Normalised column names (lowercase, non-alphanumerics removed) recognised as a customer id,
 # in order of preference.
@@ -320,7 +320,8 @@ def _latest_rows(
     else:
         dates = pd.to_datetime(raw, errors="coerce", format="mixed")
         bad = dates.isna() & raw.notna()
-        beyond = bad & raw.map(_is_calendar_date).astype(bool)
+        # only the values that failed to parse are tried as calendar dates (one by one)
+        beyond[bad] = raw[bad].map(_is_calendar_date).astype(bool)
         bad &= ~beyond
         if bad.any():
             pos = int(np.flatnonzero(bad.to_numpy())[0])
@@ -392,8 +393,5 @@ def _outside_window(
     the mask of the rows set missing (``beyond``: dates too large to parse, outside any window)."""
     if window is None:
         return dates, beyond & False
-    naive = dates.dt.tz_localize(None) if dates.dt.tz is not None else dates
-    day = naive.dt.normalize()
-    outside = (day < pd.Timestamp(window[0])) | (day > pd.Timestamp(window[1]))
-    outside = (outside & dates.notna()) | beyond
+    outside = outside_window(dates, window) | beyond
     return dates.mask(outside), outside

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from custlens.config.profile import QualityRule
-from custlens.features.limits import FLOAT32_MAX, beyond_float32
+from custlens.features.limits import FLOAT32_MAX, beyond_float32, outside_window
 
 __all__ = ["apply_quality_rules", "mask_implausible_dates", "mask_unusable_numbers"]
 
@@ -99,8 +99,7 @@ def mask_implausible_dates(
     notes = []
     for column in columns:
         values = pd.to_datetime(out[column])
-        day = values.dt.normalize()
-        bad = values.notna() & ((day < pd.Timestamp(first)) | (day > pd.Timestamp(last)))
+        bad = outside_window(values, window)
         n_bad = int(bad.sum())
         if not n_bad:
             continue
