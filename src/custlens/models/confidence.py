@@ -108,6 +108,25 @@ def beyond_training(recency_days: object, train_recency_max: float | None) -> np
     return recency > train_recency_max
 
 
+def clv_beyond_training(
+    beyond: np.ndarray, btyd_clv: np.ndarray | None, lgbm_clv: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The CLV and its source per customer when LightGBM's CLV is the default: LightGBM's, but
+    for customers ``beyond`` the training range the BTYD CLV when it is finite, else none
+    (source ``withheld``).
+
+    >>> clv, source = clv_beyond_training(
+    ...     np.array([False, True, True]), np.array([1.0, 2.0, np.nan]), np.array([5.0, 6.0, 7.0]))
+    >>> clv.tolist(), source.tolist()
+    ([5.0, 2.0, nan], ['lightgbm', 'btyd', 'withheld'])
+    """
+    other = np.full(len(beyond), np.nan) if btyd_clv is None else np.asarray(btyd_clv, "float64")
+    swap = beyond & np.isfinite(other)
+    clv = np.where(swap, other, np.where(beyond, np.nan, lgbm_clv))
+    source = np.where(swap, "btyd", np.where(beyond, WITHHELD, "lightgbm"))
+    return clv, source
+
+
 def replaced_words(defaults: dict[str, str], fallback: str, has_btyd: bool) -> str:
     """What the churn and CLV of a customer beyond the training range are, in words
     (``defaults``: the default scorer per task; ``fallback``: the churn fallback)."""

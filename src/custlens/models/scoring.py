@@ -36,9 +36,9 @@ from custlens.models.backtest import BacktestData, History, data_range
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
 from custlens.models.confidence import (
     OUT_OF_RANGE_TIER,
-    WITHHELD,
     beyond_training,
     beyond_training_note,
+    clv_beyond_training,
     confidence_tiers,
     replaced_words,
     withheld_reason,
@@ -189,9 +189,9 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
         if not np.all(np.isfinite(btyd_clv)):
             # the LightGBM CLV for everyone but those beyond the training range, who keep a
             # finite BTYD CLV (else none)
-            keep = beyond & np.isfinite(btyd_clv)
-            out["clv"] = np.where(keep, btyd_clv, out[_LGBM_CLV].to_numpy("float64"))
-            out["clv_source"] = np.where(keep, "btyd", np.where(beyond, WITHHELD, "lightgbm"))
+            out["clv"], out["clv_source"] = clv_beyond_training(
+                beyond, btyd_clv, out[_LGBM_CLV].to_numpy("float64")
+            )
         out = out.drop(columns=_LGBM_CLV)
     fallback = "btyd" if models.btyd is not None else "recency"
     out_of_range = np.flatnonzero(beyond)
@@ -275,10 +275,7 @@ def _score_block(
         out["clv_source"] = "last_period"
     else:
         # beyond the training range: the BTYD CLV when finite, else none
-        other = np.full(len(frame), np.nan) if btyd_clv is None else btyd_clv
-        swap = beyond & np.isfinite(other)
-        out["clv"] = np.where(swap, other, np.where(beyond, np.nan, lgbm_clv))
-        out["clv_source"] = np.where(swap, "btyd", np.where(beyond, WITHHELD, "lightgbm"))
+        out["clv"], out["clv_source"] = clv_beyond_training(beyond, btyd_clv, lgbm_clv)
     if models.next_purchase is not None:
         labels = np.array(window_labels(cfg.next_purchase_edges), dtype=object)
         window = labels[models.next_purchase.predict(X)]
