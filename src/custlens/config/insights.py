@@ -70,6 +70,10 @@ DEFAULT_ACTIONS = {
     "back before they lapse further.",
     "segment_shift.grow": "Check what drives the growth of {subject} and plan its segment "
     "action for more customers.",
+    "segment_shift.up": "The customers who left {subject} moved to better segments: check what "
+    "brought them there.",
+    "segment_shift.back": "Welcome back the customers who bought again after a long break (the "
+    "CRM list); ask what brought them back and keep them buying.",
     "segment_shift.lost": "Send a win-back offer to the customers who lapsed (the CRM list); ask "
     "the largest why they stopped.",
     "high_value_at_risk": "Call or personally contact these customers this week; offer a "

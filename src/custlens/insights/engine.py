@@ -20,7 +20,7 @@ import pandas as pd
 from custlens.config import RFMConfig
 from custlens.config.insights import InsightsConfig
 from custlens.insights import customer_kinds, series_kinds
-from custlens.insights.record import Insight, ranked, rate
+from custlens.insights.record import Insight, headline_first, ranked, rate
 from custlens.insights.series import (
     complete_periods,
     daily_totals,
@@ -165,5 +165,6 @@ def build_insights(
         run.insights += found
         run.tested["cross_sell"] = len(found)
 
-    run.insights = ranked([rate(i, config) for i in run.insights])
+    rated = ranked([rate(i, config) for i in run.insights])
+    run.insights = headline_first(rated, config.top, config.top_per_kind)
     return run

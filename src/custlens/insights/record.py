@@ -6,7 +6,8 @@
     {
       "schema": "custlens.insights/1",
       "as_of": "YYYY-MM-DD",
-      "insights": [                      # most severe first
+      "insights": [                      # most severe first; of the first `top`, at most
+                                         # `top_per_kind` of one kind
         {
           "id": "trend:category:Garden",  # kind:subject, stable between runs
           "kind": "segment_shift | high_value_at_risk | anomaly | trend |
@@ -115,6 +116,26 @@ def rate(insight: Insight, config: InsightsConfig) -> Insight:
 def ranked(insights: list[Insight]) -> list[Insight]:
     """Most severe first: level, then severity score, then id (a stable order)."""
     return sorted(insights, key=lambda i: (LEVELS.index(i.severity), -i.severity_score, i.id))
+
+
+def headline_first(insights: list[Insight], top: int, per_kind: int) -> list[Insight]:
+    """``insights`` (ranked) with the ``top`` listed first chosen so that no kind holds more
+    than ``per_kind`` of them while other kinds have insights to show; the top keep their rank
+    order, and the others follow in rank order."""
+    chosen: list[int] = []
+    counts: dict[str, int] = {}
+    for i, insight in enumerate(insights):
+        if len(chosen) == top:
+            break
+        if counts.get(insight.kind, 0) < per_kind:
+            chosen.append(i)
+            counts[insight.kind] = counts.get(insight.kind, 0) + 1
+    # fewer kinds than the top needs: fill with the best of those skipped
+    picked = set(chosen)
+    skipped = [i for i in range(len(insights)) if i not in picked]
+    taken = picked | set(skipped[: top - len(chosen)])
+    first = [x for i, x in enumerate(insights) if i in taken]
+    return first + [x for i, x in enumerate(insights) if i not in taken]
 
 
 def format_p(p: float | None) -> str:
