@@ -20,6 +20,7 @@ from custlens.segment.migration import (
     score_with_cuts,
     states,
     transition_matrix,
+    went_down,
 )
 
 ORDER = ["A", "B", "C"]
@@ -237,3 +238,17 @@ def test_both_dates_from_one_pass_equal_the_customer_tables(seed):
         want = want.sort_values("customer_id").reset_index(drop=True)
         have = part.to_pandas().sort_values("customer_id").reset_index(drop=True)[cols]
         pd.testing.assert_frame_equal(have, want, check_exact=True)
+
+
+def test_went_down_is_a_lower_r_plus_fm_score_or_lost_in_another_state():
+    moves = pd.DataFrame(
+        {
+            "state_then": ["A", "A", "B", "new", "A", "B"],
+            "state_now": ["B", "lost", "A", "A", "A", "B"],
+            "rfm_then": [8.0, 8.0, 4.0, np.nan, 6.0, 6.0],
+            "rfm_now": [5.0, 9.0, 7.0, 7.0, 3.0, 3.0],
+        }
+    )
+    # by hand: lower score; lost; higher score; new (no earlier score); same state (no move)
+    # twice, whatever the scores did
+    assert went_down(moves).tolist() == [True, True, False, False, False, False]

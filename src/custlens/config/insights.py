@@ -122,7 +122,10 @@ class InsightsConfig(_Strict):
     cohort_month: int = Field(default=1, ge=1)
     cohort_baseline: int = Field(default=6, ge=1)
     cohort_min_customers: int = Field(default=20, ge=1)
-    top: int = Field(default=5, ge=1)  # insights printed by the CLI
+    top: int = Field(default=5, ge=1)  # insights printed by the CLI and listed first
+    # at most this many of one kind among the ``top`` while other kinds have findings: on the
+    # demo data eight cohort drops filled the whole list and hid the customers at risk
+    top_per_kind: int = Field(default=2, ge=1)
     max_listed: int = Field(default=500, ge=1)  # customers kept in a CRM list per insight
     severity: list[SeverityRule] = Field(default_factory=lambda: list(DEFAULT_SEVERITY))
     # recommended action per kind (and direction), with {subject} and kind-specific fields

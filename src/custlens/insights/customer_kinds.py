@@ -28,7 +28,7 @@ import pandas as pd
 from custlens.config.insights import DEFAULT_ACTIONS, InsightsConfig
 from custlens.insights.record import Insight, format_p
 from custlens.insights.statistics import benjamini_hochberg, two_proportion
-from custlens.segment.migration import LOST
+from custlens.segment.migration import LOST, NEW
 
 
 def _action(config: InsightsConfig, key: str, **fields: str) -> str:
@@ -53,22 +53,24 @@ def segment_shifts(
     days = summary.get("lost_after_days")
     # migration's "lost" (no order for a while) is not the RFM segment "Lost": named in words
     gone = f"Customers with no order in {days:,} days" if days else "Customers with no recent order"
+    continuing = customer_states[customer_states["state_then"] != NEW]
     for row in tests[tests["p_adjusted"] < config.alpha].itertuples(index=False):
         name = gone if row.state == LOST else str(row.state)
         shrink = row.share_change < 0
         if shrink and row.state in config.ageing_segments:
             continue  # left by ageing: expected among customers present at both dates
         iid = f"segment_shift:{row.state}"
-        if shrink:
-            who = customer_states[
-                (customer_states["state_then"] == row.state)
-                & (customer_states["state_now"] != row.state)
-            ]
-        else:
-            who = customer_states[
-                (customer_states["state_now"] == row.state)
-                & (customer_states["state_then"] != row.state)
-            ]
+        then_col, now_col = ("state_then", "state_now") if shrink else ("state_now", "state_then")
+        moved = continuing[(continuing[then_col] == row.state) & (continuing[now_col] != row.state)]
+        where = [_where_they_are(moved[now_col], shrink, days)]
+        who = moved
+        if shrink and row.state != LOST:
+            # those who went up (bought again, a better segment) need no win-back offer
+            who = moved[moved["moved_down"]]
+            where.append(
+                f"The CRM list holds the {len(who):,} who moved down (a lower R + FM score, or "
+                f"{_no_order(days)})."
+            )
         lists.append(pd.DataFrame({"insight_id": iid, "customer_id": who["customer_id"]}))
         finding = (
             f"{name} went from {row.customers_then:,} to {row.customers_now:,} of the "
@@ -77,6 +79,13 @@ def segment_shifts(
             f"{row.test} {format_p(row.p_value)}, BH-adjusted {format_p(row.p_adjusted)}; "
             f"Stuart-Maxwell {format_p(p_omni)})."
         )
+        finding = " ".join([finding, *[w for w in where if w]])
+        if row.state == LOST:
+            key = "segment_shift.back" if shrink else "segment_shift.lost"
+        elif shrink:
+            key = "segment_shift.shrink" if len(who) else "segment_shift.up"
+        else:
+            key = "segment_shift.grow"
         out.append(
             Insight(
                 id=iid,
@@ -95,13 +104,7 @@ def segment_shifts(
                 subject=str(row.state),
                 customers=len(who),
                 action=_action(
-                    config,
-                    "segment_shift.lost"
-                    if row.state == LOST and not shrink
-                    else "segment_shift.shrink"
-                    if shrink
-                    else "segment_shift.grow",
-                    subject=name[0].lower() + name[1:] if row.state == LOST else name,
+                    config, key, subject=name[0].lower() + name[1:] if row.state == LOST else name
                 ),
                 numbers={
                     "customers_then": int(row.customers_then),
@@ -114,6 +117,32 @@ def segment_shifts(
         )
     crm = pd.concat(lists, ignore_index=True) if lists else pd.DataFrame()
     return out, crm
+
+
+def _no_order(days: int | None) -> str:
+    return f"no order in {days:,} days" if days else "no recent order"
+
+
+def _where_they_are(states: pd.Series, left: bool, days: int | None) -> str:
+    """Where the customers who left a state are now (``left``), or where those who entered it
+    came from: the three largest states by count, the rest summed."""
+    if states.empty:
+        return ""
+    counts = states.value_counts()
+    counts = counts.sort_index(kind="stable").sort_values(ascending=False, kind="stable")
+
+    def part(state: object, n: int) -> str:
+        if left:
+            return f"{n:,} with {_no_order(days)}" if state == LOST else f"{n:,} in {state}"
+        return f"{n:,} back after {_no_order(days)}" if state == LOST else f"{n:,} from {state}"
+
+    parts = [part(state, int(n)) for state, n in counts.head(3).items()]
+    rest = int(counts.iloc[3:].sum())
+    if rest:
+        parts.append(f"{rest:,} elsewhere" if left else f"{rest:,} from other states")
+    if left:
+        return f"Where the {len(states):,} who left are now: {', '.join(parts)}."
+    return f"Where the {len(states):,} who entered came from: {', '.join(parts)}."
 
 
 def at_risk(customers: pd.DataFrame, config: InsightsConfig) -> tuple[list[Insight], pd.DataFrame]:

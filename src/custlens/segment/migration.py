@@ -269,12 +269,16 @@ def homogeneity_tests(moves: pd.DataFrame, order: list[str]) -> tuple[dict, pd.D
     return omnibus, pd.DataFrame(per_state)
 
 
+def went_down(moves: pd.DataFrame) -> pd.Series:
+    """Whether each customer changed state for one with a lower r + fm score, or for lost."""
+    lower = (moves["rfm_now"] < moves["rfm_then"]) | (moves["state_now"] == LOST)
+    return (lower & (moves["state_now"] != moves["state_then"])).fillna(False).astype(bool)
+
+
 def moved_down(moves: pd.DataFrame, watch: list[str]) -> pd.DataFrame:
     """Customers who were in a watched segment at the earlier date and are now in another state
     with a lower r + fm score (or lost): the CRM list, most valuable first."""
-    was = moves["state_then"].isin(watch)
-    lower = (moves["rfm_now"] < moves["rfm_then"]) | (moves["state_now"] == LOST)
-    down = moves[was & lower & (moves["state_now"] != moves["state_then"])]
+    down = moves[moves["state_then"].isin(watch) & went_down(moves)]
     cols = [
         "customer_id",
         "state_then",

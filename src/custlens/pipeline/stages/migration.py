@@ -75,6 +75,7 @@ def run(ctx: StageContext) -> tuple[None, MigrationResult]:
         segments_at,
         states,
         transition_matrix,
+        went_down,
     )
 
     cfg, rfm = ctx.settings.migration, ctx.settings.rfm
@@ -126,7 +127,7 @@ def run(ctx: StageContext) -> tuple[None, MigrationResult]:
             "cohorts": cohorts,
             "customer_states": moves[
                 ["customer_id", "state_then", "state_now", "segment_then", "segment_now"]
-            ],
+            ].assign(moved_down=went_down(moves)),
         },
         summary=summary,
         notes=tuple(notes),
