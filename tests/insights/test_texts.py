@@ -90,6 +90,32 @@ def test_a_period_without_revenue_is_not_called_zero_times_its_baseline():
     )
 
 
+def test_orders_and_revenue_flagged_together_are_one_finding():
+    # Online Retail's closed Christmas week: no orders, so no revenue either; one finding
+    scores = pd.concat(
+        [
+            _scores(("week", "2010-12-27", 0.0, 268.0, -23.0)),
+            _scores(("week", "2010-12-27", 0.0, 119_585.0, -51.6)).assign(measure="revenue"),
+            # the week before: only revenue is flagged, on its own
+            _scores(("week", "2010-12-20", 45_137.0, 122_184.0, -4.3)).assign(measure="revenue"),
+        ],
+        ignore_index=True,
+    )
+    closed, before = anomaly_insights(scores, InsightsConfig())
+    assert closed.id == "anomaly:orders+revenue:week:2010-12-27"
+    assert closed.title == "Unusual orders and revenue in the week of 2010-12-27"
+    assert closed.finding == (
+        "Orders in the week of 2010-12-27: 0, against a baseline median of 268 (neighbouring "
+        "weeks, robust z = -23.0); revenue: 0, against a baseline median of 119,585 (robust z = "
+        "-51.6, both below the +/-4 cut-off)."
+    )
+    assert closed.metric_value == -51.6  # the stronger of the two sets the severity
+    assert closed.numbers["orders_value"] == 0.0
+    assert closed.numbers["revenue_baseline_median"] == 119_585.0
+    assert before.id == "anomaly:revenue:week:2010-12-20"
+    assert before.finding.startswith("Revenue in the week of 2010-12-20: 45,137, 0.37 times")
+
+
 def test_cross_sell_names_the_segment_once_and_its_adjusted_p_value():
     from custlens.insights.customer_kinds import cross_sell
 

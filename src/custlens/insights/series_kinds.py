@@ -10,7 +10,8 @@ within ``anomaly_window`` weeks on each side: a complete week holds each weekday
 compare like with like (the same-weekday mix). A **month**, per day (months differ in length),
 is compared with the same month of the other years when the data cover at least
 ``same_month_min_years`` years, else with the six complete months on each side. A period is an
-anomaly when ``|z| >= anomaly_z``.
+anomaly when ``|z| >= anomaly_z``; orders and revenue of one period flagged in the same direction
+are one insight (``anomaly:orders+revenue:...``, its severity from the larger ``|z|``).
 
 Trends: monthly revenue per category and per country (the ``max_series`` largest with a median
 of at least ``min_orders_per_month`` orders a month) and the size of each RFM segment at the
@@ -114,51 +115,69 @@ def _amount(value: float) -> str:
     return f"{value:.2g}"
 
 
+def _anomaly_part(row) -> tuple[str, float | None]:
+    """One measure's numbers in words, and its ratio to the baseline median (None for 0)."""
+    # no ratio to a baseline of 0 (a week without orders): the text gives the two numbers
+    ratio = row.value / row.baseline_median if row.baseline_median > 0 else None
+    base = _amount(row.baseline_median)
+    against = (
+        f"{ratio:,.2f} times the baseline median {base}"
+        if ratio  # neither a baseline of 0 nor a value of 0 ("0.00 times")
+        else f"against a baseline median of {base}"
+    )
+    return f"{row.value:,.0f}, {against}", ratio
+
+
 def anomaly_insights(scores: pd.DataFrame, config: InsightsConfig) -> list[Insight]:
+    """One insight per flagged period and direction: orders and revenue of the same period
+    flagged the same way (a closed week has neither) are one finding, not two."""
     out: list[Insight] = []
     if scores.empty:
         return out
-    flagged = scores[scores["robust_z"].abs() >= config.anomaly_z]
-    for row in flagged.itertuples(index=False):
-        label = _label(row.start, row.period)
-        # no ratio to a baseline of 0 (a week without orders): the text gives the two numbers
-        ratio = row.value / row.baseline_median if row.baseline_median > 0 else None
-        direction = "high" if row.robust_z > 0 else "low"
-        word = "above" if direction == "high" else "below"
-        base = _amount(row.baseline_median)
-        against = (
-            f"{ratio:,.2f} times the baseline median {base}"
-            if ratio  # neither a baseline of 0 nor a value of 0 ("0.00 times")
-            else f"against a baseline median of {base}"
-        )
+    flagged = scores[scores["robust_z"].abs() >= config.anomaly_z].copy()
+    flagged["_high"] = flagged["robust_z"] > 0
+    flagged["_order"] = flagged["measure"].map({m: i for i, m in enumerate(_MEASURES)})
+    flagged = flagged.sort_values(["_order"], kind="stable")
+    groups = flagged.groupby(["period", "start", "_high"], sort=False)
+    for (period, start, high), rows in groups:
+        label = _label(start, period)
+        direction = "high" if high else "low"
+        word = "above" if high else "below"
+        parts = [(row, *_anomaly_part(row)) for row in rows.itertuples(index=False)]
+        lead = max(parts, key=lambda p: abs(p[0].robust_z))[0]
+        measures = [p[0].measure for p in parts]
+        first, rest = parts[0], parts[1:]
         finding = (
-            f"{_MEASURES[row.measure]} in {label}: {row.value:,.0f}, {against} "
-            f"({row.baseline} {row.period}s, robust z = {row.robust_z:+.1f}, {word} the "
-            f"+/-{config.anomaly_z:g} cut-off)."
+            f"{_MEASURES[first[0].measure]} in {label}: {first[1]} ({first[0].baseline} "
+            f"{period}s, robust z = {first[0].robust_z:+.1f}"
         )
+        for row, text, _ in rest:
+            finding += f"); {row.measure}: {text} (robust z = {row.robust_z:+.1f}"
+        finding += f", {'both ' if rest else ''}{word} the +/-{config.anomaly_z:g} cut-off)."
+        numbers: dict = {"period": period, "measure": "+".join(measures)}
+        for row, _, _ in parts:
+            prefix = f"{row.measure}_" if rest else ""
+            numbers[f"{prefix}value"] = float(row.value)
+            numbers[f"{prefix}baseline_median"] = float(row.baseline_median)
+        numbers["baseline_periods"] = int(lead.baseline_periods)
+        lead_ratio = next(r for row, _, r in parts if row is lead)
         out.append(
             Insight(
-                id=f"anomaly:{row.measure}:{row.period}:{row.start:%Y-%m-%d}",
+                id=f"anomaly:{'+'.join(measures)}:{period}:{start:%Y-%m-%d}",
                 kind="anomaly",
-                title=f"Unusual {row.measure} in {label}",
+                title=f"Unusual {' and '.join(measures)} in {label}",
                 finding=finding,
                 metric="robust_z",
-                metric_value=float(row.robust_z),
-                test=f"robust z-score (MAD) of ln(1 + {row.measure}) against "
-                f"{row.baseline_periods} {row.baseline} {row.period}s",
-                statistic=float(row.robust_z),
-                effect_size=ratio,
-                effect_name="value / baseline median",
+                metric_value=float(lead.robust_z),
+                test=f"robust z-score (MAD) of ln(1 + {lead.measure}) against "
+                f"{lead.baseline_periods} {lead.baseline} {period}s",
+                statistic=float(lead.robust_z),
+                effect_size=lead_ratio,
+                effect_name=f"{lead.measure} / baseline median",
                 subject_type="period",
                 subject=label,
                 action=_action(config, f"anomaly.{direction}", subject=label),
-                numbers={
-                    "value": float(row.value),
-                    "baseline_median": float(row.baseline_median),
-                    "baseline_periods": int(row.baseline_periods),
-                    "measure": row.measure,
-                    "period": row.period,
-                },
+                numbers=numbers,
             )
         )
     return out
