@@ -9,13 +9,28 @@ from custlens._validation import require_columns
 from custlens.charts import MAX_ROWS
 
 
-def transition_heatmap(transitions: pd.DataFrame, date_then: str, date_now: str) -> alt.Chart:
-    """Rows: state at the earlier date; columns: state now; colour: row share; text: count."""
+def transition_heatmap(
+    transitions: pd.DataFrame, date_then: str, date_now: str, lost_after_days: int | None = None
+) -> alt.Chart:
+    """Rows: state at the earlier date; columns: state now; colour: row share; text: count.
+
+    Migration's own states are named in words: "new" (first order after ``date_then``) and
+    "lost" (no order in ``lost_after_days``), which sat beside the RFM segment "Lost"."""
+    from custlens.segment.migration import LOST, NEW
+
     require_columns(
         transitions,
         ("from_state", "to_state", "customers", "row_share"),
         what="the table given to the migration chart",
         fix="pass the migration stage's transitions table",
+    )
+    words = {
+        NEW: f"new (first order after {date_then})",
+        LOST: f"no order in {lost_after_days:,} days" if lost_after_days else "no recent order",
+    }
+    transitions = transitions.assign(
+        from_state=transitions["from_state"].replace(words),
+        to_state=transitions["to_state"].replace(words),
     )
     rows = list(dict.fromkeys(transitions["from_state"]))
     cols = list(dict.fromkeys(transitions["to_state"]))

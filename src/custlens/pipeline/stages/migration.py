@@ -31,7 +31,10 @@ class MigrationResult(StageResult):
 
         charts: dict[str, alt.TopLevelMixin] = {
             "migration_matrix": transition_heatmap(
-                self.tables["transitions"], self.summary["date_then"], self.summary["date_now"]
+                self.tables["transitions"],
+                self.summary["date_then"],
+                self.summary["date_now"],
+                self.summary.get("lost_after_days"),
             )
         }
         if not self.tables["cohorts"].empty:
