@@ -154,3 +154,20 @@ def test_cohort_heatmap_of_fifty_years_draws_the_latest_cohorts():
     assert sorted({r["cohort"] for r in data}) == cohorts[-208:]
     assert cohorts[-208] == "2008-09"
     assert "the latest 208 of 612 cohorts, from 2008-09" in _title(spec)
+
+
+def test_insight_overview_names_the_kinds_in_words():
+    insights = pd.DataFrame(
+        {
+            "kind": ["high_value_at_risk", "cross_sell", "segment_shift", "some_new_kind"],
+            "severity": ["high"] * 4,
+            "id": ["a", "b", "c", "d"],
+        }
+    )
+    (data,) = _datasets(insight_overview(insights).to_dict())
+    assert sorted(r["kind"] for r in data) == [
+        "cross-sell",
+        "high-value customers at risk",
+        "segment shift",
+        "some new kind",
+    ]

@@ -10,6 +10,15 @@ from custlens.charts import MAX_ROWS
 
 _SEVERITY = ["high", "medium", "low"]
 _COLOURS = ["#c0392b", "#e67e22", "#95a5a6"]
+# the kinds of insights.json in words (any other kind: underscores as spaces)
+KIND_WORDS = {
+    "segment_shift": "segment shift",
+    "high_value_at_risk": "high-value customers at risk",
+    "anomaly": "anomaly",
+    "trend": "trend",
+    "cohort_retention": "cohort retention",
+    "cross_sell": "cross-sell",
+}
 
 
 def insight_overview(insights: pd.DataFrame) -> alt.Chart:
@@ -26,6 +35,7 @@ def insight_overview(insights: pd.DataFrame) -> alt.Chart:
         .size()
         .reset_index(name="insights")
     )
+    counts["kind"] = [KIND_WORDS.get(k, str(k).replace("_", " ")) for k in counts["kind"]]
     return (
         alt.Chart(counts)
         .mark_bar()
