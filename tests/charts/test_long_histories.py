@@ -171,3 +171,18 @@ def test_insight_overview_names_the_kinds_in_words():
         "segment shift",
         "some new kind",
     ]
+
+
+def test_btyd_tracking_has_one_legend_and_labels_the_end_of_calibration():
+    spec = btyd_tracking_chart(_tracking(30, calibration=20)).to_dict()
+    [lines] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "line"]
+    encoding = lines["encoding"]
+    # a legend=None on the dash channel hid the shared legend: neither channel hides it
+    assert encoding["color"].get("legend", {}) is not None
+    assert encoding["strokeDash"].get("legend", {}) is not None
+    data = max(_datasets(spec), key=len)
+    assert sorted({row["series"] for row in data}) == ["actual", "expected"]
+    [note] = [layer for layer in spec["layer"] if layer["mark"]["type"] == "text"]
+    [label] = [d for d in _datasets(spec) if d and "label" in d[0]]
+    assert label[0]["label"] == "end of calibration"
+    assert note["encoding"]["text"]["field"] == "label"

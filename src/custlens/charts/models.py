@@ -127,7 +127,9 @@ def btyd_tracking_chart(table: pd.DataFrame, max_rows: int = MAX_ROWS) -> alt.Ch
         var_name="series",
         value_name="purchases",
     )
-    data["series"] = data["series"].str.replace("_cumulative", "")
+    # named as in the title: the model's expectation, not a forecast of the holdout alone
+    names = {"actual_cumulative": "actual", "predicted_cumulative": "expected"}
+    data["series"] = data["series"].map(names)
     data["period_end"] = pd.to_datetime(data["period_end"])
     unit = str(table["unit"].iloc[0]) if len(table) else "week"
     head = f"Cumulative repeat purchases ({_ADVERB.get(unit, unit)}): actual vs expected"
@@ -140,17 +142,28 @@ def btyd_tracking_chart(table: pd.DataFrame, max_rows: int = MAX_ROWS) -> alt.Ch
         .encode(
             x=alt.X("period_end:T", title=None),
             y=alt.Y("purchases:Q", title="cumulative repeat purchase days"),
+            # one legend for both channels (a legend=None on the dash hid the colour's too)
             color=alt.Color("series:N", title=None),
-            strokeDash=alt.StrokeDash("series:N", legend=None),
+            strokeDash=alt.StrokeDash("series:N", title=None),
         )
     )
     calibration = table[table["phase"] == "calibration"]
     if calibration.empty:
         return lines.properties(title=title)
-    cut = pd.DataFrame({"cutoff": [pd.to_datetime(calibration["period_end"].iloc[-1])]})
+    cut = pd.DataFrame(
+        {
+            "cutoff": [pd.to_datetime(calibration["period_end"].iloc[-1])],
+            "label": ["end of calibration"],
+        }
+    )
     rule = alt.Chart(cut).mark_rule(strokeDash=[4, 4], color="gray").encode(x="cutoff:T")
+    note = (
+        alt.Chart(cut)
+        .mark_text(align="right", baseline="top", dx=-4, dy=4, color="gray", fontSize=10)
+        .encode(x="cutoff:T", y=alt.value(0), text="label:N")
+    )
     # the title on the layer: the report's caption reads the top-level title
-    return (lines + rule).properties(title=title)
+    return (lines + rule + note).properties(title=title)
 
 
 def model_charts(ev: ModelEvaluation) -> dict[str, alt.Chart]:
