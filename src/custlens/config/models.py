@@ -56,6 +56,9 @@ class ModelsConfig(_Strict):
     # when there are more (None: all); every customer is still scored. The Pareto/NBD fit's time
     # grows with the distinct (x, t_x, T) rows: about a minute at 1M customers.
     btyd_fit_rows: int | None = Field(default=100_000, ge=1000)
+    # The chosen BTYD model's predicted purchase days of the backtest's customers in its future
+    # period may miss what they bought by this share before a run note says so (BTYD assumes steady rates: a seasonal peak or a trend there is outside it)
+    btyd_level_tolerance: float = Field(default=0.15, gt=0)
     # The backtest's metrics (every scorer, the BTYD choice, calibration, lift) are computed on
     # a seeded sample of this many of the evaluation period's customers when there are more
     # (None: all): on 200,000 customers a ROC AUC near 0.8 has a standard error of about 0.002,

@@ -217,6 +217,30 @@ def tracking(days: ir.Table, cutoff: date, horizon_days: int, model: BtydBaselin
     return out
 
 
+def level_note(
+    btyd: dict[str, Any], tolerance: float, cutoff: date, horizon_days: int
+) -> str | None:
+    """A run note when the chosen BTYD model's predicted purchase days of the backtest's
+    customers over its future period (``metrics["btyd"]``) miss the actual ones by more than
+    ``tolerance`` of the prediction; None when they do not, or when no model was chosen."""
+    block = btyd.get(btyd.get("chosen") or "", {})
+    expected, actual = block.get("holdout_predicted"), block.get("holdout_actual")
+    if expected is None or actual is None or not expected > 0:
+        return None
+    ratio = float(actual) / float(expected) - 1
+    if abs(ratio) <= tolerance:
+        return None
+    name = BTYD_NAMES.get(btyd["chosen"], btyd["chosen"])
+    return (
+        f"predictions: the {name} model predicted {expected:,.0f} purchase days of the "
+        f"backtest's customers in the {horizon_days} days after {cutoff}; they bought on "
+        f"{actual:,.0f} ({abs(ratio):.0%} {'more' if ratio > 0 else 'fewer'}), so its purchase "
+        f"counts and CLV run {'low' if ratio > 0 else 'high'} on these data (BTYD assumes "
+        "each customer's rate stays the same: a seasonal peak or a trend in that period is "
+        "outside it); the rankings in the tables are measured on that period as they are"
+    )
+
+
 @dataclass(frozen=True)
 class BtydHoldout:
     """What the future period holds for the BTYD choice: every customer's purchase days up to

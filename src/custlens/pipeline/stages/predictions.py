@@ -148,6 +148,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     from custlens.config import FeaturesConfig
     from custlens.features.rfm import resolve_as_of
     from custlens.models.backtest import data_range
+    from custlens.models.btyd_evaluation import level_note
     from custlens.models.churn import calibration_note
     from custlens.models.confidence import (
         OUT_OF_RANGE_TIER,
@@ -170,12 +171,19 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     day = resolve_as_of(purchases, ctx.as_of)
     last_purchase = data_range(purchases)[1]
     withheld = withheld_reason(day, last_purchase, cfg.horizon_days)
+    level = level_note(
+        evaluation.metrics.get("btyd", {}),
+        cfg.btyd_level_tolerance,
+        evaluation.eval_cutoff,
+        evaluation.horizon_days,
+    )
     models: TrainedModels | None = None
     if withheld is not None:  # nothing the data can check: no refit, no scores (confidence.py)
         scores = withheld_scores(ctx.customers, cfg, withheld)
         notes: tuple[str | None, ...] = (
             withheld + "; no final models are fitted or saved (the backtest's metrics stand)",
             sample_note(evaluation.metrics),
+            level,
         )
     else:
         # the customer table's rows already hold the features as of ``as_of`` when it was
@@ -200,6 +208,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             calibration_note(models.churn, "final churn model"),
             reasons_note(len(scores), cfg),
             beyond_training_summary(scores, models.train_recency_max),
+            level,
         )
     columns = align_scores(ctx.customers, scores)
     result = PredictionsResult(
