@@ -305,6 +305,10 @@ def test_timing_charts_and_save(tx, tmp_path):
     assert seas["mark"]["type"] == "bar"
     assert seas["encoding"]["y"]["field"] == "share_revenue"
     assert seas["encoding"]["y"]["stack"] == "zero"
+    # segments are set by recency: the title says so (New Customers are all in the last quarter)
+    assert seas["title"][1].startswith("(segments depend on recency")
+    whole = quarter_seasonality(seasonality(tx)).to_dict()
+    assert whole["title"] == "Seasonality by segment (share of revenue per quarter)"
     png = save_chart(chart, tmp_path / "heat.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = save_chart(hour_weekday_heatmap_by_segment(per_seg), tmp_path / "seg.svg")

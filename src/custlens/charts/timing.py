@@ -101,8 +101,12 @@ def quarter_seasonality(table: pd.DataFrame, metric: str = "share_revenue") -> a
     title, fmt = _metric(metric)
     frame = table.copy()
     frame["quarter_label"] = "Q" + frame["quarter"].astype(int).astype(str)
+    head = f"Seasonality by segment ({title} per quarter)"
+    heading: str | list[str] = head
     if "segment" not in frame.columns:
         frame["segment"] = "All customers"
+    else:  # RFM segments are set by recency: New Customers are all in the latest quarter
+        heading = [head, "(segments depend on recency: recent buyers fall in the latest months)"]
     return (
         alt.Chart(frame)
         .mark_bar()
@@ -119,7 +123,5 @@ def quarter_seasonality(table: pd.DataFrame, metric: str = "share_revenue") -> a
                 alt.Tooltip(f"{metric}:Q", format=fmt, title=title),
             ],
         )
-        .properties(
-            title=f"Seasonality by segment ({title} per quarter)", width=alt.Step(40), height=260
-        )
+        .properties(title=heading, width=alt.Step(40), height=260)
     )
