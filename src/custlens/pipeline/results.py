@@ -103,7 +103,7 @@ class Results:
             "notes": list(self.notes),
             "stages": {
                 name: {
-                    "tables": sorted(result.tables),
+                    "tables": list(result.tables),  # the stage's order: the report's
                     "columns": list(result.columns),
                     "notes": list(result.notes),
                 }
