@@ -189,3 +189,25 @@ def test_cli_prints_insights_and_accepts_compare_to(tmp_path, planted):
         app, [*args[:-2], "--compare-to", "2030-01-01", "--as-of", "2024-01-01"]
     )
     assert bad.exit_code == 2 and "--compare-to" in bad.output
+
+
+def test_the_report_shows_the_findings_in_words(run):
+    from custlens.story import Table
+
+    results, _ = run
+    section = results.stages["insights"].section(results)
+    [findings] = [
+        b for b in section.blocks if isinstance(b, Table) and b.name == "insights_insights"
+    ]
+    assert list(findings.frame.columns) == [
+        "severity",
+        "title",
+        "finding",
+        "action",
+        "customers",
+        "crm_list",
+    ]
+    # every finding is shown; the ids and test statistics stay in insights.csv
+    assert len(findings.frame) == min(
+        len(results.stages["insights"].tables["insights"]), results.settings.report.max_table_rows
+    )

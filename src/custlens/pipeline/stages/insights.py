@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from custlens.insights.record import Insight
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 INSIGHTS_JSON = "insights.json"
 CRM_LIST = "insights/customers.csv"
@@ -27,6 +28,8 @@ _NUMERIC = (
     "statistic", "p_value", "p_adjusted", "effect_size", "metric_value", "customers",
     "severity_score",
 )  # fmt: skip
+# the findings table of the report: what a reader acts on
+_REPORT_COLUMNS = ("severity", "title", "finding", "action", "customers", "crm_list")
 _CRM_EXTRA = ("segment", "recency_days", "frequency", "monetary", "clv", "churn_probability")
 
 
@@ -49,6 +52,23 @@ class InsightsResult(StageResult):
             row["numbers"] = json.loads(row["numbers"]) if row.get("numbers") else {}
             out.append(_clean(row))
         return out
+
+    def section(self, results: Results) -> Section:
+        """The default section, with the findings table in words: severity, title, finding,
+        action and the CRM list's size (ids, metrics and test statistics stay in
+        insights/insights.csv and insights.json)."""
+        from dataclasses import replace
+
+        from custlens.story import Table
+
+        def in_words(block: Any) -> Any:
+            if not (isinstance(block, Table) and block.name == f"{self.stage}_insights"):
+                return block
+            frame = block.frame
+            return replace(block, frame=frame[[c for c in _REPORT_COLUMNS if c in frame.columns]])
+
+        section = super().section(results)
+        return replace(section, blocks=tuple(in_words(b) for b in section.blocks))
 
     def documents(self) -> dict[str, str]:
         doc = {
