@@ -90,11 +90,15 @@ def test_hostile_values_are_escaped_in_the_file(hostile_run):
 
 def test_report_command_rerenders_without_recomputing(hostile_run):
     before = json.loads((hostile_run / "run.json").read_text(encoding="utf-8"))
+    html, md = ((hostile_run / f"report.{x}").read_bytes() for x in ("html", "md"))
     (hostile_run / "report.html").unlink()
     result = CliRunner().invoke(app, ["report", str(hostile_run)])
     assert result.exit_code == 0, result.output
     assert (hostile_run / "report.html").is_file()
     assert json.loads((hostile_run / "run.json").read_text(encoding="utf-8")) == before
+    # the same report as the run's (the tables were listed in another order before)
+    assert (hostile_run / "report.html").read_bytes() == html
+    assert (hostile_run / "report.md").read_bytes() == md
 
 
 def test_rfm_only_run_says_why_each_stage_is_missing(tmp_path):
