@@ -120,8 +120,11 @@ def test_console_says_differs_most_only_of_significant_differences():
         [],
     )
     assert [x for x in lines if x.startswith("Differs")] == [
-        "Differs most: spend_share_wines (epsilon_squared 0.72, adjusted p 0.0023)"
+        "Differs most: spend_share_wines (epsilon_squared 0.72, BH-adjusted p = 0.0023)"
     ]
+    # a p-value that underflows to 0 is below what a double can tell from 0, not 0
+    tiny = _headline([_difference("total_spend", 0.86, 0.0)], 1, [])
+    assert "Differs most: total_spend (epsilon_squared 0.86, BH-adjusted p < 1e-16)" in tiny
     none = _headline([_difference("income", 0.771, 0.145)], 0, [])
     assert "No feature differs significantly across personas" in none
     assert not [x for x in none if x.startswith("Differs")]

@@ -47,6 +47,8 @@ class ProfileResult:
 
     def headline(self) -> list[str]:
         """A few lines for the command line."""
+        from custlens.insights.record import format_p
+
         s = self.summary
         lines = [
             f"Roles: {', '.join(f'{r} {n}' for r, n in s['role_counts'].items())}",
@@ -60,7 +62,7 @@ class ProfileResult:
         for d in found[:3]:
             lines.append(
                 f"Differs most: {d['feature']} ({d['effect']} {d['effect_size']:.2f}, "
-                f"adjusted p {d['p_adjusted']:.2g})"
+                f"BH-adjusted {format_p(d['p_adjusted'])})"
             )
         if s["tests"] and not s["significant_tests"]:
             lines.append("No feature differs significantly across personas")

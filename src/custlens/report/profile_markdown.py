@@ -26,7 +26,12 @@ import pyarrow.csv as pacsv
 
 from custlens.outputs import atomic_dir, spreadsheet_safe
 from custlens.report.markdown_text import md_code, md_table, md_text
-from custlens.report.profile_story import found_high_value_drivers, high_value_lead
+from custlens.report.profile_story import (
+    found_high_value_drivers,
+    high_value_lead,
+    shown_campaigns,
+    shown_tests,
+)
 
 if TYPE_CHECKING:
     from custlens.pipeline.profile import ProfileResult
@@ -149,7 +154,7 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
         "for categorical features and flags; p-values adjusted by Benjamini-Hochberg.",
         "",
         md_table(
-            t["tests"].head(15),
+            shown_tests(t["tests"].head(15)),
             [
                 "feature",
                 "test",
@@ -172,7 +177,7 @@ def render_profile_markdown(result: ProfileResult, figures: dict[str, str]) -> s
             "Best-responding persona per campaign (95 % Wilson interval; `clears_base_rate`: "
             "its lower bound is above the rate of all customers):",
             "",
-            md_table(t["best_campaign_persona"]),
+            md_table(shown_campaigns(t["best_campaign_persona"])),
             "",
             *fig("campaign_response"),
             "All rates: `tables/campaign_response.csv`.",

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
 from custlens.story import (
     KPI,
     Bullets,
@@ -24,6 +26,23 @@ if TYPE_CHECKING:
     from custlens.pipeline.profile import ProfileResult
 
 MAX_ROWS = 50
+_RATES = ("rate", "ci_low", "ci_high", "base_rate")  # shares of customers: shown as percents
+
+
+def shown_tests(tests: pd.DataFrame) -> pd.DataFrame:
+    """The tests table as shown: an adjusted p-value below what a double tells from 0 reads
+    ``< 1e-16``, not 0 (the full values stay in ``tables/tests.csv``)."""
+    if "p_adjusted" not in tests.columns:
+        return tests
+    p = tests["p_adjusted"].astype(float)
+    shown = [("< 1e-16" if v < 1e-16 else f"{v:.2g}") if v == v else "" for v in p]
+    return tests.assign(p_adjusted=shown)
+
+
+def shown_campaigns(best: pd.DataFrame) -> pd.DataFrame:
+    """The best persona per campaign as shown: response rates and their interval in percent."""
+    rates = {c: [f"{v:.1%}" for v in best[c].astype(float)] for c in _RATES if c in best.columns}
+    return best.assign(**rates)
 
 
 def profile_story(result: ProfileResult, charts: dict[str, alt.TopLevelMixin]) -> Story:
@@ -87,7 +106,7 @@ def profile_story(result: ProfileResult, charts: dict[str, alt.TopLevelMixin]) -
             lead="Kruskal-Wallis with epsilon squared (numeric), chi-square with Cramer's V "
             "(categorical and flags); p-values adjusted by Benjamini-Hochberg.",
             blocks=(
-                table_node("tests", "Tests, strongest first", t["tests"], 15),
+                table_node("tests", "Tests, strongest first", shown_tests(t["tests"]), 15),
                 *figs("effect_sizes", "key_features"),
             ),
         ),
@@ -102,7 +121,7 @@ def profile_story(result: ProfileResult, charts: dict[str, alt.TopLevelMixin]) -
                     table_node(
                         "best_campaign_persona",
                         "Best persona per campaign",
-                        t["best_campaign_persona"],
+                        shown_campaigns(t["best_campaign_persona"]),
                         MAX_ROWS,
                     ),
                     *figs("campaign_response"),
