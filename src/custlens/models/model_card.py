@@ -29,9 +29,14 @@ def _f(v: object, digits: int = 3) -> str:
     return str(v)
 
 
+def _cell(text: str) -> str:
+    """A table cell's text: a "|" in it ("mean |SHAP|") would end the cell and break the table."""
+    return text.replace("|", "\\|")
+
+
 def _table(rows: list[list[object]], header: list[str]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(_f(c) for c in row) + " |" for row in rows]
+    out = ["| " + " | ".join(map(_cell, header)) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(_cell(_f(c)) for c in row) + " |" for row in rows]
     return out
 
 
