@@ -94,3 +94,32 @@ def test_audit_tree_importances_name_the_trees_in_words_fair_test_first():
         "with the metric (circular)",
     ]
     assert not [t for t in texts if t in ("segment_only", "with_metric", "without_metric")]
+
+
+def test_churn_drivers_and_insight_kinds_are_labelled_in_words():
+    """The SHAP chart named features "recency_days", "min_unit_price" and the insights chart
+    kinds "high_value_at_risk", "cross_sell", while every persona chart used words; the insight
+    counts had ticks at 0.5 and 1.5 insights."""
+    from types import SimpleNamespace
+
+    from custlens.charts.insights import insight_overview
+    from custlens.charts.models import shap_chart
+
+    ev = SimpleNamespace(importance={"recency_days": 0.3, "min_unit_price": 0.1})
+    texts = _texts(vlc.vegalite_to_svg(shap_chart(ev).to_json()))
+    assert "recency days" in texts and "min unit price" in texts, texts
+    assert not [t for t in texts if "_" in t], texts
+
+    insights = pd.DataFrame(
+        {
+            "kind": ["high_value_at_risk", "segment_shift", "segment_shift"],
+            "severity": ["high", "high", "medium"],
+            "id": ["a", "b", "c"],
+        }
+    )
+    texts = _texts(vlc.vegalite_to_svg(insight_overview(insights).to_json()))
+    assert "high value at risk" in texts and "segment shift" in texts, texts
+    assert not [t for t in texts if "_" in t], texts
+    # the x axis counts insights (at most 2 per kind here): 0, 1, 2 and no fractions
+    ticks = [t for t in texts if re.fullmatch(r"[0-9.]+", t)]
+    assert ticks and all(float(t).is_integer() for t in ticks), ticks

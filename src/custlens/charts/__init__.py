@@ -33,6 +33,7 @@ __all__ = [
     "MAX_ROWS",
     "SAVE_FORMATS",
     "VEGA_LITE_SCHEMA",
+    "WORDS",
     "chart_spec",
     "save_chart",
     "save_charts",
@@ -45,6 +46,9 @@ SAVE_FORMATS = (".png", ".svg", ".html", ".json")
 # a chart whose rows grow with the data (the length of the history, the customers) keeps to it
 # and says in its title what it shows
 MAX_ROWS = 5000
+# names of columns and kinds read as words on the axes ("recency_days" -> "recency days");
+# tooltips and the data keep the names
+WORDS = "replace(datum.label, /_/g, ' ')"
 # the schema of the plain-dict specs: the one Altair's own specs declare (tests check they agree)
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 _SCHEMA_VERSION = re.compile(r"/vega-lite/v(\d+)\.(\d+)(?:\.\d+)?\.json$")

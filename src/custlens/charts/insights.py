@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 
 from custlens._validation import require_columns
-from custlens.charts import MAX_ROWS
+from custlens.charts import MAX_ROWS, WORDS
 
 _SEVERITY = ["high", "medium", "low"]
 _COLOURS = ["#c0392b", "#e67e22", "#95a5a6"]
@@ -19,6 +19,16 @@ KIND_WORDS = {
     "cohort_retention": "cohort retention",
     "cross_sell": "cross-sell",
 }
+
+
+def _whole(counts: pd.DataFrame) -> list[int]:
+    """Whole ticks for the stacked counts (Vega's own ticks put some at 0.5 insights): about
+    eight of them from 0 to the longest bar."""
+    longest = (
+        int(counts.groupby("kind", dropna=False)["insights"].sum().max()) if len(counts) else 1
+    )
+    step = max(1, -(-longest // 8))
+    return list(range(0, longest + step, step))
 
 
 def insight_overview(insights: pd.DataFrame) -> alt.Chart:
@@ -40,8 +50,8 @@ def insight_overview(insights: pd.DataFrame) -> alt.Chart:
         alt.Chart(counts)
         .mark_bar()
         .encode(
-            y=alt.Y("kind:N", title=None),
-            x=alt.X("sum(insights):Q", title="insights"),
+            y=alt.Y("kind:N", title=None, axis=alt.Axis(labelExpr=WORDS)),
+            x=alt.X("sum(insights):Q", title="insights", axis=alt.Axis(values=_whole(counts))),
             color=alt.Color(
                 "severity:N",
                 sort=_SEVERITY,

@@ -7,7 +7,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from custlens.charts import MAX_ROWS
+from custlens.charts import MAX_ROWS, WORDS
 from custlens.models.trainer import ModelEvaluation
 
 _ADVERB = {"week": "weekly", "day": "daily"}
@@ -70,7 +70,7 @@ def shap_chart(ev: ModelEvaluation, top: int = 12) -> alt.Chart:
         .mark_bar()
         .encode(
             x=alt.X("mean_abs_shap:Q", title="mean |SHAP value|"),
-            y=alt.Y("feature:N", sort="-x", title=None),
+            y=alt.Y("feature:N", sort="-x", title=None, axis=alt.Axis(labelExpr=WORDS)),
         )
     )
 

@@ -11,14 +11,10 @@ import altair as alt
 import pandas as pd
 
 from custlens._validation import require_columns
+from custlens.charts import WORDS
 from custlens.errors import DataError
 
 _PANEL = {"width": 220, "height": 160}
-
-
-# feature names read as words on the axes ("recency_days" -> "recency days"); tooltips and the
-# data keep the names of the columns
-WORDS = "replace(datum.label, /_/g, ' ')"
 
 
 def _need(frame: pd.DataFrame, columns: tuple[str, ...], chart: str) -> None:
