@@ -123,3 +123,61 @@ def test_churn_drivers_and_insight_kinds_are_labelled_in_words():
     # the x axis counts insights (at most 2 per kind here): 0, 1, 2 and no fractions
     ticks = [t for t in texts if re.fullmatch(r"[0-9.]+", t)]
     assert ticks and all(float(t).is_integer() for t in ticks), ticks
+
+
+LONG_PERSONA = "Large-Basket, Off-Season Customers"  # 34 characters, a real persona name
+
+
+def test_persona_names_are_drawn_whole_on_the_map_legend_and_the_heatmap():
+    """Vega cut legend labels at 160 px and axis labels at 180 px: the persona map's legend
+    read "Large-Basket, Off-Season Custo…" and the heatmap's row "...Custom…"."""
+    from custlens.charts.personas import persona_map_chart, profile_heatmap
+
+    coordinates = pd.DataFrame(
+        {
+            "pc1": [0.0, 1.0, 2.0],
+            "pc2": [1.0, 0.0, 2.0],
+            "persona": [LONG_PERSONA, "Bargain One-Timers", LONG_PERSONA],
+            "persona_outlier": [False, False, True],
+        }
+    )
+    profiles = pd.DataFrame(
+        {
+            "persona": [LONG_PERSONA, "Bargain One-Timers"],
+            "size": [10, 5],
+            "recency_days_z": [1.0, -1.0],
+        }
+    )
+    for chart in (persona_map_chart(coordinates, (0.4, 0.2)), profile_heatmap(profiles)):
+        texts = _texts(vlc.vegalite_to_svg(chart.to_json()))
+        assert LONG_PERSONA in texts, texts
+        assert not [t for t in texts if t.endswith("…")], texts
+
+
+def test_the_top_rules_chart_shows_what_each_rule_leads_to():
+    """The rule was cut as a whole at 70 characters and then by Vega at 180 px, so the bars read
+    "REGENCY TEA PLATE PINK -> REG…": the item bought with it was never visible. Two rules that
+    shorten alike stay two bars."""
+    from custlens.charts.basket import top_rules_chart
+
+    cups = "PINK REGENCY TEACUP AND SAUCER"
+    rules = pd.DataFrame(
+        {
+            "rule": [
+                "REGENCY TEA PLATE PINK -> REGENCY TEA PLATE GREEN",
+                f"{cups} + ROSES REGENCY TEACUP AND SAUCER -> GREEN REGENCY TEACUP AND SAUCER",
+                f"{cups} + ROSES REGENCY TEACUP AND SAUCERS -> GREEN REGENCY TEACUP AND SAUCER",
+            ],
+            "lift": [65.8, 20.0, 19.0],
+            "confidence": [0.89, 0.7, 0.6],
+            "support": [0.01, 0.02, 0.02],
+            "count": [187, 300, 290],
+        }
+    )
+    texts = _texts(vlc.vegalite_to_svg(top_rules_chart(rules).to_json()))
+    # every label ends with the whole consequent
+    assert "REGENCY TEA PLATE PINK -&gt; REGENCY TEA PLATE GREEN" in texts, texts
+    labels = [t for t in texts if "-&gt;" in t]
+    assert len(labels) == 3 and len(set(labels)) == 3, labels
+    assert all(t.split(" -&gt; ")[1].startswith("GREEN REGENCY TEA") for t in labels[1:])
+    assert not [t for t in labels if t.endswith("…")], labels

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_ROWS",
+    "NAME_PX",
     "SAVE_FORMATS",
     "VEGA_LITE_SCHEMA",
     "WORDS",
@@ -49,6 +50,9 @@ MAX_ROWS = 5000
 # names of columns and kinds read as words on the axes ("recency_days" -> "recency days");
 # tooltips and the data keep the names
 WORDS = "replace(datum.label, /_/g, ' ')"
+# labels that are names (personas, basket rules) drawn whole up to this many pixels; Vega cuts
+# axis labels at 180 and legend labels at 160 ("Large-Basket, Off-Season Custo…")
+NAME_PX = 480
 # the schema of the plain-dict specs: the one Altair's own specs declare (tests check they agree)
 VEGA_LITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v6.4.1.json"
 _SCHEMA_VERSION = re.compile(r"/vega-lite/v(\d+)\.(\d+)(?:\.\d+)?\.json$")

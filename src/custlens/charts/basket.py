@@ -5,6 +5,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
+from custlens.charts import NAME_PX
 from custlens.errors import DataError
 
 
@@ -57,16 +58,34 @@ def co_purchase_heatmap(table: pd.DataFrame) -> alt.LayerChart:
     )
 
 
+def _rule_labels(rules: pd.Series, budget: int = 64) -> list[str]:
+    """Each rule in about ``budget`` characters with every item shortened alike, never the rule
+    as a whole (that cut off what the rule leads to: "REGENCY TEA PLATE PINK -> REG…"); labels
+    that two rules would share get the rule's place in the list, so they stay two bars."""
+    labels = []
+    for rule in rules.astype(str):
+        sides = [side.split(" + ") for side in rule.split(" -> ")]
+        items = sum(len(side) for side in sides)
+        width = max(12, (budget - 4 * (items - 1)) // items)
+        labels.append(" -> ".join(" + ".join(_short(i, width) for i in side) for side in sides))
+    twice = pd.Series(labels).duplicated(keep=False).tolist()
+    return [
+        f"{label} (#{i + 1})" if dup else label
+        for i, (label, dup) in enumerate(zip(labels, twice, strict=True))
+    ]
+
+
 def top_rules_chart(rules: pd.DataFrame, top: int = 15) -> alt.Chart:
     """The ``top`` rules by lift (the table's order) with their confidence as colour."""
     _need(rules, ("rule", "lift", "confidence", "support", "count"), "top rules")
-    data = rules.head(top).assign(label=lambda d: d["rule"].map(lambda r: _short(r, 70)))
+    data = rules.head(top)
+    data = data.assign(label=_rule_labels(data["rule"]))
     return (
         alt.Chart(data)
         .mark_bar()
         .encode(
             x=alt.X("lift:Q", title="lift"),
-            y=alt.Y("label:N", sort=None, title=None),
+            y=alt.Y("label:N", sort=None, title=None, axis=alt.Axis(labelLimit=NAME_PX)),
             color=alt.Color("confidence:Q", title="confidence", scale=alt.Scale(scheme="greens")),
             tooltip=[
                 "rule:N",

@@ -11,7 +11,7 @@ import altair as alt
 import pandas as pd
 
 from custlens._validation import require_columns
-from custlens.charts import WORDS
+from custlens.charts import NAME_PX, WORDS
 from custlens.errors import DataError
 
 _PANEL = {"width": 220, "height": 160}
@@ -98,7 +98,7 @@ def persona_map_chart(
         .encode(
             x=alt.X("pc1:Q", title=f"PC1 ({v1:.0%} of variance)"),
             y=alt.Y("pc2:Q", title=f"PC2 ({v2:.0%} of variance)"),
-            color=alt.Color("persona:N", title="Persona"),
+            color=alt.Color("persona:N", title="Persona", legend=alt.Legend(labelLimit=NAME_PX)),
             shape=alt.Shape(
                 "outlier:N",
                 scale=alt.Scale(domain=["customer", "outlier"], range=["circle", "cross"]),
@@ -135,7 +135,7 @@ def profile_heatmap(profiles: pd.DataFrame, features: list[str] | None = None) -
             title=None,
             axis=alt.Axis(labelAngle=-35, labelExpr=WORDS),
         ),
-        y=alt.Y("persona:N", sort=order, title=None),
+        y=alt.Y("persona:N", sort=order, title=None, axis=alt.Axis(labelLimit=NAME_PX)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color(
