@@ -134,5 +134,12 @@ def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = N
     )
 
 
+ACRONYMS = {"btyd": "BTYD", "clv": "CLV", "rfm": "RFM", "crm": "CRM", "shap": "SHAP"}
+
+
 def pretty(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    """A table or stage name in words: "btyd_by_frequency" -> "BTYD by frequency" (not "Btyd"),
+    "clv_lift" -> "CLV lift"."""
+    words = [ACRONYMS.get(word, word) for word in name.split("_")]
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,43 @@
+"""The stage pages (anomalies, predictions...) of a results folder: what their tables say."""
+
+from __future__ import annotations
+
+import pytest
+from tests.app.conftest import go, new_app
+
+import custlens
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory, orders_frame):
+    """Every analysis on the small order log, at most 2 anomalies of each kind listed."""
+    from custlens.exports import write_results
+
+    root = tmp_path_factory.mktemp("stage-pages")
+    csv = root / "orders.csv"
+    orders_frame.to_csv(csv, index=False)
+    settings = custlens.Settings().with_overrides(**{"anomalies.max_listed": 2})
+    return write_results(custlens.run(str(csv), settings=settings), root / "results")
+
+
+def _expanders(at) -> list[str]:
+    return [e.label for e in at.expander]
+
+
+def test_table_names_keep_their_acronyms():
+    from custlens.app.views.common import pretty
+
+    assert pretty("btyd_by_frequency") == "BTYD by frequency"
+    assert pretty("clv_lift") == "CLV lift"
+    assert pretty("churn_lift") == "Churn lift"
+    assert pretty("rfm") == "RFM"
+
+
+@pytest.mark.slow
+def test_predictions_tables_are_named_with_their_acronyms(app_env, folder):
+    """The expanders read "Btyd by frequency" and "Clv lift"."""
+    app_env(path=folder)
+    labels = _expanders(go(new_app(), "Predictions"))
+    assert any(label.startswith("BTYD by frequency (") for label in labels), labels
+    assert "CLV lift (10 rows)" in labels, labels
+    assert not [label for label in labels if label.startswith(("Btyd", "Clv"))], labels
