@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+
+import pandas as pd
 import pytest
 from tests.app.conftest import go, new_app
 
@@ -41,3 +44,18 @@ def test_predictions_tables_are_named_with_their_acronyms(app_env, folder):
     assert any(label.startswith("BTYD by frequency (") for label in labels), labels
     assert "CLV lift (10 rows)" in labels, labels
     assert not [label for label in labels if label.startswith(("Btyd", "Clv"))], labels
+
+
+@pytest.mark.slow
+def test_a_capped_list_says_how_many_were_found(app_env, folder):
+    """The anomalies page said "Cancellation pairs (100 rows)" on Online Retail, where 2,161
+    pairs were found and the stage lists at most 100 (``[anomalies] max_listed``)."""
+    found = json.loads((folder / "anomalies" / "summary.json").read_text())
+    pairs = found["cancellation_pairs"]["found"]
+    listed = len(pd.read_csv(folder / "anomalies" / "cancellation_pairs.csv"))
+    assert listed == 2 < pairs  # the fixture's cap is what this test is about
+    app_env(path=folder)
+    labels = _expanders(go(new_app(), "Anomalies"))
+    assert f"Cancellation pairs (the 2 largest of {pairs:,} found)" in labels, labels
+    flagged = len(pd.read_csv(folder / "anomalies" / "customers.csv"))
+    assert f"Customers ({flagged:,} rows)" in labels, labels

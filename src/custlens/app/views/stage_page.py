@@ -3,6 +3,9 @@ later (baskets, insights, migration...) use it as it is; predictions add the mod
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import pandas as pd
 import streamlit as st
 
 from custlens.app.views.common import headline, pretty, skipped, stage_charts, table
@@ -24,8 +27,18 @@ def render(results: Results, stage: str) -> None:
                 with st.expander("Model card", expanded=True):
                     st.markdown(_demoted(text))
     for name, frame in result.tables.items():
-        with st.expander(f"{pretty(name)} ({len(frame):,} rows)", expanded=False):
+        with st.expander(f"{pretty(name)} ({_rows(result.summary, name, frame)})"):
             table(frame, key=f"{stage}_{name}")
+
+
+def _rows(summary: Mapping, name: str, frame: pd.DataFrame) -> str:
+    """How many rows the table has and, when the stage listed fewer than it found (its
+    ``max_listed``), how many it found: "100 rows" read as every cancellation pair."""
+    counted = summary.get(name) if isinstance(summary, Mapping) else None
+    found = counted.get("found") if isinstance(counted, Mapping) else None
+    if isinstance(found, int) and found > len(frame):
+        return f"the {len(frame):,} largest of {found:,} found"
+    return f"{len(frame):,} rows"
 
 
 def _demoted(markdown: str) -> str:
