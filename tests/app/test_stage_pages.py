@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 import pytest
-from tests.app.conftest import go, new_app
+from tests.app.conftest import frame_with, go, new_app
 
 import custlens
 
@@ -59,3 +59,23 @@ def test_a_capped_list_says_how_many_were_found(app_env, folder):
     assert f"Cancellation pairs (the 2 largest of {pairs:,} found)" in labels, labels
     flagged = len(pd.read_csv(folder / "anomalies" / "customers.csv"))
     assert f"Customers ({flagged:,} rows)" in labels, labels
+
+
+@pytest.mark.slow
+def test_the_predictions_page_lists_the_top_spenders_likely_to_churn(app_env, folder):
+    """The Overview says "Call or email the N top spenders likely to churn (list in the
+    predictions section)", but the app's Predictions page had no such list."""
+    customers = pd.read_parquet(folder / "customers.parquet")
+    bar = customers["monetary"].quantile(0.8)  # the top 20% by spend (report defaults)
+    expected = customers[
+        (customers["monetary"] >= bar)
+        & (customers["churn_probability"] >= 0.5)
+        & ~customers["low_confidence"].astype(bool)
+    ].sort_values(["monetary", "customer_id"], ascending=[False, True])
+    assert len(expected), "the fixture should have some"
+    app_env(path=folder)
+    at = go(new_app(), "Predictions")
+    headings = [h.value for h in at.subheader]
+    assert f"Top spenders likely to churn ({len(expected):,})" in headings, headings
+    shown = frame_with(at, "churn_probability")
+    assert shown["customer_id"].astype(str).tolist() == expected["customer_id"].tolist()

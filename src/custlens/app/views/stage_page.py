@@ -1,5 +1,6 @@
 """A stage's page: its headline, charts and tables. Anomalies, timing and any stage added
-later (baskets, insights, migration...) use it as it is; predictions add the model card."""
+later (baskets, insights, migration...) use it as it is; predictions add the top spenders
+likely to churn and the model card."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import streamlit as st
 
 from custlens.app.views.common import headline, pretty, skipped, stage_charts, table
 from custlens.pipeline import Results
+from custlens.pipeline.stages.model_section import AT_RISK_COLUMNS, at_risk
 
 TITLES = {"predictions": "Predictions", "anomalies": "Anomalies", "timing": "Timing"}
 
@@ -20,6 +22,8 @@ def render(results: Results, stage: str) -> None:
         return
     result = results.stages[stage]
     headline(results, stage)
+    if stage == "predictions":
+        _at_risk(results)
     stage_charts(results, stage)
     if stage == "predictions":
         for path, text in result.documents().items():
@@ -39,6 +43,22 @@ def _rows(summary: Mapping, name: str, frame: pd.DataFrame) -> str:
     if isinstance(found, int) and found > len(frame):
         return f"the {len(frame):,} largest of {found:,} found"
     return f"{len(frame):,} rows"
+
+
+def _at_risk(results: Results) -> None:
+    """The list the Overview's "call or email the top spenders likely to churn" points to."""
+    if results.stages["predictions"].summary.get("scores") == "skipped":
+        return  # no customer scored: the headline and notes say why
+    cfg = results.settings.report
+    risky = at_risk(results)
+    st.subheader(f"Top spenders likely to churn ({len(risky):,})")
+    st.caption(
+        f"The top {1 - cfg.high_value_quantile:.0%} of customers by spend with a churn "
+        f"probability of at least {cfg.at_risk_probability:.0%} (confident scores only), the "
+        "largest spenders first."
+    )
+    if len(risky):
+        table(risky[[c for c in AT_RISK_COLUMNS if c in risky.columns]], key="at_risk")
 
 
 def _demoted(markdown: str) -> str:
