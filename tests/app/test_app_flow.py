@@ -240,3 +240,19 @@ def test_a_reopened_tab_finds_its_run_in_the_url(app_env, orders_csv):
     assert reopened.sidebar.radio(key="page").value == "Overview"
     assert _metrics(reopened)["Customers"] == _metrics(at)["Customers"]
     assert state.server().cache.computed == computed
+
+
+def test_the_mapping_screen_gives_a_small_file_its_size(app_env):
+    """A 48.9 KB upload (the CDNOW sample) was "0.0 MB" above its first rows."""
+    data = b"customer,date,amount\n" + b"".join(
+        f"c{i % 40},2024-01-{1 + i % 28:02d},{10 + i}.50\n".encode() for i in range(2000)
+    )
+    assert 30_000 < len(data) < 60_000
+    app_env()
+    at = upload(new_app(), "small.csv", data)
+    captions = [c.value for c in at.caption]
+    expected = f"({len(data) / 1000:.1f} KB)"
+    assert any(c.startswith("First rows of small") and c.endswith(expected) for c in captions), (
+        captions
+    )
+    assert not [c for c in captions if "0.0 MB" in c], captions

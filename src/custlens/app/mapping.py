@@ -151,7 +151,7 @@ def mapping_screen(file: sources.DataFile, read: ReadOptions, base: Settings) ->
     except CustlensError as exc:
         error_panel(exc, context="The file cannot be read", rename=file.private_names())
         return None
-    st.caption(f"First rows of {plain(file.label)} ({file.size / 1e6:,.1f} MB)")
+    st.caption(f"First rows of {plain(file.label)} ({sources.size_text(file.size)})")
     st.dataframe(head, hide_index=True, width="stretch")
     columns = [str(c) for c in head.columns]
     detection = choices.detect(columns, base.mapping)

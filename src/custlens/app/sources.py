@@ -35,6 +35,14 @@ PREVIEW_ROWS = 10
 _MB = 1024 * 1024
 
 
+def size_text(size: int) -> str:
+    """A file's size for reading, as the browser's uploader shows it: "48.9 KB", not "0.0 MB"."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("KB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:,.1f} {unit}"
+    return f"{size:,} bytes"
+
+
 @dataclass(frozen=True)
 class DataFile:
     """A data file on the server: where it is, what to call it and its content hash."""

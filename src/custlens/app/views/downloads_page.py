@@ -9,6 +9,7 @@ import streamlit as st
 from custlens.app import downloads
 from custlens.app.cache import Run, RunCache
 from custlens.app.panel import error_panel, plain
+from custlens.app.sources import size_text
 from custlens.errors import CustlensError
 
 
@@ -55,7 +56,7 @@ def render(cache: RunCache, run: Run, workdir: Path) -> None:
         return
     st.session_state[f"folder_ready_{run.key}"] = True
     st.download_button(
-        f"Download the results folder ({len(data) / 1e6:,.1f} MB zip)",
+        f"Download the results folder ({size_text(len(data))} zip)",
         data,
         file_name="custlens-results.zip",
         mime="application/zip",
