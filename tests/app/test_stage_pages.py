@@ -79,3 +79,23 @@ def test_the_predictions_page_lists_the_top_spenders_likely_to_churn(app_env, fo
     assert f"Top spenders likely to churn ({len(expected):,})" in headings, headings
     shown = frame_with(at, "churn_probability")
     assert shown["customer_id"].astype(str).tolist() == expected["customer_id"].tolist()
+
+
+@pytest.mark.slow
+def test_the_lookup_says_whose_reasons_they_are(app_env, folder):
+    """The lookup headed the reasons "Why (churn and value)", yet they are the LightGBM churn
+    model's alone: on CDNOW, where the BG/NBD model won the backtest and scored every customer,
+    customer 1 read "churn probability 73%" with LightGBM's "days overdue 86 days lowers churn
+    risk" as its why."""
+    customers = pd.read_parquet(folder / "customers.parquet")
+    has_reasons = customers["reason_1"].fillna("") != ""
+    by_btyd = customers[has_reasons & (customers["churn_source"] == "btyd")]
+    assert len(by_btyd), "the fixture should have a customer scored by BG/NBD"
+    app_env(path=folder)
+    at = go(new_app(), "Customer lookup")
+    at.text_input(key="lookup_id").set_value(by_btyd["customer_id"].iloc[0]).run()
+    assert not at.exception, at.exception
+    assert not [m.value for m in at.markdown if "churn and value" in m.value]
+    captions = " ".join(c.value for c in at.caption)
+    assert "churn probability is the BG/NBD model's" in captions, captions
+    assert "the reasons in words are the LightGBM churn model's" in captions, captions

@@ -14,6 +14,14 @@ from custlens.app.panel import error_panel, plain
 from custlens.app.views.common import table
 from custlens.errors import CustlensError
 
+# the scorers of churn_source / clv_source in words (as in the model card)
+SCORERS = {
+    "lightgbm": "LightGBM model",
+    "btyd": "BG/NBD model",
+    "last_period": "last-period baseline",
+    "recency": "recency rule",
+}
+
 
 def _value(value: object, fmt: str = "{}") -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -61,9 +69,16 @@ def profile(row: pd.Series) -> None:
     )
     reasons = [row[c] for c in ("reason_1", "reason_2", "reason_3") if c in row.index and row[c]]
     if reasons:
-        st.markdown("**Why (churn and value):**")
+        st.markdown("**Why (the churn score's strongest reasons):**")
         for reason in reasons:
             st.markdown(f"- {plain(reason)}")
+        source = str(row.get("churn_source") or "lightgbm")
+        if not source.startswith("lightgbm"):
+            st.caption(
+                f"This customer's churn probability is the {plain(SCORERS.get(source, source))}'s, "
+                "which scored better on the backtest or where LightGBM cannot (see the "
+                "Predictions page); the reasons in words are the LightGBM churn model's."
+            )
     if "is_anomaly" in row.index:
         if bool(row["is_anomaly"]):
             why = row.get("anomaly_reasons") or "no reason recorded"
