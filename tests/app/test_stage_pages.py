@@ -99,3 +99,30 @@ def test_the_lookup_says_whose_reasons_they_are(app_env, folder):
     captions = " ".join(c.value for c in at.caption)
     assert "churn probability is the BG/NBD model's" in captions, captions
     assert "the reasons in words are the LightGBM churn model's" in captions, captions
+
+
+def test_tree_rules_read_in_words():
+    from custlens.pipeline.stages.sections import rule_words
+
+    assert rule_words("frequency <= 4.5 and 0.417 < q4_share <= 0.583") == (
+        "frequency at most 4.5, q4 share above 0.417 and at most 0.583"
+    )
+    assert rule_words("frequency > 4.5 and 120 < monetary <= 3,400") == (
+        "frequency above 4.5, monetary above 120 and at most 3,400"
+    )
+
+
+@pytest.mark.slow
+def test_the_personas_page_shows_the_tree_rules_in_words(app_env, folder):
+    """The rules table showed "0.417 < q4_share <= 0.583 and avg_items_per_order <= 133",
+    column names and symbols, in a column too narrow for them."""
+    raw = pd.read_csv(folder / "personas" / "tree_rules.csv")
+    app_env(path=folder)
+    at = go(new_app(), "Personas")
+    shown = frame_with(at, "coverage")  # the persona profiles have a "rule" column too
+    assert len(shown) == len(raw)
+    for rule in shown["rule"]:
+        assert not any(ch in rule for ch in "_<>"), rule
+    for before, after in zip(raw["rule"], shown["rule"], strict=True):
+        for name in ("frequency", "monetary", "q4_share", "avg_items_per_order"):
+            assert (name in before) == (name.replace("_", " ") in after), (before, after)

@@ -123,14 +123,26 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
+def table(
+    frame: pd.DataFrame,
+    *,
+    height: int | None = None,
+    key: str | None = None,
+    wide: tuple[str, ...] = (),
+) -> None:
+    """``wide``: text columns drawn at the largest width (long rules, reasons), not cut after a
+    few words."""
+    config = column_config(frame)
+    for name in wide:
+        if name in config:
+            config[name] = st.column_config.TextColumn(str(name).replace("_", " "), width="large")
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         height=height or "auto",
         key=key,
-        column_config=column_config(frame),
+        column_config=config,
     )
 
 

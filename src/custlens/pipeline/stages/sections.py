@@ -95,7 +95,7 @@ def personas_section(result: PersonasResult, results: Results) -> Section:
     if "tree_rules" in t and len(t["tree_rules"]):
         rules_t = t["tree_rules"].sort_values(["persona", "support"], ascending=[True, False])
         words = [
-            f"{r.persona}: {_rule_words(str(r.rule))} "
+            f"{r.persona}: {rule_words(str(r.rule))} "
             f"({int(r.support):,} customers, {float(r.precision):.0%} of them in this persona)"
             for r in rules_t.groupby("persona", sort=False).head(2).itertuples(index=False)
         ]
@@ -116,8 +116,14 @@ def personas_section(result: PersonasResult, results: Results) -> Section:
     )
 
 
-def _rule_words(rule: str) -> str:
-    words = rule.replace(" and ", ", ").replace("<=", "at most").replace(">", "above")
+def rule_words(rule: str) -> str:
+    """A surrogate tree rule in words: "frequency <= 4.5 and 0.417 < q4_share <= 0.583" ->
+    "frequency at most 4.5, q4 share above 0.417 and at most 0.583" (the report's persona
+    section and the app's table)."""
+    words = rule.replace(" and ", ", ")
+    # a range, "0.417 < q4_share <= 0.583": "q4 share above 0.417 and at most 0.583"
+    words = re.sub(r"(\S+) < ([^,<>]+?) <= ", r"\2 above \1 and at most ", words)
+    words = words.replace("<=", "at most").replace(">", "above")
     return words.replace("_", " ")
 
 
