@@ -175,6 +175,28 @@ def test_upload_map_run_lookup_download(app_server, order_log, tmp_path):
             page.locator('[data-testid="stDataFrame"]').last.wait_for(timeout=WAIT_MS)
             _idle(page)
             page.screenshot(path=shots / "5-lookup.png", full_page=True)
+            # the history table is as tall as its lines (a header and 35 px a row), not a
+            # 360 px grid with empty rows under a customer's few lines
+            log = pd.read_csv(order_log, dtype={"InvoiceNo": str, "StockCode": str})
+            plain_lines = (
+                ~log["InvoiceNo"].str.startswith("C")
+                & (log["Quantity"] > 0)
+                & (log["UnitPrice"] > 0)
+                & log["StockCode"].str.fullmatch(r"\d{5}[A-Z]?")
+            )
+            whole = plain_lines.groupby(log["CustomerID"]).all()  # no line cleaning could drop
+            raw = log["CustomerID"].value_counts()[whole[whole].index].sort_values()
+            raw = raw[raw.index.notna() & raw.between(2, 8)]
+            few = str(int(raw.index[0]))  # a customer of a few lines: fewer than 360 px hold
+            box.fill(few)
+            box.press("Enter")
+            page.get_by_role("heading", name=f"Customer {few}").wait_for(timeout=WAIT_MS)
+            _idle(page)
+            said = page.get_by_text(re.compile(r"[\d,]+ lines from ")).inner_text()
+            lines = int(said.split(" lines")[0].replace(",", ""))
+            height = page.locator('[data-testid="stDataFrame"]').last.bounding_box()["height"]
+            assert 0 < lines <= raw.iloc[0], said
+            assert abs(height - 35 * (lines + 1)) <= 8, (lines, height)
             for name, file in (
                 ("Personas", "6-personas.png"),
                 ("Predictions", "7-predictions.png"),

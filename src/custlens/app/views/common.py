@@ -130,8 +130,10 @@ def table(
     key: str | None = None,
     wide: tuple[str, ...] = (),
 ) -> None:
-    """``wide``: text columns drawn at the largest width (long rules, reasons), not cut after a
-    few words."""
+    """``height``: the most the table takes (it scrolls beyond); ``wide``: text columns drawn at
+    the largest width (long rules, reasons), not cut after a few words."""
+    if height is not None:  # at most as tall as its rows: no empty grid under a short table
+        height = min(height, ROW_PX * (len(frame) + 1) + 3)
     config = column_config(frame)
     for name in wide:
         if name in config:
