@@ -126,3 +126,19 @@ def test_the_personas_page_shows_the_tree_rules_in_words(app_env, folder):
     for before, after in zip(raw["rule"], shown["rule"], strict=True):
         for name in ("frequency", "monetary", "q4_share", "avg_items_per_order"):
             assert (name in before) == (name.replace("_", " ") in after), (before, after)
+
+
+@pytest.mark.slow
+def test_the_sort_choices_read_like_the_table_headers(app_env, folder):
+    """ "Sort by" offered "recency_days", "avg_order_value" above a table headed "recency days",
+    "avg order value"; choosing one still sorts by that column."""
+    app_env(path=folder)
+    at = go(new_app(), "Segments")
+    box = at.selectbox(key="seg_sort")
+    assert "recency days" in box.options and "avg order value" in box.options, box.options
+    assert not [o for o in box.options if "_" in o], box.options
+    box.set_value("recency_days").run()
+    assert not at.exception, at.exception
+    at.toggle(key="seg_asc").set_value(True).run()
+    shown = frame_with(at, "recency_days")
+    assert shown["recency_days"].is_monotonic_increasing

@@ -50,7 +50,11 @@ def render(results: Results) -> None:
     cols = [c for c in CRM_COLUMNS if c in customers.columns]
     sortable = [c for c in cols if c not in ("segment", "action")]
     sort_by = right.selectbox(
-        "Sort by", sortable, key="seg_sort", **initial("seg_sort", index=sortable.index("monetary"))
+        "Sort by",
+        sortable,
+        key="seg_sort",
+        format_func=lambda column: column.replace("_", " "),  # as the table's headers read
+        **initial("seg_sort", index=sortable.index("monetary")),
     )
     ascending = right.toggle("Ascending", key="seg_asc", **initial("seg_asc", value=False))
     rows = customers.loc[customers["segment"] == segment, cols]
