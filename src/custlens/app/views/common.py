@@ -123,28 +123,17 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def table(
-    frame: pd.DataFrame,
-    *,
-    height: int | None = None,
-    key: str | None = None,
-    wide: tuple[str, ...] = (),
-) -> None:
-    """``height``: the most the table takes (it scrolls beyond); ``wide``: text columns drawn at
-    the largest width (long rules, reasons), not cut after a few words."""
+def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
+    """``height``: the most the table takes (it scrolls beyond)."""
     if height is not None:  # at most as tall as its rows: no empty grid under a short table
         height = min(height, ROW_PX * (len(frame) + 1) + 3)
-    config = column_config(frame)
-    for name in wide:
-        if name in config:
-            config[name] = st.column_config.TextColumn(str(name).replace("_", " "), width="large")
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         height=height or "auto",
         key=key,
-        column_config=config,
+        column_config=column_config(frame),
     )
 
 
