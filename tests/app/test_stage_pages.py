@@ -144,3 +144,29 @@ def test_the_sort_choices_read_like_the_table_headers(app_env, folder):
     at.toggle(key="seg_asc").set_value(True).run()
     shown = frame_with(at, "recency_days")
     assert shown["recency_days"].is_monotonic_increasing
+
+
+@pytest.mark.slow
+def test_a_stage_without_a_headline_shows_its_notes_at_once(app_env):
+    """Timing on dates without a time of day (CDNOW) has no contact windows to headline: the page
+    was a title over a closed "Notes (1)" and a chart, the reason hidden behind a click."""
+    from tests.app.conftest import upload
+
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    lines = pd.DataFrame(
+        {
+            "customer": [f"c{i % 30}" for i in range(120)],
+            "order_date": days.strftime("%Y-%m-%d"),  # no time of day
+            "amount": [10.0 + i for i in range(120)],
+        }
+    )
+    app_env()
+    at = upload(new_app(), "dates only.csv", lines.to_csv(index=False).encode())
+    at.multiselect(key="analyses").set_value(["timing"]).run()
+    at.button(key="run_button").click().run()
+    assert not at.exception, at.exception
+    go(at, "Timing")
+    assert not [m.value for m in at.markdown if m.value.startswith("- Best contact windows")]
+    notes = [e for e in at.expander if e.label.startswith("Notes (")]
+    assert len(notes) == 1 and notes[0].proto.expanded, [e.label for e in at.expander]
+    assert any("no time of day" in c.value for c in notes[0].caption)

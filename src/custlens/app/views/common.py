@@ -74,10 +74,13 @@ def headline(results: Results, stage: str) -> None:
     result = results.stages.get(stage)
     if result is None:
         return
-    for line in result.headline(results):
+    lines = list(result.headline(results))
+    for line in lines:
         st.markdown(f"- {plain(line)}")
     if result.notes:
-        with st.expander(f"Notes ({len(result.notes)})"):
+        # a stage with nothing to headline (timing on dates without a time of day) says why at
+        # once, not behind a click under an otherwise empty title
+        with st.expander(f"Notes ({len(result.notes)})", expanded=not lines):
             for note in result.notes:
                 st.caption(plain(note))
 
