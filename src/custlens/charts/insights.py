@@ -51,7 +51,11 @@ def insight_overview(insights: pd.DataFrame) -> alt.Chart:
         .mark_bar()
         .encode(
             y=alt.Y("kind:N", title=None, axis=alt.Axis(labelExpr=WORDS)),
-            x=alt.X("sum(insights):Q", title="insights", axis=alt.Axis(values=_whole(counts))),
+            x=alt.X(
+                "sum(insights):Q",
+                title="insights",
+                axis=alt.Axis(values=_whole(counts), format="d"),
+            ),
             color=alt.Color(
                 "severity:N",
                 sort=_SEVERITY,
