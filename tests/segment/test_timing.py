@@ -307,6 +307,16 @@ def test_timing_charts_and_save(tx, tmp_path):
     assert seas["encoding"]["y"]["stack"] == "zero"
     # segments are set by recency: the title says so (New Customers are all in the last quarter)
     assert seas["title"][1].startswith("(segments depend on recency")
+    # segments in the order given (the RFM rules' order), any others after them by name
+    table = seasonality(tx, SEGMENTS, segment_column="tier")
+    names = sorted(set(table["segment"]))
+    wanted = [names[-1], "Not present", names[0]]
+    ordered = quarter_seasonality(table, order=wanted).to_dict()
+    assert ordered["encoding"]["x"]["sort"] == [names[-1], names[0], *names[1:-1]]
+    by_name = quarter_seasonality(table).to_dict()
+    assert by_name["encoding"]["x"]["sort"] == names
+    facet = hour_weekday_heatmap_by_segment(per_seg, order=wanted).to_dict()
+    assert facet["facet"]["sort"][:2] == [names[-1], names[0]]
     whole = quarter_seasonality(seasonality(tx)).to_dict()
     assert whole["title"] == "Seasonality by segment (share of revenue per quarter)"
     png = save_chart(chart, tmp_path / "heat.png")

@@ -76,10 +76,23 @@ def hour_weekday_heatmap(table: pd.DataFrame, metric: str = "orders") -> alt.Cha
     )
 
 
+def _segment_order(present: pd.Series, order: list[str] | None) -> list[str]:
+    """The segments of ``present`` in ``order`` (the RFM rules' order: best customers first),
+    any others after them by name."""
+    names = sorted(set(present.dropna().astype(str)))
+    first = [s for s in (order or []) if s in names]
+    return first + [s for s in names if s not in first]
+
+
 def hour_weekday_heatmap_by_segment(
-    table: pd.DataFrame, metric: str = "share_orders", *, columns: int = 3
+    table: pd.DataFrame,
+    metric: str = "share_orders",
+    *,
+    columns: int = 3,
+    order: list[str] | None = None,
 ) -> alt.FacetChart:
-    """One heatmap per segment (shares by default, so segments of different sizes compare)."""
+    """One heatmap per segment (shares by default, so segments of different sizes compare), in
+    ``order`` (the segment rules' order; by name without it)."""
     _need(
         table,
         ("segment", "weekday_name", "hour", "orders", "revenue", metric),
@@ -89,14 +102,20 @@ def hour_weekday_heatmap_by_segment(
     return (
         _heat(table, metric)
         .properties(width=260, height=110)
-        .facet(facet=alt.Facet("segment:N", title=None), columns=columns)
+        .facet(
+            facet=alt.Facet("segment:N", title=None, sort=_segment_order(table["segment"], order)),
+            columns=columns,
+        )
         .properties(title=f"When each segment orders ({_metric(metric)[0]})")
         .resolve_scale(color="independent" if not metric.startswith("share") else "shared")
     )
 
 
-def quarter_seasonality(table: pd.DataFrame, metric: str = "share_revenue") -> alt.Chart:
-    """Stacked bars: each segment's share of orders or revenue per quarter (Q1-Q4)."""
+def quarter_seasonality(
+    table: pd.DataFrame, metric: str = "share_revenue", *, order: list[str] | None = None
+) -> alt.Chart:
+    """Stacked bars: each segment's share of orders or revenue per quarter (Q1-Q4), segments in
+    ``order`` (by name without it)."""
     _need(table, ("quarter", metric), "quarter seasonality", "seasonality(period='quarter')")
     title, fmt = _metric(metric)
     frame = table.copy()
@@ -111,7 +130,7 @@ def quarter_seasonality(table: pd.DataFrame, metric: str = "share_revenue") -> a
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("segment:N", title=None, sort=alt.SortField("segment")),
+            x=alt.X("segment:N", title=None, sort=_segment_order(frame["segment"], order)),
             y=alt.Y(f"{metric}:Q", title=title, stack="zero", axis=alt.Axis(format=fmt)),
             color=alt.Color("quarter_label:N", title="quarter", sort=["Q1", "Q2", "Q3", "Q4"]),
             order=alt.Order("quarter:Q"),

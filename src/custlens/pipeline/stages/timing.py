@@ -31,8 +31,12 @@ class TimingResult(StageResult):
             quarter_seasonality,
         )
 
+        # the segment rules' order (best customers first), as in the segment tables
+        order = [r.name for r in results.settings.rfm.segments] if results is not None else None
         charts: dict[str, alt.TopLevelMixin] = {
-            "quarter_seasonality": quarter_seasonality(self.tables["quarter_seasonality"])
+            "quarter_seasonality": quarter_seasonality(
+                self.tables["quarter_seasonality"], order=order
+            )
         }
         if "hour_weekday" not in self.tables:  # date-only data: no hour analyses
             return charts
@@ -41,7 +45,7 @@ class TimingResult(StageResult):
         return {
             "hour_weekday": hour_weekday_heatmap(overall, "orders"),
             "hour_weekday_by_segment": hour_weekday_heatmap_by_segment(
-                grid[grid["segment"] != ALL_CUSTOMERS]
+                grid[grid["segment"] != ALL_CUSTOMERS], order=order
             ),
             **charts,
         }
