@@ -47,8 +47,13 @@ def first_message_lines(exc: Exception, n: int = 3) -> str:
 
 
 def open_text(path: Path, encoding: str) -> io.TextIOBase:
+    """The file as text for Python's own reads (header names, first line), decoded as DuckDB
+    decodes it: a UTF-8 byte-order mark is dropped, and UTF-16 without a byte-order mark is
+    little-endian (Python's incremental UTF-16 decoder refuses such a file)."""
     raw = gzip.open(path, "rb") if path.name.lower().endswith(".gz") else open(path, "rb")  # noqa: SIM115
     py_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    if encoding == "utf-16" and raw.peek(2)[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        py_encoding = "utf-16-le"
     return io.TextIOWrapper(raw, encoding=py_encoding, errors="replace", newline="")
 
 
