@@ -190,6 +190,10 @@ REFUSED: dict[str, tuple[Callable[[Path], list[str]], tuple[str, ...]]] = {
         lambda p: [_write(p, "be.csv", b"\xfe\xff" + _csv().encode("utf-16-be"))],
         ("UTF-16", "big-endian"),
     ),
+    "UTF-16 big-endian without BOM": (
+        lambda p: [_write(p, "be_bare.csv", _csv().encode("utf-16-be"))],
+        ("UTF-16", "big-endian"),
+    ),
     "markup in a figure format": (
         lambda p: [_write(p, "ok.csv", _csv()), "--figures", "[bold]png"],
         ("[bold]png",),
@@ -229,6 +233,8 @@ READ: dict[str, Callable[[], bytes]] = {
     "CR-only line endings": lambda: _csv(sep="\r").encode(),
     "CRLF line endings": lambda: _csv(sep="\r\n").encode(),
     "UTF-8 BOM": lambda: b"\xef\xbb\xbf" + _csv().encode(),
+    # NUL at every odd byte of the header: UTF-16 little-endian written without a BOM
+    "UTF-16 LE without BOM": lambda: _csv().encode("utf-16-le"),
 }
 
 

@@ -82,21 +82,38 @@ def check_not_blank(path: Path) -> None:
         )
 
 
+def _utf16_without_bom(head: bytes) -> str | None:
+    """``"le"`` or ``"be"`` when ``head`` (the first bytes of a file) reads as UTF-16 text of
+    the ASCII range without a byte-order mark: a NUL byte at every odd (little-endian) or every
+    even (big-endian) offset and none at the others; text in UTF-8 or Latin-1 has no NUL."""
+    head = head[: len(head) // 2 * 2]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    if not odd.strip(b"\0") and b"\0" not in even:
+        return "le"
+    if not even.strip(b"\0") and b"\0" not in odd:
+        return "be"
+    return None
+
+
 def bom_encoding(path: Path) -> str | None:
-    """``utf-16`` when the file starts with a little-endian UTF-16 byte-order mark."""
+    """``utf-16`` when the file starts with a little-endian UTF-16 byte-order mark, or with
+    little-endian UTF-16 text without one (which DuckDB reads as ``utf-16`` too)."""
     opener = gzip.open if path.name.lower().endswith(".gz") else open
     try:
         with opener(path, "rb") as fh:
-            head = fh.read(2)
+            head = fh.read(64)
     except (OSError, EOFError):
         return None
-    if head == b"\xfe\xff":
+    bare = _utf16_without_bom(head)
+    if head[:2] == b"\xfe\xff" or bare == "be":
         raise InputError(
             "The file is UTF-16 big-endian, which the CSV reader does not support",
             where=str(path),
             fix="re-save the file as UTF-8 (or UTF-16 little-endian)",
         )
-    return "utf-16" if head == b"\xff\xfe" else None
+    return "utf-16" if head[:2] == b"\xff\xfe" or bare == "le" else None
 
 
 def gzip_truncated(path: Path) -> bool:
