@@ -128,6 +128,48 @@ def test_unknown_excel_sheet_lists_the_sheets(tmp_path: Path) -> None:
     assert "--sheet" in text
 
 
+def _workbook_with_rows(path: Path, rows: list[list], merge: str | None = None) -> Path:
+    wb = openpyxl.Workbook()
+    for row in rows:
+        wb.active.append(row)
+    if merge:
+        wb.active.merge_cells(merge)
+    wb.save(path)
+    return path
+
+
+_NAMES = ["customer_id", "segment", "retention", "spend"]
+_DATA = [[f"{i:05d}", "AB"[i % 2], i / 20, 10.0 * i] for i in range(12)]
+
+
+@pytest.mark.parametrize(
+    ("title", "merge", "named"),
+    [
+        (["Customer info", None, "Metrics", None], "C1:D1", "2 of 4"),  # group header
+        (["Export of 2024-03-01", None, None, None], "A1:D1", "1 of 4"),  # a title over the table
+    ],
+)
+def test_a_title_row_above_the_column_names_is_refused(
+    tmp_path: Path, title: list, merge: str, named: str
+) -> None:
+    path = _workbook_with_rows(tmp_path / "t.xlsx", [title, _NAMES, *_DATA], merge)
+    for read in (lambda: read_table(path), lambda: load(path)):
+        with pytest.raises(InputError) as info:
+            read()
+        text = str(info.value)
+        assert "title or a merged group header" in text and named in text, text
+        assert "'retention'" in text and "t.xlsx" in text and "sheet 'Sheet'" in text, text
+        assert "delete the rows above the column names" in text, text
+
+
+def test_a_column_without_a_name_over_numbers_is_not_a_title(tmp_path: Path) -> None:
+    # the row below the blank name holds a number, not a name: the first row is the header
+    rows = [["customer_id", "segment", None, "spend"], *_DATA]
+    table = read_table(_workbook_with_rows(tmp_path / "t.xlsx", rows)).table.to_pandas()
+    assert list(table.columns) == ["customer_id", "segment", "column_3", "spend"]
+    assert len(table) == 12
+
+
 def test_sqlite_table_that_does_not_exist_lists_tables(tmp_path: Path) -> None:
     path = tmp_path / "shop.db"
     with sqlite3.connect(path) as db:

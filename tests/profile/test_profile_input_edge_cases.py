@@ -358,3 +358,30 @@ def test_cli_profile_takes_the_window_from_the_cleaning_settings(
     run = json.loads((out2 / "run.json").read_text())
     assert run["as_of"] == str((cut + pd.Timedelta(days=1)).date())
     assert any(f"'Dt_Customer': {later + 1} date(s)" in n for n in run["notes"])
+
+
+# -- 6. a title row above the column names of a workbook ----------------------------------------
+
+
+def test_cli_refuses_a_workbook_with_a_group_header_row(tmp_path: Path):
+    # "Customer info" merged over the first two columns, "Metrics" over the last two: read as
+    # the header, the real column names became a row of data and the profile ran on it
+    openpyxl = pytest.importorskip("openpyxl")
+    wb = openpyxl.Workbook()
+    wb.active.append(["Customer info", None, "Metrics", None])
+    wb.active.append(["customer_id", "segment", "retention", "spend"])
+    for i in range(40):
+        wb.active.append([f"{i:05d}", "ABC"[i % 3], i / 40, 2.5 * i])
+    wb.active.merge_cells("A1:B1")
+    wb.active.merge_cells("C1:D1")
+    source = tmp_path / "customers.xlsx"
+    wb.save(source)
+    before = source.read_bytes()
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["profile", str(source), "--out", str(out)])
+    text = (result.stdout or "") + (result.stderr or "")
+    assert result.exit_code == 2, text
+    assert "Traceback" not in text and "merged group header" in text, text
+    assert "'Customer info', 'Metrics'" in text and "'customer_id'" in text, text
+    assert not out.exists()
+    assert source.read_bytes() == before
