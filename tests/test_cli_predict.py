@@ -108,6 +108,25 @@ def test_score_given_the_results_folder_points_at_its_models(
     assert not out.exists()
 
 
+def test_score_names_the_columns_the_models_were_trained_with(
+    run_dir: Path, orders: Path, tmp_path: Path
+) -> None:
+    # the models learned from product and category columns (product_entropy, category_entropy
+    # ...): new data without them cannot give those features, and the message says which
+    # columns to map, not which internal features are missing
+    source = tmp_path / "no_products.csv"
+    frame = pd.read_parquet(orders).drop(columns=["StockCode", "Description", "Category"])
+    frame.to_csv(source, index=False)
+    out = tmp_path / "scored"
+    result, text = _invoke("score", str(run_dir / "models"), str(source), "--out", str(out))
+    text = " ".join(text.split())
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert "trained on order lines with the column(s) product_id, category" in text, text
+    assert "Where: " + str(source) in text and "customer_id=CustomerID" in text, text
+    assert "--map product_id=<column> --map category=<column>" in text, text
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [

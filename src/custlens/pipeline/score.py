@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from custlens.config import Settings, load_settings
-from custlens.errors import ConfigError
+from custlens.errors import ConfigError, MappingError
+from custlens.features.catalog import FEATURES, RETURNS
 from custlens.io.options import ReadOptions
-from custlens.pipeline.results import Results
+from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.run import StageCallback, prepare
 from custlens.pipeline.stages.predictions import align_scores
 
@@ -96,9 +98,43 @@ def score(
             frame, _ = customer_features(
                 cleaned.purchases, cleaned.returns, core.as_of, models.config
             )
+            _check_layout(models.feature_names, frame, core.source, folder)
             scored = score_new(models, frame)
             beyond = beyond_training_summary(scored, models.train_recency_max)
             if beyond:
                 core.notes.append(beyond)
         scores = align_scores(core.customers, scored)
     return core.results(settings, pd.concat([core.customers, scores], axis=1))
+
+
+def _check_layout(
+    names: Sequence[str], frame: pd.DataFrame, source: SourceInfo, folder: Path
+) -> None:
+    """MappingError naming the optional columns (``product_id``, ``category``...) the models
+    were trained with and the new data lack: without them some model features cannot be
+    computed (the feature catalog says which column each feature needs)."""
+    lacking = [n for n in names if n not in frame.columns]
+    if not lacking:
+        return
+    specs = {spec.name: spec for spec in FEATURES}
+    needed = [c for n in lacking if n in specs for c in specs[n].requires if c != RETURNS]
+    columns = [c for c in dict.fromkeys(needed) if c not in source.mapping]
+    mapped = ", ".join(f"{k}={v}" for k, v in source.mapping.items())
+    if columns:
+        what = (
+            f"The models in {str(folder)!r} were trained on order lines with the column(s) "
+            f"{', '.join(columns)}, which the new data lack"
+        )
+        fix = (
+            "map the new data's column(s) with "
+            + " ".join(f"--map {c}=<column>" for c in columns)
+            + ", or score data in the layout the models were trained on"
+        )
+    else:
+        what = f"The models in {str(folder)!r} need features the new data do not give"
+        fix = "score data in the layout the models were trained on"
+    raise MappingError(
+        f"{what} (model features {', '.join(lacking)})",
+        where=f"{source.origin}; columns mapped: {mapped}",
+        fix=fix,
+    )
