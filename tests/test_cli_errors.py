@@ -277,6 +277,21 @@ def test_unix_timestamps_are_named_as_such(tmp_path: Path, out: Path) -> None:
     _assert_clean_failure(result, text, out, "InvoiceDate", "Unix timestamps", "unit='s'")
 
 
+@pytest.mark.parametrize("serial", ["4054{d}", "4054{d}.5"], ids=["days", "days and time"])
+def test_excel_serial_dates_are_named_as_such(tmp_path: Path, out: Path, serial: str) -> None:
+    """Excel's day numbers in a CSV's date column (40544 is 2011-01-01, so the first row's
+    40541 is 2010-12-29): the fix names them and how to convert them, not a --date-format
+    (none can read them)."""
+    src = tmp_path / "serial.csv"
+    src.write_text(HEADER + _lines(date=serial))
+    result, text = _invoke(["run", str(src), "--out", str(out), "--analyses", "rfm"])
+    _assert_clean_failure(
+        result, text, out, "InvoiceDate", "Excel serial dates", "'40541", "is 2010-12-29"
+    )
+    assert "origin='1899-12-30'" in " ".join(text.split()), text
+    assert "e.g. --date-format" not in text, text
+
+
 @pytest.mark.parametrize("command", ["run", "profile", "audit", "generate"])
 @pytest.mark.parametrize("seed", ["-1", "4294967296"])
 def test_a_seed_numpy_cannot_take_is_refused_up_front(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -227,6 +228,14 @@ def failure_error(
                 "pass the layout with --date-format, e.g. --date-format '%d/%m/%Y %H:%M', "
                 "or correct that value"
             )
+            if (serial := _excel_serial_day(value)) is not None:
+                fix = (
+                    f"the column holds numbers such as {value.strip()!r}, which look like Excel "
+                    f"serial dates (days since 1899-12-30: {value.strip()!r} is {serial}); "
+                    "--date-format cannot read those: format the column as dates in Excel "
+                    "before exporting, or convert it in pandas: "
+                    "pd.to_datetime(df[column], unit='D', origin='1899-12-30')"
+                )
             if _looks_like_epoch(value):
                 fix = (
                     "the column holds whole numbers of 9 or more digits, which look like Unix "
@@ -257,3 +266,14 @@ def _looks_like_epoch(value: str) -> bool:
     compact layout such as 20240105 (8 digits), which --date-format '%Y%m%d' reads."""
     digits = value.strip().removesuffix(".0")
     return digits.isdigit() and 9 <= len(digits) <= 13
+
+
+def _excel_serial_day(value: str) -> date | None:
+    """The day an Excel serial date means (days since 1899-12-30, the fraction the time of
+    day) when ``value`` is one of 20000-79999 (1954-10-03 .. 2119-01-10): a five-digit
+    number, which no date layout --date-format reads produces."""
+    whole, _, fraction = value.strip().partition(".")
+    if not (whole.isdigit() and len(whole) == 5 and (fraction == "" or fraction.isdigit())):
+        return None
+    days = int(whole)
+    return date(1899, 12, 30) + timedelta(days=days) if 20000 <= days < 80000 else None
