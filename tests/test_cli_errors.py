@@ -408,3 +408,29 @@ def test_read_errors_name_only_options_the_command_has(
         named = set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", text))
         assert named, (case, text)  # the fix names options...
         assert named <= _options_of(command), (case, named - _options_of(command), text)
+
+
+def test_report_on_a_file_says_it_is_not_a_results_folder(tmp_path: Path) -> None:
+    """`custlens report orders.csv` (or the run.json inside a results folder) once said
+    "[Errno 20] Not a directory: 'orders.csv/run.json'" and told to run custlens run again."""
+    folder = tmp_path / "results"
+    folder.mkdir()
+    marker = folder / "run.json"
+    marker.write_text("{}", encoding="utf-8")
+    orders = tmp_path / "orders.csv"
+    orders.write_text(HEADER + _lines(), encoding="utf-8")
+    cases = {
+        marker: (
+            "is a file, not a results folder",
+            f"pass the folder that holds it: {str(folder)!r}",
+        ),
+        orders: ("is a file, not a results folder", "finished custlens run"),
+        tmp_path / "missing": ("does not exist", "finished custlens run"),
+    }
+    for path, needles in cases.items():
+        before = {p: p.read_bytes() for p in (marker, orders)}
+        result, text = _invoke(["report", str(path)])
+        _assert_clean_failure(result, text, tmp_path / "no-output", *needles)
+        assert "Not a directory" not in text and "run custlens run again" not in text, text
+        assert {p: p.read_bytes() for p in (marker, orders)} == before
+        assert sorted(p.name for p in folder.iterdir()) == ["run.json"]

@@ -46,6 +46,17 @@ def read_results(folder: Path) -> Any:
     from custlens.pipeline.registry import stage as declared
     from custlens.pipeline.results import Results, SourceInfo
 
+    if not folder.is_dir():
+        parent = folder.parent if folder.name == MARKER else None
+        raise OutputError(
+            f"{str(folder)!r} is a file, not a results folder"
+            if folder.exists()
+            else f"The results folder {str(folder)!r} does not exist",
+            where=str(folder),
+            fix=f"pass the folder that holds it: {str(parent)!r}"
+            if parent is not None and parent.is_dir()
+            else "pass the --out folder of a finished custlens run (the folder holding run.json)",
+        )
     info = _read_json(folder, MARKER)
     command = info.get("command")
     if info.get("tool") == "custlens" and command not in (None, "run"):
