@@ -204,3 +204,26 @@ def test_a_crm_key_is_left_out_of_the_personas_and_tests():
     assert "customer_ref" not in result.tables["tests"]["feature"].tolist()
     ids = result.customers["customer_ref"].astype(int).sort_values().tolist()
     assert ids == sorted(frame["customer_ref"].tolist())
+
+
+def test_codes_with_leading_zeros_are_not_numbers():
+    # postcodes and account numbers written with leading zeros: as numbers '01067' and '1067'
+    # would be one value and the code's size a feature; they stay text, the reason says why
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "ID": range(n),
+            "plz": [f"0{1000 + 37 * i}" for i in range(n)],  # 60 distinct codes: above 50
+            "branch": ["007", "012", "101"] * (n // 3),  # 3 codes, two zero-padded
+            "ratio": ["0", "0.5", "15", "10", "2", "3"] * (n // 6),
+        }
+    )
+    table = assign_roles(frame, ProfileConfig()).table.set_index("column")
+    assert table.loc["plz", "role"] == "text"
+    assert "leading zeros such as '01000'" in table.loc["plz", "reason"]
+    assert table.loc["branch", "role"] == "categorical"
+    assert "leading zeros such as '007'" in table.loc["branch", "reason"]
+    assert table.loc["ratio", "role"] == "numeric"  # '0' and '0.5' are numbers, not codes
+    # an explicit role still reads the codes as numbers
+    forced = assign_roles(frame, ProfileConfig(roles={"plz": "numeric"}))
+    assert forced.frame["plz"].tolist()[:2] == [1000.0, 1037.0]

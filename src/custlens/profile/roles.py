@@ -5,7 +5,8 @@ Each column gets one role (``custlens.config.profile.ROLES``), decided in this o
 1. an explicit override (``--role col=role``, ``[profile.roles]``);
 2. values: entirely missing -> ``ignored``; one distinct value -> ``constant`` (reported and
    dropped); text is parsed as numbers when ``parse_share`` of it reads as numbers (decimal
-   commas and thousands points of German exports included), else as dates (the day-first or
+   commas and thousands points of German exports included) and no value is a whole number
+   with a leading zero (``01234``: a code such as a postcode), else as dates (the day-first or
    month-first layout that parses most values; ``01/02/2020`` is ambiguous until a value like
    ``13/02/2020`` decides, and day-first is assumed and noted when none does);
 3. names (regular expressions on the lower-case alphanumeric name, data in
@@ -138,6 +139,15 @@ def parse_numbers(values: pd.Series, share: float) -> pd.Series | None:
         return None
     out = pd.to_numeric(cleaned, errors="coerce").astype("float64")
     return out
+
+
+def _zero_padded(values: pd.Series) -> str | None:
+    """The first value written as a whole number with a leading zero (``'01234'``, ``'007'``),
+    or None: such a column holds codes (postcodes, account numbers), whose zeros a number would
+    lose and whose size means nothing."""
+    text = values.dropna().astype(str).str.strip()
+    hits = text[text.str.fullmatch(r"[+-]?0\d+")]
+    return None if hits.empty else str(hits.iloc[0])
 
 
 def parse_dates(values: pd.Series, share: float) -> tuple[pd.Series, str, str | None] | None:
@@ -372,10 +382,14 @@ def _infer(
         return "id", "name looks like a customer id", values
     out = values
     parsed_from = ""
+    code = ""  # why text that reads as numbers is kept as text
     if not pd.api.types.is_numeric_dtype(values.dtype) and not pd.api.types.is_datetime64_any_dtype(
         values.dtype
     ):
-        nums = parse_numbers(values, config.parse_share)
+        padded = _zero_padded(values)
+        if padded is not None:
+            code = f"; codes with leading zeros such as {padded!r}, not numbers"
+        nums = None if padded is not None else parse_numbers(values, config.parse_share)
         if nums is not None:
             out, parsed_from = nums, " (parsed from text)"
         else:
@@ -408,9 +422,9 @@ def _infer(
         return "flag", "yes/no values", flags
     distinct = out.nunique(dropna=True)
     if distinct <= config.max_categories:
-        return "categorical", f"{distinct} distinct text values", out.astype("string")
-    notes.append(f"column {column!r} ignored: free text ({distinct:,} distinct values)")
-    return "text", f"free text ({distinct:,} distinct values): ignored", out
+        return "categorical", f"{distinct} distinct text values{code}", out.astype("string")
+    notes.append(f"column {column!r} ignored: free text ({distinct:,} distinct values{code})")
+    return "text", f"free text ({distinct:,} distinct values{code}): ignored", out
 
 
 def looks_like_customer_table(raw: pd.DataFrame, config: ProfileConfig | None = None) -> str | None:
