@@ -176,6 +176,25 @@ def test_minimal_mode_runs_only_the_first_three_rules():
     assert report.rule("non_product").note == "off in minimal mode"
 
 
+def test_a_line_with_quantity_zero_is_no_purchase():
+    # customer, order, time, product, quantity, price, country   -> first rule that removes it
+    lines = [
+        ("z1", "200", "2021-01-04 10:00", "A", 0, 5.0, "UK"),  # 3 nothing sold: z1 is lost
+        ("z2", "201", "2021-01-04 10:00", "A", 2, 5.0, "UK"),  # kept, 10
+        ("z2", "202", "2021-01-05 10:00", "F", 0, 3.0, "UK"),  # 3 nothing sold
+        ("z3", "203", "2021-01-05 10:00", "F", None, 3.0, "UK"),  # 10 missing quantity: z3 lost
+    ]
+    cleaned = clean(_table(_frame(lines)), CleaningConfig())
+    report = cleaned.report
+    rule = report.rule("nonpositive_price")
+    assert (rule.rows, rule.customers, rule.revenue) == (2, 1, 0.0)
+    assert (report.rule("invalid_numbers").rows, report.rule("invalid_numbers").customers) == (1, 1)
+    assert (report.rows_out, report.orders_out, report.customers_out) == (1, 1, 1)
+    assert report.revenue_out == pytest.approx(10.0)
+    purchases = cleaned.purchases.to_pandas()
+    assert purchases["order_id"].tolist() == ["201"]
+
+
 def test_rules_can_be_switched_off():
     report = clean(_table(), CONFIG.model_copy(update={"exact_duplicates": False})).report
     assert not report.rule("exact_duplicates").enabled

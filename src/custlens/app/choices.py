@@ -36,7 +36,7 @@ NOT_MAPPED = "(not used)"
 RULES: dict[str, str] = {
     "missing_customer": "Drop lines without a customer id",
     "cancellations_and_returns": "Set cancellations and returns apart",
-    "nonpositive_price": "Drop zero or negative prices",
+    "nonpositive_price": "Drop zero or negative prices and zero quantities",
     "non_product": "Drop non-product codes (postage, fees...)",
     "exact_duplicates": "Drop exact duplicate lines",
     "offsetting_pairs": "Drop order/cancellation pairs that offset",

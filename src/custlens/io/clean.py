@@ -7,7 +7,8 @@ Rules, applied in this order (each can be switched off in :class:`CleaningConfig
 2. ``cancellations_and_returns``: order id starting with ``cancellation_prefix`` or quantity < 0.
    These leave the purchases; those of known customers that no later rule removes are kept
    in ``Cleaned.returns`` (negative amounts) for each customer's return rate.
-3. ``nonpositive_price``: unit price zero, negative or missing.
+3. ``nonpositive_price``: unit price zero, negative or missing, or a quantity of 0 (nothing was
+   sold: with an amount instead of a price such a line has no unit price either).
 4. ``non_product``: product id in ``non_product_codes`` (case-insensitive) or starting with one of
    ``non_product_prefixes`` (case-insensitive). Needs ``product_id``.
 5. ``exact_duplicates``: lines identical in every column; one copy is kept.
@@ -86,8 +87,8 @@ RULES: dict[str, tuple[int, str, str]] = {
     ),
     "nonpositive_price": (
         3,
-        "lines with a zero, negative or missing unit price",
-        "check the unit price mapping (--map unit_price=<column>); or set "
+        "lines with a zero, negative or missing unit price, or a quantity of 0",
+        "check the unit price and quantity mapping (--map unit_price=<column>); or set "
         "`nonpositive_price = false` under [cleaning] in custlens.toml",
     ),
     "non_product": (
@@ -202,7 +203,8 @@ def _row_flags(t: ir.Table, config: CleaningConfig, on: dict[str, bool]) -> dict
         cancel = cancel | t.order_id.startswith(config.cancellation_prefix)
     flags["cancellations_and_returns"] = cancel.fill_null(False)
     price = t.unit_price
-    flags["nonpositive_price"] = (price.isnull() | (price <= 0.0)).fill_null(True)
+    nothing_sold = (t.quantity == 0).fill_null(False)  # a missing quantity is rule 10's
+    flags["nonpositive_price"] = (price.isnull() | (price <= 0.0)).fill_null(True) | nothing_sold
     if on["non_product"]:
         code = strip(t.product_id).lower()
         # an array, not ``isin``: DuckDB joins every line to a list of more than a few values
