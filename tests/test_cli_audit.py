@@ -144,6 +144,29 @@ def test_audit_of_decimal_commas_without_decimal_says_how_to_read_them(tmp_path:
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("metric", "separator"),
+    [("1.250,50", "'.'"), ("1,250.50", "','")],
+    ids=["German", "English"],
+)
+def test_audit_of_thousands_separators_says_what_they_are(
+    tmp_path: Path, metric: str, separator: str
+) -> None:
+    """A metric such as 1.250,50 was refused with 'fix or remove the non-numeric values'
+    (--decimal , does not read it either): the fix names the thousands separator."""
+    rows = [f"c{i};{'AB'[i % 2]};{metric if i == 1 else '7,5'}" for i in range(1, 9)]
+    path = tmp_path / "kunden.csv"
+    path.write_text("customer_id;segment;income\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", "segment", "--metric", "income",
+                           "--delimiter", ";", "--decimal", ",", "--out", str(out))  # fmt: skip
+    text = " ".join(text.split())
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert f"row 1 holds '{metric}'" in text, text
+    assert f"thousands separators ({separator})" in text, text
+    assert not out.exists()
+
+
 def test_audit_of_columns_whose_first_value_is_infinite(tmp_path: Path) -> None:
     """DuckDB's sniffer reads a column whose first value is inf as text: the audit then tested
     'visits' as a category with levels 'inf', '3', '4' ... instead of leaving the infinite

@@ -32,6 +32,8 @@ CUSTOMER_ID_NAMES = (
 )
 # 2,55 or -0,5: a number written with a decimal comma (what --decimal , reads)
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+# 65.125,00 or 1,234.56 (or 1 234,5 / 1'234.5): digits grouped by thousands separators
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:([.,\s'])\d{3})(?:\1\d{3})*(?:[.,]\d+)?")
 
 
 def unusable_numbers(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -253,6 +255,12 @@ def _numeric_metric(col: pd.Series, name: str) -> pd.Series:
             fix = (
                 f"{value.strip()!r} looks like a number with a decimal comma: read the file with "
                 "--decimal , (ReadOptions(decimal=',') in Python)"
+            )
+        elif isinstance(value, str) and (match := _THOUSANDS.fullmatch(value.strip())):
+            fix = (
+                f"{value.strip()!r} looks like a number with thousands separators "
+                f"({match.group(1)!r}), which the audit does not read: export the column "
+                "without them (a decimal comma is read with --decimal ,)"
             )
         raise InputError(
             f"The metric column {name!r} is not numeric: row {pos + 1} holds {value!r}",
