@@ -167,6 +167,34 @@ def test_audit_of_thousands_separators_says_what_they_are(
     assert not out.exists()
 
 
+@pytest.mark.parametrize(
+    ("column", "needles"),
+    [
+        ("empty", ("'empty' is empty on every row with a 'retention'",)),
+        ("score", ("different value on every usable row", "8 values for 8 rows", "'0.11'")),
+    ],
+    ids=["all empty", "one value per row"],
+)
+def test_audit_of_a_segment_column_that_segments_nothing(
+    tmp_path: Path, column: str, needles: tuple[str, ...]
+) -> None:
+    """An empty segment column once said it had 'only one value (none)'; a column with a
+    value per row (a score picked by mistake) ran and concluded that 'the segmentation is
+    consistent' with the metric, each row being the mean of its own one-row segment."""
+    rows = [f"c{i},,0.{i}{i},0.{i}" for i in range(1, 9)]
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,empty,score,retention\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", column, "--metric", "retention",
+                           "--out", str(out))  # fmt: skip
+    text = " ".join(text.split())
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    for needle in needles:
+        assert needle in text, (needle, text)
+    assert "(none)" not in text and "consistent" not in text, text
+    assert not out.exists()
+
+
 def test_audit_of_columns_whose_first_value_is_infinite(tmp_path: Path) -> None:
     """DuckDB's sniffer reads a column whose first value is inf as text: the audit then tested
     'visits' as a category with levels 'inf', '3', '4' ... instead of leaving the infinite

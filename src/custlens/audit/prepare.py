@@ -199,13 +199,28 @@ def prepare_input(
     frame, values = frame.loc[keep], values.loc[keep]
     seg_str = frame[segment].astype(str)
     levels = seg_str.unique()
-    if len(levels) < 2:
-        only = repr(levels[0]) if len(levels) else "none"
+    if not len(levels):
         raise DataError(
-            f"The segment column {segment!r} has only one value ({only}) among usable rows, so there "
+            f"The segment column {segment!r} is empty on every row with a {metric!r}, so there "
             "is no segmentation to audit",
             where=f"column {segment!r}",
+            fix="pass --segment with the column that holds the segment labels",
+        )
+    if len(levels) < 2:
+        raise DataError(
+            f"The segment column {segment!r} has only one value ({levels[0]!r}) among usable "
+            "rows, so there is no segmentation to audit",
+            where=f"column {segment!r}",
             fix="pass --segment with a column that assigns customers to at least two segments",
+        )
+    if len(levels) == len(seg_str):
+        raise DataError(
+            f"The segment column {segment!r} has a different value on every usable row "
+            f"({len(levels):,} values for {len(seg_str):,} rows, e.g. {levels[0]!r}, "
+            f"{levels[1]!r}), so no row has a segment to be compared with",
+            where=f"column {segment!r}",
+            fix="pass --segment with the column that holds the segment labels (an id or a "
+            "measurement is not one)",
         )
     return PreparedInput(
         frame=frame,
