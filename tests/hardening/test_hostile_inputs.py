@@ -233,6 +233,10 @@ READ: dict[str, Callable[[], bytes]] = {
     "CR-only line endings": lambda: _csv(sep="\r").encode(),
     "CRLF line endings": lambda: _csv(sep="\r\n").encode(),
     "UTF-8 BOM": lambda: b"\xef\xbb\xbf" + _csv().encode(),
+    # two trailing delimiters on every line: two columns without a name (column8, column9)
+    "two columns without a name": lambda: _csv(
+        HEADER + ",,", rows=[r + ",," for r in _rows()]
+    ).encode(),
     # NUL at every odd byte of the header: UTF-16 little-endian written without a BOM
     "UTF-16 LE without BOM": lambda: _csv().encode("utf-16-le"),
 }

@@ -226,7 +226,10 @@ def read_delimited(
             )
         check_sql_safe_names([c["name"] for c in sniff["columns"]], str(path))
         if not no_header:
-            check_duplicate_names(_header_names(path, sniff, enc), str(path))
+            # an empty name (a trailing delimiter on every line of an export) is no name: DuckDB
+            # calls each such column column<N> by its position
+            named = [n for n in _header_names(path, sniff, enc) if n != ""]
+            check_duplicate_names(named, str(path))
         types = {}
         for name, typ in sniffed:
             if typ == "DATE":
