@@ -195,6 +195,20 @@ def test_audit_of_a_segment_column_that_segments_nothing(
     assert not out.exists()
 
 
+def test_audit_of_a_true_false_metric_names_its_first_value_plainly(tmp_path: Path) -> None:
+    """The message once showed NumPy's repr of the value, 'np.True_'."""
+    rows = [f"c{i},{'AB'[i % 2]},{'true' if i % 3 else 'false'}" for i in range(1, 9)]
+    path = tmp_path / "t.csv"
+    path.write_text("customer_id,segment,churned\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "audit"
+    result, text = _invoke("audit", str(path), "--segment", "segment", "--metric", "churned",
+                           "--out", str(out))  # fmt: skip
+    text = " ".join(text.split())
+    assert result.exit_code == 2 and "Traceback" not in text, text
+    assert "its type is bool (first value True)" in text and "np." not in text, text
+    assert not out.exists()
+
+
 def test_audit_of_columns_whose_first_value_is_infinite(tmp_path: Path) -> None:
     """DuckDB's sniffer reads a column whose first value is inf as text: the audit then tested
     'visits' as a category with levels 'inf', '3', '4' ... instead of leaving the infinite

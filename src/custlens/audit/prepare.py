@@ -249,7 +249,9 @@ def _numeric_metric(col: pd.Series, name: str) -> pd.Series:
         or col.dtype == object
     ):
         first = col.dropna()
-        example = f" (first value {first.iloc[0]!r})" if len(first) else ""
+        value = first.iloc[0] if len(first) else None
+        value = value.item() if isinstance(value, np.generic) else value  # True, not np.True_
+        example = f" (first value {value!r})" if len(first) else ""
         raise InputError(
             f"The metric column {name!r} is not numeric: its type is {col.dtype}{example}",
             where=f"column {name!r}",
