@@ -70,6 +70,7 @@ def score(
     from custlens.models.confidence import beyond_training_summary, withheld_reason, withheld_scores
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
+    from custlens.models.score_notes import scoring_window_note
     from custlens.models.scoring import score_new
 
     folder = Path(models_dir)
@@ -100,10 +101,13 @@ def score(
             )
             _check_layout(models.feature_names, frame, core.source, folder)
             scored = score_new(models, frame)
+            core.notes.append(scoring_window_note(models, core.as_of, str(folder)))
             beyond = beyond_training_summary(scored, models.train_recency_max)
             if beyond:
                 core.notes.append(beyond)
         scores = align_scores(core.customers, scored)
+    # the models score on their own settings (horizon, tiers...): run.json records those
+    settings = settings.with_overrides(models=models.config.model_dump())
     return core.results(settings, pd.concat([core.customers, scores], axis=1))
 
 

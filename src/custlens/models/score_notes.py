@@ -1,0 +1,37 @@
+"""What the scores of ``custlens score`` are, in words: the notes its ``run.json`` and console give.
+
+Saved models score new data on their own horizon, whatever the scoring settings say, so the
+scored folder has to say which period its numbers cover; and an as-of date after the new
+data's last purchase counts the days in between as days without orders, as ``run`` says too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from custlens.models.trainer import TrainedModels
+
+
+def scoring_window_note(models: TrainedModels, as_of: date, folder: str) -> str:
+    """The period the scores of customers scored as of ``as_of`` with ``models`` (saved in
+    ``folder``) cover, and where each score comes from.
+
+    >>> from types import SimpleNamespace
+    >>> m = SimpleNamespace(horizon_days=90, as_of=date(2011, 9, 1),
+    ...     defaults={"churn": "btyd", "clv": "lightgbm"})
+    >>> note = scoring_window_note(m, date(2011, 9, 10), "res/models")
+    >>> note.split(": ")[2].split(", expected")[0]  # 90 days: 2011-09-10 .. 2011-12-08
+    'churn_probability is the probability of no order from 2011-09-10 to 2011-12-08'
+    """
+    h = models.horizon_days
+    last = as_of + timedelta(days=h - 1)
+    trained = f"trained as of {models.as_of}, " if models.as_of is not None else ""
+    churn = models.defaults.get("churn", "lightgbm")
+    clv = models.defaults.get("clv", "lightgbm")
+    return (
+        f"predictions: scores as of {as_of} with the models of {folder} ({trained}horizon "
+        f"{h} days): churn_probability is the probability of no order from {as_of} to {last}, "
+        f"expected_purchases and clv (discounted, in the data's money units) cover the same "
+        f"{h} days, next_purchase_window counts days from {as_of}; default scorers: "
+        f"churn = {churn}, CLV = {clv}"
+    )

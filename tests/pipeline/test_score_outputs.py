@@ -1,0 +1,41 @@
+"""What a `custlens score` result says about its scores: the period they cover and the settings
+of the models that made them (not the scoring call's defaults)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import custlens
+from custlens.models import save_models
+from custlens.pipeline import score
+
+
+@pytest.fixture(scope="module")
+def orders() -> pd.DataFrame:
+    return custlens.datasets.synthetic(600, seed=3).orders
+
+
+@pytest.fixture(scope="module")
+def models_60d(orders: pd.DataFrame, tmp_path_factory) -> Path:
+    """Models trained with a 60-day horizon (the default is 90)."""
+    settings = custlens.Settings(analyses=["predictions"]).with_overrides(
+        **{"models.horizon_days": 60}
+    )
+    fitted = custlens.run(orders, settings=settings)
+    return save_models(fitted.stages["predictions"].models, tmp_path_factory.mktemp("m") / "m")
+
+
+def test_scored_run_json_records_the_horizon_of_the_models(orders, models_60d) -> None:
+    scored = score(models_60d, orders)  # default scoring settings: horizon 90
+    info = scored.run_info()
+    assert info["settings"]["models"]["horizon_days"] == 60
+    # the synthetic log ends on 2023-12-31: as of 2024-01-01, 60 days run to 2024-02-29 (leap)
+    assert scored.as_of == date(2024, 1, 1)
+    window = [n for n in info["notes"] if n.startswith("predictions: scores as of")]
+    assert len(window) == 1, info["notes"]
+    assert "probability of no order from 2024-01-01 to 2024-02-29" in window[0]
+    assert "(trained as of 2024-01-01, horizon 60 days)" in window[0]
