@@ -39,3 +39,15 @@ def test_scored_run_json_records_the_horizon_of_the_models(orders, models_60d) -
     assert len(window) == 1, info["notes"]
     assert "probability of no order from 2024-01-01 to 2024-02-29" in window[0]
     assert "(trained as of 2024-01-01, horizon 60 days)" in window[0]
+
+
+def test_an_as_of_after_the_data_end_is_said(orders, models_60d) -> None:
+    # the log ends on 2023-12-31; as of 2024-02-05 that is 36 days later, 35 days in between
+    settings = custlens.Settings().with_overrides(as_of=date(2024, 2, 5))
+    notes = score(models_60d, orders, settings=settings).notes
+    said = [n for n in notes if "days after the last purchase" in n]
+    assert len(said) == 1, notes
+    assert "comes 36 days after the last purchase (2023-12-31)" in said[0]
+    assert "count the 35 days in between as days without orders" in said[0]
+    # the default as-of date, the day after the last purchase, needs no such note
+    assert not any("days after the last purchase" in n for n in score(models_60d, orders).notes)

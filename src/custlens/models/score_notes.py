@@ -35,3 +35,24 @@ def scoring_window_note(models: TrainedModels, as_of: date, folder: str) -> str:
         f"{h} days, next_purchase_window counts days from {as_of}; default scorers: "
         f"churn = {churn}, CLV = {clv}"
     )
+
+
+def after_data_note(as_of: date, last_purchase: date) -> str | None:
+    """The note when ``as_of`` comes more than a day after ``last_purchase`` (the days in
+    between count as days without orders), else None.
+
+    >>> after_data_note(date(2011, 9, 10), date(2011, 9, 9)) is None
+    True
+    >>> after_data_note(date(2011, 10, 15), date(2011, 9, 9))[:70]
+    'predictions: the as-of date 2011-10-15 comes 36 days after the last pu'
+    """
+    after = (as_of - last_purchase).days
+    if after <= 1:
+        return None
+    return (
+        f"predictions: the as-of date {as_of} comes {after} days after the last purchase "
+        f"({last_purchase}): every customer's scores count the {after - 1} days in between as "
+        "days without orders; if orders after the last purchase exist but are missing from "
+        "the data, churn is overstated and CLV understated (use data up to the as-of date, or "
+        "leave --as-of unset)"
+    )

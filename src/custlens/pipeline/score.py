@@ -70,7 +70,7 @@ def score(
     from custlens.models.confidence import beyond_training_summary, withheld_reason, withheld_scores
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
-    from custlens.models.score_notes import scoring_window_note
+    from custlens.models.score_notes import after_data_note, scoring_window_note
     from custlens.models.scoring import score_new
 
     folder = Path(models_dir)
@@ -89,9 +89,8 @@ def score(
         cleaned = core.cleaned
         # an as-of date more than a horizon after the new data's end: nothing to check the
         # scores against, so none are given (custlens.models.confidence)
-        withheld = withheld_reason(
-            core.as_of, data_range(cleaned.purchases)[1], models.horizon_days
-        )
+        last_purchase = data_range(cleaned.purchases)[1]
+        withheld = withheld_reason(core.as_of, last_purchase, models.horizon_days)
         if withheld is not None:
             scored = withheld_scores(core.customers, models.config, withheld)
             core.notes.append(withheld)
@@ -102,6 +101,9 @@ def score(
             _check_layout(models.feature_names, frame, core.source, folder)
             scored = score_new(models, frame)
             core.notes.append(scoring_window_note(models, core.as_of, str(folder)))
+            gap = after_data_note(core.as_of, last_purchase)
+            if gap:
+                core.notes.append(gap)
             beyond = beyond_training_summary(scored, models.train_recency_max)
             if beyond:
                 core.notes.append(beyond)
