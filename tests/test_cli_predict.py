@@ -249,3 +249,22 @@ def test_score_withholds_scores_far_after_the_new_data(
     assert (customers["churn_source"] == "withheld").all()
     run = json.loads((out / "run.json").read_text())
     assert any(n.startswith("predictions: customer scores skipped") for n in run["notes"])
+    said = " ".join(text.split())  # the console: no claim of scores, and why
+    assert "Scored" not in said, said
+    assert f"No customer scored as of {as_of}" in said
+    assert "Note: predictions: customer scores skipped" in said
+
+
+def test_score_says_the_as_of_date_and_its_notes(
+    run_dir: Path, orders: Path, tmp_path: Path
+) -> None:
+    frame = pd.read_parquet(orders)
+    as_of = frame["InvoiceDate"].max().date() + pd.Timedelta(days=1)  # the day after the data
+    out = tmp_path / "scored"
+    result, text = _invoke("score", str(run_dir / "models"), str(orders), "--out", str(out))
+    assert result.exit_code == 0, text + repr(result.exception)
+    customers = len(pd.read_parquet(out / "customers.parquet"))  # every one of them scored
+    said = " ".join(text.split())
+    assert f"Scored {customers:,} customers as of {as_of}" in said, said
+    assert f"Note: predictions: scores as of {as_of} with the models of" in said
+    assert "Output: " in said and " purchase lines" in said  # the cleaning, as run prints it

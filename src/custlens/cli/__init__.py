@@ -35,7 +35,7 @@ from custlens.cli.common import (
     fail,
     resource_errors,
 )
-from custlens.cli.console import err, out, print_summary, stage_progress
+from custlens.cli.console import err, out, print_score_summary, print_summary, stage_progress
 from custlens.config.base import MAX_SEED
 from custlens.errors import CustlensError, exception_chain
 
@@ -366,10 +366,7 @@ def score(
             target = write_results(results, out_dir, force=force)
     except CustlensError as exc:
         fail(exc)
-    out.print(
-        f"Scored {len(results.customers):,} customers with {escape(str(models_dir))}; "
-        f"results in [bold]{escape(str(target))}[/bold]"
-    )
+    print_score_summary(results, models_dir, target)
 
 
 @app.command(name="app")

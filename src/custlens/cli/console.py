@@ -148,3 +148,26 @@ def print_summary(results: Results, target: Path) -> None:
         if "skipped" in note or WARNING_MARK in note:  # stages skipped, warnings of the run
             out.print(f"Note: {note}", highlight=False, markup=False)
     out.print(f"Results written to [bold]{escape(str(target))}[/bold]")
+
+
+def print_score_summary(results: Results, models_dir: Path, target: Path) -> None:
+    """What `custlens score` did: the cleaning, how many customers got scores as of which
+    date (none when they were withheld), and the scoring notes."""
+    from custlens.pipeline.notices import WARNING_MARK
+
+    for line in results.quality.summary_lines():
+        out.print(line, highlight=False, markup=False)
+    customers = results.customers
+    scored = int(customers["churn_probability"].notna().sum())
+    if scored == 0:
+        out.print(f"No customer scored as of {results.as_of} (see the note)", highlight=False)
+    else:
+        of = f" of {len(customers):,}" if scored < len(customers) else ""
+        out.print(
+            f"Scored {scored:,}{of} customers as of {results.as_of} with {escape(str(models_dir))}",
+            highlight=False,
+        )
+    for note in results.notes:
+        if note.startswith("predictions:") or "skipped" in note or WARNING_MARK in note:
+            out.print(f"Note: {note}", highlight=False, markup=False)
+    out.print(f"Results written to [bold]{escape(str(target))}[/bold]")
