@@ -135,3 +135,35 @@ def test_models_saved_without_the_range_score_as_before(scored):
     out = score_customers(old, frame)
     assert (out["confidence_tier"] != "out of range").all()
     assert out["next_purchase_window"].notna().all()
+
+
+@pytest.mark.parametrize(
+    ("defaults", "has_btyd", "words"),
+    [
+        # CDNOW: BTYD churn and last-period CLV were the defaults; LightGBM scored neither
+        ({"churn": "btyd", "clv": "last_period"}, True, "churn from btyd, CLV from last_period"),
+        (
+            {"churn": "lightgbm", "clv": "lightgbm"},
+            True,
+            "churn from the btyd baseline, CLV from the btyd baseline",
+        ),
+        (
+            {"churn": "lightgbm", "clv": "lightgbm"},
+            False,
+            "churn from the recency baseline, no CLV",
+        ),
+    ],
+)
+def test_the_out_of_range_note_names_the_scores_they_get(defaults, has_btyd, words):
+    from types import SimpleNamespace
+
+    from custlens.models.confidence import beyond_training_summary
+    from custlens.models.scoring import out_of_range_words
+
+    models = SimpleNamespace(defaults=defaults, btyd=object() if has_btyd else None)
+    assert out_of_range_words(models) == words
+    tiers = pd.DataFrame({"confidence_tier": ["established", "out of range", "out of range"]})
+    note = beyond_training_summary(tiers, 184.0, out_of_range_words(models))
+    assert note.startswith("predictions: 2 of 3 customers have a recency beyond the 184 days")
+    assert f"no next-purchase window, {words}, and they are low-confidence" in note
+    assert "BTYD model instead of LightGBM" not in note

@@ -151,9 +151,12 @@ def beyond_training_note(recency: float, train_recency_max: float, replaced: str
     )
 
 
-def beyond_training_summary(scores: pd.DataFrame, train_recency_max: float | None) -> str | None:
+def beyond_training_summary(
+    scores: pd.DataFrame, train_recency_max: float | None, replaced: str
+) -> str | None:
     """The run note when some scored customers (``confidence_tier`` ``OUT_OF_RANGE_TIER``) are
-    beyond the training range, else None."""
+    beyond the training range, else None (``replaced``: what their scores are instead, from
+    ``replaced_words``)."""
     if train_recency_max is None or "confidence_tier" not in scores:
         return None
     n = int((scores["confidence_tier"] == OUT_OF_RANGE_TIER).sum())
@@ -162,7 +165,6 @@ def beyond_training_summary(scores: pd.DataFrame, train_recency_max: float | Non
     return (
         f"predictions: {n:,} of {len(scores):,} customers have a recency beyond the "
         f"{train_recency_max:,.0f} days the LightGBM models learned from (trees cannot "
-        "extrapolate): they get no next-purchase window, their churn probability and CLV come "
-        f"from the BTYD model instead of LightGBM (the recency rule and no CLV when BTYD was "
-        f"not fitted), and they are low-confidence with the tier '{OUT_OF_RANGE_TIER}'"
+        f"extrapolate): they get no next-purchase window, {replaced}, and they are "
+        f"low-confidence with the tier '{OUT_OF_RANGE_TIER}'"
     )

@@ -219,13 +219,20 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
         recency = rows.select(["recency_days"], out_of_range)["recency_days"]
         words[1:, out_of_range] = words[:-1, out_of_range]
         assert models.train_recency_max is not None  # beyond_training is all False without it
-        replaced = replaced_words(models.defaults, fallback, models.btyd is not None)
+        replaced = out_of_range_words(models)
         words[0, out_of_range] = [
             beyond_training_note(r, models.train_recency_max, replaced) for r in recency
         ]
     for k in range(cfg.top_reasons):
         out[f"reason_{k + 1}"] = words[k]
     return out
+
+
+def out_of_range_words(models: TrainedModels) -> str:
+    """Where the churn and CLV of a customer beyond the training range come from, in words
+    (e.g. 'churn from btyd, CLV from last_period'; ``confidence.replaced_words``)."""
+    has_btyd = models.btyd is not None
+    return replaced_words(models.defaults, "btyd" if has_btyd else "recency", has_btyd)
 
 
 def _score_block(

@@ -71,7 +71,7 @@ def score(
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
     from custlens.models.score_notes import after_data_note, scoring_window_note
-    from custlens.models.scoring import score_new
+    from custlens.models.scoring import out_of_range_words, score_new
 
     folder = Path(models_dir)
     if not folder.is_dir():
@@ -104,7 +104,9 @@ def score(
             gap = after_data_note(core.as_of, last_purchase)
             if gap:
                 core.notes.append(gap)
-            beyond = beyond_training_summary(scored, models.train_recency_max)
+            beyond = beyond_training_summary(
+                scored, models.train_recency_max, out_of_range_words(models)
+            )
             if beyond:
                 core.notes.append(beyond)
         scores = align_scores(core.customers, scored)

@@ -106,9 +106,12 @@ class PredictionsResult(StageResult):
                 "last purchase as days without orders (see the notes in run.json)"
             )
         if s.get("out_of_range"):
+            from custlens.models.scoring import out_of_range_words
+
+            instead = f"; {out_of_range_words(self.models)}" if self.models is not None else ""
             lines.append(
                 f"{s['out_of_range']:,} customers beyond the training recency (tier 'out of "
-                "range'): no next-purchase window; churn and CLV from BTYD, not LightGBM"
+                f"range'): no next-purchase window{instead}"
             )
         return lines
 
@@ -156,7 +159,12 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         withheld_reason,
         withheld_scores,
     )
-    from custlens.models.scoring import final_cutoff_note, fit_final, reasons_note
+    from custlens.models.scoring import (
+        final_cutoff_note,
+        fit_final,
+        out_of_range_words,
+        reasons_note,
+    )
     from custlens.models.trainer import backtest_and_evaluate, sample_note
 
     cfg, settings = ctx.settings.models, ctx.settings
@@ -207,7 +215,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             sample_note(evaluation.metrics),
             calibration_note(models.churn, "final churn model"),
             reasons_note(len(scores), cfg),
-            beyond_training_summary(scores, models.train_recency_max),
+            beyond_training_summary(scores, models.train_recency_max, out_of_range_words(models)),
             level,
         )
     columns = align_scores(ctx.customers, scores)
