@@ -51,3 +51,14 @@ def test_an_as_of_after_the_data_end_is_said(orders, models_60d) -> None:
     assert "count the 35 days in between as days without orders" in said[0]
     # the default as-of date, the day after the last purchase, needs no such note
     assert not any("days after the last purchase" in n for n in score(models_60d, orders).notes)
+
+
+@pytest.mark.parametrize(("factor", "words"), [(100.0, "times as much"), (0.01, "times less")])
+def test_money_on_another_scale_is_said(orders, models_60d, factor, words) -> None:
+    # the same orders in cents (or in hundreds): the trees' CLV cannot follow the money
+    scaled = orders.assign(UnitPrice=orders["UnitPrice"] * factor)
+    notes = score(models_60d, scaled).notes
+    said = [n for n in notes if "median average order value" in n]
+    assert len(said) == 1, notes
+    assert words in said[0] and "another currency or unit?" in said[0]
+    assert not any("median average order value" in n for n in score(models_60d, orders).notes)

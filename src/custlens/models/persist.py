@@ -255,6 +255,7 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
             "as_of": models.as_of,
             "train_cutoff": models.train_cutoff,
             "train_recency_max": models.train_recency_max,
+            "train_order_value_median": models.train_order_value_median,
             "horizon_days": models.horizon_days,
             "seed": models.seed,
             "features": [{"name": n, "dtype": "float64"} for n in models.feature_names],
@@ -425,6 +426,11 @@ def load_models(directory: str | Path) -> TrainedModels:
             None
             if manifest.get("train_recency_max") is None
             else float(manifest["train_recency_max"])
+        ),
+        train_order_value_median=(
+            None
+            if manifest.get("train_order_value_median") is None
+            else float(manifest["train_order_value_median"])
         ),
         horizon_days=int(manifest["horizon_days"]),
         config=config,

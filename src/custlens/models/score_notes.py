@@ -56,3 +56,33 @@ def after_data_note(as_of: date, last_purchase: date) -> str | None:
         "the data, churn is overstated and CLV understated (use data up to the as-of date, or "
         "leave --as-of unset)"
     )
+
+
+# new data whose median average order value is this many times the training customers' (or
+# as many times smaller) are on another money scale, e.g. cents against euros
+MONEY_SCALE_FACTOR = 10.0
+
+
+def money_scale_note(train_median: float | None, new_median: float) -> str | None:
+    """The note when the new data's median average order value ``new_median`` is at least
+    ``MONEY_SCALE_FACTOR`` times the training customers' ``train_median`` or at most its
+    ``1 / MONEY_SCALE_FACTOR``, else None (also when either is unknown or not positive).
+
+    >>> money_scale_note(16.0, 1600.0).split(": ")[1]
+    "the customers' median average order value is 1,600.00, against 16.00 for the customers the models learned from (100 times as much)"
+    >>> money_scale_note(16.0, 40.0) is None
+    True
+    """
+    if train_median is None or not train_median > 0 or not new_median > 0:
+        return None
+    ratio = new_median / train_median
+    if 1 / MONEY_SCALE_FACTOR < ratio < MONEY_SCALE_FACTOR:
+        return None
+    times = f"{ratio:,.0f} times as much" if ratio >= 1 else f"{1 / ratio:,.0f} times less"
+    return (
+        f"predictions: the customers' median average order value is {new_median:,.2f}, "
+        f"against {train_median:,.2f} for the customers the models learned from ({times}): "
+        "another currency or unit? The LightGBM scores do not scale with money (trees cannot "
+        "extrapolate): their CLV and next-purchase window are not to be trusted; convert the "
+        "amounts to the training data's unit, or train on these data"
+    )

@@ -93,6 +93,9 @@ class TrainedModels:
     # the largest recency_days the LightGBM models learned from (None: unknown, e.g. models
     # saved before it was recorded); customers beyond it are scored as in models/confidence.py
     train_recency_max: float | None = None
+    # the median average order value of the customers the LightGBM models learned from (None:
+    # unknown): new data on another money scale are named in a note (models/score_notes.py)
+    train_order_value_median: float | None = None
 
 
 def training_cutoffs(last: date, first_purchase: date, config: ModelsConfig) -> list[date]:
@@ -255,6 +258,9 @@ def train(
         seed=seed,
         train_cutoffs=cutoffs,
         train_recency_max=float(f["recency_days"].max()) if "recency_days" in f else None,
+        train_order_value_median=(
+            float(f["avg_order_value"].median()) if "avg_order_value" in f else None
+        ),
     )
 
 

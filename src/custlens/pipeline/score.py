@@ -70,7 +70,11 @@ def score(
     from custlens.models.confidence import beyond_training_summary, withheld_reason, withheld_scores
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
-    from custlens.models.score_notes import after_data_note, scoring_window_note
+    from custlens.models.score_notes import (
+        after_data_note,
+        money_scale_note,
+        scoring_window_note,
+    )
     from custlens.models.scoring import out_of_range_words, score_new
 
     folder = Path(models_dir)
@@ -104,6 +108,11 @@ def score(
             gap = after_data_note(core.as_of, last_purchase)
             if gap:
                 core.notes.append(gap)
+            scale = money_scale_note(
+                models.train_order_value_median, float(frame["avg_order_value"].median())
+            )
+            if scale:
+                core.notes.append(scale)
             beyond = beyond_training_summary(
                 scored, models.train_recency_max, out_of_range_words(models)
             )
