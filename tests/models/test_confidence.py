@@ -167,3 +167,16 @@ def test_the_out_of_range_note_names_the_scores_they_get(defaults, has_btyd, wor
     assert note.startswith("predictions: 2 of 3 customers have a recency beyond the 184 days")
     assert f"no next-purchase window, {words}, and they are low-confidence" in note
     assert "BTYD model instead of LightGBM" not in note
+
+
+def test_a_p_alive_of_one_for_everyone_is_said():
+    from custlens.models.confidence import p_alive_note
+
+    # Online Retail 2011: Pareto/NBD's s / beta ran to 0, every p_alive came out 1.0
+    flat = pd.DataFrame({"p_alive": [1.0, 1.0, 1.0, np.nan]})
+    note = p_alive_note(flat, "pareto_nbd")
+    assert note.startswith("predictions: p_alive is 1 for all 3 scored customers: the Pareto/NBD")
+    assert "says nothing about a customer" in note
+    assert p_alive_note(pd.DataFrame({"p_alive": [1.0, 0.999]}), "bgnbd") is None
+    assert p_alive_note(pd.DataFrame({"p_alive": [np.nan, np.nan]}), "bgnbd") is None  # withheld
+    assert p_alive_note(pd.DataFrame({"churn_probability": [0.5]}), "bgnbd") is None

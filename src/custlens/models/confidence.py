@@ -168,3 +168,30 @@ def beyond_training_summary(
         f"extrapolate): they get no next-purchase window, {replaced}, and they are "
         f"low-confidence with the tier '{OUT_OF_RANGE_TIER}'"
     )
+
+
+def p_alive_note(scores: pd.DataFrame, btyd: str) -> str | None:
+    """The run note when every scored customer's ``p_alive`` is 1 (the ``btyd`` model, e.g.
+    ``"pareto_nbd"``, found no dropout and reduced to the NBD model: the column then says
+    nothing about a customer), else None (also when no customer has a ``p_alive``).
+
+    >>> p_alive_note(pd.DataFrame({"p_alive": [1.0, 1.0]}), "pareto_nbd")[:58]
+    'predictions: p_alive is 1 for all 2 scored customers: the '
+    >>> p_alive_note(pd.DataFrame({"p_alive": [1.0, 0.4]}), "bgnbd") is None
+    True
+    """
+    from custlens.models.baselines import BTYD_NAMES
+
+    if "p_alive" not in scores:
+        return None
+    p = scores["p_alive"].to_numpy("float64")
+    p = p[np.isfinite(p)]
+    if len(p) == 0 or not np.all(p >= 1.0 - 1e-9):
+        return None
+    name = BTYD_NAMES.get(btyd, btyd)
+    return (
+        f"predictions: p_alive is 1 for all {len(p):,} scored customers: the {name} model "
+        "found no dropout in the training data (it reduces to the NBD model, see the model "
+        "card), so p_alive says nothing about a customer here; churn_probability, which "
+        "counts the time without orders, does"
+    )

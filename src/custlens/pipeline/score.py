@@ -67,7 +67,12 @@ def score(
     True
     """
     from custlens.models.backtest import data_range
-    from custlens.models.confidence import beyond_training_summary, withheld_reason, withheld_scores
+    from custlens.models.confidence import (
+        beyond_training_summary,
+        p_alive_note,
+        withheld_reason,
+        withheld_scores,
+    )
     from custlens.models.model_rows import customer_features
     from custlens.models.persist import load_models
     from custlens.models.score_notes import (
@@ -118,6 +123,9 @@ def score(
             )
             if beyond:
                 core.notes.append(beyond)
+            flat = p_alive_note(scored, models.defaults.get("btyd", "bgnbd"))
+            if flat:
+                core.notes.append(flat)
         scores = align_scores(core.customers, scored)
     # the models score on their own settings (horizon, tiers...): run.json records those
     settings = settings.with_overrides(models=models.config.model_dump())

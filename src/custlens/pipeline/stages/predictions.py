@@ -156,6 +156,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     from custlens.models.confidence import (
         OUT_OF_RANGE_TIER,
         beyond_training_summary,
+        p_alive_note,
         withheld_reason,
         withheld_scores,
     )
@@ -216,6 +217,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             calibration_note(models.churn, "final churn model"),
             reasons_note(len(scores), cfg),
             beyond_training_summary(scores, models.train_recency_max, out_of_range_words(models)),
+            p_alive_note(scores, models.defaults.get("btyd", "bgnbd")),
             level,
         )
     columns = align_scores(ctx.customers, scores)
