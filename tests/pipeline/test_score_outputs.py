@@ -62,3 +62,27 @@ def test_money_on_another_scale_is_said(orders, models_60d, factor, words) -> No
     assert len(said) == 1, notes
     assert words in said[0] and "another currency or unit?" in said[0]
     assert not any("median average order value" in n for n in score(models_60d, orders).notes)
+
+
+def test_a_cancellation_after_the_as_of_date_cannot_change_the_scores(orders, models_60d) -> None:
+    # the last order before 2023-12-01 of the customer with the most orders in November 2023,
+    # cancelled line by line three days after that as-of date (an exact offsetting pair)
+    as_of = date(2023, 12, 1)
+    before = orders[orders["InvoiceDate"] < pd.Timestamp(as_of)]
+    november = before[before["InvoiceDate"] >= pd.Timestamp(2023, 11, 1)]
+    who = november.groupby("CustomerID")["InvoiceNo"].nunique().idxmax()
+    mine = before[before["CustomerID"] == who]
+    last = mine[mine["InvoiceDate"] == mine["InvoiceDate"].max()]
+    cancel = last.assign(
+        InvoiceNo="C" + last["InvoiceNo"].astype(str),
+        Quantity=-last["Quantity"],
+        InvoiceDate=pd.Timestamp(as_of) + pd.Timedelta(days=3),
+    )
+    settings = custlens.Settings().with_overrides(as_of=as_of)
+    later = score(models_60d, pd.concat([orders, cancel], ignore_index=True), settings=settings)
+    known = score(models_60d, before, settings=settings)  # only what was known on the as-of date
+    cols = ["churn_probability", "clv", "expected_purchases", "confidence_tier"]
+    key = str(int(who))  # the synthetic ids are whole floats, read as "12360"
+    got = later.customers.set_index("customer_id").loc[key, cols]
+    want = known.customers.set_index("customer_id").loc[key, cols]
+    assert got.to_dict() == want.to_dict()

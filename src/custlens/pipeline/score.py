@@ -14,7 +14,7 @@ from custlens.features.catalog import FEATURES, RETURNS
 from custlens.io.options import ReadOptions
 from custlens.pipeline.results import Results, SourceInfo
 from custlens.pipeline.run import StageCallback, prepare
-from custlens.pipeline.stages.predictions import align_scores
+from custlens.pipeline.stages.predictions import align_scores, history_of
 
 
 def score(
@@ -104,9 +104,12 @@ def score(
             scored = withheld_scores(core.customers, models.config, withheld)
             core.notes.append(withheld)
         else:
-            frame, _ = customer_features(
-                cleaned.purchases, cleaned.returns, core.as_of, models.config
-            )
+            purchases, returns = cleaned.purchases, cleaned.returns
+            if core.as_of <= last_purchase:  # lines after the as-of date: what cleaning only
+                # the lines before it gives (a later cancellation cannot remove a purchase)
+                past = history_of(core.transactions, settings, cleaned)
+                purchases, returns = past(core.as_of)
+            frame, _ = customer_features(purchases, returns, core.as_of, models.config)
             _check_layout(models.feature_names, frame, core.source, folder)
             scored = score_new(models, frame)
             core.notes.append(scoring_window_note(models, core.as_of, str(folder)))
