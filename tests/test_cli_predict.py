@@ -268,3 +268,13 @@ def test_score_says_the_as_of_date_and_its_notes(
     assert f"Scored {customers:,} customers as of {as_of}" in said, said
     assert f"Note: predictions: scores as of {as_of} with the models of" in said
     assert "Output: " in said and " purchase lines" in said  # the cleaning, as run prints it
+
+
+def test_score_takes_the_cleaning_mode(run_dir: Path, orders: Path, tmp_path: Path) -> None:
+    out = tmp_path / "scored"
+    args = ["score", str(run_dir / "models"), str(orders), "--out", str(out)]
+    result, text = _invoke(*args, "--cleaning", "minimal")
+    assert result.exit_code == 0, text + repr(result.exception)
+    assert json.loads((out / "run.json").read_text())["settings"]["cleaning"]["mode"] == "minimal"
+    # the models' run cleaned with the default rules: the console says the scores shift
+    assert "Note: predictions: these data were cleaned with other rules" in " ".join(text.split())

@@ -86,3 +86,16 @@ def test_a_cancellation_after_the_as_of_date_cannot_change_the_scores(orders, mo
     got = later.customers.set_index("customer_id").loc[key, cols]
     want = known.customers.set_index("customer_id").loc[key, cols]
     assert got.to_dict() == want.to_dict()
+
+
+def test_a_cleaning_other_than_the_training_one_is_said(orders, models_60d) -> None:
+    # the models learned from default-cleaned lines; minimal cleaning keeps non-product lines,
+    # exact duplicates and offsetting pairs, which the features then count
+    minimal = custlens.Settings().with_overrides(**{"cleaning.mode": "minimal"})
+    notes = score(models_60d, orders, settings=minimal).notes
+    said = [n for n in notes if "cleaned with other rules" in n]
+    assert len(said) == 1, notes
+    for rule in ("non_product", "exact_duplicates", "offsetting_pairs"):
+        assert f"{rule} off (training: on)" in said[0]
+    assert "missing_customer" not in said[0] and said[0].endswith("score with --cleaning default")
+    assert not any("cleaned with other rules" in n for n in score(models_60d, orders).notes)

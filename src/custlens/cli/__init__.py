@@ -321,6 +321,10 @@ def score(
     source: SourceArg,
     out_dir: OutOpt,
     as_of: Annotated[str | None, typer.Option("--as-of", help="Score as of this date.")] = None,
+    cleaning: Annotated[
+        str | None,
+        typer.Option(help="Cleaning mode: default or minimal (as the models' training run)."),
+    ] = None,
     table: TableOpt = None,
     sheet: SheetOpt = None,
     no_header: NoHeaderOpt = False,
@@ -346,6 +350,7 @@ def score(
                 maps=map_ or [],
                 overrides={
                     "as_of": flags.parse_date(as_of, "--as-of"),
+                    "cleaning.mode": cleaning,
                     "mapping.preset": preset,
                 },
             )

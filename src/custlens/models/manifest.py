@@ -97,6 +97,7 @@ class Manifest(_Open):
     train_cutoff: date
     train_recency_max: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
     train_order_value_median: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    cleaning_rules: dict[str, bool] | None = None
     horizon_days: int = Field(ge=1, le=3660)
     seed: int = Field(ge=0, le=2**32 - 1)
     features: list[FeatureEntry] = Field(min_length=1)

@@ -256,6 +256,7 @@ def save_models(models: TrainedModels, directory: str | Path) -> Path:
             "train_cutoff": models.train_cutoff,
             "train_recency_max": models.train_recency_max,
             "train_order_value_median": models.train_order_value_median,
+            "cleaning_rules": models.cleaning_rules,
             "horizon_days": models.horizon_days,
             "seed": models.seed,
             "features": [{"name": n, "dtype": "float64"} for n in models.feature_names],
@@ -431,6 +432,11 @@ def load_models(directory: str | Path) -> TrainedModels:
             None
             if manifest.get("train_order_value_median") is None
             else float(manifest["train_order_value_median"])
+        ),
+        cleaning_rules=(
+            None
+            if manifest.get("cleaning_rules") is None
+            else {str(k): bool(v) for k, v in manifest["cleaning_rules"].items()}
         ),
         horizon_days=int(manifest["horizon_days"]),
         config=config,

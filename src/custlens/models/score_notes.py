@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from custlens.config import CleaningConfig
 from custlens.models.trainer import TrainedModels
 
 
@@ -85,4 +86,55 @@ def money_scale_note(train_median: float | None, new_median: float) -> str | Non
         "another currency or unit? The LightGBM scores do not scale with money (trees cannot "
         "extrapolate): their CLV and next-purchase window are not to be trusted; convert the "
         "amounts to the training data's unit, or train on these data"
+    )
+
+
+# the cleaning rules that change which lines a customer's features count (the date and country
+# filters choose the data and the last two rules always run)
+FEATURE_RULES = (
+    "missing_customer",
+    "cancellations_and_returns",
+    "nonpositive_price",
+    "non_product",
+    "exact_duplicates",
+    "offsetting_pairs",
+)
+
+
+def feature_rules(config: CleaningConfig) -> dict[str, bool]:
+    """Which of ``FEATURE_RULES`` the cleaning ``config`` runs."""
+    active = config.active_rules()
+    return {rule: bool(active[rule]) for rule in FEATURE_RULES}
+
+
+def cleaning_note(trained: dict[str, bool] | None, config: CleaningConfig) -> str | None:
+    """The note when the rules of the scoring ``config`` differ from ``trained``, the rules
+    the models' training data were cleaned with (None: unknown, not checked), else None.
+
+    >>> trained = feature_rules(CleaningConfig(mode="minimal"))
+    >>> cleaning_note(trained, CleaningConfig()).split("; ")[0]
+    "predictions: these data were cleaned with other rules than the models' training data: non_product on (training: off), exact_duplicates on (training: off), offsetting_pairs on (training: off)"
+    >>> cleaning_note(trained, CleaningConfig(mode="minimal")) is None
+    True
+    """
+    if trained is None:
+        return None
+    here = feature_rules(config)
+    differ = [rule for rule in FEATURE_RULES if rule in trained and trained[rule] != here[rule]]
+    if not differ:
+        return None
+    word = {True: "on", False: "off"}
+    listed = ", ".join(f"{r} {word[here[r]]} (training: {word[trained[r]]})" for r in differ)
+    fix = next(
+        (
+            f"--cleaning {mode}"
+            for mode in ("default", "minimal")
+            if feature_rules(CleaningConfig(mode=mode)) == trained
+        ),
+        "the training run's [cleaning] rules in --config",
+    )
+    return (
+        f"predictions: these data were cleaned with other rules than the models' training "
+        f"data: {listed}; the customers' features count other lines than the models learned "
+        f"from, so the scores shift: score with {fix}"
     )

@@ -96,6 +96,9 @@ class TrainedModels:
     # the median average order value of the customers the LightGBM models learned from (None:
     # unknown): new data on another money scale are named in a note (models/score_notes.py)
     train_order_value_median: float | None = None
+    # which line-cleaning rules the training data had (score_notes.feature_rules; None:
+    # unknown): new data cleaned otherwise are named in a note
+    cleaning_rules: dict[str, bool] | None = None
 
 
 def training_cutoffs(last: date, first_purchase: date, config: ModelsConfig) -> list[date]:

@@ -77,6 +77,7 @@ def score(
     from custlens.models.persist import load_models
     from custlens.models.score_notes import (
         after_data_note,
+        cleaning_note,
         money_scale_note,
         scoring_window_note,
     )
@@ -121,6 +122,9 @@ def score(
             )
             if scale:
                 core.notes.append(scale)
+            rules = cleaning_note(models.cleaning_rules, settings.cleaning)
+            if rules:
+                core.notes.append(rules)
             beyond = beyond_training_summary(
                 scored, models.train_recency_max, out_of_range_words(models)
             )

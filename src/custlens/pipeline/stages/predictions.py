@@ -160,6 +160,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
         withheld_reason,
         withheld_scores,
     )
+    from custlens.models.score_notes import feature_rules
     from custlens.models.scoring import (
         final_cutoff_note,
         fit_final,
@@ -211,6 +212,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             table=ctx.customers if same else None,
         )
         models.importance = dict(evaluation.importance)
+        models.cleaning_rules = feature_rules(settings.cleaning)
         notes = (
             final_cutoff_note(models, last_purchase),
             sample_note(evaluation.metrics),
