@@ -39,6 +39,9 @@ def test_scored_run_json_records_the_horizon_of_the_models(orders, models_60d) -
     assert len(window) == 1, info["notes"]
     assert "probability of no order from 2024-01-01 to 2024-02-29" in window[0]
     assert "(trained as of 2024-01-01, horizon 60 days)" in window[0]
+    # a 60-day horizon is shorter than the last window edge (90 days): no next-purchase model
+    assert "next_purchase_window" not in scored.customers.columns
+    assert "(no next-purchase model: no next_purchase_window)" in window[0]
 
 
 def test_an_as_of_after_the_data_end_is_said(orders, models_60d) -> None:

@@ -19,7 +19,7 @@ def scoring_window_note(models: TrainedModels, as_of: date, folder: str) -> str:
 
     >>> from types import SimpleNamespace
     >>> m = SimpleNamespace(horizon_days=90, as_of=date(2011, 9, 1),
-    ...     defaults={"churn": "btyd", "clv": "lightgbm"})
+    ...     defaults={"churn": "btyd", "clv": "lightgbm"}, next_purchase=None)
     >>> note = scoring_window_note(m, date(2011, 9, 10), "res/models")
     >>> note.split(": ")[2].split(", expected")[0]  # 90 days: 2011-09-10 .. 2011-12-08
     'churn_probability is the probability of no order from 2011-09-10 to 2011-12-08'
@@ -29,12 +29,16 @@ def scoring_window_note(models: TrainedModels, as_of: date, folder: str) -> str:
     trained = f"trained as of {models.as_of}, " if models.as_of is not None else ""
     churn = models.defaults.get("churn", "lightgbm")
     clv = models.defaults.get("clv", "lightgbm")
+    window = (
+        f", next_purchase_window counts days from {as_of}"
+        if models.next_purchase is not None
+        else " (no next-purchase model: no next_purchase_window)"
+    )
     return (
         f"predictions: scores as of {as_of} with the models of {folder} ({trained}horizon "
         f"{h} days): churn_probability is the probability of no order from {as_of} to {last}, "
         f"expected_purchases and clv (discounted, in the data's money units) cover the same "
-        f"{h} days, next_purchase_window counts days from {as_of}; default scorers: "
-        f"churn = {churn}, CLV = {clv}"
+        f"{h} days{window}; default scorers: churn = {churn}, CLV = {clv}"
     )
 
 

@@ -113,26 +113,19 @@ def score(
             frame, _ = customer_features(purchases, returns, core.as_of, models.config)
             _check_layout(models.feature_names, frame, core.source, folder)
             scored = score_new(models, frame)
-            core.notes.append(scoring_window_note(models, core.as_of, str(folder)))
-            gap = after_data_note(core.as_of, last_purchase)
-            if gap:
-                core.notes.append(gap)
-            scale = money_scale_note(
-                models.train_order_value_median, float(frame["avg_order_value"].median())
+            said = (
+                scoring_window_note(models, core.as_of, str(folder)),
+                after_data_note(core.as_of, last_purchase),
+                money_scale_note(
+                    models.train_order_value_median, float(frame["avg_order_value"].median())
+                ),
+                cleaning_note(models.cleaning_rules, settings.cleaning),
+                beyond_training_summary(
+                    scored, models.train_recency_max, out_of_range_words(models)
+                ),
+                p_alive_note(scored, models.defaults.get("btyd", "bgnbd")),
             )
-            if scale:
-                core.notes.append(scale)
-            rules = cleaning_note(models.cleaning_rules, settings.cleaning)
-            if rules:
-                core.notes.append(rules)
-            beyond = beyond_training_summary(
-                scored, models.train_recency_max, out_of_range_words(models)
-            )
-            if beyond:
-                core.notes.append(beyond)
-            flat = p_alive_note(scored, models.defaults.get("btyd", "bgnbd"))
-            if flat:
-                core.notes.append(flat)
+            core.notes.extend(note for note in said if note)
         scores = align_scores(core.customers, scored)
     # the models score on their own settings (horizon, tiers...): run.json records those
     settings = settings.with_overrides(models=models.config.model_dump())
