@@ -28,3 +28,17 @@ def test_the_churn_drivers_table_is_a_table_despite_the_pipes_in_its_header():
     assert f"<td>{top}</td>" in drivers
     # no line of any table is left as raw text
     assert "<p>| " not in html
+
+
+def test_the_btyd_scorer_is_named_after_the_model_chosen():
+    """The BTYD rows were always called "BG/NBD (+ Gamma-Gamma)", also when Pareto/NBD won the
+    future period (CDNOW) and the card's BTYD section marked it as chosen."""
+    from dataclasses import replace
+
+    c = clean(load(synthetic(300, seed=5).orders).table, CleaningConfig())
+    ev = backtest_and_evaluate(c.purchases, c.returns, config=ModelsConfig(n_estimators=20))
+    for chosen, name in (("pareto_nbd", "Pareto/NBD"), ("bgnbd", "BG/NBD")):
+        card = render_model_card(replace(ev, defaults={**ev.defaults, "btyd": chosen}))
+        assert f"| {name} (+ Gamma-Gamma) |" in card
+        other = "BG/NBD" if chosen == "pareto_nbd" else "Pareto/NBD"
+        assert f"| {other} (+ Gamma-Gamma) |" not in card

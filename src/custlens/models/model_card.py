@@ -45,10 +45,21 @@ def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
     return _table([list(row) for row in t[cols].itertuples(index=False)], cols)
 
 
+def _names(ev: ModelEvaluation) -> dict[str, str]:
+    """The scorers' names, the BTYD one after the model chosen on the future period (it was
+    always called BG/NBD, also when Pareto/NBD was chosen)."""
+    from custlens.models.baselines import BTYD_NAMES
+
+    chosen = ev.defaults.get("btyd")
+    btyd = BTYD_NAMES.get(chosen, "BG/NBD") if chosen else "BG/NBD"
+    return {**_NAMES, "btyd": f"{btyd} (+ Gamma-Gamma)"}
+
+
 def render_model_card(ev: ModelEvaluation) -> str:
     m = ev.metrics
     if m.get("lightgbm_skipped"):
         return btyd_only_card(m, ev.tables, ev.eval_cutoff, ev.horizon_days)
+    names = _names(ev)
     lines = [
         "# Model card",
         "",
@@ -56,8 +67,8 @@ def render_model_card(ev: ModelEvaluation) -> str:
         f"{ev.horizon_days} days; evaluated on features as of {ev.eval_cutoff} and the "
         f"{ev.horizon_days} days after it, a period the models never saw.",
         "",
-        f"Default scorers: churn = **{_NAMES[ev.defaults['churn']]}**, "
-        f"CLV = **{_NAMES[ev.defaults['clv']]}** (a baseline becomes the default when it beats "
+        f"Default scorers: churn = **{names[ev.defaults['churn']]}**, "
+        f"CLV = **{names[ev.defaults['clv']]}** (a baseline becomes the default when it beats "
         "LightGBM on the future period: ROC-AUC for churn, Spearman for CLV).",
         "",
         "## Churn (no order in the horizon)",
@@ -65,7 +76,7 @@ def render_model_card(ev: ModelEvaluation) -> str:
     ]
     churn = m["churn"]
     rows = [
-        [_NAMES[k], churn[k]["roc_auc"], churn[k]["pr_auc"], churn[k]["brier"]]
+        [names[k], churn[k]["roc_auc"], churn[k]["pr_auc"], churn[k]["brier"]]
         for k in _CHURN_ROWS
         if k in churn
     ]
@@ -118,7 +129,7 @@ def render_model_card(ev: ModelEvaluation) -> str:
         "",
     ]
     rows = [
-        [_NAMES[k], v["spearman"], v["mae"], v["rmse"], v["top_decile_capture"]]
+        [names[k], v["spearman"], v["mae"], v["rmse"], v["top_decile_capture"]]
         for k, v in m["clv"].items()
     ]
     lines += _table(rows, ["method", "Spearman", "MAE", "RMSE", "top-decile capture"])
@@ -130,7 +141,7 @@ def render_model_card(ev: ModelEvaluation) -> str:
     if "next_purchase" in m:
         lines += ["## Next purchase window", ""]
         rows = [
-            [_NAMES[k], v["accuracy"], v["log_loss"], v["macro_roc_auc"]]
+            [names[k], v["accuracy"], v["log_loss"], v["macro_roc_auc"]]
             for k, v in m["next_purchase"].items()
         ]
         lines += _table(rows, ["method", "accuracy", "log loss", "macro ROC-AUC"]) + [""]
