@@ -180,3 +180,32 @@ def test_a_p_alive_of_one_for_everyone_is_said():
     assert p_alive_note(pd.DataFrame({"p_alive": [1.0, 0.999]}), "bgnbd") is None
     assert p_alive_note(pd.DataFrame({"p_alive": [np.nan, np.nan]}), "bgnbd") is None  # withheld
     assert p_alive_note(pd.DataFrame({"churn_probability": [0.5]}), "bgnbd") is None
+
+
+def test_out_of_range_customers_are_told_the_sources_they_really_got():
+    """CDNOW: the recency rule is the default churn scorer, but the low-confidence customers
+    among those beyond the training range get the BTYD fallback; their reason and the run note
+    said 'churn from recency' for all 1,665 of them (1,210 had btyd)."""
+    from custlens.models.confidence import beyond_training_summary, sources_words
+
+    defaults = {"churn": "recency", "clv": "btyd"}
+    assert sources_words("recency", "btyd", defaults) == "churn from recency, CLV from btyd"
+    assert sources_words("btyd", "btyd", defaults) == (
+        "churn from the btyd baseline, CLV from btyd"
+    )
+    scores = pd.DataFrame(
+        {
+            "confidence_tier": ["out of range"] * 3 + ["established"],
+            "churn_source": ["btyd", "btyd", "recency", "recency"],
+            "clv_source": ["btyd"] * 4,
+        }
+    )
+    note = beyond_training_summary(scores, 273.0, "churn from recency, CLV from btyd", defaults)
+    assert (
+        "no next-purchase window, churn from the btyd baseline, CLV from btyd (2); churn from "
+        "recency, CLV from btyd (1), and they are low-confidence"
+    ) in note
+    # one source for all of them: the words given
+    same = scores.assign(churn_source="recency")
+    note = beyond_training_summary(same, 273.0, "churn from recency, CLV from btyd", defaults)
+    assert "no next-purchase window, churn from recency, CLV from btyd, and they" in note

@@ -142,6 +142,30 @@ def replaced_words(defaults: dict[str, str], fallback: str, has_btyd: bool) -> s
     return ", ".join(parts)
 
 
+def sources_words(churn_source: str, clv_source: str, defaults: dict[str, str]) -> str:
+    """Where one customer's churn and CLV come from, in words, from the sources the scoring
+    gave them (``churn_source``, ``clv_source``): a source other than the default scorer is a
+    baseline standing in for it.
+
+    >>> sources_words("btyd", "last_period", {"churn": "recency", "clv": "last_period"})
+    'churn from the btyd baseline, CLV from last_period'
+    >>> sources_words("btyd", "withheld", {"churn": "lightgbm", "clv": "lightgbm"})
+    'churn from the btyd baseline, no CLV'
+    """
+    churn = (
+        f"churn from {churn_source}"
+        if churn_source == defaults.get("churn", "lightgbm")
+        else f"churn from the {churn_source} baseline"
+    )
+    if clv_source == WITHHELD:
+        clv = "no CLV"
+    elif clv_source == defaults.get("clv", "lightgbm"):
+        clv = f"CLV from {clv_source}"
+    else:
+        clv = f"CLV from the {clv_source} baseline"
+    return f"{churn}, {clv}"
+
+
 def beyond_training_note(recency: float, train_recency_max: float, replaced: str) -> str:
     """The first reason of a customer beyond the training range (``replaced``: what their
     scores are instead, e.g. 'churn and CLV from the btyd baseline')."""
@@ -152,16 +176,29 @@ def beyond_training_note(recency: float, train_recency_max: float, replaced: str
 
 
 def beyond_training_summary(
-    scores: pd.DataFrame, train_recency_max: float | None, replaced: str
+    scores: pd.DataFrame,
+    train_recency_max: float | None,
+    replaced: str,
+    defaults: dict[str, str] | None = None,
 ) -> str | None:
     """The run note when some scored customers (``confidence_tier`` ``OUT_OF_RANGE_TIER``) are
     beyond the training range, else None (``replaced``: what their scores are instead, from
-    ``replaced_words``)."""
+    ``replaced_words``; with ``defaults`` and the scores' sources, what each group of them got,
+    counted: low-confidence customers among them may have another source)."""
     if train_recency_max is None or "confidence_tier" not in scores:
         return None
-    n = int((scores["confidence_tier"] == OUT_OF_RANGE_TIER).sum())
+    beyond = scores["confidence_tier"] == OUT_OF_RANGE_TIER
+    n = int(beyond.sum())
     if n == 0:
         return None
+    if defaults is not None and {"churn_source", "clv_source"} <= set(scores.columns):
+        groups = scores[beyond].groupby(["churn_source", "clv_source"]).size()
+        groups = groups.sort_index().sort_values(ascending=False, kind="stable")
+        if len(groups) > 1:
+            replaced = "; ".join(
+                f"{sources_words(str(a), str(b), defaults)} ({int(k):,})"
+                for (a, b), k in groups.items()
+            )
     return (
         f"predictions: {n:,} of {len(scores):,} customers have a recency beyond the "
         f"{train_recency_max:,.0f} days the LightGBM models learned from (trees cannot "

@@ -41,6 +41,7 @@ from custlens.models.confidence import (
     clv_beyond_training,
     confidence_tiers,
     replaced_words,
+    sources_words,
     withheld_reason,
 )
 from custlens.models.model_rows import BTYD_COLUMNS, FeatureRows, feature_rows
@@ -219,9 +220,15 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
         recency = rows.select(["recency_days"], out_of_range)["recency_days"]
         words[1:, out_of_range] = words[:-1, out_of_range]
         assert models.train_recency_max is not None  # beyond_training is all False without it
-        replaced = out_of_range_words(models)
+        # each customer's own sources: a low-confidence one may have the fallback where the
+        # others have the default scorer
+        churn_src = out["churn_source"].to_numpy()[out_of_range]
+        clv_src = out["clv_source"].to_numpy()[out_of_range]
         words[0, out_of_range] = [
-            beyond_training_note(r, models.train_recency_max, replaced) for r in recency
+            beyond_training_note(
+                r, models.train_recency_max, sources_words(str(a), str(b), models.defaults)
+            )
+            for r, a, b in zip(recency, churn_src, clv_src, strict=True)
         ]
     for k in range(cfg.top_reasons):
         out[f"reason_{k + 1}"] = words[k]

@@ -121,7 +121,7 @@ def score(
                 ),
                 cleaning_note(models.cleaning_rules, settings.cleaning),
                 beyond_training_summary(
-                    scored, models.train_recency_max, out_of_range_words(models)
+                    scored, models.train_recency_max, out_of_range_words(models), models.defaults
                 ),
                 p_alive_note(scored, models.defaults.get("btyd", "bgnbd")),
             )

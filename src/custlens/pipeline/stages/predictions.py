@@ -218,7 +218,9 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
             sample_note(evaluation.metrics),
             calibration_note(models.churn, "final churn model"),
             reasons_note(len(scores), cfg),
-            beyond_training_summary(scores, models.train_recency_max, out_of_range_words(models)),
+            beyond_training_summary(
+                scores, models.train_recency_max, out_of_range_words(models), models.defaults
+            ),
             p_alive_note(scores, models.defaults.get("btyd", "bgnbd")),
             level,
         )
