@@ -152,10 +152,7 @@ def _typed_columns(
             if not is_text:
                 values[canonical] = text
                 if col.type().is_timestamp() and col.type().timezone:
-                    notes.append(
-                        f"{source!r} holds time-zone-aware timestamps; they were converted to "
-                        "naive ones by the engine (its session time zone applies)"
-                    )
+                    notes.append(_time_zone_note(raw, source))
                 if date_format is not None:
                     coerce.candidate_layouts([], date_format)  # an unusable format is an error
                     notes.append(f"--date-format ignored: {source!r} already holds dates")
@@ -187,6 +184,19 @@ def _typed_columns(
         else:
             values[canonical] = coerce.text_value(col)
     return values, pendings
+
+
+def _time_zone_note(raw: RawTable, source: str) -> str:
+    """What became of time-zone-aware order times: the engine's session time zone (DuckDB:
+    UTC unless set) gives their clock times, so hours of day are that zone's, not the shop's."""
+    session = "its session time zone"
+    if getattr(raw.con, "name", None) == "duckdb":
+        [(session,)] = raw.con.raw_sql("SELECT current_setting('TimeZone')").fetchall()
+    return (
+        f"{source!r} holds time-zone-aware timestamps; they were converted to "
+        f"{session} time, so hours of day and weekdays are {session}'s, not the shop's local "
+        "time: to analyse local hours, export the times as local times without a time zone"
+    )
 
 
 def _derive(values: dict[str, ibis.Value], notes: list[str]) -> dict[str, ibis.Value]:
