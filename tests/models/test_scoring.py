@@ -173,3 +173,21 @@ def test_btyd_clv_not_finite_in_one_block_means_lightgbm_clv_for_all(scored, mon
     assert (scores.loc[beyond, "clv_source"] == "btyd").all()
     np.testing.assert_array_equal(scores["clv"], everyone["clv"])  # the fixture's CLV
     assert "_lightgbm_clv" not in scores.columns
+
+
+def test_reasons_say_whose_score_they_explain_when_a_baseline_scores_churn(scored):
+    """CDNOW: the recency rule won the backtest and gave every established customer's churn
+    probability, but reason_1..3 were LightGBM's SHAP reasons, unlabelled."""
+    models, _, frame = scored
+    baseline = score_customers(dataclasses.replace(models, defaults={"churn": "recency"}), frame)
+    usual = score_customers(models, frame)
+    confident = ~baseline["low_confidence"].to_numpy(bool)
+    assert confident.any()
+    first = baseline.loc[confident, "reason_1"]
+    assert first.str.startswith("churn probability from recency, the scorer that won the").all()
+    # the LightGBM reasons follow it, one place later
+    np.testing.assert_array_equal(
+        baseline.loc[confident, "reason_2"].to_numpy(), usual.loc[confident, "reason_1"].to_numpy()
+    )
+    # LightGBM as the default: no such note
+    assert not usual["reason_1"].str.startswith("churn probability from").any()

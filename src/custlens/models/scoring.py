@@ -216,6 +216,17 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
             f"score from the {fallback} baseline"
             for orders, tenure in zip(few["frequency"], few["tenure_days"], strict=True)
         ]
+    default = models.defaults.get("churn", "lightgbm")
+    scored_elsewhere = np.flatnonzero(
+        (out["churn_source"].to_numpy() != "lightgbm") & ~out["low_confidence"].to_numpy(bool)
+    )
+    if default != "lightgbm" and len(scored_elsewhere):
+        # the SHAP reasons explain LightGBM's score, not the one these customers were given
+        words[1:, scored_elsewhere] = words[:-1, scored_elsewhere]
+        words[0, scored_elsewhere] = (
+            f"churn probability from {default}, the scorer that won the backtest; the reasons "
+            "after this one are the LightGBM model's"
+        )
     if len(out_of_range):  # likewise: why these customers' scores are not LightGBM's
         recency = rows.select(["recency_days"], out_of_range)["recency_days"]
         words[1:, out_of_range] = words[:-1, out_of_range]
