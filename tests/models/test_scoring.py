@@ -184,7 +184,9 @@ def test_reasons_say_whose_score_they_explain_when_a_baseline_scores_churn(score
     confident = ~baseline["low_confidence"].to_numpy(bool)
     assert confident.any()
     first = baseline.loc[confident, "reason_1"]
-    assert first.str.startswith("churn probability from recency, the scorer that won the").all()
+    assert first.str.startswith(
+        "churn probability from the recency rule, the scorer that won"
+    ).all()
     # the LightGBM reasons follow it, one place later
     np.testing.assert_array_equal(
         baseline.loc[confident, "reason_2"].to_numpy(), usual.loc[confident, "reason_1"].to_numpy()

@@ -159,6 +159,9 @@ def check_schema(models: TrainedModels, frame: pd.DataFrame) -> None:
         )
 
 
+_SCORER_WORDS = {"recency": "the recency rule", "btyd": "BTYD", "last_period": "last period"}
+
+
 def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) -> pd.DataFrame:
     """One row per customer of ``frame`` (from ``customer_features``, or its ``FeatureRows``)
     with the scores.
@@ -223,8 +226,9 @@ def score_customers(models: TrainedModels, frame: pd.DataFrame | FeatureRows) ->
     if default != "lightgbm" and len(scored_elsewhere):
         # the SHAP reasons explain LightGBM's score, not the one these customers were given
         words[1:, scored_elsewhere] = words[:-1, scored_elsewhere]
+        scorer = _SCORER_WORDS.get(default, default)
         words[0, scored_elsewhere] = (
-            f"churn probability from {default}, the scorer that won the backtest; the reasons "
+            f"churn probability from {scorer}, the scorer that won the backtest; the reasons "
             "after this one are the LightGBM model's"
         )
     if len(out_of_range):  # likewise: why these customers' scores are not LightGBM's
