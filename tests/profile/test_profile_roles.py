@@ -162,12 +162,10 @@ def test_customer_table_is_told_apart_from_an_order_log():
     assert looks_like_customer_table(orders) is None
 
 
-def test_a_crm_key_is_the_id_not_a_numeric_feature_that_is_clustered_and_tested():
-    # before: customer_ref / user_key were 'numeric', customers were numbered by row (row_id)
-    # and the key was a segmentation feature with its own Kruskal-Wallis test
-    rng = np.random.default_rng(8)
-    n = 200
-    frame = pd.DataFrame(
+def _crm_table(seed: int, n: int) -> pd.DataFrame:
+    """A CRM export: a unique numeric key, two spend columns and an income."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
             "customer_ref": rng.permutation(np.arange(10_000, 20_000))[:n],
             "spend_wine": rng.integers(0, 500, n),
@@ -175,6 +173,13 @@ def test_a_crm_key_is_the_id_not_a_numeric_feature_that_is_clustered_and_tested(
             "annual_income_eur": rng.normal(50_000, 9_000, n).round(),
         }
     )
+
+
+def test_a_crm_key_is_the_id_not_a_numeric_feature_that_is_clustered_and_tested():
+    # before: customer_ref / user_key were 'numeric', customers were numbered by row (row_id)
+    # and the key was a segmentation feature with its own Kruskal-Wallis test
+    n = 200
+    frame = _crm_table(seed=8, n=n)
     assert _roles(frame)["customer_ref"] == "id"
     keyed = frame.rename(columns={"customer_ref": "user_key"})
     assert _roles(keyed)["user_key"] == "id"
@@ -188,16 +193,8 @@ def test_a_crm_key_is_the_id_not_a_numeric_feature_that_is_clustered_and_tested(
 def test_a_crm_key_is_left_out_of_the_personas_and_tests():
     import custlens
 
-    rng = np.random.default_rng(9)
     n = 120
-    frame = pd.DataFrame(
-        {
-            "customer_ref": rng.permutation(np.arange(10_000, 20_000))[:n],
-            "spend_wine": rng.integers(0, 500, n),
-            "spend_meat": rng.integers(0, 300, n),
-            "annual_income_eur": rng.normal(50_000, 9_000, n).round(),
-        }
-    )
+    frame = _crm_table(seed=9, n=n)
     result = custlens.profile(frame, seed=0)
     assert result.id_column == "customer_ref"
     assert "customer_ref" not in result.summary["segmentation"]["numeric"]
