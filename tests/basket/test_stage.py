@@ -93,3 +93,50 @@ def _no_products():
     return ibis.memtable(
         pd.DataFrame({"customer_id": ["1"], "order_id": ["1"], "order_ts": [pd.Timestamp(0)]})
     )
+
+
+def _section_tables(run) -> dict:
+    from custlens.story import Table
+
+    section = run.stages["basket"].section(run)
+    return {b.name: b for b in section.blocks if isinstance(b, Table)}
+
+
+def test_report_section_shows_rules_and_products_in_words(synthetic_run):
+    tables = _section_tables(synthetic_run)
+    result = synthetic_run.stages["basket"]
+    rules = tables["basket_rules"].frame
+    # the reader's columns only: the statistics stay in basket/rules.csv
+    assert list(rules.columns) == ["rule", "orders_with_both", "confidence", "lift"]
+    assert "confidence" in tables["basket_rules"].percent
+    assert rules["rule"].tolist() == result.tables["rules"]["rule"].head(len(rules)).tolist()
+    # bought together: pairs and triples only, the most frequent first
+    itemsets = result.tables["itemsets"]
+    several = itemsets[itemsets["size"] >= 2]
+    together = tables["basket_together"].frame
+    assert together["orders"].tolist() == sorted(several["count"], reverse=True)[: len(together)]
+    top = several.loc[several["count"].idxmax()]
+    labels = [top[f"label_{i}"] for i in range(1, int(top["size"]) + 1)]
+    assert together["products"].iloc[0] == " + ".join(labels)
+
+
+def test_report_section_lists_each_groups_strongest_rules_segments_first(synthetic_run):
+    tables = _section_tables(synthetic_run)
+    result = synthetic_run.stages["basket"]
+    shown = tables["basket_segment_rules"].frame
+    full = result.tables["segment_rules"]
+    for (by, group), rows in shown.groupby(["by", "group"], sort=False):
+        mine = full[(full["by"] == by) & (full["group"] == group)]
+        expected = sorted(mine["lift"], reverse=True)[:3]
+        assert rows["lift"].tolist() == expected
+    # segments before personas, segments in the RFM rules' order
+    order = [r.name for r in Settings().rfm.segments]
+    by = shown["by"].tolist()
+    assert by == sorted(by, key=lambda b: b != "segment")
+    groups = list(dict.fromkeys(shown.loc[shown["by"] == "segment", "group"]))
+    assert groups == sorted(groups, key=order.index)
+    over = tables["basket_over_index"].frame
+    assert over.groupby(["by", "group"]).size().max() <= 3
+    assert {"product", "share_of_group", "share_of_all_customers", "times_as_likely"} <= set(
+        over.columns
+    )

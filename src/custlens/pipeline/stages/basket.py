@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from custlens.basket import Baskets
     from custlens.config import BasketConfig
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 GROUPINGS = ("segment", "persona")  # customer-table columns the rules and over-indexing split by
 
@@ -60,6 +61,11 @@ class BasketResult(StageResult):
                 f"confidence {top['confidence']:.0%})"
             )
         return lines
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import basket_section
+
+        return basket_section(self, results)
 
 
 def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:

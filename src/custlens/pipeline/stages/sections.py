@@ -26,6 +26,7 @@ from custlens.story import (
 if TYPE_CHECKING:
     from custlens.pipeline.results import Results
     from custlens.pipeline.stages.anomalies import AnomaliesResult
+    from custlens.pipeline.stages.basket import BasketResult
     from custlens.pipeline.stages.personas import PersonasResult
     from custlens.pipeline.stages.predictions import PredictionsResult
     from custlens.pipeline.stages.timing import TimingResult
@@ -295,11 +296,20 @@ def timing_section(result: TimingResult, results: Results) -> Section:
         blocks.append(Bullets(tuple(windows), title="Best contact windows (all customers)"))
     blocks += chart_nodes(result.charts(results))
     if "contact_windows" in t:
+        # all customers first, then the segments in the rules' order (as the charts above)
+        windows_t = t["contact_windows"]
+        rank = {ALL_CUSTOMERS: -1} | {
+            r.name: i for i, r in enumerate(results.settings.rfm.segments)
+        }
+        place = [rank.get(str(s), len(rank)) for s in windows_t["segment"]]
+        windows_t = windows_t.assign(_place=place).sort_values(
+            ["_place", "segment", "rank"], kind="stable"
+        )
         blocks.append(
             table_node(
                 "contact_windows",
                 "Best contact windows per segment",
-                t["contact_windows"],
+                windows_t,
                 cfg.max_table_rows,
                 columns=["segment", "rank", "window", "share_orders", "share_revenue"],
                 percent=("share_orders", "share_revenue"),
@@ -320,6 +330,142 @@ def timing_section(result: TimingResult, results: Results) -> Section:
         findings=found,
         blocks=tuple(blocks),
     )
+
+
+# ---------------------------------------------------------------- basket
+
+_PER_GROUP = 3  # rules and over-indexed products shown per segment or persona
+
+
+def _items_words(frame: pd.DataFrame, labels: tuple[str, ...], items: tuple[str, ...]) -> pd.Series:
+    """``"A + B (+ C)"``: each row's items by label (the product id where a label is missing)."""
+    parts = [
+        frame[label].where(frame[label].notna() & (frame[label].astype(str) != ""), frame[item])
+        for label, item in zip(labels, items, strict=True)
+        if item in frame.columns
+    ]
+    return pd.Series(
+        [" + ".join(str(v) for v in row if pd.notna(v)) for row in zip(*parts, strict=True)],
+        index=frame.index,
+        dtype=object,
+    )
+
+
+def _group_order(results: Results) -> list[str]:
+    """Segments in the RFM rules' order (best customers first), then personas by size."""
+    order = [r.name for r in results.settings.rfm.segments]
+    if "persona" in results.customers.columns:
+        sizes = results.customers["persona"].dropna().astype(str).value_counts()
+        order += sorted(sizes.index, key=lambda name: (-int(sizes[name]), name))
+    return order
+
+
+def _top_per_group(frame: pd.DataFrame, stat: str, order: list[str]) -> pd.DataFrame:
+    """The ``_PER_GROUP`` rows of each (``by``, group) with the largest ``stat``: segments
+    first, groups in ``order`` (others after them by name)."""
+    rank = {name: i for i, name in enumerate(order)}
+    ranked = frame.assign(
+        _by=(frame["by"] != "segment").astype(int),
+        _rank=[rank.get(str(g), len(rank)) for g in frame["group"]],
+    ).sort_values(
+        ["_by", "_rank", "group", stat], ascending=[True, True, True, False], kind="stable"
+    )
+    top = ranked.groupby(["by", "group"], sort=False).head(_PER_GROUP)
+    return top.drop(columns=["_by", "_rank"]).reset_index(drop=True)
+
+
+def basket_section(result: BasketResult, results: Results) -> Section:
+    """Rules, the products bought together and what each segment or persona buys more than
+    the others, in words; every statistic (support, leverage, conviction, p and q values) stays
+    in the basket/*.csv files."""
+    t, limit = result.tables, results.settings.report.max_table_rows
+    order = _group_order(results)
+    blocks: list[Any] = [Bullets(tuple(result.headline(results)))]
+    rules = t.get("rules", pd.DataFrame())
+    if len(rules):
+        shown = rules.rename(columns={"count": "orders_with_both"})
+        blocks.append(
+            table_node(
+                "basket_rules",
+                "Strongest rules (orders holding the left side also hold the right side)",
+                shown,
+                limit,
+                columns=["rule", "orders_with_both", "confidence", "lift"],
+                percent=("confidence",),
+                source="basket/rules.csv",
+            )
+        )
+    itemsets = t.get("itemsets", pd.DataFrame())
+    together = itemsets[itemsets["size"] >= 2] if len(itemsets) else itemsets
+    if len(together):
+        together = together.sort_values(["count", "size"], ascending=[False, True], kind="stable")
+        words = _items_words(
+            together, ("label_1", "label_2", "label_3"), ("item_1", "item_2", "item_3")
+        )
+        blocks.append(
+            table_node(
+                "basket_together",
+                "Products most often bought together",
+                pd.DataFrame(
+                    {
+                        "products": words,
+                        "orders": together["count"],
+                        "share_of_orders": together["support"],
+                    }
+                ),
+                limit,
+                percent=("share_of_orders",),
+                source="basket/itemsets.csv",
+            )
+        )
+    by_group = t.get("segment_rules", pd.DataFrame())
+    if len(by_group):
+        top = _top_per_group(by_group, "lift", order).rename(columns={"count": "orders_with_both"})
+        blocks.append(
+            table_node(
+                "basket_segment_rules",
+                f"Strongest rules within each segment and persona (top {_PER_GROUP})",
+                top,
+                limit,
+                columns=["by", "group", "rule", "orders_with_both", "confidence", "lift"],
+                percent=("confidence",),
+                caption="Every rule of every group: basket/segment_rules.csv",
+            )
+        )
+    over = t.get("over_index", pd.DataFrame())
+    if len(over):
+        top = _top_per_group(over, "index", order).rename(
+            columns={
+                "label": "product",
+                "group_share": "share_of_group",
+                "overall_share": "share_of_all_customers",
+                "index": "times_as_likely",
+            }
+        )
+        top["product"] = top["product"].where(top["product"].notna(), top["item"])
+        blocks.append(
+            table_node(
+                "basket_over_index",
+                f"Products each segment and persona buys more than customers overall (top {_PER_GROUP})",
+                top,
+                limit,
+                columns=[
+                    "by",
+                    "group",
+                    "product",
+                    "buyers",
+                    "share_of_group",
+                    "share_of_all_customers",
+                    "times_as_likely",
+                ],  # fmt: skip
+                percent=("share_of_group", "share_of_all_customers"),
+                caption="Every product over-indexed with its test: basket/over_index.csv",
+            )
+        )
+    blocks += chart_nodes(result.charts(results))
+    if result.notes:
+        blocks.append(Bullets(tuple(result.notes), title="Notes"))
+    return Section(id="basket", title="Basket", blocks=tuple(blocks))
 
 
 # ---------------------------------------------------------------- predictions
