@@ -21,6 +21,14 @@ ORDER_SIGNALS = {"max_line_units", "cancelled_units_share"}  # anomalies.orders,
         ("cancelled_units_share", 0.004, 0.0, "cancelled or returned 0.4% of units (typical 0%)"),
         ("orders_per_active_month", 5.54, 1.0, "5.54 orders per active month (typical 1)"),
         ("recency_days", 373.0, 50.0, "last order 373 days ago (typical 50)"),
+        # a value that reads 1 takes the singular
+        ("frequency", 1.0, 2.0, "1 order (typical 2)"),
+        ("recency_days", 1.0, 50.0, "last order 1 day ago (typical 50)"),
+        ("orders_per_active_month", 1.0, 1.0, "1 order per active month (typical 1)"),
+        ("frequency", 1.5, 2.0, "1.5 orders (typical 2)"),
+        ("q4_share", 1.0, 0.33, "placed 100% of orders in Q4 (typical 33%)"),
+        ("spend_cv", 0.8, 0.5, "order values vary by 80% of their average (typical 50%)"),
+        ("month_03_share", 0.5, 0.08, "placed 50% of orders in March (typical 8%)"),
         (
             "max_line_units",
             80995.0,
@@ -54,9 +62,9 @@ def test_a_share_above_100_percent(name, value, expected):
 
 
 def test_features_without_a_label_read_as_their_name_in_words():
-    assert reason_text("spend_cv", 2.5, 0.4) == "spend cv 2.5 (typical 0.4)"
+    assert reason_text("interval_cv", 2.5, 0.4) == "interval cv 2.5 (typical 0.4)"
     # a catalogued ratio called *_share is a percentage
-    assert reason_text("q1_share", 0.75, 0.25) == "q1 share 75% (typical 25%)"
+    assert reason_text("top_category_share", 0.75, 0.25) == "top category share 75% (typical 25%)"
     assert reason_text("some_column", 3.0, 1.0) == "some column 3 (typical 1)"
 
 

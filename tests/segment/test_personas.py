@@ -368,3 +368,23 @@ def test_planted_personas_of_the_synthetic_generator_are_recovered():
     clusterer = PersonaClusterer(seed=0).fit(customers)
     # measured 0.90 (k = 6 of the 6 planted personas; the 2% planted anomalies count as a 7th)
     assert adjusted_rand_score(truth.to_numpy(), clusterer.labels_) >= 0.8
+
+
+def test_a_fallback_persona_is_described_by_its_medians_beside_all_customers():
+    profiles = profile_rows(
+        {"q4_share_z": 1.3, "q4_share_median": 1.0, "tenure_days_median": 60.0,
+         "tenure_days_z": -0.7},
+        {"monetary_z": 1.2, "frequency_z": 0.9},
+    )  # fmt: skip
+    typical = {"q4_share": 0.33, "tenure_days": 249.0}
+    fallback, ruled = name_personas(profiles, typical=typical)
+    assert fallback.name == "Q4-Heavy, New Customers" and fallback.rule is None
+    # by hand: 1.0 -> 100%, 0.33 -> 33%; 60 and 249 days
+    assert fallback.description == (
+        "Medians: placed 100% of orders in Q4 (all customers 33%); "
+        "first order 60 days ago (all customers 249)."
+    )
+    [rule] = [r for r in PersonaConfig().rules if r.name == ruled.rule]
+    assert ruled.description == rule.description  # a rule keeps its own words
+    # without all customers' medians, no numbers to compare: no description
+    assert name_personas(profiles)[0].description == ""

@@ -37,7 +37,7 @@ class FeatureSpec:
 
 
 _F = FeatureSpec
-_MONTHS = (
+MONTHS = (  # English names, whatever the locale
     "January",
     "February",
     "March",
@@ -275,7 +275,7 @@ _SEASONALITY = [
         _F(
             f"month_{m:02d}_share",
             "seasonality",
-            f"Share of the customer's orders placed in {_MONTHS[m - 1]}.",
+            f"Share of the customer's orders placed in {MONTHS[m - 1]}.",
             "ratio",
         )
         for m in range(1, 13)

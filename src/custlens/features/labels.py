@@ -20,10 +20,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from custlens.features.catalog import FEATURES
+from custlens.features.catalog import FEATURES, MONTHS
 from custlens.features.formatting import format_number
 
-__all__ = ["FEATURE_LABELS", "FeatureLabel", "format_share", "label", "reason_text"]
+__all__ = [
+    "FEATURE_LABELS",
+    "FeatureLabel",
+    "compared_text",
+    "format_share",
+    "label",
+    "reason_text",
+]
 
 MORE_THAN_BOUGHT = ": more than bought in the data"
 
@@ -39,6 +46,7 @@ class FeatureLabel:
     share: bool = False
     group: str | None = None
     above_full: str = ""
+    one: str = ""  # the text when the value reads "1" ("1 order", not "1 orders")
 
 
 _RETURNS = "returns"  # returns and cancellations: custlens keeps negative lines as returns
@@ -46,16 +54,16 @@ _QUANTITY = "quantity in an order"
 _ORDER_VALUE = "order value"
 
 FEATURE_LABELS: dict[str, FeatureLabel] = {
-    "recency_days": FeatureLabel("last order {value} days ago"),
-    "tenure_days": FeatureLabel("first order {value} days ago"),
-    "frequency": FeatureLabel("{value} orders"),
+    "recency_days": FeatureLabel("last order {value} days ago", one="last order 1 day ago"),
+    "tenure_days": FeatureLabel("first order {value} days ago", one="first order 1 day ago"),
+    "frequency": FeatureLabel("{value} orders", one="1 order"),
     "monetary": FeatureLabel("spent {value}"),
     "avg_order_value": FeatureLabel("average order worth {value}", group=_ORDER_VALUE),
     "median_order_value": FeatureLabel("median order worth {value}", group=_ORDER_VALUE),
     "max_order_value": FeatureLabel("largest order worth {value}", group=_ORDER_VALUE),
     "min_order_value": FeatureLabel("smallest order worth {value}", group=_ORDER_VALUE),
-    "distinct_products": FeatureLabel("{value} different products"),
-    "total_items": FeatureLabel("bought {value} items"),
+    "distinct_products": FeatureLabel("{value} different products", one="1 product"),
+    "total_items": FeatureLabel("bought {value} items", one="bought 1 item"),
     "avg_items_per_order": FeatureLabel("{value} items per order on average", group=_QUANTITY),
     "median_items_per_order": FeatureLabel("median of {value} items per order", group=_QUANTITY),
     "max_items_per_order": FeatureLabel("up to {value} items in an order", group=_QUANTITY),
@@ -72,19 +80,40 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "returned_items_share": FeatureLabel(
         "returned {value} of items", share=True, group=_RETURNS, above_full=MORE_THAN_BOUGHT
     ),
-    "return_orders": FeatureLabel("{value} return orders", group=_RETURNS),
+    "return_orders": FeatureLabel("{value} return orders", group=_RETURNS, one="1 return order"),
     "cancelled_units_share": FeatureLabel(
         "cancelled or returned {value} of units",
         share=True,
         group=_RETURNS,
         above_full=MORE_THAN_BOUGHT,
     ),
-    "orders_per_active_month": FeatureLabel("{value} orders per active month"),
-    "orders_last_90d": FeatureLabel("{value} orders in the last 90 days"),
+    "orders_per_active_month": FeatureLabel(
+        "{value} orders per active month", one="1 order per active month"
+    ),
+    "orders_last_90d": FeatureLabel(
+        "{value} orders in the last 90 days", one="1 order in the last 90 days"
+    ),
     "revenue_last_90d": FeatureLabel("spent {value} in the last 90 days"),
-    "active_months": FeatureLabel("ordered in {value} different months"),
-    "interval_mean_days": FeatureLabel("{value} days between orders on average"),
+    "active_months": FeatureLabel("ordered in {value} different months", one="ordered in 1 month"),
+    "interval_mean_days": FeatureLabel(
+        "{value} days between orders on average", one="1 day between orders on average"
+    ),
     "weekend_share": FeatureLabel("placed {value} of orders at weekends", share=True),
+    "active_month_ratio": FeatureLabel(
+        "ordered in {value} of the months since the first order", share=True
+    ),
+    "spend_cv": FeatureLabel("order values vary by {value} of their average", share=True),
+    "days_overdue": FeatureLabel("{value} days later than the usual gap between orders"),
+    **{
+        f"q{q}_share": FeatureLabel(f"placed {{value}} of orders in Q{q}", share=True)
+        for q in range(1, 5)
+    },
+    **{
+        f"month_{m:02d}_share": FeatureLabel(
+            f"placed {{value}} of orders in {MONTHS[m - 1]}", share=True
+        )
+        for m in range(1, 13)
+    },
 }
 
 _UNITS = {spec.name: spec.unit for spec in FEATURES}
@@ -113,9 +142,16 @@ def format_share(x: float | None) -> str:
 def reason_text(name: str, value: float, typical: float) -> str:
     """One reason in words: the feature's phrase with the customer's value, then the typical
     (median) value, e.g. ``"up to 8 items in an order (typical 1)"``."""
+    return compared_text(name, value, typical, "typical")
+
+
+def compared_text(name: str, value: float, other: float, other_words: str) -> str:
+    """The feature's phrase with ``value``, then ``other`` named by ``other_words``, e.g.
+    ``"270 items per order on average (all customers 180)"``."""
     spec = label(name)
     fmt = format_share if spec.share else format_number
-    phrase = spec.text.format(value=fmt(value))
+    shown = fmt(value)
+    phrase = spec.one if spec.one and shown == "1" else spec.text.format(value=shown)
     if spec.share and spec.above_full and round(100.0 * value) > 100:  # reads above 100%
         phrase += spec.above_full
-    return f"{phrase} (typical {fmt(typical)})"
+    return f"{phrase} ({other_words} {fmt(other)})"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import operator
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -31,6 +31,7 @@ from custlens._validation import check_fitted
 from custlens.config import PersonaConfig
 from custlens.errors import DataError
 from custlens.features.customer_frame import feature_values
+from custlens.features.labels import compared_text
 from custlens.features.preprocess import is_skewed
 from custlens.segment.clustering import PersonaClusterer
 
@@ -140,23 +141,42 @@ def _phrase(feature: str, high: bool, config: PersonaConfig) -> str:
     return f"{'High' if high else 'Low'} {feature.replace('_', ' ')}"  # e.g. "High basket size"
 
 
-def _fallback(row: pd.Series, features: list[str], config: PersonaConfig) -> tuple[str, str]:
+def _fallback(
+    row: pd.Series, features: list[str], config: PersonaConfig
+) -> tuple[str, str, list[str]]:
+    """A name from the most distinctive features, the evidence, and those features."""
     zs = [(f, float(row[f"{f}_z"])) for f in features if pd.notna(row[f"{f}_z"])]
     distinct = sorted(
         ((f, z) for f, z in zs if abs(z) >= config.fallback_min_z),
         key=lambda fz: (-abs(fz[1]), fz[0]),
     )[: config.fallback_terms]
     if not distinct:
-        return config.typical_name, f"no feature has |z| >= {config.fallback_min_z:g}"
+        return config.typical_name, f"no feature has |z| >= {config.fallback_min_z:g}", []
     name = ", ".join(_phrase(f, z > 0, config) for f, z in distinct) + " Customers"
-    return name, "; ".join(f"{f}_z = {z:+.2f}" for f, z in distinct)
+    evidence = "; ".join(f"{f}_z = {z:+.2f}" for f, z in distinct)
+    return name, evidence, [f for f, _ in distinct]
+
+
+def _medians_text(row: pd.Series, features: list[str], typical: Mapping[str, float]) -> str:
+    """A fallback persona's description: its median of each distinctive feature beside all
+    customers' median, e.g. "Medians: 270 items per order on average (all customers 180)."."""
+    parts = [
+        compared_text(f, float(row[f"{f}_median"]), float(typical[f]), "all customers")
+        for f in features
+        if pd.notna(row.get(f"{f}_median")) and pd.notna(typical.get(f))
+    ]
+    return f"Medians: {'; '.join(parts)}." if parts else ""
 
 
 def name_personas(
-    profiles: pd.DataFrame, config: PersonaConfig | None = None
+    profiles: pd.DataFrame,
+    config: PersonaConfig | None = None,
+    typical: Mapping[str, float] | None = None,
 ) -> list[NameDecision]:
     """Names for the clusters of a profile table (columns ``cluster``, ``size``, ``<f>_z``,
-    ``<f>_median``), unique and deterministic. See the module docstring for the rules."""
+    ``<f>_median``), unique and deterministic. See the module docstring for the rules.
+    ``typical``: every customer's median of each feature; with it, a cluster named from its
+    distinctive features (no rule matched) is described by its medians beside these."""
     config = config or PersonaConfig()
     features = _feature_names(profiles)
     decisions: list[NameDecision] = []
@@ -171,8 +191,9 @@ def name_personas(
                 )
                 break
         if decision is None:
-            name, evidence = _fallback(row, features, config)
-            decision = NameDecision(int(row["cluster"]), name, None, "", evidence)
+            name, evidence, distinct = _fallback(row, features, config)
+            words = _medians_text(row, distinct, typical or {})
+            decision = NameDecision(int(row["cluster"]), name, None, words, evidence)
         decisions.append(decision)
     return _make_unique(decisions, profiles, features, config)
 
@@ -302,7 +323,8 @@ def build_personas(
     }
     labels, outliers = clusterer.labels_, clusterer.is_outlier_
     profiles = profile_clusters(customers, labels, features, log_features, outliers=outliers)
-    decisions = name_personas(profiles, config)
+    typical = {f: _nanmedian(feature_values(customers, f)) for f in features}
+    decisions = name_personas(profiles, config, typical)
     names = {d.cluster: d.name for d in decisions}
     profiles.insert(1, "persona", profiles["cluster"].map(names))
     by_cluster = {d.cluster: d for d in decisions}
