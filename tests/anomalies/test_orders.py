@@ -240,6 +240,17 @@ def test_cancellation_pairs_window_and_limit():
     assert len(result.pairs) == 1 and result.pairs["purchase_order_id"].iloc[0] == "100"
 
 
+def test_cancelled_value_of_the_orders_asked_about_counts_every_pair_not_only_the_listed():
+    # order 100 with a second line (p9) that no one cancelled: 20 of its 20 + 7 cancelled
+    rows = [*TINY_PAIRS, ("100", "a", "p9", 1, 7.0, 0)]
+    cfg = AnomalyConfig(max_listed=1)  # lists only pair 100 / C101; 111's pair must count too
+    result = cancellation_pairs(_lines(rows), cfg, orders=["100", "111", "102", "404"])
+    # by hand: 100 -> 10 x 2.0; 111 -> 6 x 1.5; 102's cancellation had another quantity
+    assert result.cancelled_value == {"100": 20.0, "111": 9.0}
+    assert list(result.pairs["purchase_order_id"]) == ["100"]
+    assert cancellation_pairs(_lines(rows), cfg).cancelled_value == {}
+
+
 def test_cancellation_pairs_without_product_column_is_skipped_with_note():
     result = cancellation_pairs(_lines(TINY_PAIRS).drop("product_id"))
     assert result.n_pairs == 0 and result.pairs.empty
@@ -281,6 +292,17 @@ def test_online_retail_famous_cancellation_pairs(online_retail):
         assert row["minutes_between"] == minutes
     # they are the two largest pairs
     assert list(result.pairs["purchase_order_id"][:2]) == ["581483", "541431"]
+
+
+def test_online_retail_largest_extreme_orders_were_cancelled_minutes_later(online_retail):
+    _, tx = online_retail
+    extreme = extreme_orders(tx)
+    top = list(extreme.orders["order_id"][:2])
+    assert top == ["581483", "541431"]  # one line each: 80,995 and 74,215 units
+    cancelled = cancellation_pairs(tx, orders=top).cancelled_value
+    # each order's one line cancelled whole (the pairs above): value = quantity x price
+    assert cancelled["581483"] == pytest.approx(80995 * 2.08)
+    assert cancelled["541431"] == pytest.approx(74215 * 1.04)
 
 
 def test_online_retail_extreme_orders_match_independent_sql(online_retail):

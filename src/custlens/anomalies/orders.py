@@ -24,6 +24,7 @@ rule, with a note saying how many.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ibis
@@ -66,12 +67,15 @@ class ExtremeOrders:
 
 @dataclass(frozen=True)
 class CancellationPairs:
-    """Purchase/cancellation line pairs (largest value first, at most ``max_listed``)."""
+    """Purchase/cancellation line pairs (largest value first, at most ``max_listed``);
+    ``cancelled_value``: for each order asked about, the value of its purchase lines that were
+    cancelled later (orders without such a line are absent)."""
 
     pairs: pd.DataFrame
     n_pairs: int  # pairs found (may exceed len(pairs))
     window_days: int
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cancelled_value: Mapping[str, float] = field(default_factory=dict)
 
 
 def _rows(column: ir.Column) -> ir.IntegerColumn:
@@ -262,7 +266,10 @@ def _orders(n: int) -> str:
 
 
 def cancellation_pairs(
-    transactions: ir.Table, config: AnomalyConfig | None = None
+    transactions: ir.Table,
+    config: AnomalyConfig | None = None,
+    *,
+    orders: Sequence[str] = (),
 ) -> CancellationPairs:
     """Purchase lines cancelled later by a line with exactly the opposite quantity.
 
@@ -270,6 +277,8 @@ def cancellation_pairs(
     product (``product_id``, else ``description``) with ``cancel_qty == -purchase_qty`` and
     ``purchase_ts <= cancel_ts <= purchase_ts + pair_window_days``; each purchase line is then kept
     with its earliest cancellation only. Lines without a customer id are not paired.
+    ``orders``: purchase order ids whose cancelled value to sum over every pair (e.g. the listed
+    extreme orders), in ``cancelled_value``.
     """
     config = config or AnomalyConfig()
     t = transactions
@@ -349,6 +358,16 @@ def cancellation_pairs(
         value=joined.value,
         minutes_between=joined.cancel_ts.delta(joined.purchase_ts, unit="minute"),
     )
+    cancelled: dict[str, float] = {}
+    if len(orders):
+        # read twice (the listing and these orders' sums): stored once
+        pairs = materialize(pairs, "pairs")
+        asked = pairs.filter(pairs.purchase_order_id.isin(sorted({str(o) for o in orders})))
+        sums = asked.group_by("purchase_order_id").aggregate(value=exact_sum(asked.value))
+        sums = sums.to_pandas()
+        cancelled = {
+            str(o): float(v) for o, v in zip(sums.purchase_order_id, sums.value, strict=True)
+        }
     # one query: the count of every pair rides along the listed ones as a window
     listed = (
         pairs.mutate(_n=_rows(pairs.cancel_order_id))
@@ -364,7 +383,7 @@ def cancellation_pairs(
     n_pairs = int(listed["_n"].iloc[0]) if len(listed) else 0
     listed = listed.drop(columns="_n")
     notes = () if key == "product_id" else ("pairs matched on description (no product_id column)",)
-    return CancellationPairs(listed, n_pairs, config.pair_window_days, notes)
+    return CancellationPairs(listed, n_pairs, config.pair_window_days, notes, cancelled)
 
 
 def customer_order_signals(

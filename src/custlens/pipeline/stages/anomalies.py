@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -98,7 +99,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
         index=customers.index,
     )
     extreme = extreme_orders(ctx.transactions, cfg)
-    pairs = cancellation_pairs(ctx.transactions, cfg)
+    pairs = cancellation_pairs(ctx.transactions, cfg, orders=extreme.orders["order_id"])
+    extreme_listed = _with_cancelled(extreme.orders, pairs.cancelled_value)
     flagged = columns["is_anomaly"].to_numpy(dtype=bool)
     shown = [c for c in customers.columns if c in LISTED_COLUMNS]  # the others are not listed
     listed = pd.concat([customers.loc[flagged, shown], columns.loc[flagged]], axis=1)
@@ -115,7 +117,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
     result = AnomaliesResult(
         tables={
             "customers": listed[[c for c in LISTED_COLUMNS if c in listed.columns]],
-            "extreme_orders": extreme.orders,
+            "extreme_orders": extreme_listed,
             "cancellation_pairs": pairs.pairs,
         },
         summary=summary,
@@ -123,6 +125,14 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, AnomaliesResult]:
         notes=(*detector.notes_, *extreme.notes),  # the orders an order rule left out
     )
     return columns, result
+
+
+def _with_cancelled(orders: pd.DataFrame, cancelled: Mapping[str, float]) -> pd.DataFrame:
+    """The extreme orders with the value of their lines cancelled later and its share of the
+    order's value (0 for an order none of whose lines was cancelled)."""
+    value = orders["order_id"].astype(str).map(cancelled).fillna(0.0).astype("float64")
+    share = (value / orders["value"].astype("float64")).round(6)
+    return orders.assign(cancelled_value=value.round(6), cancelled_share=share)
 
 
 def _with_signals(customers: pd.DataFrame, signals: pd.DataFrame) -> pd.DataFrame:

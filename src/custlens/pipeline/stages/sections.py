@@ -175,6 +175,23 @@ def _found_caption(found: int, listed: int) -> str:
     return f"{found:,} found; the largest first."
 
 
+def _cancelled_caption(orders: pd.DataFrame) -> str:
+    """How many listed extreme orders were cancelled afterwards, wholly or in part (their value
+    was not revenue)."""
+    if "cancelled_share" not in orders.columns or not len(orders):
+        return ""
+    share = orders["cancelled_share"].astype(float)
+    whole, part = int((share >= 0.999).sum()), int(((share > 0) & (share < 0.999)).sum())
+    if whole + part == 0:
+        return " None of the listed orders was cancelled afterwards."
+    wholly = f"{whole:,} wholly (more likely entry errors than big orders)" if whole else ""
+    partly = f"{part:,} in part" if part else ""
+    return (
+        f" Cancelled afterwards (column cancelled share): of the listed orders, "
+        f"{' and '.join(x for x in (wholly, partly) if x)}."
+    )
+
+
 def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
     s, t, cfg = result.summary, result.tables, results.settings.report
     flagged = t["customers"]
@@ -228,7 +245,9 @@ def anomalies_section(result: AnomaliesResult, results: Results) -> Section:
             t["extreme_orders"],
             n,
             source="anomalies/extreme_orders.csv",
-            caption=_found_caption(int(s["extreme_orders"]["found"]), len(t["extreme_orders"])),
+            caption=_found_caption(int(s["extreme_orders"]["found"]), len(t["extreme_orders"]))
+            + _cancelled_caption(t["extreme_orders"]),
+            percent=("cancelled_share",),
         ),
         table_node(
             "cancellation_pairs",
