@@ -70,7 +70,7 @@ class PersonasResult(StageResult):
 
     def headline(self, results: Results) -> list[str]:
         sizes = self.summary["sizes"]
-        lines = ["Personas: " + ", ".join(f"{n} ({c:,})" for n, c in sizes.items()), self.k_reason]
+        lines = ["Personas: " + "; ".join(f"{n} ({c:,})" for n, c in sizes.items()), self.k_reason]
         fidelity = self.summary.get("surrogate_tree_fidelity")
         if fidelity is not None:
             lines.append(f"Surrogate tree fidelity: {fidelity:.1%}")

@@ -107,7 +107,8 @@ def personas_section(result: PersonasResult, results: Results) -> Section:
     blocks += chart_nodes({k: v for k, v in charts.items() if k not in order})
     if result.notes:
         blocks.append(Bullets(tuple(result.notes), title="Notes"))
-    sizes = ", ".join(f"{n} ({c:,})" for n, c in s.get("sizes", {}).items())
+    # "; " between personas: a name may hold a comma ("Large-Basket, Off-Season Customers")
+    sizes = "; ".join(f"{n} ({c:,})" for n, c in s.get("sizes", {}).items())
     return Section(
         id="personas",
         title="Personas",
