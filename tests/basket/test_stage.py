@@ -135,8 +135,15 @@ def test_report_section_lists_each_groups_strongest_rules_segments_first(synthet
     assert by == sorted(by, key=lambda b: b != "segment")
     groups = list(dict.fromkeys(shown.loc[shown["by"] == "segment", "group"]))
     assert groups == sorted(groups, key=order.index)
-    over = tables["basket_over_index"].frame
-    assert over.groupby(["by", "group"]).size().max() <= 3
-    assert {"product", "share_of_group", "share_of_all_customers", "times_as_likely"} <= set(
-        over.columns
-    )
+    over_index = result.tables["over_index"]
+    for level in ("product", "category"):  # the synthetic products have categories
+        over = tables[f"basket_over_index_{level}"].frame
+        assert over.groupby(["by", "group"]).size().max() <= 3
+        assert {level, "share_of_group", "share_of_all_customers", "times_as_likely"} <= set(
+            over.columns
+        )
+        mine = over_index[over_index["level"] == level]
+        for (by, group), rows in over.groupby(["by", "group"], sort=False):
+            of = mine[(mine["by"] == by) & (mine["group"] == group)]
+            assert rows["times_as_likely"].tolist() == sorted(of["index"], reverse=True)[:3]
+    assert "basket_category_rules" in tables

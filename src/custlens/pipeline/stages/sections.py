@@ -401,20 +401,23 @@ def basket_section(result: BasketResult, results: Results) -> Section:
     t, limit = result.tables, results.settings.report.max_table_rows
     order = _group_order(results)
     blocks: list[Any] = [Bullets(tuple(result.headline(results)))]
-    rules = t.get("rules", pd.DataFrame())
-    if len(rules):
-        shown = rules.rename(columns={"count": "orders_with_both"})
-        blocks.append(
-            table_node(
-                "basket_rules",
-                "Strongest rules (orders holding the left side also hold the right side)",
-                shown,
-                limit,
-                columns=["rule", "orders_with_both", "confidence", "lift"],
-                percent=("confidence",),
-                source="basket/rules.csv",
+    for name, title in (
+        ("rules", "Strongest rules (orders holding the left side also hold the right side)"),
+        ("category_rules", "Strongest rules between product categories"),
+    ):
+        rules = t.get(name, pd.DataFrame())
+        if len(rules):
+            blocks.append(
+                table_node(
+                    f"basket_{name}",
+                    title,
+                    rules.rename(columns={"count": "orders_with_both"}),
+                    limit,
+                    columns=["rule", "orders_with_both", "confidence", "lift"],
+                    percent=("confidence",),
+                    source=f"basket/{name}.csv",
+                )
             )
-        )
     itemsets = t.get("itemsets", pd.DataFrame())
     together = itemsets[itemsets["size"] >= 2] if len(itemsets) else itemsets
     if len(together):
@@ -453,33 +456,38 @@ def basket_section(result: BasketResult, results: Results) -> Section:
             )
         )
     over = t.get("over_index", pd.DataFrame())
-    if len(over):
-        top = _top_per_group(over, "index", order).rename(
+    levels = over["level"] if "level" in over.columns else pd.Series("product", index=over.index)
+    for level, what in (("product", "Products"), ("category", "Categories")):
+        mine = over[levels == level]
+        if not len(mine):
+            continue
+        top = _top_per_group(mine, "index", order).rename(
             columns={
-                "label": "product",
+                "label": level,
                 "group_share": "share_of_group",
                 "overall_share": "share_of_all_customers",
                 "index": "times_as_likely",
             }
         )
-        top["product"] = top["product"].where(top["product"].notna(), top["item"])
+        top[level] = top[level].where(top[level].notna(), top["item"])
         blocks.append(
             table_node(
-                "basket_over_index",
-                f"Products each segment and persona buys more than customers overall (top {_PER_GROUP})",
+                f"basket_over_index_{level}",
+                f"{what} each segment and persona buys more than customers overall "
+                f"(top {_PER_GROUP})",
                 top,
                 limit,
                 columns=[
                     "by",
                     "group",
-                    "product",
+                    level,
                     "buyers",
                     "share_of_group",
                     "share_of_all_customers",
                     "times_as_likely",
                 ],  # fmt: skip
                 percent=("share_of_group", "share_of_all_customers"),
-                caption="Every product over-indexed with its test: basket/over_index.csv",
+                caption="Every one over-indexed, with its test: basket/over_index.csv",
             )
         )
     blocks += chart_nodes(result.charts(results))
