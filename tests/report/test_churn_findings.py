@@ -33,14 +33,26 @@ def test_a_baseline_that_won_is_compared_with_lightgbm_too(cdnow_path: Path, tmp
     markdown = (out / "report.md").read_text(encoding="utf-8").replace("\\", "")  # md escapes
     text = " ".join(markdown.split())
     numbers = f"{auc[chosen]:.3f} against {others[runner_up]:.3f}"
+    # the scorers in words, as the model card names them
+    btyd = {"bgnbd": "BG/NBD", "pareto_nbd": "Pareto/NBD"}[metrics["btyd"]["chosen"]]
+    words = {
+        "lightgbm": "LightGBM",
+        "lightgbm_uncalibrated": "LightGBM (uncalibrated)",
+        "btyd": f"{btyd} (+ Gamma-Gamma)",
+        "last_period": "Last-period value",
+        "recency": "Recency rule",
+    }
     if auc[chosen] >= others[runner_up] + 0.005:
         expected = (
-            f"the churn scorer ({chosen}) ranks customers better than every other scorer "
-            f"(ROC AUC {numbers} for {runner_up})"
+            f"the churn scorer ({words[chosen]}) ranks customers better than every other scorer "
+            f"(ROC AUC {numbers} for {words[runner_up]})"
         )
     else:
         expected = (
-            f"the churn scorer ({chosen}) ranks customers about as well as the next best, "
-            f"{runner_up} (ROC AUC {numbers})"
+            f"the churn scorer ({words[chosen]}) ranks customers about as well as the next best, "
+            f"{words[runner_up]} (ROC AUC {numbers})"
         )
     assert expected in text
+    # the metrics table names every scorer in words
+    for scorer in auc:
+        assert f"| {words[scorer]} |" in markdown

@@ -48,11 +48,16 @@ def _df(t: pd.DataFrame, cols: list[str]) -> list[str]:
 def _names(ev: ModelEvaluation) -> dict[str, str]:
     """The scorers' names, the BTYD one after the model chosen on the future period (it was
     always called BG/NBD, also when Pareto/NBD was chosen)."""
+    return scorer_names(ev.defaults.get("btyd"))
+
+
+def scorer_names(btyd: str | None) -> dict[str, str]:
+    """Each scorer's name in words (``lightgbm`` -> "LightGBM"), BTYD's after the model
+    ``btyd`` chosen on the future period (``bgnbd`` or ``pareto_nbd``; BG/NBD when None)."""
     from custlens.models.baselines import BTYD_NAMES
 
-    chosen = ev.defaults.get("btyd")
-    btyd = BTYD_NAMES.get(chosen, "BG/NBD") if chosen else "BG/NBD"
-    return {**_NAMES, "btyd": f"{btyd} (+ Gamma-Gamma)"}
+    name = BTYD_NAMES.get(btyd, "BG/NBD") if btyd else "BG/NBD"
+    return {**_NAMES, "btyd": f"{name} (+ Gamma-Gamma)"}
 
 
 def render_model_card(ev: ModelEvaluation) -> str:

@@ -52,10 +52,19 @@ def at_risk(results: Results) -> pd.DataFrame:
 
 
 def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[list[Any], dict]:
+    from custlens.models.model_card import scorer_names
+
     s, metrics, cfg = result.summary, dict(result.metrics or {}), results.settings.report
     churn = metrics_table(metrics, "churn", _CHURN)
     clv = metrics_table(metrics, "clv", _CLV)
     defaults = s.get("defaults", {})
+    # the scorers in words, as in the model card ("LightGBM", "Pareto/NBD (+ Gamma-Gamma)")
+    btyd = metrics.get("btyd", {})
+    names = scorer_names(btyd.get("chosen") if isinstance(btyd, dict) else None)
+
+    def words(scorer: Any) -> str:
+        return names.get(str(scorer), str(scorer))
+
     fact: dict[str, Any] = {}
     model = defaults.get("churn")
     # the model's family: its uncalibrated twin is not another scorer
@@ -64,10 +73,10 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
         scores = churn.set_index("scorer")["roc_auc"].dropna()
         # every other scorer: the baselines, and LightGBM too when a baseline won the backtest
         baselines = scores.drop([i for i in scores.index if str(i).startswith(family)])
-        fact["churn_model"] = model
+        fact["churn_model"] = words(model)
         fact["churn_auc"] = float(scores[model])
         if len(baselines):
-            fact["best_baseline"] = str(baselines.idxmax())
+            fact["best_baseline"] = words(baselines.idxmax())
             fact["baseline_auc"] = float(baselines.max())
     skipped = s.get("scores") == "skipped"  # no customer scored (models/confidence.py)
     risky = at_risk(results)
@@ -85,7 +94,7 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
         fact["top_driver"] = drivers[0][0]
     cards = [KPI("Backtest", f"{s['eval_cutoff']}", f"+ {s['horizon_days']} days, never seen")]
     if "churn_auc" in fact:
-        cards.append(KPI("Churn ROC AUC", f"{fact['churn_auc']:.2f}", f"scorer: {model}"))
+        cards.append(KPI("Churn ROC AUC", f"{fact['churn_auc']:.2f}", f"scorer: {words(model)}"))
     if "baseline_auc" in fact:
         label = "Best baseline" if family == "lightgbm" else "Next best scorer"
         cards.append(KPI(label, f"{fact['baseline_auc']:.2f}", fact["best_baseline"]))
@@ -106,7 +115,7 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
         table_node(
             "churn_metrics",
             "Churn: the model against every baseline",
-            churn,
+            churn.assign(scorer=churn["scorer"].map(words)),
             n,
             caption="ROC and PR AUC: higher is better; Brier: lower is better.",
             source="predictions/metrics.json",
@@ -114,14 +123,15 @@ def predictions_blocks(result: PredictionsResult, results: Results) -> tuple[lis
         table_node(
             "clv_metrics",
             "Customer value: the model against every baseline",
-            clv,
+            clv.assign(scorer=clv["scorer"].map(words)),
             n,
             caption="Spearman and top-decile capture: higher is better; MAE, RMSE: lower.",
             source="predictions/metrics.json",
         ),
         Paragraph(
-            f"Scorers used for every customer: churn = {defaults.get('churn')}, "
-            f"value = {defaults.get('clv')} (a baseline that wins the backtest becomes the default). "
+            f"Scorers used for every customer: churn = {words(defaults.get('churn'))}, "
+            f"value = {words(defaults.get('clv'))} (a baseline that wins the backtest becomes the "
+            "default). "
             "Full model card: models.md."
             if not skipped
             else f"No customer is scored as of {results.as_of}: it is more than the "
