@@ -370,21 +370,29 @@ def test_planted_personas_of_the_synthetic_generator_are_recovered():
     assert adjusted_rand_score(truth.to_numpy(), clusterer.labels_) >= 0.8
 
 
-def test_a_fallback_persona_is_described_by_its_medians_beside_all_customers():
+def test_a_fallback_persona_is_described_by_its_means_beside_all_customers():
     profiles = profile_rows(
-        {"q4_share_z": 1.3, "q4_share_median": 1.0, "tenure_days_median": 60.0,
-         "tenure_days_z": -0.7},
+        {"q4_share_z": 1.3, "q4_share_median": 1.0, "q4_share_mean": 0.9,
+         "tenure_days_median": 60.0, "tenure_days_mean": 75.4, "tenure_days_z": -0.7},
         {"monetary_z": 1.2, "frequency_z": 0.9},
     )  # fmt: skip
     typical = {"q4_share": 0.33, "tenure_days": 249.0}
     fallback, ruled = name_personas(profiles, typical=typical)
     assert fallback.name == "Q4-Heavy, New Customers" and fallback.rule is None
-    # by hand: 1.0 -> 100%, 0.33 -> 33%; 60 and 249 days
+    # by hand: 0.9 -> 90%, 0.33 -> 33%; 75.4 and 249 days
     assert fallback.description == (
-        "Medians: placed 100% of orders in Q4 (all customers 33%); "
-        "first order 60 days ago (all customers 249)."
+        "Averages: placed 90% of orders in Q4 (all customers 33%); "
+        "first order 75.4 days ago (all customers 249)."
     )
     [rule] = [r for r in PersonaConfig().rules if r.name == ruled.rule]
     assert ruled.description == rule.description  # a rule keeps its own words
-    # without all customers' medians, no numbers to compare: no description
+    # without all customers' means, nothing to compare with: no description
     assert name_personas(profiles)[0].description == ""
+
+
+def test_profiles_hold_each_clusters_mean_beside_its_median():
+    customers = pd.DataFrame({"frequency": [1.0, 1.0, 1.0, 2.0, 1.0, 9.0, 12.0, 10.0]})
+    profiles = profile_clusters(customers, np.array([0, 0, 0, 0, 1, 1, 1, 1]), ["frequency"])
+    # by hand: cluster 0 (1, 1, 1, 2) mean 1.25, median 1; cluster 1 (1, 9, 12, 10) mean 8
+    assert profiles["frequency_mean"].tolist() == [1.25, 8.0]
+    assert profiles["frequency_median"].tolist() == [1.0, 9.5]

@@ -64,7 +64,9 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
     "min_order_value": FeatureLabel("smallest order worth {value}", group=_ORDER_VALUE),
     "distinct_products": FeatureLabel("{value} different products", one="1 product"),
     "total_items": FeatureLabel("bought {value} items", one="bought 1 item"),
-    "avg_items_per_order": FeatureLabel("{value} items per order on average", group=_QUANTITY),
+    "avg_items_per_order": FeatureLabel(
+        "{value} items per order on average", group=_QUANTITY, one="1 item per order on average"
+    ),
     "median_items_per_order": FeatureLabel("median of {value} items per order", group=_QUANTITY),
     "max_items_per_order": FeatureLabel("up to {value} items in an order", group=_QUANTITY),
     "max_line_units": FeatureLabel("up to {value} units of one product on a line", group=_QUANTITY),

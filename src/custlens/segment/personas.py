@@ -80,7 +80,9 @@ def profile_clusters(
     skew_threshold: float = 1.0,
     outliers: Sequence[bool] | np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One row per cluster (sorted by cluster): size, share, medians and z-scores of features.
+    """One row per cluster (sorted by cluster): size, share, medians, means and z-scores of
+    features (the z-score: the cluster's mean minus every customer's, over their standard
+    deviation, on the log scale for the logged features).
 
     ``log_features`` lists the features z-scored on the log1p scale; ``None`` decides by
     skewness (non-negative with skewness above ``skew_threshold``).
@@ -104,12 +106,14 @@ def profile_clusters(
             logged = is_skewed(raw, skew_threshold)
         scaled = np.log1p(np.clip(raw, 0.0, None)) if logged else raw
         mean_all, sd_all = np.nanmean(scaled), np.nanstd(scaled)
-        medians, zs = [], []
+        medians, means, zs = [], [], []
         for rows in members:
             medians.append(_nanmedian(raw[rows]))
+            means.append(_nanmean(raw[rows]))
             mean_c = _nanmean(scaled[rows])
             zs.append((mean_c - mean_all) / sd_all if sd_all > 0 else 0.0)
         out[f"{name}_median"] = medians
+        out[f"{name}_mean"] = means
         out[f"{name}_z"] = zs
     return out
 
@@ -157,15 +161,16 @@ def _fallback(
     return name, evidence, [f for f, _ in distinct]
 
 
-def _medians_text(row: pd.Series, features: list[str], typical: Mapping[str, float]) -> str:
-    """A fallback persona's description: its median of each distinctive feature beside all
-    customers' median, e.g. "Medians: 270 items per order on average (all customers 180)."."""
+def _averages_text(row: pd.Series, features: list[str], typical: Mapping[str, float]) -> str:
+    """A fallback persona's description: its mean of each distinctive feature beside all
+    customers' (``typical``), e.g. "Averages: 1.2 orders (all customers 2.6).". Means, as the
+    z-scores that named it compare: a median can be the same for every cluster (1 order)."""
     parts = [
-        compared_text(f, float(row[f"{f}_median"]), float(typical[f]), "all customers")
+        compared_text(f, float(row[f"{f}_mean"]), float(typical[f]), "all customers")
         for f in features
-        if pd.notna(row.get(f"{f}_median")) and pd.notna(typical.get(f))
+        if pd.notna(row.get(f"{f}_mean")) and pd.notna(typical.get(f))
     ]
-    return f"Medians: {'; '.join(parts)}." if parts else ""
+    return f"Averages: {'; '.join(parts)}." if parts else ""
 
 
 def name_personas(
@@ -175,8 +180,8 @@ def name_personas(
 ) -> list[NameDecision]:
     """Names for the clusters of a profile table (columns ``cluster``, ``size``, ``<f>_z``,
     ``<f>_median``), unique and deterministic. See the module docstring for the rules.
-    ``typical``: every customer's median of each feature; with it, a cluster named from its
-    distinctive features (no rule matched) is described by its medians beside these."""
+    ``typical``: every customer's mean of each feature; with it, a cluster named from its
+    distinctive features (no rule matched) is described by its means beside these."""
     config = config or PersonaConfig()
     features = _feature_names(profiles)
     decisions: list[NameDecision] = []
@@ -192,7 +197,7 @@ def name_personas(
                 break
         if decision is None:
             name, evidence, distinct = _fallback(row, features, config)
-            words = _medians_text(row, distinct, typical or {})
+            words = _averages_text(row, distinct, typical or {})
             decision = NameDecision(int(row["cluster"]), name, None, words, evidence)
         decisions.append(decision)
     return _make_unique(decisions, profiles, features, config)
@@ -323,7 +328,7 @@ def build_personas(
     }
     labels, outliers = clusterer.labels_, clusterer.is_outlier_
     profiles = profile_clusters(customers, labels, features, log_features, outliers=outliers)
-    typical = {f: _nanmedian(feature_values(customers, f)) for f in features}
+    typical = {f: _nanmean(feature_values(customers, f)) for f in features}
     decisions = name_personas(profiles, config, typical)
     names = {d.cluster: d.name for d in decisions}
     profiles.insert(1, "persona", profiles["cluster"].map(names))
