@@ -113,31 +113,45 @@ def frequent_itemsets(
                 pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
             found += [f.assign(size=k) for k, f in ((2, pairs), (3, triples)) if len(f)]
             return _finish(found, groups, by)
+        # groups are integers too (their row of ``groups``): a pair's key holds its group,
+        # so that pairs are grouped by one integer in every case
+        codes = ["gc"] if by else []
         if by:
-            f = lookup(frequent, lines)
-            kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("g", "basket", "code")
+            groups["gc"] = np.arange(len(groups), dtype="int64")
+            frequent["gc"] = pd.Index(groups["g"]).get_indexer(frequent["fg"])
+            f = lookup(frequent[["fg", "fitem", "code", "gc"]], lines)
+            kept = t.join(f, [t.g == f.fg, t.item == f.fitem]).select("gc", "basket", "code")
         else:
             f = lookup(frequent[["fitem", "code"]], lines)
             kept = t.join(f, t.item == f.fitem).select("basket", "code")
         # the lines of frequent items as integers, joined on their text once (pairs and
         # triples both read them)
         kept = materialize(kept, "basket_codes")
-        a = kept.select(*keys, "basket", c1="code")
+        coded_keep = _keep(groups, lines, on="gc") if by else keep
+        a = kept.select(*codes, "basket", c1="code")
         b = kept.select(b2="basket", c2="code")
         pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
-        pair_lines = pair_lines.select(*keys, pair=pair_lines.c1 * m + pair_lines.c2)
-        pairs = keep(pair_lines.group_by([*keys, "pair"]).aggregate(n=pair_lines.count()))
-        with perfect_hash_groups(lines, m * m):
+        pair = pair_lines.c1 * m + pair_lines.c2
+        if by:
+            pair = pair_lines.gc * (m * m) + pair
+        pair_lines = pair_lines.select(pair=pair)
+        counted = pair_lines.group_by("pair").aggregate(n=pair_lines.count())
+        if by:
+            counted = counted.mutate(gc=counted.pair // (m * m))
+        pairs = coded_keep(counted)
+        with perfect_hash_groups(lines, len(groups) * m * m):
             pairs = pairs.to_pandas()
-        pairs = pairs.assign(g=pairs.get("g", _ALL), c1=pairs["pair"] // m, c2=pairs["pair"] % m)
+        key = pairs.pop("pair").to_numpy(dtype="int64")
+        pairs = pairs.assign(gc=key // (m * m), c1=key // m % m, c2=key % m)
+        pairs["g"] = _group_names(groups, pairs["gc"])
         if max_size == 3 and len(pairs) > 1:
-            triples = _triples(kept, pairs, keep, lines, keys)
+            triples = _triples(kept, pairs, coded_keep, lines, codes, groups)
             for k in (1, 2, 3):
                 triples[f"i{k}"] = names[triples.pop(f"c{k}").to_numpy(dtype="int64")]
             found.append(triples.assign(size=3))
         for k in (1, 2):
             pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
-        found.insert(1, pairs.drop(columns="pair").assign(size=2))
+        found.insert(1, pairs.drop(columns="gc").assign(size=2))
     return _finish(found, groups, by)
 
 
@@ -207,26 +221,38 @@ def _finish(found: list[pd.DataFrame], groups: pd.DataFrame, by: str | None) -> 
     return out[columns].reset_index(drop=True)
 
 
-def _keep(groups: pd.DataFrame, near: ir.Table):
-    """A filter keeping the counts ``n`` at or above their group's threshold."""
+def _group_names(groups: pd.DataFrame, codes: pd.Series) -> pd.api.extensions.ExtensionArray:
+    """The name (``g``) of the group of each code (a row of ``groups``), in ``g``'s dtype."""
+    return groups["g"].array.take(codes.to_numpy(dtype="int64"))
+
+
+def _keep(groups: pd.DataFrame, near: ir.Table, on: str = "g"):
+    """A filter keeping the counts ``n`` at or above their group's threshold (the group is
+    the column ``on`` of ``groups`` and of the counts)."""
     if len(groups) == 1:
         threshold = int(groups["threshold"].iloc[0])
         return lambda counts: counts.filter(counts.n >= threshold)
-    thresholds = lookup(groups[["g", "threshold"]].rename(columns={"g": "tg"}), near)
+    thresholds = lookup(groups[[on, "threshold"]].rename(columns={on: "tg"}), near)
 
     def keep(counts: ir.Table) -> ir.Table:
-        joined = counts.join(thresholds, counts.g == thresholds.tg)
+        joined = counts.join(thresholds, counts[on] == thresholds.tg)
         return joined.filter(joined.n >= joined.threshold).drop("tg", "threshold")
 
     return keep
 
 
 def _triples(
-    kept: ir.Table, pairs: pd.DataFrame, keep, near: ir.Table, keys: list[str]
+    kept: ir.Table,
+    pairs: pd.DataFrame,
+    keep,
+    near: ir.Table,
+    keys: list[str],
+    groups: pd.DataFrame,
 ) -> pd.DataFrame:
     """Triples ``c1 < c2 < c3`` whose three pairs are frequent (candidates built here from the
-    frequent pairs, as Apriori does), counted over the baskets holding all three."""
-    frequent = set(zip(pairs["g"], pairs["c1"], pairs["c2"], strict=True))
+    frequent pairs, as Apriori does), counted over the baskets holding all three. ``keys``:
+    ``["gc"]`` when the lines have groups (their row of ``groups``), else none."""
+    frequent = set(zip(pairs["gc"], pairs["c1"], pairs["c2"], strict=True))
     by_first: dict = {}
     for g, c1, c2 in sorted(frequent):
         by_first.setdefault((g, c1), []).append(c2)
@@ -241,14 +267,16 @@ def _triples(
         return pd.DataFrame(columns=["g", "c1", "c2", "c3", "n"])
     frame = pd.DataFrame(rows, columns=["cg", "k1", "k2", "k3"])
     cand = lookup(frame if keys else frame.drop(columns="cg"), near)
-    on = [kept.code == cand.k1, *([kept.g == cand.cg] if keys else [])]
+    on = [kept.code == cand.k1, *([kept.gc == cand.cg] if keys else [])]
     x = kept.join(cand, on).select(*keys, "basket", c1="k1", c2="k2", c3="k3")
     y = kept.select(yb="basket", yc="code")
     x = x.semi_join(y, [x.basket == y.yb, x.c2 == y.yc])
     z = kept.select(zb="basket", zc="code")
     x = x.semi_join(z, [x.basket == z.zb, x.c3 == z.zc])
     found = keep(x.group_by([*keys, "c1", "c2", "c3"]).aggregate(n=x.count())).to_pandas()
-    return found.assign(g=found.get("g", _ALL))
+    if not keys:
+        return found.assign(g=_ALL)
+    return found.assign(g=_group_names(groups, found.pop("gc")))
 
 
 def _from_masks(
