@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from scipy.stats import fisher_exact
 
-from custlens.basket import over_index, recommend
+from custlens.basket import line_items, over_index, recommend
 
 
 def _rules(rows) -> pd.DataFrame:
@@ -43,6 +43,40 @@ def test_three_best_unbought_items_with_their_rule():
     assert by["c2"]["item"].tolist() == ["C", "D", "F"]
     assert by["c2"]["rule_id"].tolist() == [0, 3, 5]
     assert recommend(items, RULES, n=1)["rank"].eq(1).all()
+
+
+def _lines() -> ibis.Table:
+    rows = [
+        ("c1", "2024-01-02", " C "),  # padded: the item is "C"
+        ("c1", "2024-01-03", "C"),
+        ("c2", "2024-01-02", "POST"),  # a non-product code, kept
+        (None, "2024-01-02", "D"),  # no customer, kept
+        ("c2", "2024-01-02", ""),  # no item
+        ("c2", "2024-01-02", None),
+        ("c2", "2024-02-01", "E"),  # on the date given: left out
+    ]
+    frame = pd.DataFrame(rows, columns=["customer_id", "order_ts", "product_id"])
+    return ibis.memtable(frame.assign(order_id="o", order_ts=pd.to_datetime(frame["order_ts"])))
+
+
+def test_line_items_are_the_distinct_pairs_of_lines_with_an_item():
+    got = line_items(_lines(), before=pd.Timestamp("2024-02-01").date()).to_pandas()
+    pairs = set(zip(got["customer_id"], got["item"], strict=True))
+    assert len(got) == 3
+    assert {p for p in pairs if isinstance(p[0], str)} == {("c1", "C"), ("c2", "POST")}
+    assert {p[1] for p in pairs if not isinstance(p[0], str)} == {"D"}
+
+
+def test_excluding_line_items_equals_excluding_the_customers_products():
+    items = ibis.memtable(
+        pd.DataFrame({"customer_id": ["c1", "c1", "c2", "c2"], "item": ["A", "B", "A", "B"]})
+    )
+    lines = line_items(_lines(), before=pd.Timestamp("2024-02-01").date())
+    products = ibis.memtable(pd.DataFrame({"customer_id": ["c1"], "item": ["C"]}))
+    got = recommend(items, RULES, n=3, exclude=lines)
+    assert got.equals(recommend(items, RULES, n=3, exclude=products))
+    assert "C" not in set(got.loc[got["customer_id"] == "c1", "item"])
+    assert "C" in set(got.loc[got["customer_id"] == "c2", "item"])
 
 
 def test_over_index_shares_index_and_exact_test():

@@ -7,6 +7,7 @@ from custlens.basket.baskets import (
     bought_items,
     customer_items,
     item_labels,
+    line_items,
 )
 from custlens.basket.co_purchase import co_purchase
 from custlens.basket.itemsets import count_threshold, frequent_itemsets
@@ -24,6 +25,7 @@ __all__ = [
     "customer_items",
     "frequent_itemsets",
     "item_labels",
+    "line_items",
     "over_index",
     "recommend",
     "rule_text",

@@ -31,7 +31,8 @@ def recommend(
 
     ``rules``: the output of :func:`custlens.basket.rules.association_rules` (already filtered
     to the rules worth recommending from); rules with two consequent items are not used.
-    ``exclude``: further ``customer_id, item`` pairs never to recommend (e.g. returned items).
+    ``exclude``: further ``customer_id, item`` pairs never to recommend (e.g. returned items);
+    only the pairs of the rules' consequent items are read, matched on ``customer_id``.
     """
     single = rules[rules["consequent_2"].isna()]
     if single.empty:

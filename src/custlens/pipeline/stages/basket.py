@@ -76,8 +76,8 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
         bought_items,
         co_purchase,
         count_threshold,
-        customer_items,
         item_labels,
+        line_items,
     )
 
     cfg, cleaning = ctx.settings.basket, ctx.settings.cleaning
@@ -139,7 +139,7 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, BasketResult]:
     returned = (
         None
         if ctx.transactions is None
-        else customer_items(ctx.transactions, "product_id", count_orders=False, **codes)
+        else line_items(ctx.transactions, "product_id", before=ctx.as_of)
     )
     columns, recommended = _recommendations(ctx.customers, items, returned, usable, cfg)
     summary["customers_with_recommendations"] = recommended
