@@ -113,8 +113,7 @@ def frequent_itemsets(
                 pairs[f"i{k}"] = names[pairs.pop(f"c{k}").to_numpy(dtype="int64")]
             found += [f.assign(size=k) for k, f in ((2, pairs), (3, triples)) if len(f)]
             return _finish(found, groups, by)
-        # groups are integers too (their row of ``groups``): a pair's key holds its group,
-        # so that pairs are grouped by one integer in every case
+        # groups are integers too (their row of ``groups``), counted in the pairs' keys
         codes = ["gc"] if by else []
         if by:
             groups["gc"] = np.arange(len(groups), dtype="int64")
@@ -128,22 +127,7 @@ def frequent_itemsets(
         # triples both read them)
         kept = materialize(kept, "basket_codes")
         coded_keep = _keep(groups, lines, on="gc") if by else keep
-        a = kept.select(*codes, "basket", c1="code")
-        b = kept.select(b2="basket", c2="code")
-        pair_lines = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
-        pair = pair_lines.c1 * m + pair_lines.c2
-        if by:
-            pair = pair_lines.gc * (m * m) + pair
-        pair_lines = pair_lines.select(pair=pair)
-        counted = pair_lines.group_by("pair").aggregate(n=pair_lines.count())
-        if by:
-            counted = counted.mutate(gc=counted.pair // (m * m))
-        pairs = coded_keep(counted)
-        with perfect_hash_groups(lines, len(groups) * m * m):
-            pairs = pairs.to_pandas()
-        key = pairs.pop("pair").to_numpy(dtype="int64")
-        pairs = pairs.assign(gc=key // (m * m), c1=key // m % m, c2=key % m)
-        pairs["g"] = _group_names(groups, pairs["gc"])
+        pairs = _pairs(kept, m, groups, coded_keep, lines, codes)
         if max_size == 3 and len(pairs) > 1:
             triples = _triples(kept, pairs, coded_keep, lines, codes, groups)
             for k in (1, 2, 3):
@@ -239,6 +223,30 @@ def _keep(groups: pd.DataFrame, near: ir.Table, on: str = "g"):
         return joined.filter(joined.n >= joined.threshold).drop("tg", "threshold")
 
     return keep
+
+
+def _pairs(
+    kept: ir.Table, m: int, groups: pd.DataFrame, keep, near: ir.Table, keys: list[str]
+) -> pd.DataFrame:
+    """Frequent pairs ``gc, c1 < c2, n, g`` of ``kept`` (``[gc,] basket, code``: ``keys`` is
+    ``["gc"]`` when the lines have groups). A basket's pair is one integer key below
+    ``len(groups) * m * m`` (its group's code ``gc`` is 0 without groups), so that DuckDB counts
+    the pairs in an array."""
+    a = kept.select(*keys, "basket", c1="code")
+    b = kept.select(b2="basket", c2="code")
+    joined = a.join(b, [a.basket == b.b2, a.c1 < b.c2])
+    pair = joined.c1 * m + joined.c2
+    if keys:
+        pair = joined.gc * (m * m) + pair
+    lines = joined.select(pair=pair)
+    counted = lines.group_by("pair").aggregate(n=lines.count())
+    if keys:  # each pair's group, for its threshold
+        counted = counted.mutate(gc=counted.pair // (m * m))
+    with perfect_hash_groups(near, len(groups) * m * m):
+        found = keep(counted).to_pandas()
+    key = found.pop("pair").to_numpy(dtype="int64")
+    found = found.assign(gc=key // (m * m), c1=key // m % m, c2=key % m)
+    return found.assign(g=_group_names(groups, found["gc"]))
 
 
 def _triples(
