@@ -89,7 +89,22 @@ def test_reasons_follow_the_largest_shap_values(scored):
     effect = "raises" if contrib.iloc[i][top] > 0 else "lowers"
     assert words[i][0].endswith(f"{effect} churn risk")
     if top == "recency_days":
-        assert words[i][0].startswith(f"recency {frame['recency_days'].iloc[i]:,.0f} days")
+        assert words[i][0].startswith(f"last order {frame['recency_days'].iloc[i]:,.0f} day")
+
+
+def test_reasons_read_as_the_anomaly_reasons_do():
+    from custlens.models.scoring import _format
+
+    # by hand: a share as a percentage, the singular for 1, a currency value rounded
+    assert _format("returned_items_share", 0.5) == "returned 50% of items"
+    assert _format("days_overdue", 1.0) == "1 day later than the usual gap between orders"
+    assert _format("days_overdue", -12.0) == "12 days before the usual gap between orders is over"
+    assert _format("recency_days", 236.0) == "last order 236 days ago"
+    assert _format("max_order_value", 2064.8) == "largest order worth 2,065"
+    assert _format("active_months", 2.0) == "ordered in 2 different months"
+    # a feature without a phrase keeps its name in words; an unknown value says so
+    assert _format("interval_cv", 0.25) == "interval cv 0.25"
+    assert _format("recency_days", float("nan")) == "recency unknown"
 
 
 def test_reason_customers_hand_example():

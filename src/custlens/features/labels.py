@@ -47,6 +47,7 @@ class FeatureLabel:
     group: str | None = None
     above_full: str = ""
     one: str = ""  # the text when the value reads "1" ("1 order", not "1 orders")
+    negative: str = ""  # the text for a value below 0, with its absolute value in {value}
 
 
 _RETURNS = "returns"  # returns and cancellations: custlens keeps negative lines as returns
@@ -105,7 +106,11 @@ FEATURE_LABELS: dict[str, FeatureLabel] = {
         "ordered in {value} of the months since the first order", share=True
     ),
     "spend_cv": FeatureLabel("order values vary by {value} of their average", share=True),
-    "days_overdue": FeatureLabel("{value} days later than the usual gap between orders"),
+    "days_overdue": FeatureLabel(
+        "{value} days later than the usual gap between orders",
+        one="1 day later than the usual gap between orders",
+        negative="{value} days before the usual gap between orders is over",
+    ),
     **{
         f"q{q}_share": FeatureLabel(f"placed {{value}} of orders in Q{q}", share=True)
         for q in range(1, 5)
@@ -152,8 +157,17 @@ def compared_text(name: str, value: float, other: float, other_words: str) -> st
     ``"270 items per order on average (all customers 180)"``."""
     spec = label(name)
     fmt = format_share if spec.share else format_number
+    return f"{value_text(name, value)} ({other_words} {fmt(other)})"
+
+
+def value_text(name: str, value: float) -> str:
+    """The feature's phrase with ``value``, e.g. ``"returned 50% of items"``, ``"1 order"``."""
+    spec = label(name)
+    fmt = format_share if spec.share else format_number
+    if spec.negative and value < 0:
+        return spec.negative.format(value=fmt(-value))
     shown = fmt(value)
     phrase = spec.one if spec.one and shown == "1" else spec.text.format(value=shown)
     if spec.share and spec.above_full and round(100.0 * value) > 100:  # reads above 100%
         phrase += spec.above_full
-    return f"{phrase} ({other_words} {fmt(other)})"
+    return phrase

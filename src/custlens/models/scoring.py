@@ -31,6 +31,7 @@ from custlens._validation import require_columns
 from custlens.config import ModelsConfig
 from custlens.errors import DataError, ModelError
 from custlens.features.catalog import FEATURES
+from custlens.features.labels import FEATURE_LABELS, value_text
 from custlens.features.rfm import resolve_as_of
 from custlens.models.backtest import BacktestData, History, data_range
 from custlens.models.baselines import BtydBaseline, raw_churn_scores
@@ -70,6 +71,8 @@ def _format(feature: str, value: float) -> str:
     label = _LABELS.get(feature, feature.replace("_", " "))
     if value is None or not np.isfinite(value):
         return f"{label} unknown"
+    if feature in FEATURE_LABELS:  # the phrase anomaly reasons use: "returned 50% of items"
+        return value_text(feature, value)
     if feature == "lifecycle_stage":
         return f"{label} '{_STAGES[int(value)].replace('_', ' ')}'"
     unit = _UNITS.get(feature, "")
