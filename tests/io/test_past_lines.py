@@ -94,3 +94,20 @@ def test_reuses_the_given_cleaning(orders: pd.DataFrame) -> None:
     alone = clean(table.filter(table.order_ts < DATES[0]), CleaningConfig()).purchases
     pd.testing.assert_frame_equal(_frame(purchases), _frame(alone))
     assert timedelta(days=1)  # dates are plain dates, as the backtest passes them
+
+
+def test_customers_at_most_bounds_the_customers_at_every_date(orders: pd.DataFrame) -> None:
+    table = custlens.load(orders).table
+    past = PastLines(table, CleaningConfig())
+    known = orders["CustomerID"].dropna().nunique()  # counted here, on the raw lines
+    assert past.customers_at_most == known
+    for d in DATES:
+        purchases, _ = past(d)
+        assert purchases.customer_id.nunique().execute() <= known
+
+
+def test_customers_at_most_is_unknown_when_lines_without_a_customer_are_kept(
+    orders: pd.DataFrame,
+) -> None:
+    table = custlens.load(orders).table
+    assert PastLines(table, CleaningConfig(missing_customer=False)).customers_at_most is None

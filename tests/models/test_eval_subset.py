@@ -91,6 +91,30 @@ def _json(x: object) -> str:
     return json.dumps(x, sort_keys=True, default=str)
 
 
+def test_a_bound_within_the_caps_builds_the_backtests_without_counting(lines, monkeypatch):
+    """``customers_at_most`` at or below a cap: every sample keeps everyone, so neither the
+    evaluation's nor LightGBM's customers are counted first; the evaluation is the same."""
+    p, r = lines
+    config = CONFIG.model_copy(update={"max_train_rows": 10_000, "eval_rows": 10_000})
+    counted = trainer.backtest_and_evaluate(p, r, config=config, seed=5)
+    n = counted.metrics["periods"]["eval_customers"]
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("customers counted")
+
+    monkeypatch.setattr(trainer, "backtest_population", refuse)
+    monkeypatch.setattr(trainer, "backtest_customer_ids", refuse)
+    bounded = trainer.backtest_and_evaluate(p, r, config=config, seed=5, customers_at_most=n)
+    assert bounded.backtest.rows is None and len(bounded.backtest.frame) == n
+    assert _json(bounded.metrics) == _json(counted.metrics)
+    assert bounded.importance == counted.importance
+    for name, table in counted.tables.items():
+        pd.testing.assert_frame_equal(bounded.tables[name], table, check_exact=True)
+    # a bound above every cap counts them (the backtest is built for the samples' customers)
+    with pytest.raises(AssertionError, match="customers counted"):
+        trainer.backtest_and_evaluate(p, r, config=CONFIG, seed=5, customers_at_most=10_001)
+
+
 def test_evaluation_on_some_customers_equals_the_evaluation_on_all(lines, monkeypatch):
     p, r = lines
     seed = 5

@@ -77,6 +77,15 @@ class PastLines:
             self._cleaned = clean(self.transactions, self.config)
         return self._cleaned
 
+    @property
+    def customers_at_most(self) -> int | None:
+        """At least as many customers as buy in the lines knowable at any date: the known
+        customers of every line (the cleaning report's ``customers_in``) when the rule
+        ``missing_customer`` removed the lines without one, else None (a blank id, not counted
+        there, would be a customer)."""
+        report = self.cleaned.report
+        return report.customers_in if report.rule("missing_customer").enabled else None
+
     def _pairs_on(self) -> bool:
         on = self.config.active_rules().get("offsetting_pairs", False)
         return bool(on) and "product_id" in self.transactions.columns

@@ -121,6 +121,7 @@ def stacked_backtests(
     history: History | None = None,
     known: tuple[BacktestData, ...] = (),
     seed: int = 42,
+    customers_at_most: int | None = None,
 ) -> list[BacktestData]:
     """Training backtests at ``training_cutoffs`` (latest first); an older cutoff whose
     backtest cannot be built (too few customers or churners) is skipped with a log line.
@@ -128,7 +129,8 @@ def stacked_backtests(
     ``known``: backtests already built from the same purchases, history and config (e.g. the
     evaluation's); one with the same cutoff and horizon is used instead of building it again.
     With a single cutoff, a backtest with more customers than ``max_train_rows`` is built for
-    LightGBM's seeded sample of them alone (see ``lightgbm_customers``).
+    LightGBM's seeded sample of them alone (see ``lightgbm_customers``; ``customers_at_most``:
+    an upper bound of any backtest's customers, or None).
     """
     first, _ = data_range(purchases)
     out = []
@@ -141,7 +143,7 @@ def stacked_backtests(
             out.append(same[0])
             continue
         customers, population, rows = (
-            lightgbm_customers(purchases, day, config, history, seed)
+            lightgbm_customers(purchases, day, config, history, seed, customers_at_most)
             if len(cutoffs) == 1
             else (None, 0, None)
         )
@@ -164,18 +166,24 @@ def stacked_backtests(
 
 
 def lightgbm_customers(
-    purchases: ir.Table, day: date, config: ModelsConfig, history: History | None, seed: int
+    purchases: ir.Table,
+    day: date,
+    config: ModelsConfig,
+    history: History | None,
+    seed: int,
+    customers_at_most: int | None = None,
 ) -> tuple[pa.Array | None, int, np.ndarray | None]:
     """The customers of LightGBM's seeded training sample in the backtest with cutoff ``day``
     (the rows ``_train_rows`` keeps of the whole backtest), how many customers the whole
     backtest has and the sample's positions among them; ``(None, 0, None)`` when the sample
-    keeps everyone (or off DuckDB).
+    keeps everyone (or off DuckDB; no query runs when ``customers_at_most``, an upper bound of
+    the backtest's customers, shows that it keeps everyone).
 
     Building the backtest for these customers alone gives LightGBM the same rows while the
     features are computed for a fraction of the customers; the baseline score maps and the
     class shares then learn from the same sample."""
     cap = config.max_train_rows
-    if cap is None or not _on_duckdb(purchases):
+    if cap is None or _keep_all(customers_at_most, [cap]) or not _on_duckdb(purchases):
         return None, 0, None
     ids = backtest_customer_ids(purchases, day, history)
     pick = sample_rows(len(ids), cap, seed)
@@ -511,17 +519,29 @@ def evaluation_rows(n: int, config: ModelsConfig, seed: int) -> np.ndarray | Non
     stacked training cutoffs: the refit then learns from the whole backtest's rows)."""
     if config.stack_cutoffs > 1:
         return None
-    picks = [
-        sample_rows(n, config.eval_rows, seed),
-        sample_rows(n, config.btyd_fit_rows, FIT_SEED),
-        sample_rows(n, config.shap_rows, seed),
-        sample_rows(n, config.max_train_rows, seed),
-    ]
+    picks = [sample_rows(n, cap, s) for cap, s in _evaluation_caps(config, seed)]
     drawn = [p for p in picks if p is not None]
     if len(drawn) < len(picks):
         return None
     rows: np.ndarray = np.unique(np.concatenate(drawn))
     return None if len(rows) == n else rows
+
+
+def _evaluation_caps(config: ModelsConfig, seed: int) -> list[tuple[int | None, int]]:
+    """The caps and seeds of the samples ``evaluation_rows`` draws (see there)."""
+    return [
+        (config.eval_rows, seed),
+        (config.btyd_fit_rows, FIT_SEED),
+        (config.shap_rows, seed),
+        (config.max_train_rows, seed),
+    ]
+
+
+def _keep_all(customers_at_most: int | None, caps: list[int | None]) -> bool:
+    """Whether a sample of one of ``caps`` keeps every customer of a backtest of at most
+    ``customers_at_most`` customers (None: unknown), as ``sample_rows`` draws it."""
+    n = customers_at_most
+    return n is not None and any(cap is None or n <= cap for cap in caps)
 
 
 def evaluation_backtest(
@@ -531,16 +551,21 @@ def evaluation_backtest(
     config: ModelsConfig,
     history: History | None,
     seed: int,
+    customers_at_most: int | None = None,
 ) -> tuple[BacktestData, date]:
     """The evaluation backtest (cutoff ``cutoff``) and its first purchase date.
 
     On DuckDB, when ``evaluation_rows`` says its readers use only some customers, it is built
     for those customers alone (``BacktestData.rows``; each customer's row comes from their own
     lines, so the rows are those of the whole backtest) and the readers draw their samples
-    with ``BacktestData.sample``."""
+    with ``BacktestData.sample``. ``customers_at_most`` (an upper bound of the backtest's
+    customers, or None): when a sample keeps them all, no query counts them."""
     h = config.horizon_days
     rows = None
-    if _on_duckdb(purchases):
+    caps = [cap for cap, _ in _evaluation_caps(config, seed)]
+    if _on_duckdb(purchases) and not (
+        config.stack_cutoffs > 1 or _keep_all(customers_at_most, caps)
+    ):
         ids, first_ts = backtest_population(purchases, cutoff, history)
         rows = evaluation_rows(len(ids), config, seed)
     if rows is None:
@@ -574,10 +599,14 @@ def backtest_and_evaluate(
     config: ModelsConfig | None = None,
     seed: int = 42,
     history: History | None = None,
+    customers_at_most: int | None = None,
 ) -> ModelEvaluation:
     """Train on (cutoff - h, cutoff], evaluate on (cutoff, cutoff + h]; see the module docs.
 
     ``history`` (see ``make_backtest``) makes features use only what was knowable at each cutoff.
+    ``customers_at_most``: an upper bound of the customers of any backtest (e.g.
+    ``PastLines.customers_at_most``), or None; when every seeded sample keeps that many, the
+    backtests are built without first counting their customers.
     """
     start = time.perf_counter()
     config = config or ModelsConfig()
@@ -585,7 +614,9 @@ def backtest_and_evaluate(
     eval_cutoff = resolve_cutoff(purchases, cutoff or config.cutoff, h)
     if history is not None:  # asked twice for the cutoff (its customers, the backtest)
         history = functools.lru_cache(maxsize=2)(history)
-    ev, first = evaluation_backtest(purchases, returns, eval_cutoff, config, history, seed)
+    ev, first = evaluation_backtest(
+        purchases, returns, eval_cutoff, config, history, seed, customers_at_most
+    )
     scored = evaluation_sample(ev, config.eval_rows, seed)
     # the BTYD models' fitting sample, drawn as ``BtydBaseline.fit`` draws it
     fit_frame = ev.sample(config.btyd_fit_rows, FIT_SEED)
@@ -608,7 +639,13 @@ def backtest_and_evaluate(
     with ThreadPoolExecutor(1, thread_name_prefix="custlens-btyd") as side:
         choosing = side.submit(choose)
         trs = stacked_backtests(
-            purchases, returns, eval_cutoff - timedelta(days=h), config, history, seed=seed
+            purchases,
+            returns,
+            eval_cutoff - timedelta(days=h),
+            config,
+            history,
+            seed=seed,
+            customers_at_most=customers_at_most,
         )
         models = train(trs, config, seed)
         selection = choosing.result()

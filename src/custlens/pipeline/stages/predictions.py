@@ -173,7 +173,13 @@ def run(ctx: StageContext) -> tuple[pd.DataFrame, PredictionsResult]:
     purchases, returns = ctx.cleaned.purchases, ctx.cleaned.returns
     history = history_of(ctx.transactions, settings, ctx.cleaned)
     evaluation = backtest_and_evaluate(
-        purchases, returns, cutoff=cfg.cutoff, config=cfg, seed=settings.seed, history=history
+        purchases,
+        returns,
+        cutoff=cfg.cutoff,
+        config=cfg,
+        seed=settings.seed,
+        history=history,
+        customers_at_most=history.customers_at_most,
     )
     known = (evaluation.backtest,) if evaluation.backtest is not None else ()
     # the refit reuses the evaluation backtest's rows (``known``); nothing else reads them
