@@ -19,7 +19,7 @@ import pytest
 from custlens.config import CleaningConfig
 from custlens.errors import DataError, MappingError
 from custlens.features.rfm import customer_table, resolve_as_of
-from custlens.io.clean import PurchaseSpan, clean
+from custlens.io.clean import PurchaseSpan, clean, clean_purchases
 
 COLUMNS = ["customer_id", "order_id", "order_ts", "product_id", "quantity", "unit_price", "country"]
 
@@ -236,6 +236,18 @@ def test_everything_removed_names_the_rule():
     message = str(err.value)
     assert "cancellations_and_returns" in message
     assert "cancellations_and_returns = false" in message
+
+
+def test_clean_purchases_are_the_lines_kept_without_a_report():
+    kept = clean_purchases(_table(_frame()), CONFIG).to_pandas()
+    # the lines marked "kept" above
+    assert sorted(kept["order_id"]) == ["100", "107", "112", "113", "115"]
+    everything_removed = [
+        ("c1", "C1", "2021-01-01 10:00", "A", -1, 1.0, "UK"),
+        ("c2", "C2", "2021-01-02 10:00", "A", -2, 1.0, "UK"),
+    ]
+    none = clean_purchases(_table(_frame(everything_removed)), CleaningConfig())
+    assert none.count().execute() == 0  # where clean raises a DataError
 
 
 def test_missing_canonical_column_is_a_mapping_error():

@@ -486,21 +486,7 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     14.0
     """
     config = config or CleaningConfig()
-    require_columns(
-        table,
-        ALWAYS_PRESENT,
-        what="the transactions",
-        fix="load the source with custlens.io.load (it maps and derives these columns)",
-    )
-    on, notes = _resolve_rules(table, config)
-    # DuckDB: the lines are stored once, with their row-level flags and row numbers
-    stored = materialize_numbered(_row_flag_columns(table, config, on), "lines", _ROW)
-    if stored is None:  # other engines: the flagged lines are cached
-        lines = table
-        flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
-    else:
-        lines = stored.select(*table.columns)
-        flagged = _canonical_numbers(_flag_stored(stored, list(table.columns), config, on))
+    lines, flagged, on, notes = _flagged(table, config)
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     span = PurchaseSpan(stats["first_0"], stats["last_0"], int(stats["rows_0"]))
@@ -512,6 +498,34 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     purchases = flagged.filter(flagged[_STAGE] == 0).drop(*helpers)
     returns = flagged.filter(flagged[_RETURN]).drop(*helpers)
     return Cleaned(purchases=purchases, returns=returns, report=report, lines=lines, span=span)
+
+
+def clean_purchases(table: ir.Table, config: CleaningConfig | None = None) -> ir.Table:
+    """The purchase lines of ``clean(table, config)`` without its quality report: two queries
+    fewer, and an empty table where ``clean`` raises a DataError because none is left."""
+    _, flagged, _, _ = _flagged(table, config or CleaningConfig())
+    return flagged.filter(flagged[_STAGE] == 0).drop(_STAGE, _RETURN, _PAIR)
+
+
+def _flagged(
+    table: ir.Table, config: CleaningConfig
+) -> tuple[ir.Table, ir.Table, dict[str, bool], dict[str, str]]:
+    """The lines (stored on DuckDB), every line with its stage number, return flag and
+    paired-return flag, the rules that run and the notes on the others."""
+    require_columns(
+        table,
+        ALWAYS_PRESENT,
+        what="the transactions",
+        fix="load the source with custlens.io.load (it maps and derives these columns)",
+    )
+    on, notes = _resolve_rules(table, config)
+    # DuckDB: the lines are stored once, with their row-level flags and row numbers
+    stored = materialize_numbered(_row_flag_columns(table, config, on), "lines", _ROW)
+    if stored is None:  # other engines: the flagged lines are cached
+        flagged = _canonical_numbers(materialize(_flag(table, config, on), "cleaned_lines"))
+        return table, flagged, on, notes
+    flagged = _canonical_numbers(_flag_stored(stored, list(table.columns), config, on))
+    return stored.select(*table.columns), flagged, on, notes
 
 
 def _stage_stats(f: ir.Table) -> dict:

@@ -32,8 +32,7 @@ import ibis
 import ibis.expr.types as ir
 
 from custlens.config import CleaningConfig
-from custlens.errors import DataError
-from custlens.io.clean import Cleaned, clean
+from custlens.io.clean import Cleaned, clean, clean_purchases
 
 __all__ = ["PastLines"]
 
@@ -107,9 +106,6 @@ class PastLines:
             return past, past_returns
         unchanged = past.filter(~_group_key(past).isin(keys._k))
         again = t.filter(t.order_ts < as_of, _group_key(t).isin(keys._k))
-        try:
-            redone = clean(again, self.config).purchases
-        except DataError:  # no purchase among those lines: nothing to add
-            log.debug("as of %s: no purchase line in the groups cleaned again", as_of)
-            return unchanged, past_returns
+        # their purchases alone (the cleaning report of these lines is not needed)
+        redone = clean_purchases(again, self.config)
         return unchanged.union(redone.select(*purchases.columns)), past_returns
