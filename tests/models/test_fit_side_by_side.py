@@ -60,3 +60,23 @@ def test_a_failing_fit_raises_its_own_error():
     with pytest.raises(ValueError, match="bad fit"):
         trainer.fit_side_by_side({"ok": lambda: 1, "broken": broken}, threads=1)
     assert trainer.fit_side_by_side({"a": lambda: 1, "b": lambda: 2}) == {"a": 1, "b": 2}
+
+
+def test_every_lightgbm_call_inside_the_fits_keeps_the_training_thread_count(monkeypatch):
+    """LightGBM holds one thread count for the process: a prediction inside a fit that asked
+    for another (0: every core) while the next fit trained crashed a test run (SIGSEGV)."""
+    import lightgbm as lgb
+
+    asked: list[object] = []
+    for cls, method in ((lgb.LGBMClassifier, "predict_proba"), (lgb.LGBMRegressor, "predict")):
+        original = getattr(cls, method)
+
+        def spy(self, *args, _original=original, **kwargs):
+            asked.append(kwargs.get("num_threads", self.get_params().get("n_jobs")))
+            return _original(self, *args, **kwargs)
+
+        monkeypatch.setattr(cls, method, spy)
+    config = ModelsConfig(n_estimators=20, min_child_samples=5, n_jobs=1)
+    monkeypatch.setattr(trainer.os, "cpu_count", lambda: 2)
+    trainer.train(_bt(), config, seed=5)
+    assert asked and set(asked) == {config.n_jobs}

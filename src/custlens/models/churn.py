@@ -275,9 +275,12 @@ class ChurnModel(BaseEstimator):
         self.feature_names_ = list(X.columns)
         self.model_ = lgb.LGBMClassifier(**lgbm_params(config, self.seed))
         self.model_.fit(X.iloc[idx_fit], y_arr[idx_fit])
-        raw = np.asarray(self.model_.predict_proba(X.iloc[idx_hold], num_threads=SCORING_THREADS))[
-            :, 1
-        ]
+        # the training thread count, not SCORING_THREADS: the fits run side by side on threads
+        # (trainer.fit_side_by_side), and LightGBM keeps one thread count for the whole
+        # process; a call that changes it while another fit trains crashed the process
+        # (a segmentation fault in a test run)
+        held = self.model_.predict_proba(X.iloc[idx_hold], num_threads=config.n_jobs)
+        raw = np.asarray(held)[:, 1]
         y_hold = y_arr[idx_hold]
         skip = calibration_skip(y_hold, config.min_class)
         if skip is None:

@@ -279,7 +279,9 @@ def fit_side_by_side(fits: dict[str, Callable[[], Any]], threads: int = 1) -> di
     """Run independent model fits at once, each on its own thread, as many at a time as the
     machine has cores for ``threads`` LightGBM threads per fit (one at a time when only one
     fits). LightGBM releases the GIL while it trains; every fit has its own seed and data, so
-    the fitted models are the same as when they are fitted one after the other."""
+    the fitted models are the same as when they are fitted one after the other. Every LightGBM
+    call inside a fit must use the same ``threads``: LightGBM holds one thread count for the
+    process, and a call that sets another one while a fit trains can crash it."""
     workers = min(len(fits), max(1, (os.cpu_count() or 1) // max(1, threads)))
     if workers <= 1:
         return {name: fit() for name, fit in fits.items()}
