@@ -358,14 +358,14 @@ def cancellation_pairs(
         value=joined.value,
         minutes_between=joined.cancel_ts.delta(joined.purchase_ts, unit="minute"),
     )
-    cancelled: dict[str, float] = {}
+    by_order: dict[str, float] = {}
     if len(orders):
         # read twice (the listing and these orders' sums): stored once
         pairs = materialize(pairs, "pairs")
         asked = pairs.filter(pairs.purchase_order_id.isin(sorted({str(o) for o in orders})))
         sums = asked.group_by("purchase_order_id").aggregate(value=exact_sum(asked.value))
         sums = sums.to_pandas()
-        cancelled = {
+        by_order = {
             str(o): float(v) for o, v in zip(sums.purchase_order_id, sums.value, strict=True)
         }
     # one query: the count of every pair rides along the listed ones as a window
@@ -383,7 +383,7 @@ def cancellation_pairs(
     n_pairs = int(listed["_n"].iloc[0]) if len(listed) else 0
     listed = listed.drop(columns="_n")
     notes = () if key == "product_id" else ("pairs matched on description (no product_id column)",)
-    return CancellationPairs(listed, n_pairs, config.pair_window_days, notes, cancelled)
+    return CancellationPairs(listed, n_pairs, config.pair_window_days, notes, by_order)
 
 
 def customer_order_signals(

@@ -16,7 +16,7 @@ def transition_heatmap(
 
     Migration's own states are named in words: "new" (first order after ``date_then``) and
     "lost" (no order in ``lost_after_days``), which sat beside the RFM segment "Lost"."""
-    from custlens.segment.migration import LOST, NEW
+    from custlens.segment.migration import state_words
 
     require_columns(
         transitions,
@@ -24,10 +24,7 @@ def transition_heatmap(
         what="the table given to the migration chart",
         fix="pass the migration stage's transitions table",
     )
-    words = {
-        NEW: f"new (first order after {date_then})",
-        LOST: f"no order in {lost_after_days:,} days" if lost_after_days else "no recent order",
-    }
+    words = state_words(date_then, lost_after_days)
     transitions = transitions.assign(
         from_state=transitions["from_state"].replace(words),
         to_state=transitions["to_state"].replace(words),

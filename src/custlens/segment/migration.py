@@ -34,6 +34,17 @@ from custlens.segment.rfm_segments import score_rfm, segment_expr
 
 NEW = "new"
 LOST = "lost"
+
+
+def state_words(date_then: object, lost_after_days: int | None) -> dict[str, str]:
+    """Migration's own states in words, beside the RFM segments (one of which is "Lost"):
+    "new (first order after 2011-09-11)" and "no order in 365 days"."""
+    return {
+        NEW: f"new (first order after {date_then})",
+        LOST: f"no order in {lost_after_days:,} days" if lost_after_days else "no recent order",
+    }
+
+
 _KEEP = ("customer_id", "recency_days", "frequency", "monetary", "r_score", "fm_score", "segment")
 
 

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     import altair as alt
 
     from custlens.pipeline.results import Results
+    from custlens.story import Section
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,11 @@ class MigrationResult(StageResult):
             f"Stuart-Maxwell {p}; {s['moved_down']:,} moved down from "
             + ", ".join(s["watch_segments"])
         ]
+
+    def section(self, results: Results) -> Section:
+        from custlens.pipeline.stages.sections import migration_section
+
+        return migration_section(self, results)
 
 
 def comparison_date(ctx: StageContext):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from custlens.pipeline.results import Results
     from custlens.pipeline.stages.anomalies import AnomaliesResult
     from custlens.pipeline.stages.basket import BasketResult
+    from custlens.pipeline.stages.migration import MigrationResult
     from custlens.pipeline.stages.personas import PersonasResult
     from custlens.pipeline.stages.predictions import PredictionsResult
     from custlens.pipeline.stages.timing import TimingResult
@@ -494,6 +495,122 @@ def basket_section(result: BasketResult, results: Results) -> Section:
     if result.notes:
         blocks.append(Bullets(tuple(result.notes), title="Notes"))
     return Section(id="basket", title="Basket", blocks=tuple(blocks))
+
+
+# ---------------------------------------------------------------- migration
+
+
+def migration_section(result: MigrationResult, results: Results) -> Section:
+    """The segments then and now with their tests, the moves between them (most customers
+    first), the customers who moved down, and the cohorts' retention as a triangle; shares as
+    percentages and migration's own states in words. Every customer's states stay in
+    migration/customer_states.csv."""
+    from custlens.segment.migration import state_words
+
+    t, s, limit = result.tables, result.summary, results.settings.report.max_table_rows
+    words = state_words(s["date_then"], s.get("lost_after_days"))
+    then, now = s["date_then"], s["date_now"]
+    blocks: list[Any] = [Bullets(tuple(result.headline(results)))]
+    tests = t["state_tests"]
+    if len(tests):
+        blocks.append(
+            table_node(
+                "migration_state_tests",
+                f"Each state on {then} and on {now}",
+                tests.assign(
+                    state=tests["state"].replace(words),
+                    p_value=[_p_text(v) for v in tests["p_value"]],
+                ),
+                limit,
+                columns=[
+                    "state",
+                    "customers_then",
+                    "customers_now",
+                    "stayed",
+                    "left",
+                    "entered",
+                    "share_then",
+                    "share_now",
+                    "share_change",
+                    "p_value",
+                ],  # fmt: skip
+                percent=("share_then", "share_now", "share_change"),
+                caption="Of the customers present on both dates; share change in percentage "
+                "points; p value: McNemar's test of the state's share (Benjamini-Hochberg "
+                "adjusted p values are in insights.json).",
+            )
+        )
+    moves = t["transitions"]
+    if len(moves):
+        moves = moves.assign(
+            from_state=moves["from_state"].replace(words),
+            to_state=moves["to_state"].replace(words),
+            share_of_from_state=moves["row_share"],
+        ).sort_values(["customers", "from_state", "to_state"], ascending=[False, True, True])
+        blocks.append(
+            table_node(
+                "migration_transitions",
+                "Moves between states, most customers first",
+                moves,
+                limit,
+                columns=["from_state", "to_state", "customers", "share_of_from_state"],
+                percent=("share_of_from_state",),
+                source="migration/transitions.csv",
+            )
+        )
+    down = t["moved_down"]
+    if len(down):
+        blocks.append(
+            table_node(
+                "migration_moved_down",
+                f"Customers who moved down from {', '.join(s['watch_segments'])} (CRM list)",
+                down,
+                limit,
+                source="migration/moved_down.csv",
+            )
+        )
+    cohorts = t["cohorts"]
+    if len(cohorts):
+        blocks.append(
+            table_node(
+                "migration_cohorts",
+                "Monthly cohorts: share of each cohort's customers who ordered n months after "
+                "their first month",
+                _retention_triangle(cohorts),
+                limit,
+                percent=tuple(c for c in _month_columns(cohorts)),
+                caption="A month not yet over is left blank; revenue per cohort and month: "
+                "migration/cohorts.csv.",
+            )
+        )
+    blocks += chart_nodes(result.charts(results))
+    if result.notes:
+        blocks.append(Bullets(tuple(result.notes), title="Notes"))
+    return Section(id="migration", title="Migration", blocks=tuple(blocks))
+
+
+def _p_text(p: float | None) -> str:
+    """A p value as read in a table: "0.0045", "< 1e-16" (not 0), "no p-value"."""
+    from custlens.insights.record import format_p
+
+    return format_p(p).removeprefix("p = ").removeprefix("p ")
+
+
+def _month_columns(cohorts: pd.DataFrame) -> list[str]:
+    return [f"month_{int(m)}" for m in sorted(cohorts["months_since"].unique()) if int(m) > 0]
+
+
+def _retention_triangle(cohorts: pd.DataFrame) -> pd.DataFrame:
+    """One row per cohort: its customers, then the share who ordered in each later month
+    (blank for a month not yet over)."""
+    later = cohorts[(cohorts["months_since"] > 0) & cohorts["complete"].astype(bool)]
+    wide = later.pivot(index="cohort", columns="months_since", values="customer_share")
+    wide.columns = [f"month_{int(m)}" for m in wide.columns]
+    size = cohorts.groupby("cohort")["cohort_customers"].first()
+    out = pd.DataFrame({"cohort": size.index.astype(str), "customers": size.to_numpy()})
+    for column in _month_columns(cohorts):
+        out[column] = out["cohort"].map(wide[column]) if column in wide else float("nan")
+    return out
 
 
 # ---------------------------------------------------------------- predictions
