@@ -170,3 +170,24 @@ def test_a_stage_without_a_headline_shows_its_notes_at_once(app_env):
     notes = [e for e in at.expander if e.label.startswith("Notes (")]
     assert len(notes) == 1 and notes[0].proto.expanded, [e.label for e in at.expander]
     assert any("no time of day" in c.value for c in notes[0].caption)
+
+
+@pytest.mark.slow
+def test_basket_and_migration_pages_show_the_reports_tables_in_words(app_env, folder):
+    """The Basket page showed five raw tables of up to 23 columns; it now shows the report's
+    tables first (rules by label, shares as percentages), the full tables after them."""
+    app_env(path=folder)
+    at = go(new_app(), "Basket")
+    headings = [h.value for h in at.subheader]
+    assert "Products most often bought together" in headings, headings
+    assert headings[-1] == "Every table, every column", headings
+    together = frame_with(at, "share_of_orders")
+    itemsets = pd.read_csv(folder / "basket" / "itemsets.csv")
+    several = itemsets[itemsets["size"] >= 2].sort_values("count", ascending=False)
+    # the share shown in percent: 100 x the support of the most frequent pair or triple
+    top = 100 * several["support"].iloc[0]  # the CSV rounds the support to 6 digits
+    assert together["share_of_orders"].iloc[0] == pytest.approx(top, rel=1e-3)
+    at = go(new_app(), "Migration")
+    headings = [h.value for h in at.subheader]
+    assert any(h.startswith("Monthly cohorts") for h in headings), headings
+    assert "Every table, every column" in headings, headings

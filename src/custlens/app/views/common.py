@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import altair as alt
@@ -126,17 +126,30 @@ def column_config(frame: pd.DataFrame) -> dict[str, Any]:
     return config
 
 
-def table(frame: pd.DataFrame, *, height: int | None = None, key: str | None = None) -> None:
-    """``height``: the most the table takes (it scrolls beyond)."""
+def table(
+    frame: pd.DataFrame,
+    *,
+    height: int | None = None,
+    key: str | None = None,
+    percent: Sequence[str] = (),
+) -> None:
+    """``height``: the most the table takes (it scrolls beyond); ``percent``: columns of shares
+    (0..1) shown as percentages with one decimal ("36.5%")."""
     if height is not None:  # at most as tall as its rows: no empty grid under a short table
         height = min(height, ROW_PX * (len(frame) + 1) + 3)
+    config = column_config(frame)
+    shares = [c for c in percent if c in frame.columns]
+    if shares:
+        frame = frame.assign(**{c: frame[c].astype("float64") * 100.0 for c in shares})
+        for c in shares:
+            config[c] = st.column_config.NumberColumn(c.replace("_", " "), format="%.1f%%")
     st.dataframe(
         frame,
         hide_index=True,
         width="stretch",
         height=height or "auto",
         key=key,
-        column_config=column_config(frame),
+        column_config=config,
     )
 
 

@@ -9,11 +9,15 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from custlens.app.panel import plain
 from custlens.app.views.common import headline, pretty, skipped, stage_charts, table
 from custlens.pipeline import Results
 from custlens.pipeline.stages.model_section import AT_RISK_COLUMNS, at_risk
 
 TITLES = {"predictions": "Predictions", "anomalies": "Anomalies", "timing": "Timing"}
+# stages whose report section reads their tables in words (rules by label, shares as
+# percentages, the top of each group): shown first, as in report.html; the full tables follow
+IN_WORDS = ("basket", "migration")
 
 
 def render(results: Results, stage: str) -> None:
@@ -30,9 +34,30 @@ def render(results: Results, stage: str) -> None:
             if path.endswith(".md"):
                 with st.expander("Model card", expanded=True):
                     st.markdown(_demoted(text))
+    if stage in IN_WORDS:
+        _in_words(results, stage)
+        st.subheader("Every table, every column")
     for name, frame in result.tables.items():
         with st.expander(f"{pretty(name)} ({_rows(result.summary, name, frame)})"):
             table(frame, key=f"{stage}_{name}")
+
+
+def _in_words(results: Results, stage: str) -> None:
+    """The tables of the stage's report section, as report.html shows them."""
+    from custlens.story import Table
+
+    for block in results.stages[stage].section(results).blocks:
+        if not isinstance(block, Table):
+            continue
+        st.subheader(block.title)
+        if block.caption:
+            st.caption(plain(block.caption))
+        table(block.frame, height=420, key=f"{stage}_words_{block.name}", percent=block.percent)
+        if block.total_rows is not None:
+            st.caption(
+                f"The first {len(block.frame):,} of {block.total_rows:,} rows; all of them "
+                f"below and in {block.source}."
+            )
 
 
 def _rows(summary: Mapping, name: str, frame: pd.DataFrame) -> str:
