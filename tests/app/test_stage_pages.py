@@ -191,3 +191,11 @@ def test_basket_and_migration_pages_show_the_reports_tables_in_words(app_env, fo
     headings = [h.value for h in at.subheader]
     assert any(h.startswith("Monthly cohorts") for h in headings), headings
     assert "Every table, every column" in headings, headings
+    # the insights in words: what a reader acts on, not ids and test statistics
+    at = go(new_app(), "Insights")
+    findings = frame_with(at, "finding")
+    assert list(findings.columns) == ["severity", "title", "finding", "action", "customers",
+                                      "crm_list"]  # fmt: skip
+    # the other insights tables are shown as they are: once, below, not twice
+    headings = [h.value for h in at.subheader]
+    assert headings == ["Insights", "Every table, every column"], headings

@@ -17,7 +17,7 @@ from custlens.pipeline.stages.model_section import AT_RISK_COLUMNS, at_risk
 TITLES = {"predictions": "Predictions", "anomalies": "Anomalies", "timing": "Timing"}
 # stages whose report section reads their tables in words (rules by label, shares as
 # percentages, the top of each group): shown first, as in report.html; the full tables follow
-IN_WORDS = ("basket", "migration")
+IN_WORDS = ("basket", "migration", "insights")
 
 
 def render(results: Results, stage: str) -> None:
@@ -43,11 +43,15 @@ def render(results: Results, stage: str) -> None:
 
 
 def _in_words(results: Results, stage: str) -> None:
-    """The tables of the stage's report section, as report.html shows them."""
+    """The tables of the stage's report section, as report.html shows them; a table the
+    section shows as it is (the first rows of a stage table, its columns unchanged) only
+    below, with every row."""
     from custlens.story import Table
 
-    for block in results.stages[stage].section(results).blocks:
-        if not isinstance(block, Table):
+    result = results.stages[stage]
+    as_is = {f"{stage}_{name}": list(frame.columns) for name, frame in result.tables.items()}
+    for block in result.section(results).blocks:
+        if not isinstance(block, Table) or as_is.get(block.name) == list(block.frame.columns):
             continue
         st.subheader(block.title)
         if block.caption:
