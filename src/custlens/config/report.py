@@ -132,7 +132,10 @@ DEFAULT_FINDINGS = [
         about="overview",
         when="one_order_share >= 0.25",
         text="{one_order_share:.0%} of customers ({one_order_customers:,}) ordered only once.",
-        action="Send the recent one-time buyers a second-order offer.",
+        # no action when no one-time buyer is recent (the fact is then absent)
+        action="Send the {recent_one_order_customers:,} customers whose only order was in the "
+        "last {recent_days} days a second-order offer (customers.csv: frequency 1, "
+        "recency_days up to {recent_days}).",
         importance="one_order_share / 3",
     ),
     FindingRule(
@@ -243,6 +246,7 @@ class ReportConfig(_Strict):
     max_table_rows: int = Field(default=50, ge=5)  # rows shown per table (full CSV beside it)
     at_risk_probability: float = Field(default=0.5, gt=0, lt=1)  # churn probability at risk
     high_value_quantile: float = Field(default=0.8, ge=0, lt=1)  # of monetary: "high value"
+    recent_days: int = Field(default=90, ge=1)  # a one-time buyer of these last days is "recent"
     radar_features: int = Field(default=6, ge=3)
     reason_phrases: dict[str, tuple[str, str]] = Field(
         default_factory=lambda: dict(DEFAULT_REASON_PHRASES)

@@ -60,6 +60,10 @@ def overview_facts(results: Results) -> dict[str, Any]:
     orders = int(customers["frequency"].sum())
     top = monetary.head(max(1, round(len(monetary) * 0.1))).sum()
     one = int((customers["frequency"] <= 1).sum())
+    recent_days = results.settings.report.recent_days
+    recent_one = int(
+        ((customers["frequency"] <= 1) & (customers["recency_days"] <= recent_days)).sum()
+    )
     first = pd.to_datetime(customers["first_order"]).min()
     last = pd.to_datetime(customers["last_order"]).max()
     return {
@@ -73,6 +77,9 @@ def overview_facts(results: Results) -> dict[str, Any]:
         "one_order_share": one / len(customers) if len(customers) else 0.0,
         "top_decile_revenue_share": float(top / total) if total else 0.0,
         "avg_order_value": total / orders if orders else 0.0,
+        "recent_days": recent_days,
+        # only when there are some: the one-time buyers' action names them (none, no action)
+        **({"recent_one_order_customers": recent_one} if recent_one else {}),
     }
 
 
