@@ -142,7 +142,16 @@ def format_p(p: float | None) -> str:
     """``p = 0.0032``, ``p < 1e-16`` or ``no p-value``."""
     if p is None or p != p:
         return "no p-value"
-    return "p < 1e-16" if p < 1e-16 else f"p = {p:.2g}"
+    cell = p_cell(p)
+    return f"p {cell}" if cell.startswith("<") else f"p = {cell}"
+
+
+def p_cell(p: float | None, missing: str = "") -> str:
+    """A p-value in a table cell: ``0.0032``, or ``< 1e-16`` below what a double tells from 0
+    (never "0"); ``missing`` when there is none."""
+    if p is None or p != p:
+        return missing
+    return "< 1e-16" if p < 1e-16 else f"{p:.2g}"
 
 
 def document(

@@ -34,9 +34,9 @@ def shown_tests(tests: pd.DataFrame) -> pd.DataFrame:
     ``< 1e-16``, not 0 (the full values stay in ``tables/tests.csv``)."""
     if "p_adjusted" not in tests.columns:
         return tests
-    p = tests["p_adjusted"].astype(float)
-    shown = [("< 1e-16" if v < 1e-16 else f"{v:.2g}") if v == v else "" for v in p]
-    return tests.assign(p_adjusted=shown)
+    from custlens.insights.record import p_cell
+
+    return tests.assign(p_adjusted=[p_cell(v) for v in tests["p_adjusted"].astype(float)])
 
 
 def shown_campaigns(best: pd.DataFrame) -> pd.DataFrame:

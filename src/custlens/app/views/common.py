@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import altair as alt
@@ -20,17 +20,23 @@ def all_charts(results: Results) -> dict:
     once per run and kept beside it)."""
     from custlens.report.figures import figures
 
-    key = id(results)
-    cached = _CHARTS.get(key)
+    return per_run(results, "charts", lambda: figures(results))
+
+
+def per_run(results: Results, what: str, build: Callable[[], Any]) -> Any:
+    """``build()``, made once per run and ``what`` and kept beside the run (the last 16): a
+    page drawn again on every click does not build its charts or sections again."""
+    key = (id(results), what)
+    cached = _KEPT.get(key)
     if cached is None or cached[0] is not results:
-        cached = (results, figures(results))
-        _CHARTS[key] = cached
-        while len(_CHARTS) > 8:
-            _CHARTS.pop(next(iter(_CHARTS)))
+        cached = (results, build())
+        _KEPT[key] = cached
+        while len(_KEPT) > 16:
+            _KEPT.pop(next(iter(_KEPT)))
     return cached[1]
 
 
-_CHARTS: dict[int, tuple[Results, dict]] = {}
+_KEPT: dict[tuple[int, str], tuple[Results, Any]] = {}
 
 
 def charts(results: Results, names: Iterable[str]) -> None:

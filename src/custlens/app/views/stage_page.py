@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from custlens.app.panel import plain
-from custlens.app.views.common import headline, pretty, skipped, stage_charts, table
+from custlens.app.views.common import headline, per_run, pretty, skipped, stage_charts, table
 from custlens.pipeline import Results
 from custlens.pipeline.stages.model_section import AT_RISK_COLUMNS, at_risk
 
@@ -50,7 +50,8 @@ def _in_words(results: Results, stage: str) -> None:
 
     result = results.stages[stage]
     as_is = {f"{stage}_{name}": list(frame.columns) for name, frame in result.tables.items()}
-    for block in result.section(results).blocks:
+    section = per_run(results, f"section {stage}", lambda: result.section(results))
+    for block in section.blocks:
         if not isinstance(block, Table) or as_is.get(block.name) == list(block.frame.columns):
             continue
         st.subheader(block.title)

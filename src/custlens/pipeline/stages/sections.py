@@ -33,6 +33,13 @@ if TYPE_CHECKING:
     from custlens.pipeline.stages.timing import TimingResult
 
 
+def _places(names: pd.Series, order: list[str]) -> list[int]:
+    """Each name's place in ``order`` (a name not in it after every one that is): the sort key
+    that lists segments in the RFM rules' order, not by name."""
+    place = {name: i for i, name in enumerate(order)}
+    return [place.get(str(name), len(place)) for name in names]
+
+
 def _revenue_share(results: Results, column: str) -> dict[str, float]:
     customers = results.customers
     total = float(customers["monetary"].sum())
@@ -319,11 +326,8 @@ def timing_section(result: TimingResult, results: Results) -> Section:
     if "contact_windows" in t:
         # all customers first, then the segments in the rules' order (as the charts above)
         windows_t = t["contact_windows"]
-        rank = {ALL_CUSTOMERS: -1} | {
-            r.name: i for i, r in enumerate(results.settings.rfm.segments)
-        }
-        place = [rank.get(str(s), len(rank)) for s in windows_t["segment"]]
-        windows_t = windows_t.assign(_place=place).sort_values(
+        order = [ALL_CUSTOMERS, *(r.name for r in results.settings.rfm.segments)]
+        windows_t = windows_t.assign(_place=_places(windows_t["segment"], order)).sort_values(
             ["_place", "segment", "rank"], kind="stable"
         )
         blocks.append(
@@ -384,10 +388,9 @@ def _group_order(results: Results) -> list[str]:
 def _top_per_group(frame: pd.DataFrame, stat: str, order: list[str]) -> pd.DataFrame:
     """The ``_PER_GROUP`` rows of each (``by``, group) with the largest ``stat``: segments
     first, groups in ``order`` (others after them by name)."""
-    rank = {name: i for i, name in enumerate(order)}
     ranked = frame.assign(
         _by=(frame["by"] != "segment").astype(int),
-        _rank=[rank.get(str(g), len(rank)) for g in frame["group"]],
+        _rank=_places(frame["group"], order),
     ).sort_values(
         ["_by", "_rank", "group", stat], ascending=[True, True, True, False], kind="stable"
     )
@@ -505,6 +508,7 @@ def migration_section(result: MigrationResult, results: Results) -> Section:
     first), the customers who moved down, and the cohorts' retention as a triangle; shares as
     percentages and migration's own states in words. Every customer's states stay in
     migration/customer_states.csv."""
+    from custlens.insights.record import p_cell
     from custlens.segment.migration import state_words
 
     t, s, limit = result.tables, result.summary, results.settings.report.max_table_rows
@@ -519,7 +523,7 @@ def migration_section(result: MigrationResult, results: Results) -> Section:
                 f"Each state on {then} and on {now}",
                 tests.assign(
                     state=tests["state"].replace(words),
-                    p_value=[_p_text(v) for v in tests["p_value"]],
+                    p_value=[p_cell(v, "no p-value") for v in tests["p_value"]],
                 ),
                 limit,
                 columns=[
@@ -587,13 +591,6 @@ def migration_section(result: MigrationResult, results: Results) -> Section:
     if result.notes:
         blocks.append(Bullets(tuple(result.notes), title="Notes"))
     return Section(id="migration", title="Migration", blocks=tuple(blocks))
-
-
-def _p_text(p: float | None) -> str:
-    """A p value as read in a table: "0.0045", "< 1e-16" (not 0), "no p-value"."""
-    from custlens.insights.record import format_p
-
-    return format_p(p).removeprefix("p = ").removeprefix("p ")
 
 
 def _month_columns(cohorts: pd.DataFrame) -> list[str]:
