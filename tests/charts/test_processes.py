@@ -164,3 +164,16 @@ def test_no_pipe_or_process_is_left_behind(tmp_path):
         del drew
         gc.collect()
     assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_charts_given_in_batches_are_drawn_by_the_running_workers(tmp_path):
+    specs = [_spec(n) for n in range(5)]
+    with ChartProcesses(2) as processes:
+        processes.submit([(specs[0], tmp_path / "0.png", ".png")], 2.0)
+        processes.submit([(s, tmp_path / f"{i}.png", ".png") for i, s in enumerate(specs)][1:], 2.0)
+        with pytest.raises(ValueError, match="scale"):
+            processes.submit([(specs[0], tmp_path / "x.png", ".png")], 1.0)
+        processes.wait()
+    for i, spec in enumerate(specs):
+        assert (tmp_path / f"{i}.png").read_bytes() == _expected_png(spec), i
+    assert not (tmp_path / "x.png").exists()

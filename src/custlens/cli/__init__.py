@@ -182,6 +182,7 @@ def _execute(
     spark_master: str | None = None,
 ) -> Path:
     """Run the pipeline and write the results folder (figures and documents included)."""
+    import contextlib
     import dataclasses
 
     from custlens.exports import check_output_dir, write_results
@@ -191,15 +192,18 @@ def _execute(
     flags.check_figures(figures)
     check_not_overlapping(out_dir, [source] if source else [], what="the input")
     check_output_dir(out_dir, force=force)
+    from custlens.report.early_figures import EarlyFigures
     from custlens.report.write import write_documents
 
     def extra(folder: Path) -> None:
         # the figures, then the report (report.md links them; with --figures none, no images)
-        written.append(write_documents(results, folder, figures))
+        written.append(write_documents(results, folder, figures, early=early))
 
     written: list = []
     late: list[str] = []  # warnings while writing the figures and the report
-    with resource_errors("the run", f"folder {out_dir}"):
+    # each stage's figures are drawn while the next stages run
+    early = EarlyFigures(figures) if figures != "none" else None
+    with resource_errors("the run", f"folder {out_dir}"), early or contextlib.nullcontext():
         with stage_progress(not quiet and err.is_terminal) as display:
             results = run_pipeline(
                 source,
@@ -209,6 +213,7 @@ def _execute(
                 engine=engine,
                 spark_master=spark_master,
                 on_engine=display.watch if display else None,
+                on_result=early.add if early is not None else None,
             )
         target = write_results(results, out_dir, force=force, extra=extra, notes=late)
     results = dataclasses.replace(results, notes=(*results.notes, *late))

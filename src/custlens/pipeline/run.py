@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 CORE_STAGES = ("load", "clean", "customer table", "segments")
 StageCallback = Callable[[str, str], None]
 EngineCallback = Callable[[Any], None]
+ResultCallback = Callable[[Results], None]
 
 _VERSIONED_PACKAGES = (
     "custlens",
@@ -317,6 +318,7 @@ def run(
     engine: str = "duckdb",
     spark_master: str | None = None,
     on_engine: EngineCallback | None = None,
+    on_result: ResultCallback | None = None,
 ) -> Results:
     """Run the whole pipeline: load, clean, customer table, RFM segments, then every selected
     analysis stage of the registry (personas, anomalies, timing, predictions ...).
@@ -348,6 +350,10 @@ def run(
         ``on_engine(con)`` is called with the Ibis connection the lines were loaded into,
         before the long queries run on it, and again when they move to another one (Spark's
         lines copied to DuckDB); the CLI polls it for progress bars.
+    on_result : callable, optional
+        ``on_result(results)`` after each stage that ran, with the results so far (the customer
+        table with the columns of the stages so far); the CLI draws that stage's figures while
+        the next stages run. It must not change what it is given.
 
     Returns
     -------
@@ -437,4 +443,8 @@ def run(
             _deterministic(table)
         if added is not None:
             customers = pd.concat([customers, _deterministic(added.copy())], axis=1)
+        if on_result is not None:
+            on_result(
+                core.results(settings.with_overrides(analyses=chosen), customers, dict(results))
+            )
     return core.results(settings.with_overrides(analyses=chosen), customers, results, skipped)

@@ -18,6 +18,7 @@ from custlens.charts.processes import ChartProcesses
 from custlens.errors import OutputError
 from custlens.pipeline import Results
 from custlens.report import figures as figure_files
+from custlens.report.early_figures import EarlyFigures
 from custlens.report.html import render_html
 from custlens.report.markdown import render_markdown
 from custlens.report.structure import build_story
@@ -103,30 +104,49 @@ def write_report(results: Results, folder: str | Path, *, images: bool = True) -
     return _write_renderings(story, folder, linked, start)
 
 
-def write_documents(results: Results, folder: str | Path, figures: str = "png") -> WrittenReport:
+def write_documents(
+    results: Results,
+    folder: str | Path,
+    figures: str = "png",
+    *,
+    early: EarlyFigures | None = None,
+) -> WrittenReport:
     """The figures (``figures``: png, svg or none) and the report of a run, into ``folder``.
 
     The charts are built once, for the report's story, and the figures are saved from the
     same specs (the story holds every figure of the run). When the run has more than its two
     RFM figures, worker processes draw them (vl-convert holds the GIL): they start their
     renderers while the story is built, and draw while ``report.html`` and ``report.md`` are
-    written here; ``report.md`` links the figures (none with ``figures="none"``).
+    written here; ``report.md`` links the figures (none with ``figures="none"``). ``early``:
+    the figures drawn while the run went on (``custlens.report.early_figures``); those with the
+    story's spec are copied, the others drawn.
     """
     folder = Path(folder)
     start = time.perf_counter()
+    if early is not None and early.fmt != figures:
+        early = None
     if figures == "none":
         story = build_story(results)
         return _write_renderings(
             story, folder, chart_images(story, folder, render_missing=False), start
         )
     # a run with only RFM has two figures: not worth starting the worker processes for
-    drawing = ChartProcesses() if results.stages else contextlib.nullcontext()
+    wanted = results.stages and early is None
+    drawing = ChartProcesses() if wanted else contextlib.nullcontext()
     with drawing as processes, ThreadPoolExecutor(1) as waiting:
         story = build_story(results)
         specs = {chart.name: chart.spec for chart in story.charts()}
-        drawn = waiting.submit(
-            figure_files.write_figures, results, folder, figures, specs=specs, processes=processes
-        )
+        if early is not None:
+            drawn = waiting.submit(early.finish, specs, folder)
+        else:
+            drawn = waiting.submit(
+                figure_files.write_figures,
+                results,
+                folder,
+                figures,
+                specs=specs,
+                processes=processes,
+            )
         images = {name: f"{FIGURES}/{name}.{figures}" for name in specs}
         written = _write_renderings(story, folder, images, start)
         drawn.result()
