@@ -85,6 +85,8 @@ def test_default_run_on_spark_matches_duckdb(spark, tmp_path):
     assert sorted(run_a["stages"]) == sorted(run_b["stages"])
     assert len(run_b["stages"]) >= 6
     assert any(n.startswith("engine: Spark") for n in run_b["notes"])
+    # the running session's own setting (the fixture's), not custlens's local default
+    assert any(n.endswith(", 2 shuffle partitions") for n in run_b["notes"])
     assert {"spark session", "lines to DuckDB"} <= set(run_b["seconds"])
     assert run_a["rows"] == run_b["rows"]
     tables = _compare_folders(tmp_path / "duck", tmp_path / "spark")

@@ -28,6 +28,10 @@ class SparkConfig(_Strict):
       cleaned lines to the driver's in-process DuckDB once (fast, needs the lines to fit the
       driver's disk), ``spark`` keeps them on Spark (one Spark job per query: slow, but nothing
       is collected).
+    * ``local_shuffle_per_core``: in local mode (``local[N]``), the shuffle partitions per core
+      (``spark.sql.shuffle.partitions``) when no Spark setting gives them: Spark's default of
+      200 is sized for clusters and made each aggregation run 200 small tasks on a laptop.
+      Clusters and sessions already running keep their own setting.
     * ``conf``: Spark options passed to the session builder, e.g.
       ``"spark.executor.memory" = "8g"`` (values are text). Options whose name mentions a secret,
       password, token, credential or access key are recorded as ``***`` in run.json.
@@ -36,6 +40,7 @@ class SparkConfig(_Strict):
     master: str | None = None
     app_name: str = "custlens"
     line_analyses: Literal["duckdb", "spark"] = "duckdb"
+    local_shuffle_per_core: int = Field(default=4, ge=1, le=1000)
     conf: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("conf", mode="before")

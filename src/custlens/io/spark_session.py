@@ -100,7 +100,26 @@ def spark_engine(config: SparkConfig, master: str | None = None) -> Any:
         ) from None
     if active is None and "spark.log.level" not in config.conf:
         session.sparkContext.setLogLevel("ERROR")
+    if active is None:
+        _local_shuffle_partitions(session, config)
     return ibis.pyspark.connect(session)
+
+
+SHUFFLE_PARTITIONS = "spark.sql.shuffle.partitions"
+
+
+def _local_shuffle_partitions(session: Any, config: SparkConfig) -> None:
+    """In local mode, ``config.local_shuffle_per_core`` shuffle partitions per core instead of
+    Spark's 200 (sized for clusters: on two cores each of custlens's aggregations and windows
+    then ran 200 tiny tasks; see docs/benchmarks.md), unless the user set them
+    (``[spark.conf]``, ``spark-defaults.conf``, ``--conf``)."""
+    context = session.sparkContext
+    if not str(context.master).startswith("local") or context.getConf().contains(
+        SHUFFLE_PARTITIONS
+    ):
+        return
+    cores = max(1, int(context.defaultParallelism))
+    session.conf.set(SHUFFLE_PARTITIONS, str(config.local_shuffle_per_core * cores))
 
 
 def _scheme(source: str) -> str | None:

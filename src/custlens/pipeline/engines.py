@@ -62,8 +62,12 @@ def spark_source(
     checked = check_spark_source(source, options)  # before a JVM starts
     con = spark_engine(settings.spark, master)
     raw = read_spark(checked, options, con)
-    context = con._session.sparkContext
-    note = f"engine: Spark {context.version}, master {context.master}"
+    session = con._session
+    context = session.sparkContext
+    partitions = session.conf.get("spark.sql.shuffle.partitions")
+    note = (
+        f"engine: Spark {context.version}, master {context.master}, {partitions} shuffle partitions"
+    )
     return raw, note
 
 
