@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from custlens.config import SparkConfig
-from custlens.errors import InputError
+from custlens.errors import InputError, ResourceError
 from custlens.io import databases, text_checks
 from custlens.io.materialize import read_stored, stored_file
 from custlens.io.options import ReadOptions
@@ -336,8 +337,46 @@ def _to_arrow(table: ibis.Table) -> pa.Table:
 
 
 def to_duckdb(table: ibis.Table, engine: Any, name: str) -> ibis.Table:
-    """``table`` (on Spark) copied to ``engine`` (a DuckDB connection) as a Parquet file in its
-    private folder; the file goes when the returned table is no longer referenced."""
+    """``table`` (on Spark) copied to ``engine`` (a DuckDB connection) as Parquet in its private
+    folder; the files go when the returned table is no longer referenced.
+
+    In local mode Spark writes the Parquet files itself (its tasks run in this machine's JVM, so
+    they see the folder): collecting the lines through the driver's heap instead failed at 1M
+    lines with Spark's default 1g (a lost task result, or a hang after an OutOfMemoryError). On a
+    cluster the executors cannot write to the driver's disk, so the lines come to the driver as
+    Arrow."""
     path = stored_file(engine, name)
-    pq.write_table(_to_arrow(table), path)
+    backend = table._find_backend()
+    try:
+        if str(backend._session.sparkContext.master).startswith("local"):
+            _write_parquet(table, path)
+            stored = engine.read_parquet(f"{path}/*.parquet", table_name=path.stem)
+            weakref.finalize(stored.op(), shutil.rmtree, path, True)
+            return stored.select(*table.columns)
+        pq.write_table(_to_arrow(table), path)
+    except Exception as exc:
+        if type(exc).__name__ not in _SPARK_ERRORS:
+            raise
+        raise ResourceError(
+            f"Cannot copy the cleaned lines from Spark to the driver: {_first_line(exc)}",
+            where=f"stage 'lines to DuckDB' ({name})",
+            fix='give the driver more memory ([spark.conf] "spark.driver.memory" = "8g", '
+            '"spark.driver.maxResultSize" = "4g"), or keep the line analyses on Spark '
+            '([spark] line_analyses = "spark")',
+        ) from None
     return read_stored(engine, path)
+
+
+_SPARK_ERRORS = ("Py4JJavaError", "Py4JError", "SparkRuntimeException", "SparkException")
+
+
+def _write_parquet(table: ibis.Table, path: Path) -> None:
+    """``table`` written by Spark as a folder of Parquet files at ``path``, its timestamps
+    without a zone (the session runs in UTC, so the wall-clock values are the canonical ones)."""
+    backend = table._find_backend()
+    frame = backend._session.sql(backend.compile(table)).toDF(*table.columns)
+    columns = [
+        frame[c].cast("timestamp_ntz").alias(c) if t.is_timestamp() else frame[c]
+        for c, t in table.schema().items()
+    ]
+    frame.select(*columns).write.mode("errorifexists").parquet(str(path))
