@@ -40,6 +40,7 @@ __all__ = [
     "save_charts",
     "vega_lite_version",
     "warm_up",
+    "write_chart_file",
 ]
 
 SAVE_FORMATS = (".png", ".svg", ".html", ".json")
@@ -125,7 +126,11 @@ def _check_target(path: Path) -> str:
 
 
 def _write(spec: dict[str, Any], path: Path, suffix: str, scale: float) -> Path:
-    data = _render(spec, suffix, scale)
+    return write_chart_file(_render(spec, suffix, scale), path)
+
+
+def write_chart_file(data: bytes, path: Path) -> Path:
+    """Write a drawn chart's bytes to ``path`` atomically; an OutputError when it cannot."""
     try:
         with atomic_file(path) as tmp:  # mode 0666 less the umask, like the other outputs
             tmp.write_bytes(data)

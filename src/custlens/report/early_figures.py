@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from custlens.charts import chart_spec, save_charts
+from custlens.charts import chart_spec, save_charts, write_chart_file
 from custlens.charts.processes import ChartProcesses
 from custlens.charts.rfm import rfm_grid_chart, segment_share_chart
 from custlens.errors import OutputError
-from custlens.outputs import atomic_file, private_temp_dir
+from custlens.outputs import private_temp_dir
 from custlens.pipeline import Results
 
 log = logging.getLogger(__name__)
@@ -93,8 +93,9 @@ class EarlyFigures:
             target = out / f"{name}.{self.fmt}"
             paths.append(target)
             early = self._drawn.get(name)
-            if early is not None and early[1].is_file() and early[0] == _text(spec):
-                _copy(early[1], target)
+            data = _drawn_bytes(early) if early is not None and early[0] == _text(spec) else None
+            if data is not None:
+                write_chart_file(data, target)  # the mode every figure gets
             else:
                 rest[target] = spec
         if rest:
@@ -131,13 +132,9 @@ class EarlyFigures:
         self.close()
 
 
-def _copy(source: Path, target: Path) -> None:
+def _drawn_bytes(early: tuple[str, Path]) -> bytes | None:
+    """The file a worker drew early, or None when it is missing (the chart is drawn again)."""
     try:
-        with atomic_file(target) as tmp:  # the mode every figure gets (0666 less the umask)
-            shutil.copyfile(source, tmp)
-    except OSError as exc:
-        raise OutputError(
-            f"Cannot write the chart: {exc.strerror or exc}",
-            where=str(target),
-            fix="check the folder's permissions and free space, or choose another path",
-        ) from None
+        return early[1].read_bytes()
+    except OSError:
+        return None
