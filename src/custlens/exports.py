@@ -180,8 +180,9 @@ def write_results(
     target = Path(out).expanduser().resolve()
     with atomic_dir(target, force=force) as tmp:
         customers = results.customers
+        late: list[str] = []
         # the widest file, on a thread of its own (Arrow writes it without holding the GIL)
-        # while the others are written
+        # while everything else is written, the figures and the report included
         with ThreadPoolExecutor(1, thread_name_prefix="custlens-csv") as side:
             wide = side.submit(_write_csv, customers, tmp / "customers.csv")
             customers.to_parquet(tmp / CUSTOMERS, index=False)
@@ -194,22 +195,21 @@ def write_results(
             files = crm_file_names(names)
             for name, crm in _crm_lists(customers, names).items():
                 _write_csv(crm, seg_dir / files[name])
+            _write_json(tmp / QUALITY, results.quality.to_dict())
+            for stage, result in results.stages.items():
+                for name, table in result.tables.items():
+                    _write_table(table, tmp, table_path(stage, name))
+                if result.summary:
+                    _write_json(tmp / summary_path(stage), result.summary)
+                for relative, text in result.documents().items():
+                    path = tmp / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    path.write_text(text, encoding="utf-8")
+                result.write_files(tmp)
+            if extra is not None:
+                with routed_warnings("figures and report", late):
+                    extra(tmp)
             wide.result()
-        _write_json(tmp / QUALITY, results.quality.to_dict())
-        for stage, result in results.stages.items():
-            for name, table in result.tables.items():
-                _write_table(table, tmp, table_path(stage, name))
-            if result.summary:
-                _write_json(tmp / summary_path(stage), result.summary)
-            for relative, text in result.documents().items():
-                path = tmp / relative
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_text(text, encoding="utf-8")
-            result.write_files(tmp)
-        late: list[str] = []
-        if extra is not None:
-            with routed_warnings("figures and report", late):
-                extra(tmp)
         info = results.run_info()
         info["notes"] = [*info["notes"], *late]
         _write_json(tmp / MARKER, info)

@@ -47,16 +47,28 @@ def test_warnings_while_cleaning_and_writing_figures_become_notes(
     orders: Path, tmp_path: Path, monkeypatch
 ) -> None:
     pipeline_run = importlib.import_module("custlens.pipeline.run")  # `run` is also a function
-    figures = importlib.import_module("custlens.report.figures")
+    from custlens.pipeline.stages.timing import TimingResult
+    from custlens.report.early_figures import EarlyFigures
 
     overflow = RuntimeWarning("overflow encountered in multiply")
     constant = ConstantInputWarning("An input array is constant")
     monkeypatch.setattr(
         pipeline_run, "clean", _noisy(pipeline_run.clean, overflow, "cleaning said so")
     )
+    # the run's figures are written by the figures drawn early (custlens.report.early_figures)
     monkeypatch.setattr(
-        figures, "write_figures", _noisy(figures.write_figures, constant, "a figure said so")
+        EarlyFigures, "finish", _noisy(EarlyFigures.finish, constant, "a figure said so")
     )
+    # a chart that warns each time it is built: early (while the next stages run) it is
+    # silent, and the report's build records it once
+    empty = RuntimeWarning("Mean of empty slice")
+    charts = TimingResult.charts
+
+    def warning_charts(self, results):
+        warnings.warn(empty, stacklevel=2)
+        return charts(self, results)
+
+    monkeypatch.setattr(TimingResult, "charts", warning_charts)
     out = tmp_path / "out"
     args = ["run", str(orders), "--out", str(out), "--analyses", "timing", "--figures", "png"]
     with warnings.catch_warnings():  # one that escapes the notes fails the run
@@ -77,6 +89,9 @@ def test_warnings_while_cleaning_and_writing_figures_become_notes(
     for note in expected:
         assert note in notes
         assert f"Note: {note}" in " ".join(result.stdout.split())
+    [once] = [n for n in notes if "Mean of empty slice" in n]  # not again for the early build
+    assert once.startswith("figures and report warning: ")
+    assert once.endswith("(RuntimeWarning: Mean of empty slice)")
 
 
 def _quiet(command: list[str], cwd: Path) -> subprocess.CompletedProcess:

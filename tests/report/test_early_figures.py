@@ -115,3 +115,23 @@ def test_closing_removes_the_private_folder_and_stops_the_workers(timing_run):
     early.close()
     assert not folder.exists()
     assert all(w.poll() is not None for w in workers)
+
+
+def test_warnings_of_an_early_build_are_left_to_the_reports_build(timing_run, monkeypatch):
+    import warnings
+
+    result_type = type(timing_run.stages["timing"])
+    charts = result_type.charts
+
+    def warning_charts(self, results):
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+        return charts(self, results)
+
+    monkeypatch.setattr(result_type, "charts", warning_charts)
+    with EarlyFigures("png") as early, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        early.add(timing_run)
+        drawn = set(early._drawn)
+    assert [str(w.message) for w in caught] == []
+    # drawn early all the same (the report's build raises the warning again, as a note)
+    assert set(charts(timing_run.stages["timing"], timing_run)) <= drawn

@@ -20,6 +20,7 @@ import contextlib
 import json
 import logging
 import shutil
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -60,25 +61,31 @@ class EarlyFigures:
         first = not self._seen
         self._seen.update(new)
         try:
-            charts: dict[str, Any] = {}
-            if first:
-                charts["segments"] = segment_share_chart(results.segment_summary)
-                charts["rfm_grid"] = rfm_grid_chart(results.customers)
-            for name in new:
-                charts.update(results.stages[name].charts(results))
-            if self._folder is None:
-                self._folder = Path(private_temp_dir("custlens-figures-"))
-            if self._processes is None:
-                self._processes = ChartProcesses()
-            jobs = []
-            for name, chart in charts.items():
-                spec = chart_spec(chart)
-                path = self._folder / f"{name}.{self.fmt}"
-                self._drawn[name] = (_text(spec), path)
-                jobs.append((spec, path, f".{self.fmt}"))
-            self._processes.submit(jobs, SCALE)
+            with warnings.catch_warnings():
+                # the report builds these charts again and records their warnings as notes
+                warnings.simplefilter("ignore")
+                self._give(results, new, first)
         except Exception as exc:  # noqa: BLE001 - drawn at the end instead, where errors count
             log.info("figures of %s not drawn early (%s); drawn with the report", new, exc)
+
+    def _give(self, results: Results, new: list[str], first: bool) -> None:
+        charts: dict[str, Any] = {}
+        if first:
+            charts["segments"] = segment_share_chart(results.segment_summary)
+            charts["rfm_grid"] = rfm_grid_chart(results.customers)
+        for name in new:
+            charts.update(results.stages[name].charts(results))
+        if self._folder is None:
+            self._folder = Path(private_temp_dir("custlens-figures-"))
+        if self._processes is None:
+            self._processes = ChartProcesses()
+        jobs = []
+        for name, chart in charts.items():
+            spec = chart_spec(chart)
+            path = self._folder / f"{name}.{self.fmt}"
+            self._drawn[name] = (_text(spec), path)
+            jobs.append((spec, path, f".{self.fmt}"))
+        self._processes.submit(jobs, SCALE)
 
     def finish(self, specs: Mapping[str, Mapping[str, Any]], folder: Path) -> list[Path]:
         """Write every ``name -> spec`` as ``folder/figures/<name>.<fmt>`` (as
