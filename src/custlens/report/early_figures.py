@@ -27,10 +27,10 @@ from typing import Any
 
 from custlens.charts import chart_spec, save_charts, write_chart_file
 from custlens.charts.processes import ChartProcesses
-from custlens.charts.rfm import rfm_grid_chart, segment_share_chart
 from custlens.errors import OutputError
 from custlens.outputs import private_temp_dir
 from custlens.pipeline import Results
+from custlens.report.figures import rfm_charts
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +69,7 @@ class EarlyFigures:
             log.info("figures of %s not drawn early (%s); drawn with the report", new, exc)
 
     def _give(self, results: Results, new: list[str], first: bool) -> None:
-        charts: dict[str, Any] = {}
-        if first:
-            charts["segments"] = segment_share_chart(results.segment_summary)
-            charts["rfm_grid"] = rfm_grid_chart(results.customers)
+        charts: dict[str, Any] = rfm_charts(results) if first else {}
         for name in new:
             charts.update(results.stages[name].charts(results))
         if self._folder is None:

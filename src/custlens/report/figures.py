@@ -18,12 +18,17 @@ if TYPE_CHECKING:
 FIGURE_FORMATS = ("png", "svg")
 
 
-def _charts(results: Results) -> dict[str, Any]:
-    """Name -> chart: the RFM specs (plain dicts), then each stage's Altair charts."""
-    charts: dict[str, Any] = {
+def rfm_charts(results: Results) -> dict[str, Any]:
+    """Name -> spec (plain dicts) of the two RFM figures every run has."""
+    return {
         "segments": segment_share_chart(results.segment_summary),
         "rfm_grid": rfm_grid_chart(results.customers),
     }
+
+
+def _charts(results: Results) -> dict[str, Any]:
+    """Name -> chart: the RFM specs (plain dicts), then each stage's Altair charts."""
+    charts = rfm_charts(results)
     for result in results.stages.values():
         charts.update(result.charts(results))
     return charts
