@@ -11,9 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
-import os
 import subprocess
-import sys
 import warnings
 from pathlib import Path
 
@@ -94,30 +92,22 @@ def test_warnings_while_cleaning_and_writing_figures_become_notes(
     assert once.endswith("(RuntimeWarning: Mean of empty slice)")
 
 
-def _quiet(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    import custlens
-
-    # the custlens under test, wherever the child starts (a relative PYTHONPATH would not be)
-    code = str(Path(custlens.__file__).resolve().parents[1])
-    path = os.pathsep.join(p for p in (code, os.environ.get("PYTHONPATH", "")) if p)
-    done = subprocess.run(
-        [sys.executable, "-m", "custlens", *command],
-        cwd=cwd,
-        env={**os.environ, "PYTHONPATH": path},
-        capture_output=True,
-        text=True,
-        timeout=1800,
-        check=False,
-    )
+def _quiet(fresh_custlens, command: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    done = fresh_custlens(command, cwd)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stderr == "", done.stderr[-3000:]
     return done
 
 
 @pytest.mark.slow
-def test_demo_prints_nothing_on_stderr(tmp_path: Path) -> None:
-    done = _quiet(["demo", "--dir", str(tmp_path / "demo"), "--customers", "300"], tmp_path)
+def test_demo_writes_its_data_and_results_and_prints_nothing_on_stderr(
+    fresh_custlens, tmp_path: Path
+) -> None:
+    folder = tmp_path / "demo"
+    done = _quiet(fresh_custlens, ["demo", "--dir", str(folder), "--customers", "300"], tmp_path)
     assert "Results written to" in done.stdout
+    assert (folder / "results" / "customers.parquet").is_file()
+    assert (folder / "data" / "orders.parquet").is_file()
     # and no warning of a library became a note (e.g. a figure worker's pipe left open)
     (run_json,) = (tmp_path / "demo").rglob("run.json")
     notes = json.loads(run_json.read_text(encoding="utf-8"))["notes"]
@@ -126,17 +116,18 @@ def test_demo_prints_nothing_on_stderr(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_full_run_on_cdnow_prints_nothing_on_stderr(cdnow_path: Path, tmp_path: Path) -> None:
+def test_a_full_run_on_cdnow_prints_nothing_on_stderr(
+    fresh_custlens, cdnow_path: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     maps = ["--map", "customer_id=sample_id", "--map", "amount=dollars"]
-    _quiet(["run", str(cdnow_path), "--out", str(out), "-q", *maps], tmp_path)
+    _quiet(fresh_custlens, ["run", str(cdnow_path), "--out", str(out), "-q", *maps], tmp_path)
     assert (out / "report.html").exists()
 
 
 @pytest.mark.slow
-def test_a_full_run_on_online_retail_prints_nothing_on_stderr(
-    online_retail_path: Path, tmp_path: Path
-) -> None:
-    out = tmp_path / "out"
-    _quiet(["run", str(online_retail_path), "--out", str(out), "-q"], tmp_path)
-    assert (out / "report.html").exists()
+def test_a_full_run_on_online_retail_prints_nothing_on_stderr(online_retail_run) -> None:
+    # the session's one default run of Online Retail, in a fresh process (tests/conftest.py)
+    assert online_retail_run.returncode == 0, online_retail_run.stderr[-3000:]
+    assert online_retail_run.stderr == "", online_retail_run.stderr[-3000:]
+    assert (online_retail_run.out / "report.html").exists()
