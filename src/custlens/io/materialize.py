@@ -80,15 +80,20 @@ def stored_file(con: Any, name: str) -> Path:
 
 
 def read_stored(con: Any, path: Path, row_number: str | None = None) -> ir.Table:
-    """The Parquet file ``path`` (written to :func:`stored_file`) as a table of ``con``; the
-    file is removed when the table is no longer referenced. ``row_number``: also each row's
-    position in the file, as a column of that name."""
+    """The Parquet file ``path`` (written to :func:`stored_file`; or a folder of Parquet files
+    written there, e.g. by Spark) as a table of ``con``; the file or folder is removed when the
+    table is no longer referenced. ``row_number``: also each row's position in the file, as a
+    column of that name."""
     options = {_FILE_ROW: True} if row_number else {}
-    stored = con.read_parquet(path, table_name=path.stem, **options)
+    source = f"{path}/*.parquet" if path.is_dir() else path
+    stored = con.read_parquet(source, table_name=path.stem, **options)
     weakref.finalize(stored.op(), _remove, path)
     return stored.rename({row_number: _FILE_ROW}) if row_number else stored
 
 
 def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+        return
     with contextlib.suppress(OSError):
         path.unlink()

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -346,14 +345,13 @@ def to_duckdb(table: ibis.Table, engine: Any, name: str) -> ibis.Table:
     cluster the executors cannot write to the driver's disk, so the lines come to the driver as
     Arrow."""
     path = stored_file(engine, name)
-    backend = table._find_backend()
+    local = False
     try:
-        if str(backend._session.sparkContext.master).startswith("local"):
+        local = str(table._find_backend()._session.sparkContext.master).startswith("local")
+        if local:  # a folder of Parquet files
             _write_parquet(table, path)
-            stored = engine.read_parquet(f"{path}/*.parquet", table_name=path.stem)
-            weakref.finalize(stored.op(), shutil.rmtree, path, True)
-            return stored.select(*table.columns)
-        pq.write_table(_to_arrow(table), path)
+        else:
+            pq.write_table(_to_arrow(table), path)
     except Exception as exc:
         if type(exc).__name__ not in _SPARK_ERRORS:
             raise
@@ -364,7 +362,8 @@ def to_duckdb(table: ibis.Table, engine: Any, name: str) -> ibis.Table:
             '"spark.driver.maxResultSize" = "4g"), or keep the line analyses on Spark '
             '([spark] line_analyses = "spark")',
         ) from None
-    return read_stored(engine, path)
+    stored = read_stored(engine, path)
+    return stored.select(*table.columns) if local else stored
 
 
 _SPARK_ERRORS = ("Py4JJavaError", "Py4JError", "SparkRuntimeException", "SparkException")
