@@ -32,7 +32,7 @@ import sqlglot.expressions as sge
 from custlens.config import FeaturesConfig
 from custlens.features.behavioral import behavioral_table
 from custlens.features.rfm import customer_table_before
-from custlens.io.materialize import workdir
+from custlens.io.materialize import source_sql, workdir
 from custlens.io.sql import sql_ident, sql_literal
 
 __all__ = ["FeatureQuery", "feature_query"]
@@ -148,7 +148,7 @@ def _kept_key(
     """What identifies a result (the query and its inputs' SQL), on DuckDB; None elsewhere."""
     if getattr(con, "name", None) != "duckdb":
         return None
-    lines = con.compile(purchases), "" if returns is None else con.compile(returns)
+    lines = source_sql(con, purchases), "" if returns is None else source_sql(con, returns)
     return template.sql, *lines, day.isoformat()
 
 

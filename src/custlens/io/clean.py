@@ -58,7 +58,7 @@ from custlens._validation import require_columns
 from custlens.config import CleaningConfig
 from custlens.errors import DataError
 from custlens.io.canonical import ALWAYS_PRESENT, CANONICAL_TYPES
-from custlens.io.materialize import materialize, materialize_numbered
+from custlens.io.materialize import compiled_view, materialize, materialize_numbered
 from custlens.io.quality import QualityReport, RuleResult
 from custlens.io.strings import strip
 
@@ -487,6 +487,8 @@ def clean(table: ir.Table, config: CleaningConfig | None = None) -> Cleaned:
     """
     config = config or CleaningConfig()
     lines, flagged, on, notes = _flagged(table, config)
+    # compiled once: the report's queries and every query on the purchases and returns read it
+    flagged = compiled_view(flagged, "flagged")
     helpers = [_STAGE, _RETURN, _PAIR]
     stats = _stage_stats(flagged)
     span = PurchaseSpan(stats["first_0"], stats["last_0"], int(stats["rows_0"]))

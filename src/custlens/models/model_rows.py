@@ -25,6 +25,7 @@ from custlens.errors import DataError
 from custlens.features.query import feature_query
 from custlens.features.rfm import resolve_as_of
 from custlens.io.frames import fetch_released, positions_of, round_floats, taken
+from custlens.io.materialize import compiled_view
 from custlens.models.btyd import summary_from_transactions
 from custlens.models.labels import last_period
 
@@ -165,6 +166,11 @@ def feature_rows(
     """
     config = config or ModelsConfig()
     cutoff = as_of - timedelta(days=1)
+    # compiled once: the queries below read the lines through views (a backtest date's cleaned
+    # lines are a large expression, which would otherwise be compiled by every query)
+    purchases = compiled_view(purchases, "purchases")
+    if returns is not None:
+        returns = compiled_view(returns, "returns")
     day = resolve_as_of(purchases, as_of)  # checked: some purchase comes before it
     # the customer table and the behavioural features (default settings) in one query that is
     # compiled once for every date and set of lines of these columns
