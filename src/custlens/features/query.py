@@ -13,7 +13,6 @@ the same template in Spark's dialect.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import uuid
@@ -32,7 +31,7 @@ import sqlglot.expressions as sge
 from custlens.config import FeaturesConfig
 from custlens.features.behavioral import behavioral_table
 from custlens.features.rfm import customer_table_before
-from custlens.io.materialize import source_sql, workdir
+from custlens.io.materialize import drop_views, source_sql, workdir
 from custlens.io.sql import sql_ident, sql_literal
 
 __all__ = ["FeatureQuery", "feature_query"]
@@ -118,7 +117,7 @@ def feature_query(
         path = workdir(con) / f"{name}.parquet"
         target = f"{sql_literal(str(path))} (FORMAT parquet)"
         con.raw_sql(f"COPY (SELECT * FROM {sql_ident(name)}) TO {target}")
-        _drop_views(weakref.ref(con), (name, *views.values()))
+        drop_views(weakref.ref(con), (name, *views.values()))
         _kept.setdefault(con, {})[key] = path
         return _read_kept(con, template, path)
     return _result(con, template, name, tuple(views.values()))
@@ -137,7 +136,7 @@ def _result(con: Any, template: _Template, name: str, inputs: tuple[str, ...]) -
         name, schema=template.schema, source=con, namespace=ops.Namespace()
     ).to_expr()
     # the views go with the last expression that reads them
-    finalizer = weakref.finalize(table.op(), _drop_views, weakref.ref(con), (name, *inputs))
+    finalizer = weakref.finalize(table.op(), drop_views, weakref.ref(con), (name, *inputs))
     finalizer.atexit = False
     return FeatureQuery(table, template.skipped, template.behavioral_columns)
 
@@ -209,12 +208,3 @@ def _view(con: Any, table: ir.Table, what: str) -> str:
     name = _new_name(what)
     con.create_view(name, table, overwrite=True)
     return name
-
-
-def _drop_views(con_ref: weakref.ref, names: tuple[str, ...]) -> None:
-    con = con_ref()
-    if con is None:
-        return
-    for name in names:
-        with contextlib.suppress(Exception):  # the connection may be closing
-            con.drop_view(name, force=True)

@@ -130,12 +130,18 @@ def source_sql(con: Any, table: ir.Table) -> str:
     return found if found is not None else con.compile(table)
 
 
-def _drop_view(con_ref: weakref.ref, view: str, _table: ir.Table) -> None:
+def drop_views(con_ref: weakref.ref, names: tuple[str, ...]) -> None:
+    """Drop the views ``names`` of the connection ``con_ref`` refers to, if it is still open."""
     con = con_ref()
     if con is None:
         return
-    with contextlib.suppress(Exception):  # the connection may be closing
-        con.raw_sql(f"DROP VIEW IF EXISTS {sql_ident(view)}")
+    for name in names:
+        with contextlib.suppress(Exception):  # the connection may be closing
+            con.drop_view(name, force=True)
+
+
+def _drop_view(con_ref: weakref.ref, view: str, _table: ir.Table) -> None:
+    drop_views(con_ref, (view,))  # ``_table``: kept alive by the finalizer until now
 
 
 def _remove(path: Path) -> None:
